@@ -1,0 +1,81 @@
+//! Procedural macros of [sockeye](https://docs.rs/sockeye): route attributes and `router!`.
+//!
+//! Entry points are thin: each parses and validates into a typed description (`parse.rs`),
+//! then quotes it (`codegen.rs`). Generated code names only `::sockeye::__private::...`.
+
+use proc_macro::TokenStream;
+
+mod codegen;
+mod parse;
+#[path = "../../src/route/path.rs"]
+#[allow(dead_code)]
+mod path;
+mod router;
+
+fn expand_route(method: Option<&str>, attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item2: proc_macro2::TokenStream = item.clone().into();
+    match parse::route(method, attr.into(), item2.clone()).map(|r| codegen::route(&r)) {
+        Ok(tokens) => tokens.into(),
+        // Keep the function so rust-analyzer and later errors still see it.
+        Err(e) => {
+            let mut out = strip_param_attrs(item2);
+            out.extend(e.into_compile_error());
+            out.into()
+        }
+    }
+}
+
+fn strip_param_attrs(item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    match syn::parse2::<syn::ItemFn>(item.clone()) {
+        Ok(mut f) => {
+            parse::strip_param_attrs(&mut f);
+            quote::quote!(#f)
+        }
+        Err(_) => item,
+    }
+}
+
+/// `#[get("/path")]`: see `sockeye::get`.
+#[proc_macro_attribute]
+pub fn get(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand_route(Some("GET"), attr, item)
+}
+
+/// `#[post("/path")]`: see `sockeye::post`.
+#[proc_macro_attribute]
+pub fn post(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand_route(Some("POST"), attr, item)
+}
+
+/// `#[put("/path")]`: see `sockeye::put`.
+#[proc_macro_attribute]
+pub fn put(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand_route(Some("PUT"), attr, item)
+}
+
+/// `#[patch("/path")]`: see `sockeye::patch`.
+#[proc_macro_attribute]
+pub fn patch(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand_route(Some("PATCH"), attr, item)
+}
+
+/// `#[delete("/path")]`: see `sockeye::delete`.
+#[proc_macro_attribute]
+pub fn delete(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand_route(Some("DELETE"), attr, item)
+}
+
+/// `#[route("/path", method = "OPTIONS")]`: see `sockeye::route`.
+#[proc_macro_attribute]
+pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand_route(None, attr, item)
+}
+
+/// `sockeye::router!(prefix = "/api")`: see `sockeye::router`.
+#[proc_macro]
+pub fn router(input: TokenStream) -> TokenStream {
+    match router::expand(input.into()) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.into_compile_error().into(),
+    }
+}

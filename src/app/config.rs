@@ -1,0 +1,169 @@
+use std::time::Duration;
+
+use thiserror::Error;
+
+/// Settings of an [`App`](crate::App), from code or from the environment.
+///
+/// | variable | meaning | default |
+/// |---|---|---|
+/// | `SOCKEYE_HOST` | address [`App::serve`](crate::App::serve) listens on | `127.0.0.1` |
+/// | `PORT` | port [`App::serve`](crate::App::serve) listens on | `8000` |
+/// | `SOCKEYE_BODY_LIMIT` | largest request body read by [`Json`](crate::Json), in bytes (`512k`, `2m` accepted) | `1m` (1 MiB) |
+/// | `SOCKEYE_SHUTDOWN_TIMEOUT` | seconds in-flight requests get to finish after SIGINT/SIGTERM | `30` |
+/// | `RUST_LOG` | log filter used when sockeye sets up logging itself | `info` |
+///
+/// [`App::from_env`](crate::App::from_env) reads a `.env` file in the working directory first
+/// (if there is one); variables already set in the environment win over the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// Host to listen on.
+    pub host: String,
+    /// Port to listen on.
+    pub port: u16,
+    /// Largest request body, in bytes.
+    pub body_limit: usize,
+    /// Grace period for in-flight requests at shutdown.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".to_string(),
+            port: 8000,
+            body_limit: 1024 * 1024,
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A setting that could not be used: which one, the value, and what was expected.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A variable holds a value of the wrong shape.
+    #[error("{name}={value:?} is invalid: expected {expected}")]
+    Invalid {
+        /// The variable's name.
+        name: String,
+        /// The value found.
+        value: String,
+        /// What was expected instead.
+        expected: String,
+    },
+    /// The `.env` file could not be read or parsed.
+    #[error("could not load .env: {0}")]
+    DotEnv(String),
+}
+
+impl Config {
+    /// Reads `.env` (when present), then the environment, over the defaults.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(ConfigError::DotEnv(e.to_string())),
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds a configuration from any variable source (for tests and embedding).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut config = Self::default();
+        if let Some(host) = lookup("SOCKEYE_HOST") {
+            config.host = host;
+        }
+        if let Some(v) = lookup("PORT") {
+            config.port = v.trim().parse().map_err(|_| invalid("PORT", &v, "a port number (0-65535)"))?;
+        }
+        if let Some(v) = lookup("SOCKEYE_BODY_LIMIT") {
+            config.body_limit = parse_size(&v)
+                .ok_or_else(|| invalid("SOCKEYE_BODY_LIMIT", &v, "a size in bytes, like 1048576, 512k or 2m"))?;
+        }
+        if let Some(v) = lookup("SOCKEYE_SHUTDOWN_TIMEOUT") {
+            let secs: u64 = v
+                .trim()
+                .parse()
+                .map_err(|_| invalid("SOCKEYE_SHUTDOWN_TIMEOUT", &v, "a whole number of seconds"))?;
+            config.shutdown_timeout = Duration::from_secs(secs);
+        }
+        Ok(config)
+    }
+
+    /// `host:port`.
+    pub fn addr(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+fn invalid(name: &str, value: &str, expected: &str) -> ConfigError {
+    ConfigError::Invalid { name: name.to_string(), value: value.to_string(), expected: expected.to_string() }
+}
+
+/// `1048576`, `512k`, `2m`, `1g` (powers of 1024), case-insensitive, optional `b`/`ib` suffix.
+fn parse_size(value: &str) -> Option<usize> {
+    let v = value.trim().to_ascii_lowercase();
+    let v = v.strip_suffix("ib").or_else(|| v.strip_suffix('b')).unwrap_or(&v);
+    let (digits, shift) = match v.chars().last()? {
+        'k' => (&v[..v.len() - 1], 10),
+        'm' => (&v[..v.len() - 1], 20),
+        'g' => (&v[..v.len() - 1], 30),
+        _ => (v, 0),
+    };
+    let n: usize = digits.trim().parse().ok()?;
+    n.checked_mul(1usize << shift)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        assert_eq!(from(&[]).unwrap(), Config::default());
+        assert_eq!(Config::default().addr(), "127.0.0.1:8000");
+    }
+
+    #[test]
+    fn reads_every_variable() {
+        let c = from(&[
+            ("SOCKEYE_HOST", "0.0.0.0"),
+            ("PORT", "9001"),
+            ("SOCKEYE_BODY_LIMIT", "2m"),
+            ("SOCKEYE_SHUTDOWN_TIMEOUT", "5"),
+        ])
+        .unwrap();
+        assert_eq!(c.addr(), "0.0.0.0:9001");
+        assert_eq!(c.body_limit, 2 * 1024 * 1024);
+        assert_eq!(c.shutdown_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = from(&[("PORT", "eighty")]).unwrap_err();
+        assert_eq!(e.to_string(), "PORT=\"eighty\" is invalid: expected a port number (0-65535)");
+        assert!(from(&[("PORT", "70000")]).is_err());
+        let e = from(&[("SOCKEYE_BODY_LIMIT", "lots")]).unwrap_err();
+        assert!(e.to_string().starts_with("SOCKEYE_BODY_LIMIT=\"lots\""));
+        assert!(from(&[("SOCKEYE_BODY_LIMIT", "99999999999999999999g")]).is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512k"), Some(512 * 1024));
+        assert_eq!(parse_size("1MiB"), Some(1024 * 1024));
+        assert_eq!(parse_size("100"), Some(100));
+        assert_eq!(parse_size(""), None);
+        assert_eq!(parse_size("k"), None);
+    }
+}

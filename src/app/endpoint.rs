@@ -1,0 +1,169 @@
+//! The poem endpoint an [`App`](super::App) becomes: a poem route tree with one method
+//! dispatcher per path shape, wrapped so that every answer (404, 405, a panic) is JSON.
+
+use std::{collections::BTreeMap, panic::AssertUnwindSafe, sync::Arc};
+
+use futures_util::FutureExt;
+use poem::{
+    Endpoint, Request, Response, Route,
+    http::{Extensions, HeaderValue, Method, StatusCode, Uri, header, uri::PathAndQuery},
+};
+
+use crate::{
+    error::detail_response,
+    route::{RouteDef, path},
+    router::{Mounted, RouteError},
+};
+
+/// What every request of an app can reach: user state and limits.
+pub(crate) struct Shared {
+    pub(crate) state: Extensions,
+    pub(crate) body_limit: usize,
+}
+
+impl Shared {
+    pub(crate) fn of(req: &Request) -> Option<&Arc<Shared>> {
+        req.extensions().get::<Arc<Shared>>()
+    }
+}
+
+pub(crate) struct AppEndpoint {
+    route: Route,
+    shared: Arc<Shared>,
+}
+
+impl AppEndpoint {
+    pub(crate) fn new(mounted: &[Mounted], shared: Shared) -> Result<Self, RouteError> {
+        // One poem route per path shape; the methods on it are dispatched by `Methods`.
+        let mut by_pattern: BTreeMap<String, Vec<&Mounted>> = BTreeMap::new();
+        for m in mounted {
+            let segments = path::parse(&m.path).map_err(|e| RouteError::BadPath {
+                handler: m.def.qualified_name(),
+                path: m.path.clone(),
+                reason: e.message,
+            })?;
+            by_pattern.entry(path::poem_pattern(&segments)).or_default().push(m);
+        }
+        let mut route = Route::new();
+        for (pattern, group) in by_pattern {
+            let methods = Methods::new(group.iter().map(|m| m.def));
+            route = route.try_at(&pattern, methods).map_err(|e| RouteError::BadPath {
+                handler: group[0].def.qualified_name(),
+                path: group[0].path.clone(),
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(Self { route, shared: Arc::new(shared) })
+    }
+}
+
+impl Endpoint for AppEndpoint {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        strip_trailing_slash(req.uri_mut());
+        req.extensions_mut().insert(self.shared.clone());
+        Ok(match self.route.call(req).await {
+            Ok(resp) => resp,
+            Err(e) => error_to_json(e),
+        })
+    }
+}
+
+/// `/items/` is served by the route `/items`, as route paths are stored without it.
+fn strip_trailing_slash(uri: &mut Uri) {
+    let path = uri.path();
+    if path.len() <= 1 || !path.ends_with('/') {
+        return;
+    }
+    let trimmed = path.trim_end_matches('/');
+    let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
+    let new = match uri.query() {
+        Some(q) => format!("{trimmed}?{q}"),
+        None => trimmed.to_string(),
+    };
+    let Ok(path_and_query) = PathAndQuery::try_from(new) else { return };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(path_and_query);
+    if let Ok(new) = Uri::from_parts(parts) {
+        *uri = new;
+    }
+}
+
+/// Turns any poem error (ours carry a ready JSON response) into a JSON answer.
+pub(crate) fn error_to_json(e: poem::Error) -> Response {
+    if e.is_from_response() {
+        return e.into_response();
+    }
+    let status = e.status();
+    if status.is_server_error() {
+        tracing::error!(error = %e, "request failed");
+        return detail_response(status, "Internal Server Error");
+    }
+    let detail = match status {
+        StatusCode::NOT_FOUND => "Not Found".to_string(),
+        _ => e.to_string(),
+    };
+    detail_response(status, detail)
+}
+
+/// Dispatches one path to the handler of the request's method.
+struct Methods {
+    handlers: Vec<(Method, &'static RouteDef)>,
+    allow: HeaderValue,
+}
+
+impl Methods {
+    fn new(defs: impl Iterator<Item = &'static RouteDef>) -> Self {
+        let handlers: Vec<_> = defs
+            .filter_map(|d| Method::from_bytes(d.method.as_bytes()).ok().map(|m| (m, d)))
+            .collect();
+        let mut names: Vec<&str> = handlers.iter().map(|(m, _)| m.as_str()).collect();
+        if names.contains(&"GET") && !names.contains(&"HEAD") {
+            names.push("HEAD");
+        }
+        names.sort_unstable();
+        let allow = HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static(""));
+        Self { handlers, allow }
+    }
+
+    fn find(&self, method: &Method) -> Option<&'static RouteDef> {
+        let found = self.handlers.iter().find(|(m, _)| m == method);
+        let found = found.or_else(|| {
+            // HEAD is answered by the GET handler; hyper sends the headers without the body.
+            (method == Method::HEAD).then(|| self.handlers.iter().find(|(m, _)| m == Method::GET))?
+        });
+        found.map(|(_, d)| *d)
+    }
+}
+
+impl Endpoint for Methods {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let Some(def) = self.find(req.method()) else {
+            let mut resp = detail_response(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+            resp.headers_mut().insert(header::ALLOW, self.allow.clone());
+            return Ok(resp);
+        };
+        // A panicking handler answers 500 and is logged; the server and other requests go on.
+        match AssertUnwindSafe((def.handler)(req)).catch_unwind().await {
+            Ok(resp) => Ok(resp),
+            Err(panic) => {
+                let message = panic_message(panic.as_ref());
+                tracing::error!(handler = %def.qualified_name(), panic = %message, "handler panicked");
+                Ok(detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"))
+            }
+        }
+    }
+}
+
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}

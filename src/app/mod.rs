@@ -1,0 +1,180 @@
+//! [`App`]: the routes, state and settings of a service, and how it is served.
+
+mod config;
+pub(crate) mod endpoint;
+mod server;
+
+use std::{fmt, time::Duration};
+
+use poem::http::Extensions;
+use tokio::net::ToSocketAddrs;
+
+pub use config::{Config, ConfigError};
+pub use server::{Server, shutdown_signal};
+
+use crate::{
+    Result,
+    router::{self, Mounted, RouteError, Router},
+};
+use endpoint::{AppEndpoint, Shared};
+
+/// A sockeye application.
+///
+/// [`App::new`] serves every handler decorated with `#[get]`, `#[post]`, ... that is linked
+/// into the binary, each under the prefixes of the [`router!`](crate::router) declarations
+/// around it: there is no route list to maintain.
+///
+/// ```no_run
+/// use sockeye::prelude::*;
+///
+/// #[get("/")]
+/// async fn index() -> &'static str { "hello" }
+///
+/// #[tokio::main]
+/// async fn main() -> sockeye::Result<()> {
+///     App::from_env()?.serve().await // 127.0.0.1:$PORT (8000 by default)
+/// }
+/// ```
+///
+/// # Routes in a library crate
+///
+/// inventory registers handlers from static constructors; a linker drops the object files of
+/// a library that nothing references, and the routes in them with it. A binary that serves
+/// routes defined in another crate must therefore reference that crate's code: declare a
+/// [`router!`](crate::router) in it and include it (`App::new().include(my_routes::router())`),
+/// which both links the routes and mounts them. Routes in the binary crate itself, in its
+/// tests and in its examples are always linked.
+pub struct App {
+    pub(crate) config: Config,
+    auto: bool,
+    includes: Vec<Router>,
+    state: Extensions,
+}
+
+impl Default for App {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl App {
+    /// An app serving every registered handler, with the default [`Config`].
+    pub fn new() -> Self {
+        Self::with_config(Config::default())
+    }
+
+    /// An app serving no handler until routers are [`include`](App::include)d: for tests and
+    /// for binaries that mount a chosen subset.
+    pub fn empty() -> Self {
+        Self { auto: false, ..Self::new() }
+    }
+
+    /// An app serving every registered handler, with `config`.
+    pub fn with_config(config: Config) -> Self {
+        Self { config, auto: true, includes: Vec::new(), state: Extensions::new() }
+    }
+
+    /// An app configured from `.env` and the environment: see [`Config`] for the names.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self::with_config(Config::from_env()?))
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Largest request body [`Json`](crate::Json) reads; larger bodies get 413.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.config.body_limit = bytes;
+        self
+    }
+
+    /// How long in-flight requests may run after a shutdown signal.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.config.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Makes `value` available to handlers through [`State<T>`](crate::State), one per type.
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
+        self
+    }
+
+    /// Mounts `router` at the root of the app. A module router included here is served only
+    /// here, not also where [`App::new`] would have put it.
+    pub fn include(mut self, router: Router) -> Self {
+        self.includes.push(router);
+        self
+    }
+
+    /// The route table the app would serve, sorted by path then method.
+    pub fn routes(&self) -> Result<Vec<RouteInfo>, RouteError> {
+        self.route_table()
+    }
+
+    fn mount(&self) -> Result<Vec<Mounted>, RouteError> {
+        router::mount(&self.includes, self.auto)
+    }
+
+    pub(crate) fn route_table(&self) -> Result<Vec<RouteInfo>, RouteError> {
+        let mut table: Vec<RouteInfo> = self
+            .mount()?
+            .into_iter()
+            .map(|m| RouteInfo {
+                method: m.def.method,
+                path: m.path,
+                handler: m.def.qualified_name(),
+                location: m.def.location(),
+            })
+            .collect();
+        table.sort_by(|a, b| (&a.path, a.method).cmp(&(&b.path, b.method)));
+        Ok(table)
+    }
+
+    pub(crate) fn into_endpoint(self) -> Result<AppEndpoint, RouteError> {
+        let mounted = self.mount()?;
+        let shared = Shared { state: self.state, body_limit: self.config.body_limit };
+        AppEndpoint::new(&mounted, shared)
+    }
+
+    /// Binds `addr` without serving yet; see [`Server`].
+    pub async fn bind(self, addr: impl ToSocketAddrs) -> Result<Server> {
+        Server::bind(self, addr).await
+    }
+
+    /// Serves on `addr` until SIGINT or SIGTERM, then shuts down gracefully. Logs the bound
+    /// address and the route table at start (sets up logging from `RUST_LOG`, default `info`,
+    /// unless the program already did).
+    pub async fn run(self, addr: impl ToSocketAddrs) -> Result<()> {
+        crate::logging::init();
+        self.bind(addr).await?.run().await
+    }
+
+    /// [`run`](App::run) on the configured address (`SOCKEYE_HOST`:`PORT`, 127.0.0.1:8000 by
+    /// default).
+    pub async fn serve(self) -> Result<()> {
+        let addr = self.config.addr();
+        self.run(addr).await
+    }
+}
+
+/// One line of the route table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteInfo {
+    /// HTTP method.
+    pub method: &'static str,
+    /// Full path, prefixes included.
+    pub path: String,
+    /// `module::function`.
+    pub handler: String,
+    /// `file:line` of the handler.
+    pub location: String,
+}
+
+impl fmt::Display for RouteInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:<7} {:<32} {} ({})", self.method, self.path, self.handler, self.location)
+    }
+}

@@ -1,0 +1,258 @@
+//! The error a handler returns, and the JSON every client sees.
+//!
+//! Bodies follow FastAPI's shapes, so clients written against a FastAPI service keep working:
+//! `{"detail": "Item not found"}` for an HTTP error and
+//! `{"detail": [{"type": ..., "loc": [...], "msg": ..., "input": ...}]}` for input that does not
+//! parse (422).
+
+use std::{error::Error as StdError, fmt};
+
+use poem::{
+    IntoResponse, Response,
+    http::{HeaderMap, HeaderName, HeaderValue, StatusCode},
+};
+use serde::Serialize;
+use serde_json::Value;
+
+/// `Result<T, sockeye::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error that becomes a JSON response.
+///
+/// Three kinds, like FastAPI's:
+/// - an HTTP error with a status and a `detail` the client sees ([`Error::new`],
+///   [`Error::not_found`], ...), FastAPI's `HTTPException`;
+/// - a validation error (422) listing what did not parse ([`Error::validation`]);
+/// - anything else, turned into a generic `500 {"detail": "Internal Server Error"}` while the
+///   cause goes to the log: any `std::error::Error` converts with `?`.
+///
+/// # Example
+/// ```
+/// use sockeye::prelude::*;
+///
+/// #[get("/items/<id>")]
+/// async fn read_item(id: u32) -> Result<Json<serde_json::Value>> {
+///     if id != 1 {
+///         return Err(Error::not_found("Item not found"));
+///     }
+///     Ok(Json(serde_json::json!({"id": id})))
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// let res = client.get("/items/2").send().await;
+/// assert_eq!(res.status(), 404);
+/// assert_eq!(res.json::<serde_json::Value>()["detail"], "Item not found");
+/// # }
+/// ```
+pub struct Error {
+    kind: Kind,
+    headers: HeaderMap,
+}
+
+enum Kind {
+    Http { status: StatusCode, detail: Value },
+    Validation(Vec<ValidationError>),
+    Internal(Box<dyn StdError + Send + Sync>),
+}
+
+/// One entry of a 422 answer: where (`loc`), what (`msg`), which kind (`type`) and the input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValidationError {
+    /// Kind of failure: `missing`, `json_invalid`, `value_error`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Where: `["path", "id"]`, `["query", "limit"]`, `["body", "items", 0, "price"]`.
+    pub loc: Vec<Value>,
+    /// What was wrong, in words.
+    pub msg: String,
+    /// The offending input, when there is one to show.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<Value>,
+}
+
+impl ValidationError {
+    /// A validation error at `loc` (e.g. `["query", "limit"]`).
+    pub fn new(kind: &str, loc: Vec<Value>, msg: impl Into<String>) -> Self {
+        Self { kind: kind.to_string(), loc, msg: msg.into(), input: None }
+    }
+
+    /// Attaches the input that failed.
+    pub fn with_input(mut self, input: impl Into<Value>) -> Self {
+        self.input = Some(input.into());
+        self
+    }
+}
+
+impl Error {
+    /// An HTTP error: `status` with body `{"detail": detail}`.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self::with_detail(status, Value::String(detail.into()))
+    }
+
+    /// An HTTP error whose `detail` is any JSON value.
+    pub fn with_detail(status: StatusCode, detail: Value) -> Self {
+        Self { kind: Kind::Http { status, detail }, headers: HeaderMap::new() }
+    }
+
+    /// 400 Bad Request.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+
+    /// 401 Unauthorized.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, detail)
+    }
+
+    /// 403 Forbidden.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, detail)
+    }
+
+    /// 404 Not Found.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, detail)
+    }
+
+    /// 409 Conflict.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, detail)
+    }
+
+    /// 422 with the given entries.
+    pub fn validation(errors: Vec<ValidationError>) -> Self {
+        Self { kind: Kind::Validation(errors), headers: HeaderMap::new() }
+    }
+
+    /// A 500 whose cause is logged and never shown to the client.
+    pub fn internal(cause: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self { kind: Kind::Internal(cause.into()), headers: HeaderMap::new() }
+    }
+
+    /// Adds a response header (e.g. `WWW-Authenticate`). Invalid names or values are ignored
+    /// with a warning in the log rather than failing the response.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            (Ok(n), Ok(v)) => {
+                self.headers.insert(n, v);
+            }
+            _ => tracing::warn!(name, "invalid header on an error response was dropped"),
+        }
+        self
+    }
+
+    /// The status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match &self.kind {
+            Kind::Http { status, .. } => *status,
+            Kind::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Kind::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The validation entries, when this is a 422.
+    pub fn validation_errors(&self) -> Option<&[ValidationError]> {
+        match &self.kind {
+            Kind::Validation(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The cause of an internal error, for logs and tests.
+    pub fn cause(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        match &self.kind {
+            Kind::Internal(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// A JSON response with `status` and body `{"detail": detail}`.
+pub(crate) fn detail_response(status: StatusCode, detail: impl Serialize) -> Response {
+    #[derive(Serialize)]
+    struct Body<T> {
+        detail: T,
+    }
+    json_response(status, &Body { detail })
+}
+
+pub(crate) fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => Response::builder()
+            .status(status)
+            .content_type("application/json")
+            .body(bytes),
+        Err(e) => {
+            tracing::error!(error = %e, "could not serialize a JSON response");
+            Response::builder()
+                .status(StatusCode::INTERNAL_SERVER_ERROR)
+                .content_type("application/json")
+                .body(r#"{"detail":"Internal Server Error"}"#)
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let mut response = match self.kind {
+            Kind::Http { status, detail } => detail_response(status, detail),
+            Kind::Validation(errors) => detail_response(StatusCode::UNPROCESSABLE_ENTITY, errors),
+            Kind::Internal(cause) => {
+                tracing::error!(error = %Chain(cause.as_ref()), "request failed");
+                detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+            }
+        };
+        response.headers_mut().extend(self.headers);
+        response
+    }
+}
+
+impl<E: StdError + Send + Sync + 'static> From<E> for Error {
+    fn from(e: E) -> Self {
+        Error::internal(e)
+    }
+}
+
+impl From<Error> for poem::Error {
+    fn from(e: Error) -> Self {
+        poem::Error::from_response(e.into_response())
+    }
+}
+
+/// Displays an error with its sources: `outer: inner: root`.
+struct Chain<'a>(&'a (dyn StdError + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Http { status, detail } => write!(f, "{status}: {detail}"),
+            Kind::Validation(errors) => {
+                write!(f, "422 Unprocessable Entity:")?;
+                for e in errors {
+                    write!(f, " {} at {:?};", e.msg, e.loc)?;
+                }
+                Ok(())
+            }
+            Kind::Internal(cause) => write!(f, "{}", Chain(cause.as_ref())),
+        }
+    }
+}
+
+// `main() -> sockeye::Result<()>` prints the Debug form: make it the readable message.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}

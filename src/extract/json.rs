@@ -1,0 +1,116 @@
+use poem::{
+    FromRequest, IntoResponse, Request, RequestBody, Response,
+    error::ReadBodyError,
+    http::{StatusCode, header},
+};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::Value;
+
+use super::serde_error::to_validation;
+use crate::{
+    Error,
+    app::endpoint::Shared,
+    error::{ValidationError, json_response},
+};
+
+/// A JSON request body (as an argument) or response body (as a return value).
+///
+/// As an argument: the body must parse into `T`, or the client gets 422 naming the field
+/// (`{"detail": [{"type": "missing", "loc": ["body", "price"], "msg": "Field required"}]}`);
+/// a body over the app's limit gets 413; a `Content-Type` other than JSON gets 415.
+///
+/// ```
+/// use sockeye::prelude::*;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Deserialize, Serialize)]
+/// struct Item { name: String, price: u32 }
+///
+/// #[post("/items")]
+/// async fn create(Json(item): Json<Item>) -> Created<Json<Item>> {
+///     Created(Json(item))
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// let res = client.post("/items").json(&serde_json::json!({"name": "a"})).send().await;
+/// assert_eq!(res.status(), 422);
+/// assert_eq!(res.json::<serde_json::Value>()["detail"][0]["loc"], serde_json::json!(["body", "price"]));
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Json<T>(pub T);
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for Json<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+const DEFAULT_LIMIT: usize = 1024 * 1024;
+
+impl<'a, T: DeserializeOwned> FromRequest<'a> for Json<T> {
+    async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let limit = Shared::of(req).map_or(DEFAULT_LIMIT, |s| s.body_limit);
+        check_content_type(req)?;
+        let too_large = || {
+            Error::new(StatusCode::PAYLOAD_TOO_LARGE, format!("request body is larger than the limit of {limit} bytes"))
+        };
+        let declared = req.header(header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(too_large().into());
+        }
+        let bytes = match body.take()?.into_bytes_limit(limit).await {
+            Ok(b) => b,
+            Err(ReadBodyError::PayloadTooLarge) => return Err(too_large().into()),
+            Err(e) => return Err(Error::bad_request(format!("could not read the request body: {e}")).into()),
+        };
+        parse(&bytes).map(Json).map_err(|e| Error::validation(vec![e]).into())
+    }
+}
+
+fn check_content_type(req: &Request) -> poem::Result<()> {
+    let Some(ct) = req.header(header::CONTENT_TYPE) else { return Ok(()) };
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence == "application/json" || essence.ends_with("+json") {
+        return Ok(());
+    }
+    Err(Error::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!("expected `Content-Type: application/json`, got `{ct}`"),
+    )
+    .into())
+}
+
+/// Parses a JSON body into `T`, naming the failing field on error.
+pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ValidationError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ValidationError::new("missing", vec![Value::from("body")], "Field required"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(value) => de.end().map(|_| value).map_err(|e| json_invalid(&e)),
+        Err(e) if e.inner().classify() == serde_json::error::Category::Data => Err(to_validation("body", &e)),
+        Err(e) => Err(json_invalid(e.inner())),
+    }
+}
+
+fn json_invalid(e: &serde_json::Error) -> ValidationError {
+    ValidationError::new(
+        "json_invalid",
+        vec![Value::from("body"), Value::from(e.column())],
+        format!("JSON decode error: {e}"),
+    )
+}
+
+impl<T: Serialize + Send> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        json_response(StatusCode::OK, &self.0)
+    }
+}

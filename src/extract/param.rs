@@ -1,0 +1,92 @@
+//! Single values bound by name: path parameters, `#[query]` and `#[header]` arguments. Called
+//! by the code the route macros generate.
+
+use std::{fmt::Display, str::FromStr};
+
+use poem::{Request, Response};
+use serde_json::Value;
+
+use crate::{
+    Error,
+    error::ValidationError,
+    route::path::poem_param_name,
+};
+
+fn invalid(location: &str, name: &str, raw: &str, err: impl Display) -> Response {
+    let msg = format!("invalid value for `{name}`: {err}");
+    let e = ValidationError::new("value_error", vec![Value::from(location), Value::from(name)], msg).with_input(raw);
+    poem::IntoResponse::into_response(Error::validation(vec![e]))
+}
+
+fn missing(location: &str, name: &str) -> Response {
+    let e = ValidationError::new("missing", vec![Value::from(location), Value::from(name)], "Field required");
+    poem::IntoResponse::into_response(Error::validation(vec![e]))
+}
+
+fn convert<T: FromStr>(location: &str, name: &str, raw: &str) -> Result<T, Response>
+where
+    T::Err: Display,
+{
+    raw.parse().map_err(|e| invalid(location, name, raw, e))
+}
+
+/// Path parameter number `index` of the route, named `name` in the route's path.
+pub fn path_param<T: FromStr>(req: &Request, index: usize, name: &str) -> Result<T, Response>
+where
+    T::Err: Display,
+{
+    match req.raw_path_param(&poem_param_name(index)) {
+        Some(raw) => convert("path", name, raw),
+        None => Err(missing("path", name)),
+    }
+}
+
+fn query_value(req: &Request, name: &str) -> Option<String> {
+    let query = req.uri().query()?;
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// A required `#[query]` argument.
+pub fn query_param<T: FromStr>(req: &Request, name: &str) -> Result<T, Response>
+where
+    T::Err: Display,
+{
+    match query_value(req, name) {
+        Some(raw) => convert("query", name, &raw),
+        None => Err(missing("query", name)),
+    }
+}
+
+/// An optional `#[query]` argument (`Option<T>`).
+pub fn query_param_opt<T: FromStr>(req: &Request, name: &str) -> Result<Option<T>, Response>
+where
+    T::Err: Display,
+{
+    query_value(req, name).map(|raw| convert("query", name, &raw)).transpose()
+}
+
+fn header_value<'r>(req: &'r Request, name: &str) -> Result<Option<&'r str>, Response> {
+    match req.headers().get(name) {
+        None => Ok(None),
+        Some(v) => v.to_str().map(Some).map_err(|_| invalid("header", name, "", "not visible ASCII")),
+    }
+}
+
+/// A required `#[header]` argument.
+pub fn header_param<T: FromStr>(req: &Request, name: &str) -> Result<T, Response>
+where
+    T::Err: Display,
+{
+    match header_value(req, name)? {
+        Some(raw) => convert("header", name, raw),
+        None => Err(missing("header", name)),
+    }
+}
+
+/// An optional `#[header]` argument (`Option<T>`).
+pub fn header_param_opt<T: FromStr>(req: &Request, name: &str) -> Result<Option<T>, Response>
+where
+    T::Err: Display,
+{
+    header_value(req, name)?.map(|raw| convert("header", name, raw)).transpose()
+}

@@ -1,0 +1,144 @@
+//! # sockeye
+//!
+//! A Rust web framework with the ergonomics of FastAPI and Flask decorators, built on poem and
+//! tokio: put `#[get("/items/<id>")]` on an `async fn` anywhere in your crate and
+//! [`App::new`] serves it.
+//!
+//! ```
+//! use sockeye::prelude::*;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Deserialize)]
+//! struct Paging { #[serde(default)] limit: Option<u32> }
+//!
+//! #[derive(Serialize)]
+//! struct Item { id: u64, name: String }
+//!
+//! /// Reads one item.
+//! #[get("/items/<id>")]
+//! async fn read_item(id: u64, paging: Query<Paging>) -> Result<Json<Item>> {
+//!     if id == 0 {
+//!         return Err(Error::not_found("Item not found"));
+//!     }
+//!     Ok(Json(Item { id, name: format!("item {id} (limit {:?})", paging.limit) }))
+//! }
+//!
+//! # #[tokio::main] async fn main() {
+//! let client = TestClient::new(App::new());
+//! let res = client.get("/items/3").query(&[("limit", "5")]).send().await;
+//! assert_eq!(res.status(), 200);
+//! assert_eq!(client.get("/items/0").send().await.status(), 404);
+//! assert_eq!(client.get("/items/abc").send().await.status(), 422);
+//! # }
+//! ```
+//!
+//! ## Contents
+//! - Routes: [`get`], [`post`], [`put`], [`patch`], [`delete`], [`route`] attributes;
+//!   [`router!`] for a module's prefix; [`Router`] to nest and move routers.
+//! - Arguments: path parameters by name, [`Query`], [`Json`], [`State`], `#[header]` and
+//!   `#[query]` arguments, and any poem `FromRequest` type.
+//! - Answers: anything poem's `IntoResponse` accepts, [`Json`], [`Created`], [`NoContent`],
+//!   and `Result<_, `[`Error`]`>`; every error is JSON in FastAPI's shape.
+//! - Serving: [`App`] ([`App::run`], [`App::serve`], [`Config`] from `.env` / environment).
+//! - Testing: [`TestClient`], in-process over the real HTTP stack.
+//!
+//! ## Features of the path syntax
+//! | path | matches | binds |
+//! |---|---|---|
+//! | `/items/<id>` or `/items/{id}` | `/items/42` | `id` (any `FromStr` type) |
+//! | `/files/<path..>` | `/files/a/b.txt` | `path = "a/b.txt"` |
+//! | `/ws/book/` | `/ws/book` and `/ws/book/` | — |
+
+#![forbid(unsafe_code)]
+
+mod app;
+mod error;
+mod extract;
+mod logging;
+mod response;
+mod route;
+mod router;
+mod testing;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use app::{App, Config, ConfigError, RouteInfo, Server, shutdown_signal};
+pub use error::{Error, Result, ValidationError};
+pub use extract::{Extractor, Json, Query, State};
+pub use logging::init as init_logging;
+pub use poem::{
+    IntoResponse, Request, Response,
+    http::{HeaderMap, Method, StatusCode},
+    web::Html,
+};
+pub use response::{Created, NoContent};
+pub use route::RouteDef;
+pub use router::{RouteError, Router};
+pub use testing::{TestClient, TestRequest, TestResponse};
+
+/// Declares a route for `DELETE`. See [`get`] for everything route attributes accept.
+pub use sockeye_macros::delete;
+/// Declares a route for `GET`.
+///
+/// ```
+/// use sockeye::prelude::*;
+///
+/// #[get("/users/<user_id>/files/<path..>")]
+/// async fn file(user_id: u32, path: String, #[header] user_agent: Option<String>) -> String {
+///     format!("{user_id}:{path}:{}", user_agent.unwrap_or_default())
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// let res = client.get("/users/1/files/a/b.txt").header("user-agent", "t").send().await;
+/// assert_eq!(res.text(), "1:a/b.txt:t");
+/// # }
+/// ```
+///
+/// - Path parameters: `<name>` (one segment) and `<name..>` (the rest of the path) bind to the
+///   argument of the same name, converted with `FromStr`; `{name}` is accepted too.
+/// - `#[query] name: T` binds one query parameter, `#[header] name: T` one header (`_` in the
+///   name becomes `-`; `#[header("X-Token")]` names it); `Option<T>` makes either optional.
+/// - Any other argument is an extractor ([`Query`], [`Json`], [`State`], `&Request`, ...).
+/// - Mistakes are compile errors pointing at the culprit: a parameter without an argument,
+///   an argument that is neither, a duplicate parameter, a malformed path, a non-`async` fn.
+pub use sockeye_macros::get;
+/// Declares a route for `PATCH`. See [`get`].
+pub use sockeye_macros::patch;
+/// Declares a route for `POST`. See [`get`].
+pub use sockeye_macros::post;
+/// Declares a route for `PUT`. See [`get`].
+pub use sockeye_macros::put;
+/// Declares a route for any method: `#[route("/path", method = "OPTIONS")]`. See [`get`].
+pub use sockeye_macros::route;
+/// Declares the router of the current module: `sockeye::router!(prefix = "/api/v1");`.
+///
+/// The routes of this module and of its submodules are served under the prefix, and a
+/// function `router()` returning that [`Router`] is defined in the module (to
+/// [`include`](Router::include) it elsewhere). Module routers nest by module: a submodule's
+/// own `router!` prefix is appended to this one.
+///
+/// ```
+/// mod api {
+///     use sockeye::prelude::*;
+///     sockeye::router!(prefix = "/api/v1");
+///
+///     #[get("/status")]
+///     async fn status() -> &'static str { "ok" }
+/// }
+/// # #[tokio::main] async fn main() {
+/// # use sockeye::prelude::*;
+/// let client = TestClient::new(App::new());
+/// assert_eq!(client.get("/api/v1/status").send().await.text(), "ok");
+/// # }
+/// ```
+pub use sockeye_macros::router;
+
+/// `use sockeye::prelude::*;` brings what handlers and tests use every day.
+pub mod prelude {
+    pub use crate::{
+        App, Created, Error, Html, IntoResponse, Json, NoContent, Query, Request, Result, Router, State,
+        StatusCode, TestClient, delete, get, patch, post, put, route,
+    };
+}

@@ -1,0 +1,9 @@
+//! Logging set-up for programs that did not install a `tracing` subscriber themselves.
+
+/// Installs a `tracing` subscriber printing to stderr, filtered by `RUST_LOG` (default
+/// `info`). Does nothing when a subscriber is already installed.
+pub fn init() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}

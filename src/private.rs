@@ -1,0 +1,31 @@
+//! What the macros' generated code calls. Not a public API: names here change freely.
+
+pub use inventory;
+pub use poem::{Request, RequestBody, Response};
+
+pub use crate::{
+    extract::{
+        Extractor, extract,
+        param::{header_param, header_param_opt, path_param, query_param, query_param_opt},
+    },
+    route::{Handler, HandlerFuture, RouteDef, RouterDef},
+    router::Router,
+};
+
+use poem::{IntoResponse, error::IntoResult};
+
+use crate::app::endpoint::error_to_json;
+
+/// Turns a handler's return value (a response or a `Result` of one) into the response.
+pub fn respond<T: IntoResponse>(value: impl IntoResult<T>) -> Response {
+    match value.into_result() {
+        Ok(v) => v.into_response(),
+        Err(e) => error_to_json(e),
+    }
+}
+
+
+/// The router of `module`, for `router!`'s generated `router()` function.
+pub fn module_router(module: &'static str) -> Router {
+    Router::of_module(module)
+}

@@ -1,0 +1,51 @@
+use thiserror::Error;
+
+/// Why the route table could not be built. Returned by [`App`](crate::App) before it serves
+/// anything; the server never starts with an ambiguous table.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RouteError {
+    /// Two handlers answer the same method and path.
+    #[error(
+        "{method} {path} is handled twice: by `{first}` at {first_location} and by `{second}` at \
+         {second_location}; remove one, or change its method or path"
+    )]
+    Conflict {
+        /// The HTTP method.
+        method: String,
+        /// The full path (with prefixes) of the first handler.
+        path: String,
+        /// The first handler, `module::function`.
+        first: String,
+        /// Where the first handler is defined.
+        first_location: String,
+        /// The second handler, `module::function`.
+        second: String,
+        /// Where the second handler is defined.
+        second_location: String,
+    },
+    /// The same module router was included twice.
+    #[error("the router of module `{module}` is included twice; a handler is mounted exactly once")]
+    IncludedTwice {
+        /// The module whose router was included twice.
+        module: String,
+    },
+    /// A router prefix is not a literal path.
+    #[error("router prefix `{prefix}` is invalid: {reason}")]
+    BadPrefix {
+        /// The prefix as given.
+        prefix: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A route path does not parse (only possible for registrations not made by the macros).
+    #[error("route `{handler}` has an invalid path `{path}`: {reason}")]
+    BadPath {
+        /// The handler.
+        handler: String,
+        /// The path as registered.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}

@@ -1,0 +1,136 @@
+use poem::http::Method;
+use tokio::{
+    io::DuplexStream,
+    sync::{mpsc, oneshot},
+    task::JoinHandle,
+};
+
+use super::{acceptor::DuplexAcceptor, request::TestRequest};
+use crate::{App, router::RouteError};
+
+/// Size of each in-memory pipe's buffer, in each direction.
+const PIPE_BUFFER: usize = 64 * 1024;
+
+/// An in-process client for an [`App`]: requests go through poem's real HTTP server over
+/// in-memory pipes, so routing, extraction, errors and (later) WebSocket upgrades behave
+/// exactly as over TCP, with no port.
+///
+/// ```
+/// use sockeye::prelude::*;
+///
+/// #[get("/items/<id>")]
+/// async fn item(id: u32) -> Json<serde_json::Value> {
+///     Json(serde_json::json!({ "id": id }))
+/// }
+///
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// let res = client.get("/items/7").header("x-trace", "1").send().await;
+/// assert_eq!(res.status(), 200);
+/// assert_eq!(res.json::<serde_json::Value>()["id"], 7);
+/// # }
+/// ```
+///
+/// Must be created inside a tokio runtime (`#[tokio::test]`).
+pub struct TestClient {
+    connect: mpsc::UnboundedSender<DuplexStream>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl TestClient {
+    /// Starts `app` in-process.
+    ///
+    /// # Panics
+    /// When the app's route table is invalid (two handlers on one route, a bad prefix), with
+    /// the error's message: a test should fail loudly there. [`TestClient::try_new`] returns
+    /// the error instead.
+    pub fn new(app: App) -> Self {
+        match Self::try_new(app) {
+            Ok(client) => client,
+            Err(e) => panic!("TestClient: the app cannot be built: {e}"),
+        }
+    }
+
+    /// Starts `app` in-process, or returns why its route table is invalid.
+    pub fn try_new(app: App) -> Result<Self, RouteError> {
+        let shutdown_timeout = app.config.shutdown_timeout;
+        let endpoint = app.into_endpoint()?;
+        let (connect, incoming) = mpsc::unbounded_channel();
+        let (shutdown, shutdown_rx) = oneshot::channel::<()>();
+        let acceptor = DuplexAcceptor { incoming, next_port: 50_000 };
+        let server = tokio::spawn(async move {
+            let signal = async {
+                let _ = shutdown_rx.await;
+            };
+            let server = poem::Server::new_with_acceptor(acceptor);
+            if let Err(e) = server.run_with_graceful_shutdown(endpoint, signal, Some(shutdown_timeout)).await {
+                tracing::error!(error = %e, "test server failed");
+            }
+        });
+        Ok(Self { connect, shutdown: Some(shutdown), server: Some(server) })
+    }
+
+    /// Opens a new in-memory connection to the app; the raw stream speaks HTTP/1.1.
+    pub async fn connect_raw(&self) -> DuplexStream {
+        let (client, server) = tokio::io::duplex(PIPE_BUFFER);
+        if self.connect.send(server).is_err() {
+            panic!("TestClient: the in-process server has stopped (was shutdown() called?)");
+        }
+        client
+    }
+
+    /// A request with any method.
+    pub fn request(&self, method: Method, path: &str) -> TestRequest<'_> {
+        TestRequest::new(self, method, path)
+    }
+
+    /// A GET request.
+    pub fn get(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::GET, path)
+    }
+
+    /// A POST request.
+    pub fn post(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::POST, path)
+    }
+
+    /// A PUT request.
+    pub fn put(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::PUT, path)
+    }
+
+    /// A PATCH request.
+    pub fn patch(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::PATCH, path)
+    }
+
+    /// A DELETE request.
+    pub fn delete(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::DELETE, path)
+    }
+
+    /// A HEAD request.
+    pub fn head(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::HEAD, path)
+    }
+
+    /// Shuts the server down gracefully, as SIGTERM would, and waits until it has stopped:
+    /// requests in flight finish, new connections are refused.
+    pub async fn shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for TestClient {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
