@@ -98,7 +98,7 @@ pub(crate) fn error_to_json(e: poem::Error) -> Response {
     let status = e.status();
     if status.is_server_error() {
         tracing::error!(error = %e, "request failed");
-        return detail_response(status, "Internal Server Error");
+        return detail_response(status, status.canonical_reason().unwrap_or("Internal Server Error"));
     }
     let detail = match status {
         StatusCode::NOT_FOUND => "Not Found".to_string(),
