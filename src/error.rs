@@ -27,7 +27,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///   cause goes to the log: any `std::error::Error` converts with `?`.
 ///
 /// # Example
-/// ```
+/// ```standalone_crate
 /// use sockeye::prelude::*;
 ///
 /// #[get("/items/<id>")]
@@ -44,7 +44,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// assert_eq!(res.json::<serde_json::Value>()["detail"], "Item not found");
 /// # }
 /// ```
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+// Boxed so that `Result<T, Error>` stays one pointer wide on the happy path.
+struct Inner {
     kind: Kind,
     headers: HeaderMap,
 }
@@ -84,6 +87,10 @@ impl ValidationError {
 }
 
 impl Error {
+    fn from_kind(kind: Kind) -> Self {
+        Self(Box::new(Inner { kind, headers: HeaderMap::new() }))
+    }
+
     /// An HTTP error: `status` with body `{"detail": detail}`.
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Self::with_detail(status, Value::String(detail.into()))
@@ -91,7 +98,7 @@ impl Error {
 
     /// An HTTP error whose `detail` is any JSON value.
     pub fn with_detail(status: StatusCode, detail: Value) -> Self {
-        Self { kind: Kind::Http { status, detail }, headers: HeaderMap::new() }
+        Self::from_kind(Kind::Http { status, detail })
     }
 
     /// 400 Bad Request.
@@ -121,12 +128,12 @@ impl Error {
 
     /// 422 with the given entries.
     pub fn validation(errors: Vec<ValidationError>) -> Self {
-        Self { kind: Kind::Validation(errors), headers: HeaderMap::new() }
+        Self::from_kind(Kind::Validation(errors))
     }
 
     /// A 500 whose cause is logged and never shown to the client.
     pub fn internal(cause: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
-        Self { kind: Kind::Internal(cause.into()), headers: HeaderMap::new() }
+        Self::from_kind(Kind::Internal(cause.into()))
     }
 
     /// Adds a response header (e.g. `WWW-Authenticate`). Invalid names or values are ignored
@@ -134,7 +141,7 @@ impl Error {
     pub fn header(mut self, name: &str, value: &str) -> Self {
         match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
             (Ok(n), Ok(v)) => {
-                self.headers.insert(n, v);
+                self.0.headers.insert(n, v);
             }
             _ => tracing::warn!(name, "invalid header on an error response was dropped"),
         }
@@ -143,7 +150,7 @@ impl Error {
 
     /// The status this error answers with.
     pub fn status(&self) -> StatusCode {
-        match &self.kind {
+        match &self.0.kind {
             Kind::Http { status, .. } => *status,
             Kind::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Kind::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -152,7 +159,7 @@ impl Error {
 
     /// The validation entries, when this is a 422.
     pub fn validation_errors(&self) -> Option<&[ValidationError]> {
-        match &self.kind {
+        match &self.0.kind {
             Kind::Validation(v) => Some(v),
             _ => None,
         }
@@ -160,7 +167,7 @@ impl Error {
 
     /// The cause of an internal error, for logs and tests.
     pub fn cause(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
-        match &self.kind {
+        match &self.0.kind {
             Kind::Internal(e) => Some(e.as_ref()),
             _ => None,
         }
@@ -178,10 +185,7 @@ pub(crate) fn detail_response(status: StatusCode, detail: impl Serialize) -> Res
 
 pub(crate) fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
     match serde_json::to_vec(body) {
-        Ok(bytes) => Response::builder()
-            .status(status)
-            .content_type("application/json")
-            .body(bytes),
+        Ok(bytes) => Response::builder().status(status).content_type("application/json").body(bytes),
         Err(e) => {
             tracing::error!(error = %e, "could not serialize a JSON response");
             Response::builder()
@@ -194,7 +198,8 @@ pub(crate) fn json_response(status: StatusCode, body: &impl Serialize) -> Respon
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let mut response = match self.kind {
+        let Inner { kind, headers } = *self.0;
+        let mut response = match kind {
             Kind::Http { status, detail } => detail_response(status, detail),
             Kind::Validation(errors) => detail_response(StatusCode::UNPROCESSABLE_ENTITY, errors),
             Kind::Internal(cause) => {
@@ -202,7 +207,7 @@ impl IntoResponse for Error {
                 detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
             }
         };
-        response.headers_mut().extend(self.headers);
+        response.headers_mut().extend(headers);
         response
     }
 }
@@ -236,7 +241,7 @@ impl fmt::Display for Chain<'_> {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
+        match &self.0.kind {
             Kind::Http { status, detail } => write!(f, "{status}: {detail}"),
             Kind::Validation(errors) => {
                 write!(f, "422 Unprocessable Entity:")?;
@@ -254,5 +259,23 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_one_pointer_so_handler_results_stay_small() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn internal_errors_hide_the_cause_from_the_client() {
+        let e: Error = std::io::Error::other("disk on fire").into();
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(e.to_string(), "disk on fire");
+        assert!(e.cause().is_some());
     }
 }

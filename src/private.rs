@@ -24,7 +24,6 @@ pub fn respond<T: IntoResponse>(value: impl IntoResult<T>) -> Response {
     }
 }
 
-
 /// The router of `module`, for `router!`'s generated `router()` function.
 pub fn module_router(module: &'static str) -> Router {
     Router::of_module(module)

@@ -131,7 +131,10 @@ async fn query_struct_and_single_parameters() {
 
     let res = c.get("/paged").send().await;
     assert_eq!(res.status(), 422);
-    assert_eq!(res.json::<Value>()["detail"][0], json!({"type": "missing", "loc": ["query", "limit"], "msg": "Field required"}));
+    assert_eq!(
+        res.json::<Value>()["detail"][0],
+        json!({"type": "missing", "loc": ["query", "limit"], "msg": "Field required"})
+    );
 
     assert_eq!(c.get("/single?q=rust&page=2").send().await.text(), "rust:Some(2)");
     assert_eq!(c.get("/single?q=rust").send().await.text(), "rust:None");
@@ -170,7 +173,11 @@ async fn json_body_errors_name_the_field() {
     let cases = [
         (json!({"name": "Pen", "tags": []}), json!(["body", "price"]), "missing"),
         (json!({"name": "Pen", "price": "cheap", "tags": []}), json!(["body", "price"]), "value_error"),
-        (json!({"name": "Pen", "price": 1, "tags": [{"label": 5}]}), json!(["body", "tags", 0, "label"]), "value_error"),
+        (
+            json!({"name": "Pen", "price": 1, "tags": [{"label": 5}]}),
+            json!(["body", "tags", 0, "label"]),
+            "value_error",
+        ),
         (json!({"name": "Pen", "price": -1, "tags": []}), json!(["body", "price"]), "value_error"),
     ];
     for (body, loc, kind) in cases {
@@ -183,7 +190,12 @@ async fn json_body_errors_name_the_field() {
     let res = c.post("/items").header("content-type", "application/json").body("{\"name\": ").send().await;
     assert_eq!(res.status(), 422);
     assert_eq!(res.json::<Value>()["detail"][0]["type"], "json_invalid");
-    let res = c.post("/items").header("content-type", "application/json").body(r#"{"name": "a", "price": 1, "tags": []} trailing"#).send().await;
+    let res = c
+        .post("/items")
+        .header("content-type", "application/json")
+        .body(r#"{"name": "a", "price": 1, "tags": []} trailing"#)
+        .send()
+        .await;
     assert_eq!(res.json::<Value>()["detail"][0]["type"], "json_invalid");
     let res = c.post("/items").send().await;
     assert_eq!(res.json::<Value>()["detail"][0], json!({"type": "missing", "loc": ["body"], "msg": "Field required"}));
@@ -211,4 +223,3 @@ async fn state_and_raw_request() {
     assert_eq!(res.status(), 500);
     assert_eq!(res.json::<Value>(), json!({"detail": "Internal Server Error"}));
 }
-

@@ -18,7 +18,7 @@ mod api {
     }
 
     // No router! here: these routes belong to `api`'s router.
-    pub mod plain {
+    pub(crate) mod plain {
         use sockeye::prelude::*;
         #[get("/plain")]
         async fn plain() -> &'static str {
@@ -26,7 +26,7 @@ mod api {
         }
     }
 
-    pub mod v1 {
+    pub(crate) mod v1 {
         use sockeye::prelude::*;
         sockeye::router!(prefix = "/v1/");
 

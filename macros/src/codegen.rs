@@ -11,15 +11,25 @@ use crate::parse::{Arg, ArgKind, Route};
 fn extraction(i: usize, arg: &Arg) -> TokenStream {
     let var = format_ident!("__arg{}", i);
     let ty = &arg.ty;
-    let p = quote!(::sockeye::__private);
-    // Spanned on the user's type, so a missing `FromStr` or extractor impl underlines it.
+    let helper = match &arg.kind {
+        ArgKind::Path { .. } => "path_param",
+        ArgKind::Query { optional: false, .. } => "query_param",
+        ArgKind::Query { optional: true, .. } => "query_param_opt",
+        ArgKind::Header { optional: false, .. } => "header_param",
+        ArgKind::Header { optional: true, .. } => "header_param_opt",
+        ArgKind::Extract => "extract",
+    };
+    // Every token of the call is spanned on the user's type, so a missing `FromStr` or
+    // extractor impl underlines the type rather than the attribute.
+    let helper = format_ident!("{}", helper, span = ty.span());
     let call = match &arg.kind {
-        ArgKind::Path { index, name } => quote_spanned!(ty.span()=> #p::path_param::<#ty>(&__req, #index, #name)),
-        ArgKind::Query { name, optional: false } => quote_spanned!(ty.span()=> #p::query_param::<#ty>(&__req, #name)),
-        ArgKind::Query { name, optional: true } => quote_spanned!(ty.span()=> #p::query_param_opt::<#ty>(&__req, #name)),
-        ArgKind::Header { name, optional: false } => quote_spanned!(ty.span()=> #p::header_param::<#ty>(&__req, #name)),
-        ArgKind::Header { name, optional: true } => quote_spanned!(ty.span()=> #p::header_param_opt::<#ty>(&__req, #name)),
-        ArgKind::Extract => quote_spanned!(ty.span()=> #p::extract::<#ty>(&__req, &mut __body).await),
+        ArgKind::Path { index, name } => {
+            quote_spanned!(ty.span()=> ::sockeye::__private::#helper::<#ty>(&__req, #index, #name))
+        }
+        ArgKind::Query { name, .. } | ArgKind::Header { name, .. } => {
+            quote_spanned!(ty.span()=> ::sockeye::__private::#helper::<#ty>(&__req, #name))
+        }
+        ArgKind::Extract => quote_spanned!(ty.span()=> ::sockeye::__private::#helper::<#ty>(&__req, &mut __body).await),
     };
     quote! {
         let #var = match #call {

@@ -82,10 +82,8 @@ impl Config {
                 .ok_or_else(|| invalid("SOCKEYE_BODY_LIMIT", &v, "a size in bytes, like 1048576, 512k or 2m"))?;
         }
         if let Some(v) = lookup("SOCKEYE_SHUTDOWN_TIMEOUT") {
-            let secs: u64 = v
-                .trim()
-                .parse()
-                .map_err(|_| invalid("SOCKEYE_SHUTDOWN_TIMEOUT", &v, "a whole number of seconds"))?;
+            let secs: u64 =
+                v.trim().parse().map_err(|_| invalid("SOCKEYE_SHUTDOWN_TIMEOUT", &v, "a whole number of seconds"))?;
             config.shutdown_timeout = Duration::from_secs(secs);
         }
         Ok(config)

@@ -115,9 +115,8 @@ struct Methods {
 
 impl Methods {
     fn new(defs: impl Iterator<Item = &'static RouteDef>) -> Self {
-        let handlers: Vec<_> = defs
-            .filter_map(|d| Method::from_bytes(d.method.as_bytes()).ok().map(|m| (m, d)))
-            .collect();
+        let handlers: Vec<_> =
+            defs.filter_map(|d| Method::from_bytes(d.method.as_bytes()).ok().map(|m| (m, d))).collect();
         let mut names: Vec<&str> = handlers.iter().map(|(m, _)| m.as_str()).collect();
         if names.contains(&"GET") && !names.contains(&"HEAD") {
             names.push("HEAD");

@@ -24,7 +24,7 @@ use endpoint::{AppEndpoint, Shared};
 /// into the binary, each under the prefixes of the [`router!`](crate::router) declarations
 /// around it: there is no route list to maintain.
 ///
-/// ```no_run
+/// ```no_run,standalone_crate
 /// use sockeye::prelude::*;
 ///
 /// #[get("/")]

@@ -19,7 +19,7 @@ use crate::{
 /// (`{"detail": [{"type": "missing", "loc": ["body", "price"], "msg": "Field required"}]}`);
 /// a body over the app's limit gets 413; a `Content-Type` other than JSON gets 415.
 ///
-/// ```
+/// ```standalone_crate
 /// use sockeye::prelude::*;
 /// use serde::{Deserialize, Serialize};
 ///

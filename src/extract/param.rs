@@ -6,11 +6,7 @@ use std::{fmt::Display, str::FromStr};
 use poem::{Request, Response};
 use serde_json::Value;
 
-use crate::{
-    Error,
-    error::ValidationError,
-    route::path::poem_param_name,
-};
+use crate::{Error, error::ValidationError, route::path::poem_param_name};
 
 fn invalid(location: &str, name: &str, raw: &str, err: impl Display) -> Response {
     let msg = format!("invalid value for `{name}`: {err}");
@@ -23,18 +19,33 @@ fn missing(location: &str, name: &str) -> Response {
     poem::IntoResponse::into_response(Error::validation(vec![e]))
 }
 
-fn convert<T: FromStr>(location: &str, name: &str, raw: &str) -> Result<T, Response>
+/// A type a path parameter, `#[query]` or `#[header]` argument can be parsed into: anything
+/// `FromStr` whose error can be displayed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be parsed from a path segment, query or header value",
+    label = "needs `FromStr` (with a displayable error)",
+    note = "implement `std::str::FromStr` for `{Self}`, or take a `String` and convert it yourself"
+)]
+pub trait FromParam: Sized {
+    /// Parses the raw text.
+    fn from_param(raw: &str) -> Result<Self, String>;
+}
+
+impl<T: FromStr> FromParam for T
 where
     T::Err: Display,
 {
-    raw.parse().map_err(|e| invalid(location, name, raw, e))
+    fn from_param(raw: &str) -> Result<Self, String> {
+        raw.parse().map_err(|e: T::Err| e.to_string())
+    }
+}
+
+fn convert<T: FromParam>(location: &str, name: &str, raw: &str) -> Result<T, Response> {
+    T::from_param(raw).map_err(|e| invalid(location, name, raw, e))
 }
 
 /// Path parameter number `index` of the route, named `name` in the route's path.
-pub fn path_param<T: FromStr>(req: &Request, index: usize, name: &str) -> Result<T, Response>
-where
-    T::Err: Display,
-{
+pub fn path_param<T: FromParam>(req: &Request, index: usize, name: &str) -> Result<T, Response> {
     match req.raw_path_param(&poem_param_name(index)) {
         Some(raw) => convert("path", name, raw),
         None => Err(missing("path", name)),
@@ -47,10 +58,7 @@ fn query_value(req: &Request, name: &str) -> Option<String> {
 }
 
 /// A required `#[query]` argument.
-pub fn query_param<T: FromStr>(req: &Request, name: &str) -> Result<T, Response>
-where
-    T::Err: Display,
-{
+pub fn query_param<T: FromParam>(req: &Request, name: &str) -> Result<T, Response> {
     match query_value(req, name) {
         Some(raw) => convert("query", name, &raw),
         None => Err(missing("query", name)),
@@ -58,10 +66,7 @@ where
 }
 
 /// An optional `#[query]` argument (`Option<T>`).
-pub fn query_param_opt<T: FromStr>(req: &Request, name: &str) -> Result<Option<T>, Response>
-where
-    T::Err: Display,
-{
+pub fn query_param_opt<T: FromParam>(req: &Request, name: &str) -> Result<Option<T>, Response> {
     query_value(req, name).map(|raw| convert("query", name, &raw)).transpose()
 }
 
@@ -73,10 +78,7 @@ fn header_value<'r>(req: &'r Request, name: &str) -> Result<Option<&'r str>, Res
 }
 
 /// A required `#[header]` argument.
-pub fn header_param<T: FromStr>(req: &Request, name: &str) -> Result<T, Response>
-where
-    T::Err: Display,
-{
+pub fn header_param<T: FromParam>(req: &Request, name: &str) -> Result<T, Response> {
     match header_value(req, name)? {
         Some(raw) => convert("header", name, raw),
         None => Err(missing("header", name)),
@@ -84,9 +86,6 @@ where
 }
 
 /// An optional `#[header]` argument (`Option<T>`).
-pub fn header_param_opt<T: FromStr>(req: &Request, name: &str) -> Result<Option<T>, Response>
-where
-    T::Err: Display,
-{
+pub fn header_param_opt<T: FromParam>(req: &Request, name: &str) -> Result<Option<T>, Response> {
     header_value(req, name)?.map(|raw| convert("header", name, raw)).transpose()
 }

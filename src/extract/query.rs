@@ -9,7 +9,7 @@ use crate::Error;
 ///
 /// A query that does not fit `T` answers 422 naming the parameter: `loc: ["query", "limit"]`.
 ///
-/// ```
+/// ```standalone_crate
 /// use sockeye::prelude::*;
 /// use serde::Deserialize;
 ///

@@ -7,7 +7,7 @@ use crate::{Error, app::endpoint::Shared};
 /// Put shared things (a pool, a client, an `Arc<Mutex<..>>`) in state; the value is cloned for
 /// each request, so keep it cheap to clone.
 ///
-/// ```
+/// ```standalone_crate
 /// use sockeye::prelude::*;
 /// use std::sync::{Arc, atomic::{AtomicU64, Ordering}};
 ///

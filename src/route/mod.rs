@@ -5,4 +5,3 @@ mod def;
 pub(crate) mod path;
 
 pub use def::{Handler, HandlerFuture, RouteDef, RouterDef};
-

@@ -50,19 +50,13 @@ pub(crate) fn parse(path: &str) -> Result<Vec<Segment<'_>>, PathError> {
     let mut segments = Vec::new();
     for raw in body.split('/') {
         if let Some(Segment::Rest(name)) = segments.last() {
-            return err(format!(
-                "`<{name}..>` takes the rest of the path, so it must be the last segment"
-            ));
+            return err(format!("`<{name}..>` takes the rest of the path, so it must be the last segment"));
         }
         let segment = parse_segment(raw)?;
         if let Segment::Param(name) | Segment::Rest(name) = segment {
-            let taken = segments
-                .iter()
-                .any(|s| matches!(s, Segment::Param(n) | Segment::Rest(n) if *n == name));
+            let taken = segments.iter().any(|s| matches!(s, Segment::Param(n) | Segment::Rest(n) if *n == name));
             if taken {
-                return err(format!(
-                    "duplicate parameter `{name}` in path `{path}`: give each parameter its own name"
-                ));
+                return err(format!("duplicate parameter `{name}` in path `{path}`: give each parameter its own name"));
             }
         }
         segments.push(segment);
@@ -81,9 +75,7 @@ fn parse_segment(raw: &str) -> Result<Segment<'_>, PathError> {
     };
     let Some(inner) = raw[1..].strip_suffix(close) else {
         return if raw[1..].contains(close) {
-            err(format!(
-                "segment `{raw}`: a parameter must be a whole segment, like `/{open}name{close}`"
-            ))
+            err(format!("segment `{raw}`: a parameter must be a whole segment, like `/{open}name{close}`"))
         } else {
             err(format!("unclosed `{open}` in segment `{raw}`: write `{open}name{close}`"))
         };
@@ -93,17 +85,14 @@ fn parse_segment(raw: &str) -> Result<Segment<'_>, PathError> {
         None => (inner, false),
     };
     if !is_identifier(name) {
-        return err(format!(
-            "`{raw}`: a parameter name must be a Rust identifier, like `{open}item_id{close}`"
-        ));
+        return err(format!("`{raw}`: a parameter name must be a Rust identifier, like `{open}item_id{close}`"));
     }
     Ok(if rest { Segment::Rest(name) } else { Segment::Param(name) })
 }
 
 fn parse_static(raw: &str) -> Result<Segment<'_>, PathError> {
-    if let Some(bad) = raw
-        .chars()
-        .find(|c| matches!(c, '<' | '>' | '{' | '}' | ':' | '*' | '?' | '#') || c.is_whitespace())
+    if let Some(bad) =
+        raw.chars().find(|c| matches!(c, '<' | '>' | '{' | '}' | ':' | '*' | '?' | '#') || c.is_whitespace())
     {
         return err(format!(
             "segment `{raw}` contains `{bad}`: parameters are whole segments (`/<name>`), \
@@ -193,12 +182,7 @@ mod tests {
     fn parses_params_rest_and_braces() {
         assert_eq!(
             parse("/items/<id>/files/{path..}").unwrap(),
-            vec![
-                Segment::Static("items"),
-                Segment::Param("id"),
-                Segment::Static("files"),
-                Segment::Rest("path"),
-            ]
+            vec![Segment::Static("items"), Segment::Param("id"), Segment::Static("files"), Segment::Rest("path"),]
         );
         assert_eq!(parse("/").unwrap(), vec![]);
         assert_eq!(parse("/ws/book/").unwrap(), vec![Segment::Static("ws"), Segment::Static("book")]);

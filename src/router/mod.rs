@@ -20,7 +20,7 @@ use crate::route::RouterDef;
 /// under the prefixes of the modules around it; [`include`](Router::include) moves a router
 /// somewhere else instead (every handler is mounted exactly once):
 ///
-/// ```
+/// ```standalone_crate
 /// use sockeye::prelude::*;
 ///
 /// mod v2 {
@@ -70,11 +70,8 @@ impl Router {
     }
 
     pub(crate) fn of_module(module: &'static str) -> Self {
-        let prefix = inventory::iter::<RouterDef>
-            .into_iter()
-            .find(|d| d.module == module)
-            .map(|d| d.prefix)
-            .unwrap_or("");
+        let prefix =
+            inventory::iter::<RouterDef>.into_iter().find(|d| d.module == module).map(|d| d.prefix).unwrap_or("");
         Self { prefix: prefix.to_string(), module: Some(module), includes: Vec::new() }
     }
 }

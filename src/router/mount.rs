@@ -31,11 +31,7 @@ impl Registry {
 
     /// The module router that owns `module`: the declaration in it or in its nearest ancestor.
     fn owner(&self, module: &str) -> Option<&'static str> {
-        self.routers
-            .iter()
-            .map(|r| r.module)
-            .filter(|m| is_within(module, m))
-            .max_by_key(|m| m.len())
+        self.routers.iter().map(|r| r.module).filter(|m| is_within(module, m)).max_by_key(|m| m.len())
     }
 
     /// The module router a module router nests under by default.
@@ -46,8 +42,7 @@ impl Registry {
 }
 
 fn is_within(module: &str, ancestor: &str) -> bool {
-    module == ancestor
-        || (module.starts_with(ancestor) && module[ancestor.len()..].starts_with("::"))
+    module == ancestor || (module.starts_with(ancestor) && module[ancestor.len()..].starts_with("::"))
 }
 
 /// Mounts the whole table. With `auto`, every registered handler is served (under the
@@ -76,10 +71,10 @@ pub(crate) fn mount(includes: &[Router], auto: bool) -> Result<Vec<Mounted>, Rou
 }
 
 fn collect_explicit(router: &Router, seen: &mut HashSet<&'static str>) -> Result<(), RouteError> {
-    if let Some(module) = router.module {
-        if !seen.insert(module) {
-            return Err(RouteError::IncludedTwice { module: module.to_string() });
-        }
+    if let Some(module) = router.module
+        && !seen.insert(module)
+    {
+        return Err(RouteError::IncludedTwice { module: module.to_string() });
     }
     router.includes.iter().try_for_each(|r| collect_explicit(r, seen))
 }
@@ -95,7 +90,7 @@ impl Ctx<'_> {
             .routers
             .iter()
             .map(|r| r.module)
-            .filter(|m| !self.explicit.contains(m) && self.registry.parent(m).as_deref() == parent)
+            .filter(|m| !self.explicit.contains(m) && self.registry.parent(m) == parent)
             .collect()
     }
 

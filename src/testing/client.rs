@@ -15,7 +15,7 @@ const PIPE_BUFFER: usize = 64 * 1024;
 /// in-memory pipes, so routing, extraction, errors and (later) WebSocket upgrades behave
 /// exactly as over TCP, with no port.
 ///
-/// ```
+/// ```standalone_crate
 /// use sockeye::prelude::*;
 ///
 /// #[get("/items/<id>")]

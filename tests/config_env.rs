@@ -1,0 +1,45 @@
+//! App::from_env reads `.env` and the environment; bad values are errors naming the variable.
+//! One test function: it changes the process's working directory and environment.
+
+#![allow(unsafe_code)] // std::env::set_var is unsafe in edition 2024; this binary has one test.
+
+use std::time::Duration;
+
+use sockeye::{App, ConfigError};
+
+#[test]
+fn from_env_reads_dotenv_then_environment_and_reports_bad_values() {
+    let dir = std::env::temp_dir().join(format!("sockeye-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::env::set_current_dir(&dir).unwrap();
+
+    // No .env and nothing set: defaults.
+    let app = App::from_env().unwrap();
+    assert_eq!(app.config().addr(), "127.0.0.1:8000");
+
+    // .env values are used; variables already in the environment win.
+    std::fs::write(".env", "PORT=9100\nSOCKEYE_BODY_LIMIT=2k\nSOCKEYE_SHUTDOWN_TIMEOUT=3\nSOCKEYE_HOST=0.0.0.0\n")
+        .unwrap();
+    // SAFETY: single-threaded test binary section; no other thread reads the environment now.
+    unsafe { std::env::set_var("SOCKEYE_HOST", "127.0.0.2") };
+    let app = App::from_env().unwrap();
+    assert_eq!(app.config().port, 9100);
+    assert_eq!(app.config().host, "127.0.0.2");
+    assert_eq!(app.config().body_limit, 2048);
+    assert_eq!(app.config().shutdown_timeout, Duration::from_secs(3));
+
+    // A bad value is an error naming the variable and its value, never a panic.
+    unsafe { std::env::set_var("PORT", "http") };
+    let err = App::from_env().err().unwrap();
+    assert!(matches!(&err, ConfigError::Invalid { name, .. } if name == "PORT"), "{err:?}");
+    assert!(err.to_string().contains("PORT=\"http\""));
+    unsafe { std::env::remove_var("PORT") };
+
+    // A .env that does not parse is reported with the problem.
+    std::fs::write(".env", "GOOD=1\nthis line is not an assignment\n").unwrap();
+    let err = App::from_env().err().unwrap();
+    assert!(matches!(err, ConfigError::DotEnv(_)), "{err:?}");
+
+    std::env::set_current_dir(std::env::temp_dir()).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,8 @@
+use sockeye::prelude::*;
+
+#[get("/items/<id>/parts/<id>")]
+async fn read_item(id: u64) -> String {
+    id.to_string()
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use sockeye::prelude::*;
+
+#[get("/items")]
+fn read_item() -> &'static str {
+    "sync"
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use sockeye::prelude::*;
+
+#[get("/items/<id>")]
+async fn read_item(#[query] id: u64) -> String {
+    id.to_string()
+}
+
+fn main() {}

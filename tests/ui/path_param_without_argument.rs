@@ -1,0 +1,8 @@
+use sockeye::prelude::*;
+
+#[get("/items/<id>")]
+async fn read_item() -> &'static str {
+    "no id"
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use sockeye::prelude::*;
+
+#[route("/items")]
+async fn read_item() -> &'static str {
+    "x"
+}
+
+fn main() {}

@@ -1,0 +1,5 @@
+mod api {
+    sockeye::router!(prefix = "/users/<id>");
+}
+
+fn main() {}
