@@ -38,12 +38,15 @@ use endpoint::{AppEndpoint, Shared};
 ///
 /// # Routes in a library crate
 ///
-/// inventory registers handlers from static constructors; a linker drops the object files of
-/// a library that nothing references, and the routes in them with it. A binary that serves
-/// routes defined in another crate must therefore reference that crate's code: declare a
-/// [`router!`](crate::router) in it and include it (`App::new().include(my_routes::router())`),
-/// which both links the routes and mounts them. Routes in the binary crate itself, in its
-/// tests and in its examples are always linked.
+/// inventory registers handlers from static constructors placed in the object files of the
+/// crate that defines them. If the linker leaves out a library's object files because nothing
+/// references them, its routes silently disappear with them. On Linux with the default linker
+/// a direct dependency's routes were kept here even when nothing referenced it (debug, release
+/// and fat LTO alike), but other platforms and linkers are allowed to drop them. The guard is
+/// to reference the library's routes explicitly: declare a [`router!`](crate::router) in it and
+/// include it, `App::new().include(my_routes::api::router())`. That both links the routes and
+/// mounts them (exactly once: an included router is not also mounted automatically). Routes in
+/// the binary crate itself, in its tests and in its examples are always linked.
 pub struct App {
     pub(crate) config: Config,
     auto: bool,
