@@ -62,6 +62,7 @@ mod response;
 mod route;
 mod router;
 mod testing;
+pub mod ws;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -79,7 +80,8 @@ pub use poem::{
 pub use response::{Created, NoContent};
 pub use route::RouteDef;
 pub use router::{RouteError, Router};
-pub use testing::{TestClient, TestRequest, TestResponse};
+pub use testing::{TestClient, TestMessage, TestRequest, TestResponse, TestSocket, TestWsError, WsConnect};
+pub use ws::{CloseCode, Message, Socket, WebSocket};
 
 /// Declares a route for `DELETE`. See [`get`] for everything route attributes accept.
 pub use sockeye_macros::delete;
@@ -137,11 +139,56 @@ pub use sockeye_macros::route;
 /// # }
 /// ```
 pub use sockeye_macros::router;
+/// Declares a WebSocket route: `#[websocket("/ws/<room>")]` on an `async fn` taking a
+/// [`WebSocket`], or on an `impl` block with `connect`, `receive` and `disconnect`.
+///
+/// Path parameters, query, headers and state are extracted as for [`get`]. Options override
+/// the app's [`WsConfig`](ws::WsConfig) for this route: `max_message_size` (bytes),
+/// `ping_interval`, `pong_timeout`, `idle_timeout` (seconds, 0 = off) and `max_queue`.
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// #[websocket("/ws/echo", max_message_size = 1048576)]
+/// async fn echo(ws: WebSocket) -> Result<()> {
+///     let ws = ws.accept().await?;
+///     loop {
+///         match ws.receive().await {
+///             Message::Close(_) => return Ok(()),
+///             msg => ws.send(msg).await?,
+///         }
+///     }
+/// }
+///
+/// /// Panther's GenericWebsocket: state in fields, the framework runs the loop.
+/// struct Counter { seen: usize }
+///
+/// #[websocket("/ws/count/<start>")]
+/// impl Counter {
+///     async fn connect(ws: WebSocket, start: usize) -> Result<(Self, Socket)> {
+///         Ok((Counter { seen: start }, ws.accept().await?))
+///     }
+///     async fn receive(&mut self, ws: &Socket, _msg: Message) -> Result<()> {
+///         self.seen += 1;
+///         ws.send_text(self.seen.to_string()).await?;
+///         Ok(())
+///     }
+///     async fn disconnect(&mut self, _ws: &Socket, _frame: Option<ws::CloseFrame>) {}
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// let mut c = client.websocket_connect("/ws/count/10").await.unwrap();
+/// c.send_text("a").await.unwrap();
+/// assert_eq!(c.receive_text().await.unwrap(), "11");
+/// # }
+/// ```
+pub use sockeye_macros::websocket;
 
 /// `use sockeye::prelude::*;` brings what handlers and tests use every day.
 pub mod prelude {
     pub use crate::{
         App, Created, Error, Html, IntoResponse, Json, NoContent, Query, Request, Result, Router, State, StatusCode,
-        TestClient, delete, get, patch, post, put, route,
+        TestClient, delete, get, patch, post, put, route, websocket,
+        ws::{self, CloseCode, Message, Socket, WebSocket},
     };
 }

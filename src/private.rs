@@ -10,6 +10,10 @@ pub use crate::{
     },
     route::{Handler, HandlerFuture, RouteDef, RouterDef},
     router::Router,
+    ws::{
+        WsRouteOptions,
+        route::{IntoConnect, IntoWsResult, WsOutcome, WsRun, WsRunFuture, websocket, ws_outcome},
+    },
 };
 
 use poem::{IntoResponse, error::IntoResult};

@@ -1,12 +1,12 @@
-//! Quotes a validated [`Route`]: the user's function unchanged, plus a small wrapper that
-//! extracts each argument and an `inventory` registration. All logic lives in
-//! `sockeye::__private`, which is ordinary tested Rust.
+//! Quotes a validated [`Route`]: the user's item unchanged, plus a small wrapper that extracts
+//! each argument and an `inventory` registration. All logic lives in `sockeye::__private`,
+//! which is ordinary tested Rust.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::parse::{Arg, ArgKind, Route};
+use crate::parse::{Arg, ArgKind, Kind, Route, Target, WsOptions};
 
 fn extraction(i: usize, arg: &Arg) -> TokenStream {
     let var = format_ident!("__arg{}", i);
@@ -34,45 +34,135 @@ fn extraction(i: usize, arg: &Arg) -> TokenStream {
     quote! {
         let #var = match #call {
             ::core::result::Result::Ok(v) => v,
-            ::core::result::Result::Err(response) => return response,
+            ::core::result::Result::Err(response) => return ::core::convert::From::from(response),
         };
     }
 }
 
+/// The body shared by every kind: split the request, extract each argument, then `call`.
+fn extract_then(route: &Route, call: TokenStream) -> TokenStream {
+    let extractions = route.args.iter().enumerate().map(|(i, a)| extraction(i, a));
+    quote! {
+        ::std::boxed::Box::pin(async move {
+            let (__req, mut __body) = __request.split();
+            let _ = &mut __body;
+            #(#extractions)*
+            #call
+        })
+    }
+}
+
+fn opt(v: Option<u64>) -> TokenStream {
+    match v {
+        Some(v) => quote!(::core::option::Option::Some(#v as _)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn ws_options(o: &WsOptions) -> TokenStream {
+    let (m, pi, pt, it, q) =
+        (opt(o.max_message_size), opt(o.ping_interval), opt(o.pong_timeout), opt(o.idle_timeout), opt(o.max_queue));
+    quote! {
+        ::sockeye::__private::WsRouteOptions {
+            max_message_size: #m, ping_interval: #pi, pong_timeout: #pt, idle_timeout: #it, max_queue: #q,
+        }
+    }
+}
+
 pub(crate) fn route(route: &Route) -> TokenStream {
-    let func = &route.func;
-    let ident = &func.sig.ident;
-    let name = ident.to_string();
+    let name = route.target.ident();
     let method = &route.method;
     let path = &route.path;
     let doc = &route.doc;
-    let extractions = route.args.iter().enumerate().map(|(i, a)| extraction(i, a));
-    let vars = (0..route.args.len()).map(|i| format_ident!("__arg{}", i));
-    let output_span = match &func.sig.output {
-        syn::ReturnType::Default => ident.span(),
-        syn::ReturnType::Type(_, ty) => ty.span(),
+    let vars: Vec<_> = (0..route.args.len()).map(|i| format_ident!("__arg{}", i)).collect();
+    let (item, call) = match &route.target {
+        Target::Fn(func) => {
+            let ident = &func.sig.ident;
+            let span = match &func.sig.output {
+                syn::ReturnType::Default => ident.span(),
+                syn::ReturnType::Type(_, ty) => ty.span(),
+            };
+            let respond = match route.kind {
+                Kind::Http => quote_spanned!(span=> ::sockeye::__private::respond(#ident(#(#vars),*).await)),
+                Kind::WebSocket(_) => quote_spanned!(span=> ::sockeye::__private::ws_outcome(#ident(#(#vars),*).await)),
+            };
+            (quote!(#func), respond)
+        }
+        Target::Consumer { item, has_disconnect } => {
+            let ty = &item.self_ty;
+            let disconnect = if *has_disconnect {
+                quote!(<#ty>::disconnect(&mut __state, &__socket, __frame).await;)
+            } else {
+                quote!(let _ = __frame;)
+            };
+            let call = quote! {
+                let (mut __state, __socket) = match ::sockeye::__private::IntoConnect::into_connect(
+                    <#ty>::connect(#(#vars),*).await,
+                ) {
+                    ::core::result::Result::Ok(pair) => pair,
+                    ::core::result::Result::Err(e) => return ::sockeye::__private::ws_outcome(::core::result::Result::<(), _>::Err(e)),
+                };
+                loop {
+                    match __socket.receive().await {
+                        ::sockeye::ws::Message::Close(__frame) => {
+                            #disconnect
+                            return ::sockeye::__private::ws_outcome(());
+                        }
+                        __msg => {
+                            let __done = ::sockeye::__private::IntoWsResult::into_ws_result(
+                                <#ty>::receive(&mut __state, &__socket, __msg).await,
+                            );
+                            if __done.is_err() {
+                                return ::sockeye::__private::ws_outcome(__done);
+                            }
+                        }
+                    }
+                }
+            };
+            (quote!(#item), call)
+        }
     };
-    let call = quote_spanned!(output_span=> ::sockeye::__private::respond(#ident(#(#vars),*).await));
-    quote! {
-        #func
+    match &route.kind {
+        Kind::Http => {
+            let body = extract_then(route, call);
+            quote! {
+                #item
 
-        const _: () = {
-            fn __sockeye_handler(
-                __request: ::sockeye::__private::Request,
-            ) -> ::sockeye::__private::HandlerFuture {
-                ::std::boxed::Box::pin(async move {
-                    let (__req, mut __body) = __request.split();
-                    let _ = &mut __body;
-                    #(#extractions)*
-                    #call
-                })
+                const _: () = {
+                    fn __sockeye_handler(__request: ::sockeye::__private::Request) -> ::sockeye::__private::HandlerFuture {
+                        #body
+                    }
+                    ::sockeye::__private::inventory::submit! {
+                        ::sockeye::__private::RouteDef::new(
+                            #method, #path, #name, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
+                            __sockeye_handler,
+                        )
+                    }
+                };
             }
-            ::sockeye::__private::inventory::submit! {
-                ::sockeye::__private::RouteDef::new(
-                    #method, #path, #name, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
-                    __sockeye_handler,
-                )
+        }
+        Kind::WebSocket(options) => {
+            let body = extract_then(route, call);
+            let options = ws_options(options);
+            quote! {
+                #item
+
+                const _: () = {
+                    fn __sockeye_run(__request: ::sockeye::__private::Request) -> ::sockeye::__private::WsRunFuture {
+                        #body
+                    }
+                    static __SOCKEYE_WS_OPTIONS: ::sockeye::__private::WsRouteOptions = #options;
+                    fn __sockeye_handler(__request: ::sockeye::__private::Request) -> ::sockeye::__private::HandlerFuture {
+                        ::sockeye::__private::websocket(__request, &__SOCKEYE_WS_OPTIONS, __sockeye_run)
+                    }
+                    ::sockeye::__private::inventory::submit! {
+                        ::sockeye::__private::RouteDef::new(
+                            #method, #path, #name, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
+                            __sockeye_handler,
+                        ).websocket()
+                    }
+                };
             }
-        };
+        }
     }
 }

@@ -12,9 +12,9 @@ mod parse;
 mod path;
 mod router;
 
-fn expand_route(method: Option<&str>, attr: TokenStream, item: TokenStream) -> TokenStream {
+fn expand_route(kind: parse::Attr, attr: TokenStream, item: TokenStream) -> TokenStream {
     let item2: proc_macro2::TokenStream = item.clone().into();
-    match parse::route(method, attr.into(), item2.clone()).map(|r| codegen::route(&r)) {
+    match parse::route(kind, attr.into(), item2.clone()).map(|r| codegen::route(&r)) {
         Ok(tokens) => tokens.into(),
         // Keep the function so rust-analyzer and later errors still see it.
         Err(e) => {
@@ -26,49 +26,63 @@ fn expand_route(method: Option<&str>, attr: TokenStream, item: TokenStream) -> T
 }
 
 fn strip_param_attrs(item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    match syn::parse2::<syn::ItemFn>(item.clone()) {
-        Ok(mut f) => {
-            parse::strip_param_attrs(&mut f);
+    match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Fn(mut f)) => {
+            parse::strip_param_attrs(&mut f.sig);
             quote::quote!(#f)
         }
-        Err(_) => item,
+        Ok(syn::Item::Impl(mut imp)) => {
+            for i in imp.items.iter_mut() {
+                if let syn::ImplItem::Fn(f) = i {
+                    parse::strip_param_attrs(&mut f.sig);
+                }
+            }
+            quote::quote!(#imp)
+        }
+        _ => item,
     }
 }
 
 /// `#[get("/path")]`: see `sockeye::get`.
 #[proc_macro_attribute]
 pub fn get(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand_route(Some("GET"), attr, item)
+    expand_route(parse::Attr::Method("GET"), attr, item)
 }
 
 /// `#[post("/path")]`: see `sockeye::post`.
 #[proc_macro_attribute]
 pub fn post(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand_route(Some("POST"), attr, item)
+    expand_route(parse::Attr::Method("POST"), attr, item)
 }
 
 /// `#[put("/path")]`: see `sockeye::put`.
 #[proc_macro_attribute]
 pub fn put(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand_route(Some("PUT"), attr, item)
+    expand_route(parse::Attr::Method("PUT"), attr, item)
 }
 
 /// `#[patch("/path")]`: see `sockeye::patch`.
 #[proc_macro_attribute]
 pub fn patch(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand_route(Some("PATCH"), attr, item)
+    expand_route(parse::Attr::Method("PATCH"), attr, item)
 }
 
 /// `#[delete("/path")]`: see `sockeye::delete`.
 #[proc_macro_attribute]
 pub fn delete(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand_route(Some("DELETE"), attr, item)
+    expand_route(parse::Attr::Method("DELETE"), attr, item)
 }
 
 /// `#[route("/path", method = "OPTIONS")]`: see `sockeye::route`.
 #[proc_macro_attribute]
 pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand_route(None, attr, item)
+    expand_route(parse::Attr::Any, attr, item)
+}
+
+/// `#[websocket("/ws/<room>")]`: see `sockeye::websocket`.
+#[proc_macro_attribute]
+pub fn websocket(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand_route(parse::Attr::WebSocket, attr, item)
 }
 
 /// `sockeye::router!(prefix = "/api")`: see `sockeye::router`.

@@ -3,8 +3,8 @@
 
 use proc_macro2::{Span, TokenStream};
 use syn::{
-    Attribute, Expr, ExprLit, FnArg, GenericArgument, ItemFn, Lit, LitStr, Meta, Pat, PathArguments, Token, Type,
-    parse::Parser, punctuated::Punctuated, spanned::Spanned,
+    Attribute, Expr, ExprLit, FnArg, GenericArgument, ImplItem, ImplItemFn, Item, ItemFn, ItemImpl, Lit, LitStr, Meta,
+    Pat, PathArguments, Signature, Token, Type, parse::Parser, punctuated::Punctuated, spanned::Spanned,
 };
 
 use crate::path;
@@ -13,9 +13,46 @@ use crate::path;
 pub(crate) struct Route {
     pub(crate) method: String,
     pub(crate) path: LitStr,
-    pub(crate) func: ItemFn,
+    pub(crate) kind: Kind,
+    pub(crate) target: Target,
+    /// The arguments of the function (for a consumer, of `connect`), in order.
     pub(crate) args: Vec<Arg>,
     pub(crate) doc: String,
+}
+
+pub(crate) enum Kind {
+    Http,
+    WebSocket(WsOptions),
+}
+
+/// `#[websocket(..)]` options; `None` keeps the app's setting.
+#[derive(Default)]
+pub(crate) struct WsOptions {
+    pub(crate) max_message_size: Option<u64>,
+    pub(crate) ping_interval: Option<u64>,
+    pub(crate) pong_timeout: Option<u64>,
+    pub(crate) idle_timeout: Option<u64>,
+    pub(crate) max_queue: Option<u64>,
+}
+
+pub(crate) enum Target {
+    /// A handler function.
+    Fn(ItemFn),
+    /// A type with `connect`, `receive` and optionally `disconnect` (WebSocket only).
+    Consumer { item: ItemImpl, has_disconnect: bool },
+}
+
+impl Target {
+    /// The function whose name and location identify the route.
+    pub(crate) fn ident(&self) -> String {
+        match self {
+            Target::Fn(f) => f.sig.ident.to_string(),
+            Target::Consumer { item, .. } => {
+                let ty = &item.self_ty;
+                quote::quote!(#ty).to_string().replace(' ', "")
+            }
+        }
+    }
 }
 
 pub(crate) struct Arg {
@@ -35,35 +72,30 @@ fn error(span: impl Spanned, msg: impl std::fmt::Display) -> syn::Error {
     syn::Error::new(span.span(), msg)
 }
 
-/// Attribute arguments: the path literal, then `key = "value"` options.
+/// Attribute arguments: the path literal, then `key = value` options.
 struct AttrArgs {
     path: LitStr,
-    method: Option<LitStr>,
+    options: Vec<(syn::Ident, Expr)>,
 }
 
-fn parse_attr(method_fixed: bool, attr: TokenStream) -> syn::Result<AttrArgs> {
-    let items = Punctuated::<Expr, Token![,]>::parse_terminated.parse2(attr.clone())?;
+fn parse_attr(attr: TokenStream) -> syn::Result<AttrArgs> {
+    let items = Punctuated::<Expr, Token![,]>::parse_terminated.parse2(attr)?;
     let mut iter = items.into_iter();
     let path = match iter.next() {
         Some(Expr::Lit(ExprLit { lit: Lit::Str(s), .. })) => s,
         Some(other) => return Err(error(other, "expected the route path as a string literal, like \"/items/<id>\"")),
         None => return Err(error(Span::call_site(), "missing route path: write #[get(\"/items/<id>\")]")),
     };
-    let mut method = None;
+    let mut options = Vec::new();
     for item in iter {
         let Expr::Assign(assign) = &item else {
-            return Err(error(item, "expected an option like `method = \"OPTIONS\"`"));
+            return Err(error(item, "expected an option like `key = value`"));
         };
-        let key = match &*assign.left {
-            Expr::Path(p) if p.path.is_ident("method") && !method_fixed => "method",
-            other => return Err(error(other, "unknown route option")),
-        };
-        let Expr::Lit(ExprLit { lit: Lit::Str(value), .. }) = &*assign.right else {
-            return Err(error(&assign.right, format!("`{key}` takes a string literal")));
-        };
-        method = Some(value.clone());
+        let Expr::Path(key) = &*assign.left else { return Err(error(&assign.left, "expected an option name")) };
+        let Some(ident) = key.path.get_ident() else { return Err(error(key, "expected an option name")) };
+        options.push((ident.clone(), (*assign.right).clone()));
     }
-    Ok(AttrArgs { path, method })
+    Ok(AttrArgs { path, options })
 }
 
 fn check_method(lit: &LitStr) -> syn::Result<String> {
@@ -74,28 +106,124 @@ fn check_method(lit: &LitStr) -> syn::Result<String> {
     Ok(m)
 }
 
-pub(crate) fn route(method: Option<&str>, attr: TokenStream, item: TokenStream) -> syn::Result<Route> {
-    let args = parse_attr(method.is_some(), attr)?;
-    let method = match (method, &args.method) {
-        (Some(m), _) => m.to_string(),
-        (None, Some(lit)) => check_method(lit)?,
-        (None, None) => {
-            return Err(error(&args.path, "#[route] needs a method: #[route(\"/path\", method = \"OPTIONS\")]"));
+fn int_option(key: &syn::Ident, value: &Expr) -> syn::Result<u64> {
+    match value {
+        Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => i.base10_parse(),
+        other => Err(error(other, format!("`{key}` takes a whole number"))),
+    }
+}
+
+/// Which route attribute is being expanded.
+#[derive(Clone, Copy)]
+pub(crate) enum Attr {
+    /// `#[get]`, `#[post]`, ...: the method is fixed.
+    Method(&'static str),
+    /// `#[route("/p", method = "X")]`.
+    Any,
+    /// `#[websocket("/p", ..)]`.
+    WebSocket,
+}
+
+pub(crate) fn route(attr_kind: Attr, attr: TokenStream, item: TokenStream) -> syn::Result<Route> {
+    let args = parse_attr(attr)?;
+    let mut method = None;
+    let mut ws = WsOptions::default();
+    for (key, value) in &args.options {
+        match (attr_kind, key.to_string().as_str()) {
+            (Attr::Any, "method") => match value {
+                Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => method = Some(check_method(s)?),
+                other => return Err(error(other, "`method` takes a string literal")),
+            },
+            (Attr::WebSocket, "max_message_size") => ws.max_message_size = Some(int_option(key, value)?),
+            (Attr::WebSocket, "ping_interval") => ws.ping_interval = Some(int_option(key, value)?),
+            (Attr::WebSocket, "pong_timeout") => ws.pong_timeout = Some(int_option(key, value)?),
+            (Attr::WebSocket, "idle_timeout") => ws.idle_timeout = Some(int_option(key, value)?),
+            (Attr::WebSocket, "max_queue") => ws.max_queue = Some(int_option(key, value)?),
+            (Attr::WebSocket, _) => {
+                return Err(error(
+                    key,
+                    "unknown option: #[websocket] takes max_message_size, ping_interval, pong_timeout, idle_timeout and max_queue",
+                ));
+            }
+            _ => return Err(error(key, "unknown route option")),
         }
+    }
+    let (method, kind) = match attr_kind {
+        Attr::Method(m) => (m.to_string(), Kind::Http),
+        Attr::WebSocket => ("GET".to_string(), Kind::WebSocket(ws)),
+        Attr::Any => match method {
+            Some(m) => (m, Kind::Http),
+            None => {
+                return Err(error(&args.path, "#[route] needs a method: #[route(\"/path\", method = \"OPTIONS\")]"));
+            }
+        },
     };
-    let mut func: ItemFn = syn::parse2(item)?;
-    check_signature(&func)?;
     let path_value = args.path.value();
     let segments = path::parse(&path_value).map_err(|e| error(&args.path, e.message))?;
     let params = path::params(&segments);
-    let fn_args = classify_args(&func, &params, &args.path)?;
-    strip_param_attrs(&mut func);
-    let doc = doc_string(&func.attrs);
-    Ok(Route { method, path: args.path, func, args: fn_args, doc })
+    let item: Item = syn::parse2(item)?;
+    let (target, args_of, doc) = match item {
+        Item::Fn(mut func) => {
+            check_signature(&func.sig)?;
+            let fn_args = classify_args(&func.sig, &params, &args.path)?;
+            strip_param_attrs(&mut func.sig);
+            let doc = doc_string(&func.attrs);
+            (Target::Fn(func), fn_args, doc)
+        }
+        Item::Impl(mut imp) if matches!(kind, Kind::WebSocket(_)) => {
+            let doc = doc_string(&imp.attrs);
+            let (fn_args, has_disconnect) = consumer(&mut imp, &params, &args.path)?;
+            (Target::Consumer { item: imp, has_disconnect }, fn_args, doc)
+        }
+        other => {
+            return Err(error(
+                other,
+                "route attributes go on an `async fn` (or, for #[websocket], on an `impl` block with `connect` and `receive`)",
+            ));
+        }
+    };
+    Ok(Route { method, path: args.path, kind, target, args: args_of, doc })
 }
 
-fn check_signature(func: &ItemFn) -> syn::Result<()> {
-    let sig = &func.sig;
+fn method_named<'a>(imp: &'a mut ItemImpl, name: &str) -> Option<&'a mut ImplItemFn> {
+    imp.items.iter_mut().find_map(|i| match i {
+        ImplItem::Fn(f) if f.sig.ident == name => Some(f),
+        _ => None,
+    })
+}
+
+/// Checks a consumer impl: `connect` (no `self`, arguments like a handler's), `receive` and
+/// an optional `disconnect` (both `&mut self`).
+fn consumer(imp: &mut ItemImpl, params: &[&str], path: &LitStr) -> syn::Result<(Vec<Arg>, bool)> {
+    let span = imp.self_ty.span();
+    for name in ["receive", "disconnect"] {
+        if let Some(f) = method_named(imp, name) {
+            if f.sig.asyncness.is_none() {
+                return Err(error(f.sig.fn_token, format!("`{name}` must be an `async fn`")));
+            }
+            if !matches!(f.sig.inputs.first(), Some(FnArg::Receiver(r)) if r.mutability.is_some() && r.reference.is_some())
+            {
+                return Err(error(&f.sig, format!("`{name}` takes `&mut self` first")));
+            }
+        }
+    }
+    if method_named(imp, "receive").is_none() {
+        return Err(error(span, "a WebSocket consumer needs `async fn receive(&mut self, ws: &Socket, msg: Message)`"));
+    }
+    let has_disconnect = method_named(imp, "disconnect").is_some();
+    let Some(connect) = method_named(imp, "connect") else {
+        return Err(error(
+            span,
+            "a WebSocket consumer needs `async fn connect(ws: WebSocket, ..) -> Result<(Self, Socket)>`",
+        ));
+    };
+    check_signature(&connect.sig)?;
+    let args = classify_args(&connect.sig, params, path)?;
+    strip_param_attrs(&mut connect.sig);
+    Ok((args, has_disconnect))
+}
+
+fn check_signature(sig: &Signature) -> syn::Result<()> {
     if sig.asyncness.is_none() {
         return Err(error(sig.fn_token, "route handlers must be `async fn`: add `async` before `fn`"));
     }
@@ -135,10 +263,10 @@ fn marker(attrs: &[Attribute]) -> syn::Result<Marker> {
     Ok(found)
 }
 
-fn classify_args(func: &ItemFn, params: &[&str], path_lit: &LitStr) -> syn::Result<Vec<Arg>> {
+fn classify_args(sig: &Signature, params: &[&str], path_lit: &LitStr) -> syn::Result<Vec<Arg>> {
     let mut args = Vec::new();
     let mut bound = vec![false; params.len()];
-    for input in &func.sig.inputs {
+    for input in &sig.inputs {
         let FnArg::Typed(pt) = input else { continue };
         let ident = match &*pt.pat {
             Pat::Ident(p) => Some(p.ident.to_string()),
@@ -176,7 +304,7 @@ fn classify_args(func: &ItemFn, params: &[&str], path_lit: &LitStr) -> syn::Resu
             path_lit,
             format!(
                 "path parameter `<{name}>` has no matching argument: add `{name}: T` to the arguments of `{}`",
-                func.sig.ident
+                sig.ident
             ),
         ));
     }
@@ -209,8 +337,8 @@ fn option_inner(ty: &Type) -> Option<&Type> {
 }
 
 /// Removes the `#[query]` / `#[header]` markers, which are not real attributes.
-pub(crate) fn strip_param_attrs(func: &mut ItemFn) {
-    for input in func.sig.inputs.iter_mut() {
+pub(crate) fn strip_param_attrs(sig: &mut Signature) {
+    for input in sig.inputs.iter_mut() {
         if let FnArg::Typed(pt) = input {
             pt.attrs.retain(|a| !a.path().is_ident("query") && !a.path().is_ident("header"));
         }

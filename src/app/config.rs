@@ -2,6 +2,8 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use crate::ws::WsConfig;
+
 /// Settings of an [`App`](crate::App), from code or from the environment.
 ///
 /// | variable | meaning | default |
@@ -10,6 +12,8 @@ use thiserror::Error;
 /// | `PORT` | port [`App::serve`](crate::App::serve) listens on | `8000` |
 /// | `SOCKEYE_BODY_LIMIT` | largest request body read by [`Json`](crate::Json), in bytes (`512k`, `2m` accepted) | `1m` (1 MiB) |
 /// | `SOCKEYE_SHUTDOWN_TIMEOUT` | seconds in-flight requests get to finish after SIGINT/SIGTERM | `30` |
+/// | `SOCKEYE_HANDSHAKE_TIMEOUT` | seconds a client has to send its request head after connecting | `10` |
+/// | `SOCKEYE_WS_*` | WebSocket limits: see [`WsConfig`] | |
 /// | `RUST_LOG` | log filter used when sockeye sets up logging itself | `info` |
 ///
 /// [`App::from_env`](crate::App::from_env) reads a `.env` file in the working directory first
@@ -25,6 +29,10 @@ pub struct Config {
     pub body_limit: usize,
     /// Grace period for in-flight requests at shutdown.
     pub shutdown_timeout: Duration,
+    /// How long a client has to send a complete request head after connecting.
+    pub handshake_timeout: Duration,
+    /// WebSocket limits and liveness.
+    pub websocket: WsConfig,
 }
 
 impl Default for Config {
@@ -34,6 +42,8 @@ impl Default for Config {
             port: 8000,
             body_limit: 1024 * 1024,
             shutdown_timeout: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(10),
+            websocket: WsConfig::default(),
         }
     }
 }
@@ -86,6 +96,16 @@ impl Config {
                 v.trim().parse().map_err(|_| invalid("SOCKEYE_SHUTDOWN_TIMEOUT", &v, "a whole number of seconds"))?;
             config.shutdown_timeout = Duration::from_secs(secs);
         }
+        if let Some(v) = lookup("SOCKEYE_HANDSHAKE_TIMEOUT") {
+            let secs: u64 = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|s| *s > 0)
+                .ok_or_else(|| invalid("SOCKEYE_HANDSHAKE_TIMEOUT", &v, "a positive whole number of seconds"))?;
+            config.handshake_timeout = Duration::from_secs(secs);
+        }
+        config.websocket = WsConfig::from_lookup(&lookup, invalid, parse_size)?;
         Ok(config)
     }
 

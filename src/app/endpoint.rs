@@ -13,12 +13,15 @@ use crate::{
     error::detail_response,
     route::{RouteDef, path},
     router::{Mounted, RouteError},
+    ws::{WsConfig, registry::Registry},
 };
 
 /// What every request of an app can reach: user state and limits.
 pub(crate) struct Shared {
     pub(crate) state: Extensions,
     pub(crate) body_limit: usize,
+    pub(crate) ws: WsConfig,
+    pub(crate) registry: Arc<Registry>,
 }
 
 impl Shared {
@@ -54,6 +57,11 @@ impl AppEndpoint {
             })?;
         }
         Ok(Self { route, shared: Arc::new(shared) })
+    }
+
+    /// The app's open WebSocket connections.
+    pub(crate) fn registry(&self) -> Arc<Registry> {
+        self.shared.registry.clone()
     }
 }
 

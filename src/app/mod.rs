@@ -93,6 +93,12 @@ impl App {
         self
     }
 
+    /// WebSocket limits and liveness settings for every route (routes can override them).
+    pub fn websocket(mut self, config: crate::ws::WsConfig) -> Self {
+        self.config.websocket = config;
+        self
+    }
+
     /// How long in-flight requests may run after a shutdown signal.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.config.shutdown_timeout = timeout;
@@ -128,6 +134,7 @@ impl App {
             .map(|m| RouteInfo {
                 method: m.def.method,
                 path: m.path,
+                websocket: m.def.is_websocket(),
                 handler: m.def.qualified_name(),
                 location: m.def.location(),
             })
@@ -138,7 +145,12 @@ impl App {
 
     pub(crate) fn into_endpoint(self) -> Result<AppEndpoint, RouteError> {
         let mounted = self.mount()?;
-        let shared = Shared { state: self.state, body_limit: self.config.body_limit };
+        let shared = Shared {
+            state: self.state,
+            body_limit: self.config.body_limit,
+            ws: self.config.websocket.clone(),
+            registry: Default::default(),
+        };
         AppEndpoint::new(&mounted, shared)
     }
 
@@ -168,6 +180,8 @@ impl App {
 pub struct RouteInfo {
     /// HTTP method.
     pub method: &'static str,
+    /// Whether this is a WebSocket route.
+    pub websocket: bool,
     /// Full path, prefixes included.
     pub path: String,
     /// `module::function`.
@@ -178,6 +192,7 @@ pub struct RouteInfo {
 
 impl fmt::Display for RouteInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:<7} {:<32} {} ({})", self.method, self.path, self.handler, self.location)
+        let method = if self.websocket { "WS" } else { self.method };
+        write!(f, "{:<7} {:<32} {} ({})", method, self.path, self.handler, self.location)
     }
 }

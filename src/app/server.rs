@@ -52,13 +52,19 @@ impl Server {
     /// Serves until `signal` completes, then shuts down gracefully like [`Server::run`].
     pub async fn run_until(self, signal: impl Future<Output = ()>) -> Result<()> {
         let acceptor = NoDelayAcceptor { listener: self.listener, local_addr: self.local_addr };
-        let signal = async move {
-            signal.await;
-            tracing::info!("shutting down: no new connections, waiting for in-flight requests");
+        let registry = self.endpoint.registry();
+        let signal = {
+            let registry = registry.clone();
+            async move {
+                signal.await;
+                tracing::info!("shutting down: no new connections, WebSockets get 1001, in-flight requests finish");
+                registry.shutdown();
+            }
         };
         poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(self.endpoint, signal, Some(self.shutdown_timeout))
             .await?;
+        registry.wait_empty(self.shutdown_timeout).await;
         tracing::info!("server stopped");
         Ok(())
     }

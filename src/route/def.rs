@@ -22,6 +22,7 @@ pub struct RouteDef {
     pub(crate) line: u32,
     pub(crate) doc: &'static str,
     pub(crate) handler: Handler,
+    pub(crate) websocket: bool,
 }
 
 impl RouteDef {
@@ -37,7 +38,18 @@ impl RouteDef {
         doc: &'static str,
         handler: Handler,
     ) -> Self {
-        Self { method, path, name, module, file, line, doc, handler }
+        Self { method, path, name, module, file, line, doc, handler, websocket: false }
+    }
+
+    /// Marks this registration as a WebSocket route.
+    pub const fn websocket(mut self) -> Self {
+        self.websocket = true;
+        self
+    }
+
+    /// Whether this is a WebSocket route.
+    pub fn is_websocket(&self) -> bool {
+        self.websocket
     }
 
     /// The HTTP method (`GET`, `POST`, ...).

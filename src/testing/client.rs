@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use poem::http::Method;
 use tokio::{
     io::DuplexStream,
@@ -5,8 +7,8 @@ use tokio::{
     task::JoinHandle,
 };
 
-use super::{acceptor::DuplexAcceptor, request::TestRequest};
-use crate::{App, router::RouteError};
+use super::{acceptor::DuplexAcceptor, request::TestRequest, websocket::WsConnect};
+use crate::{App, router::RouteError, ws::registry::Registry};
 
 /// Size of each in-memory pipe's buffer, in each direction.
 const PIPE_BUFFER: usize = 64 * 1024;
@@ -36,6 +38,8 @@ pub struct TestClient {
     connect: mpsc::UnboundedSender<DuplexStream>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
+    registry: Arc<Registry>,
+    shutdown_timeout: std::time::Duration,
 }
 
 impl TestClient {
@@ -56,6 +60,7 @@ impl TestClient {
     pub fn try_new(app: App) -> Result<Self, RouteError> {
         let shutdown_timeout = app.config.shutdown_timeout;
         let endpoint = app.into_endpoint()?;
+        let registry = endpoint.registry();
         let (connect, incoming) = mpsc::unbounded_channel();
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
         let acceptor = DuplexAcceptor { incoming, next_port: 50_000 };
@@ -68,7 +73,7 @@ impl TestClient {
                 tracing::error!(error = %e, "test server failed");
             }
         });
-        Ok(Self { connect, shutdown: Some(shutdown), server: Some(server) })
+        Ok(Self { connect, shutdown: Some(shutdown), server: Some(server), registry, shutdown_timeout })
     }
 
     /// Opens a new in-memory connection to the app; the raw stream speaks HTTP/1.1.
@@ -83,6 +88,18 @@ impl TestClient {
     /// A request with any method.
     pub fn request(&self, method: Method, path: &str) -> TestRequest<'_> {
         TestRequest::new(self, method, path)
+    }
+
+    /// Opens a WebSocket connection (a real handshake over an in-memory pipe); add headers,
+    /// query and subprotocols, then `.await` it. A refusal is an error carrying the close code
+    /// and reason (or the HTTP status).
+    pub fn websocket_connect(&self, path: &str) -> WsConnect<'_> {
+        WsConnect::new(self, path)
+    }
+
+    /// How many WebSocket connections are open.
+    pub fn open_websockets(&self) -> usize {
+        self.registry.len()
     }
 
     /// A GET request.
@@ -116,11 +133,14 @@ impl TestClient {
     }
 
     /// Shuts the server down gracefully, as SIGTERM would, and waits until it has stopped:
-    /// requests in flight finish, new connections are refused.
+    /// requests in flight finish, every open WebSocket gets 1001 "going away" and its handler
+    /// gets to finish, new connections are refused.
     pub async fn shutdown(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        self.registry.shutdown();
+        self.registry.wait_empty(self.shutdown_timeout).await;
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }

@@ -3,6 +3,8 @@
 mod acceptor;
 mod client;
 mod request;
+mod websocket;
 
 pub use client::TestClient;
 pub use request::{TestRequest, TestResponse};
+pub use websocket::{TestMessage, TestSocket, TestWsError, WsConnect};

@@ -1,0 +1,146 @@
+use std::time::Duration;
+
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+/// WebSocket limits and liveness settings of an app; a route can override them in its
+/// attribute (`#[websocket("/ws", max_message_size = 1048576, ping_interval = 10)]`).
+///
+/// The defaults are sized for a public server rather than tungstenite's own (64 MiB messages,
+/// 128 KiB read buffer per connection, unbounded write buffer).
+///
+/// | setting | default | variable | when exceeded |
+/// |---|---|---|---|
+/// | `max_message_size` (and frame size) | 64 KiB | `SOCKEYE_WS_MAX_MESSAGE` | close 1009 "message too big" |
+/// | `ping_interval` | 25 s | `SOCKEYE_WS_PING_INTERVAL` (0 = off) | — |
+/// | `pong_timeout` | 20 s | `SOCKEYE_WS_PONG_TIMEOUT` | close 1001 "ping timeout", resources freed |
+/// | `idle_timeout` | off | `SOCKEYE_WS_IDLE_TIMEOUT` (0 = off) | close 1001 "idle timeout" |
+/// | `close_timeout` | 5 s | — | TCP dropped if the peer never answers a close |
+/// | `write_timeout` | 20 s | — | TCP dropped if the peer stops reading for that long |
+/// | `max_queue` | 256 messages | `SOCKEYE_WS_MAX_QUEUE` | senders wait (the Hub applies its policy) |
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WsConfig {
+    /// Largest message (and frame) accepted from a client, in bytes.
+    pub max_message_size: usize,
+    /// How often the server pings an otherwise quiet client; `None` disables pings.
+    pub ping_interval: Option<Duration>,
+    /// How long a client has to answer a ping.
+    pub pong_timeout: Duration,
+    /// Close a connection that sent no message for this long; `None` keeps it (pings still
+    /// detect dead peers).
+    pub idle_timeout: Option<Duration>,
+    /// How long to wait for the client's answer to a close frame.
+    pub close_timeout: Duration,
+    /// How long a write may stay blocked on a client that does not read.
+    pub write_timeout: Duration,
+    /// Outgoing messages queued per connection before senders wait.
+    pub max_queue: usize,
+}
+
+impl Default for WsConfig {
+    fn default() -> Self {
+        Self {
+            max_message_size: 64 * 1024,
+            ping_interval: Some(Duration::from_secs(25)),
+            pong_timeout: Duration::from_secs(20),
+            idle_timeout: None,
+            close_timeout: Duration::from_secs(5),
+            write_timeout: Duration::from_secs(20),
+            max_queue: 256,
+        }
+    }
+}
+
+/// Per-route overrides written in the `#[websocket]` attribute (seconds for durations, 0 to
+/// switch a timer off). Built by the macro.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WsRouteOptions {
+    /// Overrides [`WsConfig::max_message_size`].
+    pub max_message_size: Option<usize>,
+    /// Overrides [`WsConfig::ping_interval`] (seconds, 0 = off).
+    pub ping_interval: Option<u64>,
+    /// Overrides [`WsConfig::pong_timeout`] (seconds).
+    pub pong_timeout: Option<u64>,
+    /// Overrides [`WsConfig::idle_timeout`] (seconds, 0 = off).
+    pub idle_timeout: Option<u64>,
+    /// Overrides [`WsConfig::max_queue`].
+    pub max_queue: Option<usize>,
+}
+
+impl WsRouteOptions {
+    /// No overrides.
+    pub const NONE: Self =
+        Self { max_message_size: None, ping_interval: None, pong_timeout: None, idle_timeout: None, max_queue: None };
+}
+
+fn secs_or_off(secs: u64) -> Option<Duration> {
+    (secs > 0).then(|| Duration::from_secs(secs))
+}
+
+impl WsConfig {
+    /// This configuration with a route's overrides applied.
+    pub fn with(&self, o: &WsRouteOptions) -> Self {
+        let mut c = self.clone();
+        if let Some(v) = o.max_message_size {
+            c.max_message_size = v;
+        }
+        if let Some(v) = o.ping_interval {
+            c.ping_interval = secs_or_off(v);
+        }
+        if let Some(v) = o.pong_timeout {
+            c.pong_timeout = Duration::from_secs(v.max(1));
+        }
+        if let Some(v) = o.idle_timeout {
+            c.idle_timeout = secs_or_off(v);
+        }
+        if let Some(v) = o.max_queue {
+            c.max_queue = v.max(1);
+        }
+        c
+    }
+
+    pub(crate) fn tungstenite(&self) -> WebSocketConfig {
+        // A 4 KiB read buffer instead of 128 KiB: 5.8 KB per idle connection instead of 137 KB,
+        // and twice the echo throughput (PERF-NOTES.md).
+        WebSocketConfig::default()
+            .read_buffer_size(4096)
+            .write_buffer_size(16 * 1024)
+            .max_write_buffer_size(16 * 1024 + self.max_message_size.max(64 * 1024) * 2)
+            .max_message_size(Some(self.max_message_size))
+            .max_frame_size(Some(self.max_message_size))
+    }
+
+    pub(crate) fn from_lookup(
+        lookup: &impl Fn(&str) -> Option<String>,
+        invalid: impl Fn(&str, &str, &str) -> crate::ConfigError,
+        parse_size: impl Fn(&str) -> Option<usize>,
+    ) -> Result<Self, crate::ConfigError> {
+        let mut c = Self::default();
+        if let Some(v) = lookup("SOCKEYE_WS_MAX_MESSAGE") {
+            c.max_message_size = parse_size(&v)
+                .filter(|n| *n > 0)
+                .ok_or_else(|| invalid("SOCKEYE_WS_MAX_MESSAGE", &v, "a size in bytes, like 65536 or 1m"))?;
+        }
+        let secs = |name: &str, v: &str| {
+            v.trim().parse::<u64>().map_err(|_| invalid(name, v, "a whole number of seconds (0 = off)"))
+        };
+        if let Some(v) = lookup("SOCKEYE_WS_PING_INTERVAL") {
+            c.ping_interval = secs_or_off(secs("SOCKEYE_WS_PING_INTERVAL", &v)?);
+        }
+        if let Some(v) = lookup("SOCKEYE_WS_PONG_TIMEOUT") {
+            c.pong_timeout = Duration::from_secs(secs("SOCKEYE_WS_PONG_TIMEOUT", &v)?.max(1));
+        }
+        if let Some(v) = lookup("SOCKEYE_WS_IDLE_TIMEOUT") {
+            c.idle_timeout = secs_or_off(secs("SOCKEYE_WS_IDLE_TIMEOUT", &v)?);
+        }
+        if let Some(v) = lookup("SOCKEYE_WS_MAX_QUEUE") {
+            c.max_queue = v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| invalid("SOCKEYE_WS_MAX_QUEUE", &v, "a positive number of messages"))?;
+        }
+        Ok(c)
+    }
+}

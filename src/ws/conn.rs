@@ -1,0 +1,278 @@
+//! The state one connection's handler side and driver share.
+//!
+//! The handler and the driver run in the same task (joined), so handing a message over is a
+//! lock and a wake-up of the task that is already running, never a cross-thread hop. The
+//! inbound side is a single slot: the driver reads the next frame only once the handler took
+//! the previous one, so a handler that stops reading pushes back on the client through TCP.
+
+use std::{
+    collections::VecDeque,
+    fmt,
+    net::SocketAddr,
+    sync::{Arc, Mutex, MutexGuard},
+    task::{Context, Poll},
+};
+
+use futures_util::task::AtomicWaker;
+use poem::Response;
+use tokio::sync::{Notify, oneshot};
+use tokio_tungstenite::tungstenite;
+
+use super::{CloseFrame, Message, WsError};
+
+/// A connection's unique id: taken from `?client_id=` when valid and unused, else generated.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(Arc<str>);
+
+impl ConnectionId {
+    pub(crate) fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string().into())
+    }
+
+    /// A client-proposed id is taken only if it is 1-64 characters of `[A-Za-z0-9_.:-]`.
+    pub(crate) fn proposed(id: &str) -> Option<Self> {
+        let valid = !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'));
+        valid.then(|| Self(id.into()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", &*self.0)
+    }
+}
+
+impl std::ops::Deref for ConnectionId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What the handler decided before the handshake completed.
+#[derive(Debug)]
+pub(crate) enum Decision {
+    Accept { protocol: Option<String> },
+    Reject(CloseFrame),
+    RejectHttp(Response),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Waiting for the handler's decision or the upgrade.
+    Pending,
+    /// Open: messages flow.
+    Open,
+    /// Over: `closed` says how.
+    Closed,
+}
+
+pub(crate) struct State {
+    pub(crate) phase: Phase,
+    pub(crate) decided: bool,
+    /// Set when the handler rejected, read by the driver.
+    pub(crate) rejection: Option<CloseFrame>,
+    pub(crate) inbound: Option<Message>,
+    pub(crate) closed: Option<CloseFrame>,
+    pub(crate) outbox: VecDeque<tungstenite::Message>,
+    /// A close the handler (or the server) asked for; taken by the driver.
+    pub(crate) close_request: Option<CloseFrame>,
+    pub(crate) handler_done: bool,
+}
+
+pub(crate) struct Conn {
+    pub(crate) id: ConnectionId,
+    pub(crate) remote: Option<SocketAddr>,
+    pub(crate) max_queue: usize,
+    state: Mutex<State>,
+    decision: Mutex<Option<oneshot::Sender<Decision>>>,
+    handler_waker: AtomicWaker,
+    driver_waker: AtomicWaker,
+    space: Notify,
+}
+
+impl Conn {
+    pub(crate) fn new(
+        id: ConnectionId,
+        remote: Option<SocketAddr>,
+        max_queue: usize,
+        decision: oneshot::Sender<Decision>,
+    ) -> Self {
+        Self {
+            id,
+            remote,
+            max_queue,
+            state: Mutex::new(State {
+                phase: Phase::Pending,
+                decided: false,
+                rejection: None,
+                inbound: None,
+                closed: None,
+                outbox: VecDeque::new(),
+                close_request: None,
+                handler_done: false,
+            }),
+            decision: Mutex::new(Some(decision)),
+            handler_waker: AtomicWaker::new(),
+            driver_waker: AtomicWaker::new(),
+            space: Notify::new(),
+        }
+    }
+
+    /// Locks the state. A poisoned lock only means a panic elsewhere while holding it; the
+    /// state itself is always consistent between statements, so go on with it.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn wake_driver(&self) {
+        self.driver_waker.wake();
+    }
+
+    pub(crate) fn wake_handler(&self) {
+        self.handler_waker.wake();
+    }
+
+    pub(crate) fn register_driver(&self, cx: &Context<'_>) {
+        self.driver_waker.register(cx.waker());
+    }
+
+    /// Records the handler's decision and hands it to the HTTP side, once.
+    pub(crate) fn decide(&self, decision: Decision) -> Result<(), WsError> {
+        {
+            let mut st = self.lock();
+            if st.decided {
+                return Err(WsError::AlreadyDecided);
+            }
+            st.decided = true;
+            if let Decision::Reject(frame) = &decision {
+                st.rejection = Some(frame.clone());
+            }
+            if matches!(decision, Decision::RejectHttp(_)) {
+                st.phase = Phase::Closed;
+            }
+        }
+        let sender = self.decision.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(sender) = sender {
+            let _ = sender.send(decision);
+        }
+        self.wake_driver();
+        Ok(())
+    }
+
+    pub(crate) fn is_decided(&self) -> bool {
+        self.lock().decided
+    }
+
+    /// Marks the connection over, with how it ended, and releases everyone waiting on it.
+    pub(crate) fn finish(&self, how: Option<CloseFrame>) {
+        {
+            let mut st = self.lock();
+            st.phase = Phase::Closed;
+            if st.closed.is_none() {
+                st.closed = how;
+            }
+            st.outbox.clear();
+        }
+        self.wake_handler();
+        self.space.notify_waiters();
+    }
+
+    /// Asks the driver to close with `frame` (the first request wins).
+    pub(crate) fn request_close(&self, frame: CloseFrame) {
+        {
+            let mut st = self.lock();
+            if st.phase == Phase::Closed || st.close_request.is_some() {
+                return;
+            }
+            st.close_request = Some(frame);
+        }
+        self.wake_driver();
+    }
+
+    pub(crate) fn mark_handler_done(&self) {
+        self.lock().handler_done = true;
+        self.wake_driver();
+    }
+
+    /// Waits until the connection leaves `Pending`.
+    pub(crate) fn poll_opened(&self, cx: &Context<'_>) -> Poll<Phase> {
+        self.handler_waker.register(cx.waker());
+        let phase = self.lock().phase;
+        if phase == Phase::Pending { Poll::Pending } else { Poll::Ready(phase) }
+    }
+
+    /// Waits until the connection is closed.
+    pub(crate) fn poll_closed(&self, cx: &Context<'_>) -> Poll<()> {
+        self.handler_waker.register(cx.waker());
+        if self.lock().phase == Phase::Closed { Poll::Ready(()) } else { Poll::Pending }
+    }
+
+    /// The next message for the handler; `Close` once the connection is over.
+    pub(crate) fn poll_receive(&self, cx: &Context<'_>) -> Poll<Message> {
+        self.handler_waker.register(cx.waker());
+        let mut st = self.lock();
+        if let Some(msg) = st.inbound.take() {
+            drop(st);
+            self.wake_driver();
+            return Poll::Ready(msg);
+        }
+        if st.phase == Phase::Closed {
+            return Poll::Ready(Message::Close(st.closed.clone()));
+        }
+        Poll::Pending
+    }
+
+    /// Queues `msg`, or returns it when the queue is full.
+    pub(crate) fn try_push(&self, msg: tungstenite::Message) -> Result<(), PushError> {
+        {
+            let mut st = self.lock();
+            if st.phase == Phase::Closed || st.close_request.is_some() {
+                return Err(PushError::Closed);
+            }
+            if st.outbox.len() >= self.max_queue {
+                return Err(PushError::Full(msg));
+            }
+            st.outbox.push_back(msg);
+        }
+        self.wake_driver();
+        Ok(())
+    }
+
+    /// Queues `msg`, waiting for room while the client is slow.
+    pub(crate) async fn push(&self, mut msg: tungstenite::Message) -> Result<(), WsError> {
+        loop {
+            let notified = self.space.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            match self.try_push(msg) {
+                Ok(()) => return Ok(()),
+                Err(PushError::Closed) => return Err(WsError::Closed),
+                Err(PushError::Full(m)) => msg = m,
+            }
+            notified.await;
+        }
+    }
+
+    pub(crate) fn notify_space(&self) {
+        self.space.notify_waiters();
+    }
+}
+
+pub(crate) enum PushError {
+    Closed,
+    Full(tungstenite::Message),
+}

@@ -1,0 +1,357 @@
+//! The driver: owns the tungstenite stream of one connection and runs its read loop until the
+//! closing handshake is complete. It reads frames into the handler's slot, writes everything
+//! queued in one batch with one flush, answers pings, pings quiet clients, enforces the
+//! limits, and sends the close frames tungstenite does not send itself (1009 for an oversized
+//! message, 1007 for bad UTF-8, 1002 for a protocol error).
+
+use std::{
+    collections::VecDeque,
+    future::{Future, poll_fn},
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use futures_util::{Sink, Stream};
+use poem::Upgraded;
+use tokio::time::{Instant, Sleep};
+use tokio_tungstenite::{
+    WebSocketStream,
+    tungstenite::{self, error::CapacityError, protocol::Role},
+};
+
+use super::{
+    CloseCode, CloseFrame, Message, WsConfig,
+    conn::{Conn, Phase},
+};
+
+type Ws = WebSocketStream<Upgraded>;
+
+/// Runs a connection from the handler's decision to the end of the TCP stream.
+pub(crate) async fn run(conn: Arc<Conn>, on_upgrade: poem::OnUpgrade, config: WsConfig) {
+    // Wait for the handler to accept or refuse.
+    poll_fn(|cx| {
+        conn.register_driver(cx);
+        if conn.is_decided() { Poll::Ready(()) } else { Poll::Pending }
+    })
+    .await;
+    let (rejection, phase) = {
+        let st = conn.lock();
+        (st.rejection.clone(), st.phase)
+    };
+    if phase == Phase::Closed {
+        return; // refused with a plain HTTP answer: no upgrade
+    }
+    let upgraded = match on_upgrade.await {
+        Ok(u) => u,
+        Err(_) => return conn.finish(Some(CloseFrame::new(CloseCode::ABNORMAL, "handshake did not complete"))),
+    };
+    let stream = WebSocketStream::from_raw_socket(upgraded, Role::Server, Some(config.tungstenite())).await;
+    let mut driver = Driver::new(conn.clone(), stream, config);
+    match rejection {
+        Some(frame) => driver.start_close(frame),
+        None => {
+            conn.lock().phase = Phase::Open;
+            conn.wake_handler();
+        }
+    }
+    let how = poll_fn(|cx| driver.poll(cx)).await;
+    conn.finish(how);
+}
+
+struct Driver {
+    conn: Arc<Conn>,
+    ws: Ws,
+    config: WsConfig,
+    /// Messages taken from the shared queue, not yet accepted by the sink.
+    pending: VecDeque<tungstenite::Message>,
+    needs_flush: bool,
+    timer: Pin<Box<Sleep>>,
+    next_ping: Option<Instant>,
+    pong_deadline: Option<Instant>,
+    idle_deadline: Option<Instant>,
+    write_blocked_since: Option<Instant>,
+    /// Set once we sent a close frame: the deadline for the peer's answer.
+    closing: Option<Instant>,
+    /// How the connection ended (or is ending), for the handler.
+    outcome: Option<CloseFrame>,
+    read_done: bool,
+}
+
+impl Driver {
+    fn new(conn: Arc<Conn>, ws: Ws, config: WsConfig) -> Self {
+        let now = Instant::now();
+        Self {
+            next_ping: config.ping_interval.map(|i| now + i),
+            idle_deadline: config.idle_timeout.map(|i| now + i),
+            conn,
+            ws,
+            pending: VecDeque::new(),
+            needs_flush: false,
+            timer: Box::pin(tokio::time::sleep_until(now)),
+            pong_deadline: None,
+            write_blocked_since: None,
+            closing: None,
+            outcome: None,
+            read_done: false,
+            config,
+        }
+    }
+
+    /// Queues our close frame first in line and starts waiting for the peer's answer.
+    fn start_close(&mut self, frame: CloseFrame) {
+        if self.closing.is_some() {
+            return;
+        }
+        self.pending.clear();
+        self.pending.push_back(tungstenite::Message::Close(Some(frame.to_tungstenite())));
+        self.closing = Some(Instant::now() + self.config.close_timeout);
+        self.outcome.get_or_insert(frame);
+        // Nothing more will be sent: release senders waiting for room.
+        self.conn.lock().outbox.clear();
+        self.conn.notify_space();
+    }
+
+    /// One round: handler requests, writes, reads, timers. Ready when the connection is over.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<CloseFrame>> {
+        self.conn.register_driver(cx);
+        loop {
+            self.take_requests();
+            if let Poll::Ready(()) = self.poll_write(cx) {
+                return Poll::Ready(self.outcome.take());
+            }
+            match self.poll_read(cx) {
+                Poll::Ready(true) => continue,
+                Poll::Ready(false) => return Poll::Ready(self.outcome.take()),
+                Poll::Pending => {}
+            }
+            match self.poll_timers(cx) {
+                Poll::Ready(true) => continue,
+                Poll::Ready(false) => return Poll::Ready(self.outcome.take()),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// Moves queued messages and close requests from the shared state into the driver.
+    fn take_requests(&mut self) {
+        let (close, handler_done, took) = {
+            let mut st = self.conn.lock();
+            let took = self.closing.is_none() && self.pending.is_empty() && !st.outbox.is_empty();
+            if took {
+                std::mem::swap(&mut self.pending, &mut st.outbox);
+            }
+            (st.close_request.take(), st.handler_done, took)
+        };
+        if took {
+            self.conn.notify_space();
+        }
+        if let Some(frame) = close {
+            self.start_close(frame);
+        } else if handler_done && self.closing.is_none() {
+            self.start_close(CloseFrame::new(CloseCode::NORMAL, ""));
+        }
+    }
+
+    /// Feeds everything pending into the sink, then flushes once. Ready(()) means the
+    /// connection is unusable.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut ws = Pin::new(&mut self.ws);
+        while !self.pending.is_empty() {
+            match ws.as_mut().poll_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return self.write_failed(e),
+                Poll::Pending => return self.write_blocked(),
+            }
+            let Some(msg) = self.pending.pop_front() else { break };
+            if let Err(e) = ws.as_mut().start_send(msg) {
+                return self.write_failed(e);
+            }
+            self.needs_flush = true;
+        }
+        if self.pending.capacity() > 64 {
+            self.pending.shrink_to(16);
+        }
+        if self.needs_flush {
+            match ws.as_mut().poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.needs_flush = false,
+                Poll::Ready(Err(e)) => return self.write_failed(e),
+                Poll::Pending => return self.write_blocked(),
+            }
+        }
+        self.write_blocked_since = None;
+        Poll::Pending
+    }
+
+    fn write_blocked(&mut self) -> Poll<()> {
+        self.write_blocked_since.get_or_insert_with(Instant::now);
+        Poll::Pending
+    }
+
+    fn write_failed(&mut self, e: tungstenite::Error) -> Poll<()> {
+        match e {
+            // The closing handshake is complete (tungstenite reports it as an error).
+            tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {}
+            e => {
+                tracing::debug!(id = %self.conn.id, error = %e, "websocket write failed");
+                self.outcome.get_or_insert_with(|| CloseFrame::new(CloseCode::ABNORMAL, "connection lost"));
+            }
+        }
+        Poll::Ready(())
+    }
+
+    /// Reads one frame if the handler has room. Ready(true): progress; Ready(false): over.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
+        if self.read_done {
+            // Nothing more can be read; stay until what we queued (our close) is written.
+            return if self.needs_flush || !self.pending.is_empty() { Poll::Pending } else { Poll::Ready(false) };
+        }
+        // While closing, data is read and dropped so the peer's close answer gets through.
+        if self.closing.is_none() && self.conn.lock().inbound.is_some() {
+            return Poll::Pending;
+        }
+        let item = match Pin::new(&mut self.ws).poll_next(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(item) => item,
+        };
+        match item {
+            None => {
+                self.read_done = true;
+                self.outcome.get_or_insert_with(|| CloseFrame::new(CloseCode::ABNORMAL, "connection lost"));
+                Poll::Ready(false)
+            }
+            Some(Ok(msg)) => {
+                self.on_message(msg);
+                Poll::Ready(true)
+            }
+            Some(Err(e)) => self.on_read_error(e),
+        }
+    }
+
+    fn on_message(&mut self, msg: tungstenite::Message) {
+        self.pong_deadline = None; // any frame proves the peer is alive
+        match msg {
+            tungstenite::Message::Text(t) => self.deliver(Message::Text(t)),
+            tungstenite::Message::Binary(b) => self.deliver(Message::Binary(b)),
+            // tungstenite queued the pong (or the close echo); it goes out with the next flush.
+            tungstenite::Message::Ping(_) => self.needs_flush = true,
+            tungstenite::Message::Pong(_) | tungstenite::Message::Frame(_) => {}
+            tungstenite::Message::Close(frame) => {
+                self.needs_flush = true;
+                let frame = frame
+                    .map(CloseFrame::from_tungstenite)
+                    .unwrap_or_else(|| CloseFrame { code: CloseCode::NO_STATUS, reason: String::new() });
+                self.outcome.get_or_insert(frame);
+                if self.closing.is_none() {
+                    self.closing = Some(Instant::now() + self.config.close_timeout);
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, msg: Message) {
+        if self.closing.is_some() {
+            return;
+        }
+        self.idle_deadline = self.config.idle_timeout.map(|i| Instant::now() + i);
+        self.conn.lock().inbound = Some(msg);
+        self.conn.wake_handler();
+    }
+
+    fn on_read_error(&mut self, e: tungstenite::Error) -> Poll<bool> {
+        use tungstenite::Error as E;
+        let frame = match &e {
+            E::Capacity(CapacityError::MessageTooLong { size, max_size }) => CloseFrame::new(
+                CloseCode::MESSAGE_TOO_BIG,
+                format!("message too big: {size} bytes, the limit is {max_size}"),
+            ),
+            E::Capacity(c) => CloseFrame::new(CloseCode::MESSAGE_TOO_BIG, c.to_string()),
+            E::Utf8(_) => CloseFrame::new(CloseCode::INVALID_PAYLOAD, "invalid UTF-8 in a text message"),
+            E::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake)
+            | E::ConnectionClosed
+            | E::AlreadyClosed
+            | E::Io(_) => {
+                self.read_done = true;
+                self.outcome.get_or_insert_with(|| CloseFrame::new(CloseCode::ABNORMAL, "connection lost"));
+                return Poll::Ready(false);
+            }
+            E::Protocol(p) => CloseFrame::new(CloseCode::PROTOCOL_ERROR, format!("protocol error: {p}")),
+            other => CloseFrame::new(CloseCode::PROTOCOL_ERROR, other.to_string()),
+        };
+        tracing::debug!(id = %self.conn.id, code = frame.code.as_u16(), reason = %frame.reason, "closing on bad input");
+        // The stream is not readable past a bad frame: send our close, then stop reading.
+        self.start_close(frame);
+        self.read_done = true;
+        Poll::Ready(true)
+    }
+
+    /// Fires due timers. Ready(true): progress; Ready(false): give up on the connection.
+    fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
+        let now = Instant::now();
+        if self.read_done && !self.needs_flush && self.pending.is_empty() {
+            return Poll::Ready(false); // our close went out and nothing can be read: done
+        }
+        if let Some(deadline) = self.closing
+            && now >= deadline
+        {
+            return Poll::Ready(false);
+        }
+        if let Some(since) = self.write_blocked_since
+            && now >= since + self.config.write_timeout
+        {
+            tracing::debug!(id = %self.conn.id, "client stopped reading; dropping the connection");
+            self.outcome.get_or_insert_with(|| CloseFrame::new(CloseCode::ABNORMAL, "write timeout"));
+            return Poll::Ready(false);
+        }
+        if self.closing.is_none() {
+            let slot_full = self.conn.lock().inbound.is_some();
+            if let Some(deadline) = self.pong_deadline
+                && now >= deadline
+            {
+                if slot_full {
+                    // Unread data waits in the slot: the client is alive, we just are not reading.
+                    self.pong_deadline = None;
+                } else {
+                    self.start_close(CloseFrame::new(CloseCode::GOING_AWAY, "ping timeout"));
+                    self.closing = Some(now); // a dead peer will not answer: do not wait
+                    return Poll::Ready(true);
+                }
+            }
+            if let Some(deadline) = self.idle_deadline
+                && now >= deadline
+            {
+                self.start_close(CloseFrame::new(CloseCode::GOING_AWAY, "idle timeout"));
+                return Poll::Ready(true);
+            }
+            if let (Some(at), Some(interval)) = (self.next_ping, self.config.ping_interval)
+                && now >= at
+            {
+                self.pending.push_back(tungstenite::Message::Ping(Default::default()));
+                self.next_ping = Some(now + interval);
+                if self.pong_deadline.is_none() {
+                    self.pong_deadline = Some(now + self.config.pong_timeout);
+                }
+                return Poll::Ready(true);
+            }
+        }
+        let next = [
+            self.closing,
+            self.write_blocked_since.map(|s| s + self.config.write_timeout),
+            self.pong_deadline,
+            self.idle_deadline,
+            self.next_ping,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        if let Some(next) = next {
+            if self.timer.deadline() != next {
+                self.timer.as_mut().reset(next);
+            }
+            if self.timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(true);
+            }
+        }
+        Poll::Pending
+    }
+}

@@ -1,0 +1,49 @@
+//! WebSockets: `#[websocket]` routes, the [`WebSocket`] handle, close codes, limits and
+//! heartbeats.
+//!
+//! ```standalone_crate
+//! use sockeye::prelude::*;
+//!
+//! #[websocket("/ws/<room>")]
+//! async fn room(ws: WebSocket, room: String) -> Result<()> {
+//!     if ws.query("token").is_none() {
+//!         return ws.reject(4001, "missing token");
+//!     }
+//!     let ws = ws.accept().await?;
+//!     while let Some(text) = ws.receive_text().await? {   // None: the client went away
+//!         ws.send_text(format!("[{room}] {text}")).await?;
+//!     }
+//!     Ok(())
+//! }
+//!
+//! # #[tokio::main] async fn main() {
+//! let client = TestClient::new(App::new());
+//! let mut ws = client.websocket_connect("/ws/lobby").query(&[("token", "t")]).await.unwrap();
+//! ws.send_text("hi").await.unwrap();
+//! assert_eq!(ws.receive_text().await.unwrap(), "[lobby] hi");
+//!
+//! let refused = client.websocket_connect("/ws/lobby").await.unwrap_err();
+//! assert_eq!(refused.close_code(), Some(4001));
+//! # }
+//! ```
+
+mod close;
+mod config;
+mod conn;
+mod driver;
+mod error;
+pub(crate) mod handshake;
+mod message;
+pub(crate) mod registry;
+pub(crate) mod route;
+mod socket;
+
+pub use bytes::Bytes;
+pub use close::{CloseCode, CloseFrame, MAX_REASON_BYTES};
+pub use config::{WsConfig, WsRouteOptions};
+pub use conn::ConnectionId;
+pub use error::WsError;
+pub use handshake::REFUSED_HEADER;
+pub use message::Message;
+pub use socket::{IntoCloseCode, Receiver, Sender, Socket, WebSocket};
+pub use tokio_tungstenite::tungstenite::Utf8Bytes;

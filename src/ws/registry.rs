@@ -1,0 +1,90 @@
+//! Every open connection of an app, by id: for unique ids, for shutdown, and for the Hub.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use tokio::sync::Notify;
+
+use super::{
+    CloseCode, CloseFrame,
+    conn::{Conn, ConnectionId},
+};
+
+#[derive(Default)]
+pub(crate) struct Registry {
+    conns: Mutex<HashMap<ConnectionId, Arc<Conn>>>,
+    shutting_down: AtomicBool,
+    emptied: Notify,
+}
+
+impl Registry {
+    fn map(&self) -> MutexGuard<'_, HashMap<ConnectionId, Arc<Conn>>> {
+        self.conns.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a connection; false when its id is taken.
+    pub(crate) fn insert(&self, conn: Arc<Conn>) -> bool {
+        let mut map = self.map();
+        if map.contains_key(&conn.id) {
+            return false;
+        }
+        map.insert(conn.id.clone(), conn);
+        true
+    }
+
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.map().keys().any(|k| k.as_str() == id)
+    }
+
+    pub(crate) fn remove(&self, id: &ConnectionId) {
+        let empty = {
+            let mut map = self.map();
+            map.remove(id);
+            map.is_empty()
+        };
+        if empty {
+            self.emptied.notify_waiters();
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.map().len()
+    }
+
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Acquire)
+    }
+
+    /// Sends every open connection 1001 "going away"; new handshakes are refused from now on.
+    pub(crate) fn shutdown(&self) {
+        self.shutting_down.store(true, Ordering::Release);
+        let conns: Vec<Arc<Conn>> = self.map().values().cloned().collect();
+        for conn in conns {
+            conn.request_close(CloseFrame::new(CloseCode::GOING_AWAY, "server shutting down"));
+        }
+    }
+
+    /// Waits until every connection is gone, or `timeout`.
+    pub(crate) async fn wait_empty(&self, timeout: Duration) {
+        let wait = async {
+            loop {
+                let emptied = self.emptied.notified();
+                tokio::pin!(emptied);
+                emptied.as_mut().enable();
+                if self.map().is_empty() {
+                    return;
+                }
+                emptied.await;
+            }
+        };
+        if tokio::time::timeout(timeout, wait).await.is_err() {
+            tracing::warn!(open = self.len(), "WebSocket connections still open after the shutdown timeout");
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! A `#[websocket]` route's HTTP endpoint: checks the upgrade, starts the connection task (the
+//! user's handler joined with the driver), and answers the handshake the way the handler
+//! decides.
+
+use std::{future::Future, panic::AssertUnwindSafe, pin::Pin, sync::Arc};
+
+use futures_util::FutureExt;
+use poem::{Addr, Request, Response, http::StatusCode, web::RemoteAddr};
+use tokio::sync::oneshot;
+
+use super::{
+    CloseCode, CloseFrame, WsError, WsRouteOptions,
+    conn::{Conn, ConnectionId, Decision, Phase},
+    driver, handshake,
+    registry::Registry,
+    socket::{Socket, WsContext},
+};
+use crate::{
+    Error,
+    app::endpoint::{Shared, panic_message},
+    error::detail_response,
+    route::HandlerFuture,
+};
+
+/// What the generated run function of a WebSocket route ends with.
+pub enum WsOutcome {
+    /// An argument could not be extracted; the answer explains why.
+    Refused(Response),
+    /// The handler ran to the end.
+    Done(Result<(), Error>),
+}
+
+impl From<Response> for WsOutcome {
+    fn from(r: Response) -> Self {
+        WsOutcome::Refused(r)
+    }
+}
+
+/// The future of a generated WebSocket run function.
+pub type WsRunFuture = Pin<Box<dyn Future<Output = WsOutcome> + Send + 'static>>;
+
+/// A generated WebSocket run function: extracts the arguments and runs the handler.
+pub type WsRun = fn(Request) -> WsRunFuture;
+
+/// What a WebSocket handler may return: `()` or `Result<(), E>` with `E` into [`Error`].
+pub trait IntoWsResult {
+    /// As a result.
+    fn into_ws_result(self) -> Result<(), Error>;
+}
+
+impl IntoWsResult for () {
+    fn into_ws_result(self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+impl<E: Into<Error>> IntoWsResult for Result<(), E> {
+    fn into_ws_result(self) -> Result<(), Error> {
+        self.map_err(Into::into)
+    }
+}
+
+/// What a consumer's `connect` returns: `Result<(Self, Socket), E>` with `E` into [`Error`].
+pub trait IntoConnect<S> {
+    /// As a result.
+    fn into_connect(self) -> Result<(S, Socket), Error>;
+}
+
+impl<S, E: Into<Error>> IntoConnect<S> for Result<(S, Socket), E> {
+    fn into_connect(self) -> Result<(S, Socket), Error> {
+        self.map_err(Into::into)
+    }
+}
+
+/// Wraps a handler's return value.
+pub fn ws_outcome(r: impl IntoWsResult) -> WsOutcome {
+    WsOutcome::Done(r.into_ws_result())
+}
+
+/// The endpoint of a WebSocket route.
+pub fn websocket(req: Request, options: &'static WsRouteOptions, run: WsRun) -> HandlerFuture {
+    Box::pin(serve(req, options, run))
+}
+
+fn remote_socket(req: &Request) -> Option<std::net::SocketAddr> {
+    match req.remote_addr() {
+        RemoteAddr(Addr::SocketAddr(a)) => Some(*a),
+        _ => None,
+    }
+}
+
+async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -> Response {
+    let Some(shared) = Shared::of(&req).cloned() else {
+        return detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+    };
+    let key = match handshake::check(&req) {
+        Ok(key) => key,
+        Err(resp) => return resp,
+    };
+    if shared.registry.is_shutting_down() {
+        return detail_response(StatusCode::SERVICE_UNAVAILABLE, "server shutting down");
+    }
+    let Ok(on_upgrade) = req.take_upgrade() else {
+        return detail_response(StatusCode::BAD_REQUEST, "this connection cannot be upgraded");
+    };
+    let config = shared.ws.with(options);
+    let (decision_tx, decision_rx) = oneshot::channel();
+    let proposed = req
+        .uri()
+        .query()
+        .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "client_id"))
+        .and_then(|(_, v)| ConnectionId::proposed(&v))
+        .filter(|id| !shared.registry.contains(id));
+    let mut conn =
+        Conn::new(proposed.unwrap_or_else(ConnectionId::generate), remote_socket(&req), config.max_queue, decision_tx);
+    let conn = loop {
+        let candidate = Arc::new(conn);
+        if shared.registry.insert(candidate.clone()) {
+            break candidate;
+        }
+        // The proposed id was taken in the meantime: fall back to a generated one.
+        conn = match Arc::try_unwrap(candidate) {
+            Ok(mut c) => {
+                c.id = ConnectionId::generate();
+                c
+            }
+            Err(_) => return detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
+        };
+    };
+    req.extensions_mut().insert(WsContext(conn.clone()));
+    tokio::spawn(connection(conn, req, run, on_upgrade, config, shared.registry.clone()));
+
+    match decision_rx.await {
+        Ok(Decision::Accept { protocol }) => handshake::switching(&key, protocol.as_deref(), None),
+        Ok(Decision::Reject(frame)) => handshake::switching(&key, None, Some(&frame)),
+        Ok(Decision::RejectHttp(resp)) => resp,
+        Err(_) => detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
+    }
+}
+
+async fn connection(
+    conn: Arc<Conn>,
+    req: Request,
+    run: WsRun,
+    on_upgrade: poem::OnUpgrade,
+    config: super::WsConfig,
+    registry: Arc<Registry>,
+) {
+    let handler = async {
+        let outcome = AssertUnwindSafe(run(req)).catch_unwind().await;
+        let frame = match outcome {
+            Ok(outcome) => close_for(outcome).await,
+            Err(panic) => {
+                tracing::error!(id = %conn.id, panic = %panic_message(panic.as_ref()), "WebSocket handler panicked");
+                Some(CloseFrame::new(CloseCode::INTERNAL_ERROR, "internal error"))
+            }
+        };
+        end_handler(&conn, frame);
+    };
+    tokio::join!(handler, driver::run(conn.clone(), on_upgrade, config));
+    registry.remove(&conn.id);
+}
+
+/// The close frame a finished handler leads to; `None` for a clean end.
+async fn close_for(outcome: WsOutcome) -> Option<CloseFrame> {
+    match outcome {
+        WsOutcome::Done(Ok(())) => None,
+        WsOutcome::Refused(resp) => Some(refusal_from_response(resp).await),
+        WsOutcome::Done(Err(e)) => match e.cause().and_then(|c| c.downcast_ref::<WsError>()) {
+            Some(WsError::Refused { .. }) => None,
+            Some(ws) => Some(CloseFrame::new(ws.close_code(), ws.to_string())),
+            None if e.status().is_client_error() => Some(CloseFrame::new(CloseCode::POLICY_VIOLATION, e.to_string())),
+            None => {
+                tracing::error!(error = %e, "WebSocket handler failed");
+                Some(CloseFrame::new(CloseCode::INTERNAL_ERROR, "internal error"))
+            }
+        },
+    }
+}
+
+/// An extraction failure's HTTP answer as a close frame: 4xx is 1008 with the detail as the
+/// reason (as FastAPI does), 5xx is 1011.
+async fn refusal_from_response(resp: Response) -> CloseFrame {
+    let status = resp.status();
+    if status.is_server_error() {
+        return CloseFrame::new(CloseCode::INTERNAL_ERROR, "internal error");
+    }
+    let body = resp.into_body().into_bytes().await.unwrap_or_default();
+    let detail: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let reason = match &detail["detail"] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => {
+            items.first().and_then(|i| i["msg"].as_str()).unwrap_or("invalid request").to_string()
+        }
+        _ => status.canonical_reason().unwrap_or("refused").to_string(),
+    };
+    CloseFrame::new(CloseCode::POLICY_VIOLATION, reason)
+}
+
+/// After the handler: refuse if it never decided, else close with its frame (or 1000).
+fn end_handler(conn: &Conn, frame: Option<CloseFrame>) {
+    if !conn.is_decided() {
+        let frame = frame.unwrap_or_else(|| CloseFrame::new(CloseCode::POLICY_VIOLATION, "connection not accepted"));
+        let _ = conn.decide(Decision::Reject(frame));
+    } else if let Some(frame) = frame
+        && conn.lock().phase != Phase::Closed
+    {
+        conn.request_close(frame);
+    }
+    conn.mark_handler_done();
+}

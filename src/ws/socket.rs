@@ -1,0 +1,354 @@
+//! The handles a handler holds: [`WebSocket`] before the handshake, [`Socket`] after it, and
+//! its halves [`Receiver`] and [`Sender`].
+
+use std::{future::poll_fn, net::SocketAddr, sync::Arc};
+
+use bytes::Bytes;
+use poem::{
+    FromRequest, Request, RequestBody,
+    http::{HeaderMap, StatusCode, Uri},
+};
+use serde::{Serialize, de::DeserializeOwned};
+
+use super::{
+    CloseCode, CloseFrame, Message, WsError,
+    conn::{Conn, ConnectionId, Decision, Phase, PushError},
+};
+use crate::{Error, error::detail_response};
+
+/// A close code given as a [`CloseCode`] or a plain number (`4001`).
+pub trait IntoCloseCode {
+    /// The code, if it may be sent.
+    fn into_close_code(self) -> Result<CloseCode, WsError>;
+}
+
+impl IntoCloseCode for CloseCode {
+    fn into_close_code(self) -> Result<CloseCode, WsError> {
+        if self.is_sendable() { Ok(self) } else { Err(WsError::InvalidCloseCode(self.as_u16())) }
+    }
+}
+
+impl IntoCloseCode for u16 {
+    fn into_close_code(self) -> Result<CloseCode, WsError> {
+        CloseCode::new(self)
+    }
+}
+
+/// Attaches a connection to the request its handler extracts from.
+#[derive(Clone)]
+pub(crate) struct WsContext(pub(crate) Arc<Conn>);
+
+/// A WebSocket connection that is not accepted yet: the argument of a `#[websocket]` handler.
+///
+/// Read what you need to decide (headers, query, remote address, offered subprotocols), then
+/// [`accept`](WebSocket::accept) or [`reject`](WebSocket::reject). A handler that returns
+/// without doing either refuses the connection (close 1008 "connection not accepted").
+///
+/// What goes on the wire when a connection is refused with [`reject`](WebSocket::reject):
+/// the HTTP handshake completes (`101 Switching Protocols`, with the header
+/// `x-websocket-refused: <code>`), then the server sends a close frame with the code and
+/// reason, waits up to `close_timeout` for the client's close answer, and closes TCP. That is
+/// the only way a browser's `CloseEvent.code`/`reason` or Python `websockets`'
+/// `ConnectionClosed.rcvd` can learn why; [`reject_http`](WebSocket::reject_http) answers with
+/// a plain HTTP status instead (browsers then only see 1006).
+pub struct WebSocket {
+    conn: Arc<Conn>,
+    uri: Uri,
+    headers: HeaderMap,
+}
+
+impl<'a> FromRequest<'a> for WebSocket {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        match req.extensions().get::<WsContext>() {
+            Some(ctx) => Ok(WebSocket { conn: ctx.0.clone(), uri: req.uri().clone(), headers: req.headers().clone() }),
+            None => Err(Error::internal("a `WebSocket` argument needs a #[websocket] route, not an HTTP one").into()),
+        }
+    }
+}
+
+impl WebSocket {
+    /// This connection's id (see [`ConnectionId`]).
+    pub fn id(&self) -> &ConnectionId {
+        &self.conn.id
+    }
+
+    /// The request headers of the handshake.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// One header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The handshake's URI (path and query).
+    pub fn uri(&self) -> &Uri {
+        &self.uri
+    }
+
+    /// One query parameter, percent-decoded.
+    pub fn query(&self, name: &str) -> Option<String> {
+        let query = self.uri.query()?;
+        form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    }
+
+    /// The client's address, when known.
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.conn.remote
+    }
+
+    /// The subprotocols the client offered, in its order of preference.
+    pub fn subprotocols(&self) -> Vec<&str> {
+        super::handshake::offered_protocols(&self.headers)
+    }
+
+    /// Completes the handshake; messages can flow once this returns.
+    pub async fn accept(self) -> Result<Socket, WsError> {
+        self.accept_with(None).await
+    }
+
+    /// Completes the handshake choosing `protocol`, which must be one the client offered
+    /// (browsers drop a connection whose answered protocol they did not offer).
+    pub async fn accept_subprotocol(self, protocol: &str) -> Result<Socket, WsError> {
+        if !self.subprotocols().contains(&protocol) {
+            return Err(WsError::SubprotocolNotOffered(protocol.to_string()));
+        }
+        self.accept_with(Some(protocol.to_string())).await
+    }
+
+    async fn accept_with(self, protocol: Option<String>) -> Result<Socket, WsError> {
+        self.conn.decide(Decision::Accept { protocol })?;
+        match poll_fn(|cx| self.conn.poll_opened(cx)).await {
+            Phase::Open => Ok(Socket::new(self.conn)),
+            _ => Err(WsError::HandshakeFailed),
+        }
+    }
+
+    /// Refuses the connection with a close code and reason the client can read (see the type's
+    /// documentation for the wire). Returns an error for the handler to return:
+    ///
+    /// ```ignore
+    /// if token.is_none() {
+    ///     return ws.reject(4001, "missing token");
+    /// }
+    /// ```
+    ///
+    /// A code that may not be sent (e.g. 1006) is refused with [`WsError::InvalidCloseCode`];
+    /// returning that error closes the connection with 1011 instead.
+    pub fn reject<T>(self, code: impl IntoCloseCode, reason: impl Into<String>) -> crate::Result<T> {
+        let code = code.into_close_code()?;
+        let frame = CloseFrame::new(code, reason);
+        self.conn.decide(Decision::Reject(frame.clone()))?;
+        Err(WsError::Refused { code: code.as_u16(), reason: frame.reason }.into())
+    }
+
+    /// Refuses the connection with a plain HTTP answer (`status`, `{"detail": detail}`)
+    /// instead of a close frame.
+    pub fn reject_http<T>(self, status: StatusCode, detail: impl Into<String>) -> crate::Result<T> {
+        let detail = detail.into();
+        self.conn.decide(Decision::RejectHttp(detail_response(status, &detail)))?;
+        Err(WsError::Refused { code: 0, reason: detail }.into())
+    }
+}
+
+/// An accepted WebSocket connection. Receives and sends; [`split`](Socket::split) it to send
+/// from other tasks.
+pub struct Socket {
+    rx: Receiver,
+    tx: Sender,
+}
+
+impl Socket {
+    pub(crate) fn new(conn: Arc<Conn>) -> Self {
+        Self { rx: Receiver { conn: conn.clone() }, tx: Sender { conn } }
+    }
+
+    /// This connection's id.
+    pub fn id(&self) -> &ConnectionId {
+        &self.tx.conn.id
+    }
+
+    /// The client's address, when known.
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.tx.conn.remote
+    }
+
+    /// A sending handle for other tasks.
+    pub fn sender(&self) -> Sender {
+        self.tx.clone()
+    }
+
+    /// The receiving half and the (cloneable) sending half.
+    pub fn split(self) -> (Receiver, Sender) {
+        (self.rx, self.tx)
+    }
+
+    /// See [`Receiver::receive`].
+    pub async fn receive(&self) -> Message {
+        self.rx.receive().await
+    }
+
+    /// See [`Receiver::receive_text`].
+    pub async fn receive_text(&self) -> Result<Option<String>, WsError> {
+        self.rx.receive_text().await
+    }
+
+    /// See [`Receiver::receive_bytes`].
+    pub async fn receive_bytes(&self) -> Result<Option<Bytes>, WsError> {
+        self.rx.receive_bytes().await
+    }
+
+    /// See [`Receiver::receive_json`].
+    pub async fn receive_json<T: DeserializeOwned>(&self) -> Result<Option<T>, WsError> {
+        self.rx.receive_json().await
+    }
+
+    /// See [`Sender::send`].
+    pub async fn send(&self, msg: impl Into<Message>) -> Result<(), WsError> {
+        self.tx.send(msg).await
+    }
+
+    /// See [`Sender::send_text`].
+    pub async fn send_text(&self, text: impl Into<String>) -> Result<(), WsError> {
+        self.tx.send_text(text).await
+    }
+
+    /// See [`Sender::send_bytes`].
+    pub async fn send_bytes(&self, bytes: impl Into<Bytes>) -> Result<(), WsError> {
+        self.tx.send_bytes(bytes).await
+    }
+
+    /// See [`Sender::send_json`].
+    pub async fn send_json(&self, value: &impl Serialize) -> Result<(), WsError> {
+        self.tx.send_json(value).await
+    }
+
+    /// Closes the connection with `code` and `reason` and waits until the closing handshake is
+    /// over (bounded by the close timeout).
+    pub async fn close(&self, code: impl IntoCloseCode, reason: impl Into<String>) -> Result<(), WsError> {
+        self.tx.close(code, reason)?;
+        poll_fn(|cx| self.rx.conn.poll_closed(cx)).await;
+        Ok(())
+    }
+
+    /// How the connection ended, once it has.
+    pub fn close_frame(&self) -> Option<CloseFrame> {
+        self.rx.conn.lock().closed.clone()
+    }
+}
+
+/// The receiving half of a [`Socket`].
+pub struct Receiver {
+    conn: Arc<Conn>,
+}
+
+impl Receiver {
+    /// The next message, or [`Message::Close`] (with the client's code and reason) once the
+    /// connection is over; it keeps returning `Close` after that.
+    pub async fn receive(&self) -> Message {
+        poll_fn(|cx| self.conn.poll_receive(cx)).await
+    }
+
+    /// The next text message; `None` once the connection is over. A binary message is
+    /// [`WsError::ExpectedText`] (returned from the handler: close 1007).
+    pub async fn receive_text(&self) -> Result<Option<String>, WsError> {
+        match self.receive().await {
+            Message::Text(t) => Ok(Some(t.as_str().to_owned())),
+            Message::Binary(_) => Err(WsError::ExpectedText),
+            Message::Close(_) => Ok(None),
+        }
+    }
+
+    /// The next binary message; `None` once the connection is over. A text message is
+    /// [`WsError::ExpectedBinary`] (returned from the handler: close 1007).
+    pub async fn receive_bytes(&self) -> Result<Option<Bytes>, WsError> {
+        match self.receive().await {
+            Message::Binary(b) => Ok(Some(b)),
+            Message::Text(_) => Err(WsError::ExpectedBinary),
+            Message::Close(_) => Ok(None),
+        }
+    }
+
+    /// The next message (text or binary) decoded from JSON; `None` once the connection is
+    /// over. JSON that does not fit `T` is [`WsError::InvalidJson`] (returned: close 1007).
+    pub async fn receive_json<T: DeserializeOwned>(&self) -> Result<Option<T>, WsError> {
+        let msg = self.receive().await;
+        if msg.is_close() {
+            return Ok(None);
+        }
+        serde_json::from_slice(msg.as_bytes()).map(Some).map_err(|e| WsError::InvalidJson(e.to_string()))
+    }
+
+    /// This connection's id.
+    pub fn id(&self) -> &ConnectionId {
+        &self.conn.id
+    }
+}
+
+/// The sending half of a [`Socket`]: cheap to clone, usable from any task.
+///
+/// Messages go into the connection's bounded queue and are written in batches with one flush.
+/// [`send`](Sender::send) waits for room when the client reads slower than you send.
+#[derive(Clone)]
+pub struct Sender {
+    conn: Arc<Conn>,
+}
+
+impl Sender {
+    /// This connection's id.
+    pub fn id(&self) -> &ConnectionId {
+        &self.conn.id
+    }
+
+    /// Sends a message ([`Message::Close`] closes). [`WsError::Closed`] once the connection is
+    /// closing or closed.
+    pub async fn send(&self, msg: impl Into<Message>) -> Result<(), WsError> {
+        match msg.into() {
+            Message::Close(frame) => {
+                let frame = frame.unwrap_or_else(|| CloseFrame::new(CloseCode::NORMAL, ""));
+                self.close(frame.code, frame.reason)
+            }
+            msg => self.conn.push(msg.into_tungstenite()).await,
+        }
+    }
+
+    /// Sends without waiting: [`WsError::QueueFull`] when the client is that far behind.
+    pub fn try_send(&self, msg: impl Into<Message>) -> Result<(), WsError> {
+        match self.conn.try_push(msg.into().into_tungstenite()) {
+            Ok(()) => Ok(()),
+            Err(PushError::Closed) => Err(WsError::Closed),
+            Err(PushError::Full(_)) => Err(WsError::QueueFull),
+        }
+    }
+
+    /// Sends a text message.
+    pub async fn send_text(&self, text: impl Into<String>) -> Result<(), WsError> {
+        self.send(Message::text(text.into())).await
+    }
+
+    /// Sends a binary message.
+    pub async fn send_bytes(&self, bytes: impl Into<Bytes>) -> Result<(), WsError> {
+        self.send(Message::Binary(bytes.into())).await
+    }
+
+    /// Sends `value` as a JSON text message.
+    pub async fn send_json(&self, value: &impl Serialize) -> Result<(), WsError> {
+        let msg = Message::json(value).map_err(|e| WsError::Serialize(e.to_string()))?;
+        self.send(msg).await
+    }
+
+    /// Starts closing the connection with `code` and `reason` (cut to 123 bytes). Codes that
+    /// may not be sent are refused with [`WsError::InvalidCloseCode`].
+    pub fn close(&self, code: impl IntoCloseCode, reason: impl Into<String>) -> Result<(), WsError> {
+        let code = code.into_close_code()?;
+        self.conn.request_close(CloseFrame::new(code, reason));
+        Ok(())
+    }
+
+    /// Whether the connection is closed or closing.
+    pub fn is_closed(&self) -> bool {
+        let st = self.conn.lock();
+        st.phase == Phase::Closed || st.close_request.is_some()
+    }
+}
