@@ -2,6 +2,7 @@
 
 mod config;
 pub(crate) mod endpoint;
+pub(crate) mod head_deadline;
 mod server;
 
 use std::{fmt, time::Duration};
@@ -96,6 +97,12 @@ impl App {
     /// WebSocket limits and liveness settings for every route (routes can override them).
     pub fn websocket(mut self, config: crate::ws::WsConfig) -> Self {
         self.config.websocket = config;
+        self
+    }
+
+    /// How long a new connection has to send its request head (slowloris protection).
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.config.handshake_timeout = timeout;
         self
     }
 

@@ -10,7 +10,7 @@ use poem::{
 };
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 
-use super::{App, endpoint::AppEndpoint};
+use super::{App, endpoint::AppEndpoint, head_deadline::HeadDeadline};
 use crate::Result;
 
 /// An app bound to a TCP address and ready to serve; made by [`App::bind`].
@@ -22,11 +22,13 @@ pub struct Server {
     local_addr: SocketAddr,
     endpoint: AppEndpoint,
     shutdown_timeout: Duration,
+    handshake_timeout: Duration,
 }
 
 impl Server {
     pub(crate) async fn bind(app: App, addr: impl ToSocketAddrs) -> Result<Self> {
         let shutdown_timeout = app.config.shutdown_timeout;
+        let handshake_timeout = app.config.handshake_timeout;
         let table = app.route_table()?;
         let endpoint = app.into_endpoint()?;
         let listener = TcpListener::bind(addr).await?;
@@ -35,7 +37,7 @@ impl Server {
         for route in &table {
             tracing::info!("  {route}");
         }
-        Ok(Self { listener, local_addr, endpoint, shutdown_timeout })
+        Ok(Self { listener, local_addr, endpoint, shutdown_timeout, handshake_timeout })
     }
 
     /// The address the server is bound to.
@@ -51,7 +53,11 @@ impl Server {
 
     /// Serves until `signal` completes, then shuts down gracefully like [`Server::run`].
     pub async fn run_until(self, signal: impl Future<Output = ()>) -> Result<()> {
-        let acceptor = NoDelayAcceptor { listener: self.listener, local_addr: self.local_addr };
+        let acceptor = NoDelayAcceptor {
+            listener: self.listener,
+            local_addr: self.local_addr,
+            handshake_timeout: self.handshake_timeout,
+        };
         let registry = self.endpoint.registry();
         let signal = {
             let registry = registry.clone();
@@ -103,22 +109,24 @@ pub async fn shutdown_signal() {
 struct NoDelayAcceptor {
     listener: TcpListener,
     local_addr: SocketAddr,
+    handshake_timeout: Duration,
 }
 
 impl Acceptor for NoDelayAcceptor {
-    type Io = TcpStream;
+    type Io = HeadDeadline<TcpStream>;
 
     fn local_addr(&self) -> Vec<LocalAddr> {
         vec![LocalAddr(Addr::SocketAddr(self.local_addr))]
     }
 
-    async fn accept(&mut self) -> io::Result<(TcpStream, LocalAddr, RemoteAddr, Scheme)> {
+    async fn accept(&mut self) -> io::Result<(HeadDeadline<TcpStream>, LocalAddr, RemoteAddr, Scheme)> {
         loop {
             match self.listener.accept().await {
                 Ok((stream, remote)) => {
                     // Best effort: a socket that refuses the option still works, only slower.
                     let _ = stream.set_nodelay(true);
                     let local = LocalAddr(Addr::SocketAddr(self.local_addr));
+                    let stream = HeadDeadline::new(stream, self.handshake_timeout);
                     return Ok((stream, local, RemoteAddr(Addr::SocketAddr(remote)), Scheme::HTTP));
                 }
                 Err(e) => {

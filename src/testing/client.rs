@@ -59,11 +59,12 @@ impl TestClient {
     /// Starts `app` in-process, or returns why its route table is invalid.
     pub fn try_new(app: App) -> Result<Self, RouteError> {
         let shutdown_timeout = app.config.shutdown_timeout;
+        let app_handshake_timeout = app.config.handshake_timeout;
         let endpoint = app.into_endpoint()?;
         let registry = endpoint.registry();
         let (connect, incoming) = mpsc::unbounded_channel();
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
-        let acceptor = DuplexAcceptor { incoming, next_port: 50_000 };
+        let acceptor = DuplexAcceptor { incoming, next_port: 50_000, handshake_timeout: app_handshake_timeout };
         let server = tokio::spawn(async move {
             let signal = async {
                 let _ = shutdown_rx.await;

@@ -204,6 +204,12 @@ pub struct TestSocket {
     closed: Option<Option<CloseFrame>>,
 }
 
+impl fmt::Debug for TestSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestSocket").field("protocol", &self.protocol).field("closed", &self.closed).finish()
+    }
+}
+
 impl TestSocket {
     /// Changes how long receives wait.
     pub fn set_timeout(&mut self, timeout: Duration) {

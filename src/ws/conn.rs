@@ -91,6 +91,8 @@ pub(crate) struct State {
     /// A close the handler (or the server) asked for; taken by the driver.
     pub(crate) close_request: Option<CloseFrame>,
     pub(crate) handler_done: bool,
+    /// The driver sent (or is sending) its close frame: nothing more is accepted.
+    pub(crate) closing: bool,
 }
 
 pub(crate) struct Conn {
@@ -124,6 +126,7 @@ impl Conn {
                 outbox: VecDeque::new(),
                 close_request: None,
                 handler_done: false,
+                closing: false,
             }),
             decision: Mutex::new(Some(decision)),
             handler_waker: AtomicWaker::new(),
@@ -240,7 +243,7 @@ impl Conn {
     pub(crate) fn try_push(&self, msg: tungstenite::Message) -> Result<(), PushError> {
         {
             let mut st = self.lock();
-            if st.phase == Phase::Closed || st.close_request.is_some() {
+            if st.phase == Phase::Closed || st.close_request.is_some() || st.closing {
                 return Err(PushError::Closed);
             }
             if st.outbox.len() >= self.max_queue {

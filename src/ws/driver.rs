@@ -14,6 +14,7 @@ use std::{
 
 use futures_util::{Sink, Stream};
 use poem::Upgraded;
+use tokio::io::AsyncRead;
 use tokio::time::{Instant, Sleep};
 use tokio_tungstenite::{
     WebSocketStream,
@@ -49,7 +50,7 @@ pub(crate) async fn run(conn: Arc<Conn>, on_upgrade: poem::OnUpgrade, config: Ws
     let stream = WebSocketStream::from_raw_socket(upgraded, Role::Server, Some(config.tungstenite())).await;
     let mut driver = Driver::new(conn.clone(), stream, config);
     match rejection {
-        Some(frame) => driver.start_close(frame),
+        Some(frame) => driver.start_close(frame, false),
         None => {
             conn.lock().phase = Phase::Open;
             conn.wake_handler();
@@ -76,6 +77,10 @@ struct Driver {
     /// How the connection ended (or is ending), for the handler.
     outcome: Option<CloseFrame>,
     read_done: bool,
+    /// After bad input the frame stream cannot be parsed any more: raw bytes are read and
+    /// dropped until the peer closes or the close timeout, so the client is not reset (a
+    /// TCP reset could destroy our close frame before the client reads it).
+    discard: bool,
 }
 
 impl Driver {
@@ -94,21 +99,33 @@ impl Driver {
             closing: None,
             outcome: None,
             read_done: false,
+            discard: false,
             config,
         }
     }
 
-    /// Queues our close frame first in line and starts waiting for the peer's answer.
-    fn start_close(&mut self, frame: CloseFrame) {
+    /// Sends our close frame and starts waiting for the peer's answer. A graceful close goes
+    /// after everything already queued; an abort (bad input, dead peer) drops the queue.
+    fn start_close(&mut self, frame: CloseFrame, graceful: bool) {
         if self.closing.is_some() {
             return;
         }
-        self.pending.clear();
+        {
+            let mut st = self.conn.lock();
+            st.closing = true;
+            if graceful {
+                self.pending.extend(st.outbox.drain(..));
+            } else {
+                self.pending.clear();
+                st.outbox.clear();
+            }
+        }
         self.pending.push_back(tungstenite::Message::Close(Some(frame.to_tungstenite())));
         self.closing = Some(Instant::now() + self.config.close_timeout);
+        // Only the close deadline matters from now on.
+        (self.next_ping, self.pong_deadline, self.idle_deadline) = (None, None, None);
         self.outcome.get_or_insert(frame);
         // Nothing more will be sent: release senders waiting for room.
-        self.conn.lock().outbox.clear();
         self.conn.notify_space();
     }
 
@@ -147,9 +164,9 @@ impl Driver {
             self.conn.notify_space();
         }
         if let Some(frame) = close {
-            self.start_close(frame);
+            self.start_close(frame, true);
         } else if handler_done && self.closing.is_none() {
-            self.start_close(CloseFrame::new(CloseCode::NORMAL, ""));
+            self.start_close(CloseFrame::new(CloseCode::NORMAL, ""), true);
         }
     }
 
@@ -202,6 +219,9 @@ impl Driver {
 
     /// Reads one frame if the handler has room. Ready(true): progress; Ready(false): over.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
+        if self.discard {
+            return self.poll_discard(cx);
+        }
         if self.read_done {
             // Nothing more can be read; stay until what we queued (our close) is written.
             return if self.needs_flush || !self.pending.is_empty() { Poll::Pending } else { Poll::Ready(false) };
@@ -244,6 +264,7 @@ impl Driver {
                 self.outcome.get_or_insert(frame);
                 if self.closing.is_none() {
                     self.closing = Some(Instant::now() + self.config.close_timeout);
+                    (self.next_ping, self.pong_deadline, self.idle_deadline) = (None, None, None);
                 }
             }
         }
@@ -279,16 +300,32 @@ impl Driver {
             other => CloseFrame::new(CloseCode::PROTOCOL_ERROR, other.to_string()),
         };
         tracing::debug!(id = %self.conn.id, code = frame.code.as_u16(), reason = %frame.reason, "closing on bad input");
-        // The stream is not readable past a bad frame: send our close, then stop reading.
-        self.start_close(frame);
-        self.read_done = true;
+        // The stream is not readable past a bad frame: send our close, then drop raw input.
+        self.start_close(frame, false);
+        self.discard = true;
         Poll::Ready(true)
+    }
+
+    fn poll_discard(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
+        let mut scratch = [0u8; 2048];
+        loop {
+            let mut buf = tokio::io::ReadBuf::new(&mut scratch);
+            match Pin::new(self.ws.get_mut()).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) if !buf.filled().is_empty() => continue,
+                Poll::Ready(_) => {
+                    self.discard = false;
+                    self.read_done = true;
+                    return Poll::Ready(true);
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
     }
 
     /// Fires due timers. Ready(true): progress; Ready(false): give up on the connection.
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
         let now = Instant::now();
-        if self.read_done && !self.needs_flush && self.pending.is_empty() {
+        if self.read_done && !self.discard && !self.needs_flush && self.pending.is_empty() {
             return Poll::Ready(false); // our close went out and nothing can be read: done
         }
         if let Some(deadline) = self.closing
@@ -312,15 +349,14 @@ impl Driver {
                     // Unread data waits in the slot: the client is alive, we just are not reading.
                     self.pong_deadline = None;
                 } else {
-                    self.start_close(CloseFrame::new(CloseCode::GOING_AWAY, "ping timeout"));
-                    self.closing = Some(now); // a dead peer will not answer: do not wait
+                    self.start_close(CloseFrame::new(CloseCode::GOING_AWAY, "ping timeout"), false);
                     return Poll::Ready(true);
                 }
             }
             if let Some(deadline) = self.idle_deadline
                 && now >= deadline
             {
-                self.start_close(CloseFrame::new(CloseCode::GOING_AWAY, "idle timeout"));
+                self.start_close(CloseFrame::new(CloseCode::GOING_AWAY, "idle timeout"), true);
                 return Poll::Ready(true);
             }
             if let (Some(at), Some(interval)) = (self.next_ping, self.config.ping_interval)

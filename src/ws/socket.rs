@@ -349,6 +349,6 @@ impl Sender {
     /// Whether the connection is closed or closing.
     pub fn is_closed(&self) -> bool {
         let st = self.conn.lock();
-        st.phase == Phase::Closed || st.close_request.is_some()
+        st.phase == Phase::Closed || st.close_request.is_some() || st.closing
     }
 }
