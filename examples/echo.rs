@@ -1,7 +1,9 @@
-//! Echo servers, as in seed 003 (Tachyon): `/ws` answers `Echo: <text>`, `/ws/json` answers
-//! `{"received": .., "processed": true, "echo": ..}`, and `/ws/raw` sends every text or binary
-//! message straight back (the route the Autobahn conformance suite runs against, so it allows
-//! the suite's 16 MiB messages; the framework's default stays 64 KiB).
+//! The WebSocket examples of seed 003 (Tachyon): `/ws` answers `Echo: <text>`, `/ws/json`
+//! answers `{"received": .., "processed": true, "echo": ..}`, `/ws/<room_id>` welcomes you to
+//! the room and tags your messages, `/ws/secure?token=abc123` refuses a bad token with close
+//! code 4001 before accepting. `/ws/raw` sends every text or binary message straight back:
+//! the Autobahn conformance suite runs against it, so it allows the suite's 16 MiB messages
+//! (the framework's default stays 64 KiB).
 //!
 //! `cargo run --example echo`, then e.g. `websocat ws://127.0.0.1:8000/ws`.
 
@@ -26,6 +28,34 @@ async fn json_echo(ws: WebSocket) -> Result<()> {
         let echo = data.get("message").cloned().unwrap_or(json!(""));
         ws.send_json(&json!({ "received": data, "processed": true, "echo": echo })).await?;
     }
+    Ok(())
+}
+
+/// Path parameters: `ws://localhost:8000/ws/lobby`.
+#[websocket("/ws/{room_id}")]
+async fn room(ws: WebSocket, room_id: String) -> Result<()> {
+    let ws = ws.accept().await?;
+    ws.send_text(format!("Welcome to room: {room_id}")).await?;
+    while let Some(message) = ws.receive_text().await? {
+        ws.send_text(format!("[{room_id}] {message}")).await?;
+    }
+    Ok(())
+}
+
+fn validate_token(token: Option<&str>) -> bool {
+    token == Some("abc123")
+}
+
+/// Authentication before accepting: a bad token is refused with the custom close code 4001.
+#[websocket("/ws/secure")]
+async fn secure(ws: WebSocket) -> Result<()> {
+    let token = ws.query("token");
+    if !validate_token(token.as_deref()) {
+        return ws.reject(4001, "invalid token");
+    }
+    let ws = ws.accept().await?;
+    ws.send_text("Authenticated!").await?;
+    while ws.receive_text().await?.is_some() {}
     Ok(())
 }
 

@@ -33,3 +33,91 @@ pub(crate) async fn raw_request(
 pub(crate) fn body(response: &str) -> &str {
     response.split_once("\r\n\r\n").map_or("", |(_, b)| b)
 }
+
+use std::{
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+/// An example binary running on an ephemeral loopback port; killed if the test fails first.
+pub(crate) struct Example {
+    child: Child,
+    pub(crate) addr: SocketAddr,
+    /// Log lines after the address line.
+    pub(crate) logs: mpsc::Receiver<String>,
+}
+
+/// The example's binary (`cargo test` builds examples into `<target>/debug/examples`).
+fn example_binary(name: &str) -> PathBuf {
+    // CARGO_TARGET_TMPDIR is <target>/tmp.
+    let binary = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("..").join("debug").join("examples").join(name);
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo).args(["build", "--example", name]).status().unwrap();
+        assert!(status.success(), "building example {name} failed");
+    }
+    binary
+}
+
+impl Example {
+    /// Starts `examples/<name>.rs` with `PORT=0` and waits for its "listening on" log line.
+    pub(crate) fn start(name: &str, env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(example_binary(name));
+        command
+            .env("PORT", "0")
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "info")
+            .current_dir(env!("CARGO_TARGET_TMPDIR"))
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, logs) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut example = Example { child, addr: SocketAddr::from(([127, 0, 0, 1], 0)), logs };
+        let mut seen = Vec::new();
+        loop {
+            let Ok(line) = example.logs.recv_timeout(Duration::from_secs(30)) else {
+                panic!("example {name} logged no address: {seen:?}");
+            };
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                example.addr = rest.split_whitespace().next().unwrap().parse().unwrap();
+                return example;
+            }
+            seen.push(line);
+        }
+    }
+
+    /// Sends SIGTERM and waits (at most 10 s) for the exit status.
+    pub(crate) fn terminate(&mut self) -> ExitStatus {
+        let killed = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the example did not exit on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

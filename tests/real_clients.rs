@@ -1,0 +1,110 @@
+//! Real clients against real example servers on loopback: the seed documents' Python
+//! `websockets` flows, and the Autobahn TestSuite (kosoku) for protocol conformance.
+//!
+//! The Python tools are installed on first use into a virtualenv under the cargo target
+//! directory (PyPI must be reachable then), or taken from `SOCKEYE_PYTHON` if set.
+
+mod common;
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    process::Command,
+    sync::OnceLock,
+};
+
+use common::Example;
+
+const PACKAGES: &[&str] = &["websockets==17.4", "kosoku==0.1.0"];
+
+/// A Python with `websockets` and `kosoku`; its `bin/` holds `kosoku`.
+fn python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        if let Ok(p) = std::env::var("SOCKEYE_PYTHON") {
+            return PathBuf::from(p);
+        }
+        let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("..").join("sockeye-pyenv");
+        let python = venv.join("bin").join("python");
+        let ready = python.exists()
+            && Command::new(&python).args(["-c", "import websockets, kosoku"]).status().is_ok_and(|s| s.success());
+        if !ready {
+            let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 is needed");
+            assert!(status.success(), "python3 -m venv failed");
+            let status = Command::new(&python)
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+                .args(PACKAGES)
+                .status()
+                .unwrap();
+            assert!(status.success(), "pip install {PACKAGES:?} failed");
+        }
+        python
+    })
+}
+
+#[test]
+fn seed_003_python_websockets_clients_real_server() {
+    let example = Example::start("echo", &[]);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/seed003_clients.py");
+    let out = Command::new(python()).arg(script).arg(format!("ws://{}", example.addr)).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    for flow in ["echo ok", "path parameters ok", "query token 4001 ok", "json echo ok"] {
+        assert!(stdout.contains(flow), "{stdout}");
+    }
+}
+
+/// Case id → "behavior/behaviorClose", from kosoku's index.json.
+fn outcomes(index: &Path) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(index).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let agent = json.as_object().unwrap().values().next().unwrap().as_object().unwrap();
+    agent
+        .iter()
+        .map(|(case, r)| {
+            let b = r["behavior"].as_str().unwrap_or("?");
+            let c = r["behaviorClose"].as_str().unwrap_or("?");
+            (case.clone(), format!("{b}/{c}"))
+        })
+        .collect()
+}
+
+#[test]
+fn autobahn_conformance_of_the_echo_example_real_server() {
+    let example = Example::start("echo", &[]);
+    let kosoku = python().parent().unwrap().join("kosoku");
+    let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("autobahn-echo");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    // 12.* and 13.* are permessage-deflate, which tungstenite does not implement.
+    let status = Command::new(kosoku)
+        .args(["-m", "fuzzingclient", "-x", "12.*", "-x", "13.*", "-o"])
+        .arg(&out_dir)
+        .arg(format!("ws://{}/ws/raw", example.addr))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "kosoku reported failing cases (see {})", out_dir.display());
+
+    let actual = outcomes(&out_dir.join("index.json"));
+    let expected_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/autobahn/echo-expected.json");
+    if std::env::var("SOCKEYE_AUTOBAHN_UPDATE").is_ok() {
+        std::fs::write(&expected_file, serde_json::to_string_pretty(&actual).unwrap() + "\n").unwrap();
+    }
+    let expected: BTreeMap<String, String> =
+        serde_json::from_str(&std::fs::read_to_string(&expected_file).unwrap()).unwrap();
+    let diff: Vec<String> = expected
+        .keys()
+        .chain(actual.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter(|case| expected.get(*case) != actual.get(*case))
+        .map(|case| format!("{case}: expected {:?}, got {:?}", expected.get(case), actual.get(case)))
+        .collect();
+    assert!(diff.is_empty(), "Autobahn results changed:\n{}", diff.join("\n"));
+    let allowed = ["OK", "NON-STRICT", "INFORMATIONAL"];
+    for (case, outcome) in &actual {
+        let (b, c) = outcome.split_once('/').unwrap();
+        assert!(allowed.contains(&b) && (allowed.contains(&c)), "case {case}: {outcome}");
+    }
+    assert_eq!(actual.len(), 301);
+}
