@@ -192,3 +192,8 @@ pub mod prelude {
         ws::{self, CloseCode, Message, Socket, WebSocket},
     };
 }
+
+/// The README's quickstart must compile.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
