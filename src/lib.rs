@@ -57,6 +57,7 @@
 mod app;
 mod error;
 mod extract;
+pub mod hub;
 mod logging;
 mod response;
 mod route;
@@ -71,6 +72,7 @@ pub mod __private;
 pub use app::{App, Config, ConfigError, RouteInfo, Server, shutdown_signal};
 pub use error::{Error, Result, ValidationError};
 pub use extract::{Extractor, Json, Query, State};
+pub use hub::Hub;
 pub use logging::init as init_logging;
 pub use poem::{
     IntoResponse, Request, Response,
@@ -187,8 +189,8 @@ pub use sockeye_macros::websocket;
 /// `use sockeye::prelude::*;` brings what handlers and tests use every day.
 pub mod prelude {
     pub use crate::{
-        App, Created, Error, Html, IntoResponse, Json, NoContent, Query, Request, Result, Router, State, StatusCode,
-        TestClient, delete, get, patch, post, put, route, websocket,
+        App, Created, Error, Html, Hub, IntoResponse, Json, NoContent, Query, Request, Result, Router, State,
+        StatusCode, TestClient, delete, get, patch, post, put, route, websocket,
         ws::{self, CloseCode, Message, Socket, WebSocket},
     };
 }

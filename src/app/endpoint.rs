@@ -11,9 +11,10 @@ use poem::{
 
 use crate::{
     error::detail_response,
+    hub::Hub,
     route::{RouteDef, path},
     router::{Mounted, RouteError},
-    ws::{WsConfig, registry::Registry},
+    ws::WsConfig,
 };
 
 /// What every request of an app can reach: user state and limits.
@@ -21,7 +22,7 @@ pub(crate) struct Shared {
     pub(crate) state: Extensions,
     pub(crate) body_limit: usize,
     pub(crate) ws: WsConfig,
-    pub(crate) registry: Arc<Registry>,
+    pub(crate) hub: Hub,
 }
 
 impl Shared {
@@ -59,9 +60,9 @@ impl AppEndpoint {
         Ok(Self { route, shared: Arc::new(shared) })
     }
 
-    /// The app's open WebSocket connections.
-    pub(crate) fn registry(&self) -> Arc<Registry> {
-        self.shared.registry.clone()
+    /// The app's connections and rooms.
+    pub(crate) fn hub(&self) -> Hub {
+        self.shared.hub.clone()
     }
 }
 

@@ -15,6 +15,7 @@ pub use server::{Server, shutdown_signal};
 
 use crate::{
     Result,
+    hub::Hub,
     router::{self, Mounted, RouteError, Router},
 };
 use endpoint::{AppEndpoint, Shared};
@@ -53,6 +54,7 @@ pub struct App {
     auto: bool,
     includes: Vec<Router>,
     state: Extensions,
+    hub: Hub,
 }
 
 impl Default for App {
@@ -75,12 +77,17 @@ impl App {
 
     /// An app serving every registered handler, with `config`.
     pub fn with_config(config: Config) -> Self {
-        Self { config, auto: true, includes: Vec::new(), state: Extensions::new() }
+        Self { config, auto: true, includes: Vec::new(), state: Extensions::new(), hub: Hub::default() }
     }
 
     /// An app configured from `.env` and the environment: see [`Config`] for the names.
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self::with_config(Config::from_env()?))
+    }
+
+    /// The app's [`Hub`], for background tasks (it is also an extractor in every handler).
+    pub fn hub(&self) -> Hub {
+        self.hub.clone()
     }
 
     /// The settings in force.
@@ -156,7 +163,7 @@ impl App {
             state: self.state,
             body_limit: self.config.body_limit,
             ws: self.config.websocket.clone(),
-            registry: Default::default(),
+            hub: self.hub,
         };
         AppEndpoint::new(&mounted, shared)
     }

@@ -58,19 +58,19 @@ impl Server {
             local_addr: self.local_addr,
             handshake_timeout: self.handshake_timeout,
         };
-        let registry = self.endpoint.registry();
+        let hub = self.endpoint.hub();
         let signal = {
-            let registry = registry.clone();
+            let hub = hub.clone();
             async move {
                 signal.await;
                 tracing::info!("shutting down: no new connections, WebSockets get 1001, in-flight requests finish");
-                registry.shutdown();
+                hub.registry().shutdown();
             }
         };
         poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(self.endpoint, signal, Some(self.shutdown_timeout))
             .await?;
-        registry.wait_empty(self.shutdown_timeout).await;
+        hub.registry().wait_empty(self.shutdown_timeout).await;
         tracing::info!("server stopped");
         Ok(())
     }

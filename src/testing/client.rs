@@ -1,5 +1,3 @@
-use std::sync::Arc;
-
 use poem::http::Method;
 use tokio::{
     io::DuplexStream,
@@ -8,7 +6,7 @@ use tokio::{
 };
 
 use super::{acceptor::DuplexAcceptor, request::TestRequest, websocket::WsConnect};
-use crate::{App, router::RouteError, ws::registry::Registry};
+use crate::{App, hub::Hub, router::RouteError};
 
 /// Size of each in-memory pipe's buffer, in each direction.
 const PIPE_BUFFER: usize = 64 * 1024;
@@ -38,7 +36,7 @@ pub struct TestClient {
     connect: mpsc::UnboundedSender<DuplexStream>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
-    registry: Arc<Registry>,
+    hub: Hub,
     shutdown_timeout: std::time::Duration,
 }
 
@@ -61,7 +59,7 @@ impl TestClient {
         let shutdown_timeout = app.config.shutdown_timeout;
         let app_handshake_timeout = app.config.handshake_timeout;
         let endpoint = app.into_endpoint()?;
-        let registry = endpoint.registry();
+        let hub = endpoint.hub();
         let (connect, incoming) = mpsc::unbounded_channel();
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
         let acceptor = DuplexAcceptor { incoming, next_port: 50_000, handshake_timeout: app_handshake_timeout };
@@ -74,7 +72,7 @@ impl TestClient {
                 tracing::error!(error = %e, "test server failed");
             }
         });
-        Ok(Self { connect, shutdown: Some(shutdown), server: Some(server), registry, shutdown_timeout })
+        Ok(Self { connect, shutdown: Some(shutdown), server: Some(server), hub, shutdown_timeout })
     }
 
     /// Opens a new in-memory connection to the app; the raw stream speaks HTTP/1.1.
@@ -100,7 +98,12 @@ impl TestClient {
 
     /// How many WebSocket connections are open.
     pub fn open_websockets(&self) -> usize {
-        self.registry.len()
+        self.hub.connections()
+    }
+
+    /// The app's [`Hub`].
+    pub fn hub(&self) -> Hub {
+        self.hub.clone()
     }
 
     /// A GET request.
@@ -140,8 +143,8 @@ impl TestClient {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        self.registry.shutdown();
-        self.registry.wait_empty(self.shutdown_timeout).await;
+        self.hub.registry().shutdown();
+        self.hub.registry().wait_empty(self.shutdown_timeout).await;
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }

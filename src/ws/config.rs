@@ -2,6 +2,20 @@ use std::time::Duration;
 
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+/// What happens when a connection's outgoing queue is full and a broadcast (or
+/// [`Sender::try_send`](super::Sender::try_send) through the Hub) offers it one more message.
+/// A broadcaster never waits for a slow receiver.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SlowConsumer {
+    /// Close that connection with 1013 "try again later" (dropping what it has queued).
+    #[default]
+    Close,
+    /// Drop the oldest queued message to make room.
+    DropOldest,
+    /// Drop the new message.
+    DropNewest,
+}
+
 /// WebSocket limits and liveness settings of an app; a route can override them in its
 /// attribute (`#[websocket("/ws", max_message_size = 1048576, ping_interval = 10)]`).
 ///
@@ -16,7 +30,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 /// | `idle_timeout` | off | `SOCKEYE_WS_IDLE_TIMEOUT` (0 = off) | close 1001 "idle timeout" |
 /// | `close_timeout` | 5 s | — | TCP dropped if the peer never answers a close |
 /// | `write_timeout` | 20 s | — | TCP dropped if the peer stops reading for that long |
-/// | `max_queue` | 256 messages | `SOCKEYE_WS_MAX_QUEUE` | senders wait (the Hub applies its policy) |
+/// | `max_queue` | 256 messages | `SOCKEYE_WS_MAX_QUEUE` | senders wait; broadcasts apply `slow_consumer` |
+/// | `slow_consumer` | close 1013 | `SOCKEYE_WS_SLOW_CONSUMER` (`close`, `drop-oldest`, `drop-newest`) | — |
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WsConfig {
@@ -35,6 +50,8 @@ pub struct WsConfig {
     pub write_timeout: Duration,
     /// Outgoing messages queued per connection before senders wait.
     pub max_queue: usize,
+    /// What a broadcast does to a connection whose queue is full.
+    pub slow_consumer: SlowConsumer,
 }
 
 impl Default for WsConfig {
@@ -47,6 +64,7 @@ impl Default for WsConfig {
             close_timeout: Duration::from_secs(5),
             write_timeout: Duration::from_secs(20),
             max_queue: 256,
+            slow_consumer: SlowConsumer::Close,
         }
     }
 }
@@ -140,6 +158,14 @@ impl WsConfig {
                 .ok()
                 .filter(|n| *n > 0)
                 .ok_or_else(|| invalid("SOCKEYE_WS_MAX_QUEUE", &v, "a positive number of messages"))?;
+        }
+        if let Some(v) = lookup("SOCKEYE_WS_SLOW_CONSUMER") {
+            c.slow_consumer = match v.trim() {
+                "close" => SlowConsumer::Close,
+                "drop-oldest" => SlowConsumer::DropOldest,
+                "drop-newest" => SlowConsumer::DropNewest,
+                _ => return Err(invalid("SOCKEYE_WS_SLOW_CONSUMER", &v, "close, drop-oldest or drop-newest")),
+            };
         }
         Ok(c)
     }

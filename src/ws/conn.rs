@@ -18,7 +18,7 @@ use poem::Response;
 use tokio::sync::{Notify, oneshot};
 use tokio_tungstenite::tungstenite;
 
-use super::{CloseFrame, Message, WsError};
+use super::{CloseCode, CloseFrame, Message, SlowConsumer, WsError};
 
 /// A connection's unique id: taken from `?client_id=` when valid and unused, else generated.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -52,6 +52,12 @@ impl fmt::Display for ConnectionId {
 impl fmt::Debug for ConnectionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}", &*self.0)
+    }
+}
+
+impl std::borrow::Borrow<str> for ConnectionId {
+    fn borrow(&self) -> &str {
+        &self.0
     }
 }
 
@@ -90,6 +96,8 @@ pub(crate) struct State {
     pub(crate) outbox: VecDeque<tungstenite::Message>,
     /// A close the handler (or the server) asked for; taken by the driver.
     pub(crate) close_request: Option<CloseFrame>,
+    /// The close request drops what is still queued (slow consumer) instead of sending it first.
+    pub(crate) close_aborts: bool,
     pub(crate) handler_done: bool,
     /// The driver sent (or is sending) its close frame: nothing more is accepted.
     pub(crate) closing: bool,
@@ -99,11 +107,28 @@ pub(crate) struct Conn {
     pub(crate) id: ConnectionId,
     pub(crate) remote: Option<SocketAddr>,
     pub(crate) max_queue: usize,
+    pub(crate) policy: SlowConsumer,
     state: Mutex<State>,
     decision: Mutex<Option<oneshot::Sender<Decision>>>,
     handler_waker: AtomicWaker,
     driver_waker: AtomicWaker,
     space: Notify,
+    /// The Hub rooms this connection is in, so that it leaves them when it ends.
+    pub(crate) rooms: Mutex<Vec<Arc<str>>>,
+}
+
+/// What happened to a message offered to a connection under a slow-consumer policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Offer {
+    Queued,
+    /// Queued, after dropping the oldest queued message.
+    DroppedOldest,
+    /// Not queued: the queue is full.
+    DroppedNewest,
+    /// The queue was full: the connection is being closed with 1013.
+    ClosedSlow,
+    /// The connection is closed or closing.
+    Gone,
 }
 
 impl Conn {
@@ -111,12 +136,14 @@ impl Conn {
         id: ConnectionId,
         remote: Option<SocketAddr>,
         max_queue: usize,
+        policy: SlowConsumer,
         decision: oneshot::Sender<Decision>,
     ) -> Self {
         Self {
             id,
             remote,
             max_queue,
+            policy,
             state: Mutex::new(State {
                 phase: Phase::Pending,
                 decided: false,
@@ -125,6 +152,7 @@ impl Conn {
                 closed: None,
                 outbox: VecDeque::new(),
                 close_request: None,
+                close_aborts: false,
                 handler_done: false,
                 closing: false,
             }),
@@ -132,7 +160,39 @@ impl Conn {
             handler_waker: AtomicWaker::new(),
             driver_waker: AtomicWaker::new(),
             space: Notify::new(),
+            rooms: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Queues `msg` without waiting; when the queue is full, `policy` decides.
+    pub(crate) fn offer(&self, msg: tungstenite::Message, policy: SlowConsumer) -> Offer {
+        let outcome = {
+            let mut st = self.lock();
+            if st.phase != Phase::Open || st.close_request.is_some() || st.closing {
+                return Offer::Gone;
+            }
+            if st.outbox.len() < self.max_queue {
+                st.outbox.push_back(msg);
+                Offer::Queued
+            } else {
+                match policy {
+                    SlowConsumer::DropNewest => return Offer::DroppedNewest,
+                    SlowConsumer::DropOldest => {
+                        st.outbox.pop_front();
+                        st.outbox.push_back(msg);
+                        Offer::DroppedOldest
+                    }
+                    SlowConsumer::Close => {
+                        st.close_request =
+                            Some(CloseFrame::new(CloseCode::TRY_AGAIN_LATER, "too slow: message queue full"));
+                        st.close_aborts = true;
+                        Offer::ClosedSlow
+                    }
+                }
+            }
+        };
+        self.wake_driver();
+        outcome
     }
 
     /// Locks the state. A poisoned lock only means a panic elsewhere while holding it; the

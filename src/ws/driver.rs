@@ -152,19 +152,19 @@ impl Driver {
 
     /// Moves queued messages and close requests from the shared state into the driver.
     fn take_requests(&mut self) {
-        let (close, handler_done, took) = {
+        let (close, aborts, handler_done, took) = {
             let mut st = self.conn.lock();
             let took = self.closing.is_none() && self.pending.is_empty() && !st.outbox.is_empty();
             if took {
                 std::mem::swap(&mut self.pending, &mut st.outbox);
             }
-            (st.close_request.take(), st.handler_done, took)
+            (st.close_request.take(), st.close_aborts, st.handler_done, took)
         };
         if took {
             self.conn.notify_space();
         }
         if let Some(frame) = close {
-            self.start_close(frame, true);
+            self.start_close(frame, !aborts);
         } else if handler_done && self.closing.is_none() {
             self.start_close(CloseFrame::new(CloseCode::NORMAL, ""), true);
         }

@@ -29,7 +29,7 @@
 
 mod close;
 mod config;
-mod conn;
+pub(crate) mod conn;
 mod driver;
 mod error;
 pub(crate) mod handshake;
@@ -40,7 +40,7 @@ mod socket;
 
 pub use bytes::Bytes;
 pub use close::{CloseCode, CloseFrame, MAX_REASON_BYTES};
-pub use config::{WsConfig, WsRouteOptions};
+pub use config::{SlowConsumer, WsConfig, WsRouteOptions};
 pub use conn::ConnectionId;
 pub use error::WsError;
 pub use handshake::REFUSED_HEADER;

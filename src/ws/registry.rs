@@ -39,7 +39,16 @@ impl Registry {
     }
 
     pub(crate) fn contains(&self, id: &str) -> bool {
-        self.map().keys().any(|k| k.as_str() == id)
+        self.map().contains_key(id)
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<Conn>> {
+        self.map().get(id).cloned()
+    }
+
+    /// Every open connection (a snapshot).
+    pub(crate) fn all(&self) -> Vec<Arc<Conn>> {
+        self.map().values().cloned().collect()
     }
 
     pub(crate) fn remove(&self, id: &ConnectionId) {

@@ -12,13 +12,13 @@ use super::{
     CloseCode, CloseFrame, WsError, WsRouteOptions,
     conn::{Conn, ConnectionId, Decision, Phase},
     driver, handshake,
-    registry::Registry,
     socket::{Socket, WsContext},
 };
 use crate::{
     Error,
     app::endpoint::{Shared, panic_message},
     error::detail_response,
+    hub::Hub,
     route::HandlerFuture,
 };
 
@@ -97,7 +97,8 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         Ok(key) => key,
         Err(resp) => return resp,
     };
-    if shared.registry.is_shutting_down() {
+    let registry = shared.hub.registry();
+    if registry.is_shutting_down() {
         return detail_response(StatusCode::SERVICE_UNAVAILABLE, "server shutting down");
     }
     let Ok(on_upgrade) = req.take_upgrade() else {
@@ -110,12 +111,17 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         .query()
         .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "client_id"))
         .and_then(|(_, v)| ConnectionId::proposed(&v))
-        .filter(|id| !shared.registry.contains(id));
-    let mut conn =
-        Conn::new(proposed.unwrap_or_else(ConnectionId::generate), remote_socket(&req), config.max_queue, decision_tx);
+        .filter(|id| !registry.contains(id));
+    let mut conn = Conn::new(
+        proposed.unwrap_or_else(ConnectionId::generate),
+        remote_socket(&req),
+        config.max_queue,
+        config.slow_consumer,
+        decision_tx,
+    );
     let conn = loop {
         let candidate = Arc::new(conn);
-        if shared.registry.insert(candidate.clone()) {
+        if registry.insert(candidate.clone()) {
             break candidate;
         }
         // The proposed id was taken in the meantime: fall back to a generated one.
@@ -128,7 +134,7 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         };
     };
     req.extensions_mut().insert(WsContext(conn.clone()));
-    tokio::spawn(connection(conn, req, run, on_upgrade, config, shared.registry.clone()));
+    tokio::spawn(connection(conn, req, run, on_upgrade, config, shared.hub.clone()));
 
     match decision_rx.await {
         Ok(Decision::Accept { protocol }) => handshake::switching(&key, protocol.as_deref(), None),
@@ -144,7 +150,7 @@ async fn connection(
     run: WsRun,
     on_upgrade: poem::OnUpgrade,
     config: super::WsConfig,
-    registry: Arc<Registry>,
+    hub: Hub,
 ) {
     let handler = async {
         let outcome = AssertUnwindSafe(run(req)).catch_unwind().await;
@@ -158,7 +164,7 @@ async fn connection(
         end_handler(&conn, frame);
     };
     tokio::join!(handler, driver::run(conn.clone(), on_upgrade, config));
-    registry.remove(&conn.id);
+    hub.disconnected(&conn);
 }
 
 /// The close frame a finished handler leads to; `None` for a clean end.

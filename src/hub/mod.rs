@@ -1,0 +1,431 @@
+//! The [`Hub`]: every live WebSocket connection by id, rooms, broadcast, presence and stats.
+//!
+//! ```standalone_crate
+//! use sockeye::prelude::*;
+//!
+//! #[websocket("/ws/<room>")]
+//! async fn chat(ws: WebSocket, room: String, hub: Hub) -> Result<()> {
+//!     let ws = ws.accept().await?;
+//!     hub.join(&room, &ws);                  // left automatically when the connection ends
+//!     while let Some(text) = ws.receive_text().await? {
+//!         hub.room(&room).except(ws.id()).send_text(format!("[{room}] {text}")).await;
+//!     }
+//!     Ok(())
+//! }
+//!
+//! /// Panther's send_message_to_websocket, from an HTTP handler.
+//! #[post("/notify/<id>")]
+//! async fn notify(id: String, hub: Hub) -> Result<&'static str> {
+//!     hub.send_to(&id, "New Message From WS").map_err(|e| Error::not_found(e.to_string()))?;
+//!     Ok("sent")
+//! }
+//! # #[tokio::main] async fn main() {
+//! let client = TestClient::new(App::new());
+//! let mut a = client.websocket_connect("/ws/lobby?client_id=a").await.unwrap();
+//! let mut b = client.websocket_connect("/ws/lobby").await.unwrap();
+//! # while client.hub().members("lobby").len() < 2 { tokio::task::yield_now().await; }
+//! a.send_text("hi").await.unwrap();
+//! assert_eq!(b.receive_text().await.unwrap(), "[lobby] hi");
+//! assert_eq!(client.post("/notify/a").send().await.status(), 200);
+//! assert_eq!(a.receive_text().await.unwrap(), "New Message From WS");
+//! assert_eq!(client.post("/notify/nobody").send().await.status(), 404);
+//! # }
+//! ```
+
+mod rooms;
+mod stats;
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
+use poem::{FromRequest, Request, RequestBody};
+use serde::Serialize;
+use serde_json::Value;
+use thiserror::Error;
+use tokio::sync::broadcast;
+
+pub use stats::Stats;
+
+use crate::{
+    Error,
+    app::endpoint::Shared,
+    ws::{
+        CloseFrame, ConnectionId, IntoCloseCode, Message, Receiver, Sender, Socket, WebSocket, WsError,
+        conn::{Conn, Offer},
+        registry::Registry,
+    },
+};
+use rooms::Rooms;
+
+/// Why a Hub operation did not reach its connection.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HubError {
+    /// No open connection has this id.
+    #[error("no connection with id `{0}`")]
+    NotConnected(String),
+    /// The connection's queue was full: the slow-consumer policy applied.
+    #[error("connection `{0}` is too slow: its message queue is full")]
+    SlowConsumer(String),
+    /// The close code may not be sent.
+    #[error(transparent)]
+    WebSocket(#[from] WsError),
+    /// The value could not be serialized.
+    #[error("could not serialize the message: {0}")]
+    Serialize(String),
+}
+
+/// A join or a leave, for presence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PresenceEvent {
+    /// `"join"` or `"leave"`.
+    pub event: &'static str,
+    /// The room.
+    pub room: String,
+    /// The connection.
+    pub id: String,
+    /// The metadata given at join (`null` if none).
+    pub meta: Value,
+}
+
+/// One member of a room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    /// The connection id.
+    pub id: String,
+    /// The metadata given at join (`null` if none).
+    pub meta: Value,
+}
+
+/// How a broadcast went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// Connections the message was queued for.
+    pub delivered: usize,
+    /// Connections that missed it (drop-newest) or lost an older message for it (drop-oldest).
+    pub dropped: usize,
+    /// Connections closed with 1013 because their queue was full.
+    pub closed_slow: usize,
+}
+
+/// Something that names a connection: a [`Socket`], its halves, a [`WebSocket`] or an id.
+pub trait HasConnectionId {
+    /// The connection's id.
+    fn connection_id(&self) -> &str;
+}
+
+impl HasConnectionId for Socket {
+    fn connection_id(&self) -> &str {
+        self.id()
+    }
+}
+
+impl HasConnectionId for Sender {
+    fn connection_id(&self) -> &str {
+        self.id()
+    }
+}
+
+impl HasConnectionId for Receiver {
+    fn connection_id(&self) -> &str {
+        self.id()
+    }
+}
+
+impl HasConnectionId for WebSocket {
+    fn connection_id(&self) -> &str {
+        self.id()
+    }
+}
+
+impl HasConnectionId for ConnectionId {
+    fn connection_id(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl HasConnectionId for str {
+    fn connection_id(&self) -> &str {
+        self
+    }
+}
+
+impl HasConnectionId for String {
+    fn connection_id(&self) -> &str {
+        self
+    }
+}
+
+pub(crate) struct HubInner {
+    pub(crate) registry: Registry,
+    rooms: Rooms,
+    presence: broadcast::Sender<PresenceEvent>,
+    slow_closed: AtomicU64,
+    dropped: AtomicU64,
+}
+
+/// The app's connections, rooms and presence: an extractor in every handler, and a cheap,
+/// cloneable handle for background tasks ([`App::hub`](crate::App::hub),
+/// [`TestClient::hub`](crate::TestClient::hub)).
+///
+/// Broadcasts serialize their payload once and share the bytes with every receiver. A
+/// broadcaster never waits: each connection has a bounded queue, and when it is full the
+/// connection's [`SlowConsumer`](crate::ws::SlowConsumer) policy applies (by default the slow
+/// connection is closed with 1013 and counted). Messages from one sender to one room arrive
+/// in the order sent.
+#[derive(Clone)]
+pub struct Hub(pub(crate) Arc<HubInner>);
+
+impl Default for Hub {
+    fn default() -> Self {
+        let (presence, _) = broadcast::channel(1024);
+        Hub(Arc::new(HubInner {
+            registry: Registry::default(),
+            rooms: Rooms::default(),
+            presence,
+            slow_closed: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+        }))
+    }
+}
+
+impl<'a> FromRequest<'a> for Hub {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        match Shared::of(req) {
+            Some(shared) => Ok(shared.hub.clone()),
+            None => Err(Error::internal("the Hub is only available inside an App").into()),
+        }
+    }
+}
+
+impl Hub {
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.0.registry
+    }
+
+    fn conn(&self, id: &str) -> Result<Arc<Conn>, HubError> {
+        self.0.registry.get(id).ok_or_else(|| HubError::NotConnected(id.to_string()))
+    }
+
+    /// How many connections are open.
+    pub fn connections(&self) -> usize {
+        self.0.registry.len()
+    }
+
+    /// Whether a connection with this id is open.
+    pub fn is_connected(&self, id: &str) -> bool {
+        self.0.registry.contains(id)
+    }
+
+    /// Sends a message to one connection, from anywhere (Panther's
+    /// `send_message_to_websocket`). Does not wait: a full queue applies the connection's
+    /// slow-consumer policy.
+    pub fn send_to(&self, id: &str, msg: impl Into<Message>) -> Result<(), HubError> {
+        let conn = self.conn(id)?;
+        match self.offer(&conn, msg.into().into_tungstenite()) {
+            Offer::Queued | Offer::DroppedOldest => Ok(()),
+            Offer::Gone => Err(HubError::NotConnected(id.to_string())),
+            Offer::DroppedNewest | Offer::ClosedSlow => Err(HubError::SlowConsumer(id.to_string())),
+        }
+    }
+
+    /// Sends `value` as JSON to one connection.
+    pub fn send_json_to(&self, id: &str, value: &impl Serialize) -> Result<(), HubError> {
+        let msg = Message::json(value).map_err(|e| HubError::Serialize(e.to_string()))?;
+        self.send_to(id, msg)
+    }
+
+    /// Closes one connection with `code` and `reason`, from anywhere (Panther's
+    /// `close_websocket_connection`).
+    pub fn close(&self, id: &str, code: impl IntoCloseCode, reason: impl Into<String>) -> Result<(), HubError> {
+        let code = code.into_close_code()?;
+        self.conn(id)?.request_close(CloseFrame::new(code, reason));
+        Ok(())
+    }
+
+    /// Puts a connection in a room (created on first join). Connections leave their rooms
+    /// automatically when they end. Returns false if it was already a member.
+    pub fn join(&self, room: &str, who: &(impl HasConnectionId + ?Sized)) -> bool {
+        self.join_with(room, who, Value::Null)
+    }
+
+    /// [`join`](Hub::join) with presence metadata (a user name, a status), reported by
+    /// [`members`](Hub::members) and in presence events.
+    pub fn join_with(&self, room: &str, who: &(impl HasConnectionId + ?Sized), meta: Value) -> bool {
+        let Ok(conn) = self.conn(who.connection_id()) else { return false };
+        let id = conn.id.to_string();
+        let new = self.0.rooms.join(room, conn, meta.clone());
+        if new {
+            let _ = self.0.presence.send(PresenceEvent { event: "join", room: room.to_string(), id, meta });
+        }
+        new
+    }
+
+    /// Takes a connection out of a room; false if it was not in it.
+    pub fn leave(&self, room: &str, who: &(impl HasConnectionId + ?Sized)) -> bool {
+        let id = who.connection_id();
+        match self.0.rooms.leave(room, id) {
+            Some(meta) => {
+                let _ = self.0.presence.send(PresenceEvent {
+                    event: "leave",
+                    room: room.to_string(),
+                    id: id.to_string(),
+                    meta,
+                });
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A room's members.
+    pub fn members(&self, room: &str) -> Vec<Member> {
+        let rooms = self.0.rooms.read();
+        let mut members: Vec<Member> = rooms
+            .get(room)
+            .map(|m| m.values().map(|m| Member { id: m.conn.id.to_string(), meta: m.meta.clone() }).collect())
+            .unwrap_or_default();
+        members.sort_by(|a, b| a.id.cmp(&b.id));
+        members
+    }
+
+    /// The rooms a connection is in.
+    pub fn rooms_of(&self, who: &(impl HasConnectionId + ?Sized)) -> Vec<String> {
+        match self.0.registry.get(who.connection_id()) {
+            Some(conn) => {
+                let mut rooms: Vec<String> =
+                    conn.rooms.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|r| r.to_string()).collect();
+                rooms.sort();
+                rooms
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Presence events (joins and leaves, in every room) from now on. A receiver that falls
+    /// more than 1024 events behind skips ahead (`RecvError::Lagged`).
+    pub fn presence(&self) -> broadcast::Receiver<PresenceEvent> {
+        self.0.presence.subscribe()
+    }
+
+    /// Sends to every member of `room`; chain [`except`](Broadcast::except) to skip one.
+    pub fn room(&self, room: &str) -> Broadcast<'_> {
+        Broadcast { hub: self, room: Some(room.to_string()), except: None }
+    }
+
+    /// Sends to every open connection of the app (seed 001's `broadcast_to_all_channels`).
+    pub fn everyone(&self) -> Broadcast<'_> {
+        Broadcast { hub: self, room: None, except: None }
+    }
+
+    /// Statistics in seed 001's shape plus the slow-consumer counters.
+    pub fn stats(&self) -> Stats {
+        let rooms = self.0.rooms.read();
+        let channels: std::collections::BTreeMap<String, usize> =
+            rooms.iter().map(|(name, members)| (name.to_string(), members.len())).collect();
+        Stats {
+            total_channels: channels.len(),
+            channels,
+            total_connections: self.0.registry.len(),
+            slow_consumers_closed: self.0.slow_closed.load(Ordering::Relaxed),
+            messages_dropped: self.0.dropped.load(Ordering::Relaxed),
+        }
+    }
+
+    fn offer(&self, conn: &Conn, msg: tokio_tungstenite::tungstenite::Message) -> Offer {
+        let outcome = conn.offer(msg, conn.policy);
+        match outcome {
+            Offer::ClosedSlow => {
+                self.0.slow_closed.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(id = %conn.id, "closing a slow consumer (1013)");
+            }
+            Offer::DroppedOldest | Offer::DroppedNewest => {
+                self.0.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+        outcome
+    }
+
+    /// A connection ended: out of every room, out of the registry.
+    pub(crate) fn disconnected(&self, conn: &Conn) {
+        for (room, meta) in self.0.rooms.leave_all(conn) {
+            let _ = self.0.presence.send(PresenceEvent {
+                event: "leave",
+                room: room.to_string(),
+                id: conn.id.to_string(),
+                meta,
+            });
+        }
+        self.0.registry.remove(&conn.id);
+    }
+}
+
+/// A broadcast being addressed: made by [`Hub::room`] or [`Hub::everyone`].
+#[must_use = "a broadcast does nothing until one of its send methods is called"]
+pub struct Broadcast<'h> {
+    hub: &'h Hub,
+    room: Option<String>,
+    except: Option<String>,
+}
+
+impl Broadcast<'_> {
+    /// Skips one connection (seed 001's `exclude_client`), typically the sender.
+    pub fn except(mut self, who: &(impl HasConnectionId + ?Sized)) -> Self {
+        self.except = Some(who.connection_id().to_string());
+        self
+    }
+
+    /// Sends `msg` to every addressed connection. The payload is shared, not copied.
+    pub async fn send(self, msg: impl Into<Message>) -> Delivery {
+        let msg = msg.into().into_tungstenite();
+        let mut delivery = Delivery::default();
+        let mut count = |offer: Offer| match offer {
+            Offer::Queued => delivery.delivered += 1,
+            Offer::DroppedOldest => {
+                delivery.delivered += 1;
+                delivery.dropped += 1;
+            }
+            Offer::DroppedNewest => delivery.dropped += 1,
+            Offer::ClosedSlow => delivery.closed_slow += 1,
+            Offer::Gone => {}
+        };
+        let except = self.except.as_deref();
+        match &self.room {
+            Some(room) => {
+                let rooms = self.hub.0.rooms.read();
+                if let Some(members) = rooms.get(room.as_str()) {
+                    for member in members.values().filter(|m| Some(m.conn.id.as_str()) != except) {
+                        count(self.hub.offer(&member.conn, msg.clone()));
+                    }
+                }
+            }
+            None => {
+                for conn in self.hub.0.registry.all() {
+                    if Some(conn.id.as_str()) != except {
+                        count(self.hub.offer(&conn, msg.clone()));
+                    }
+                }
+            }
+        }
+        delivery
+    }
+
+    /// Sends a text message.
+    pub async fn send_text(self, text: impl Into<String>) -> Delivery {
+        self.send(Message::text(text.into())).await
+    }
+
+    /// Sends a binary message.
+    pub async fn send_bytes(self, bytes: impl Into<bytes::Bytes>) -> Delivery {
+        self.send(Message::Binary(bytes.into())).await
+    }
+
+    /// Sends `value` as JSON, serialized once for everyone.
+    pub async fn send_json(self, value: &impl Serialize) -> Result<Delivery, HubError> {
+        let msg = Message::json(value).map_err(|e| HubError::Serialize(e.to_string()))?;
+        Ok(self.send(msg).await)
+    }
+}

@@ -1,0 +1,23 @@
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Connection statistics, in the shape of seed 001's `GET /ws/stats` plus delivery counters.
+///
+/// ```json
+/// {"total_channels": 1, "channels": {"users": 3}, "total_connections": 3,
+///  "slow_consumers_closed": 0, "messages_dropped": 0}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Rooms with at least one member.
+    pub total_channels: usize,
+    /// Members per room.
+    pub channels: BTreeMap<String, usize>,
+    /// Open WebSocket connections.
+    pub total_connections: usize,
+    /// Connections closed with 1013 because they read too slowly.
+    pub slow_consumers_closed: u64,
+    /// Messages dropped by the drop-oldest / drop-newest policies.
+    pub messages_dropped: u64,
+}
