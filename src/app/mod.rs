@@ -132,6 +132,17 @@ impl App {
         self
     }
 
+    /// Mounts the ready JSON pub/sub endpoint at `path` (see [`hub::pubsub`](crate::hub::pubsub)).
+    pub fn pubsub(self, path: &str) -> Self {
+        self.include(Router::new().route(path, &crate::hub::pubsub::ROUTE))
+    }
+
+    /// Mounts `GET path` answering the Hub's [`Stats`](crate::hub::Stats) as JSON (seed 001's
+    /// `GET /ws/stats`).
+    pub fn ws_stats(self, path: &str) -> Self {
+        self.include(Router::new().route(path, &crate::hub::STATS_ROUTE))
+    }
+
     /// The route table the app would serve, sorted by path then method.
     pub fn routes(&self) -> Result<Vec<RouteInfo>, RouteError> {
         self.route_table()

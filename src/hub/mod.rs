@@ -32,6 +32,7 @@
 //! # }
 //! ```
 
+pub mod pubsub;
 mod rooms;
 mod stats;
 
@@ -46,7 +47,7 @@ use serde_json::Value;
 use thiserror::Error;
 use tokio::sync::broadcast;
 
-pub use stats::Stats;
+pub use stats::{ROUTE as STATS_ROUTE, Stats};
 
 use crate::{
     Error,
@@ -410,6 +411,9 @@ impl Broadcast<'_> {
                 }
             }
         }
+        // A long burst from one task would otherwise starve the connections it fills: give
+        // them a turn once the task's cooperative budget runs out (no cost before that).
+        tokio::task::coop::consume_budget().await;
         delivery
     }
 

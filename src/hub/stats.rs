@@ -21,3 +21,33 @@ pub struct Stats {
     /// Messages dropped by the drop-oldest / drop-newest policies.
     pub messages_dropped: u64,
 }
+
+use poem::IntoResponse;
+
+use super::Hub;
+use crate::{
+    Json,
+    route::{HandlerFuture, RouteDef},
+};
+
+fn handler(request: poem::Request) -> HandlerFuture {
+    Box::pin(async move {
+        match crate::extract::extract::<Hub>(&request, &mut Default::default()).await {
+            Ok(hub) => Json(hub.stats()).into_response(),
+            Err(resp) => resp,
+        }
+    })
+}
+
+/// `GET` the Hub's [`Stats`] as JSON (seed 001's `GET /ws/stats`), to mount with
+/// [`App::ws_stats`](crate::App::ws_stats).
+pub static ROUTE: RouteDef = RouteDef::new(
+    "GET",
+    "/ws/stats",
+    "ws_stats",
+    "sockeye::hub::stats",
+    file!(),
+    line!(),
+    "WebSocket statistics",
+    handler,
+);

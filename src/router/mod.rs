@@ -7,7 +7,7 @@ pub use error::RouteError;
 
 pub(crate) use mount::{Mounted, mount};
 
-use crate::route::RouterDef;
+use crate::route::{RouteDef, RouterDef};
 
 /// Routes mounted under a common prefix.
 ///
@@ -43,6 +43,8 @@ pub struct Router {
     pub(crate) prefix: String,
     pub(crate) module: Option<&'static str>,
     pub(crate) includes: Vec<Router>,
+    /// Handlers mounted by hand, at the given path (e.g. the ready-made pub/sub endpoint).
+    pub(crate) routes: Vec<(String, &'static RouteDef)>,
 }
 
 impl Router {
@@ -64,6 +66,14 @@ impl Router {
         self
     }
 
+    /// Mounts a registered handler at `path` (under this router's prefix), whatever path its
+    /// own attribute names: for handlers a library provides, like
+    /// [`pubsub::ROUTE`](crate::hub::pubsub::ROUTE). The path is checked when the app is built.
+    pub fn route(mut self, path: impl Into<String>, def: &'static RouteDef) -> Self {
+        self.routes.push((path.into(), def));
+        self
+    }
+
     /// The prefix of this router alone (without the routers it is mounted under).
     pub fn get_prefix(&self) -> &str {
         &self.prefix
@@ -72,6 +82,6 @@ impl Router {
     pub(crate) fn of_module(module: &'static str) -> Self {
         let prefix =
             inventory::iter::<RouterDef>.into_iter().find(|d| d.module == module).map(|d| d.prefix).unwrap_or("");
-        Self { prefix: prefix.to_string(), module: Some(module), includes: Vec::new() }
+        Self { prefix: prefix.to_string(), module: Some(module), includes: Vec::new(), routes: Vec::new() }
     }
 }

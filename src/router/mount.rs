@@ -57,7 +57,7 @@ pub(crate) fn mount(includes: &[Router], auto: bool) -> Result<Vec<Mounted>, Rou
     let ctx = Ctx { registry: &registry, explicit: &explicit };
     if auto {
         for def in registry.routes.iter().filter(|d| registry.owner(d.module).is_none()) {
-            out.push(ctx.mounted(def, "")?);
+            out.push(ctx.mounted(def, def.path, "")?);
         }
         for child in ctx.auto_children(None) {
             ctx.mount_router(&Router::of_module(child), "", &mut out)?;
@@ -101,11 +101,14 @@ impl Ctx<'_> {
         if let Some(module) = router.module {
             let owned = self.registry.routes.iter().filter(|d| self.registry.owner(d.module) == Some(module));
             for def in owned {
-                out.push(self.mounted(def, &prefix)?);
+                out.push(self.mounted(def, def.path, &prefix)?);
             }
             for child in self.auto_children(Some(module)) {
                 self.mount_router(&Router::of_module(child), &prefix, out)?;
             }
+        }
+        for (path, def) in &router.routes {
+            out.push(self.mounted(def, path, &prefix)?);
         }
         for child in &router.includes {
             self.mount_router(child, &prefix, out)?;
@@ -113,13 +116,13 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn mounted(&self, def: &'static RouteDef, prefix: &str) -> Result<Mounted, RouteError> {
-        path::parse(def.path).map_err(|e| RouteError::BadPath {
+    fn mounted(&self, def: &'static RouteDef, route_path: &str, prefix: &str) -> Result<Mounted, RouteError> {
+        path::parse(route_path).map_err(|e| RouteError::BadPath {
             handler: def.qualified_name(),
-            path: def.path.to_string(),
+            path: route_path.to_string(),
             reason: e.message,
         })?;
-        Ok(Mounted { def, path: path::join(prefix, def.path) })
+        Ok(Mounted { def, path: path::join(prefix, route_path) })
     }
 }
 

@@ -1,0 +1,282 @@
+//! A ready JSON pub/sub endpoint speaking the union of the seeds' protocols.
+//!
+//! Mount it in one line, `App::new().pubsub("/ws/chat")`, or serve it from your own handler
+//! (to put `#[secured]` or a permission hook on it):
+//!
+//! ```standalone_crate
+//! use sockeye::{hub::pubsub::{Access, PubSub}, prelude::*};
+//!
+//! #[websocket("/ws/chat")]
+//! async fn chat(ws: WebSocket, hub: Hub) -> Result<()> {
+//!     PubSub::new()
+//!         .authorize(|a: &Access| if a.topic.starts_with("admin.") { Err("admins only".into()) } else { Ok(()) })
+//!         .serve(ws, &hub)
+//!         .await
+//! }
+//! # #[tokio::main] async fn main() {
+//! # let client = TestClient::new(App::new());
+//! # let mut ws = client.websocket_connect("/ws/chat").await.unwrap();
+//! # let hello: serde_json::Value = ws.receive_json().await.unwrap();
+//! # assert_eq!(hello["type"], "connection");
+//! # }
+//! ```
+//!
+//! | client sends | server answers |
+//! |---|---|
+//! | (on connect) | `{"type": "connection", "message": "Connected to channel: chat", "channel": "chat", "client_id": "..", "timestamp": ".."}` (seed 001) |
+//! | `{"action": "subscribe", "topic": "t"}` (or `"resource": "t"`, seed 000) | nothing; the connection now receives what is published to `t` |
+//! | `{"action": "unsubscribe", "topic": "t"}` | nothing |
+//! | `{"action": "publish", "topic": "t", "data": <any>}` (seed 004) | every subscriber of `t` (the publisher too, if subscribed) receives `<any>` as JSON text |
+//! | `{"type": "ping"}` | `{"type": "pong", "message": "pong"}` (seed 001) |
+//! | `{"type": "get_stats"}` | `{"type": "stats", "data": {"total_channels": .., "channels": {..}, "total_connections": ..}}` |
+//! | anything else (bad JSON, unknown action, a refused topic, binary) | `{"type": "error", "message": ".."}` to that client alone; the connection stays open |
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::Hub;
+use crate::{
+    Error, Result,
+    route::{HandlerFuture, RouteDef},
+    ws::{
+        Message, Socket, WebSocket, WsRouteOptions,
+        route::{WsOutcome, WsRunFuture, websocket, ws_outcome},
+    },
+};
+
+/// The longest topic name accepted, in bytes.
+pub const MAX_TOPIC_BYTES: usize = 256;
+
+/// What a client asks to do with a topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Receive what is published to the topic.
+    Subscribe,
+    /// Send to the topic's subscribers.
+    Publish,
+}
+
+/// A request the permission hook decides on.
+#[derive(Debug, Clone, Copy)]
+pub struct Access<'a> {
+    /// Subscribe or publish.
+    pub action: Action,
+    /// The topic.
+    pub topic: &'a str,
+    /// The connection asking.
+    pub connection: &'a str,
+}
+
+type Authorize = Arc<dyn Fn(&Access<'_>) -> std::result::Result<(), String> + Send + Sync>;
+
+/// The pub/sub endpoint's settings.
+#[derive(Clone, Default)]
+pub struct PubSub {
+    channel: Option<String>,
+    authorize: Option<Authorize>,
+    no_greeting: bool,
+}
+
+impl PubSub {
+    /// Default settings: greeting on connect, every topic open to everyone.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The channel name in the connection message (default: the last path segment).
+    pub fn channel(mut self, name: impl Into<String>) -> Self {
+        self.channel = Some(name.into());
+        self
+    }
+
+    /// Decides who may subscribe or publish to which topic; `Err(reason)` refuses with an
+    /// error message to that client.
+    pub fn authorize(
+        mut self,
+        hook: impl Fn(&Access<'_>) -> std::result::Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.authorize = Some(Arc::new(hook));
+        self
+    }
+
+    /// Skips the connection message.
+    pub fn without_greeting(mut self) -> Self {
+        self.no_greeting = true;
+        self
+    }
+
+    /// Accepts `ws` and speaks the protocol until the client leaves.
+    pub async fn serve(&self, ws: WebSocket, hub: &Hub) -> Result<()> {
+        let channel = self
+            .channel
+            .clone()
+            .unwrap_or_else(|| ws.uri().path().trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string());
+        let socket = ws.accept().await?;
+        if !self.no_greeting {
+            socket
+                .send_json(&json!({
+                    "type": "connection",
+                    "message": format!("Connected to channel: {channel}"),
+                    "channel": channel,
+                    "client_id": socket.id().as_str(),
+                    "timestamp": timestamp(std::time::SystemTime::now()),
+                }))
+                .await?;
+        }
+        loop {
+            let reply = match socket.receive().await {
+                Message::Close(_) => return Ok(()),
+                Message::Binary(_) => Some(error("binary messages are not supported: send JSON text")),
+                Message::Text(text) => self.handle(&socket, hub, &text).await,
+            };
+            if let Some(reply) = reply {
+                socket.send_json(&reply).await?;
+            }
+        }
+    }
+
+    async fn handle(&self, socket: &Socket, hub: &Hub, text: &str) -> Option<Value> {
+        let msg: Value = match serde_json::from_str(text) {
+            Ok(Value::Object(m)) => Value::Object(m),
+            Ok(_) => return Some(error("expected a JSON object")),
+            Err(e) => return Some(error(&format!("invalid JSON: {e}"))),
+        };
+        if let Some(action) = msg.get("action") {
+            let Some(action) = action.as_str() else { return Some(error("`action` must be a string")) };
+            let topic = match msg.get("topic").or_else(|| msg.get("resource")).map(Value::as_str) {
+                Some(Some(t)) if !t.is_empty() && t.len() <= MAX_TOPIC_BYTES => t,
+                Some(Some(t)) if !t.is_empty() => {
+                    return Some(error(&format!("topic is too long: at most {MAX_TOPIC_BYTES} bytes")));
+                }
+                _ => return Some(error("`topic` (or `resource`) must be a non-empty string")),
+            };
+            let id = socket.id().as_str();
+            return match action {
+                "subscribe" => match self.allowed(Action::Subscribe, topic, id) {
+                    Ok(()) => {
+                        hub.join(topic, socket);
+                        None
+                    }
+                    Err(e) => Some(e),
+                },
+                "unsubscribe" => {
+                    hub.leave(topic, socket);
+                    None
+                }
+                "publish" => match self.allowed(Action::Publish, topic, id) {
+                    Ok(()) => {
+                        let data = msg.get("data").cloned().unwrap_or(Value::Null);
+                        match hub.room(topic).send_json(&data).await {
+                            Ok(_) => None,
+                            Err(e) => Some(error(&e.to_string())),
+                        }
+                    }
+                    Err(e) => Some(e),
+                },
+                other => {
+                    Some(error(&format!("unknown action `{}`: use subscribe, unsubscribe or publish", truncate(other))))
+                }
+            };
+        }
+        match msg.get("type").and_then(Value::as_str) {
+            Some("ping") => Some(json!({"type": "pong", "message": "pong"})),
+            Some("get_stats") => {
+                let s = hub.stats();
+                Some(json!({"type": "stats", "data": {
+                    "total_channels": s.total_channels,
+                    "channels": s.channels,
+                    "total_connections": s.total_connections,
+                }}))
+            }
+            Some(other) => Some(error(&format!("unknown type `{}`: use ping or get_stats", truncate(other)))),
+            None => Some(error("expected an `action` (subscribe, unsubscribe, publish) or a `type` (ping, get_stats)")),
+        }
+    }
+
+    fn allowed(&self, action: Action, topic: &str, connection: &str) -> std::result::Result<(), Value> {
+        let Some(hook) = &self.authorize else { return Ok(()) };
+        hook(&Access { action, topic, connection }).map_err(|reason| {
+            let verb = if action == Action::Subscribe { "subscribe to" } else { "publish to" };
+            error(&format!("not allowed to {verb} `{topic}`: {reason}"))
+        })
+    }
+}
+
+fn error(message: &str) -> Value {
+    json!({"type": "error", "message": message})
+}
+
+/// Echoing a huge unknown name back would amplify it: keep 64 bytes of it.
+fn truncate(s: &str) -> &str {
+    let mut end = s.len().min(64);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// `2025-12-04T10:00:00.000000`, UTC, as in seed 001's messages.
+pub fn timestamp(t: std::time::SystemTime) -> String {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_micros()
+    )
+}
+
+fn run(request: poem::Request) -> WsRunFuture {
+    Box::pin(async move {
+        let (req, mut body) = request.split();
+        let ws = match crate::extract::extract::<WebSocket>(&req, &mut body).await {
+            Ok(ws) => ws,
+            Err(resp) => return WsOutcome::from(resp),
+        };
+        let hub = match crate::extract::extract::<Hub>(&req, &mut body).await {
+            Ok(hub) => hub,
+            Err(resp) => return WsOutcome::from(resp),
+        };
+        ws_outcome(PubSub::new().serve(ws, &hub).await.map_err(Error::from))
+    })
+}
+
+static OPTIONS: WsRouteOptions = WsRouteOptions::NONE;
+
+fn handler(request: poem::Request) -> HandlerFuture {
+    websocket(request, &OPTIONS, run)
+}
+
+/// The pub/sub endpoint with default settings, to mount with
+/// [`App::pubsub`](crate::App::pubsub) or [`Router::route`](crate::Router::route).
+pub static ROUTE: RouteDef =
+    RouteDef::new("GET", "/ws/pubsub", "pubsub", "sockeye::hub::pubsub", file!(), line!(), "JSON pub/sub", handler)
+        .websocket();
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_iso_8601_utc() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_764_842_400_123_456);
+        assert_eq!(timestamp(t), "2025-12-04T10:00:00.123456");
+        assert_eq!(timestamp(std::time::UNIX_EPOCH), "1970-01-01T00:00:00.000000");
+        let leap = std::time::UNIX_EPOCH + std::time::Duration::from_secs(951_782_400); // 2000-02-29
+        assert!(timestamp(leap).starts_with("2000-02-29T"));
+    }
+}

@@ -1,0 +1,153 @@
+//! The ready pub/sub endpoint: every action of the seeds' protocols, every malformed input,
+//! and the permission hook.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sockeye::{
+    TestSocket,
+    hub::pubsub::{Access, Action, PubSub},
+    prelude::*,
+};
+
+/// The endpoint with a permission hook: `secret.*` topics are closed, `news` is read-only.
+#[websocket("/ws/guarded")]
+async fn guarded(ws: WebSocket, hub: Hub) -> Result<()> {
+    PubSub::new()
+        .channel("guarded-channel")
+        .authorize(|a: &Access| match (a.action, a.topic) {
+            (_, t) if t.starts_with("secret.") => Err("secret topics are closed".into()),
+            (Action::Publish, "news") => Err("news is read-only".into()),
+            _ => Ok(()),
+        })
+        .serve(ws, &hub)
+        .await
+}
+
+fn client() -> TestClient {
+    TestClient::new(App::new().pubsub("/ws/chat"))
+}
+
+async fn connect(client: &TestClient, path: &str) -> (TestSocket, Value) {
+    let mut ws = client.websocket_connect(path).await.unwrap();
+    let hello: Value = ws.receive_json().await.unwrap();
+    (ws, hello)
+}
+
+async fn until_members(client: &TestClient, topic: &str, n: usize) {
+    for _ in 0..200 {
+        if client.hub().members(topic).len() == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    panic!("topic {topic} never reached {n} subscribers");
+}
+
+#[tokio::test]
+async fn connection_message_in_seed_001_shape() {
+    let client = client();
+    let (_ws, hello) = connect(&client, "/ws/chat?client_id=me-1").await;
+    assert_eq!(hello["type"], "connection");
+    assert_eq!(hello["message"], "Connected to channel: chat");
+    assert_eq!(hello["channel"], "chat");
+    assert_eq!(hello["client_id"], "me-1");
+    let ts = hello["timestamp"].as_str().unwrap();
+    assert_eq!(ts.len(), "2025-12-04T10:00:00.000000".len(), "{ts}");
+    assert_eq!(&ts[4..5], "-");
+    assert_eq!(&ts[10..11], "T");
+}
+
+#[tokio::test]
+async fn subscribe_publish_unsubscribe_as_in_seed_004() {
+    let client = client();
+    let (mut a, _) = connect(&client, "/ws/chat").await;
+    let (mut b, _) = connect(&client, "/ws/chat").await;
+    let (mut c, _) = connect(&client, "/ws/chat").await;
+    a.send_json(&json!({"action": "subscribe", "topic": "chatroom"})).await.unwrap();
+    // Seed 000's form: `resource` instead of `topic`.
+    b.send_json(&json!({"action": "subscribe", "resource": "chatroom"})).await.unwrap();
+    until_members(&client, "chatroom", 2).await;
+
+    c.send_json(&json!({"action": "publish", "topic": "chatroom", "data": {"message": "Hello!"}})).await.unwrap();
+    assert_eq!(a.receive_json::<Value>().await.unwrap(), json!({"message": "Hello!"}));
+    assert_eq!(b.receive_json::<Value>().await.unwrap(), json!({"message": "Hello!"}));
+    c.assert_no_message(Duration::from_millis(50)).await; // not subscribed: nothing back
+
+    b.send_json(&json!({"action": "unsubscribe", "topic": "chatroom"})).await.unwrap();
+    until_members(&client, "chatroom", 1).await;
+    a.send_json(&json!({"action": "publish", "topic": "chatroom", "data": [1, 2]})).await.unwrap();
+    assert_eq!(a.receive_json::<Value>().await.unwrap(), json!([1, 2]), "a subscribed publisher hears itself");
+    b.assert_no_message(Duration::from_millis(50)).await;
+}
+
+#[tokio::test]
+async fn ping_and_get_stats_as_in_seed_001() {
+    let client = client();
+    let (mut a, _) = connect(&client, "/ws/chat").await;
+    a.send_json(&json!({"type": "ping"})).await.unwrap();
+    assert_eq!(a.receive_json::<Value>().await.unwrap(), json!({"type": "pong", "message": "pong"}));
+    a.send_json(&json!({"action": "subscribe", "topic": "users"})).await.unwrap();
+    until_members(&client, "users", 1).await;
+    a.send_json(&json!({"type": "get_stats"})).await.unwrap();
+    let stats: Value = a.receive_json().await.unwrap();
+    assert_eq!(
+        stats,
+        json!({"type": "stats", "data": {"total_channels": 1, "channels": {"users": 1}, "total_connections": 1}})
+    );
+}
+
+#[tokio::test]
+async fn malformed_input_answers_that_client_alone_and_keeps_the_connection() {
+    let client = client();
+    let (mut a, _) = connect(&client, "/ws/chat").await;
+    let (mut bystander, _) = connect(&client, "/ws/chat").await;
+    let long_topic = "t".repeat(1000);
+    let cases: Vec<(String, &str)> = vec![
+        ("{not json".into(), "invalid JSON"),
+        ("[1, 2]".into(), "expected a JSON object"),
+        ("\"text\"".into(), "expected a JSON object"),
+        (json!({"action": "dance", "topic": "x"}).to_string(), "unknown action `dance`"),
+        (json!({"action": 5}).to_string(), "`action` must be a string"),
+        (json!({"action": "subscribe"}).to_string(), "`topic` (or `resource`) must be a non-empty string"),
+        (json!({"action": "subscribe", "topic": ""}).to_string(), "must be a non-empty string"),
+        (json!({"action": "subscribe", "topic": 7}).to_string(), "must be a non-empty string"),
+        (json!({"action": "subscribe", "topic": long_topic}).to_string(), "topic is too long"),
+        (json!({"type": "dance"}).to_string(), "unknown type `dance`"),
+        (json!({"hello": "world"}).to_string(), "expected an `action`"),
+    ];
+    for (input, expected) in cases {
+        a.send_text(input.clone()).await.unwrap();
+        let reply: Value = a.receive_json().await.unwrap();
+        assert_eq!(reply["type"], "error", "{input}");
+        assert!(reply["message"].as_str().unwrap().contains(expected), "{input}: {reply}");
+    }
+    a.send_bytes(vec![1u8, 2]).await.unwrap();
+    let reply: Value = a.receive_json().await.unwrap();
+    assert!(reply["message"].as_str().unwrap().contains("binary"));
+    // Still open, and nobody else heard any of it.
+    a.send_json(&json!({"type": "ping"})).await.unwrap();
+    assert_eq!(a.receive_json::<Value>().await.unwrap()["type"], "pong");
+    bystander.assert_no_message(Duration::from_millis(50)).await;
+}
+
+#[tokio::test]
+async fn the_permission_hook_refuses_subscribe_and_publish() {
+    let client = TestClient::new(App::new());
+    let (mut a, hello) = connect(&client, "/ws/guarded").await;
+    assert_eq!(hello["channel"], "guarded-channel");
+    a.send_json(&json!({"action": "subscribe", "topic": "secret.plans"})).await.unwrap();
+    let reply: Value = a.receive_json().await.unwrap();
+    assert_eq!(
+        reply,
+        json!({"type": "error", "message": "not allowed to subscribe to `secret.plans`: secret topics are closed"})
+    );
+    assert!(client.hub().members("secret.plans").is_empty());
+
+    a.send_json(&json!({"action": "subscribe", "topic": "news"})).await.unwrap();
+    until_members(&client, "news", 1).await;
+    a.send_json(&json!({"action": "publish", "topic": "news", "data": "fake"})).await.unwrap();
+    let reply: Value = a.receive_json().await.unwrap();
+    assert_eq!(reply["message"], "not allowed to publish to `news`: news is read-only");
+    a.assert_no_message(Duration::from_millis(50)).await;
+}
