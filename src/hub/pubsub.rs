@@ -37,7 +37,7 @@ use serde_json::{Value, json};
 
 use super::Hub;
 use crate::{
-    Error, Result,
+    Result,
     route::{HandlerFuture, RouteDef},
     ws::{
         Message, Socket, WebSocket, WsRouteOptions,
@@ -251,7 +251,7 @@ fn run(request: poem::Request) -> WsRunFuture {
             Ok(hub) => hub,
             Err(resp) => return WsOutcome::from(resp),
         };
-        ws_outcome(PubSub::new().serve(ws, &hub).await.map_err(Error::from))
+        ws_outcome(PubSub::new().serve(ws, &hub).await)
     })
 }
 
