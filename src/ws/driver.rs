@@ -276,6 +276,7 @@ impl Driver {
         }
         self.idle_deadline = self.config.idle_timeout.map(|i| Instant::now() + i);
         self.conn.lock().inbound = Some(msg);
+        self.conn.handed_over();
         self.conn.wake_handler();
     }
 

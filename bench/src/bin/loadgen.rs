@@ -1,0 +1,266 @@
+//! Load generator for BENCH-PROTOCOL servers. Prints one JSON line per run.
+//!
+//! ```text
+//! loadgen echo   --url ws://127.0.0.1:8000 --conns 64 --secs 10 --size 64 --server-pid PID
+//! loadgen fanout --url ws://127.0.0.1:8000 --receivers 1000 --secs 10 --rate 0 --server-pid PID
+//! loadgen fanout ... --receivers 10000 --rate 10          (10 messages/s)
+//! loadgen idle   --url ws://127.0.0.1:8000 --conns 10000 --hold 5 --server-pid PID
+//! ```
+//!
+//! Every loop is bounded by `--secs` (and a drain deadline); nothing runs unbounded.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use sockeye_bench::{Args, cpu_time, percentile, rss};
+use tokio::{net::TcpStream, sync::Semaphore};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream, connect_async_with_config,
+    tungstenite::{Message, protocol::WebSocketConfig},
+};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+async fn connect(url: &str) -> Ws {
+    let config = WebSocketConfig::default().read_buffer_size(4096);
+    for attempt in 0..5 {
+        match connect_async_with_config(url, Some(config), true).await {
+            Ok((ws, _)) => return ws,
+            Err(e) if attempt < 4 => {
+                eprintln!("connect {url}: {e}; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("connect {url}: {e}"),
+        }
+    }
+    unreachable!()
+}
+
+/// Opens `n` connections, at most 256 handshakes at a time.
+async fn connect_many(url: &str, n: usize) -> Vec<Ws> {
+    let gate = Arc::new(Semaphore::new(256));
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (url, gate) = (url.to_string(), gate.clone());
+            tokio::spawn(async move {
+                let _permit = gate.acquire().await.unwrap();
+                connect(&url).await
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(n);
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+struct Cpu {
+    pid: Option<u32>,
+    start: Option<Duration>,
+}
+
+impl Cpu {
+    fn start(pid: Option<u32>) -> Self {
+        Self { pid, start: pid.and_then(cpu_time) }
+    }
+    fn seconds(&self) -> Option<f64> {
+        let now = cpu_time(self.pid?)?;
+        Some((now - self.start?).as_secs_f64())
+    }
+}
+
+async fn echo(args: &Args, pid: Option<u32>) -> serde_json::Value {
+    let (conns, secs, size) = (args.get("conns", 64usize), args.get("secs", 10u64), args.get("size", 64usize));
+    let url = format!("{}/ws/echo", args.text("url", "ws://127.0.0.1:8000"));
+    let sockets = connect_many(&url, conns).await;
+    let payload = "x".repeat(size);
+    let cpu = Cpu::start(pid);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let tasks: Vec<_> = sockets
+        .into_iter()
+        .map(|mut ws| {
+            let payload = payload.clone();
+            tokio::spawn(async move {
+                let mut samples = Vec::new();
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    ws.send(Message::text(payload.clone())).await.unwrap();
+                    match ws.next().await {
+                        Some(Ok(Message::Text(_))) => samples.push(t.elapsed().as_micros() as u64),
+                        other => panic!("echo: unexpected {other:?}"),
+                    }
+                }
+                let _ = ws.close(None).await;
+                samples
+            })
+        })
+        .collect();
+    let mut samples = Vec::new();
+    for t in tasks {
+        samples.extend(t.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let server_cpu = cpu.seconds();
+    let n = samples.len();
+    json!({
+        "case": "echo", "conns": conns, "round_trips": n, "per_sec": n as f64 / elapsed,
+        "p50_us": percentile(&mut samples, 50.0), "p99_us": percentile(&mut samples, 99.0),
+        "server_cpu_s": server_cpu, "per_server_cpu_s": server_cpu.map(|c| n as f64 / c),
+    })
+}
+
+/// `seq:nanos:` padded to `size` bytes.
+fn stamp(seq: u64, nanos: u64, size: usize) -> String {
+    let mut s = format!("{seq}:{nanos}:");
+    while s.len() < size {
+        s.push('x');
+    }
+    s
+}
+
+fn parse(text: &str) -> Option<(u64, u64)> {
+    let mut parts = text.split(':');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+async fn fanout(args: &Args, pid: Option<u32>) -> serde_json::Value {
+    let receivers = args.get("receivers", 1000usize);
+    let secs = args.get("secs", 10u64);
+    let rate = args.get("rate", 0u64); // messages per second; 0 = as fast as the window allows
+    let size = args.get("size", 64usize);
+    let window = args.get("window", 64u64);
+    let room = format!("bench{}", std::process::id());
+    let url = format!("{}/ws/room/{room}", args.text("url", "ws://127.0.0.1:8000"));
+    let sockets = connect_many(&url, receivers).await;
+    let mut sender = connect(&url).await;
+    tokio::time::sleep(Duration::from_millis(500 + receivers as u64 / 10)).await; // joins settle
+    let origin = Instant::now();
+    let last_seen: Arc<Vec<AtomicU64>> = Arc::new((0..receivers).map(|_| AtomicU64::new(0)).collect());
+    let tasks: Vec<_> = sockets
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut ws)| {
+            let last_seen = last_seen.clone();
+            tokio::spawn(async move {
+                let (mut count, mut errors, mut expected) = (0u64, 0u64, 1u64);
+                let mut samples = Vec::new();
+                loop {
+                    // The sender has stopped once nothing arrives for 2 s.
+                    let next = tokio::time::timeout(Duration::from_secs(2), ws.next()).await;
+                    let Ok(Some(Ok(Message::Text(t)))) = next else { break };
+                    let Some((seq, nanos)) = parse(&t) else { continue };
+                    if seq != expected {
+                        errors += 1;
+                    }
+                    expected = seq + 1;
+                    count += 1;
+                    last_seen[i].store(seq, Ordering::Relaxed);
+                    if seq % 8 == 0 {
+                        let now = origin.elapsed().as_nanos() as u64;
+                        samples.push(now.saturating_sub(nanos) / 1000);
+                    }
+                }
+                (count, errors, samples)
+            })
+        })
+        .collect();
+
+    let cpu = Cpu::start(pid);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let mut seq = 0u64;
+    let interval = (rate > 0).then(|| Duration::from_secs_f64(1.0 / rate as f64));
+    while Instant::now() < deadline {
+        seq += 1;
+        if let Some(interval) = interval {
+            tokio::time::sleep_until((started + interval * seq as u32).into()).await;
+        } else if seq % 16 == 0 {
+            // Flow control: stay within `window` messages of the slowest receiver.
+            loop {
+                let slowest = last_seen.iter().map(|a| a.load(Ordering::Relaxed)).min().unwrap_or(0);
+                if seq.saturating_sub(slowest) <= window || Instant::now() >= deadline {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+        let nanos = origin.elapsed().as_nanos() as u64;
+        sender.send(Message::text(stamp(seq, nanos, size))).await.unwrap();
+    }
+    let send_secs = started.elapsed().as_secs_f64();
+    let (mut delivered, mut errors, mut samples, mut complete) = (0u64, 0u64, Vec::new(), 0usize);
+    for t in tasks {
+        let (c, e, s) = t.await.unwrap();
+        delivered += c;
+        errors += e;
+        complete += usize::from(c == seq);
+        samples.extend(s);
+    }
+    let server_cpu = cpu.seconds();
+    json!({
+        "case": "fanout", "receivers": receivers, "rate": rate, "messages": seq,
+        "deliveries": delivered, "expected_deliveries": seq * receivers as u64,
+        "lost": seq * receivers as u64 - delivered, "out_of_order": errors, "receivers_complete": complete,
+        "per_sec": delivered as f64 / send_secs,
+        "p50_us": percentile(&mut samples, 50.0), "p99_us": percentile(&mut samples, 99.0),
+        "server_cpu_s": server_cpu, "per_server_cpu_s": server_cpu.map(|c| delivered as f64 / c),
+    })
+}
+
+async fn idle(args: &Args, pid: Option<u32>) -> serde_json::Value {
+    let conns = args.get("conns", 10_000usize);
+    let hold = args.get("hold", 5u64);
+    let url = format!("{}/ws/echo", args.text("url", "ws://127.0.0.1:8000"));
+    let before = pid.and_then(rss);
+    let started = Instant::now();
+    let mut sockets = connect_many(&url, conns).await;
+    let connect_secs = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(hold)).await;
+    let after = pid.and_then(rss);
+    // Every connection is alive: one echo each.
+    let mut alive = 0;
+    for ws in sockets.iter_mut() {
+        ws.send(Message::text("ping")).await.unwrap();
+        if let Some(Ok(Message::Text(_))) = ws.next().await {
+            alive += 1;
+        }
+    }
+    for ws in sockets.iter_mut() {
+        let _ = ws.close(None).await;
+    }
+    let per_conn = match (before, after) {
+        (Some(b), Some(a)) => Some((a.saturating_sub(b)) as f64 / conns as f64),
+        _ => None,
+    };
+    json!({
+        "case": "idle", "conns": conns, "connect_secs": connect_secs, "alive": alive,
+        "rss_before": before, "rss_after": after, "bytes_per_conn": per_conn,
+    })
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args = Args::parse();
+    let pid = args.get("server-pid", 0u32);
+    let pid = (pid > 0).then_some(pid);
+    let mut result = match args.command.as_str() {
+        "echo" => echo(&args, pid).await,
+        "fanout" => fanout(&args, pid).await,
+        "idle" => idle(&args, pid).await,
+        other => {
+            eprintln!("unknown case {other:?}: use echo, fanout or idle");
+            std::process::exit(2);
+        }
+    };
+    result["server"] = json!(args.text("label", "?"));
+    println!("{result}");
+}

@@ -1,0 +1,88 @@
+//! The baseline: BENCH-PROTOCOL's WebSocket endpoints on plain tokio-tungstenite, tuned as in
+//! PERF-NOTES.md (TCP_NODELAY, 4 KiB read buffer, writes batched with one flush, broadcast
+//! bytes shared). `/ws/echo` and `/ws/room/{name}`; port from `PORT` (default 8001).
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::{net::TcpListener, sync::mpsc};
+use tokio_tungstenite::{
+    accept_hdr_async_with_config,
+    tungstenite::{
+        Message,
+        handshake::server::{Request, Response},
+        protocol::WebSocketConfig,
+    },
+};
+
+type Rooms = Arc<Mutex<HashMap<String, Vec<(u64, mpsc::Sender<Message>)>>>>;
+
+#[tokio::main]
+async fn main() {
+    let port = std::env::var("PORT").unwrap_or_else(|_| "8001".into());
+    let listener = TcpListener::bind(format!("127.0.0.1:{port}")).await.unwrap();
+    eprintln!("plain server listening on http://{}", listener.local_addr().unwrap());
+    let rooms: Rooms = Arc::default();
+    let ids = Arc::new(AtomicU64::new(0));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let _ = stream.set_nodelay(true);
+        let (rooms, id) = (rooms.clone(), ids.fetch_add(1, Ordering::Relaxed));
+        tokio::spawn(async move {
+            let mut path = String::new();
+            let config = WebSocketConfig::default().read_buffer_size(4096);
+            let callback = |req: &Request, resp: Response| {
+                path = req.uri().path().to_string();
+                Ok(resp)
+            };
+            let Ok(ws) = accept_hdr_async_with_config(stream, callback, Some(config)).await else { return };
+            let (mut sink, mut stream) = ws.split();
+            if path == "/ws/echo" {
+                while let Some(Ok(msg)) = stream.next().await {
+                    if msg.is_text() || msg.is_binary() {
+                        if sink.send(msg).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                return;
+            }
+            let Some(room) = path.strip_prefix("/ws/room/").map(str::to_string) else { return };
+            let (tx, mut rx) = mpsc::channel::<Message>(256);
+            rooms.lock().unwrap().entry(room.clone()).or_default().push((id, tx));
+            let writer = tokio::spawn(async move {
+                let mut batch = Vec::with_capacity(64);
+                while rx.recv_many(&mut batch, 256).await > 0 {
+                    for msg in batch.drain(..) {
+                        if sink.feed(msg).await.is_err() {
+                            return;
+                        }
+                    }
+                    if sink.flush().await.is_err() {
+                        return;
+                    }
+                }
+            });
+            while let Some(Ok(msg)) = stream.next().await {
+                if msg.is_text() {
+                    let rooms = rooms.lock().unwrap();
+                    for (member, tx) in rooms.get(&room).into_iter().flatten() {
+                        if *member != id {
+                            let _ = tx.try_send(msg.clone());
+                        }
+                    }
+                }
+            }
+            if let Some(members) = rooms.lock().unwrap().get_mut(&room) {
+                members.retain(|(m, _)| *m != id);
+            }
+            writer.abort();
+        });
+    }
+}

@@ -1,0 +1,43 @@
+//! The benchmark server of ../shared/BENCH-PROTOCOL.md, written with the public API only, the
+//! way a user would: `GET /health`, `/ws/echo` (every message straight back) and
+//! `/ws/room/{name}` (every text message to every other member of the room, unchanged).
+//!
+//! `cargo run --release --example bench_server` (port from `PORT`, default 8000).
+
+use sockeye::prelude::*;
+
+#[get("/health")]
+async fn health() -> &'static str {
+    "ok"
+}
+
+#[websocket("/ws/echo")]
+async fn echo(ws: WebSocket) -> Result<()> {
+    let ws = ws.accept().await?;
+    loop {
+        match ws.receive().await {
+            Message::Close(_) => return Ok(()),
+            msg => ws.send(msg).await?,
+        }
+    }
+}
+
+#[websocket("/ws/room/{name}")]
+async fn room(ws: WebSocket, name: String, hub: Hub) -> Result<()> {
+    let ws = ws.accept().await?;
+    hub.join(&name, &ws);
+    loop {
+        match ws.receive().await {
+            Message::Close(_) => return Ok(()),
+            msg @ Message::Text(_) => {
+                hub.room(&name).except(ws.id()).send(msg).await;
+            }
+            Message::Binary(_) => {}
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> sockeye::Result<()> {
+    App::from_env()?.serve().await
+}
