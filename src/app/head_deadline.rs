@@ -20,26 +20,20 @@ use tokio::{
 pub(crate) struct HeadDeadline<IO> {
     io: IO,
     deadline: Option<Pin<Box<Sleep>>>,
-    /// How much of `\r\n\r\n` the bytes read so far end with.
-    matched: u8,
+    /// The last three bytes read, to spot the blank line ending the head.
+    tail: [u8; 3],
 }
 
 impl<IO> HeadDeadline<IO> {
     pub(crate) fn new(io: IO, timeout: Duration) -> Self {
-        Self { io, deadline: Some(Box::pin(tokio::time::sleep(timeout))), matched: 0 }
+        Self { io, deadline: Some(Box::pin(tokio::time::sleep(timeout))), tail: [0; 3] }
     }
 
+    /// The head ends at a blank line: `\r\n\r\n`, or `\n\n` / `\n\r\n` as hyper also accepts.
     fn scan(&mut self, bytes: &[u8]) {
-        const END: &[u8; 4] = b"\r\n\r\n";
         for &b in bytes {
-            self.matched = if b == END[self.matched as usize] {
-                self.matched + 1
-            } else if b == b'\r' {
-                1
-            } else {
-                0
-            };
-            if self.matched == 4 {
+            self.tail = [self.tail[1], self.tail[2], b];
+            if &self.tail[1..] == b"\n\n" || &self.tail == b"\n\r\n" {
                 self.deadline = None;
                 return;
             }
@@ -98,8 +92,7 @@ mod tests {
 
     #[tokio::test]
     async fn finds_the_end_of_the_head_across_reads() {
-        let mut d = HeadDeadline { io: (), deadline: None, matched: 0 };
-        d.deadline = Some(Box::pin(tokio::time::sleep(Duration::from_secs(1))));
+        let mut d = HeadDeadline::new((), Duration::from_secs(1));
         d.scan(b"GET / HTTP/1.1\r\nHost: x\r");
         assert!(d.deadline.is_some());
         d.scan(b"\n\r");
@@ -109,10 +102,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_stray_cr_restarts_the_match() {
-        let mut d = HeadDeadline { io: (), deadline: None, matched: 0 };
-        d.deadline = Some(Box::pin(tokio::time::sleep(Duration::from_secs(1))));
-        d.scan(b"\r\n\r\r\n\r\n");
-        assert!(d.deadline.is_none());
+    async fn bare_lf_heads_end_too() {
+        for head in [&b"GET / HTTP/1.1\nHost: x\n\n"[..], b"GET / HTTP/1.1\nHost: x\n\r\n", b"\r\n\r\r\n\r\n"] {
+            let mut d = HeadDeadline::new((), Duration::from_secs(1));
+            d.scan(head);
+            assert!(d.deadline.is_none(), "{head:?}");
+        }
+        let mut d = HeadDeadline::new((), Duration::from_secs(1));
+        d.scan(b"GET / HTTP/1.1\r\nHost: x\r\n");
+        assert!(d.deadline.is_some());
     }
 }

@@ -297,7 +297,7 @@ impl Hub {
         match self.0.registry.get(who.connection_id()) {
             Some(conn) => {
                 let mut rooms: Vec<String> =
-                    conn.rooms.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|r| r.to_string()).collect();
+                    conn.rooms.lock().unwrap_or_else(|e| e.into_inner()).list.iter().map(|r| r.to_string()).collect();
                 rooms.sort();
                 rooms
             }

@@ -37,10 +37,13 @@ impl Rooms {
         };
         let id = conn.id.clone();
         let mut rooms_of = conn.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        if rooms_of.gone {
+            return false; // the connection already ended and left everything
+        }
         let members = map.entry(key.clone()).or_default();
         let new = members.insert(id, Member { conn: conn.clone(), meta }).is_none();
         if new {
-            rooms_of.push(key);
+            rooms_of.list.push(key);
         }
         new
     }
@@ -54,13 +57,17 @@ impl Rooms {
             map.remove(room);
         }
         drop(map);
-        member.conn.rooms.lock().unwrap_or_else(|e| e.into_inner()).retain(|r| &**r != room);
+        member.conn.rooms.lock().unwrap_or_else(|e| e.into_inner()).list.retain(|r| &**r != room);
         Some(member.meta)
     }
 
     /// Removes a connection from every room it is in; the rooms and metadata it left.
     pub(crate) fn leave_all(&self, conn: &Conn) -> Vec<(Arc<str>, Value)> {
-        let rooms = std::mem::take(&mut *conn.rooms.lock().unwrap_or_else(|e| e.into_inner()));
+        let rooms = {
+            let mut of = conn.rooms.lock().unwrap_or_else(|e| e.into_inner());
+            of.gone = true;
+            std::mem::take(&mut of.list)
+        };
         if rooms.is_empty() {
             return Vec::new();
         }

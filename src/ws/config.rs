@@ -123,7 +123,10 @@ impl WsConfig {
         WebSocketConfig::default()
             .read_buffer_size(4096)
             .write_buffer_size(16 * 1024)
-            .max_write_buffer_size(16 * 1024 + self.max_message_size.max(64 * 1024) * 2)
+            // No cap here: the outbox is bounded, and the driver only feeds tungstenite once the
+            // previous batch is flushed, so at most 16 KiB plus one message are buffered. (A cap
+            // would refuse any single message larger than itself.)
+            .max_write_buffer_size(usize::MAX)
             .max_message_size(Some(self.max_message_size))
             .max_frame_size(Some(self.max_message_size))
     }

@@ -101,6 +101,16 @@ pub(crate) struct State {
     pub(crate) handler_done: bool,
     /// The driver sent (or is sending) its close frame: nothing more is accepted.
     pub(crate) closing: bool,
+    /// Tasks waiting on the handler side (receive, accept, close).
+    waiters: Vec<std::task::Waker>,
+}
+
+impl State {
+    fn wait(&mut self, cx: &Context<'_>) {
+        if !self.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            self.waiters.push(cx.waker().clone());
+        }
+    }
 }
 
 pub(crate) struct Conn {
@@ -110,13 +120,19 @@ pub(crate) struct Conn {
     pub(crate) policy: SlowConsumer,
     state: Mutex<State>,
     decision: Mutex<Option<oneshot::Sender<Decision>>>,
-    handler_waker: AtomicWaker,
     driver_waker: AtomicWaker,
     space: Notify,
     /// The Hub rooms this connection is in, so that it leaves them when it ends.
-    pub(crate) rooms: Mutex<Vec<Arc<str>>>,
+    pub(crate) rooms: Mutex<RoomsOf>,
     /// Messages handed between driver and handler through the inbound slot (both directions).
     handoffs: std::sync::atomic::AtomicU64,
+}
+
+/// The rooms a connection is in; `gone` once it ended (a late join is then refused).
+#[derive(Default)]
+pub(crate) struct RoomsOf {
+    pub(crate) list: Vec<Arc<str>>,
+    pub(crate) gone: bool,
 }
 
 /// What happened to a message offered to a connection under a slow-consumer policy.
@@ -157,12 +173,12 @@ impl Conn {
                 close_aborts: false,
                 handler_done: false,
                 closing: false,
+                waiters: Vec::new(),
             }),
             decision: Mutex::new(Some(decision)),
-            handler_waker: AtomicWaker::new(),
             driver_waker: AtomicWaker::new(),
             space: Notify::new(),
-            rooms: Mutex::new(Vec::new()),
+            rooms: Mutex::new(RoomsOf::default()),
             handoffs: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -217,8 +233,12 @@ impl Conn {
         self.driver_waker.wake();
     }
 
+    /// Wakes every task waiting on the handler side (a `Socket` may be shared by several).
     pub(crate) fn wake_handler(&self) {
-        self.handler_waker.wake();
+        let waiters = std::mem::take(&mut self.lock().waiters);
+        for w in waiters {
+            w.wake();
+        }
     }
 
     pub(crate) fn register_driver(&self, cx: &Context<'_>) {
@@ -285,20 +305,28 @@ impl Conn {
 
     /// Waits until the connection leaves `Pending`.
     pub(crate) fn poll_opened(&self, cx: &Context<'_>) -> Poll<Phase> {
-        self.handler_waker.register(cx.waker());
-        let phase = self.lock().phase;
-        if phase == Phase::Pending { Poll::Pending } else { Poll::Ready(phase) }
+        let mut st = self.lock();
+        if st.phase == Phase::Pending {
+            st.wait(cx);
+            Poll::Pending
+        } else {
+            Poll::Ready(st.phase)
+        }
     }
 
     /// Waits until the connection is closed.
     pub(crate) fn poll_closed(&self, cx: &Context<'_>) -> Poll<()> {
-        self.handler_waker.register(cx.waker());
-        if self.lock().phase == Phase::Closed { Poll::Ready(()) } else { Poll::Pending }
+        let mut st = self.lock();
+        if st.phase == Phase::Closed {
+            Poll::Ready(())
+        } else {
+            st.wait(cx);
+            Poll::Pending
+        }
     }
 
     /// The next message for the handler; `Close` once the connection is over.
     pub(crate) fn poll_receive(&self, cx: &Context<'_>) -> Poll<Message> {
-        self.handler_waker.register(cx.waker());
         let mut st = self.lock();
         if let Some(msg) = st.inbound.take() {
             drop(st);
@@ -309,6 +337,7 @@ impl Conn {
         if st.phase == Phase::Closed {
             return Poll::Ready(Message::Close(st.closed.clone()));
         }
+        st.wait(cx);
         Poll::Pending
     }
 

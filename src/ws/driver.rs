@@ -72,8 +72,13 @@ struct Driver {
     pong_deadline: Option<Instant>,
     idle_deadline: Option<Instant>,
     write_blocked_since: Option<Instant>,
-    /// Set once we sent a close frame: the deadline for the peer's answer.
+    /// Set once we decided to close: the deadline for the peer's answer, which runs from the
+    /// moment our close frame is handed to tungstenite (`close_sent`), not while queued
+    /// messages ahead of it are still being written to a slow client.
     closing: Option<Instant>,
+    close_sent: bool,
+    ping_sent_at: Option<Instant>,
+    delivered_at: Option<Instant>,
     /// How the connection ended (or is ending), for the handler.
     outcome: Option<CloseFrame>,
     read_done: bool,
@@ -97,6 +102,9 @@ impl Driver {
             pong_deadline: None,
             write_blocked_since: None,
             closing: None,
+            close_sent: false,
+            ping_sent_at: None,
+            delivered_at: None,
             outcome: None,
             read_done: false,
             discard: false,
@@ -180,9 +188,15 @@ impl Driver {
                 Poll::Ready(Err(e)) => return self.write_failed(e),
                 Poll::Pending => return self.write_blocked(),
             }
+            self.write_blocked_since = None; // the sink took more: progress
             let Some(msg) = self.pending.pop_front() else { break };
+            let is_close = matches!(msg, tungstenite::Message::Close(_));
             if let Err(e) = ws.as_mut().start_send(msg) {
                 return self.write_failed(e);
+            }
+            if is_close {
+                self.close_sent = true;
+                self.closing = Some(Instant::now() + self.config.close_timeout);
             }
             self.needs_flush = true;
         }
@@ -238,7 +252,8 @@ impl Driver {
             None => {
                 self.read_done = true;
                 self.outcome.get_or_insert_with(|| CloseFrame::new(CloseCode::ABNORMAL, "connection lost"));
-                Poll::Ready(false)
+                // After the peer's close, tungstenite may still hold our answer: stay to flush it.
+                Poll::Ready(self.closing.is_some())
             }
             Some(Ok(msg)) => {
                 self.on_message(msg);
@@ -263,7 +278,10 @@ impl Driver {
                     .unwrap_or_else(|| CloseFrame { code: CloseCode::NO_STATUS, reason: String::new() });
                 self.outcome.get_or_insert(frame);
                 if self.closing.is_none() {
+                    // tungstenite answers the peer's close itself; senders are told it is over.
                     self.closing = Some(Instant::now() + self.config.close_timeout);
+                    self.close_sent = true;
+                    self.conn.lock().closing = true;
                     (self.next_ping, self.pong_deadline, self.idle_deadline) = (None, None, None);
                 }
             }
@@ -274,7 +292,9 @@ impl Driver {
         if self.closing.is_some() {
             return;
         }
-        self.idle_deadline = self.config.idle_timeout.map(|i| Instant::now() + i);
+        let now = Instant::now();
+        self.idle_deadline = self.config.idle_timeout.map(|i| now + i);
+        self.delivered_at = Some(now);
         self.conn.lock().inbound = Some(msg);
         self.conn.handed_over();
         self.conn.wake_handler();
@@ -330,6 +350,7 @@ impl Driver {
             return Poll::Ready(false); // our close went out and nothing can be read: done
         }
         if let Some(deadline) = self.closing
+            && self.close_sent
             && now >= deadline
         {
             return Poll::Ready(false);
@@ -342,13 +363,16 @@ impl Driver {
             return Poll::Ready(false);
         }
         if self.closing.is_none() {
-            let slot_full = self.conn.lock().inbound.is_some();
             if let Some(deadline) = self.pong_deadline
                 && now >= deadline
             {
-                if slot_full {
-                    // Unread data waits in the slot: the client is alive, we just are not reading.
-                    self.pong_deadline = None;
+                let writing = self.write_blocked_since.is_some() || !self.pending.is_empty();
+                // A message that arrived after our ping proves the peer alive even if we are
+                // not reading its pong yet (the handler has not taken that message).
+                let alive = self.conn.lock().inbound.is_some() && self.delivered_at > self.ping_sent_at;
+                if writing || alive {
+                    // Our ping may still be queued behind a batch: give the answer time.
+                    self.pong_deadline = Some(now + self.config.pong_timeout);
                 } else {
                     self.start_close(CloseFrame::new(CloseCode::GOING_AWAY, "ping timeout"), false);
                     return Poll::Ready(true);
@@ -364,6 +388,7 @@ impl Driver {
                 && now >= at
             {
                 self.pending.push_back(tungstenite::Message::Ping(Default::default()));
+                self.ping_sent_at = Some(now);
                 self.next_ping = Some(now + interval);
                 if self.pong_deadline.is_none() {
                     self.pong_deadline = Some(now + self.config.pong_timeout);
@@ -372,7 +397,7 @@ impl Driver {
             }
         }
         let next = [
-            self.closing,
+            self.closing.filter(|_| self.close_sent),
             self.write_blocked_since.map(|s| s + self.config.write_timeout),
             self.pong_deadline,
             self.idle_deadline,

@@ -28,10 +28,11 @@ impl Registry {
         self.conns.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds a connection; false when its id is taken.
+    /// Adds a connection; false when its id is taken or the server is shutting down (checked
+    /// under the lock `shutdown` takes, so no connection slips past the 1001 round).
     pub(crate) fn insert(&self, conn: Arc<Conn>) -> bool {
         let mut map = self.map();
-        if map.contains_key(&conn.id) {
+        if map.contains_key(&conn.id) || self.is_shutting_down() {
             return false;
         }
         map.insert(conn.id.clone(), conn);
@@ -72,8 +73,11 @@ impl Registry {
 
     /// Sends every open connection 1001 "going away"; new handshakes are refused from now on.
     pub(crate) fn shutdown(&self) {
-        self.shutting_down.store(true, Ordering::Release);
-        let conns: Vec<Arc<Conn>> = self.map().values().cloned().collect();
+        let conns: Vec<Arc<Conn>> = {
+            let map = self.map();
+            self.shutting_down.store(true, Ordering::Release);
+            map.values().cloned().collect()
+        };
         for conn in conns {
             conn.request_close(CloseFrame::new(CloseCode::GOING_AWAY, "server shutting down"));
         }

@@ -124,6 +124,9 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         if registry.insert(candidate.clone()) {
             break candidate;
         }
+        if registry.is_shutting_down() {
+            return detail_response(StatusCode::SERVICE_UNAVAILABLE, "server shutting down");
+        }
         // The proposed id was taken in the meantime: fall back to a generated one.
         conn = match Arc::try_unwrap(candidate) {
             Ok(mut c) => {

@@ -121,3 +121,21 @@ impl Drop for Example {
         }
     }
 }
+
+/// A raw WebSocket upgrade over an in-process connection, with `nl` as the line ending
+/// (`"\r\n"`, or `"\n"` as some clients send); returns once the `101` head is read.
+pub(crate) async fn raw_upgrade(io: &mut tokio::io::DuplexStream, path: &str, nl: &str) {
+    let head = format!(
+        "GET {path} HTTP/1.1{nl}Host: testserver{nl}Upgrade: websocket{nl}Connection: Upgrade{nl}\
+         Sec-WebSocket-Version: 13{nl}Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=={nl}{nl}"
+    );
+    io.write_all(head.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let mut b = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        io.read_exact(&mut b).await.unwrap();
+        got.push(b[0]);
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 101"), "{text}");
+}

@@ -183,7 +183,7 @@ async fn fanout(args: &Args, pid: Option<u32>) -> serde_json::Value {
         seq += 1;
         if let Some(interval) = interval {
             tokio::time::sleep_until((started + interval * seq as u32).into()).await;
-        } else if seq % 16 == 0 {
+        } else if seq.is_multiple_of(16) {
             // Flow control: stay within `window` messages of the slowest receiver.
             loop {
                 let slowest = last_seen.iter().map(|a| a.load(Ordering::Relaxed)).min().unwrap_or(0);
