@@ -393,19 +393,21 @@ impl Broadcast<'_> {
             Offer::ClosedSlow => delivery.closed_slow += 1,
             Offer::Gone => {}
         };
-        let except = self.except.as_deref();
+        // Compare connections by address, not by id text, in the loop over every member.
+        let except = self.except.as_deref().and_then(|id| self.hub.0.registry.get(id));
+        let skip = |conn: &Arc<Conn>| except.as_ref().is_some_and(|e| Arc::ptr_eq(e, conn));
         match &self.room {
             Some(room) => {
                 let rooms = self.hub.0.rooms.read();
                 if let Some(members) = rooms.get(room.as_str()) {
-                    for member in members.values().filter(|m| Some(m.conn.id.as_str()) != except) {
+                    for member in members.values().filter(|m| !skip(&m.conn)) {
                         count(self.hub.offer(&member.conn, msg.clone()));
                     }
                 }
             }
             None => {
                 for conn in self.hub.0.registry.all() {
-                    if Some(conn.id.as_str()) != except {
+                    if !skip(&conn) {
                         count(self.hub.offer(&conn, msg.clone()));
                     }
                 }

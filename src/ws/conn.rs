@@ -124,8 +124,6 @@ pub(crate) struct Conn {
     space: Notify,
     /// The Hub rooms this connection is in, so that it leaves them when it ends.
     pub(crate) rooms: Mutex<RoomsOf>,
-    /// Messages handed between driver and handler through the inbound slot (both directions).
-    handoffs: std::sync::atomic::AtomicU64,
 }
 
 /// The rooms a connection is in; `gone` once it ended (a late join is then refused).
@@ -179,17 +177,7 @@ impl Conn {
             driver_waker: AtomicWaker::new(),
             space: Notify::new(),
             rooms: Mutex::new(RoomsOf::default()),
-            handoffs: std::sync::atomic::AtomicU64::new(0),
         }
-    }
-
-    pub(crate) fn handoffs(&self) -> u64 {
-        self.handoffs.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Counts a hand-over through the inbound slot (see `run_together`).
-    pub(crate) fn handed_over(&self) {
-        self.handoffs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Queues `msg` without waiting; when the queue is full, `policy` decides.
@@ -330,7 +318,6 @@ impl Conn {
         let mut st = self.lock();
         if let Some(msg) = st.inbound.take() {
             drop(st);
-            self.handed_over();
             self.wake_driver();
             return Poll::Ready(msg);
         }

@@ -24,6 +24,7 @@ use tokio_tungstenite::{
 use super::{
     CloseCode, CloseFrame, Message, WsConfig,
     conn::{Conn, Phase},
+    wake::Flag,
 };
 
 type Ws = WebSocketStream<Upgraded>;
@@ -82,6 +83,11 @@ struct Driver {
     /// How the connection ended (or is ending), for the handler.
     outcome: Option<CloseFrame>,
     read_done: bool,
+    /// Set when the socket may have data: read attempts are skipped otherwise, because each
+    /// one costs tungstenite a zero-fill of its read buffer.
+    readable: Arc<Flag>,
+    /// The deadline the timer is registered for.
+    armed: Option<Instant>,
     /// After bad input the frame stream cannot be parsed any more: raw bytes are read and
     /// dropped until the peer closes or the close timeout, so the client is not reset (a
     /// TCP reset could destroy our close frame before the client reads it).
@@ -107,6 +113,8 @@ impl Driver {
             delivered_at: None,
             outcome: None,
             read_done: false,
+            readable: Flag::new(),
+            armed: None,
             discard: false,
             config,
         }
@@ -244,9 +252,16 @@ impl Driver {
         if self.closing.is_none() && self.conn.lock().inbound.is_some() {
             return Poll::Pending;
         }
-        let item = match Pin::new(&mut self.ws).poll_next(cx) {
+        if !self.readable.take() {
+            return Poll::Pending; // no readiness since the last attempt returned Pending
+        }
+        let ws = &mut self.ws;
+        let item = match self.readable.poll_with(cx, |cx| Pin::new(ws).poll_next(cx)) {
             Poll::Pending => return Poll::Pending,
-            Poll::Ready(item) => item,
+            Poll::Ready(item) => {
+                self.readable.set(); // more may be buffered
+                item
+            }
         };
         match item {
             None => {
@@ -296,7 +311,6 @@ impl Driver {
         self.idle_deadline = self.config.idle_timeout.map(|i| now + i);
         self.delivered_at = Some(now);
         self.conn.lock().inbound = Some(msg);
-        self.conn.handed_over();
         self.conn.wake_handler();
     }
 
@@ -406,10 +420,12 @@ impl Driver {
         .into_iter()
         .flatten()
         .min();
-        if let Some(next) = next {
-            if self.timer.deadline() != next {
-                self.timer.as_mut().reset(next);
-            }
+        // Registering with the timer on every poll is not free: only when the deadline moves.
+        if let Some(next) = next
+            && self.armed != Some(next)
+        {
+            self.timer.as_mut().reset(next);
+            self.armed = Some(next);
             if self.timer.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(true);
             }

@@ -37,6 +37,7 @@ mod message;
 pub(crate) mod registry;
 pub(crate) mod route;
 mod socket;
+mod wake;
 
 pub use bytes::Bytes;
 pub use close::{CloseCode, CloseFrame, MAX_REASON_BYTES};

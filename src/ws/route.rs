@@ -13,6 +13,7 @@ use super::{
     conn::{Conn, ConnectionId, Decision, Phase},
     driver, handshake,
     socket::{Socket, WsContext},
+    wake::Flag,
 };
 use crate::{
     Error,
@@ -166,7 +167,7 @@ async fn connection(
         };
         end_handler(&conn, frame);
     };
-    run_together(&conn, handler, driver::run(conn.clone(), on_upgrade, config)).await;
+    run_together(handler, driver::run(conn.clone(), on_upgrade, config)).await;
     hub.disconnected(&conn);
 }
 
@@ -176,23 +177,29 @@ async fn connection(
 /// of incoming messages then handles many per turn, and every receiver's writes are batched
 /// (one flush for many messages) instead of one system call per message. Bounded: after 64
 /// hand-overs in one turn the task yields.
-async fn run_together(conn: &Conn, handler: impl Future<Output = ()>, driver: impl Future<Output = ()>) {
+///
+/// Each side gets its own waker flag, so a wake-up for the driver (a message queued by a
+/// broadcast) does not poll the handler, and the other way round.
+async fn run_together(handler: impl Future<Output = ()>, driver: impl Future<Output = ()>) {
     let mut handler = std::pin::pin!(handler);
     let mut driver = std::pin::pin!(driver);
+    let (handler_flag, driver_flag) = (Flag::new(), Flag::new());
     let (mut handler_done, mut driver_done) = (false, false);
     std::future::poll_fn(|cx| {
         for _ in 0..64 {
-            let before = conn.handoffs();
-            if !handler_done && handler.as_mut().poll(cx).is_ready() {
-                handler_done = true;
+            let mut polled = false;
+            if !handler_done && handler_flag.take() {
+                polled = true;
+                handler_done = handler_flag.poll_with(cx, |cx| handler.as_mut().poll(cx)).is_ready();
             }
-            if !driver_done && driver.as_mut().poll(cx).is_ready() {
-                driver_done = true;
+            if !driver_done && driver_flag.take() {
+                polled = true;
+                driver_done = driver_flag.poll_with(cx, |cx| driver.as_mut().poll(cx)).is_ready();
             }
             if handler_done && driver_done {
                 return std::task::Poll::Ready(());
             }
-            if conn.handoffs() == before {
+            if !polled {
                 return std::task::Poll::Pending;
             }
         }
