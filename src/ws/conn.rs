@@ -93,7 +93,6 @@ pub(crate) struct State {
     pub(crate) rejection: Option<CloseFrame>,
     pub(crate) inbound: Option<Message>,
     pub(crate) closed: Option<CloseFrame>,
-    pub(crate) outbox: VecDeque<tungstenite::Message>,
     /// A close the handler (or the server) asked for; taken by the driver.
     pub(crate) close_request: Option<CloseFrame>,
     /// The close request drops what is still queued (slow consumer) instead of sending it first.
@@ -113,17 +112,44 @@ impl State {
     }
 }
 
+/// Outgoing messages not yet taken by the driver.
+pub(crate) struct Outbox {
+    pub(crate) queue: VecDeque<tungstenite::Message>,
+    /// False before the handshake and once closing: offers are refused.
+    pub(crate) accepting: bool,
+}
+
 pub(crate) struct Conn {
+    // The fields a broadcast touches come first, to share cache lines.
+    outbox: Mutex<Outbox>,
+    driver_waker: AtomicWaker,
+    requested: std::sync::atomic::AtomicBool,
     pub(crate) id: ConnectionId,
     pub(crate) remote: Option<SocketAddr>,
     pub(crate) max_queue: usize,
     pub(crate) policy: SlowConsumer,
     state: Mutex<State>,
     decision: Mutex<Option<oneshot::Sender<Decision>>>,
-    driver_waker: AtomicWaker,
     space: Notify,
+    space_waiters: std::sync::atomic::AtomicUsize,
     /// The Hub rooms this connection is in, so that it leaves them when it ends.
     pub(crate) rooms: Mutex<RoomsOf>,
+}
+
+/// Counts a sender waiting for queue room, for as long as it waits (also when cancelled).
+struct SpaceWaiter<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> SpaceWaiter<'a> {
+    fn new(count: &'a std::sync::atomic::AtomicUsize) -> Self {
+        count.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Self(count)
+    }
+}
+
+impl Drop for SpaceWaiter<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 /// The rooms a connection is in; `gone` once it ended (a late join is then refused).
@@ -156,6 +182,8 @@ impl Conn {
         decision: oneshot::Sender<Decision>,
     ) -> Self {
         Self {
+            outbox: Mutex::new(Outbox { queue: VecDeque::new(), accepting: false }),
+            requested: std::sync::atomic::AtomicBool::new(false),
             id,
             remote,
             max_queue,
@@ -166,7 +194,6 @@ impl Conn {
                 rejection: None,
                 inbound: None,
                 closed: None,
-                outbox: VecDeque::new(),
                 close_request: None,
                 close_aborts: false,
                 handler_done: false,
@@ -176,6 +203,7 @@ impl Conn {
             decision: Mutex::new(Some(decision)),
             driver_waker: AtomicWaker::new(),
             space: Notify::new(),
+            space_waiters: std::sync::atomic::AtomicUsize::new(0),
             rooms: Mutex::new(RoomsOf::default()),
         }
     }
@@ -183,32 +211,67 @@ impl Conn {
     /// Queues `msg` without waiting; when the queue is full, `policy` decides.
     pub(crate) fn offer(&self, msg: tungstenite::Message, policy: SlowConsumer) -> Offer {
         let outcome = {
-            let mut st = self.lock();
-            if st.phase != Phase::Open || st.close_request.is_some() || st.closing {
+            let mut out = self.outbox();
+            if !out.accepting {
                 return Offer::Gone;
             }
-            if st.outbox.len() < self.max_queue {
-                st.outbox.push_back(msg);
+            if out.queue.len() < self.max_queue {
+                out.queue.push_back(msg);
                 Offer::Queued
             } else {
                 match policy {
                     SlowConsumer::DropNewest => return Offer::DroppedNewest,
                     SlowConsumer::DropOldest => {
-                        st.outbox.pop_front();
-                        st.outbox.push_back(msg);
+                        out.queue.pop_front();
+                        out.queue.push_back(msg);
                         Offer::DroppedOldest
                     }
                     SlowConsumer::Close => {
-                        st.close_request =
-                            Some(CloseFrame::new(CloseCode::TRY_AGAIN_LATER, "too slow: message queue full"));
-                        st.close_aborts = true;
+                        out.accepting = false;
                         Offer::ClosedSlow
                     }
                 }
             }
         };
+        if outcome == Offer::ClosedSlow {
+            let mut st = self.lock();
+            if st.close_request.is_none() {
+                st.close_request = Some(CloseFrame::new(CloseCode::TRY_AGAIN_LATER, "too slow: message queue full"));
+                st.close_aborts = true;
+            }
+            drop(st);
+            self.signal_request();
+        }
         self.wake_driver();
         outcome
+    }
+
+    /// Tells the driver a close request or the handler's end is waiting in the state.
+    fn signal_request(&self) {
+        self.requested.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Whether a request was signalled since the last call.
+    pub(crate) fn take_requested(&self) -> bool {
+        self.requested.swap(false, std::sync::atomic::Ordering::AcqRel)
+    }
+
+    /// The outgoing queue (its own lock, so a broadcast touches as little memory per
+    /// receiver as possible).
+    pub(crate) fn outbox(&self) -> MutexGuard<'_, Outbox> {
+        self.outbox.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stops accepting messages; with `keep`, what is queued is returned for the driver.
+    pub(crate) fn stop_accepting(&self, keep: bool) -> VecDeque<tungstenite::Message> {
+        let mut out = self.outbox();
+        out.accepting = false;
+        if keep {
+            std::mem::take(&mut out.queue)
+        } else {
+            out.queue.clear();
+            VecDeque::new()
+        }
     }
 
     /// Locks the state. A poisoned lock only means a panic elsewhere while holding it; the
@@ -268,8 +331,8 @@ impl Conn {
             if st.closed.is_none() {
                 st.closed = how;
             }
-            st.outbox.clear();
         }
+        self.stop_accepting(false);
         self.wake_handler();
         self.space.notify_waiters();
     }
@@ -283,11 +346,15 @@ impl Conn {
             }
             st.close_request = Some(frame);
         }
+        self.signal_request();
+        // Nothing more is accepted; what is queued goes out before the close frame.
+        self.outbox().accepting = false;
         self.wake_driver();
     }
 
     pub(crate) fn mark_handler_done(&self) {
         self.lock().handler_done = true;
+        self.signal_request();
         self.wake_driver();
     }
 
@@ -331,25 +398,33 @@ impl Conn {
     /// Queues `msg`, or returns it when the queue is full.
     pub(crate) fn try_push(&self, msg: tungstenite::Message) -> Result<(), PushError> {
         {
-            let mut st = self.lock();
-            if st.phase == Phase::Closed || st.close_request.is_some() || st.closing {
+            let mut out = self.outbox();
+            if !out.accepting {
                 return Err(PushError::Closed);
             }
-            if st.outbox.len() >= self.max_queue {
+            if out.queue.len() >= self.max_queue {
                 return Err(PushError::Full(msg));
             }
-            st.outbox.push_back(msg);
+            out.queue.push_back(msg);
         }
         self.wake_driver();
         Ok(())
     }
 
-    /// Queues `msg`, waiting for room while the client is slow.
+    /// Queues `msg`, waiting for room while the client is slow. The common case (room in the
+    /// queue) takes one lock; only a full queue registers with the `Notify`.
     pub(crate) async fn push(&self, mut msg: tungstenite::Message) -> Result<(), WsError> {
         loop {
+            match self.try_push(msg) {
+                Ok(()) => return Ok(()),
+                Err(PushError::Closed) => return Err(WsError::Closed),
+                Err(PushError::Full(m)) => msg = m,
+            }
+            let _waiting = SpaceWaiter::new(&self.space_waiters);
             let notified = self.space.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            // Room made before `enable` is seen here; room made after it is notified.
             match self.try_push(msg) {
                 Ok(()) => return Ok(()),
                 Err(PushError::Closed) => return Err(WsError::Closed),
@@ -359,8 +434,11 @@ impl Conn {
         }
     }
 
+    /// Wakes senders waiting for room, if there are any (the `Notify` takes a lock).
     pub(crate) fn notify_space(&self) {
-        self.space.notify_waiters();
+        if self.space_waiters.load(std::sync::atomic::Ordering::Acquire) > 0 {
+            self.space.notify_waiters();
+        }
     }
 }
 

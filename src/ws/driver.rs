@@ -54,6 +54,7 @@ pub(crate) async fn run(conn: Arc<Conn>, on_upgrade: poem::OnUpgrade, config: Ws
         Some(frame) => driver.start_close(frame, false),
         None => {
             conn.lock().phase = Phase::Open;
+            conn.outbox().accepting = true;
             conn.wake_handler();
         }
     }
@@ -126,15 +127,12 @@ impl Driver {
         if self.closing.is_some() {
             return;
         }
-        {
-            let mut st = self.conn.lock();
-            st.closing = true;
-            if graceful {
-                self.pending.extend(st.outbox.drain(..));
-            } else {
-                self.pending.clear();
-                st.outbox.clear();
-            }
+        self.conn.lock().closing = true;
+        let queued = self.conn.stop_accepting(graceful);
+        if graceful {
+            self.pending.extend(queued);
+        } else {
+            self.pending.clear();
         }
         self.pending.push_back(tungstenite::Message::Close(Some(frame.to_tungstenite())));
         self.closing = Some(Instant::now() + self.config.close_timeout);
@@ -168,17 +166,25 @@ impl Driver {
 
     /// Moves queued messages and close requests from the shared state into the driver.
     fn take_requests(&mut self) {
-        let (close, aborts, handler_done, took) = {
-            let mut st = self.conn.lock();
-            let took = self.closing.is_none() && self.pending.is_empty() && !st.outbox.is_empty();
-            if took {
-                std::mem::swap(&mut self.pending, &mut st.outbox);
+        let took = self.closing.is_none() && self.pending.is_empty() && {
+            let mut out = self.conn.outbox();
+            let any = !out.queue.is_empty();
+            if any {
+                std::mem::swap(&mut self.pending, &mut out.queue);
             }
-            (st.close_request.take(), st.close_aborts, st.handler_done, took)
+            any
         };
         if took {
             self.conn.notify_space();
         }
+        // The state lock only when a close or the handler's end was signalled.
+        if !self.conn.take_requested() {
+            return;
+        }
+        let (close, aborts, handler_done) = {
+            let mut st = self.conn.lock();
+            (st.close_request.take(), st.close_aborts, st.handler_done)
+        };
         if let Some(frame) = close {
             self.start_close(frame, !aborts);
         } else if handler_done && self.closing.is_none() {
@@ -208,9 +214,8 @@ impl Driver {
             }
             self.needs_flush = true;
         }
-        if self.pending.capacity() > 64 {
-            self.pending.shrink_to(16);
-        }
+        // The two queues swap buffers, so both keep the capacity of the largest burst (at
+        // most `max_queue` messages): shrinking here reallocated on every burst.
         if self.needs_flush {
             match ws.as_mut().poll_flush(cx) {
                 Poll::Ready(Ok(())) => self.needs_flush = false,
@@ -249,11 +254,12 @@ impl Driver {
             return if self.needs_flush || !self.pending.is_empty() { Poll::Pending } else { Poll::Ready(false) };
         }
         // While closing, data is read and dropped so the peer's close answer gets through.
-        if self.closing.is_none() && self.conn.lock().inbound.is_some() {
-            return Poll::Pending;
-        }
         if !self.readable.take() {
             return Poll::Pending; // no readiness since the last attempt returned Pending
+        }
+        if self.closing.is_none() && self.conn.lock().inbound.is_some() {
+            self.readable.set(); // still readable: read once the handler took the message
+            return Poll::Pending;
         }
         let ws = &mut self.ws;
         let item = match self.readable.poll_with(cx, |cx| Pin::new(ws).poll_next(cx)) {
@@ -297,6 +303,7 @@ impl Driver {
                     self.closing = Some(Instant::now() + self.config.close_timeout);
                     self.close_sent = true;
                     self.conn.lock().closing = true;
+                    self.conn.stop_accepting(false);
                     (self.next_ping, self.pong_deadline, self.idle_deadline) = (None, None, None);
                 }
             }
