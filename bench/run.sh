@@ -26,15 +26,21 @@ start() { # name port command...
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-start sockeye 8401 "$T/examples/bench_server"
-start plain 8402 "$T/plain_server"
+VENV="$CARGO_TARGET_DIR/bench-pyenv"
+launch() { # (re)starts one server
+    [ -n "${PIDS[$1]:-}" ] && { kill "${PIDS[$1]}" 2>/dev/null || true; wait "${PIDS[$1]}" 2>/dev/null || true; }
+    case $1 in
+        sockeye) start sockeye 8401 "$T/examples/bench_server" ;;
+        plain) start plain 8402 "$T/plain_server" ;;
+        fastapi) start fastapi 8403 "$VENV/bin/python" bench/fastapi_server.py ;;
+    esac
+}
 SERVERS="sockeye plain"
 if [ "${BENCH_FASTAPI:-0}" = 1 ]; then
-    VENV="$CARGO_TARGET_DIR/bench-pyenv"
     [ -x "$VENV/bin/python" ] || { python3 -m venv "$VENV"; "$VENV/bin/pip" install -q fastapi uvicorn websockets; }
-    start fastapi 8403 "$VENV/bin/python" bench/fastapi_server.py
     SERVERS="$SERVERS fastapi"
 fi
+for s in $SERVERS; do launch "$s"; done
 sleep 2
 
 if [ "$MODE" = quick ]; then
@@ -50,6 +56,9 @@ fi
 for run in $(seq 1 "$RUNS"); do
     for case in "${CASES[@]}"; do
         for s in $SERVERS; do
+            # Memory per idle connection is measured on a fresh process: earlier cases leave
+            # allocator-retained memory behind that would hide the growth.
+            case $case in idle*) launch "$s"; sleep 2 ;; esac
             # shellcheck disable=SC2086
             timeout 120 taskset -c 1 "$T/loadgen" $case --url "ws://127.0.0.1:${PORTS[$s]}" \
                 --server-pid "${PIDS[$s]}" --label "$s" >> "$OUT" || echo "run failed: $s $case" >&2
