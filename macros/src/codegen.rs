@@ -42,14 +42,25 @@ fn extraction(i: usize, arg: &Arg) -> TokenStream {
 /// The body shared by every kind: split the request, extract each argument, then `call`.
 fn extract_then(route: &Route, call: TokenStream) -> TokenStream {
     let extractions = route.args.iter().enumerate().map(|(i, a)| extraction(i, a));
+    // A long-lived handler (a WebSocket) should not keep the whole request alive: when no
+    // argument can borrow from it (no reference or lifetime in any argument type), drop it.
+    let release =
+        if route.args.iter().any(|a| borrows(&a.ty)) { quote!() } else { quote!(::core::mem::drop((__req, __body));) };
     quote! {
         ::std::boxed::Box::pin(async move {
             let (__req, mut __body) = __request.split();
             let _ = &mut __body;
             #(#extractions)*
+            #release
             #call
         })
     }
+}
+
+/// Whether a type may borrow: it holds a reference or a lifetime anywhere.
+fn borrows(ty: &syn::Type) -> bool {
+    let text = quote!(#ty).to_string();
+    text.contains('&') || text.contains('\'')
 }
 
 fn opt(v: Option<u64>) -> TokenStream {

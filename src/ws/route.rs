@@ -148,27 +148,35 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
     }
 }
 
-async fn connection(
+/// The connection's task. Built eagerly (not an `async fn`) so the task does not keep the
+/// request, the upgrade future and the config in its state for the connection's lifetime:
+/// this future lives as long as the socket, so every byte in it is paid per idle connection.
+fn connection(
     conn: Arc<Conn>,
     req: Request,
     run: WsRun,
     on_upgrade: poem::OnUpgrade,
     config: super::WsConfig,
     hub: Hub,
-) {
-    let handler = async {
-        let outcome = AssertUnwindSafe(run(req)).catch_unwind().await;
-        let frame = match outcome {
-            Ok(outcome) => close_for(outcome).await,
-            Err(panic) => {
-                tracing::error!(id = %conn.id, panic = %panic_message(panic.as_ref()), "WebSocket handler panicked");
-                Some(CloseFrame::new(CloseCode::INTERNAL_ERROR, "internal error"))
-            }
+) -> impl Future<Output = ()> + Send {
+    let running = run(req);
+    let driver = driver::run(conn.clone(), on_upgrade, config);
+    async move {
+        let handler = async {
+            let outcome = AssertUnwindSafe(running).catch_unwind().await;
+            let frame = match outcome {
+                // Boxed: only needed once, at the end.
+                Ok(outcome) => Box::pin(close_for(outcome)).await,
+                Err(panic) => {
+                    tracing::error!(id = %conn.id, panic = %panic_message(panic.as_ref()), "WebSocket handler panicked");
+                    Some(CloseFrame::new(CloseCode::INTERNAL_ERROR, "internal error"))
+                }
+            };
+            end_handler(&conn, frame);
         };
-        end_handler(&conn, frame);
-    };
-    run_together(handler, driver::run(conn.clone(), on_upgrade, config)).await;
-    hub.disconnected(&conn);
+        run_together(handler, driver).await;
+        hub.disconnected(&conn);
+    }
 }
 
 /// Runs the handler and the driver in one task. Unlike `join!`, when one hands the other a
