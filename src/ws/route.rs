@@ -159,24 +159,23 @@ fn connection(
     config: super::WsConfig,
     hub: Hub,
 ) -> impl Future<Output = ()> + Send {
-    let running = run(req);
     let driver = driver::run(conn.clone(), on_upgrade, config);
-    async move {
-        let handler = async {
-            let outcome = AssertUnwindSafe(running).catch_unwind().await;
-            let frame = match outcome {
-                // Boxed: only needed once, at the end.
-                Ok(outcome) => Box::pin(close_for(outcome)).await,
-                Err(panic) => {
-                    tracing::error!(id = %conn.id, panic = %panic_message(panic.as_ref()), "WebSocket handler panicked");
-                    Some(CloseFrame::new(CloseCode::INTERNAL_ERROR, "internal error"))
-                }
-            };
-            end_handler(&conn, frame);
-        };
-        run_together(handler, driver).await;
-        hub.disconnected(&conn);
-    }
+    let handler = handler_part(conn.clone(), run(req));
+    run_together(handler, driver).map(move |()| hub.disconnected(&conn))
+}
+
+/// The user's handler, then what its end means for the connection.
+async fn handler_part(conn: Arc<Conn>, running: WsRunFuture) {
+    let outcome = AssertUnwindSafe(running).catch_unwind().await;
+    let frame = match outcome {
+        // Boxed: only needed once, at the end.
+        Ok(outcome) => Box::pin(close_for(outcome)).await,
+        Err(panic) => {
+            tracing::error!(id = %conn.id, panic = %panic_message(panic.as_ref()), "WebSocket handler panicked");
+            Some(CloseFrame::new(CloseCode::INTERNAL_ERROR, "internal error"))
+        }
+    };
+    end_handler(&conn, frame);
 }
 
 /// Runs the handler and the driver in one task. Unlike `join!`, when one hands the other a
@@ -188,12 +187,18 @@ fn connection(
 ///
 /// Each side gets its own waker flag, so a wake-up for the driver (a message queued by a
 /// broadcast) does not poll the handler, and the other way round.
-async fn run_together(handler: impl Future<Output = ()>, driver: impl Future<Output = ()>) {
-    let mut handler = std::pin::pin!(handler);
-    let mut driver = std::pin::pin!(driver);
+///
+/// Not an `async fn`: the two futures are boxed once and polled in place, so the task holds
+/// each of them exactly once (an `async fn` would keep its arguments and the pinned copies).
+fn run_together(
+    handler: impl Future<Output = ()> + Send,
+    driver: impl Future<Output = ()> + Send,
+) -> impl Future<Output = ()> + Send {
+    let mut handler = Box::pin(handler);
+    let mut driver = Box::pin(driver);
     let (handler_flag, driver_flag) = (Flag::new(), Flag::new());
     let (mut handler_done, mut driver_done) = (false, false);
-    std::future::poll_fn(|cx| {
+    std::future::poll_fn(move |cx| {
         for _ in 0..64 {
             let mut polled = false;
             if !handler_done && handler_flag.take() {
@@ -214,7 +219,6 @@ async fn run_together(handler: impl Future<Output = ()>, driver: impl Future<Out
         cx.waker().wake_by_ref();
         std::task::Poll::Pending
     })
-    .await
 }
 
 /// The close frame a finished handler leads to; `None` for a clean end.
