@@ -30,7 +30,7 @@ use super::{
 type Ws = WebSocketStream<Upgraded>;
 
 /// Runs a connection from the handler's decision to the end of the TCP stream.
-pub(crate) async fn run(conn: Arc<Conn>, on_upgrade: poem::OnUpgrade, config: WsConfig) {
+pub(crate) async fn run(conn: Arc<Conn>, on_upgrade: poem::OnUpgrade, config: Arc<WsConfig>) {
     // Wait for the handler to accept or refuse.
     poll_fn(|cx| {
         conn.register_driver(cx);
@@ -65,7 +65,7 @@ pub(crate) async fn run(conn: Arc<Conn>, on_upgrade: poem::OnUpgrade, config: Ws
 struct Driver {
     conn: Arc<Conn>,
     ws: Ws,
-    config: WsConfig,
+    config: Arc<WsConfig>,
     /// Messages taken from the shared queue, not yet accepted by the sink.
     pending: VecDeque<tungstenite::Message>,
     needs_flush: bool,
@@ -96,7 +96,7 @@ struct Driver {
 }
 
 impl Driver {
-    fn new(conn: Arc<Conn>, ws: Ws, config: WsConfig) -> Self {
+    fn new(conn: Arc<Conn>, ws: Ws, config: Arc<WsConfig>) -> Self {
         let now = Instant::now();
         Self {
             next_ping: config.ping_interval.map(|i| now + i),

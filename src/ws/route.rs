@@ -105,7 +105,7 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
     let Ok(on_upgrade) = req.take_upgrade() else {
         return detail_response(StatusCode::BAD_REQUEST, "this connection cannot be upgraded");
     };
-    let config = shared.ws.with(options);
+    let config = Arc::new(shared.ws.with(options)); // shared by the driver, not copied into it
     let (decision_tx, decision_rx) = oneshot::channel();
     let proposed = req
         .uri()
@@ -156,7 +156,7 @@ fn connection(
     req: Request,
     run: WsRun,
     on_upgrade: poem::OnUpgrade,
-    config: super::WsConfig,
+    config: Arc<super::WsConfig>,
     hub: Hub,
 ) -> impl Future<Output = ()> + Send {
     let driver = driver::run(conn.clone(), on_upgrade, config);

@@ -53,14 +53,17 @@ pub(crate) struct WsContext(pub(crate) Arc<Conn>);
 /// a plain HTTP status instead (browsers then only see 1006).
 pub struct WebSocket {
     conn: Arc<Conn>,
-    uri: Uri,
-    headers: HeaderMap,
+    // Boxed: the handle is a handler argument, and an async fn keeps its arguments for its
+    // whole life, so every byte here would be paid per open connection.
+    head: Box<(Uri, HeaderMap)>,
 }
 
 impl<'a> FromRequest<'a> for WebSocket {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         match req.extensions().get::<WsContext>() {
-            Some(ctx) => Ok(WebSocket { conn: ctx.0.clone(), uri: req.uri().clone(), headers: req.headers().clone() }),
+            Some(ctx) => {
+                Ok(WebSocket { conn: ctx.0.clone(), head: Box::new((req.uri().clone(), req.headers().clone())) })
+            }
             None => Err(Error::internal("a `WebSocket` argument needs a #[websocket] route, not an HTTP one").into()),
         }
     }
@@ -74,22 +77,22 @@ impl WebSocket {
 
     /// The request headers of the handshake.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.head.1
     }
 
     /// One header as text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.head.1.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The handshake's URI (path and query).
     pub fn uri(&self) -> &Uri {
-        &self.uri
+        &self.head.0
     }
 
     /// One query parameter, percent-decoded.
     pub fn query(&self, name: &str) -> Option<String> {
-        let query = self.uri.query()?;
+        let query = self.head.0.query()?;
         form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
     }
 
@@ -100,7 +103,7 @@ impl WebSocket {
 
     /// The subprotocols the client offered, in its order of preference.
     pub fn subprotocols(&self) -> Vec<&str> {
-        super::handshake::offered_protocols(&self.headers)
+        super::handshake::offered_protocols(&self.head.1)
     }
 
     /// Completes the handshake; messages can flow once this returns.
