@@ -35,12 +35,15 @@ pub struct Config {
     pub websocket: WsConfig,
 }
 
+/// The body limit when nothing else is configured (1 MiB).
+pub(crate) const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
 impl Default for Config {
     fn default() -> Self {
         Self {
             host: "127.0.0.1".to_string(),
             port: 8000,
-            body_limit: 1024 * 1024,
+            body_limit: DEFAULT_BODY_LIMIT,
             shutdown_timeout: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(10),
             websocket: WsConfig::default(),

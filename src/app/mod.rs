@@ -10,6 +10,7 @@ use std::{fmt, time::Duration};
 use poem::http::Extensions;
 use tokio::net::ToSocketAddrs;
 
+pub(crate) use config::DEFAULT_BODY_LIMIT;
 pub use config::{Config, ConfigError};
 pub use server::{Server, shutdown_signal};
 

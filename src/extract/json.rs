@@ -53,11 +53,10 @@ impl<T> std::ops::DerefMut for Json<T> {
     }
 }
 
-const DEFAULT_LIMIT: usize = 1024 * 1024;
-
 impl<'a, T: DeserializeOwned> FromRequest<'a> for Json<T> {
     async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let limit = Shared::of(req).map_or(DEFAULT_LIMIT, |s| s.body_limit);
+        // Outside an App (a bare poem route) the App's default applies.
+        let limit = Shared::of(req).map_or(crate::app::DEFAULT_BODY_LIMIT, |s| s.body_limit);
         check_content_type(req)?;
         let too_large = || {
             Error::new(StatusCode::PAYLOAD_TOO_LARGE, format!("request body is larger than the limit of {limit} bytes"))

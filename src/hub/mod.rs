@@ -312,8 +312,8 @@ impl Hub {
     }
 
     /// Sends to every member of `room`; chain [`except`](Broadcast::except) to skip one.
-    pub fn room(&self, room: &str) -> Broadcast<'_> {
-        Broadcast { hub: self, room: Some(room.to_string()), except: None }
+    pub fn room<'a>(&'a self, room: &'a str) -> Broadcast<'a> {
+        Broadcast { hub: self, room: Some(room), except: None }
     }
 
     /// Sends to every open connection of the app (seed 001's `broadcast_to_all_channels`).
@@ -336,7 +336,7 @@ impl Hub {
     }
 
     fn offer(&self, conn: &Conn, msg: tokio_tungstenite::tungstenite::Message) -> Offer {
-        let outcome = conn.offer(msg, conn.policy);
+        let outcome = conn.offer(msg);
         match outcome {
             Offer::ClosedSlow => {
                 self.0.slow_closed.fetch_add(1, Ordering::Relaxed);
@@ -368,14 +368,15 @@ impl Hub {
 #[must_use = "a broadcast does nothing until one of its send methods is called"]
 pub struct Broadcast<'h> {
     hub: &'h Hub,
-    room: Option<String>,
-    except: Option<String>,
+    room: Option<&'h str>,
+    /// The connection to skip, resolved once: the loop over members compares addresses.
+    except: Option<Arc<Conn>>,
 }
 
 impl Broadcast<'_> {
     /// Skips one connection (seed 001's `exclude_client`), typically the sender.
     pub fn except(mut self, who: &(impl HasConnectionId + ?Sized)) -> Self {
-        self.except = Some(who.connection_id().to_string());
+        self.except = self.hub.0.registry.get(who.connection_id());
         self
     }
 
@@ -393,13 +394,11 @@ impl Broadcast<'_> {
             Offer::ClosedSlow => delivery.closed_slow += 1,
             Offer::Gone => {}
         };
-        // Compare connections by address, not by id text, in the loop over every member.
-        let except = self.except.as_deref().and_then(|id| self.hub.0.registry.get(id));
-        let skip = |conn: &Arc<Conn>| except.as_ref().is_some_and(|e| Arc::ptr_eq(e, conn));
-        match &self.room {
+        let skip = |conn: &Arc<Conn>| self.except.as_ref().is_some_and(|e| Arc::ptr_eq(e, conn));
+        match self.room {
             Some(room) => {
                 let rooms = self.hub.0.rooms.read();
-                if let Some(members) = rooms.get(room.as_str()) {
+                if let Some(members) = rooms.get(room) {
                     for member in members.values().filter(|m| !skip(&m.conn)) {
                         count(self.hub.offer(&member.conn, msg.clone()));
                     }

@@ -208,8 +208,9 @@ impl Conn {
         }
     }
 
-    /// Queues `msg` without waiting; when the queue is full, `policy` decides.
-    pub(crate) fn offer(&self, msg: tungstenite::Message, policy: SlowConsumer) -> Offer {
+    /// Queues `msg` without waiting; when the queue is full, the connection's slow-consumer
+    /// policy decides.
+    pub(crate) fn offer(&self, msg: tungstenite::Message) -> Offer {
         let outcome = {
             let mut out = self.outbox();
             if !out.accepting {
@@ -219,7 +220,7 @@ impl Conn {
                 out.queue.push_back(msg);
                 Offer::Queued
             } else {
-                match policy {
+                match self.policy {
                     SlowConsumer::DropNewest => return Offer::DroppedNewest,
                     SlowConsumer::DropOldest => {
                         out.queue.pop_front();
@@ -234,15 +235,10 @@ impl Conn {
             }
         };
         if outcome == Offer::ClosedSlow {
-            let mut st = self.lock();
-            if st.close_request.is_none() {
-                st.close_request = Some(CloseFrame::new(CloseCode::TRY_AGAIN_LATER, "too slow: message queue full"));
-                st.close_aborts = true;
-            }
-            drop(st);
-            self.signal_request();
+            self.close_with(CloseFrame::new(CloseCode::TRY_AGAIN_LATER, "too slow: message queue full"), true);
+        } else {
+            self.wake_driver();
         }
-        self.wake_driver();
         outcome
     }
 
@@ -337,18 +333,24 @@ impl Conn {
         self.space.notify_waiters();
     }
 
-    /// Asks the driver to close with `frame` (the first request wins).
+    /// Asks the driver to close with `frame` (the first request wins); what is queued goes
+    /// out before the close frame.
     pub(crate) fn request_close(&self, frame: CloseFrame) {
+        self.close_with(frame, false);
+    }
+
+    /// The one way a close is requested: `aborts` drops what is still queued (slow consumer).
+    fn close_with(&self, frame: CloseFrame, aborts: bool) {
         {
             let mut st = self.lock();
             if st.phase == Phase::Closed || st.close_request.is_some() {
                 return;
             }
             st.close_request = Some(frame);
+            st.close_aborts = aborts;
         }
         self.signal_request();
-        // Nothing more is accepted; what is queued goes out before the close frame.
-        self.outbox().accepting = false;
+        self.outbox().accepting = false; // nothing more is accepted
         self.wake_driver();
     }
 
