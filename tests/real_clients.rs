@@ -15,31 +15,58 @@ use std::{
 
 use common::Example;
 
+/// The current `websockets` (seed 003's flows) and the Autobahn client.
 const PACKAGES: &[&str] = &["websockets==17.4", "kosoku==0.1.0"];
+/// Seed 004's client calls `websockets.connect(.., extra_headers=..)`, removed in websockets 14.
+const LEGACY_PACKAGES: &[&str] = &["websockets==13.1"];
 
 /// A Python with `websockets` and `kosoku`; its `bin/` holds `kosoku`.
 fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        if let Ok(p) = std::env::var("SOCKEYE_PYTHON") {
-            return PathBuf::from(p);
-        }
-        let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("..").join("sockeye-pyenv");
-        let python = venv.join("bin").join("python");
-        let ready = python.exists()
-            && Command::new(&python).args(["-c", "import websockets, kosoku"]).status().is_ok_and(|s| s.success());
-        if !ready {
-            let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 is needed");
-            assert!(status.success(), "python3 -m venv failed");
-            let status = Command::new(&python)
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
-                .args(PACKAGES)
-                .status()
-                .unwrap();
-            assert!(status.success(), "pip install {PACKAGES:?} failed");
-        }
-        python
+    PYTHON.get_or_init(|| match std::env::var("SOCKEYE_PYTHON") {
+        Ok(p) => PathBuf::from(p),
+        Err(_) => venv("sockeye-pyenv", PACKAGES, "import websockets, kosoku"),
     })
+}
+
+/// A Python with websockets 13 (the legacy client API).
+fn legacy_python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        venv(
+            "sockeye-pyenv-ws13",
+            LEGACY_PACKAGES,
+            "import websockets, sys; sys.exit(websockets.__version__ != '13.1')",
+        )
+    })
+}
+
+/// A virtualenv under the cargo target directory with `packages`, created on first use.
+fn venv(name: &str, packages: &[&str], check: &str) -> PathBuf {
+    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("..").join(name);
+    let python = venv.join("bin").join("python");
+    let ready = python.exists() && Command::new(&python).args(["-c", check]).status().is_ok_and(|s| s.success());
+    if !ready {
+        let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 is needed");
+        assert!(status.success(), "python3 -m venv failed");
+        let status = Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args(packages)
+            .status()
+            .unwrap();
+        assert!(status.success(), "pip install {packages:?} failed");
+    }
+    python
+}
+
+#[test]
+fn seed_004_python_chat_client_real_server() {
+    let example = Example::start("pubsub", &[]);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/seed004_client.py");
+    let out = Command::new(legacy_python()).arg(script).arg(format!("ws://{}", example.addr)).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("seed004 chat client ok"), "{stdout}");
 }
 
 #[test]
