@@ -214,7 +214,12 @@ impl IntoResponse for Error {
 
 impl<E: StdError + Send + Sync + 'static> From<E> for Error {
     fn from(e: E) -> Self {
-        Error::internal(e)
+        // An authentication failure keeps its 401/403 when it travels through `?`.
+        let boxed: Box<dyn StdError + Send + Sync> = Box::new(e);
+        match boxed.downcast::<crate::auth::AuthError>() {
+            Ok(auth) => auth.to_error(),
+            Err(other) => Error::internal(other),
+        }
     }
 }
 

@@ -55,6 +55,7 @@
 #![allow(clippy::result_large_err)]
 
 mod app;
+pub mod auth;
 mod error;
 mod extract;
 pub mod hub;
@@ -186,11 +187,26 @@ pub use sockeye_macros::router;
 /// ```
 pub use sockeye_macros::websocket;
 
+/// Requires an authenticated request before the handler runs; see [`auth`] for the
+/// configuration and where tokens come from.
+///
+/// ```ignore
+/// #[secured]                                   // any valid token or API key
+/// #[secured(roles = ["admin"], scopes = ["write"])]
+/// ```
+///
+/// Put it above or below the route attribute (`#[get]`, ..., `#[websocket]`). A refused
+/// HTTP request gets 401 (403 for a missing role or scope); a refused WebSocket is closed
+/// with 4401 / 4403 and the reason. The handler never runs for a refused request.
+pub use sockeye_macros::secured;
+
 /// `use sockeye::prelude::*;` brings what handlers and tests use every day.
 pub mod prelude {
     pub use crate::{
         App, Created, Error, Html, Hub, IntoResponse, Json, NoContent, Query, Request, Result, Router, State,
-        StatusCode, TestClient, delete, get, patch, post, put, route, websocket,
+        StatusCode, TestClient,
+        auth::{Auth, Claims},
+        delete, get, patch, post, put, route, secured, websocket,
         ws::{self, CloseCode, Message, Socket, WebSocket},
     };
 }

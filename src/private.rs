@@ -4,6 +4,7 @@ pub use inventory;
 pub use poem::{Request, RequestBody, Response};
 
 pub use crate::{
+    auth::Secured,
     extract::{
         Extractor, extract,
         param::{header_param, header_param_opt, path_param, query_param, query_param_opt},

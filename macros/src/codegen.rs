@@ -133,6 +133,19 @@ pub(crate) fn route(route: &Route) -> TokenStream {
             (quote!(#item), call)
         }
     };
+    let (secured_static, secured) = match &route.secured {
+        Some(s) => {
+            let (roles, scopes) = (&s.roles, &s.scopes);
+            (
+                quote! {
+                    static __SOCKEYE_SECURED: ::sockeye::__private::Secured =
+                        ::sockeye::__private::Secured::new(&[#(#roles),*], &[#(#scopes),*]);
+                },
+                quote!(.secured(&__SOCKEYE_SECURED)),
+            )
+        }
+        None => (quote!(), quote!()),
+    };
     match &route.kind {
         Kind::Http => {
             let body = extract_then(route, call);
@@ -143,11 +156,12 @@ pub(crate) fn route(route: &Route) -> TokenStream {
                     fn __sockeye_handler(__request: ::sockeye::__private::Request) -> ::sockeye::__private::HandlerFuture {
                         #body
                     }
+                    #secured_static
                     ::sockeye::__private::inventory::submit! {
                         ::sockeye::__private::RouteDef::new(
                             #method, #path, #name, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
                             __sockeye_handler,
-                        )
+                        )#secured
                     }
                 };
             }
@@ -166,11 +180,12 @@ pub(crate) fn route(route: &Route) -> TokenStream {
                     fn __sockeye_handler(__request: ::sockeye::__private::Request) -> ::sockeye::__private::HandlerFuture {
                         ::sockeye::__private::websocket(__request, &__SOCKEYE_WS_OPTIONS, __sockeye_run)
                     }
+                    #secured_static
                     ::sockeye::__private::inventory::submit! {
                         ::sockeye::__private::RouteDef::new(
                             #method, #path, #name, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
                             __sockeye_handler,
-                        ).websocket()
+                        ).websocket()#secured
                     }
                 };
             }

@@ -93,3 +93,45 @@ pub fn router(input: TokenStream) -> TokenStream {
         Err(e) => e.into_compile_error().into(),
     }
 }
+
+/// `#[secured]` / `#[secured(roles = ["admin"], scopes = ["write"])]`: see `sockeye::secured`.
+///
+/// The route attribute reads it. Written above the route attribute, this macro runs first
+/// and only moves itself below it.
+#[proc_macro_attribute]
+pub fn secured(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let attr: proc_macro2::TokenStream = attr.into();
+    let item2: proc_macro2::TokenStream = item.into();
+    let mut parsed: syn::Item = match syn::parse2(item2.clone()) {
+        Ok(i) => i,
+        Err(e) => return e.into_compile_error().into(),
+    };
+    let attrs = match &mut parsed {
+        syn::Item::Fn(f) => &mut f.attrs,
+        syn::Item::Impl(i) => &mut i.attrs,
+        _ => return secured_alone(&attr, item2),
+    };
+    const ROUTES: [&str; 7] = ["get", "post", "put", "patch", "delete", "route", "websocket"];
+    let Some(at) = attrs.iter().position(|a| a.path().segments.last().is_some_and(|s| ROUTES.iter().any(|r| s.ident == r)))
+    else {
+        return secured_alone(&attr, item2);
+    };
+    let route = attrs.remove(at);
+    let marker: syn::Attribute = syn::parse_quote!(#[::sockeye::secured(#attr)]);
+    attrs.insert(0, marker);
+    attrs.insert(0, route);
+    quote::quote!(#parsed).into()
+}
+
+fn secured_alone(attr: &proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> TokenStream {
+    let _ = attr;
+    let mut out = item;
+    out.extend(
+        syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "#[secured] goes with a route attribute: #[get], #[post], #[put], #[patch], #[delete], #[route] or #[websocket]",
+        )
+        .into_compile_error(),
+    );
+    out.into()
+}

@@ -18,6 +18,53 @@ pub(crate) struct Route {
     /// The arguments of the function (for a consumer, of `connect`), in order.
     pub(crate) args: Vec<Arg>,
     pub(crate) doc: String,
+    /// `#[secured(roles = [..], scopes = [..])]`, when present.
+    pub(crate) secured: Option<Secured>,
+}
+
+/// What `#[secured]` requires.
+#[derive(Default)]
+pub(crate) struct Secured {
+    pub(crate) roles: Vec<LitStr>,
+    pub(crate) scopes: Vec<LitStr>,
+}
+
+/// Whether `attr` is `#[secured]` (also `#[sockeye::secured]`).
+pub(crate) fn is_secured(attr: &syn::Attribute) -> bool {
+    attr.path().segments.last().is_some_and(|s| s.ident == "secured")
+}
+
+/// Removes the `#[secured]` attributes of an item and reads them.
+fn take_secured(attrs: &mut Vec<syn::Attribute>) -> syn::Result<Option<Secured>> {
+    let mut found = None;
+    for attr in attrs.iter().filter(|a| is_secured(a)) {
+        if found.is_some() {
+            return Err(error(attr, "#[secured] given twice"));
+        }
+        let mut secured = Secured::default();
+        if let syn::Meta::List(_) = &attr.meta {
+            attr.parse_nested_meta(|meta| {
+                let list = if meta.path.is_ident("roles") {
+                    &mut secured.roles
+                } else if meta.path.is_ident("scopes") {
+                    &mut secured.scopes
+                } else {
+                    return Err(meta.error("#[secured] takes roles = [\"..\"] and scopes = [\"..\"]"));
+                };
+                let value: syn::ExprArray = meta.value()?.parse()?;
+                for e in value.elems {
+                    match e {
+                        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => list.push(s),
+                        other => return Err(error(other, "roles and scopes are string literals")),
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        found = Some(secured);
+    }
+    attrs.retain(|a| !is_secured(a));
+    Ok(found)
 }
 
 pub(crate) enum Kind {
@@ -162,8 +209,10 @@ pub(crate) fn route(attr_kind: Attr, attr: TokenStream, item: TokenStream) -> sy
     let segments = path::parse(&path_value).map_err(|e| error(&args.path, e.message))?;
     let params = path::params(&segments);
     let item: Item = syn::parse2(item)?;
+    let secured;
     let (target, args_of, doc) = match item {
         Item::Fn(mut func) => {
+            secured = take_secured(&mut func.attrs)?;
             check_signature(&func.sig)?;
             let fn_args = classify_args(&func.sig, &params, &args.path)?;
             strip_param_attrs(&mut func.sig);
@@ -171,6 +220,7 @@ pub(crate) fn route(attr_kind: Attr, attr: TokenStream, item: TokenStream) -> sy
             (Target::Fn(func), fn_args, doc)
         }
         Item::Impl(mut imp) if matches!(kind, Kind::WebSocket(_)) => {
+            secured = take_secured(&mut imp.attrs)?;
             let doc = doc_string(&imp.attrs);
             let (fn_args, has_disconnect) = consumer(&mut imp, &params, &args.path)?;
             (Target::Consumer { item: imp, has_disconnect }, fn_args, doc)
@@ -182,7 +232,7 @@ pub(crate) fn route(attr_kind: Attr, attr: TokenStream, item: TokenStream) -> sy
             ));
         }
     };
-    Ok(Route { method, path: args.path, kind, target, args: args_of, doc })
+    Ok(Route { method, path: args.path, kind, target, args: args_of, doc, secured })
 }
 
 fn method_named<'a>(imp: &'a mut ItemImpl, name: &str) -> Option<&'a mut ImplItemFn> {

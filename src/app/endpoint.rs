@@ -10,6 +10,7 @@ use poem::{
 };
 
 use crate::{
+    auth::{Auth, AuthPending},
     error::detail_response,
     hub::Hub,
     route::{RouteDef, path},
@@ -23,6 +24,7 @@ pub(crate) struct Shared {
     pub(crate) body_limit: usize,
     pub(crate) ws: WsConfig,
     pub(crate) hub: Hub,
+    pub(crate) auth: Auth,
 }
 
 impl Shared {
@@ -148,12 +150,24 @@ impl Methods {
 impl Endpoint for Methods {
     type Output = Response;
 
-    async fn call(&self, req: Request) -> poem::Result<Response> {
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
         let Some(def) = self.find(req.method()) else {
             let mut resp = detail_response(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
             resp.headers_mut().insert(header::ALLOW, self.allow.clone());
             return Ok(resp);
         };
+        if let Some(secured) = def.secured {
+            match crate::auth::authenticate(&req, secured, def.websocket) {
+                Ok(principal) => {
+                    req.extensions_mut().insert(principal);
+                }
+                // The WebSocket route refuses with a close code, or waits for an auth message.
+                Err(error) if def.websocket => {
+                    req.extensions_mut().insert(AuthPending { error, secured });
+                }
+                Err(error) => return Ok(error.into_response()),
+            }
+        }
         // A panicking handler answers 500 and is logged; the server and other requests go on.
         match AssertUnwindSafe((def.handler)(req)).catch_unwind().await {
             Ok(resp) => Ok(resp),

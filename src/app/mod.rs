@@ -16,6 +16,7 @@ pub use server::{Server, shutdown_signal};
 
 use crate::{
     Result,
+    auth::Auth,
     hub::Hub,
     router::{self, Mounted, RouteError, Router},
 };
@@ -56,6 +57,7 @@ pub struct App {
     includes: Vec<Router>,
     state: Extensions,
     hub: Hub,
+    auth: Auth,
 }
 
 impl Default for App {
@@ -78,12 +80,22 @@ impl App {
 
     /// An app serving every registered handler, with `config`.
     pub fn with_config(config: Config) -> Self {
-        Self { config, auto: true, includes: Vec::new(), state: Extensions::new(), hub: Hub::default() }
+        Self { config, auto: true, includes: Vec::new(), state: Extensions::new(), hub: Hub::default(), auth: Auth::new() }
     }
 
     /// An app configured from `.env` and the environment: see [`Config`] for the names.
+    /// Authentication (`SOCKEYE_JWT_*`, `API_KEY`, ...) is read too: see [`auth`](crate::auth).
     pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self::with_config(Config::from_env()?))
+        let config = Config::from_env()?;
+        let auth = Auth::from_lookup(|name| std::env::var(name).ok())?;
+        Ok(Self::with_config(config).auth(auth))
+    }
+
+    /// Sets how `#[secured]` routes and the [`Claims`](crate::auth::Claims) extractor check
+    /// tokens.
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
     }
 
     /// The app's [`Hub`], for background tasks (it is also an extractor in every handler).
@@ -176,6 +188,7 @@ impl App {
             body_limit: self.config.body_limit,
             ws: self.config.websocket.clone(),
             hub: self.hub,
+            auth: self.auth,
         };
         AppEndpoint::new(&mounted, shared)
     }

@@ -23,6 +23,7 @@ pub struct RouteDef {
     pub(crate) doc: &'static str,
     pub(crate) handler: Handler,
     pub(crate) websocket: bool,
+    pub(crate) secured: Option<&'static crate::auth::Secured>,
 }
 
 impl RouteDef {
@@ -38,10 +39,21 @@ impl RouteDef {
         doc: &'static str,
         handler: Handler,
     ) -> Self {
-        Self { method, path, name, module, file, line, doc, handler, websocket: false }
+        Self { method, path, name, module, file, line, doc, handler, websocket: false, secured: None }
     }
 
     /// Marks this registration as a WebSocket route.
+    /// Requires authentication (`#[secured]`).
+    pub const fn secured(mut self, secured: &'static crate::auth::Secured) -> Self {
+        self.secured = Some(secured);
+        self
+    }
+
+    /// Whether `#[secured]` guards this route.
+    pub fn is_secured(&self) -> bool {
+        self.secured.is_some()
+    }
+
     pub const fn websocket(mut self) -> Self {
         self.websocket = true;
         self

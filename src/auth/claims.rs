@@ -1,0 +1,87 @@
+//! The `Claims` extractor: the authenticated token's claims, standard or your own struct.
+
+use poem::{FromRequest, Request, RequestBody};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value};
+
+use super::{AuthError, Principal};
+use crate::{Error, app::endpoint::Shared};
+
+/// The registered JWT claims plus `roles` and `scope`; anything else is in `extra`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct StandardClaims {
+    /// Subject: who the token is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// Issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Audience (a string or an array in the token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<Value>,
+    /// Expiry, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<u64>,
+    /// Not before, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    /// Issued at, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    /// Token id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// Roles, for `#[secured(roles = [..])]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// Space-separated scopes, for `#[secured(scopes = [..])]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Every other claim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The claims of the request's token: [`StandardClaims`] by default, or your own
+/// `Claims<MyClaims>` (any `Deserialize` struct). Derefs to the claims.
+///
+/// On a `#[secured]` route the token was already checked; elsewhere the extractor checks it
+/// and answers 401 (or closes 4401) when there is none or it is invalid. Use
+/// `Option<Claims>` for routes where a token is optional.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claims<T = StandardClaims>(pub T);
+
+impl<T> std::ops::Deref for Claims<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> Claims<T> {
+    /// The claims.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<'a, T: DeserializeOwned> FromRequest<'a> for Claims<T> {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let claims = match req.extensions().get::<Principal>() {
+            Some(p) => p.claims.clone(),
+            None => authenticate(req)?.claims,
+        };
+        let claims = serde_json::from_value(claims).map_err(|e| AuthError::BadClaim(e.to_string()).to_error())?;
+        Ok(Claims(claims))
+    }
+}
+
+/// Checks the token of a request that no `#[secured]` checked.
+fn authenticate(req: &Request) -> Result<Principal, Error> {
+    let shared = Shared::of(req).ok_or_else(|| Error::internal("request outside an App"))?;
+    let websocket = req.headers().contains_key(poem::http::header::SEC_WEBSOCKET_KEY);
+    let (token, source) = super::token_from_request(req, websocket, shared.auth.reads_query())?
+        .ok_or(AuthError::Missing)?;
+    Ok(Principal { claims: shared.auth.verify(&token)?, source })
+}

@@ -1,0 +1,363 @@
+//! Authentication for HTTP and WebSocket routes: JWT (through `jsonwebtoken`) and static API
+//! keys, checked by `#[secured]` before the handler runs.
+//!
+//! ```standalone_crate
+//! use sockeye::{auth::{Auth, Claims}, prelude::*};
+//!
+//! #[secured(roles = ["admin"])]
+//! #[get("/admin")]
+//! async fn admin(user: Claims) -> String {
+//!     format!("hello {}", user.sub.as_deref().unwrap_or("?"))
+//! }
+//!
+//! # #[tokio::main] async fn main() {
+//! let auth = Auth::hs256("a secret of at least thirty-two bytes!!").issuer("my-app");
+//! let token = auth.token_for("alice").roles(["admin"]).issue().unwrap();
+//! let client = TestClient::new(App::new().auth(auth));
+//! assert_eq!(client.get("/admin").bearer(&token).send().await.text(), "hello alice");
+//! assert_eq!(client.get("/admin").send().await.status(), 401);
+//! # }
+//! ```
+//!
+//! Configured on the [`App`](crate::App) with [`App::auth`](crate::App::auth), or read by
+//! [`App::from_env`](crate::App::from_env) (and `.env`):
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `SOCKEYE_JWT_SECRET` | HS256 shared secret | — |
+//! | `SOCKEYE_JWT_PUBLIC_KEY` | path of a PEM public key: RS256 for an RSA key, ES256 for a P-256 key | — |
+//! | `SOCKEYE_JWT_PRIVATE_KEY` | path of the matching PEM private key, to issue tokens | — |
+//! | `SOCKEYE_JWT_ISSUER` | required `iss` (also put in issued tokens) | not checked |
+//! | `SOCKEYE_JWT_AUDIENCE` | required `aud` (also put in issued tokens) | not checked |
+//! | `SOCKEYE_JWT_LEEWAY` | seconds of clock skew allowed on `exp` and `nbf` | `5` |
+//! | `API_KEY` | a static API key (seed 004), sent as `Authorization: Bearer <key>` | — |
+//! | `SOCKEYE_API_KEYS` | more API keys, comma-separated | — |
+//! | `SOCKEYE_AUTH_QUERY_TOKEN` | `off` stops reading `?token=` | `on` |
+//! | `SOCKEYE_AUTH_TIMEOUT` | seconds a WebSocket client without a token has to send `{"type":"auth","token":..}` | `10` |
+//! | `SOCKEYE_ALLOWED_ORIGINS` | comma-separated `Origin`s allowed to open WebSockets (`*` for any) | any |
+//!
+//! Every token must carry `exp`; `nbf` is checked when present; `iss` and `aud` are required
+//! when configured. The algorithm comes from the key, never from the token's header, so
+//! `alg: none` and HS/RS confusion are refused.
+//!
+//! Where a token is looked for, in order: the `Authorization: Bearer` header; on a WebSocket
+//! handshake, a `Sec-WebSocket-Protocol` entry `bearer.<token>` (browsers cannot set headers
+//! on a WebSocket: offer your real protocol next to it, it is the one echoed back); the
+//! `?token=` query parameter (never logged; switch it off with `query_token(false)`); and on a
+//! WebSocket, a first message `{"type": "auth", "token": "..."}` sent within the auth timeout
+//! (else close 4408). The same message on an open socket refreshes its token: a socket whose
+//! token expires is closed with 4401 "token expired" unless a fresh token for the same
+//! subject arrived first.
+//!
+//! Refusals: HTTP 401 with `WWW-Authenticate: Bearer error="invalid_token",
+//! error_description="token expired"` and `{"detail": "token expired"}`; 403 for a missing
+//! role or scope. WebSockets close with 4401 / 4403 and the same reason (see
+//! [`Auth::close_codes`]), before any handler code runs.
+
+mod claims;
+mod error;
+mod issue;
+mod origin;
+mod source;
+mod verify;
+
+use std::{sync::Arc, time::Duration};
+
+pub use claims::{Claims, StandardClaims};
+pub use error::AuthError;
+pub use issue::TokenBuilder;
+pub(crate) use source::{Principal, TokenSource, bearer_protocol, token_from_request};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+
+use crate::app::ConfigError;
+
+/// What `#[secured(roles = [..], scopes = [..])]` requires; written by the macro.
+#[derive(Debug, Default)]
+pub struct Secured {
+    roles: &'static [&'static str],
+    scopes: &'static [&'static str],
+}
+
+impl Secured {
+    /// A requirement: every role and every scope listed.
+    pub const fn new(roles: &'static [&'static str], scopes: &'static [&'static str]) -> Self {
+        Self { roles, scopes }
+    }
+}
+
+/// The authentication settings of an app: keys, checks, token sources and refusal codes.
+/// Cheap to clone; also an extractor, so a login route can issue tokens.
+#[derive(Clone, Default)]
+pub struct Auth(Arc<Inner>);
+
+#[derive(Clone)]
+struct Inner {
+    jwt: Option<Jwt>,
+    signing: Option<EncodingKey>,
+    issuer: Option<String>,
+    audience: Option<String>,
+    leeway: u64,
+    api_keys: Vec<(String, Vec<String>)>,
+    query_token: bool,
+    auth_timeout: Duration,
+    unauthenticated_code: u16,
+    forbidden_code: u16,
+    origins: Option<Vec<String>>,
+}
+
+#[derive(Clone)]
+struct Jwt {
+    algorithm: Algorithm,
+    key: DecodingKey,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Self {
+            jwt: None,
+            signing: None,
+            issuer: None,
+            audience: None,
+            leeway: 5,
+            api_keys: Vec::new(),
+            query_token: true,
+            auth_timeout: Duration::from_secs(10),
+            unauthenticated_code: 4401,
+            forbidden_code: 4403,
+            origins: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("algorithm", &self.0.jwt.as_ref().map(|j| j.algorithm))
+            .field("issuer", &self.0.issuer)
+            .field("audience", &self.0.audience)
+            .field("leeway", &self.0.leeway)
+            .field("api_keys", &self.0.api_keys.len())
+            .field("query_token", &self.0.query_token)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Auth {
+    /// No keys: every `#[secured]` route refuses (401), until keys are added.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// HS256 with a shared secret, which both checks and issues tokens.
+    pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
+        let secret = secret.as_ref();
+        Self::new().with(|i| {
+            i.jwt = Some(Jwt { algorithm: Algorithm::HS256, key: DecodingKey::from_secret(secret) });
+            i.signing = Some(EncodingKey::from_secret(secret));
+        })
+    }
+
+    /// RS256 (an RSA key) or ES256 (a P-256 key) with a PEM public key; tokens are checked
+    /// only. Add [`signing_key_pem`](Auth::signing_key_pem) to issue them too.
+    pub fn public_key_pem(pem: &[u8]) -> Result<Self, AuthError> {
+        let (algorithm, key) = match DecodingKey::from_rsa_pem(pem) {
+            Ok(key) => (Algorithm::RS256, key),
+            Err(_) => match DecodingKey::from_ec_pem(pem) {
+                Ok(key) => (Algorithm::ES256, key),
+                Err(e) => return Err(AuthError::Key(format!("not an RSA or EC public key in PEM: {e}"))),
+            },
+        };
+        Ok(Self::new().with(|i| i.jwt = Some(Jwt { algorithm, key })))
+    }
+
+    /// The PEM private key matching the public key, to issue tokens.
+    pub fn signing_key_pem(self, pem: &[u8]) -> Result<Self, AuthError> {
+        let key = match self.0.jwt.as_ref().map(|j| j.algorithm) {
+            Some(Algorithm::RS256) => EncodingKey::from_rsa_pem(pem),
+            Some(Algorithm::ES256) => EncodingKey::from_ec_pem(pem),
+            _ => return Err(AuthError::Key("a signing key needs a public key configured first".into())),
+        }
+        .map_err(|e| AuthError::Key(format!("bad PEM private key: {e}")))?;
+        Ok(self.with(|i| i.signing = Some(key)))
+    }
+
+    /// Requires `iss` to be `issuer` (and issues tokens with it).
+    pub fn issuer(self, issuer: impl Into<String>) -> Self {
+        let issuer = issuer.into();
+        self.with(|i| i.issuer = Some(issuer))
+    }
+
+    /// Requires `aud` to contain `audience` (and issues tokens with it).
+    pub fn audience(self, audience: impl Into<String>) -> Self {
+        let audience = audience.into();
+        self.with(|i| i.audience = Some(audience))
+    }
+
+    /// Clock skew allowed on `exp` and `nbf` (default 5 s).
+    pub fn leeway(self, leeway: Duration) -> Self {
+        self.with(|i| i.leeway = leeway.as_secs())
+    }
+
+    /// Accepts a static API key as a Bearer value (compared in constant time). Its claims have
+    /// `sub` `"api-key"` and no roles.
+    pub fn api_key(self, key: impl Into<String>) -> Self {
+        self.api_key_with_roles(key, std::iter::empty::<String>())
+    }
+
+    /// An API key that carries roles.
+    pub fn api_key_with_roles<S: Into<String>>(self, key: impl Into<String>, roles: impl IntoIterator<Item = S>) -> Self {
+        let entry = (key.into(), roles.into_iter().map(Into::into).collect());
+        self.with(|i| i.api_keys.push(entry))
+    }
+
+    /// Whether `?token=` is read (default true; the value is never logged).
+    pub fn query_token(self, on: bool) -> Self {
+        self.with(|i| i.query_token = on)
+    }
+
+    /// How long a WebSocket client that brought no token has to send its auth message
+    /// (default 10 s; then close 4408).
+    pub fn auth_timeout(self, timeout: Duration) -> Self {
+        self.with(|i| i.auth_timeout = timeout)
+    }
+
+    /// The close codes of a refused WebSocket: unauthenticated (default 4401) and forbidden
+    /// (default 4403). Seed 001 uses `close_codes(1008, 1008)`.
+    pub fn close_codes(self, unauthenticated: u16, forbidden: u16) -> Self {
+        self.with(|i| (i.unauthenticated_code, i.forbidden_code) = (unauthenticated, forbidden))
+    }
+
+    /// Only these `Origin`s may open a WebSocket (cross-site WebSocket hijacking); clients that
+    /// send no `Origin` (not browsers) are not affected. `"*"` allows any.
+    pub fn allowed_origins<S: Into<String>>(self, origins: impl IntoIterator<Item = S>) -> Self {
+        let list: Vec<String> = origins.into_iter().map(Into::into).collect();
+        let list = (!list.iter().any(|o| o == "*")).then_some(list);
+        self.with(|i| i.origins = list)
+    }
+
+    /// Starts a token for `subject`, with this configuration's issuer and audience.
+    pub fn token_for(&self, subject: impl Into<String>) -> TokenBuilder<'_> {
+        TokenBuilder::new(self, subject.into())
+    }
+
+    /// Whether any key is configured.
+    pub fn is_configured(&self) -> bool {
+        self.0.jwt.is_some() || !self.0.api_keys.is_empty()
+    }
+
+    pub(crate) fn close_code(&self, e: &AuthError) -> u16 {
+        if e.is_forbidden() { self.0.forbidden_code } else { self.0.unauthenticated_code }
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        self.0.auth_timeout
+    }
+
+    pub(crate) fn reads_query(&self) -> bool {
+        self.0.query_token
+    }
+
+    fn with(mut self, f: impl FnOnce(&mut Inner)) -> Self {
+        f(Arc::make_mut(&mut self.0));
+        self
+    }
+
+    /// Reads the variables in the table above; `Ok(None)` when none is set.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let invalid = |name: &str, value: &str, expected: &str| ConfigError::Invalid {
+            name: name.into(),
+            value: value.into(),
+            expected: expected.into(),
+        };
+        let read_pem = |name: &str| -> Result<Option<Vec<u8>>, ConfigError> {
+            lookup(name)
+                .map(|path| std::fs::read(&path).map_err(|e| invalid(name, &path, &format!("a readable PEM file ({e})"))))
+                .transpose()
+        };
+        let mut auth = match (lookup("SOCKEYE_JWT_SECRET"), read_pem("SOCKEYE_JWT_PUBLIC_KEY")?) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "SOCKEYE_JWT_PUBLIC_KEY",
+                    "(set)",
+                    "either SOCKEYE_JWT_SECRET or SOCKEYE_JWT_PUBLIC_KEY, not both",
+                ));
+            }
+            (Some(secret), None) if secret.len() < 32 => {
+                return Err(invalid("SOCKEYE_JWT_SECRET", "(hidden)", "a secret of at least 32 bytes"));
+            }
+            (Some(secret), None) => Auth::hs256(secret),
+            (None, Some(pem)) => {
+                let path = lookup("SOCKEYE_JWT_PUBLIC_KEY").unwrap_or_default();
+                Auth::public_key_pem(&pem).map_err(|e| invalid("SOCKEYE_JWT_PUBLIC_KEY", &path, &e.to_string()))?
+            }
+            (None, None) => Auth::new(),
+        };
+        if let Some(pem) = read_pem("SOCKEYE_JWT_PRIVATE_KEY")? {
+            let path = lookup("SOCKEYE_JWT_PRIVATE_KEY").unwrap_or_default();
+            auth = auth.signing_key_pem(&pem).map_err(|e| invalid("SOCKEYE_JWT_PRIVATE_KEY", &path, &e.to_string()))?;
+        }
+        if let Some(v) = lookup("SOCKEYE_JWT_ISSUER") {
+            auth = auth.issuer(v);
+        }
+        if let Some(v) = lookup("SOCKEYE_JWT_AUDIENCE") {
+            auth = auth.audience(v);
+        }
+        if let Some(v) = lookup("SOCKEYE_JWT_LEEWAY") {
+            let secs: u64 = v.trim().parse().map_err(|_| invalid("SOCKEYE_JWT_LEEWAY", &v, "a whole number of seconds"))?;
+            auth = auth.leeway(Duration::from_secs(secs));
+        }
+        let keys = lookup("API_KEY").into_iter().chain(
+            lookup("SOCKEYE_API_KEYS").map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>()).unwrap_or_default(),
+        );
+        for key in keys.map(|k| k.trim().to_string()).filter(|k| !k.is_empty()) {
+            auth = auth.api_key(key);
+        }
+        if let Some(v) = lookup("SOCKEYE_AUTH_QUERY_TOKEN") {
+            let on = match v.trim() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                _ => return Err(invalid("SOCKEYE_AUTH_QUERY_TOKEN", &v, "on or off")),
+            };
+            auth = auth.query_token(on);
+        }
+        if let Some(v) = lookup("SOCKEYE_AUTH_TIMEOUT") {
+            let secs: u64 = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|s| *s > 0)
+                .ok_or_else(|| invalid("SOCKEYE_AUTH_TIMEOUT", &v, "a positive whole number of seconds"))?;
+            auth = auth.auth_timeout(Duration::from_secs(secs));
+        }
+        if let Some(v) = lookup("SOCKEYE_ALLOWED_ORIGINS") {
+            auth = auth.allowed_origins(v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()));
+        }
+        Ok(auth)
+    }
+}
+
+/// A `#[secured]` WebSocket handshake that did not authenticate: the route closes with the
+/// error's code, or waits for an auth message when no token was sent.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthPending {
+    pub(crate) error: AuthError,
+    pub(crate) secured: &'static Secured,
+}
+
+/// The check `#[secured]` runs before the handler.
+pub(crate) fn authenticate(req: &poem::Request, secured: &Secured, websocket: bool) -> Result<Principal, AuthError> {
+    let auth = &crate::app::endpoint::Shared::of(req).ok_or(AuthError::NotConfigured)?.auth;
+    let (token, source) = token_from_request(req, websocket, auth.reads_query())?.ok_or(AuthError::Missing)?;
+    let claims = auth.verify(&token)?;
+    secured.check(&claims)?;
+    Ok(Principal { claims, source })
+}
+
+impl<'a> poem::FromRequest<'a> for Auth {
+    async fn from_request(req: &'a poem::Request, _body: &mut poem::RequestBody) -> poem::Result<Self> {
+        match crate::app::endpoint::Shared::of(req) {
+            Some(shared) => Ok(shared.auth.clone()),
+            None => Err(crate::Error::internal("request outside an App").into()),
+        }
+    }
+}

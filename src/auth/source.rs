@@ -1,0 +1,69 @@
+//! Where a request's token comes from, and what an authenticated request carries.
+
+use poem::{Request, http::header};
+use serde_json::Value;
+
+use super::AuthError;
+
+/// The prefix of a `Sec-WebSocket-Protocol` entry that carries a token: `bearer.<token>`.
+pub(crate) const PROTOCOL_PREFIX: &str = "bearer.";
+
+/// Where the token was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenSource {
+    Header,
+    Protocol,
+    Query,
+    Message,
+}
+
+/// An authenticated request or connection: the token's claims, kept in the request's
+/// extensions for the [`Claims`](super::Claims) extractor.
+#[derive(Debug, Clone)]
+pub(crate) struct Principal {
+    pub(crate) claims: Value,
+    pub(crate) source: TokenSource,
+}
+
+impl Principal {
+    pub(crate) fn subject(&self) -> Option<&str> {
+        self.claims.get("sub").and_then(Value::as_str)
+    }
+
+    /// `exp` in seconds since the epoch.
+    pub(crate) fn expires(&self) -> Option<u64> {
+        self.claims.get("exp").and_then(Value::as_u64)
+    }
+}
+
+/// The token of `req` and where it came from: the `Authorization` header, then (WebSocket
+/// handshakes) a `bearer.<token>` subprotocol, then `?token=` when allowed.
+pub(crate) fn token_from_request(
+    req: &Request,
+    websocket: bool,
+    query: bool,
+) -> Result<Option<(String, TokenSource)>, AuthError> {
+    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+        let value = value.to_str().map_err(|_| AuthError::MalformedHeader)?;
+        let (scheme, token) = value.trim().split_once(' ').ok_or(AuthError::MalformedHeader)?;
+        let token = token.trim();
+        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(' ') {
+            return Err(AuthError::MalformedHeader);
+        }
+        return Ok(Some((token.to_string(), TokenSource::Header)));
+    }
+    if websocket && let Some(token) = bearer_protocol(req.headers()) {
+        return Ok(Some((token.to_string(), TokenSource::Protocol)));
+    }
+    if query && let Some(q) = req.uri().query() {
+        if let Some((_, token)) = form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token") {
+            return Ok(Some((token.into_owned(), TokenSource::Query)));
+        }
+    }
+    Ok(None)
+}
+
+/// The token in a `Sec-WebSocket-Protocol` entry `bearer.<token>`, if any.
+pub(crate) fn bearer_protocol(headers: &poem::http::HeaderMap) -> Option<&str> {
+    crate::ws::handshake::offered_protocols(headers).into_iter().find_map(|p| p.strip_prefix(PROTOCOL_PREFIX))
+}

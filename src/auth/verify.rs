@@ -1,0 +1,144 @@
+//! Checking a token: API keys in constant time, JWTs with strict validation, then roles and
+//! scopes.
+
+use jsonwebtoken::{Validation, errors::ErrorKind};
+use serde_json::{Value, json};
+
+use super::{Auth, AuthError, Secured};
+
+impl Auth {
+    /// The claims of a valid token (API key or JWT).
+    pub(crate) fn verify(&self, token: &str) -> Result<Value, AuthError> {
+        if let Some(roles) = self.api_key_roles(token) {
+            return Ok(json!({ "sub": "api-key", "roles": roles }));
+        }
+        let Some(jwt) = &self.0.jwt else {
+            return Err(if self.0.api_keys.is_empty() { AuthError::NotConfigured } else { AuthError::ApiKey });
+        };
+        let data = jsonwebtoken::decode::<Value>(token, &jwt.key, &self.validation(jwt.algorithm))
+            .map_err(|e| match map_error(e.kind()) {
+                // jsonwebtoken reports a wrong-typed claim as missing: say which it is (this
+                // reads the refused token's payload only to word the message).
+                AuthError::MissingClaim(c) if present(token, &c) => AuthError::BadClaim(c),
+                other => other,
+            })?;
+        if !data.claims.is_object() {
+            return Err(AuthError::Malformed);
+        }
+        Ok(data.claims)
+    }
+
+    fn validation(&self, algorithm: jsonwebtoken::Algorithm) -> Validation {
+        let mut v = Validation::new(algorithm);
+        v.algorithms = vec![algorithm];
+        v.leeway = self.0.leeway;
+        v.validate_exp = true;
+        v.validate_nbf = true;
+        let mut required = vec!["exp"];
+        match &self.0.issuer {
+            Some(iss) => {
+                v.set_issuer(&[iss]);
+                required.push("iss");
+            }
+            None => v.iss = None,
+        }
+        match &self.0.audience {
+            Some(aud) => {
+                v.set_audience(&[aud]);
+                required.push("aud");
+            }
+            None => v.validate_aud = false,
+        }
+        v.set_required_spec_claims(&required);
+        v
+    }
+
+    /// The roles of a matching API key. Every key is compared, each in constant time.
+    fn api_key_roles(&self, token: &str) -> Option<Vec<String>> {
+        let mut found = None;
+        for (key, roles) in &self.0.api_keys {
+            if constant_time_eq(key.as_bytes(), token.as_bytes()) {
+                found = Some(roles.clone());
+            }
+        }
+        found
+    }
+}
+
+/// Whether the (unverified) payload of `token` has the claim `name`.
+fn present(token: &str, name: &str) -> bool {
+    jsonwebtoken::dangerous::insecure_decode::<Value>(token).is_ok_and(|d| d.claims.get(name).is_some())
+}
+
+fn map_error(kind: &ErrorKind) -> AuthError {
+    match kind {
+        ErrorKind::ExpiredSignature => AuthError::Expired,
+        ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+        ErrorKind::InvalidSignature => AuthError::BadSignature,
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName | ErrorKind::MissingAlgorithm => {
+            AuthError::Algorithm
+        }
+        ErrorKind::InvalidIssuer => AuthError::Issuer,
+        ErrorKind::InvalidAudience => AuthError::Audience,
+        ErrorKind::MissingRequiredClaim(c) => AuthError::MissingClaim(c.clone()),
+        ErrorKind::InvalidClaimFormat(c) => AuthError::BadClaim(c.clone()),
+        _ => AuthError::Malformed,
+    }
+}
+
+/// Equal length and bytes, in time that depends only on the lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Secured {
+    /// Every required role and scope is in `claims`: `roles` (array or string) or `role`;
+    /// `scope` (space-separated, OAuth 2) or `scopes` / `scp` (array).
+    pub(crate) fn check(&self, claims: &Value) -> Result<(), AuthError> {
+        let roles = strings(claims, &["roles", "role"]);
+        if let Some(missing) = self.roles.iter().find(|r| !roles.iter().any(|x| x == *r)) {
+            return Err(AuthError::MissingRole(missing.to_string()));
+        }
+        let scopes = strings(claims, &["scope", "scopes", "scp"]);
+        if let Some(missing) = self.scopes.iter().find(|s| !scopes.iter().any(|x| x == *s)) {
+            return Err(AuthError::MissingScope(missing.to_string()));
+        }
+        Ok(())
+    }
+}
+
+/// The strings of the first present claim among `names`: an array, or a space-separated string.
+fn strings<'a>(claims: &'a Value, names: &[&str]) -> Vec<&'a str> {
+    let Some(value) = names.iter().find_map(|n| claims.get(*n)) else { return Vec::new() };
+    match value {
+        Value::String(s) => s.split_whitespace().collect(),
+        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_and_scopes_come_from_arrays_or_strings() {
+        let s = Secured::new(&["admin"], &["read"]);
+        assert!(s.check(&json!({"roles": ["admin"], "scope": "read write"})).is_ok());
+        assert!(s.check(&json!({"role": "admin", "scp": ["read"]})).is_ok());
+        assert_eq!(s.check(&json!({"roles": ["user"], "scope": "read"})), Err(AuthError::MissingRole("admin".into())));
+        assert_eq!(s.check(&json!({"roles": ["admin"]})), Err(AuthError::MissingScope("read".into())));
+        assert_eq!(s.check(&json!({"roles": 3})), Err(AuthError::MissingRole("admin".into())));
+    }
+
+    #[test]
+    fn api_keys_compare_whole_values() {
+        assert!(constant_time_eq(b"key", b"key"));
+        assert!(!constant_time_eq(b"key", b"kez"));
+        assert!(!constant_time_eq(b"key", b"key2"));
+        assert!(!constant_time_eq(b"", b"k"));
+    }
+}
