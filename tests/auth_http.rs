@@ -241,9 +241,11 @@ async fn claims_on_an_unsecured_route_check_the_token_when_there_is_one() {
 }
 
 #[tokio::test]
-async fn without_keys_a_secured_route_fails_closed() {
-    let client = TestClient::new(App::new());
-    assert_eq!(client.get("/me").bearer(&token(json!({}))).send().await.status(), 500);
+async fn an_app_with_secured_routes_and_no_keys_does_not_start() {
+    let err = TestClient::try_new(App::new()).err().expect("an app without keys must not start");
+    let message = err.to_string();
+    assert!(message.contains("is #[secured] but the app has no keys"), "{message}");
+    assert!(message.contains("tests/auth_http.rs:"), "names where the route is: {message}");
 }
 
 #[tokio::test]
@@ -252,10 +254,8 @@ async fn issued_tokens_carry_issuer_audience_roles_and_expiry() {
     let t = auth.token_for("dave").roles(["admin"]).scopes(["a", "b"]).issue().unwrap();
     let client = TestClient::new(App::new().auth(auth));
     assert_eq!(client.get("/admin").bearer(&t).send().await.status(), 200);
-    let c: StandardClaims = serde_json::from_value(
-        jsonwebtoken::dangerous::insecure_decode::<Value>(&t).unwrap().claims,
-    )
-    .unwrap();
+    let c: StandardClaims =
+        serde_json::from_value(jsonwebtoken::dangerous::insecure_decode::<Value>(&t).unwrap().claims).unwrap();
     assert_eq!((c.iss.as_deref(), c.aud, c.scope.as_deref()), (Some(ISSUER), Some(json!(AUDIENCE)), Some("a b")));
     assert!(c.exp.unwrap() > now() + 3500);
 }

@@ -60,6 +60,27 @@ fn venv(name: &str, packages: &[&str], check: &str) -> PathBuf {
 }
 
 #[test]
+fn seed_004_python_chat_client_with_a_bearer_token_secured_example_real_server() {
+    let secret = "a secret for the real-server test, 32+ bytes";
+    let example = Example::start("secured_pubsub", &[("SOCKEYE_JWT_SECRET", secret)]);
+    // Log in over real HTTP for a token, as a user of the example would.
+    let login = r#"{"username":"alice","password":"wonderland"}"#;
+    let resp = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(common::raw_request(example.addr, "POST", "/login", Some(login)))
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(common::body(&resp)).unwrap();
+    let token = body["access_token"].as_str().expect("a token").to_string();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/seed004_client.py");
+    let out =
+        Command::new(legacy_python()).arg(script).arg(format!("ws://{}", example.addr)).arg(&token).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("refused without a token: 4401 missing token"), "{stdout}");
+    assert!(stdout.contains("seed004 chat client ok"), "{stdout}");
+}
+
+#[test]
 fn seed_004_python_chat_client_real_server() {
     let example = Example::start("pubsub", &[]);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/seed004_client.py");

@@ -112,7 +112,8 @@ pub fn secured(attr: TokenStream, item: TokenStream) -> TokenStream {
         _ => return secured_alone(&attr, item2),
     };
     const ROUTES: [&str; 7] = ["get", "post", "put", "patch", "delete", "route", "websocket"];
-    let Some(at) = attrs.iter().position(|a| a.path().segments.last().is_some_and(|s| ROUTES.iter().any(|r| s.ident == r)))
+    let Some(at) =
+        attrs.iter().position(|a| a.path().segments.last().is_some_and(|s| ROUTES.iter().any(|r| s.ident == r)))
     else {
         return secured_alone(&attr, item2);
     };

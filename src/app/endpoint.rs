@@ -43,6 +43,9 @@ impl AppEndpoint {
         // One poem route per path shape; the methods on it are dispatched by `Methods`.
         let mut by_pattern: BTreeMap<String, Vec<&Mounted>> = BTreeMap::new();
         for m in mounted {
+            if m.def.secured.is_some() && !shared.auth.is_configured() {
+                return Err(RouteError::NoAuth { handler: m.def.qualified_name(), location: m.def.location() });
+            }
             let segments = path::parse(&m.path).map_err(|e| RouteError::BadPath {
                 handler: m.def.qualified_name(),
                 path: m.path.clone(),

@@ -80,7 +80,14 @@ impl App {
 
     /// An app serving every registered handler, with `config`.
     pub fn with_config(config: Config) -> Self {
-        Self { config, auto: true, includes: Vec::new(), state: Extensions::new(), hub: Hub::default(), auth: Auth::new() }
+        Self {
+            config,
+            auto: true,
+            includes: Vec::new(),
+            state: Extensions::new(),
+            hub: Hub::default(),
+            auth: Auth::new(),
+        }
     }
 
     /// An app configured from `.env` and the environment: see [`Config`] for the names.

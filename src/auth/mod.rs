@@ -66,8 +66,8 @@ use std::{sync::Arc, time::Duration};
 pub use claims::{Claims, StandardClaims};
 pub use error::AuthError;
 pub use issue::TokenBuilder;
-pub(crate) use source::{Principal, TokenSource, bearer_protocol, token_from_request};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+pub(crate) use source::{PROTOCOL_PREFIX, Principal, TokenSource, token_from_request};
 
 use crate::app::ConfigError;
 
@@ -77,6 +77,9 @@ pub struct Secured {
     roles: &'static [&'static str],
     scopes: &'static [&'static str],
 }
+
+/// No role or scope: any authenticated client.
+pub(crate) static ANYONE: Secured = Secured::new(&[], &[]);
 
 impl Secured {
     /// A requirement: every role and every scope listed.
@@ -122,8 +125,8 @@ impl Default for Inner {
             api_keys: Vec::new(),
             query_token: true,
             auth_timeout: Duration::from_secs(10),
-            unauthenticated_code: 4401,
-            forbidden_code: 4403,
+            unauthenticated_code: crate::ws::CloseCode::UNAUTHENTICATED.as_u16(),
+            forbidden_code: crate::ws::CloseCode::FORBIDDEN.as_u16(),
             origins: None,
         }
     }
@@ -205,7 +208,11 @@ impl Auth {
     }
 
     /// An API key that carries roles.
-    pub fn api_key_with_roles<S: Into<String>>(self, key: impl Into<String>, roles: impl IntoIterator<Item = S>) -> Self {
+    pub fn api_key_with_roles<S: Into<String>>(
+        self,
+        key: impl Into<String>,
+        roles: impl IntoIterator<Item = S>,
+    ) -> Self {
         let entry = (key.into(), roles.into_iter().map(Into::into).collect());
         self.with(|i| i.api_keys.push(entry))
     }
@@ -271,7 +278,9 @@ impl Auth {
         };
         let read_pem = |name: &str| -> Result<Option<Vec<u8>>, ConfigError> {
             lookup(name)
-                .map(|path| std::fs::read(&path).map_err(|e| invalid(name, &path, &format!("a readable PEM file ({e})"))))
+                .map(|path| {
+                    std::fs::read(&path).map_err(|e| invalid(name, &path, &format!("a readable PEM file ({e})")))
+                })
                 .transpose()
         };
         let mut auth = match (lookup("SOCKEYE_JWT_SECRET"), read_pem("SOCKEYE_JWT_PUBLIC_KEY")?) {
@@ -303,11 +312,14 @@ impl Auth {
             auth = auth.audience(v);
         }
         if let Some(v) = lookup("SOCKEYE_JWT_LEEWAY") {
-            let secs: u64 = v.trim().parse().map_err(|_| invalid("SOCKEYE_JWT_LEEWAY", &v, "a whole number of seconds"))?;
+            let secs: u64 =
+                v.trim().parse().map_err(|_| invalid("SOCKEYE_JWT_LEEWAY", &v, "a whole number of seconds"))?;
             auth = auth.leeway(Duration::from_secs(secs));
         }
         let keys = lookup("API_KEY").into_iter().chain(
-            lookup("SOCKEYE_API_KEYS").map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>()).unwrap_or_default(),
+            lookup("SOCKEYE_API_KEYS")
+                .map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
+                .unwrap_or_default(),
         );
         for key in keys.map(|k| k.trim().to_string()).filter(|k| !k.is_empty()) {
             auth = auth.api_key(key);
@@ -345,12 +357,16 @@ pub(crate) struct AuthPending {
 }
 
 /// The check `#[secured]` runs before the handler.
-pub(crate) fn authenticate(req: &poem::Request, secured: &Secured, websocket: bool) -> Result<Principal, AuthError> {
+pub(crate) fn authenticate(
+    req: &poem::Request,
+    secured: &'static Secured,
+    websocket: bool,
+) -> Result<Principal, AuthError> {
     let auth = &crate::app::endpoint::Shared::of(req).ok_or(AuthError::NotConfigured)?.auth;
     let (token, source) = token_from_request(req, websocket, auth.reads_query())?.ok_or(AuthError::Missing)?;
     let claims = auth.verify(&token)?;
     secured.check(&claims)?;
-    Ok(Principal { claims, source })
+    Ok(Principal { claims, source, secured })
 }
 
 impl<'a> poem::FromRequest<'a> for Auth {

@@ -23,6 +23,8 @@ pub(crate) enum TokenSource {
 pub(crate) struct Principal {
     pub(crate) claims: Value,
     pub(crate) source: TokenSource,
+    /// What the route required; refreshed tokens must meet it too.
+    pub(crate) secured: &'static super::Secured,
 }
 
 impl Principal {
@@ -55,10 +57,11 @@ pub(crate) fn token_from_request(
     if websocket && let Some(token) = bearer_protocol(req.headers()) {
         return Ok(Some((token.to_string(), TokenSource::Protocol)));
     }
-    if query && let Some(q) = req.uri().query() {
-        if let Some((_, token)) = form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token") {
-            return Ok(Some((token.into_owned(), TokenSource::Query)));
-        }
+    if query
+        && let Some(q) = req.uri().query()
+        && let Some((_, token)) = form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token")
+    {
+        return Ok(Some((token.into_owned(), TokenSource::Query)));
     }
     Ok(None)
 }

@@ -15,13 +15,15 @@ impl Auth {
         let Some(jwt) = &self.0.jwt else {
             return Err(if self.0.api_keys.is_empty() { AuthError::NotConfigured } else { AuthError::ApiKey });
         };
-        let data = jsonwebtoken::decode::<Value>(token, &jwt.key, &self.validation(jwt.algorithm))
-            .map_err(|e| match map_error(e.kind()) {
-                // jsonwebtoken reports a wrong-typed claim as missing: say which it is (this
-                // reads the refused token's payload only to word the message).
-                AuthError::MissingClaim(c) if present(token, &c) => AuthError::BadClaim(c),
-                other => other,
-            })?;
+        let data =
+            jsonwebtoken::decode::<Value>(token, &jwt.key, &self.validation(jwt.algorithm)).map_err(
+                |e| match map_error(e.kind()) {
+                    // jsonwebtoken reports a wrong-typed claim as missing: say which it is (this
+                    // reads the refused token's payload only to word the message).
+                    AuthError::MissingClaim(c) if present(token, &c) => AuthError::BadClaim(c),
+                    other => other,
+                },
+            )?;
         if !data.claims.is_object() {
             return Err(AuthError::Malformed);
         }

@@ -246,6 +246,25 @@ impl Hub {
         Ok(())
     }
 
+    /// Closes every connection authenticated with a token for `subject` (its `sub` claim):
+    /// logout, a revoked user. Returns how many were closed.
+    pub fn close_user(
+        &self,
+        subject: &str,
+        code: impl IntoCloseCode,
+        reason: impl Into<String>,
+    ) -> Result<usize, HubError> {
+        let frame = CloseFrame::new(code.into_close_code()?, reason);
+        let mut closed = 0;
+        for conn in self.0.registry.all() {
+            if conn.auth_watch().is_some_and(|w| w.subject.as_deref() == Some(subject)) {
+                conn.request_close(frame.clone());
+                closed += 1;
+            }
+        }
+        Ok(closed)
+    }
+
     /// Puts a connection in a room (created on first join). Connections leave their rooms
     /// automatically when they end. Returns false if it was already a member.
     pub fn join(&self, room: &str, who: &(impl HasConnectionId + ?Sized)) -> bool {

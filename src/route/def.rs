@@ -42,7 +42,6 @@ impl RouteDef {
         Self { method, path, name, module, file, line, doc, handler, websocket: false, secured: None }
     }
 
-    /// Marks this registration as a WebSocket route.
     /// Requires authentication (`#[secured]`).
     pub const fn secured(mut self, secured: &'static crate::auth::Secured) -> Self {
         self.secured = Some(secured);
@@ -54,6 +53,7 @@ impl RouteDef {
         self.secured.is_some()
     }
 
+    /// Marks this registration as a WebSocket route.
     pub const fn websocket(mut self) -> Self {
         self.websocket = true;
         self

@@ -48,4 +48,15 @@ pub enum RouteError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A `#[secured]` route in an app with no key to check tokens with.
+    #[error(
+        "route `{handler}` ({location}) is #[secured] but the app has no keys: set SOCKEYE_JWT_SECRET, \
+         SOCKEYE_JWT_PUBLIC_KEY or API_KEY, or call App::auth"
+    )]
+    NoAuth {
+        /// The handler.
+        handler: String,
+        /// Where it is defined.
+        location: String,
+    },
 }

@@ -53,6 +53,12 @@ impl CloseCode {
     pub const TRY_AGAIN_LATER: Self = Self(1013);
     /// 1014: a gateway received an invalid response.
     pub const BAD_GATEWAY: Self = Self(1014);
+    /// 4401: not authenticated (sockeye's default for `#[secured]`; the HTTP 401 analogue).
+    pub const UNAUTHENTICATED: Self = Self(4401);
+    /// 4403: authenticated but not allowed (a missing role or scope; the HTTP 403 analogue).
+    pub const FORBIDDEN: Self = Self(4403);
+    /// 4408: no auth message within the deadline (first-message authentication).
+    pub const AUTH_TIMEOUT: Self = Self(4408);
     /// 1015: the TLS handshake failed; never sent.
     pub const TLS_HANDSHAKE: Self = Self(1015);
 

@@ -100,6 +100,8 @@ pub(crate) struct State {
     pub(crate) handler_done: bool,
     /// The driver sent (or is sending) its close frame: nothing more is accepted.
     pub(crate) closing: bool,
+    /// Accepted by the framework (first-message authentication) before the handler ran.
+    pub(crate) pre_accepted: bool,
     /// Tasks waiting on the handler side (receive, accept, close).
     waiters: Vec<std::task::Waker>,
 }
@@ -134,6 +136,8 @@ pub(crate) struct Conn {
     space_waiters: std::sync::atomic::AtomicUsize,
     /// The Hub rooms this connection is in, so that it leaves them when it ends.
     pub(crate) rooms: Mutex<RoomsOf>,
+    /// Set on a connection authenticated with an expiring token (boxed: most have none).
+    auth: std::sync::OnceLock<Box<super::auth::AuthWatch>>,
 }
 
 /// Counts a sender waiting for queue room, for as long as it waits (also when cancelled).
@@ -198,6 +202,7 @@ impl Conn {
                 close_aborts: false,
                 handler_done: false,
                 closing: false,
+                pre_accepted: false,
                 waiters: Vec::new(),
             }),
             decision: Mutex::new(Some(decision)),
@@ -205,7 +210,29 @@ impl Conn {
             space: Notify::new(),
             space_waiters: std::sync::atomic::AtomicUsize::new(0),
             rooms: Mutex::new(RoomsOf::default()),
+            auth: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Watches this connection's token: the driver closes it at expiry (see `ws::auth`).
+    pub(crate) fn watch(&self, watch: super::auth::AuthWatch) {
+        if self.auth.set(Box::new(watch)).is_ok() {
+            self.signal_request();
+            self.wake_driver();
+        }
+    }
+
+    /// The token watch, if the connection was authenticated with an expiring token.
+    pub(crate) fn auth_watch(&self) -> Option<&super::auth::AuthWatch> {
+        self.auth.get().map(|b| &**b)
+    }
+
+    /// Accepts on the handler's behalf (first-message authentication): the handler's own
+    /// `accept` then succeeds without deciding again.
+    pub(crate) fn pre_accept(&self, protocol: Option<String>) -> Result<(), WsError> {
+        self.decide(Decision::Accept { protocol })?;
+        self.lock().pre_accepted = true;
+        Ok(())
     }
 
     /// Queues `msg` without waiting; when the queue is full, the connection's slow-consumer
@@ -296,6 +323,18 @@ impl Conn {
     pub(crate) fn decide(&self, decision: Decision) -> Result<(), WsError> {
         {
             let mut st = self.lock();
+            if st.decided && st.pre_accepted {
+                // The framework accepted already: accepting is a no-op, refusing closes.
+                drop(st);
+                match decision {
+                    Decision::Accept { .. } => {}
+                    Decision::Reject(frame) => self.request_close(frame),
+                    Decision::RejectHttp(_) => {
+                        self.request_close(CloseFrame::new(CloseCode::POLICY_VIOLATION, "connection refused"))
+                    }
+                }
+                return Ok(());
+            }
             if st.decided {
                 return Err(WsError::AlreadyDecided);
             }

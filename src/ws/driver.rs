@@ -22,7 +22,7 @@ use tokio_tungstenite::{
 };
 
 use super::{
-    CloseCode, CloseFrame, Message, WsConfig,
+    CloseCode, CloseFrame, Message, WsConfig, auth,
     conn::{Conn, Phase},
     wake::Flag,
 };
@@ -72,6 +72,8 @@ struct Driver<S = Upgraded> {
     next_ping: Option<Instant>,
     pong_deadline: Option<Instant>,
     idle_deadline: Option<Instant>,
+    /// When the connection's token expires (see `ws::auth`); moved by in-band refreshes.
+    auth_expiry: Option<Instant>,
     write_blocked_since: Option<Instant>,
     /// Set once we decided to close: the deadline for the peer's answer, which runs from the
     /// moment our close frame is handed to tungstenite (`close_sent`), not while queued
@@ -100,6 +102,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         Self {
             next_ping: config.ping_interval.map(|i| now + i),
             idle_deadline: config.idle_timeout.map(|i| now + i),
+            auth_expiry: conn.auth_watch().map(|w| auth::deadline(w.expires)),
             conn,
             ws,
             pending: VecDeque::new(),
@@ -186,6 +189,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         // The state lock only when a close or the handler's end was signalled.
         if !self.conn.take_requested() {
             return;
+        }
+        if self.auth_expiry.is_none() && self.closing.is_none() {
+            self.auth_expiry = self.conn.auth_watch().map(|w| auth::deadline(w.expires));
         }
         let (close, aborts, handler_done) = {
             let mut st = self.conn.lock();
@@ -320,6 +326,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if self.closing.is_some() {
             return;
         }
+        // `{"type": "auth", "token": ..}` on an authenticated socket refreshes its token.
+        if let (Message::Text(text), Some(watch)) = (&msg, self.conn.auth_watch())
+            && let Some(token) = auth::auth_message(text)
+        {
+            let answer = match watch.refresh(&token) {
+                Ok(exp) => {
+                    self.auth_expiry = Some(auth::deadline(exp));
+                    auth::auth_ok(Some(exp))
+                }
+                Err(e) => {
+                    serde_json::json!({ "type": "error", "message": format!("token refresh refused: {e}") }).to_string()
+                }
+            };
+            self.pending.push_back(tungstenite::Message::text(answer));
+            return;
+        }
         let now = Instant::now();
         self.idle_deadline = self.config.idle_timeout.map(|i| now + i);
         self.delivered_at = Some(now);
@@ -405,6 +427,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     return Poll::Ready(true);
                 }
             }
+            if let Some(deadline) = self.auth_expiry
+                && now >= deadline
+            {
+                self.auth_expiry = None;
+                if let Some(watch) = self.conn.auth_watch() {
+                    self.start_close(watch.expired_frame(), true);
+                    return Poll::Ready(true);
+                }
+            }
             if let Some(deadline) = self.idle_deadline
                 && now >= deadline
             {
@@ -429,6 +460,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             self.pong_deadline,
             self.idle_deadline,
             self.next_ping,
+            self.auth_expiry.filter(|_| self.closing.is_none()),
         ]
         .into_iter()
         .flatten()

@@ -27,6 +27,7 @@
 //! # }
 //! ```
 
+pub(crate) mod auth;
 mod close;
 mod config;
 pub(crate) mod conn;

@@ -18,6 +18,7 @@ use super::{
 use crate::{
     Error,
     app::endpoint::{Shared, panic_message},
+    auth::{Auth, AuthError, AuthPending, Principal},
     error::detail_response,
     hub::Hub,
     route::HandlerFuture,
@@ -29,6 +30,8 @@ pub enum WsOutcome {
     Refused(Response),
     /// The handler ran to the end.
     Done(Result<(), Error>),
+    /// The framework closed (or refused) the connection before the handler ran.
+    Closed(CloseFrame),
 }
 
 impl From<Response> for WsOutcome {
@@ -98,6 +101,10 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         Ok(key) => key,
         Err(resp) => return resp,
     };
+    if let Err(origin) = shared.auth.check_origin(&req) {
+        tracing::info!(origin = %origin, path = %req.uri().path(), "WebSocket handshake from a refused origin");
+        return detail_response(StatusCode::FORBIDDEN, format!("origin not allowed: {origin}"));
+    }
     let registry = shared.hub.registry();
     if registry.is_shutting_down() {
         return detail_response(StatusCode::SERVICE_UNAVAILABLE, "server shutting down");
@@ -138,7 +145,8 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         };
     };
     req.extensions_mut().insert(WsContext(conn.clone()));
-    tokio::spawn(connection(conn, req, run, on_upgrade, config, shared.hub.clone()));
+    let running = authenticated(&conn, req, run, &shared.auth);
+    tokio::spawn(connection(conn, running, on_upgrade, config, shared.hub.clone()));
 
     match decision_rx.await {
         Ok(Decision::Accept { protocol }) => handshake::switching(&key, protocol.as_deref(), None),
@@ -148,19 +156,40 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
     }
 }
 
+/// The handler's future, behind what `#[secured]` decided: the handler as is, a refusal
+/// (no handler code runs), or first-message authentication when no token came.
+fn authenticated(conn: &Arc<Conn>, mut req: Request, run: WsRun, auth: &Auth) -> WsRunFuture {
+    if let Some(pending) = req.extensions_mut().remove::<AuthPending>() {
+        return match pending.error {
+            AuthError::Missing => {
+                Box::pin(super::auth::first_message(conn.clone(), req, run, auth.clone(), pending.secured))
+            }
+            e => {
+                let frame = super::auth::close_frame(auth, &e);
+                Box::pin(std::future::ready(WsOutcome::Closed(frame)))
+            }
+        };
+    }
+    if let Some(principal) = req.extensions().get::<Principal>()
+        && let Some(watch) = super::auth::AuthWatch::new(auth.clone(), principal)
+    {
+        conn.watch(watch);
+    }
+    run(req)
+}
+
 /// The connection's task. Built eagerly (not an `async fn`) so the task does not keep the
 /// request, the upgrade future and the config in its state for the connection's lifetime:
 /// this future lives as long as the socket, so every byte in it is paid per idle connection.
 fn connection(
     conn: Arc<Conn>,
-    req: Request,
-    run: WsRun,
+    running: WsRunFuture,
     on_upgrade: poem::OnUpgrade,
     config: Arc<super::WsConfig>,
     hub: Hub,
 ) -> impl Future<Output = ()> + Send {
     let driver = driver::run(conn.clone(), on_upgrade, config);
-    let handler = handler_part(conn.clone(), run(req));
+    let handler = handler_part(conn.clone(), running);
     run_together(handler, driver).map(move |()| hub.disconnected(&conn))
 }
 
@@ -224,6 +253,7 @@ fn run_together(
 /// The close frame a finished handler leads to; `None` for a clean end.
 async fn close_for(outcome: WsOutcome) -> Option<CloseFrame> {
     match outcome {
+        WsOutcome::Closed(frame) => Some(frame),
         WsOutcome::Done(Ok(())) => None,
         WsOutcome::Refused(resp) => Some(refusal_from_response(resp).await),
         WsOutcome::Done(Err(e)) => match e.cause().and_then(|c| c.downcast_ref::<WsError>()) {
@@ -238,8 +268,9 @@ async fn close_for(outcome: WsOutcome) -> Option<CloseFrame> {
     }
 }
 
-/// An extraction failure's HTTP answer as a close frame: 4xx is 1008 with the detail as the
-/// reason (as FastAPI does), 5xx is 1011.
+/// An extraction failure's HTTP answer as a close frame: 401 is 4401 and 403 is 4403 (a
+/// `Claims` argument without a valid token), other 4xx 1008 with the detail as the reason
+/// (as FastAPI does), 5xx 1011.
 async fn refusal_from_response(resp: Response) -> CloseFrame {
     let status = resp.status();
     if status.is_server_error() {
@@ -254,7 +285,12 @@ async fn refusal_from_response(resp: Response) -> CloseFrame {
         }
         _ => status.canonical_reason().unwrap_or("refused").to_string(),
     };
-    CloseFrame::new(CloseCode::POLICY_VIOLATION, reason)
+    let code = match status {
+        StatusCode::UNAUTHORIZED => CloseCode::UNAUTHENTICATED,
+        StatusCode::FORBIDDEN => CloseCode::FORBIDDEN,
+        _ => CloseCode::POLICY_VIOLATION,
+    };
+    CloseFrame::new(code, reason)
 }
 
 /// After the handler: refuse if it never decided, else close with its frame (or 1000).

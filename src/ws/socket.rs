@@ -14,7 +14,15 @@ use super::{
     CloseCode, CloseFrame, Message, WsError,
     conn::{Conn, ConnectionId, Decision, Phase, PushError},
 };
-use crate::{Error, error::detail_response};
+use crate::{
+    Error,
+    auth::{Principal, TokenSource},
+    error::detail_response,
+};
+
+fn is_token(protocol: &str) -> bool {
+    protocol.starts_with(crate::auth::PROTOCOL_PREFIX)
+}
 
 /// A close code given as a [`CloseCode`] or a plain number (`4001`).
 pub trait IntoCloseCode {
@@ -55,14 +63,29 @@ pub struct WebSocket {
     conn: Arc<Conn>,
     // Boxed: the handle is a handler argument, and an async fn keeps its arguments for its
     // whole life, so every byte here would be paid per open connection.
-    head: Box<(Uri, HeaderMap)>,
+    head: Box<Head>,
+}
+
+struct Head {
+    uri: Uri,
+    headers: HeaderMap,
+    /// Echoed by `accept()`: when the token came as a `bearer.<token>` subprotocol, the other
+    /// protocol the client offered (a browser drops a handshake that echoes none).
+    protocol: Option<String>,
 }
 
 impl<'a> FromRequest<'a> for WebSocket {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         match req.extensions().get::<WsContext>() {
             Some(ctx) => {
-                Ok(WebSocket { conn: ctx.0.clone(), head: Box::new((req.uri().clone(), req.headers().clone())) })
+                let token_protocol =
+                    req.extensions().get::<Principal>().is_some_and(|p| p.source == TokenSource::Protocol);
+                let protocol = token_protocol
+                    .then(|| super::handshake::offered_protocols(req.headers()).into_iter().find(|p| !is_token(p)))
+                    .flatten()
+                    .map(str::to_string);
+                let head = Head { uri: req.uri().clone(), headers: req.headers().clone(), protocol };
+                Ok(WebSocket { conn: ctx.0.clone(), head: Box::new(head) })
             }
             None => Err(Error::internal("a `WebSocket` argument needs a #[websocket] route, not an HTTP one").into()),
         }
@@ -77,22 +100,22 @@ impl WebSocket {
 
     /// The request headers of the handshake.
     pub fn headers(&self) -> &HeaderMap {
-        &self.head.1
+        &self.head.headers
     }
 
     /// One header as text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.head.1.get(name).and_then(|v| v.to_str().ok())
+        self.head.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The handshake's URI (path and query).
     pub fn uri(&self) -> &Uri {
-        &self.head.0
+        &self.head.uri
     }
 
     /// One query parameter, percent-decoded.
     pub fn query(&self, name: &str) -> Option<String> {
-        let query = self.head.0.query()?;
+        let query = self.head.uri.query()?;
         form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
     }
 
@@ -101,14 +124,16 @@ impl WebSocket {
         self.conn.remote
     }
 
-    /// The subprotocols the client offered, in its order of preference.
+    /// The subprotocols the client offered, in its order of preference (a `bearer.<token>`
+    /// entry carrying a token is left out).
     pub fn subprotocols(&self) -> Vec<&str> {
-        super::handshake::offered_protocols(&self.head.1)
+        super::handshake::offered_protocols(&self.head.headers).into_iter().filter(|p| !is_token(p)).collect()
     }
 
     /// Completes the handshake; messages can flow once this returns.
-    pub async fn accept(self) -> Result<Socket, WsError> {
-        self.accept_with(None).await
+    pub async fn accept(mut self) -> Result<Socket, WsError> {
+        let protocol = self.head.protocol.take();
+        self.accept_with(protocol).await
     }
 
     /// Completes the handshake choosing `protocol`, which must be one the client offered

@@ -1,7 +1,10 @@
 """Seed 004's (Tina4) Python chat client, as the document writes it, against examples/pubsub.rs.
 
 It uses `websockets.connect(uri, extra_headers=...)`, the API of websockets < 14, so this
-runs in a virtualenv with websockets 13. Usage: seed004_client.py ws://HOST:PORT
+runs in a virtualenv with websockets 13. Usage: seed004_client.py ws://HOST:PORT [TOKEN]
+
+With a TOKEN (examples/secured_pubsub.rs), every client sends it as `Authorization: Bearer`,
+and a client without one is shown to be refused.
 """
 
 import asyncio
@@ -11,11 +14,13 @@ import sys
 import websockets
 
 BASE = sys.argv[1]
+TOKEN = sys.argv[2] if len(sys.argv) > 2 else None
+HEADERS = {"Authorization": f"Bearer {TOKEN}"} if TOKEN else {}
 
 
 async def listener(ready, got):
     # A second subscriber, to show a publish reaches the other members of the topic.
-    async with websockets.connect(f"{BASE}/ws/chat") as ws:
+    async with websockets.connect(f"{BASE}/ws/chat", extra_headers=HEADERS) as ws:
         hello = json.loads(await ws.recv())
         assert hello["type"] == "connection", hello
         await ws.send(json.dumps({"action": "subscribe", "topic": "chatroom"}))
@@ -29,7 +34,7 @@ async def listener(ready, got):
 async def chat_client(ready):
     await ready.wait()
     uri = f"{BASE}/ws/chat"
-    token = "your_bearer_token_here"  # Replace with actual token
+    token = TOKEN or "your_bearer_token_here"  # Replace with actual token
     headers = {"Authorization": f"Bearer {token}"}
     async with websockets.connect(uri, extra_headers=headers) as websocket:
         # Subscribe to a topic
@@ -49,7 +54,21 @@ async def chat_client(ready):
         return received
 
 
+async def refused_without_token():
+    async with websockets.connect(f"{BASE}/ws/chat") as ws:
+        await ws.send(json.dumps({"action": "subscribe", "topic": "chatroom"}))
+        try:
+            await asyncio.wait_for(ws.recv(), 5)
+        except websockets.exceptions.ConnectionClosed as e:
+            assert e.rcvd.code == 4401, e
+            print(f"refused without a token: {e.rcvd.code} {e.rcvd.reason}")
+            return
+    raise AssertionError("a client without a token was served")
+
+
 async def main():
+    if TOKEN:
+        await refused_without_token()
     ready = asyncio.Event()
     got = []
     received, _ = await asyncio.gather(chat_client(ready), listener(ready, got))

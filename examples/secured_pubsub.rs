@@ -1,0 +1,48 @@
+//! Seed 004's (Tina4) secured pub/sub chat: the JSON pub/sub protocol at `/ws/chat` behind
+//! `#[secured]`, plus a login route that issues tokens.
+//!
+//! ```sh
+//! SOCKEYE_JWT_SECRET="change me: at least thirty-two bytes long" cargo run --example secured_pubsub
+//! curl -X POST localhost:8000/login -H 'content-type: application/json' -d '{"username":"alice","password":"wonderland"}'
+//! websocat -H "Authorization: Bearer <token>" ws://127.0.0.1:8000/ws/chat
+//! ```
+//!
+//! Browsers, which cannot set headers on a WebSocket, send the token as their first message,
+//! `{"type": "auth", "token": "<token>"}`, or offer the subprotocol `bearer.<token>`.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sockeye::{hub::pubsub::PubSub, prelude::*};
+
+#[derive(Deserialize)]
+struct Login {
+    username: String,
+    password: String,
+}
+
+/// A stand-in for a user database: replace with your own check.
+fn valid(login: &Login) -> bool {
+    matches!((login.username.as_str(), login.password.as_str()), ("alice", "wonderland") | ("bob", "builder"))
+}
+
+/// Issues a one-hour token for a valid user.
+#[post("/login")]
+async fn login(auth: Auth, Json(body): Json<Login>) -> Result<Json<Value>> {
+    if !valid(&body) {
+        return Err(Error::unauthorized("wrong username or password"));
+    }
+    let token = auth.token_for(&body.username).issue()?;
+    Ok(Json(json!({ "access_token": token, "token_type": "bearer" })))
+}
+
+/// The seed 004 protocol: subscribe, unsubscribe and publish, for authenticated users only.
+#[secured]
+#[websocket("/ws/chat")]
+async fn chat(ws: WebSocket, hub: Hub) -> Result<()> {
+    PubSub::new().serve(ws, &hub).await
+}
+
+#[tokio::main]
+async fn main() -> sockeye::Result<()> {
+    App::from_env()?.serve().await
+}
