@@ -4,7 +4,7 @@
 # servers pinned to core 0, the load generator to core 1, runs alternating between servers.
 # Prints a markdown table of medians and ratios (bench/report.py). Every load is bounded.
 #
-#   bash bench/run.sh [RUNS] [quick]
+#   bash bench/run.sh [RUNS] [quick|targets|full]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-3}"
@@ -45,6 +45,11 @@ sleep 2
 
 if [ "$MODE" = quick ]; then
     CASES=("echo --conns 64 --secs 3" "fanout --receivers 1000 --secs 3")
+elif [ "$MODE" = targets ]; then  # the cases issue 4 sets targets on (idle memory aside)
+    CASES=(
+        "echo --conns 64 --secs 5" "fanout --receivers 1000 --secs 5"
+        "fanout --receivers 10000 --rate 10 --secs 10"
+    )
 else
     CASES=(
         "echo --conns 1 --secs 5" "echo --conns 64 --secs 5" "echo --conns 512 --secs 5"
