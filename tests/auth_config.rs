@@ -31,7 +31,11 @@ async fn a_secret_issuer_and_audience_from_the_environment() {
     let client = TestClient::new(App::new().auth(auth));
     assert_eq!(client.get("/me").bearer(&token).send().await.text(), "alice");
     // A token from the same secret without the configured issuer is refused.
-    let other = Auth::hs256("an environment secret of 32+ bytes!!").token_for("alice").issue().unwrap();
+    let other = Auth::hs256("an environment secret of 32+ bytes!!")
+        .token_for("alice")
+        .claim("aud", "env-audience".into())
+        .issue()
+        .unwrap();
     let resp = client.get("/me").bearer(&other).send().await;
     assert_eq!(resp.json::<serde_json::Value>()["detail"], "missing claim: iss");
 }

@@ -307,10 +307,20 @@ impl Conn {
         self.driver_waker.wake();
     }
 
+    /// Puts an incoming message in the handler's slot and wakes the handler, under one lock.
+    pub(crate) fn hand_over(&self, msg: Message) {
+        let mut st = self.lock();
+        st.inbound = Some(msg);
+        // Woken under the lock: draining keeps the list's capacity (no allocation per message),
+        // and waking only schedules tasks, it never runs them here.
+        for w in st.waiters.drain(..) {
+            w.wake();
+        }
+    }
+
     /// Wakes every task waiting on the handler side (a `Socket` may be shared by several).
     pub(crate) fn wake_handler(&self) {
-        let waiters = std::mem::take(&mut self.lock().waiters);
-        for w in waiters {
+        for w in self.lock().waiters.drain(..) {
             w.wake();
         }
     }

@@ -345,8 +345,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         let now = Instant::now();
         self.idle_deadline = self.config.idle_timeout.map(|i| now + i);
         self.delivered_at = Some(now);
-        self.conn.lock().inbound = Some(msg);
-        self.conn.wake_handler();
+        self.conn.hand_over(msg);
     }
 
     fn on_read_error(&mut self, e: tungstenite::Error) -> Poll<bool> {

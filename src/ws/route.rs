@@ -13,7 +13,7 @@ use super::{
     conn::{Conn, ConnectionId, Decision, Phase},
     driver, handshake,
     socket::{Socket, WsContext},
-    wake::Flag,
+    wake::{Busy, Flag},
 };
 use crate::{
     Error,
@@ -225,9 +225,12 @@ fn run_together(
 ) -> impl Future<Output = ()> + Send {
     let mut handler = Box::pin(handler);
     let mut driver = Box::pin(driver);
-    let (handler_flag, driver_flag) = (Flag::new(), Flag::new());
+    // While this loop runs, wake-ups of either side only set its flag (see `wake`).
+    let busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (handler_flag, driver_flag) = (Flag::polled_by(&busy), Flag::polled_by(&busy));
     let (mut handler_done, mut driver_done) = (false, false);
     std::future::poll_fn(move |cx| {
+        let running = Busy::enter(&busy);
         for _ in 0..64 {
             let mut polled = false;
             if !handler_done && handler_flag.take() {
@@ -241,10 +244,12 @@ fn run_together(
             if handler_done && driver_done {
                 return std::task::Poll::Ready(());
             }
-            if !polled {
+            let live = [(!handler_done).then_some(&*handler_flag), (!driver_done).then_some(&*driver_flag)];
+            if !polled && !running.leave(&live) {
                 return std::task::Poll::Pending;
             }
         }
+        drop(running);
         cx.waker().wake_by_ref();
         std::task::Poll::Pending
     })
