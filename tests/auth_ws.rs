@@ -139,6 +139,18 @@ async fn a_token_in_the_subprotocol_is_accepted_and_the_real_protocol_echoed() {
     let mut ws = client.websocket_connect("/ws/echo").subprotocols(offered).await.unwrap();
     assert_eq!(ws.protocol(), Some("chat"));
     assert_eq!(ws.receive_text().await.unwrap(), "hello bob");
+
+    // Kubernetes' form: the token base64url-encoded.
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token("kube", 60));
+    let offered = [format!("base64url.bearer.authorization.k8s.io.{encoded}"), "v4.channel.k8s.io".to_string()];
+    let mut ws = client.websocket_connect("/ws/echo").subprotocols(offered).await.unwrap();
+    assert_eq!(ws.protocol(), Some("v4.channel.k8s.io"));
+    assert_eq!(ws.receive_text().await.unwrap(), "hello kube");
+
+    // A forged token in the subprotocol is refused like any other.
+    let err = client.websocket_connect("/ws/echo").subprotocols(["chat", "bearer.forged"]).await.unwrap_err();
+    assert_eq!(err.close_code(), Some(4401));
 }
 
 #[tokio::test]

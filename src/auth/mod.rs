@@ -41,8 +41,9 @@
 //! `alg: none` and HS/RS confusion are refused.
 //!
 //! Where a token is looked for, in order: the `Authorization: Bearer` header; on a WebSocket
-//! handshake, a `Sec-WebSocket-Protocol` entry `bearer.<token>` (browsers cannot set headers
-//! on a WebSocket: offer your real protocol next to it, it is the one echoed back); the
+//! handshake, a `Sec-WebSocket-Protocol` entry `bearer.<token>` or Kubernetes'
+//! `base64url.bearer.authorization.k8s.io.<base64url token>` (browsers cannot set headers on a
+//! WebSocket: offer your real protocol next to it, it is the one echoed back); the
 //! `?token=` query parameter (never logged; switch it off with `query_token(false)`); and on a
 //! WebSocket, a first message `{"type": "auth", "token": "..."}` sent within the auth timeout
 //! (else close 4408). The same message on an open socket refreshes its token: a socket whose
@@ -67,7 +68,7 @@ pub use claims::{Claims, StandardClaims};
 pub use error::AuthError;
 pub use issue::TokenBuilder;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-pub(crate) use source::{PROTOCOL_PREFIX, Principal, TokenSource, token_from_request};
+pub(crate) use source::{Principal, TokenSource, is_token_protocol, token_from_request};
 
 use crate::app::ConfigError;
 

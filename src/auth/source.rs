@@ -7,6 +7,13 @@ use super::AuthError;
 
 /// The prefix of a `Sec-WebSocket-Protocol` entry that carries a token: `bearer.<token>`.
 pub(crate) const PROTOCOL_PREFIX: &str = "bearer.";
+/// Kubernetes' form of the same: `base64url.bearer.authorization.k8s.io.<base64url(token)>`.
+pub(crate) const K8S_PROTOCOL_PREFIX: &str = "base64url.bearer.authorization.k8s.io.";
+
+/// Whether a subprotocol entry carries a token (it is then never echoed nor shown).
+pub(crate) fn is_token_protocol(protocol: &str) -> bool {
+    protocol.starts_with(PROTOCOL_PREFIX) || protocol.starts_with(K8S_PROTOCOL_PREFIX)
+}
 
 /// Where the token was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +62,7 @@ pub(crate) fn token_from_request(
         return Ok(Some((token.to_string(), TokenSource::Header)));
     }
     if websocket && let Some(token) = bearer_protocol(req.headers()) {
-        return Ok(Some((token.to_string(), TokenSource::Protocol)));
+        return Ok(Some((token, TokenSource::Protocol)));
     }
     if query
         && let Some(q) = req.uri().query()
@@ -66,7 +73,16 @@ pub(crate) fn token_from_request(
     Ok(None)
 }
 
-/// The token in a `Sec-WebSocket-Protocol` entry `bearer.<token>`, if any.
-pub(crate) fn bearer_protocol(headers: &poem::http::HeaderMap) -> Option<&str> {
-    crate::ws::handshake::offered_protocols(headers).into_iter().find_map(|p| p.strip_prefix(PROTOCOL_PREFIX))
+/// The token in a `Sec-WebSocket-Protocol` entry `bearer.<token>` (or Kubernetes' base64url
+/// form), if any.
+pub(crate) fn bearer_protocol(headers: &poem::http::HeaderMap) -> Option<String> {
+    use base64::Engine;
+    crate::ws::handshake::offered_protocols(headers).into_iter().find_map(|p| {
+        if let Some(token) = p.strip_prefix(PROTOCOL_PREFIX) {
+            return Some(token.to_string());
+        }
+        let encoded = p.strip_prefix(K8S_PROTOCOL_PREFIX)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded.trim_end_matches('=')).ok()?;
+        String::from_utf8(bytes).ok()
+    })
 }

@@ -145,12 +145,18 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         };
     };
     req.extensions_mut().insert(WsContext(conn.clone()));
+    // A refusal still answers `101` so the client can read the close frame: a client that
+    // offered subprotocols needs one echoed to accept it (never one carrying a token).
+    let refusal_protocol = handshake::offered_protocols(req.headers())
+        .into_iter()
+        .find(|p| !crate::auth::is_token_protocol(p))
+        .map(str::to_string);
     let running = authenticated(&conn, req, run, &shared.auth);
     tokio::spawn(connection(conn, running, on_upgrade, config, shared.hub.clone()));
 
     match decision_rx.await {
         Ok(Decision::Accept { protocol }) => handshake::switching(&key, protocol.as_deref(), None),
-        Ok(Decision::Reject(frame)) => handshake::switching(&key, None, Some(&frame)),
+        Ok(Decision::Reject(frame)) => handshake::switching(&key, refusal_protocol.as_deref(), Some(&frame)),
         Ok(Decision::RejectHttp(resp)) => resp,
         Err(_) => detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
     }

@@ -21,7 +21,7 @@ use crate::{
 };
 
 fn is_token(protocol: &str) -> bool {
-    protocol.starts_with(crate::auth::PROTOCOL_PREFIX)
+    crate::auth::is_token_protocol(protocol)
 }
 
 /// A close code given as a [`CloseCode`] or a plain number (`4001`).
