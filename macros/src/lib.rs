@@ -28,10 +28,12 @@ fn expand_route(kind: parse::Attr, attr: TokenStream, item: TokenStream) -> Toke
 fn strip_param_attrs(item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Fn(mut f)) => {
+            f.attrs.retain(|a| !parse::is_secured(a)); // read by the route attribute, even when failing
             parse::strip_param_attrs(&mut f.sig);
             quote::quote!(#f)
         }
         Ok(syn::Item::Impl(mut imp)) => {
+            imp.attrs.retain(|a| !parse::is_secured(a));
             for i in imp.items.iter_mut() {
                 if let syn::ImplItem::Fn(f) = i {
                     parse::strip_param_attrs(&mut f.sig);

@@ -27,7 +27,7 @@ use crate::app::endpoint::error_to_json;
     message = "`{Self}` is neither a path parameter nor an extractor",
     label = "not a path parameter, and not an extractor",
     note = "a path parameter needs a `<name>` segment in the route path with the argument's name",
-    note = "extractors are `Query<T>`, `Json<T>`, `State<T>`, `WebSocket`, `Hub`, `&Request`, `&HeaderMap`, `#[header] name: T`, `#[query] name: T`, or any `poem::FromRequest`"
+    note = "extractors are `Query<T>`, `Json<T>`, `State<T>`, `WebSocket`, `Hub`, `Claims`, `Auth`, `&Request`, `&HeaderMap`, `#[header] name: T`, `#[query] name: T`, or any `poem::FromRequest`"
 )]
 pub trait Extractor<'a>: poem::FromRequest<'a> {}
 
