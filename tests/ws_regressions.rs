@@ -214,3 +214,43 @@ async fn run(path: &str) {
     pump.abort();
     assert_eq!(got, 40 * 64 * 1024, "stream cut after {:?}", start.elapsed());
 }
+
+#[websocket("/listen/pinged")]
+async fn listen_pinged(ws: WebSocket, hub: Hub) -> Result<()> {
+    let ws = ws.accept().await?;
+    hub.join("pinged", &ws);
+    let _ = ws.receive().await;
+    Ok(())
+}
+
+/// Regression: a connection whose driver was woken right after being polled (here by its
+/// ping timer) could lose its waker registration and never be polled again: broadcasts then
+/// stayed queued for good (found by benches/broadcast.rs with pings every 300 ms).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receivers_keep_getting_broadcasts_while_pings_fly() {
+    let mut config = sockeye::ws::WsConfig::default();
+    config.ping_interval = Some(Duration::from_millis(20));
+    let client = TestClient::new(App::new().websocket(config));
+    let mut sockets = Vec::new();
+    for _ in 0..2000 {
+        sockets.push(client.websocket_connect("/listen/pinged").await.unwrap());
+    }
+    while client.hub().members("pinged").len() < sockets.len() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+    let mut rounds = 0;
+    while tokio::time::Instant::now() < deadline && rounds < 300 {
+        let text = format!("round {rounds}");
+        assert_eq!(client.hub().room("pinged").send_text(text.clone()).await.delivered, sockets.len());
+        let got = futures_util::future::join_all(sockets.iter_mut().map(|s| async move {
+            s.set_timeout(Duration::from_secs(3));
+            s.receive_text().await
+        }))
+        .await;
+        let missing = got.iter().filter(|r| r.as_deref().ok() != Some(text.as_str())).count();
+        assert_eq!(missing, 0, "round {rounds}: {missing} receivers did not get the broadcast");
+        rounds += 1;
+    }
+    assert!(rounds >= 20, "too few rounds to mean anything: {rounds}");
+}

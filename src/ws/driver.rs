@@ -24,7 +24,7 @@ use tokio_tungstenite::{
 use super::{
     CloseCode, CloseFrame, Message, WsConfig, auth,
     conn::{Conn, Phase},
-    wake::Flag,
+    wake::{Flag, Parent},
 };
 
 /// Runs a connection from the handler's decision to the end of the TCP stream.
@@ -88,6 +88,8 @@ struct Driver<S = Upgraded> {
     /// Set when the socket may have data: read attempts are skipped otherwise, because each
     /// one costs tungstenite a zero-fill of its read buffer.
     readable: Arc<Flag>,
+    /// The driver's own waker, which the `readable` flag wakes (registered every poll).
+    read_parent: Arc<Parent>,
     /// The deadline the timer is registered for.
     armed: Option<Instant>,
     /// After bad input the frame stream cannot be parsed any more: raw bytes are read and
@@ -99,6 +101,7 @@ struct Driver<S = Upgraded> {
 impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     fn new(conn: Arc<Conn>, ws: WebSocketStream<S>, config: Arc<WsConfig>) -> Self {
         let now = Instant::now();
+        let read_parent = Parent::new();
         Self {
             next_ping: config.ping_interval.map(|i| now + i),
             idle_deadline: config.idle_timeout.map(|i| now + i),
@@ -116,7 +119,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             delivered_at: None,
             outcome: None,
             read_done: false,
-            readable: Flag::new(),
+            readable: Flag::new(&read_parent),
+            read_parent,
             armed: None,
             discard: false,
             config,
@@ -148,6 +152,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     /// One round: handler requests, writes, reads, timers. Ready when the connection is over.
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<CloseFrame>> {
         self.conn.register_driver(cx);
+        self.read_parent.register(cx);
         loop {
             // With messages still pending (the sink was busy) the outbox is left alone, so
             // the queue stays bounded; once they are written, it must be looked at again in
@@ -274,7 +279,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             return Poll::Pending;
         }
         let ws = &mut self.ws;
-        let item = match self.readable.poll_with(cx, |cx| Pin::new(ws).poll_next(cx)) {
+        let item = match self.readable.poll_with(|cx| Pin::new(ws).poll_next(cx)) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(item) => {
                 self.readable.set(); // more may be buffered
@@ -468,10 +473,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if let Some(next) = next
             && self.armed != Some(next)
         {
+            // Out of cooperative budget, the timer answers Pending without registering: it
+            // is then not armed, and is polled again on the next round.
+            let budget = tokio::task::coop::has_budget_remaining();
             self.timer.as_mut().reset(next);
-            self.armed = Some(next);
             if self.timer.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(true);
+            }
+            if budget {
+                self.armed = Some(next);
             }
         }
         Poll::Pending

@@ -13,7 +13,7 @@ use super::{
     conn::{Conn, ConnectionId, Decision, Phase},
     driver, handshake,
     socket::{Socket, WsContext},
-    wake::{Busy, Flag},
+    wake::{Busy, Flag, Parent},
 };
 use crate::{
     Error,
@@ -233,19 +233,21 @@ fn run_together(
     let mut driver = Box::pin(driver);
     // While this loop runs, wake-ups of either side only set its flag (see `wake`).
     let busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (handler_flag, driver_flag) = (Flag::polled_by(&busy), Flag::polled_by(&busy));
+    let parent = Parent::new();
+    let (handler_flag, driver_flag) = (Flag::polled_by(&parent, &busy), Flag::polled_by(&parent, &busy));
     let (mut handler_done, mut driver_done) = (false, false);
     std::future::poll_fn(move |cx| {
+        parent.register(cx);
         let running = Busy::enter(&busy);
         for _ in 0..64 {
             let mut polled = false;
             if !handler_done && handler_flag.take() {
                 polled = true;
-                handler_done = handler_flag.poll_with(cx, |cx| handler.as_mut().poll(cx)).is_ready();
+                handler_done = handler_flag.poll_with(|cx| handler.as_mut().poll(cx)).is_ready();
             }
             if !driver_done && driver_flag.take() {
                 polled = true;
-                driver_done = driver_flag.poll_with(cx, |cx| driver.as_mut().poll(cx)).is_ready();
+                driver_done = driver_flag.poll_with(|cx| driver.as_mut().poll(cx)).is_ready();
             }
             if handler_done && driver_done {
                 return std::task::Poll::Ready(());

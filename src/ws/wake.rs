@@ -1,9 +1,17 @@
-//! A waker that records that it was woken, so a task running several futures polls only the
-//! ones that have something to do (see `route::run_together` and the driver's read side).
+//! Wake flags: a waker that records that it was woken, so a task running several futures
+//! polls only the ones that have something to do (see `route::run_together` and the driver's
+//! read side).
 //!
-//! A flag may share a `busy` marker with the loop that polls it: while that loop runs, it
+//! Flags of one owner share its waker (`Parent`), which the owner registers at the start of
+//! every poll, whichever flags it then polls. (Registering per flag, only when that flag's
+//! side was polled, lost wake-ups: a wake-up takes the registered waker, and if it lands
+//! just after the owner took the flag and polled that side, the side is not polled again,
+//! its registration stays empty, and every later wake-up of it is dropped. Found by
+//! benches/broadcast.rs with frequent pings: a connection stopped being polled for good.)
+//!
+//! A flag may also share a `busy` marker with its owner's loop: while that loop runs, it
 //! looks at every flag before it returns, so a wake-up only sets the flag and does not
-//! schedule the task again (each needless re-schedule is a run-queue round trip per message).
+//! schedule the task again (each needless re-schedule is a run-queue round trip).
 
 use std::{
     sync::{
@@ -15,22 +23,37 @@ use std::{
 
 use futures_util::task::{ArcWake, AtomicWaker, waker_ref};
 
+/// The waker of a flag's owner; register it at the start of each of the owner's polls.
+#[derive(Default)]
+pub(crate) struct Parent(AtomicWaker);
+
+impl Parent {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Called by the owner at the start of every poll.
+    pub(crate) fn register(&self, cx: &Context<'_>) {
+        self.0.register(cx.waker());
+    }
+}
+
 pub(crate) struct Flag {
     set: AtomicBool,
-    task: AtomicWaker,
-    /// True while the polling loop runs (see the module documentation).
+    parent: Arc<Parent>,
+    /// True while the owner's loop runs (see the module documentation).
     busy: Option<Arc<AtomicBool>>,
 }
 
 impl Flag {
     /// A flag that starts set, so the first poll happens.
-    pub(crate) fn new() -> Arc<Self> {
-        Arc::new(Self { set: AtomicBool::new(true), task: AtomicWaker::new(), busy: None })
+    pub(crate) fn new(parent: &Arc<Parent>) -> Arc<Self> {
+        Arc::new(Self { set: AtomicBool::new(true), parent: parent.clone(), busy: None })
     }
 
-    /// A flag whose polling loop marks itself `busy` while it runs.
-    pub(crate) fn polled_by(busy: &Arc<AtomicBool>) -> Arc<Self> {
-        Arc::new(Self { set: AtomicBool::new(true), task: AtomicWaker::new(), busy: Some(busy.clone()) })
+    /// A flag whose owner's loop marks itself `busy` while it runs.
+    pub(crate) fn polled_by(parent: &Arc<Parent>, busy: &Arc<AtomicBool>) -> Arc<Self> {
+        Arc::new(Self { set: AtomicBool::new(true), parent: parent.clone(), busy: Some(busy.clone()) })
     }
 
     /// Takes the flag: true if woken since the last take.
@@ -47,13 +70,9 @@ impl Flag {
         self.set.store(true, Ordering::Release);
     }
 
-    /// Polls `f` with a waker that sets this flag and wakes the task of `cx`.
-    pub(crate) fn poll_with<T>(
-        self: &Arc<Self>,
-        cx: &Context<'_>,
-        f: impl FnOnce(&mut Context<'_>) -> Poll<T>,
-    ) -> Poll<T> {
-        self.task.register(cx.waker());
+    /// Polls `f` with a waker that sets this flag and wakes the owner. The owner must have
+    /// registered its `Parent` in this same poll.
+    pub(crate) fn poll_with<T>(self: &Arc<Self>, f: impl FnOnce(&mut Context<'_>) -> Poll<T>) -> Poll<T> {
         let waker = waker_ref(self);
         f(&mut Context::from_waker(&waker))
     }
@@ -62,12 +81,12 @@ impl Flag {
 impl ArcWake for Flag {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         // SeqCst pairs with the loop's `busy.store(false)` then `is_set()`: either the loop
-        // sees this flag, or this sees the loop gone and wakes the task.
+        // sees this flag, or this sees the loop gone and wakes the owner.
         arc_self.set.store(true, Ordering::SeqCst);
         if arc_self.busy.as_ref().is_some_and(|b| b.load(Ordering::SeqCst)) {
             return;
         }
-        arc_self.task.wake();
+        arc_self.parent.0.wake();
     }
 }
 
@@ -95,5 +114,67 @@ impl<'a> Busy<'a> {
 impl Drop for Busy<'_> {
     fn drop(&mut self) {
         self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use futures_util::task::waker;
+
+    use super::*;
+
+    struct Count(AtomicUsize);
+
+    impl ArcWake for Count {
+        fn wake_by_ref(arc_self: &Arc<Self>) {
+            arc_self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Regression: a side woken just after the owner polled it, and not polled in the
+    /// owner's next poll, must still wake the owner the time after.
+    #[test]
+    fn a_flag_not_polled_in_the_last_poll_still_wakes_its_owner() {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let owner = waker(count.clone());
+        let cx = Context::from_waker(&owner);
+        let parent = Parent::new();
+        let (a, b) = (Flag::new(&parent), Flag::new(&parent));
+        // Poll 1: the owner registers and polls both sides.
+        parent.register(&cx);
+        assert!(a.take() && b.take());
+        // `a` is woken: its wake-up takes the owner's registration.
+        waker(a.clone()).wake_by_ref();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        // Poll 2: only `a` has something to do; `b` is not polled.
+        parent.register(&cx);
+        assert!(a.take());
+        assert!(!b.take());
+        // `b` is woken now: the owner must hear of it.
+        waker(b.clone()).wake_by_ref();
+        assert_eq!(count.0.load(Ordering::SeqCst), 2, "the owner was not woken");
+        assert!(b.take());
+    }
+
+    #[test]
+    fn a_busy_owner_is_not_woken_but_sees_the_flag() {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let owner = waker(count.clone());
+        let cx = Context::from_waker(&owner);
+        let (parent, busy) = (Parent::new(), Arc::new(AtomicBool::new(false)));
+        let a = Flag::polled_by(&parent, &busy);
+        parent.register(&cx);
+        let running = Busy::enter(&busy);
+        assert!(a.take());
+        waker(a.clone()).wake_by_ref();
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+        assert!(running.leave(&[Some(&a)]), "the loop must look again");
+        assert!(a.take());
+        assert!(!running.leave(&[Some(&a)]));
+        drop(running);
+        waker(a.clone()).wake_by_ref();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
     }
 }
