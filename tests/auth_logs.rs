@@ -1,11 +1,9 @@
 //! A token sent as `?token=` never appears in the logs, at any level, whether it is accepted
 //! or refused, over HTTP or WebSocket. (Its own binary: it installs the global subscriber.)
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex},
-};
+mod common;
 
+use common::CapturedLogs;
 use sockeye::{auth::Auth, prelude::*};
 
 #[secured]
@@ -22,22 +20,9 @@ async fn ws_private(ws: WebSocket) -> Result<()> {
     Ok(())
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn query_tokens_are_never_logged() {
-    let captured = Captured::default();
+    let captured = CapturedLogs::default();
     let writer = captured.clone();
     // Everything the server side logs, at every level. The test client's own tungstenite logs
     // its request line at TRACE: that is the client (this test), not the server.
@@ -70,7 +55,7 @@ async fn query_tokens_are_never_logged() {
     drop(ws);
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
 
-    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).to_string();
+    let logs = captured.text();
     assert!(logs.lines().count() > 10, "the subscriber captured too little to prove anything:\n{logs}");
     assert!(logs.contains("refused origin"), "the origin refusal was logged:\n{logs}");
     for secret in [&good, &admin, &forged] {

@@ -1,10 +1,11 @@
 //! Return values and error answers: every answer is JSON, internals never leak, and the cause
 //! of a 500 goes to the log.
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex, OnceLock},
-};
+mod common;
+
+use std::sync::OnceLock;
+
+use common::CapturedLogs as Logs;
 
 use serde_json::{Value, json};
 use sockeye::prelude::*;
@@ -89,19 +90,6 @@ async fn root() -> &'static str {
     "root"
 }
 
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn logs() -> &'static Logs {
     static LOGS: OnceLock<Logs> = OnceLock::new();
     LOGS.get_or_init(|| {
@@ -113,7 +101,7 @@ fn logs() -> &'static Logs {
 }
 
 fn captured() -> String {
-    String::from_utf8_lossy(&logs().0.lock().unwrap()).into_owned()
+    logs().text()
 }
 
 #[tokio::test]

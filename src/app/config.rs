@@ -100,13 +100,7 @@ impl Config {
             config.shutdown_timeout = Duration::from_secs(secs);
         }
         if let Some(v) = lookup("SOCKEYE_HANDSHAKE_TIMEOUT") {
-            let secs: u64 = v
-                .trim()
-                .parse()
-                .ok()
-                .filter(|s| *s > 0)
-                .ok_or_else(|| invalid("SOCKEYE_HANDSHAKE_TIMEOUT", &v, "a positive whole number of seconds"))?;
-            config.handshake_timeout = Duration::from_secs(secs);
+            config.handshake_timeout = positive_secs("SOCKEYE_HANDSHAKE_TIMEOUT", &v)?;
         }
         config.websocket = WsConfig::from_lookup(&lookup, invalid, parse_size)?;
         Ok(config)
@@ -122,7 +116,15 @@ impl Config {
     }
 }
 
-fn invalid(name: &str, value: &str, expected: &str) -> ConfigError {
+/// A positive whole number of seconds, or an error naming the variable.
+pub(crate) fn positive_secs(name: &str, value: &str) -> Result<Duration, ConfigError> {
+    match value.trim().parse::<u64>() {
+        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+        _ => Err(invalid(name, value, "a positive whole number of seconds")),
+    }
+}
+
+pub(crate) fn invalid(name: &str, value: &str, expected: &str) -> ConfigError {
     ConfigError::Invalid { name: name.to_string(), value: value.to_string(), expected: expected.to_string() }
 }
 

@@ -10,8 +10,8 @@ use std::{fmt, time::Duration};
 use poem::http::Extensions;
 use tokio::net::ToSocketAddrs;
 
-pub(crate) use config::DEFAULT_BODY_LIMIT;
 pub use config::{Config, ConfigError};
+pub(crate) use config::{DEFAULT_BODY_LIMIT, invalid, positive_secs};
 pub use server::{Server, shutdown_signal};
 
 use crate::{

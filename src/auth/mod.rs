@@ -272,11 +272,7 @@ impl Auth {
 
     /// Reads the variables in the table above; `Ok(None)` when none is set.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let invalid = |name: &str, value: &str, expected: &str| ConfigError::Invalid {
-            name: name.into(),
-            value: value.into(),
-            expected: expected.into(),
-        };
+        let invalid = crate::app::invalid;
         let read_pem = |name: &str| -> Result<Option<Vec<u8>>, ConfigError> {
             lookup(name)
                 .map(|path| {
@@ -334,13 +330,7 @@ impl Auth {
             auth = auth.query_token(on);
         }
         if let Some(v) = lookup("SOCKEYE_AUTH_TIMEOUT") {
-            let secs: u64 = v
-                .trim()
-                .parse()
-                .ok()
-                .filter(|s| *s > 0)
-                .ok_or_else(|| invalid("SOCKEYE_AUTH_TIMEOUT", &v, "a positive whole number of seconds"))?;
-            auth = auth.auth_timeout(Duration::from_secs(secs));
+            auth = auth.auth_timeout(crate::app::positive_secs("SOCKEYE_AUTH_TIMEOUT", &v)?);
         }
         if let Some(v) = lookup("SOCKEYE_ALLOWED_ORIGINS") {
             auth = auth.allowed_origins(v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()));
