@@ -59,6 +59,15 @@ fn venv(name: &str, packages: &[&str], check: &str) -> PathBuf {
     python
 }
 
+/// Runs `tests/python/<script> ws://<addr> <args..>`, which must succeed; its stdout.
+fn run_script(python: &Path, script: &str, addr: std::net::SocketAddr, args: &[&str]) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(script);
+    let out = Command::new(python).arg(script).arg(format!("ws://{addr}")).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
 #[test]
 fn seed_004_python_chat_client_with_a_bearer_token_secured_example_real_server() {
     let secret = "a secret for the real-server test, 32+ bytes";
@@ -71,11 +80,7 @@ fn seed_004_python_chat_client_with_a_bearer_token_secured_example_real_server()
         .unwrap();
     let body: serde_json::Value = serde_json::from_str(common::body(&resp)).unwrap();
     let token = body["access_token"].as_str().expect("a token").to_string();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/seed004_client.py");
-    let out =
-        Command::new(legacy_python()).arg(script).arg(format!("ws://{}", example.addr)).arg(&token).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = run_script(legacy_python(), "seed004_client.py", example.addr, &[&token]);
     assert!(stdout.contains("refused without a token: 4401 missing token"), "{stdout}");
     assert!(stdout.contains("seed004 chat client ok"), "{stdout}");
 }
@@ -83,20 +88,14 @@ fn seed_004_python_chat_client_with_a_bearer_token_secured_example_real_server()
 #[test]
 fn seed_004_python_chat_client_real_server() {
     let example = Example::start("pubsub", &[]);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/seed004_client.py");
-    let out = Command::new(legacy_python()).arg(script).arg(format!("ws://{}", example.addr)).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = run_script(legacy_python(), "seed004_client.py", example.addr, &[]);
     assert!(stdout.contains("seed004 chat client ok"), "{stdout}");
 }
 
 #[test]
 fn seed_003_python_websockets_clients_real_server() {
     let example = Example::start("echo", &[]);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/seed003_clients.py");
-    let out = Command::new(python()).arg(script).arg(format!("ws://{}", example.addr)).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = run_script(python(), "seed003_clients.py", example.addr, &[]);
     for flow in ["echo ok", "path parameters ok", "query token 4001 ok", "json echo ok"] {
         assert!(stdout.contains(flow), "{stdout}");
     }
