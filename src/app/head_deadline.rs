@@ -29,6 +29,11 @@ impl<IO> HeadDeadline<IO> {
         Self { io, deadline: Some(Box::pin(tokio::time::sleep(timeout))), tail: [0; 3] }
     }
 
+    /// The connection itself (after an upgrade: the head is long complete).
+    pub(crate) fn into_inner(self) -> IO {
+        self.io
+    }
+
     /// The head ends at a blank line: `\r\n\r\n`, or `\n\n` / `\n\r\n` as hyper also accepts.
     fn scan(&mut self, bytes: &[u8]) {
         for &b in bytes {

@@ -3,6 +3,7 @@
 mod config;
 pub(crate) mod endpoint;
 pub(crate) mod head_deadline;
+pub(crate) mod serve;
 mod server;
 
 use std::{fmt, time::Duration};

@@ -1,16 +1,14 @@
 //! Serving an app over TCP: binding, TCP_NODELAY on every socket, graceful shutdown.
 
-use std::{future::Future, io, net::SocketAddr, time::Duration};
+use std::{future::Future, net::SocketAddr, time::Duration};
 
 use poem::{
     Addr,
-    http::uri::Scheme,
-    listener::Acceptor,
     web::{LocalAddr, RemoteAddr},
 };
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 
-use super::{App, endpoint::AppEndpoint, head_deadline::HeadDeadline};
+use super::{App, endpoint::AppEndpoint, serve};
 use crate::Result;
 
 /// An app bound to a TCP address and ready to serve; made by [`App::bind`].
@@ -53,11 +51,7 @@ impl Server {
 
     /// Serves until `signal` completes, then shuts down gracefully like [`Server::run`].
     pub async fn run_until(self, signal: impl Future<Output = ()>) -> Result<()> {
-        let acceptor = NoDelayAcceptor {
-            listener: self.listener,
-            local_addr: self.local_addr,
-            handshake_timeout: self.handshake_timeout,
-        };
+        let acceptor = NoDelayAcceptor { listener: self.listener, local_addr: self.local_addr };
         let hub = self.endpoint.hub();
         let signal = {
             let hub = hub.clone();
@@ -67,9 +61,7 @@ impl Server {
                 hub.registry().shutdown();
             }
         };
-        poem::Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(self.endpoint, signal, Some(self.shutdown_timeout))
-            .await?;
+        serve::serve(acceptor, self.endpoint, self.handshake_timeout, signal, self.shutdown_timeout).await;
         hub.registry().wait_empty(self.shutdown_timeout).await;
         tracing::info!("server stopped");
         Ok(())
@@ -109,29 +101,25 @@ pub async fn shutdown_signal() {
 struct NoDelayAcceptor {
     listener: TcpListener,
     local_addr: SocketAddr,
-    handshake_timeout: Duration,
 }
 
-impl Acceptor for NoDelayAcceptor {
-    type Io = HeadDeadline<TcpStream>;
+impl serve::Accept for NoDelayAcceptor {
+    type Io = TcpStream;
 
-    fn local_addr(&self) -> Vec<LocalAddr> {
-        vec![LocalAddr(Addr::SocketAddr(self.local_addr))]
+    fn local_addr(&self) -> LocalAddr {
+        LocalAddr(Addr::SocketAddr(self.local_addr))
     }
 
-    async fn accept(&mut self) -> io::Result<(HeadDeadline<TcpStream>, LocalAddr, RemoteAddr, Scheme)> {
+    async fn accept(&mut self) -> (TcpStream, RemoteAddr) {
         loop {
             match self.listener.accept().await {
                 Ok((stream, remote)) => {
                     // Best effort: a socket that refuses the option still works, only slower.
                     let _ = stream.set_nodelay(true);
-                    let local = LocalAddr(Addr::SocketAddr(self.local_addr));
-                    let stream = HeadDeadline::new(stream, self.handshake_timeout);
-                    return Ok((stream, local, RemoteAddr(Addr::SocketAddr(remote)), Scheme::HTTP));
+                    return (stream, RemoteAddr(Addr::SocketAddr(remote)));
                 }
                 Err(e) => {
-                    // poem retries a failed accept at once; out of file descriptors that would
-                    // spin a core. Back off briefly instead.
+                    // Out of file descriptors, retrying at once would spin a core: back off.
                     tracing::warn!(error = %e, "accept failed; retrying in 50 ms");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }

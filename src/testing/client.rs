@@ -6,14 +6,14 @@ use tokio::{
 };
 
 use super::{acceptor::DuplexAcceptor, request::TestRequest, websocket::WsConnect};
-use crate::{App, hub::Hub, router::RouteError};
+use crate::{App, app::serve::serve, hub::Hub, router::RouteError};
 
 /// Size of each in-memory pipe's buffer, in each direction.
 const PIPE_BUFFER: usize = 64 * 1024;
 
-/// An in-process client for an [`App`]: requests go through poem's real HTTP server over
-/// in-memory pipes, so routing, extraction, errors and (later) WebSocket upgrades behave
-/// exactly as over TCP, with no port.
+/// An in-process client for an [`App`]: requests go through the same HTTP server as
+/// [`App::serve`](crate::App::serve), over in-memory pipes, so routing, extraction, errors and
+/// WebSocket upgrades behave exactly as over TCP, with no port.
 ///
 /// ```standalone_crate
 /// use sockeye::prelude::*;
@@ -62,16 +62,11 @@ impl TestClient {
         let hub = endpoint.hub();
         let (connect, incoming) = mpsc::unbounded_channel();
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
-        let acceptor = DuplexAcceptor { incoming, next_port: 50_000, handshake_timeout: app_handshake_timeout };
-        let server = tokio::spawn(async move {
-            let signal = async {
-                let _ = shutdown_rx.await;
-            };
-            let server = poem::Server::new_with_acceptor(acceptor);
-            if let Err(e) = server.run_with_graceful_shutdown(endpoint, signal, Some(shutdown_timeout)).await {
-                tracing::error!(error = %e, "test server failed");
-            }
-        });
+        let acceptor = DuplexAcceptor { incoming, next_port: 50_000 };
+        let signal = async {
+            let _ = shutdown_rx.await;
+        };
+        let server = tokio::spawn(serve(acceptor, endpoint, app_handshake_timeout, signal, shutdown_timeout));
         Ok(Self { connect, shutdown: Some(shutdown), server: Some(server), hub, shutdown_timeout })
     }
 

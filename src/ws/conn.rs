@@ -13,7 +13,6 @@ use std::{
     task::{Context, Poll},
 };
 
-use futures_util::task::AtomicWaker;
 use poem::Response;
 use tokio::sync::{Notify, oneshot};
 use tokio_tungstenite::tungstenite;
@@ -124,7 +123,7 @@ pub(crate) struct Outbox {
 pub(crate) struct Conn {
     // The fields a broadcast touches come first, to share cache lines.
     outbox: Mutex<Outbox>,
-    driver_waker: AtomicWaker,
+    driver_waker: super::wake::StableWaker,
     requested: std::sync::atomic::AtomicBool,
     pub(crate) id: ConnectionId,
     pub(crate) remote: Option<SocketAddr>,
@@ -206,7 +205,7 @@ impl Conn {
                 waiters: Vec::new(),
             }),
             decision: Mutex::new(Some(decision)),
-            driver_waker: AtomicWaker::new(),
+            driver_waker: Default::default(),
             space: Notify::new(),
             space_waiters: std::sync::atomic::AtomicUsize::new(0),
             rooms: Mutex::new(RoomsOf::default()),
@@ -326,7 +325,7 @@ impl Conn {
     }
 
     pub(crate) fn register_driver(&self, cx: &Context<'_>) {
-        self.driver_waker.register(cx.waker());
+        self.driver_waker.register(cx);
     }
 
     /// Records the handler's decision and hands it to the HTTP side, once.

@@ -13,7 +13,6 @@ use std::{
 };
 
 use futures_util::{Sink, Stream};
-use poem::Upgraded;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{Instant, Sleep};
 use tokio_tungstenite::{
@@ -24,11 +23,12 @@ use tokio_tungstenite::{
 use super::{
     CloseCode, CloseFrame, Message, WsConfig, auth,
     conn::{Conn, Phase},
-    wake::{Flag, Parent},
+    io::{Upgrade, WsIo},
+    wake::{Flag, StableWaker},
 };
 
 /// Runs a connection from the handler's decision to the end of the TCP stream.
-pub(crate) async fn run(conn: Arc<Conn>, on_upgrade: poem::OnUpgrade, config: Arc<WsConfig>) {
+pub(crate) async fn run(conn: Arc<Conn>, upgrade: Upgrade, config: Arc<WsConfig>) {
     // Wait for the handler to accept or refuse.
     poll_fn(|cx| {
         conn.register_driver(cx);
@@ -42,11 +42,17 @@ pub(crate) async fn run(conn: Arc<Conn>, on_upgrade: poem::OnUpgrade, config: Ar
     if phase == Phase::Closed {
         return; // refused with a plain HTTP answer: no upgrade
     }
-    let upgraded = match on_upgrade.await {
-        Ok(u) => u,
+    let (io, read_ahead) = match upgrade.open().await {
+        Ok(opened) => opened,
         Err(_) => return conn.finish(Some(CloseFrame::new(CloseCode::ABNORMAL, "handshake did not complete"))),
     };
-    let stream = WebSocketStream::from_raw_socket(upgraded, Role::Server, Some(config.tungstenite())).await;
+    let tungstenite_config = Some(config.tungstenite());
+    let stream = if read_ahead.is_empty() {
+        WebSocketStream::from_raw_socket(io, Role::Server, tungstenite_config).await
+    } else {
+        // The client's first frames arrived with its request, before our `101`.
+        WebSocketStream::from_partially_read(io, read_ahead.to_vec(), Role::Server, tungstenite_config).await
+    };
     let mut driver = Driver::new(conn.clone(), stream, config);
     match rejection {
         Some(frame) => driver.start_close(frame, false),
@@ -60,8 +66,8 @@ pub(crate) async fn run(conn: Arc<Conn>, on_upgrade: poem::OnUpgrade, config: Ar
     conn.finish(how);
 }
 
-/// Generic over the byte stream so that tests can script it; the server uses `Upgraded`.
-struct Driver<S = Upgraded> {
+/// Generic over the byte stream so that tests can script it; the server uses `WsIo`.
+struct Driver<S = WsIo> {
     conn: Arc<Conn>,
     ws: WebSocketStream<S>,
     config: Arc<WsConfig>,
@@ -80,8 +86,8 @@ struct Driver<S = Upgraded> {
     /// messages ahead of it are still being written to a slow client.
     closing: Option<Instant>,
     close_sent: bool,
-    ping_sent_at: Option<Instant>,
-    delivered_at: Option<Instant>,
+    /// A message was handed to the handler since our last ping (it proves the peer alive).
+    delivered_since_ping: bool,
     /// How the connection ended (or is ending), for the handler.
     outcome: Option<CloseFrame>,
     read_done: bool,
@@ -89,7 +95,7 @@ struct Driver<S = Upgraded> {
     /// one costs tungstenite a zero-fill of its read buffer.
     readable: Arc<Flag>,
     /// The driver's own waker, which the `readable` flag wakes (registered every poll).
-    read_parent: Arc<Parent>,
+    read_parent: Arc<StableWaker>,
     /// The deadline the timer is registered for.
     armed: Option<Instant>,
     /// After bad input the frame stream cannot be parsed any more: raw bytes are read and
@@ -101,7 +107,7 @@ struct Driver<S = Upgraded> {
 impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     fn new(conn: Arc<Conn>, ws: WebSocketStream<S>, config: Arc<WsConfig>) -> Self {
         let now = Instant::now();
-        let read_parent = Parent::new();
+        let read_parent = StableWaker::new();
         Self {
             next_ping: config.ping_interval.map(|i| now + i),
             idle_deadline: config.idle_timeout.map(|i| now + i),
@@ -115,8 +121,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             write_blocked_since: None,
             closing: None,
             close_sent: false,
-            ping_sent_at: None,
-            delivered_at: None,
+            delivered_since_ping: false,
             outcome: None,
             read_done: false,
             readable: Flag::new(&read_parent),
@@ -347,9 +352,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             self.pending.push_back(tungstenite::Message::text(answer));
             return;
         }
-        let now = Instant::now();
-        self.idle_deadline = self.config.idle_timeout.map(|i| now + i);
-        self.delivered_at = Some(now);
+        // No clock read per message unless an idle timeout is set (it costs as much as a
+        // tenth of the rest of the driver's work per message).
+        if let Some(idle) = self.config.idle_timeout {
+            self.idle_deadline = Some(Instant::now() + idle);
+        }
+        self.delivered_since_ping = true;
         self.conn.hand_over(msg);
     }
 
@@ -398,10 +406,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
 
     /// Fires due timers. Ready(true): progress; Ready(false): give up on the connection.
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
-        let now = Instant::now();
         if self.read_done && !self.discard && !self.needs_flush && self.pending.is_empty() {
             return Poll::Ready(false); // our close went out and nothing can be read: done
         }
+        // The timer is armed for the earliest deadline: while it has not fired and no
+        // deadline moved, nothing is due, and the clock is not read (once per poll was a
+        // tenth of the driver's work per message).
+        let next = self.next_deadline();
+        if next == self.armed && (next.is_none() || !self.timer.is_elapsed()) {
+            return Poll::Pending;
+        }
+        let now = Instant::now();
         if let Some(deadline) = self.closing
             && self.close_sent
             && now >= deadline
@@ -422,7 +437,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 let writing = self.write_blocked_since.is_some() || !self.pending.is_empty();
                 // A message that arrived after our ping proves the peer alive even if we are
                 // not reading its pong yet (the handler has not taken that message).
-                let alive = self.conn.lock().inbound.is_some() && self.delivered_at > self.ping_sent_at;
+                let alive = self.delivered_since_ping && self.conn.lock().inbound.is_some();
                 if writing || alive {
                     // Our ping may still be queued behind a batch: give the answer time.
                     self.pong_deadline = Some(now + self.config.pong_timeout);
@@ -450,7 +465,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 && now >= at
             {
                 self.pending.push_back(tungstenite::Message::Ping(Default::default()));
-                self.ping_sent_at = Some(now);
+                self.delivered_since_ping = false;
                 self.next_ping = Some(now + interval);
                 if self.pong_deadline.is_none() {
                     self.pong_deadline = Some(now + self.config.pong_timeout);
@@ -458,7 +473,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 return Poll::Ready(true);
             }
         }
-        let next = [
+        self.arm(cx, self.next_deadline())
+    }
+
+    /// The earliest deadline of the connection, if any.
+    fn next_deadline(&self) -> Option<Instant> {
+        [
             self.closing.filter(|_| self.close_sent),
             self.write_blocked_since.map(|s| s + self.config.write_timeout),
             self.pong_deadline,
@@ -468,8 +488,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         ]
         .into_iter()
         .flatten()
-        .min();
-        // Registering with the timer on every poll is not free: only when the deadline moves.
+        .min()
+    }
+
+    /// Arms the timer for `next`. Registering with the timer on every poll is not free:
+    /// only when the deadline moves. Ready(true) if it is already due.
+    fn arm(&mut self, cx: &mut Context<'_>, next: Option<Instant>) -> Poll<bool> {
         if let Some(next) = next
             && self.armed != Some(next)
         {

@@ -34,6 +34,7 @@ pub(crate) mod conn;
 mod driver;
 mod error;
 pub(crate) mod handshake;
+pub(crate) mod io;
 mod message;
 pub(crate) mod registry;
 pub(crate) mod route;

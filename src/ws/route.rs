@@ -13,7 +13,7 @@ use super::{
     conn::{Conn, ConnectionId, Decision, Phase},
     driver, handshake,
     socket::{Socket, WsContext},
-    wake::{Busy, Flag, Parent},
+    wake::{Busy, Flag, StableWaker},
 };
 use crate::{
     Error,
@@ -109,7 +109,7 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
     if registry.is_shutting_down() {
         return detail_response(StatusCode::SERVICE_UNAVAILABLE, "server shutting down");
     }
-    let Ok(on_upgrade) = req.take_upgrade() else {
+    let Some(upgrade) = req.extensions_mut().remove::<super::io::Upgrade>() else {
         return detail_response(StatusCode::BAD_REQUEST, "this connection cannot be upgraded");
     };
     let config = Arc::new(shared.ws.with(options)); // shared by the driver, not copied into it
@@ -152,7 +152,7 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         .find(|p| !crate::auth::is_token_protocol(p))
         .map(str::to_string);
     let running = authenticated(&conn, req, run, &shared.auth);
-    tokio::spawn(connection(conn, running, on_upgrade, config, shared.hub.clone()));
+    tokio::spawn(connection(conn, running, upgrade, config, shared.hub.clone()));
 
     match decision_rx.await {
         Ok(Decision::Accept { protocol }) => handshake::switching(&key, protocol.as_deref(), None),
@@ -190,11 +190,11 @@ fn authenticated(conn: &Arc<Conn>, mut req: Request, run: WsRun, auth: &Auth) ->
 fn connection(
     conn: Arc<Conn>,
     running: WsRunFuture,
-    on_upgrade: poem::OnUpgrade,
+    upgrade: super::io::Upgrade,
     config: Arc<super::WsConfig>,
     hub: Hub,
 ) -> impl Future<Output = ()> + Send {
-    let driver = driver::run(conn.clone(), on_upgrade, config);
+    let driver = driver::run(conn.clone(), upgrade, config);
     let handler = handler_part(conn.clone(), running);
     run_together(handler, driver).map(move |()| hub.disconnected(&conn))
 }
@@ -233,7 +233,7 @@ fn run_together(
     let mut driver = Box::pin(driver);
     // While this loop runs, wake-ups of either side only set its flag (see `wake`).
     let busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let parent = Parent::new();
+    let parent = StableWaker::new();
     let (handler_flag, driver_flag) = (Flag::polled_by(&parent, &busy), Flag::polled_by(&parent, &busy));
     let (mut handler_done, mut driver_done) = (false, false);
     std::future::poll_fn(move |cx| {

@@ -1,0 +1,112 @@
+//! The connection loop: accepts connections, serves each with hyper (HTTP/1.1, and HTTP/2
+//! with prior knowledge), hands every request to the app's endpoint, and shuts down
+//! gracefully.
+//!
+//! sockeye runs this loop itself rather than poem's `Server`, which boxes every connection
+//! and splits it behind a lock: each WebSocket message then crossed six layers of wrappers
+//! (a fifth of its user-space work, measured in BENCHMARKS.md). Here each connection is
+//! served on its own socket type, and an upgradable request carries an [`Upgrade`] that
+//! gives the WebSocket that socket back (`ws::io`).
+
+use std::{convert::Infallible, future::Future, io, sync::Arc, time::Duration};
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use hyper::{body::Incoming, service::service_fn, upgrade::OnUpgrade};
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo},
+    server::conn::auto,
+};
+use poem::{
+    Endpoint,
+    http::{self, uri::Scheme},
+    web::{LocalAddr, RemoteAddr},
+};
+use tokio::{
+    io::{AsyncRead, AsyncWrite},
+    sync::watch,
+    task::JoinSet,
+};
+
+use super::{endpoint::AppEndpoint, head_deadline::HeadDeadline};
+use crate::ws::io::{Upgrade, WsIo};
+
+/// Where connections come from: a TCP listener, or the `TestClient`'s in-memory pipes.
+pub(crate) trait Accept: Send + 'static {
+    type Io: Into<WsIo> + AsyncRead + AsyncWrite + Send + Unpin + 'static;
+
+    /// The next connection; retries (and backs off) on errors itself.
+    fn accept(&mut self) -> impl Future<Output = (Self::Io, RemoteAddr)> + Send;
+
+    fn local_addr(&self) -> LocalAddr;
+}
+
+/// Serves until `signal`, then stops accepting, lets in-flight requests finish and closes
+/// idle connections, waiting up to `shutdown_timeout` before dropping the rest.
+pub(crate) async fn serve<A: Accept>(
+    mut acceptor: A,
+    endpoint: AppEndpoint,
+    handshake_timeout: Duration,
+    signal: impl Future<Output = ()>,
+    shutdown_timeout: Duration,
+) {
+    let endpoint = Arc::new(endpoint);
+    let local = acceptor.local_addr();
+    let (stop, stopped) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    tokio::pin!(signal);
+    loop {
+        tokio::select! {
+            () = &mut signal => break,
+            (io, remote) = acceptor.accept() => {
+                let io = HeadDeadline::new(io, handshake_timeout);
+                connections.spawn(connection(io, local.clone(), remote, endpoint.clone(), stopped.clone()));
+            }
+            // Finished connections are reaped as they end, so the set holds only live ones.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(acceptor); // no new connections
+    let _ = stop.send(true);
+    let drained =
+        tokio::time::timeout(shutdown_timeout, async { while connections.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!(connections = connections.len(), "shutdown timeout: dropping connections still open");
+        connections.shutdown().await;
+    }
+}
+
+/// One connection, until the client goes or shutdown has let its requests finish.
+async fn connection<IO>(
+    io: HeadDeadline<IO>,
+    local: LocalAddr,
+    remote: RemoteAddr,
+    endpoint: Arc<AppEndpoint>,
+    mut stopped: watch::Receiver<bool>,
+) where
+    IO: Into<WsIo> + AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let service = service_fn(move |mut req: http::Request<Incoming>| {
+        let (endpoint, local, remote) = (endpoint.clone(), local.clone(), remote.clone());
+        async move {
+            // Taken before poem sees it (poem would keep hyper's boxed stream): WebSocket
+            // routes open it as the connection's own socket.
+            let on_upgrade = req.extensions_mut().remove::<OnUpgrade>();
+            let mut req = poem::Request::from((req, local, remote, Scheme::HTTP));
+            if let Some(on_upgrade) = on_upgrade {
+                req.extensions_mut().insert(Upgrade::new::<IO>(on_upgrade));
+            }
+            let resp = endpoint.get_response(req).await;
+            Ok::<_, Infallible>(hyper::Response::<BoxBody<Bytes, io::Error>>::from(resp))
+        }
+    });
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = stopped.wait_for(|stop| *stop) => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
