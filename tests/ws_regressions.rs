@@ -254,3 +254,53 @@ async fn receivers_keep_getting_broadcasts_while_pings_fly() {
     }
     assert!(rounds >= 20, "too few rounds to mean anything: {rounds}");
 }
+
+/// The upgrade request followed, in the same write, by two masked text frames: a client may
+/// send before it has read our `101`.
+async fn frames_behind_the_head<IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut io: IO) -> Vec<String> {
+    let mut bytes = b"GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+        Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        .to_vec();
+    let mask = [1u8, 2, 3, 4];
+    for text in ["early one", "early two"] {
+        bytes.extend([0x81, 0x80 | text.len() as u8]);
+        bytes.extend(mask);
+        bytes.extend(text.bytes().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    }
+    io.write_all(&bytes).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(io.read_u8().await.unwrap());
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    let mut ws = WebSocketStream::from_raw_socket(io, tungstenite::protocol::Role::Client, None).await;
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("no echo in 5 s");
+        got.push(msg.unwrap().unwrap().into_text().unwrap().to_string());
+    }
+    got
+}
+
+/// hyper has read those frames with the head: they must reach the handler once the socket
+/// is taken back from hyper after the upgrade (`ws::io`).
+#[tokio::test]
+async fn frames_sent_with_the_request_head_reach_the_handler_real_server() {
+    let server = App::new().bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+    let io = tokio::net::TcpStream::connect(addr).await.unwrap();
+    assert_eq!(frames_behind_the_head(io).await, ["early one", "early two"]);
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn frames_sent_with_the_request_head_reach_the_handler_in_process() {
+    let client = TestClient::new(App::new());
+    let io = client.connect_raw().await;
+    assert_eq!(frames_behind_the_head(io).await, ["early one", "early two"]);
+}
