@@ -9,7 +9,10 @@ use std::{
     collections::VecDeque,
     fmt,
     net::SocketAddr,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
     task::{Context, Poll},
 };
 
@@ -124,7 +127,12 @@ pub(crate) struct Conn {
     // The fields a broadcast touches come first, to share cache lines.
     outbox: Mutex<Outbox>,
     driver_waker: super::wake::StableWaker,
-    requested: std::sync::atomic::AtomicBool,
+    requested: AtomicBool,
+    /// Hints read by the driver without a lock, each written under its lock: the outbox may
+    /// hold messages; the handler's slot holds one (a lock per check was a tenth of a
+    /// message's user-space work).
+    queued: AtomicBool,
+    inbound_full: AtomicBool,
     pub(crate) id: ConnectionId,
     pub(crate) remote: Option<SocketAddr>,
     pub(crate) max_queue: usize,
@@ -132,7 +140,7 @@ pub(crate) struct Conn {
     state: Mutex<State>,
     decision: Mutex<Option<oneshot::Sender<Decision>>>,
     space: Notify,
-    space_waiters: std::sync::atomic::AtomicUsize,
+    space_waiters: AtomicUsize,
     /// The Hub rooms this connection is in, so that it leaves them when it ends.
     pub(crate) rooms: Mutex<RoomsOf>,
     /// Set on a connection authenticated with an expiring token (boxed: most have none).
@@ -140,18 +148,18 @@ pub(crate) struct Conn {
 }
 
 /// Counts a sender waiting for queue room, for as long as it waits (also when cancelled).
-struct SpaceWaiter<'a>(&'a std::sync::atomic::AtomicUsize);
+struct SpaceWaiter<'a>(&'a AtomicUsize);
 
 impl<'a> SpaceWaiter<'a> {
-    fn new(count: &'a std::sync::atomic::AtomicUsize) -> Self {
-        count.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
         Self(count)
     }
 }
 
 impl Drop for SpaceWaiter<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -186,7 +194,9 @@ impl Conn {
     ) -> Self {
         Self {
             outbox: Mutex::new(Outbox { queue: VecDeque::new(), accepting: false }),
-            requested: std::sync::atomic::AtomicBool::new(false),
+            requested: AtomicBool::new(false),
+            queued: AtomicBool::new(false),
+            inbound_full: AtomicBool::new(false),
             id,
             remote,
             max_queue,
@@ -207,7 +217,7 @@ impl Conn {
             decision: Mutex::new(Some(decision)),
             driver_waker: Default::default(),
             space: Notify::new(),
-            space_waiters: std::sync::atomic::AtomicUsize::new(0),
+            space_waiters: AtomicUsize::new(0),
             rooms: Mutex::new(RoomsOf::default()),
             auth: std::sync::OnceLock::new(),
         }
@@ -244,6 +254,7 @@ impl Conn {
             }
             if out.queue.len() < self.max_queue {
                 out.queue.push_back(msg);
+                self.queued.store(true, Ordering::Release);
                 Offer::Queued
             } else {
                 match self.policy {
@@ -251,6 +262,7 @@ impl Conn {
                     SlowConsumer::DropOldest => {
                         out.queue.pop_front();
                         out.queue.push_back(msg);
+                        self.queued.store(true, Ordering::Release);
                         Offer::DroppedOldest
                     }
                     SlowConsumer::Close => {
@@ -270,18 +282,37 @@ impl Conn {
 
     /// Tells the driver a close request or the handler's end is waiting in the state.
     fn signal_request(&self) {
-        self.requested.store(true, std::sync::atomic::Ordering::Release);
+        self.requested.store(true, Ordering::Release);
     }
 
     /// Whether a request was signalled since the last call.
     pub(crate) fn take_requested(&self) -> bool {
-        self.requested.swap(false, std::sync::atomic::Ordering::AcqRel)
+        self.requested.swap(false, Ordering::AcqRel)
     }
 
     /// The outgoing queue (its own lock, so a broadcast touches as little memory per
     /// receiver as possible).
     pub(crate) fn outbox(&self) -> MutexGuard<'_, Outbox> {
         self.outbox.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Moves every queued message into `into` (which must be empty); false if there was
+    /// none. No lock when the queue is known to be empty.
+    pub(crate) fn take_queued(&self, into: &mut VecDeque<tungstenite::Message>) -> bool {
+        if !self.queued.load(Ordering::Acquire) {
+            return false;
+        }
+        let mut out = self.outbox();
+        self.queued.store(false, Ordering::Relaxed); // under the lock, as every store
+        // The two queues swap buffers, so both keep the capacity of the largest burst (at
+        // most `max_queue` messages): shrinking reallocated on every burst.
+        std::mem::swap(into, &mut out.queue);
+        !into.is_empty()
+    }
+
+    /// Whether the handler has not yet taken the last message handed over.
+    pub(crate) fn inbound_waiting(&self) -> bool {
+        self.inbound_full.load(Ordering::Acquire)
     }
 
     /// Stops accepting messages; with `keep`, what is queued is returned for the driver.
@@ -310,6 +341,7 @@ impl Conn {
     pub(crate) fn hand_over(&self, msg: Message) {
         let mut st = self.lock();
         st.inbound = Some(msg);
+        self.inbound_full.store(true, Ordering::Release);
         // Woken under the lock: draining keeps the list's capacity (no allocation per message),
         // and waking only schedules tasks, it never runs them here.
         for w in st.waiters.drain(..) {
@@ -434,6 +466,7 @@ impl Conn {
     pub(crate) fn poll_receive(&self, cx: &Context<'_>) -> Poll<Message> {
         let mut st = self.lock();
         if let Some(msg) = st.inbound.take() {
+            self.inbound_full.store(false, Ordering::Release);
             drop(st);
             self.wake_driver();
             return Poll::Ready(msg);
@@ -456,6 +489,7 @@ impl Conn {
                 return Err(PushError::Full(msg));
             }
             out.queue.push_back(msg);
+            self.queued.store(true, Ordering::Release);
         }
         self.wake_driver();
         Ok(())
@@ -486,7 +520,7 @@ impl Conn {
 
     /// Wakes senders waiting for room, if there are any (the `Notify` takes a lock).
     pub(crate) fn notify_space(&self) {
-        if self.space_waiters.load(std::sync::atomic::Ordering::Acquire) > 0 {
+        if self.space_waiters.load(Ordering::Acquire) > 0 {
             self.space.notify_waiters();
         }
     }

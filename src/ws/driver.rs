@@ -185,14 +185,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
 
     /// Moves queued messages and close requests from the shared state into the driver.
     fn take_requests(&mut self) {
-        let took = self.closing.is_none() && self.pending.is_empty() && {
-            let mut out = self.conn.outbox();
-            let any = !out.queue.is_empty();
-            if any {
-                std::mem::swap(&mut self.pending, &mut out.queue);
-            }
-            any
-        };
+        let took = self.closing.is_none() && self.pending.is_empty() && self.conn.take_queued(&mut self.pending);
         if took {
             self.conn.notify_space();
         }
@@ -236,8 +229,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             }
             self.needs_flush = true;
         }
-        // The two queues swap buffers, so both keep the capacity of the largest burst (at
-        // most `max_queue` messages): shrinking here reallocated on every burst.
         if self.needs_flush {
             match ws.as_mut().poll_flush(cx) {
                 Poll::Ready(Ok(())) => self.needs_flush = false,
@@ -279,7 +270,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if !self.readable.take() {
             return Poll::Pending; // no readiness since the last attempt returned Pending
         }
-        if self.closing.is_none() && self.conn.lock().inbound.is_some() {
+        if self.closing.is_none() && self.conn.inbound_waiting() {
             self.readable.set(); // still readable: read once the handler took the message
             return Poll::Pending;
         }
@@ -437,7 +428,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 let writing = self.write_blocked_since.is_some() || !self.pending.is_empty();
                 // A message that arrived after our ping proves the peer alive even if we are
                 // not reading its pong yet (the handler has not taken that message).
-                let alive = self.delivered_since_ping && self.conn.lock().inbound.is_some();
+                let alive = self.delivered_since_ping && self.conn.inbound_waiting();
                 if writing || alive {
                     // Our ping may still be queued behind a batch: give the answer time.
                     self.pong_deadline = Some(now + self.config.pong_timeout);
