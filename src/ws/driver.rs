@@ -42,16 +42,8 @@ pub(crate) async fn run(conn: Arc<Conn>, upgrade: Upgrade, config: Arc<WsConfig>
     if phase == Phase::Closed {
         return; // refused with a plain HTTP answer: no upgrade
     }
-    let (io, read_ahead) = match upgrade.open().await {
-        Ok(opened) => opened,
-        Err(_) => return conn.finish(Some(CloseFrame::new(CloseCode::ABNORMAL, "handshake did not complete"))),
-    };
-    let tungstenite_config = Some(config.tungstenite());
-    let stream = if read_ahead.is_empty() {
-        WebSocketStream::from_raw_socket(io, Role::Server, tungstenite_config).await
-    } else {
-        // The client's first frames arrived with its request, before our `101`.
-        WebSocketStream::from_partially_read(io, read_ahead.to_vec(), Role::Server, tungstenite_config).await
+    let Some(stream) = open(upgrade, &config).await else {
+        return conn.finish(Some(CloseFrame::new(CloseCode::ABNORMAL, "handshake did not complete")));
     };
     let mut driver = Driver::new(conn.clone(), stream, config);
     match rejection {
@@ -64,6 +56,20 @@ pub(crate) async fn run(conn: Arc<Conn>, upgrade: Upgrade, config: Arc<WsConfig>
     }
     let how = poll_fn(|cx| driver.poll(cx)).await;
     conn.finish(how);
+}
+
+/// The socket after the `101`, as a WebSocket. A function of its own so that nothing of the
+/// upgrade outlives it: the read-ahead bytes are a slice of hyper's 8 KiB read buffer, which a
+/// local of `run` would keep allocated for the connection's lifetime.
+async fn open(upgrade: Upgrade, config: &WsConfig) -> Option<WebSocketStream<WsIo>> {
+    let (io, read_ahead) = upgrade.open().await.ok()?;
+    let config = Some(config.tungstenite());
+    Some(if read_ahead.is_empty() {
+        WebSocketStream::from_raw_socket(io, Role::Server, config).await
+    } else {
+        // The client's first frames arrived with its request, before our `101`.
+        WebSocketStream::from_partially_read(io, read_ahead.to_vec(), Role::Server, config).await
+    })
 }
 
 /// Generic over the byte stream so that tests can script it; the server uses `WsIo`.
