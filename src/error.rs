@@ -216,8 +216,12 @@ impl<E: StdError + Send + Sync + 'static> From<E> for Error {
     fn from(e: E) -> Self {
         // An authentication failure keeps its 401/403 when it travels through `?`.
         let boxed: Box<dyn StdError + Send + Sync> = Box::new(e);
-        match boxed.downcast::<crate::auth::AuthError>() {
-            Ok(auth) => auth.to_error(),
+        let boxed = match boxed.downcast::<crate::auth::AuthError>() {
+            Ok(auth) => return auth.to_error(),
+            Err(other) => other,
+        };
+        match boxed.downcast::<crate::live::LiveError>() {
+            Ok(live) => live.to_error(),
             Err(other) => Error::internal(other),
         }
     }

@@ -59,6 +59,7 @@ pub mod auth;
 mod error;
 mod extract;
 pub mod hub;
+pub mod live;
 mod logging;
 mod response;
 mod route;
@@ -204,11 +205,13 @@ pub use sockeye_macros::secured;
 pub mod prelude {
     pub use crate::{
         App, Created, Error, Html, Hub, IntoResponse, Json, NoContent, Query, Request, Result, Router, State,
-        StatusCode, TestClient,
+        StatusCode, TestClient, TestSocket,
         auth::{Auth, Claims},
         delete, get, patch, post, put, route, secured, websocket,
         ws::{self, CloseCode, Message, Socket, WebSocket},
     };
+    /// The derives every model and JSON body needs (the crate must depend on `serde` too).
+    pub use serde::{Deserialize, Serialize};
 }
 
 /// The README's quickstart must compile.

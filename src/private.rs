@@ -19,6 +19,11 @@ pub use crate::{
 
 use poem::{IntoResponse, error::IntoResult};
 
+/// The generic handlers of live models, named by `#[derive(Model)]`.
+pub mod live {
+    pub use crate::live::rest::{create, delete, list, patch, read, replace, socket};
+}
+
 use crate::app::endpoint::error_to_json;
 
 /// Turns a handler's return value (a response or a `Result` of one) into the response.

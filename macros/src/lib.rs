@@ -1,4 +1,5 @@
-//! Procedural macros of [sockeye](https://docs.rs/sockeye): route attributes and `router!`.
+//! Procedural macros of [sockeye](https://docs.rs/sockeye): route attributes, `router!` and
+//! `#[derive(Model)]`.
 //!
 //! Entry points are thin: each parses and validates into a typed description (`parse.rs`),
 //! then quotes it (`codegen.rs`). Generated code names only `::sockeye::__private::...`.
@@ -6,6 +7,7 @@
 use proc_macro::TokenStream;
 
 mod codegen;
+mod model;
 mod parse;
 #[path = "../../src/route/path.rs"]
 #[allow(dead_code)]
@@ -137,4 +139,13 @@ fn secured_alone(attr: &proc_macro2::TokenStream, item: proc_macro2::TokenStream
         .into_compile_error(),
     );
     out.into()
+}
+
+/// `#[derive(Model)]` with `#[model(table = "products")]`: see `sockeye::live::Model`.
+#[proc_macro_derive(Model, attributes(model))]
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    match model::expand(input.into()) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.into_compile_error().into(),
+    }
 }

@@ -25,6 +25,7 @@ pub(crate) struct Shared {
     pub(crate) ws: WsConfig,
     pub(crate) hub: Hub,
     pub(crate) auth: Auth,
+    pub(crate) database: Option<crate::live::Database>,
 }
 
 impl Shared {

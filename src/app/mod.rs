@@ -59,6 +59,8 @@ pub struct App {
     state: Extensions,
     hub: Hub,
     auth: Auth,
+    database: Option<crate::live::Database>,
+    models: Vec<&'static crate::live::Schema>,
 }
 
 impl Default for App {
@@ -88,6 +90,8 @@ impl App {
             state: Extensions::new(),
             hub: Hub::default(),
             auth: Auth::new(),
+            database: None,
+            models: Vec::new(),
         }
     }
 
@@ -164,6 +168,33 @@ impl App {
         self.include(Router::new().route(path, &crate::hub::STATS_ROUTE))
     }
 
+    /// The database of live models (see [`live`](crate::live)).
+    pub fn database(mut self, db: crate::live::Database) -> Self {
+        self.database = Some(db);
+        self
+    }
+
+    /// Serves the live model `M`: REST CRUD under `/<table>` and its change events on
+    /// `/ws/<table>` (see [`live`](crate::live)). Needs a [`database`](App::database).
+    pub fn register<M: crate::live::Model>(mut self) -> Self {
+        let mut router = Router::new();
+        for def in M::routes() {
+            router = router.route(def.path(), def);
+        }
+        self.models.push(M::schema());
+        self.include(router)
+    }
+
+    /// Creates the missing tables of registered models now rather than on first use.
+    pub(crate) async fn prepare_models(&self) -> Result<(), crate::live::LiveError> {
+        if let Some(db) = &self.database {
+            for schema in &self.models {
+                db.channel(schema).ready(db).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The route table the app would serve, sorted by path then method.
     pub fn routes(&self) -> Result<Vec<RouteInfo>, RouteError> {
         self.route_table()
@@ -191,12 +222,16 @@ impl App {
 
     pub(crate) fn into_endpoint(self) -> Result<AppEndpoint, RouteError> {
         let mounted = self.mount()?;
+        if let (Some(model), None) = (self.models.first(), &self.database) {
+            return Err(RouteError::NoDatabase { table: model.table.to_string() });
+        }
         let shared = Shared {
             state: self.state,
             body_limit: self.config.body_limit,
             ws: self.config.websocket.clone(),
             hub: self.hub,
             auth: self.auth,
+            database: self.database,
         };
         AppEndpoint::new(&mounted, shared)
     }

@@ -332,12 +332,12 @@ impl Hub {
 
     /// Sends to every member of `room`; chain [`except`](Broadcast::except) to skip one.
     pub fn room<'a>(&'a self, room: &'a str) -> Broadcast<'a> {
-        Broadcast { hub: self, room: Some(room), except: None }
+        Broadcast { hub: self, room: Some(room), except: None, only: None }
     }
 
     /// Sends to every open connection of the app (seed 001's `broadcast_to_all_channels`).
     pub fn everyone(&self) -> Broadcast<'_> {
-        Broadcast { hub: self, room: None, except: None }
+        Broadcast { hub: self, room: None, except: None, only: None }
     }
 
     /// Statistics in seed 001's shape plus the slow-consumer counters.
@@ -390,9 +390,18 @@ pub struct Broadcast<'h> {
     room: Option<&'h str>,
     /// The connection to skip, resolved once: the loop over members compares addresses.
     except: Option<Arc<Conn>>,
+    /// Which connections (by id) to keep, if not all.
+    only: Option<&'h (dyn Fn(&str) -> bool + Sync)>,
 }
 
-impl Broadcast<'_> {
+impl<'h> Broadcast<'h> {
+    /// Sends only to the connections `keep` says yes to, by id (live models use it for
+    /// subscribers' filters).
+    pub fn only(mut self, keep: &'h (dyn Fn(&str) -> bool + Sync)) -> Self {
+        self.only = Some(keep);
+        self
+    }
+
     /// Skips one connection (seed 001's `exclude_client`), typically the sender.
     pub fn except(mut self, who: &(impl HasConnectionId + ?Sized)) -> Self {
         self.except = self.hub.0.registry.get(who.connection_id());
@@ -413,7 +422,9 @@ impl Broadcast<'_> {
             Offer::ClosedSlow => delivery.closed_slow += 1,
             Offer::Gone => {}
         };
-        let skip = |conn: &Arc<Conn>| self.except.as_ref().is_some_and(|e| Arc::ptr_eq(e, conn));
+        let skip = |conn: &Arc<Conn>| {
+            self.except.as_ref().is_some_and(|e| Arc::ptr_eq(e, conn)) || self.only.is_some_and(|keep| !keep(&conn.id))
+        };
         match self.room {
             Some(room) => {
                 let rooms = self.hub.0.rooms.read();

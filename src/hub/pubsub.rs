@@ -179,19 +179,7 @@ impl PubSub {
                 }
             };
         }
-        match msg.get("type").and_then(Value::as_str) {
-            Some("ping") => Some(json!({"type": "pong", "message": "pong"})),
-            Some("get_stats") => {
-                let s = hub.stats();
-                Some(json!({"type": "stats", "data": {
-                    "total_channels": s.total_channels,
-                    "channels": s.channels,
-                    "total_connections": s.total_connections,
-                }}))
-            }
-            Some(other) => Some(error(&format!("unknown type `{}`: use ping or get_stats", truncate(other)))),
-            None => Some(error("expected an `action` (subscribe, unsubscribe, publish) or a `type` (ping, get_stats)")),
-        }
+        common_reply(msg.as_object()?, hub)
     }
 
     fn allowed(&self, action: Action, topic: &str, connection: &str) -> std::result::Result<(), Value> {
@@ -203,12 +191,30 @@ impl PubSub {
     }
 }
 
-fn error(message: &str) -> Value {
+/// The answers to `{"type": "ping"}` and `{"type": "get_stats"}` (seed 001), shared by every
+/// channel speaking this protocol; an error for any other message without an `action`.
+pub(crate) fn common_reply(msg: &serde_json::Map<String, Value>, hub: &Hub) -> Option<Value> {
+    match msg.get("type").and_then(Value::as_str) {
+        Some("ping") => Some(json!({"type": "pong", "message": "pong"})),
+        Some("get_stats") => {
+            let s = hub.stats();
+            Some(json!({"type": "stats", "data": {
+                "total_channels": s.total_channels,
+                "channels": s.channels,
+                "total_connections": s.total_connections,
+            }}))
+        }
+        Some(other) => Some(error(&format!("unknown type `{}`: use ping or get_stats", truncate(other)))),
+        None => Some(error("expected an `action` (subscribe, unsubscribe, ..) or a `type` (ping, get_stats)")),
+    }
+}
+
+pub(crate) fn error(message: &str) -> Value {
     json!({"type": "error", "message": message})
 }
 
 /// Echoing a huge unknown name back would amplify it: keep 64 bytes of it.
-fn truncate(s: &str) -> &str {
+pub(crate) fn truncate(s: &str) -> &str {
     let mut end = s.len().min(64);
     while !s.is_char_boundary(end) {
         end -= 1;

@@ -59,4 +59,13 @@ pub enum RouteError {
         /// Where it is defined.
         location: String,
     },
+    /// A live model registered in an app without a database.
+    #[error(
+        "the live model `{table}` is registered but the app has no database: call \
+         App::database(Database::connect(url).await?) (or Database::from_env())"
+    )]
+    NoDatabase {
+        /// The model's table.
+        table: String,
+    },
 }

@@ -1,0 +1,189 @@
+//! `#[derive(Model)]`: the table, its columns (kinds from the field types) and the route
+//! table of a live model. The handlers are generic functions in `sockeye::__private::live`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::{Data, DeriveInput, Fields, LitStr, Type};
+
+struct Field {
+    name: String,
+    kind: &'static str,
+    nullable: bool,
+    key: bool,
+}
+
+pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+    let input: DeriveInput = syn::parse2(input)?;
+    let ident = &input.ident;
+    if !input.generics.params.is_empty() {
+        return Err(syn::Error::new_spanned(&input.generics, "a live model cannot be generic"));
+    }
+    let mut table = snake_case(&ident.to_string());
+    let mut table_span = ident.span();
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("table") {
+                let lit: LitStr = meta.value()?.parse()?;
+                table = lit.value();
+                table_span = lit.span();
+                Ok(())
+            } else {
+                Err(meta.error("unknown model option: use #[model(table = \"name\")]"))
+            }
+        })?;
+    }
+    check_name(&table, table_span, "table")?;
+    let Data::Struct(data) = &input.data else {
+        return Err(syn::Error::new(ident.span(), "#[derive(Model)] goes on a struct with named fields"));
+    };
+    let Fields::Named(named) = &data.fields else {
+        return Err(syn::Error::new(ident.span(), "#[derive(Model)] goes on a struct with named fields"));
+    };
+    let mut fields = Vec::new();
+    for f in &named.named {
+        let Some(name) = f.ident.as_ref().map(|i| i.to_string().trim_start_matches("r#").to_string()) else {
+            continue;
+        };
+        let mut key = false;
+        for attr in &f.attrs {
+            if attr.path().is_ident("model") {
+                attr.parse_nested_meta(|meta| {
+                    if meta.path.is_ident("primary_key") || meta.path.is_ident("key") {
+                        key = true;
+                        Ok(())
+                    } else {
+                        Err(meta.error("unknown field option: use #[model(primary_key)]"))
+                    }
+                })?;
+            } else if attr.path().is_ident("serde") && quote!(#attr).to_string().contains("rename") {
+                return Err(syn::Error::new_spanned(
+                    attr,
+                    "a live model's JSON field names are its column names: serde renames are not supported",
+                ));
+            }
+        }
+        check_name(&name, Span::call_site(), "column")?;
+        let (kind, nullable) = kind(&f.ty)?;
+        fields.push(Field { name, kind, nullable, key });
+    }
+    if !fields.iter().any(|f| f.key) {
+        match fields.iter_mut().find(|f| f.name == "id") {
+            Some(id) => id.key = true,
+            None => {
+                return Err(syn::Error::new(
+                    ident.span(),
+                    "a live model needs a primary key: a field named `id`, or one marked #[model(primary_key)]",
+                ));
+            }
+        }
+    }
+    if fields.iter().filter(|f| f.key).count() > 1 {
+        return Err(syn::Error::new(ident.span(), "a live model has exactly one #[model(primary_key)] field"));
+    }
+    if let Some(k) = fields.iter().find(|f| f.key && (f.nullable || (f.kind != "Integer" && f.kind != "Text"))) {
+        return Err(syn::Error::new(
+            ident.span(),
+            format!("the primary key `{}` must be an integer or a String, not optional", k.name),
+        ));
+    }
+    let columns = fields.iter().map(|f| {
+        let (name, kind, nullable, key) = (&f.name, syn::Ident::new(f.kind, Span::call_site()), f.nullable, f.key);
+        quote!(::sockeye::live::Column::new(#name, ::sockeye::live::Kind::#kind, #nullable, #key))
+    });
+    let list = format!("/{table}");
+    let item = format!("/{table}/{{id}}");
+    let ws = format!("/ws/{table}");
+    let name = ident.to_string();
+    let route = |method: &str, path: &str, what: &str, handler: &str| {
+        let handler = syn::Ident::new(handler, Span::call_site());
+        let label = format!("{name}::{what}");
+        let doc = format!("{what} `{table}` (live model {name})");
+        quote!(::sockeye::__private::RouteDef::new(
+            #method, #path, #label, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
+            ::sockeye::__private::live::#handler::<#ident>,
+        ))
+    };
+    let routes = [
+        route("GET", &list, "list", "list"),
+        route("POST", &list, "create", "create"),
+        route("GET", &item, "read", "read"),
+        route("PUT", &item, "replace", "replace"),
+        route("PATCH", &item, "patch", "patch"),
+        route("DELETE", &item, "delete", "delete"),
+    ];
+    let socket = route("GET", &ws, "channel", "socket");
+    Ok(quote! {
+        impl ::sockeye::live::Model for #ident {
+            fn schema() -> &'static ::sockeye::live::Schema {
+                static SCHEMA: ::sockeye::live::Schema =
+                    ::sockeye::live::Schema { table: #table, columns: &[#(#columns),*] };
+                &SCHEMA
+            }
+            fn routes() -> &'static [::sockeye::__private::RouteDef] {
+                static ROUTES: [::sockeye::__private::RouteDef; 7] = [#(#routes,)* #socket.websocket()];
+                &ROUTES
+            }
+        }
+    })
+}
+
+/// The column kind of a field type, and whether it is `Option<_>`.
+fn kind(ty: &Type) -> syn::Result<(&'static str, bool)> {
+    let unsupported = || {
+        syn::Error::new_spanned(
+            ty,
+            "unsupported column type: use i64 (or i8..i32, u8..u32), f64 (or f32), bool, String, or Option of one",
+        )
+    };
+    let Type::Path(p) = ty else { return Err(unsupported()) };
+    let Some(last) = p.path.segments.last() else { return Err(unsupported()) };
+    if last.ident == "Option" {
+        if let syn::PathArguments::AngleBracketed(args) = &last.arguments
+            && let Some(syn::GenericArgument::Type(inner)) = args.args.first()
+        {
+            let (k, nullable) = kind(inner)?;
+            if nullable {
+                return Err(unsupported());
+            }
+            return Ok((k, true));
+        }
+        return Err(unsupported());
+    }
+    let k = match last.ident.to_string().as_str() {
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" => "Integer",
+        "f32" | "f64" => "Real",
+        "bool" => "Bool",
+        "String" => "Text",
+        _ => return Err(unsupported()),
+    };
+    Ok((k, false))
+}
+
+fn check_name(name: &str, span: Span, what: &str) -> syn::Result<()> {
+    let mut chars = name.chars();
+    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(syn::Error::new(
+            span,
+            format!("{what} name `{name}` must be letters, digits and _ (not starting with a digit)"),
+        ))
+    }
+}
+
+fn snake_case(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,0 +1,241 @@
+//! [`Database`]: the sqlx pool of live models (SQLite by default, PostgreSQL for real
+//! deployments), and the row operations they run, on JSON objects.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use serde_json::{Map, Value};
+use sqlx::{
+    AnyPool, Row,
+    any::{AnyArguments, AnyPoolOptions, AnyRow},
+    query::Query,
+};
+
+use super::{
+    error::LiveError,
+    model::{Column, Kind, Schema},
+    sql::{self, Backend},
+};
+
+/// The default `DATABASE_URL`: a SQLite file next to the binary, created when missing.
+pub const DEFAULT_URL: &str = "sqlite://sockeye.db";
+
+/// A connection pool to the database of live models. Cheap to clone.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), sockeye::live::LiveError> {
+/// use sockeye::live::Database;
+/// let db = Database::connect("sqlite://app.db").await?;        // created when missing
+/// let db = Database::connect("sqlite::memory:").await?;        // tests
+/// let db = Database::connect("postgres://app@127.0.0.1/app").await?;
+/// let db = Database::from_env().await?;                        // DATABASE_URL, else sqlite://sockeye.db
+/// db.migrate("migrations").await?;                             // sqlx migrations, if you keep them
+/// # Ok(()) }
+/// ```
+///
+/// Tables of registered models that do not exist yet are created on first use
+/// (`CREATE TABLE IF NOT EXISTS`, a quick start); switch that off with
+/// [`create_missing_tables(false)`](Database::create_missing_tables) when migrations own the
+/// schema.
+#[derive(Clone)]
+pub struct Database {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) pool: AnyPool,
+    pub(crate) backend: Backend,
+    pub(crate) create_missing: bool,
+    /// Per-table state of the live channels (see `channel.rs`), shared by every app and
+    /// `Live` handle on this database.
+    pub(crate) channels: Mutex<HashMap<&'static str, Arc<super::channel::Channel>>>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").field("backend", &self.inner.backend).finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// Connects to `url`: `sqlite://path` (the file is created when missing),
+    /// `sqlite::memory:`, or `postgres://user@host/db`.
+    pub async fn connect(url: &str) -> Result<Self, LiveError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if url.starts_with("sqlite:") {
+            (Backend::Sqlite, sqlite_url(url))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            return Err(LiveError::Config(format!(
+                "unsupported database URL `{}`: use sqlite://FILE, sqlite::memory: or postgres://..",
+                redact(url)
+            )));
+        };
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        // A request waits at most this long for a connection (then 503), and a database that
+        // cannot be reached fails the start after it.
+        let mut options = AnyPoolOptions::new().acquire_timeout(std::time::Duration::from_secs(5));
+        if memory {
+            // Every connection to `:memory:` is a database of its own, and it vanishes with
+            // its connection: one connection, kept for the pool's lifetime.
+            options = options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+        }
+        let pool = options
+            .connect(&url)
+            .await
+            .map_err(|e| LiveError::Config(format!("cannot connect to `{}`: {e}", redact(&url))))?;
+        Ok(Self { inner: Arc::new(Inner { pool, backend, create_missing: true, channels: Mutex::default() }) })
+    }
+
+    /// Connects to `DATABASE_URL` (also read from `.env`), or to [`DEFAULT_URL`].
+    pub async fn from_env() -> Result<Self, LiveError> {
+        let _ = dotenvy::dotenv();
+        let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_string());
+        Self::connect(&url).await
+    }
+
+    /// Whether tables of registered models are created when missing (default: yes).
+    pub fn create_missing_tables(self, on: bool) -> Self {
+        let inner = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                pool: inner.pool.clone(),
+                backend: inner.backend,
+                create_missing: on,
+                channels: Mutex::default(),
+            }),
+        }
+    }
+
+    /// Runs the sqlx migrations in `dir` (`migrations/0001_init.sql`, ...) that have not run.
+    pub async fn migrate(&self, dir: impl AsRef<std::path::Path>) -> Result<(), LiveError> {
+        let dir = dir.as_ref();
+        let migrator = sqlx::migrate::Migrator::new(dir)
+            .await
+            .map_err(|e| LiveError::Config(format!("cannot read migrations in {}: {e}", dir.display())))?;
+        migrator
+            .run(&self.inner.pool)
+            .await
+            .map_err(|e| LiveError::Config(format!("migrations in {} failed: {e}", dir.display())))
+    }
+
+    /// The pool, for your own queries.
+    pub fn pool(&self) -> &AnyPool {
+        &self.inner.pool
+    }
+
+    /// SQLite or PostgreSQL.
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// Creates the table if missing (once per process and table).
+    pub(crate) async fn ensure_table(&self, schema: &'static Schema) -> Result<(), LiveError> {
+        if !self.inner.create_missing {
+            return Ok(());
+        }
+        sql::query(sql::create_table(schema, self.inner.backend)).execute(&self.inner.pool).await?;
+        Ok(())
+    }
+}
+
+/// `sqlite://file` → `sqlite://file?mode=rwc` (create when missing) unless a mode is given.
+fn sqlite_url(url: &str) -> String {
+    if url.contains(":memory:") || url.contains("mode=") {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}mode=rwc")
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Binds `value` as the column's type (`null` as a typed NULL).
+pub(crate) fn bind<'q>(
+    q: Query<'q, sqlx::Any, AnyArguments>,
+    column: &Column,
+    value: &Value,
+) -> Result<Query<'q, sqlx::Any, AnyArguments>, LiveError> {
+    let wrong =
+        |expected: &str| LiveError::invalid(column.name, format!("expected {expected}, got {}", kind_of(value)));
+    Ok(match (column.kind, value) {
+        (Kind::Integer, Value::Null) => q.bind(None::<i64>),
+        (Kind::Real, Value::Null) => q.bind(None::<f64>),
+        (Kind::Bool, Value::Null) => q.bind(None::<bool>),
+        (Kind::Text, Value::Null) => q.bind(None::<String>),
+        (Kind::Integer, v) => q.bind(v.as_i64().ok_or_else(|| wrong("an integer"))?),
+        (Kind::Real, v) => q.bind(v.as_f64().ok_or_else(|| wrong("a number"))?),
+        (Kind::Bool, v) => q.bind(v.as_bool().ok_or_else(|| wrong("true or false"))?),
+        (Kind::Text, v) => q.bind(v.as_str().ok_or_else(|| wrong("a string"))?.to_string()),
+    })
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A row as a JSON object, by the model's column kinds.
+pub(crate) fn row_to_json(schema: &Schema, row: &AnyRow) -> Result<Value, LiveError> {
+    let mut out = Map::with_capacity(schema.columns.len());
+    for (i, c) in schema.columns.iter().enumerate() {
+        let bad = |e: sqlx::Error| LiveError::Database(format!("column `{}` of `{}`: {e}", c.name, schema.table));
+        let v = match c.kind {
+            Kind::Integer => row.try_get::<Option<i64>, _>(i).map_err(bad)?.map(Value::from),
+            Kind::Real => match row.try_get::<Option<f64>, _>(i) {
+                Ok(v) => v.map(Value::from),
+                // SQLite keeps an integral REAL as an integer.
+                Err(_) => row.try_get::<Option<i64>, _>(i).map_err(bad)?.map(|n| Value::from(n as f64)),
+            },
+            Kind::Bool => match row.try_get::<Option<bool>, _>(i) {
+                Ok(v) => v.map(Value::from),
+                // SQLite has no boolean storage: 0 / 1.
+                Err(_) => row.try_get::<Option<i64>, _>(i).map_err(bad)?.map(|n| Value::from(n != 0)),
+            },
+            Kind::Text => row.try_get::<Option<String>, _>(i).map_err(bad)?.map(Value::from),
+        };
+        out.insert(c.name.to_string(), v.unwrap_or(Value::Null));
+    }
+    Ok(Value::Object(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_files_are_created_when_missing() {
+        assert_eq!(sqlite_url("sqlite://app.db"), "sqlite://app.db?mode=rwc");
+        assert_eq!(sqlite_url("sqlite://app.db?cache=shared"), "sqlite://app.db?cache=shared&mode=rwc");
+        assert_eq!(sqlite_url("sqlite://app.db?mode=ro"), "sqlite://app.db?mode=ro");
+        assert_eq!(sqlite_url("sqlite::memory:"), "sqlite::memory:");
+    }
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(redact("postgres://app:s3cret@db/app"), "postgres://app:***@db/app");
+        assert_eq!(redact("postgres://app@db/app"), "postgres://app@db/app");
+        assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}

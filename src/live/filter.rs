@@ -1,0 +1,134 @@
+//! Equality filters on columns: `?owner_id=42&done=false` on a REST list, `"filter":
+//! {"owner_id": 42}` on a subscription. Values are checked against the column's kind and
+//! kept normalized, so a filter compares equal to the JSON rows the database returns.
+
+use serde_json::{Map, Value};
+
+use super::model::{Kind, Schema};
+
+/// Column = value conditions, all of which must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub(crate) conditions: Vec<(&'static str, Value)>,
+}
+
+impl Filter {
+    /// From a JSON object (`{"owner_id": 42}`); names an unknown column or a value of the
+    /// wrong kind.
+    pub(crate) fn from_json(schema: &'static Schema, object: &Map<String, Value>) -> Result<Self, String> {
+        let mut conditions = Vec::with_capacity(object.len());
+        for (name, value) in object {
+            let column = schema.column(name).ok_or_else(|| unknown(schema, name))?;
+            let value = match (column.kind, value) {
+                (_, Value::Null) => Value::Null,
+                (Kind::Integer, v) if v.is_i64() => v.clone(),
+                (Kind::Real, v) if v.is_number() => v.as_f64().map(Value::from).unwrap_or(Value::Null),
+                (Kind::Bool, Value::Bool(_)) | (Kind::Text, Value::String(_)) => value.clone(),
+                (kind, _) => return Err(format!("filter on `{name}`: expected {}", expected(kind))),
+            };
+            conditions.push((column.name, value));
+        }
+        Ok(Self::sorted(schema, conditions))
+    }
+
+    /// In the schema's column order, so equal filters compare equal however they were written.
+    fn sorted(schema: &Schema, mut conditions: Vec<(&'static str, Value)>) -> Self {
+        conditions.sort_by_key(|(name, _)| schema.columns.iter().position(|c| c.name == *name));
+        Self { conditions }
+    }
+
+    /// From query-string pairs, parsing each value as its column's kind.
+    pub(crate) fn from_query<'a>(
+        schema: &'static Schema,
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, String> {
+        let mut conditions = Vec::new();
+        for (name, raw) in pairs {
+            let column = schema.column(name).ok_or_else(|| unknown(schema, name))?;
+            let value = match column.kind {
+                Kind::Integer => raw.parse::<i64>().ok().map(Value::from),
+                Kind::Real => raw.parse::<f64>().ok().filter(|f| f.is_finite()).map(Value::from),
+                Kind::Bool => match raw {
+                    "true" | "1" => Some(Value::Bool(true)),
+                    "false" | "0" => Some(Value::Bool(false)),
+                    _ => None,
+                },
+                Kind::Text => Some(Value::from(raw)),
+            }
+            .ok_or_else(|| format!("filter on `{name}`: expected {}, got `{raw}`", expected(column.kind)))?;
+            conditions.push((column.name, value));
+        }
+        Ok(Self::sorted(schema, conditions))
+    }
+
+    /// Whether `row` (a JSON object from the database) meets every condition.
+    pub fn matches(&self, row: &Value) -> bool {
+        self.conditions.iter().all(|(name, want)| row.get(*name).unwrap_or(&Value::Null) == want)
+    }
+
+    /// No conditions: everything matches.
+    pub fn is_empty(&self) -> bool {
+        self.conditions.is_empty()
+    }
+
+    /// The conditions as a JSON object, to show a client what it subscribed with.
+    pub fn to_json(&self) -> Value {
+        Value::Object(self.conditions.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+}
+
+fn unknown(schema: &Schema, name: &str) -> String {
+    let names: Vec<&str> = schema.columns.iter().map(|c| c.name).collect();
+    let shown: String = name.chars().take(64).collect();
+    format!("`{}` has no column `{shown}` (columns: {})", schema.table, names.join(", "))
+}
+
+fn expected(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Integer => "an integer",
+        Kind::Real => "a number",
+        Kind::Bool => "true or false",
+        Kind::Text => "a string",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::live::model::Column;
+
+    static TODOS: Schema = Schema {
+        table: "todos",
+        columns: &[
+            Column::new("id", Kind::Integer, false, true),
+            Column::new("owner_id", Kind::Integer, false, false),
+            Column::new("done", Kind::Bool, false, false),
+            Column::new("weight", Kind::Real, true, false),
+        ],
+    };
+
+    #[test]
+    fn json_and_query_filters_agree_and_match_rows() {
+        let row = json!({"id": 1, "owner_id": 42, "done": false, "weight": 2.0});
+        let a = Filter::from_json(&TODOS, json!({"owner_id": 42, "done": false}).as_object().unwrap()).unwrap();
+        let b = Filter::from_query(&TODOS, [("owner_id", "42"), ("done", "false")]).unwrap();
+        assert_eq!(a, b);
+        assert!(a.matches(&row));
+        assert!(!a.matches(&json!({"id": 2, "owner_id": 7, "done": false})));
+        // An integral number filters a REAL column as the database returns it.
+        let w = Filter::from_json(&TODOS, json!({"weight": 2}).as_object().unwrap()).unwrap();
+        assert!(w.matches(&row));
+    }
+
+    #[test]
+    fn unknown_columns_and_wrong_kinds_are_named() {
+        let e = Filter::from_query(&TODOS, [("owner", "1")]).unwrap_err();
+        assert!(e.contains("no column `owner`") && e.contains("owner_id"), "{e}");
+        let e = Filter::from_query(&TODOS, [("owner_id", "x")]).unwrap_err();
+        assert_eq!(e, "filter on `owner_id`: expected an integer, got `x`");
+        let e = Filter::from_json(&TODOS, json!({"done": "yes"}).as_object().unwrap()).unwrap_err();
+        assert_eq!(e, "filter on `done`: expected true or false");
+    }
+}

@@ -1,0 +1,217 @@
+//! The REST routes of a model: `GET`/`POST /<table>`, `GET`/`PUT`/`PATCH`/`DELETE
+//! /<table>/{id}`, and its channel `/ws/<table>`. Generic handlers the derive points
+//! its route table at.
+
+use poem::{Request, Response, http::StatusCode};
+use serde_json::Value;
+
+use super::{
+    Filter, Live, Model, channel,
+    error::LiveError,
+    service::{Key, from_json},
+};
+use crate::{
+    Error, Json,
+    error::json_response,
+    extract::{extract, param::path_param},
+    route::HandlerFuture,
+    ws::{
+        WebSocket, WsRouteOptions,
+        route::{WsOutcome, WsRunFuture, websocket, ws_outcome},
+    },
+};
+
+/// The header a REST write names the client's socket with, so that the client does not get
+/// the event of its own change (seed 001's `exclude_client`).
+pub const CLIENT_ID_HEADER: &str = "x-client-id";
+
+/// Default and largest page of `GET /<table>`.
+pub const DEFAULT_LIMIT: i64 = 100;
+/// The largest `limit` accepted.
+pub const MAX_LIMIT: i64 = 1000;
+
+fn respond(result: Result<Response, LiveError>) -> Response {
+    result.unwrap_or_else(|e| poem::IntoResponse::into_response(e.to_error()))
+}
+
+async fn live<M: Model>(req: &Request) -> Result<Live<M>, Response> {
+    let mut body = poem::RequestBody::default();
+    let live = extract::<Live<M>>(req, &mut body).await?;
+    Ok(match req.header(CLIENT_ID_HEADER) {
+        Some(id) if !id.is_empty() => live.except(id),
+        _ => live,
+    })
+}
+
+fn key<M: Model>(req: &Request) -> Result<Key, Response> {
+    let raw: String = path_param(req, 0, "id")?;
+    Key::parse(M::schema(), &raw).ok_or_else(|| {
+        poem::IntoResponse::into_response(Error::validation(vec![crate::ValidationError::new(
+            "value_error",
+            vec!["path".into(), "id".into()],
+            format!("invalid value for `id`: expected an integer, got `{raw}`"),
+        )]))
+    })
+}
+
+fn invalid_query(name: &str, msg: String) -> Response {
+    poem::IntoResponse::into_response(Error::validation(vec![crate::ValidationError::new(
+        "value_error",
+        vec!["query".into(), name.into()],
+        msg,
+    )]))
+}
+
+macro_rules! try_resp {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(resp) => return resp,
+        }
+    };
+}
+
+/// `GET /<table>?limit=&offset=&<column>=<value>..`
+pub fn list<M: Model>(req: Request) -> HandlerFuture {
+    Box::pin(async move {
+        let live = try_resp!(live::<M>(&req).await);
+        let (mut limit, mut offset, mut filters) = (DEFAULT_LIMIT, 0, Vec::new());
+        let query = req.uri().query().unwrap_or("");
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        for (k, v) in &pairs {
+            match k.as_str() {
+                "limit" => match v.parse::<i64>() {
+                    Ok(n) if (0..=MAX_LIMIT).contains(&n) => limit = n,
+                    _ => return invalid_query("limit", format!("limit must be an integer from 0 to {MAX_LIMIT}")),
+                },
+                "offset" => match v.parse::<i64>() {
+                    Ok(n) if n >= 0 => offset = n,
+                    _ => return invalid_query("offset", "offset must be a non-negative integer".into()),
+                },
+                _ => filters.push((k.as_str(), v.as_str())),
+            }
+        }
+        let filter = match Filter::from_query(M::schema(), filters.iter().copied()) {
+            Ok(f) => f,
+            Err(e) => return invalid_query(filters.first().map_or("", |f| f.0), e),
+        };
+        respond(
+            async {
+                let rows = live.list_json(&filter, limit, offset).await?;
+                Ok(json_response(StatusCode::OK, &rows))
+            }
+            .await,
+        )
+    })
+}
+
+/// `POST /<table>`: 201 with the row as stored.
+pub fn create<M: Model>(req: Request) -> HandlerFuture {
+    Box::pin(async move {
+        let (req, mut body) = req.split();
+        let Json(value) = try_resp!(extract::<Json<Value>>(&req, &mut body).await);
+        let live = try_resp!(live::<M>(&req).await);
+        respond(
+            async {
+                let Value::Object(mut object) = value else {
+                    return Err(LiveError::invalid("body", "expected a JSON object"));
+                };
+                let key = M::schema().key();
+                let generated = key.kind == super::model::Kind::Integer && !object.contains_key(key.name);
+                if generated {
+                    object.insert(key.name.to_string(), 0.into()); // the model's key field, for the check
+                }
+                let checked = super::service::to_object(&from_json::<M>(Value::Object(object))?)?;
+                let row = live.create_json(checked).await?;
+                Ok(json_response(StatusCode::CREATED, &row))
+            }
+            .await,
+        )
+    })
+}
+
+/// `GET /<table>/{id}`.
+pub fn read<M: Model>(req: Request) -> HandlerFuture {
+    Box::pin(async move {
+        let live = try_resp!(live::<M>(&req).await);
+        let id = try_resp!(key::<M>(&req));
+        respond(
+            async {
+                let row = live.get_json(&id).await?;
+                Ok(json_response(StatusCode::OK, &row))
+            }
+            .await,
+        )
+    })
+}
+
+/// `PUT /<table>/{id}` (whole row) and `PATCH` (the fields given).
+fn write<M: Model>(req: Request, partial: bool) -> HandlerFuture {
+    Box::pin(async move {
+        let (req, mut body) = req.split();
+        let Json(value) = try_resp!(extract::<Json<Value>>(&req, &mut body).await);
+        let live = try_resp!(live::<M>(&req).await);
+        let id = try_resp!(key::<M>(&req));
+        respond(
+            async {
+                let Value::Object(mut object) = value else {
+                    return Err(LiveError::invalid("body", "expected a JSON object"));
+                };
+                if !partial {
+                    object.insert(M::schema().key().name.to_string(), id.to_json());
+                    object = super::service::to_object(&from_json::<M>(Value::Object(object))?)?;
+                }
+                let row = live.update_json(&id, object, partial).await?;
+                Ok(json_response(StatusCode::OK, &row))
+            }
+            .await,
+        )
+    })
+}
+
+/// `PUT /<table>/{id}`.
+pub fn replace<M: Model>(req: Request) -> HandlerFuture {
+    write::<M>(req, false)
+}
+
+/// `PATCH /<table>/{id}`.
+pub fn patch<M: Model>(req: Request) -> HandlerFuture {
+    write::<M>(req, true)
+}
+
+/// `DELETE /<table>/{id}`: 204.
+pub fn delete<M: Model>(req: Request) -> HandlerFuture {
+    Box::pin(async move {
+        let live = try_resp!(live::<M>(&req).await);
+        let id = try_resp!(key::<M>(&req));
+        respond(
+            async {
+                live.delete(id).await?;
+                Ok(StatusCode::NO_CONTENT.into())
+            }
+            .await,
+        )
+    })
+}
+
+fn run<M: Model>(request: Request) -> WsRunFuture {
+    Box::pin(async move {
+        let (req, mut body) = request.split();
+        let ws = match extract::<WebSocket>(&req, &mut body).await {
+            Ok(ws) => ws,
+            Err(resp) => return WsOutcome::from(resp),
+        };
+        let live = match live::<M>(&req).await {
+            Ok(l) => l,
+            Err(resp) => return WsOutcome::from(resp),
+        };
+        ws_outcome(channel::serve(ws, live.hub().clone(), live.database().clone(), M::schema()).await)
+    })
+}
+
+static WS_OPTIONS: WsRouteOptions = WsRouteOptions::NONE;
+
+/// `/ws/<table>`.
+pub fn socket<M: Model>(req: Request) -> HandlerFuture {
+    websocket(req, &WS_OPTIONS, run::<M>)
+}

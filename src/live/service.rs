@@ -1,0 +1,383 @@
+//! [`Live<M>`]: a model's rows and events from Rust code, seed 001's service layer done once.
+
+use std::{marker::PhantomData, sync::Arc};
+
+use poem::{FromRequest, Request, RequestBody};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{
+    Database, Filter, Model,
+    channel::{Channel, envelope, select},
+    db::{bind, row_to_json},
+    error::LiveError,
+    model::{Kind, Schema},
+    sql,
+};
+use crate::{
+    Error,
+    app::endpoint::Shared,
+    hub::{Delivery, Hub},
+    ws::Message,
+};
+
+/// The key of a row: an integer or a string, as the model's key field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    /// An integer key.
+    Int(i64),
+    /// A text key.
+    Text(String),
+}
+
+impl From<i64> for Key {
+    fn from(v: i64) -> Self {
+        Self::Int(v)
+    }
+}
+impl From<i32> for Key {
+    fn from(v: i32) -> Self {
+        Self::Int(v.into())
+    }
+}
+impl From<&str> for Key {
+    fn from(v: &str) -> Self {
+        Self::Text(v.to_string())
+    }
+}
+impl From<String> for Key {
+    fn from(v: String) -> Self {
+        Self::Text(v)
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Int(v) => v.fmt(f),
+            Self::Text(v) => v.fmt(f),
+        }
+    }
+}
+
+impl Key {
+    pub(crate) fn to_json(&self) -> Value {
+        match self {
+            Self::Int(v) => Value::from(*v),
+            Self::Text(v) => Value::from(v.as_str()),
+        }
+    }
+
+    /// A key from a path segment, parsed as the key column's kind.
+    pub(crate) fn parse(schema: &Schema, raw: &str) -> Option<Self> {
+        match schema.key().kind {
+            Kind::Integer => raw.parse().ok().map(Self::Int),
+            _ => Some(Self::Text(raw.to_string())),
+        }
+    }
+}
+
+/// A model's rows, written with change events: seed 001's `create_user` /
+/// `broadcast_created` in one call, after the write commits, and nothing when it fails.
+///
+/// An extractor in handlers (`products: Live<Product>`), or made from a [`Database`] and the
+/// app's [`Hub`] for background tasks ([`Live::new`]).
+///
+/// ```standalone_crate
+/// use sockeye::{live::{Live, Model}, prelude::*};
+///
+/// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// #[model(table = "products")]
+/// struct Product { id: i64, name: String, price: i64 }
+///
+/// #[post("/restock")]
+/// async fn restock(products: Live<Product>) -> Result<Json<Product>> {
+///     // id 0: the database picks it. Subscribers of /ws/products get {"type": "created", ..}.
+///     let p = products.create(&Product { id: 0, name: "Laptop".into(), price: 999 }).await?;
+///     products.quiet().update(&Product { price: 899, ..p.clone() }).await?;   // broadcast=False
+///     products.broadcast_custom("restocked", serde_json::json!({"id": p.id})).await?;
+///     Ok(Json(p))
+/// }
+/// # #[tokio::main] async fn main() {
+/// let db = sockeye::live::Database::connect("sqlite::memory:").await.unwrap();
+/// let client = TestClient::new(App::new().database(db).register::<Product>());
+/// let mut ws = client.websocket_connect("/ws/products").await.unwrap();
+/// let hello: serde_json::Value = ws.receive_json().await.unwrap();
+/// assert_eq!(hello["type"], "connection");
+/// assert_eq!(client.post("/restock").send().await.status(), 200);
+/// let created: serde_json::Value = ws.receive_json().await.unwrap();
+/// assert_eq!((created["type"].as_str(), created["data"]["name"].as_str()), (Some("created"), Some("Laptop")));
+/// let custom: serde_json::Value = ws.receive_json().await.unwrap();
+/// assert_eq!(custom["type"], "restocked");           // the quiet update sent nothing
+/// # }
+/// ```
+pub struct Live<M> {
+    db: Database,
+    hub: Hub,
+    channel: Arc<Channel>,
+    broadcast: bool,
+    except: Option<String>,
+    model: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Live<M> {
+    fn clone(&self) -> Self {
+        Self {
+            db: self.db.clone(),
+            hub: self.hub.clone(),
+            channel: self.channel.clone(),
+            broadcast: self.broadcast,
+            except: self.except.clone(),
+            model: PhantomData,
+        }
+    }
+}
+
+impl<M: Model> Live<M> {
+    /// The model on `db`, broadcasting through `hub` (the app's: [`App::hub`](crate::App::hub)).
+    pub fn new(db: &Database, hub: &Hub) -> Self {
+        Self {
+            db: db.clone(),
+            hub: hub.clone(),
+            channel: db.channel(M::schema()),
+            broadcast: true,
+            except: None,
+            model: PhantomData,
+        }
+    }
+
+    /// The same, without change events (seed 001's `broadcast=False`).
+    pub fn quiet(&self) -> Self {
+        Self { broadcast: false, ..self.clone() }
+    }
+
+    /// The same, not sending events to the connection `client_id` (seed 001's
+    /// `exclude_client`), typically the client that made the change.
+    pub fn except(&self, client_id: impl Into<String>) -> Self {
+        Self { except: Some(client_id.into()), ..self.clone() }
+    }
+
+    /// The row with key `id`.
+    pub async fn get(&self, id: impl Into<Key>) -> Result<Option<M>, LiveError> {
+        let id = id.into();
+        self.ready().await?;
+        let schema = M::schema();
+        let row = sql::query(sql::select(schema, self.db.backend(), &[schema.key().name], false))
+            .bind_key(&id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.map(|r| from_json(row_to_json(schema, &r)?)).transpose()
+    }
+
+    /// Rows meeting `filter`, by key, `limit` from `offset`.
+    pub async fn list(&self, filter: &Filter, limit: i64, offset: i64) -> Result<Vec<M>, LiveError> {
+        self.ready().await?;
+        select(&self.db, M::schema(), filter, limit, offset).await?.into_iter().map(from_json).collect()
+    }
+
+    /// Inserts `value`; an integer key of 0 is left to the database. The row as stored.
+    pub async fn create(&self, value: &M) -> Result<M, LiveError> {
+        from_json(self.create_json(to_object(value)?).await?)
+    }
+
+    /// Replaces the row with `value`'s key. `NotFound` if there is none.
+    pub async fn update(&self, value: &M) -> Result<M, LiveError> {
+        let object = to_object(value)?;
+        let key = key_of(M::schema(), &object)?;
+        from_json(self.update_json(&key, object, false).await?)
+    }
+
+    /// Sets some fields of the row `id` (a JSON object of field: value), keeping the others.
+    pub async fn patch(&self, id: impl Into<Key>, fields: Value) -> Result<M, LiveError> {
+        let Value::Object(fields) = fields else {
+            return Err(LiveError::invalid("body", "expected an object of field: value"));
+        };
+        from_json(self.update_json(&id.into(), fields, true).await?)
+    }
+
+    /// Deletes the row `id`; the deleted row. `NotFound` if there is none.
+    pub async fn delete(&self, id: impl Into<Key>) -> Result<M, LiveError> {
+        let id = id.into();
+        self.ready().await?;
+        let schema = M::schema();
+        let mut seq = self.channel.order.lock().await;
+        let row =
+            sql::query(sql::delete(schema, self.db.backend())).bind_key(&id).fetch_optional(self.db.pool()).await?;
+        let row = row_to_json(schema, &row.ok_or_else(|| not_found(schema, &id))?)?;
+        self.announce(&mut seq, "deleted", &row).await;
+        from_json(row)
+    }
+
+    /// Sends `{"type": event, .., "data": data}` on the model's channel (seed 001's
+    /// `broadcast_custom`).
+    pub async fn broadcast_custom(&self, event: &str, data: impl Serialize) -> Result<Delivery, LiveError> {
+        let data = serde_json::to_value(data).map_err(|e| LiveError::invalid("data", e.to_string()))?;
+        let mut seq = self.channel.order.lock().await;
+        *seq += 1;
+        let text = envelope(M::schema().table, event, &data, Some(*seq)).to_string();
+        let mut to = self.hub.room(M::schema().table);
+        if let Some(id) = &self.except {
+            to = to.except(id.as_str());
+        }
+        Ok(to.send(Message::text(text)).await)
+    }
+
+    pub(crate) fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    pub(crate) fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Rows as JSON, for the REST list.
+    pub(crate) async fn list_json(&self, filter: &Filter, limit: i64, offset: i64) -> Result<Vec<Value>, LiveError> {
+        self.ready().await?;
+        select(&self.db, M::schema(), filter, limit, offset).await
+    }
+
+    /// One row as JSON; `NotFound` if none.
+    pub(crate) async fn get_json(&self, id: &Key) -> Result<Value, LiveError> {
+        self.ready().await?;
+        let schema = M::schema();
+        let row = sql::query(sql::select(schema, self.db.backend(), &[schema.key().name], false))
+            .bind_key(id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row_to_json(schema, &row.ok_or_else(|| not_found(schema, id))?)
+    }
+
+    async fn ready(&self) -> Result<(), LiveError> {
+        self.channel.ready(&self.db).await
+    }
+
+    /// Inserts a JSON object that fits the model.
+    pub(crate) async fn create_json(&self, mut object: Map<String, Value>) -> Result<Value, LiveError> {
+        self.ready().await?;
+        let schema = M::schema();
+        let key = schema.key();
+        if key.kind == Kind::Integer && object.get(key.name).is_none_or(|v| v.as_i64() == Some(0) || v.is_null()) {
+            object.remove(key.name); // generated by the database
+        }
+        let names: Vec<&str> = schema.columns.iter().map(|c| c.name).filter(|n| object.contains_key(*n)).collect();
+        let text = sql::insert(schema, self.db.backend(), &names);
+        let mut seq = self.channel.order.lock().await;
+        let mut q = sql::query(text);
+        for name in &names {
+            let column = schema.column(name).ok_or_else(|| LiveError::invalid(name, "unknown field"))?;
+            q = bind(q, column, &object[*name])?;
+        }
+        let row = row_to_json(schema, &q.fetch_one(self.db.pool()).await?)?;
+        self.announce(&mut seq, "created", &row).await;
+        Ok(row)
+    }
+
+    /// Writes `fields` to the row `id` (all of them, or with `partial` only those given).
+    pub(crate) async fn update_json(
+        &self,
+        id: &Key,
+        mut fields: Map<String, Value>,
+        partial: bool,
+    ) -> Result<Value, LiveError> {
+        self.ready().await?;
+        let schema = M::schema();
+        let key = schema.key();
+        if partial && let Some(k) = fields.keys().find(|k| schema.column(k).is_none()) {
+            return Err(LiveError::invalid(k, format!("`{}` has no field `{k}`", schema.table)));
+        }
+        let mut seq = self.channel.order.lock().await;
+        let mut tx = self.db.pool().begin().await?;
+        if partial {
+            // The merged row must still fit the model.
+            let current = sql::query(sql::select(schema, self.db.backend(), &[key.name], false))
+                .bind_key(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Value::Object(mut row) = row_to_json(schema, &current.ok_or_else(|| not_found(schema, id))?)? else {
+                return Err(LiveError::Database("a row is not an object".into()));
+            };
+            row.extend(std::mem::take(&mut fields));
+            row.insert(key.name.to_string(), id.to_json());
+            fields = to_object(&from_json::<M>(Value::Object(row))?)?;
+        }
+        fields.insert(key.name.to_string(), id.to_json()); // the path's key wins
+        let names: Vec<&str> = schema.columns.iter().filter(|c| !c.key).map(|c| c.name).collect();
+        let text = sql::update(schema, self.db.backend(), &names);
+        let mut q = sql::query(text);
+        for name in &names {
+            let column = schema.column(name).ok_or_else(|| LiveError::invalid(name, "unknown field"))?;
+            q = bind(q, column, fields.get(*name).unwrap_or(&Value::Null))?;
+        }
+        let row = q.bind_key(id).fetch_optional(&mut *tx).await?.ok_or_else(|| not_found(schema, id))?;
+        let row = row_to_json(schema, &row)?;
+        tx.commit().await?;
+        self.announce(&mut seq, "updated", &row).await;
+        Ok(row)
+    }
+
+    /// Sends the event of a committed write, numbered, unless quiet.
+    async fn announce(&self, seq: &mut u64, kind: &str, row: &Value) {
+        if self.broadcast {
+            *seq += 1;
+            self.channel.publish(&self.hub, kind, row, *seq, self.except.as_deref()).await;
+        }
+    }
+}
+
+trait BindKey<'q> {
+    fn bind_key(self, key: &Key) -> Self;
+}
+
+impl<'q> BindKey<'q> for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    fn bind_key(self, key: &Key) -> Self {
+        match key {
+            Key::Int(v) => self.bind(*v),
+            Key::Text(v) => self.bind(v.clone()),
+        }
+    }
+}
+
+fn not_found(schema: &Schema, id: &Key) -> LiveError {
+    LiveError::NotFound { table: schema.table, id: id.to_string() }
+}
+
+pub(crate) fn to_object<M: Serialize>(value: &M) -> Result<Map<String, Value>, LiveError> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(LiveError::invalid("body", "a model must serialize to a JSON object")),
+        Err(e) => Err(LiveError::invalid("body", e.to_string())),
+    }
+}
+
+fn key_of(schema: &Schema, object: &Map<String, Value>) -> Result<Key, LiveError> {
+    let key = schema.key();
+    match object.get(key.name) {
+        Some(Value::Number(n)) if n.is_i64() => Ok(Key::Int(n.as_i64().unwrap_or_default())),
+        Some(Value::String(s)) => Ok(Key::Text(s.clone())),
+        _ => Err(LiveError::invalid(key.name, "the key is missing")),
+    }
+}
+
+/// A row (or body) as the model; what does not fit is a 422 naming the field.
+pub(crate) fn from_json<M: Model>(value: Value) -> Result<M, LiveError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let mut loc = vec![Value::from("body")];
+        loc.extend(path.split('.').filter(|p| !p.is_empty() && *p != ".").map(Value::from));
+        LiveError::Invalid(vec![crate::ValidationError::new("value_error", loc, e.inner().to_string())])
+    })
+}
+
+impl<'a, M: Model> FromRequest<'a> for Live<M> {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let shared = Shared::of(req).ok_or_else(|| Error::internal("sockeye: no app state on this request"))?;
+        let Some(db) = &shared.database else {
+            return Err(Error::internal(format!(
+                "Live<{}> needs a database: App::database(Database::connect(..).await?)",
+                M::schema().table
+            ))
+            .into());
+        };
+        Ok(Self::new(db, &shared.hub))
+    }
+}

@@ -1,0 +1,416 @@
+//! Live models through `TestClient`, on SQLite (in memory) and on a real PostgreSQL: every
+//! test runs on both (`sqlite_*` and `*_postgres`). PostgreSQL comes from
+//! `SOCKEYE_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`, as on the
+//! project's machines); each test gets a schema of its own, dropped at the end.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sockeye::{
+    live::{Database, Filter, Live, Model},
+    prelude::*,
+};
+
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(table = "products")]
+struct Product {
+    id: i64,
+    name: String,
+    price: i64,
+}
+
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(table = "todos")]
+struct Todo {
+    id: i64,
+    owner_id: i64,
+    title: String,
+    done: bool,
+    weight: Option<f64>,
+}
+
+/// Changes made from code: a handler using the service API.
+#[post("/svc/products")]
+async fn svc_create(products: Live<Product>, Json(p): Json<Product>) -> Result<Created<Json<Product>>> {
+    Ok(Created(Json(products.create(&p).await?)))
+}
+
+#[post("/svc/quiet")]
+async fn svc_quiet(products: Live<Product>, Json(p): Json<Product>) -> Result<Json<Product>> {
+    Ok(Json(products.quiet().create(&p).await?))
+}
+
+#[post("/svc/custom")]
+async fn svc_custom(products: Live<Product>) -> Result<&'static str> {
+    products.broadcast_custom("user_login", json!({"user_id": 123})).await?;
+    Ok("sent")
+}
+
+/// A PostgreSQL schema of one test, and the connection that drops it.
+struct PgSchema {
+    name: String,
+    admin: Database,
+}
+
+/// A database for one test, and what to drop afterwards.
+struct Db {
+    db: Database,
+    pg: Option<PgSchema>,
+}
+
+impl Db {
+    async fn sqlite() -> Self {
+        Self { db: Database::connect("sqlite::memory:").await.unwrap(), pg: None }
+    }
+
+    async fn postgres() -> Self {
+        let url = std::env::var("SOCKEYE_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+        let admin = Database::connect(&url).await.unwrap_or_else(|e| panic!("PostgreSQL at {url}: {e}"));
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}"))).execute(admin.pool()).await.unwrap();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let db = Database::connect(&format!("{url}{sep}options=-c%20search_path%3D{name}")).await.unwrap();
+        Self { db, pg: Some(PgSchema { name, admin }) }
+    }
+
+    async fn drop(self) {
+        if let Some(pg) = self.pg {
+            self.db.pool().close().await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", pg.name)))
+                .execute(pg.admin.pool())
+                .await;
+        }
+    }
+}
+
+fn app(db: &Database) -> App {
+    App::new().database(db.clone()).register::<Product>().register::<Todo>()
+}
+
+async fn subscribe(client: &TestClient, path: &str) -> TestSocket {
+    let mut ws = client.websocket_connect(path).await.unwrap();
+    let hello: Value = ws.receive_json().await.unwrap();
+    assert_eq!(hello["type"], "connection");
+    ws
+}
+
+async fn event(ws: &mut TestSocket) -> Value {
+    ws.receive_json().await.unwrap()
+}
+
+/// Runs `$body(db)` on SQLite and on PostgreSQL.
+macro_rules! both {
+    ($name:ident, $pg:ident, $body:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let db = Db::sqlite().await;
+            $body(db.db.clone()).await;
+            db.drop().await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $pg() {
+            let db = Db::postgres().await;
+            $body(db.db.clone()).await;
+            db.drop().await;
+        }
+    };
+}
+
+async fn rest_crud(db: Database) {
+    let client = TestClient::new(app(&db));
+    let res = client.post("/products").json(&json!({"name": "Laptop", "price": 999})).send().await;
+    assert_eq!(res.status(), 201, "{}", res.text());
+    let created: Value = res.json();
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(created, json!({"id": id, "name": "Laptop", "price": 999}));
+    client.post("/products").json(&json!({"name": "Mouse", "price": 25})).send().await;
+
+    let res = client.get(&format!("/products/{id}")).send().await;
+    assert_eq!((res.status(), res.json::<Value>()["name"].clone()), (StatusCode::OK, json!("Laptop")));
+    let all: Value = client.get("/products/").send().await.json(); // seed 001 fetches with a slash
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    let page: Value = client.get("/products").query(&[("limit", "1"), ("offset", "1")]).send().await.json();
+    assert_eq!(page[0]["name"], "Mouse");
+    let cheap: Value = client.get("/products").query(&[("price", "25")]).send().await.json();
+    assert_eq!(cheap.as_array().unwrap().iter().map(|p| p["name"].clone()).collect::<Vec<_>>(), [json!("Mouse")]);
+
+    let res = client.put(&format!("/products/{id}")).json(&json!({"name": "Laptop Pro", "price": 1299})).send().await;
+    assert_eq!(res.json::<Value>(), json!({"id": id, "name": "Laptop Pro", "price": 1299}));
+    let res = client.patch(&format!("/products/{id}")).json(&json!({"price": 1099})).send().await;
+    assert_eq!(res.json::<Value>(), json!({"id": id, "name": "Laptop Pro", "price": 1099}));
+
+    assert_eq!(client.delete(&format!("/products/{id}")).send().await.status(), 204);
+    for res in [
+        client.get(&format!("/products/{id}")).send().await,
+        client.delete(&format!("/products/{id}")).send().await,
+        client.patch(&format!("/products/{id}")).json(&json!({"price": 1})).send().await,
+        client.put(&format!("/products/{id}")).json(&json!({"name": "x", "price": 1})).send().await,
+    ] {
+        assert_eq!(res.status(), 404, "{}", res.text());
+    }
+}
+both!(sqlite_rest_crud, rest_crud_postgres, rest_crud);
+
+async fn bad_input(db: Database) {
+    let client = TestClient::new(app(&db));
+    let cases = [
+        (client.post("/products").json(&json!({"name": "Laptop"})).send().await, "price"),
+        (client.post("/products").json(&json!({"name": 7, "price": 1})).send().await, "name"),
+        (client.post("/products").json(&json!([1, 2])).send().await, ""),
+        (client.patch("/products/1").json(&json!({"colour": "red"})).send().await, "colour"),
+        (client.get("/products").query(&[("colour", "red")]).send().await, "colour"),
+        (client.get("/products").query(&[("price", "cheap")]).send().await, "price"),
+        (client.get("/products").query(&[("limit", "100000")]).send().await, "limit"),
+        (client.get("/products/abc").send().await, "id"),
+    ];
+    for (res, field) in cases {
+        assert_eq!(res.status(), 422, "{}", res.text());
+        assert!(res.text().contains(field), "the answer should name `{field}`: {}", res.text());
+    }
+    // Nothing of that was written.
+    assert_eq!(client.get("/products").send().await.json::<Value>(), json!([]));
+}
+both!(sqlite_bad_input_is_422_naming_the_field, bad_input_is_422_naming_the_field_postgres, bad_input);
+
+async fn events(db: Database) {
+    let client = TestClient::new(app(&db));
+    let mut ws = subscribe(&client, "/ws/products").await;
+    let id = client.post("/products").json(&json!({"name": "Laptop", "price": 999})).send().await.json::<Value>()["id"]
+        .as_i64()
+        .unwrap();
+    let e = event(&mut ws).await;
+    assert_eq!(
+        (&e["type"], &e["event"], &e["model"], &e["resource"], &e["channel"]),
+        (&json!("created"), &json!("created"), &json!("products"), &json!("products"), &json!("products"))
+    );
+    assert_eq!(e["data"], json!({"id": id, "name": "Laptop", "price": 999}));
+    assert!(e["timestamp"].as_str().is_some_and(|t| t.len() == 26), "{e}");
+    client.patch(&format!("/products/{id}")).json(&json!({"price": 899})).send().await;
+    let e = event(&mut ws).await;
+    assert_eq!((e["type"].as_str(), e["data"]["price"].as_i64()), (Some("updated"), Some(899)));
+    client.delete(&format!("/products/{id}")).send().await;
+    let e = event(&mut ws).await;
+    assert_eq!((e["type"].as_str(), e["data"]["id"].as_i64()), (Some("deleted"), Some(id)));
+    // Events are numbered in commit order.
+    assert!(e["seq"].as_u64() > Some(2), "{e}");
+    // Another model's channel heard nothing of it.
+    let mut todos = subscribe(&client, "/ws/todos").await;
+    todos.assert_no_message(Duration::from_millis(100)).await;
+}
+both!(sqlite_changes_through_rest_are_events, changes_through_rest_are_events_postgres, events);
+
+async fn service_api(db: Database) {
+    let client = TestClient::new(app(&db));
+    let mut ws = subscribe(&client, "/ws/products").await;
+    let p = json!({"id": 0, "name": "Desk", "price": 300});
+    assert_eq!(client.post("/svc/products").json(&p).send().await.status(), 201);
+    let e = event(&mut ws).await;
+    assert_eq!((e["type"].as_str(), e["data"]["name"].as_str()), (Some("created"), Some("Desk")));
+    // broadcast=False: written, not announced.
+    let quiet = client.post("/svc/quiet").json(&json!({"id": 0, "name": "Lamp", "price": 20})).send().await;
+    assert_eq!(quiet.status(), 200);
+    client.post("/svc/custom").send().await;
+    let e = event(&mut ws).await;
+    assert_eq!((e["type"].as_str(), &e["data"]), (Some("user_login"), &json!({"user_id": 123})));
+    assert_eq!(client.get("/products").send().await.json::<Value>().as_array().unwrap().len(), 2);
+
+    // From a background task, with the app's hub.
+    let live = Live::<Product>::new(&db, &client.hub());
+    let chair = live.create(&Product { id: 0, name: "Chair".into(), price: 80 }).await.unwrap();
+    assert_eq!(event(&mut ws).await["data"]["name"], "Chair");
+    let updated = live.update(&Product { price: 70, ..chair.clone() }).await.unwrap();
+    assert_eq!(updated.price, 70);
+    assert_eq!(event(&mut ws).await["data"]["price"], 70);
+    assert_eq!(live.get(chair.id).await.unwrap(), Some(updated.clone()));
+    assert_eq!(live.list(&Filter::default(), 10, 0).await.unwrap().len(), 3);
+    assert_eq!(live.delete(chair.id).await.unwrap(), updated);
+    assert_eq!(event(&mut ws).await["type"], "deleted");
+    assert!(matches!(live.delete(chair.id).await, Err(sockeye::live::LiveError::NotFound { .. })));
+    ws.assert_no_message(Duration::from_millis(100)).await;
+}
+both!(sqlite_the_service_api_announces_unless_quiet, the_service_api_announces_unless_quiet_postgres, service_api);
+
+async fn exclusion(db: Database) {
+    let client = TestClient::new(app(&db));
+    let mut me = subscribe(&client, "/ws/products?client_id=me").await;
+    let mut other = subscribe(&client, "/ws/products").await;
+    let res = client.post("/products").header("x-client-id", "me").json(&json!({"name": "A", "price": 1})).send().await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(event(&mut other).await["data"]["name"], "A");
+    me.assert_no_message(Duration::from_millis(100)).await;
+    // Service API: except(client_id).
+    Live::<Product>::new(&db, &client.hub()).except("me").broadcast_custom("ping", json!(1)).await.unwrap();
+    assert_eq!(event(&mut other).await["type"], "ping");
+    me.assert_no_message(Duration::from_millis(100)).await;
+}
+both!(
+    sqlite_the_client_that_made_a_change_can_be_excluded,
+    the_client_that_made_a_change_can_be_excluded_postgres,
+    exclusion
+);
+
+async fn rollback(db: Database) {
+    let client = TestClient::new(app(&db));
+    let mut ws = subscribe(&client, "/ws/products").await;
+    let first = client.post("/products").json(&json!({"id": 5, "name": "A", "price": 1})).send().await;
+    assert_eq!(first.status(), 201);
+    event(&mut ws).await;
+    // The same key again: the database refuses, nothing is sent.
+    let again = client.post("/products").json(&json!({"id": 5, "name": "B", "price": 2})).send().await;
+    assert_eq!(again.status(), 409, "{}", again.text());
+    // A PATCH whose merged row does not fit the model is rolled back.
+    let bad = client.patch("/products/5").json(&json!({"price": "free"})).send().await;
+    assert_eq!(bad.status(), 422);
+    ws.assert_no_message(Duration::from_millis(200)).await;
+    assert_eq!(client.get("/products/5").send().await.json::<Value>()["name"], "A");
+}
+both!(sqlite_a_failed_write_sends_nothing, a_failed_write_sends_nothing_postgres, rollback);
+
+async fn filters(db: Database) {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    let client = TestClient::new(app(&db));
+    let mut mine = subscribe(&client, "/ws/todos").await;
+    mine.send_json(&json!({"action": "subscribe", "resource": "todos", "filter": {"owner_id": 42, "done": false}}))
+        .await
+        .unwrap();
+    let mut all = subscribe(&client, "/ws/todos").await;
+    // Let the subscription land before writing.
+    mine.send_json(&json!({"type": "ping"})).await.unwrap();
+    assert_eq!(event(&mut mine).await["type"], "pong");
+    for (owner, done, title) in [(7, false, "theirs"), (42, true, "mine, done"), (42, false, "mine")] {
+        let body = json!({"owner_id": owner, "done": done, "title": title, "weight": null});
+        let res = client.post("/todos").json(&body).send().await;
+        assert_eq!(res.status(), 201, "{}", res.text());
+    }
+    assert_eq!(event(&mut mine).await["data"]["title"], "mine");
+    for _ in 0..3 {
+        assert_eq!(event(&mut all).await["type"], "created");
+    }
+    // A delete carries the whole row, so the filter still applies.
+    let rows: Value = client.get("/todos").query(&[("owner_id", "42"), ("done", "false")]).send().await.json();
+    let id = rows[0]["id"].as_i64().unwrap();
+    client.delete(&format!("/todos/{id}")).send().await;
+    let e = event(&mut mine).await;
+    assert_eq!((e["type"].as_str(), e["data"]["owner_id"].as_i64()), (Some("deleted"), Some(42)));
+    mine.assert_no_message(Duration::from_millis(100)).await;
+    // A filter on a column that does not exist is refused, the connection kept.
+    mine.send_json(&json!({"action": "subscribe", "filter": {"owner": 1}})).await.unwrap();
+    let e = event(&mut mine).await;
+    assert_eq!(e["type"], "error");
+    assert!(e["message"].as_str().unwrap().contains("no column `owner`"), "{e}");
+}
+both!(sqlite_subscribers_filter_on_columns, subscribers_filter_on_columns_postgres, filters);
+
+async fn snapshot_race(db: Database) {
+    let client = TestClient::new(app(&db));
+    for i in 0..20 {
+        client.post("/products").json(&json!({"name": format!("p{i}"), "price": i})).send().await;
+    }
+    // Writers keep going, on another thread, while the client asks for its snapshot.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (db, hub, stop) = (db.clone(), client.hub(), stop.clone());
+        tokio::spawn(async move {
+            let live = Live::<Product>::new(&db, &hub);
+            for i in 0..5_000 {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let p = live.create(&Product { id: 0, name: format!("w{i}"), price: 1000 + i }).await.unwrap();
+                if i % 3 == 0 {
+                    live.delete(p.id).await.unwrap();
+                } else if i % 3 == 1 {
+                    live.update(&Product { price: p.price + 1, ..p }).await.unwrap();
+                }
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // Snapshots again and again while the writes go on: each must equal the one before it
+    // plus exactly the events the stream put between them (subscribed on connect, the
+    // stream's events before the first snapshot are all in it).
+    let mut ws = client.websocket_connect("/ws/products").await.unwrap();
+    const SNAPSHOTS: usize = 25;
+    for _ in 0..SNAPSHOTS {
+        ws.send_json(&json!({"action": "snapshot"})).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    let (mut state, mut seq, mut seen, mut raced) = (None::<std::collections::BTreeMap<i64, Value>>, 0, 0, 0);
+    while seen < SNAPSHOTS {
+        let m: Value = ws.receive_json().await.unwrap();
+        let kind = m["type"].as_str().unwrap().to_string();
+        if kind == "connection" {
+            continue;
+        }
+        let m_seq = m["seq"].as_u64().unwrap();
+        if kind == "snapshot" {
+            let rows: std::collections::BTreeMap<i64, Value> =
+                m["data"].as_array().unwrap().iter().map(|r| (r["id"].as_i64().unwrap(), r.clone())).collect();
+            if let Some(state) = &state {
+                assert_eq!(state, &rows, "snapshot {seen} differs from the previous one plus the events between");
+            }
+            assert!(m_seq >= seq, "snapshot {seen} goes back in time");
+            (state, seq, seen) = (Some(rows), m_seq, seen + 1);
+            continue;
+        }
+        let Some(rows) = state.as_mut() else {
+            seq = m_seq; // before the first snapshot: joined mid-stream
+            continue;
+        };
+        assert_eq!(m_seq, seq + 1, "events must follow each other and the snapshot: {m}");
+        seq = m_seq;
+        raced += 1;
+        let id = m["data"]["id"].as_i64().unwrap();
+        match kind.as_str() {
+            "created" => assert!(rows.insert(id, m["data"].clone()).is_none(), "created twice: {m}"),
+            "updated" => assert!(rows.insert(id, m["data"].clone()).is_some(), "updated a row never seen: {m}"),
+            "deleted" => assert!(rows.remove(&id).is_some(), "deleted a row never seen: {m}"),
+            other => panic!("{other}"),
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.await.unwrap();
+    assert!(raced > 0, "no write raced the snapshots: the test proves nothing");
+}
+both!(sqlite_snapshot_then_stream_has_no_gap, snapshot_then_stream_has_no_gap_postgres, snapshot_race);
+
+async fn channel_protocol(db: Database) {
+    let client = TestClient::new(app(&db));
+    let mut ws = client.websocket_connect("/ws/products?client_id=c1").await.unwrap();
+    let hello: Value = ws.receive_json().await.unwrap();
+    assert_eq!(hello["message"], "Connected to channel: products");
+    assert_eq!((hello["client_id"].as_str(), hello["channel"].as_str()), (Some("c1"), Some("products")));
+    assert_eq!((hello["event"].as_str(), hello["data"]["client_id"].as_str()), (Some("connection"), Some("c1")));
+    ws.send_json(&json!({"type": "get_stats"})).await.unwrap();
+    let stats = event(&mut ws).await;
+    assert_eq!((stats["type"].as_str(), stats["data"]["channels"]["products"].as_u64()), (Some("stats"), Some(1)));
+    for bad in [json!({"action": "publish", "data": 1}), json!({"action": "subscribe", "resource": "users"}), json!(3)]
+    {
+        ws.send_json(&bad).await.unwrap();
+        assert_eq!(event(&mut ws).await["type"], "error", "{bad}");
+    }
+    ws.send_text("{not json").await.unwrap();
+    assert_eq!(event(&mut ws).await["type"], "error");
+    // Unsubscribed: no more events.
+    ws.send_json(&json!({"action": "unsubscribe"})).await.unwrap();
+    ws.send_json(&json!({"type": "ping"})).await.unwrap();
+    assert_eq!(event(&mut ws).await["type"], "pong");
+    client.post("/products").json(&json!({"name": "A", "price": 1})).send().await;
+    ws.assert_no_message(Duration::from_millis(100)).await;
+}
+both!(sqlite_the_channel_protocol, the_channel_protocol_postgres, channel_protocol);
+
+#[tokio::test]
+async fn a_registered_model_without_a_database_does_not_start() {
+    let err = TestClient::try_new(App::new().register::<Product>()).err().expect("must refuse");
+    assert!(err.to_string().contains("`products`") && err.to_string().contains("App::database"), "{err}");
+}
+
+#[tokio::test]
+async fn a_bad_database_url_names_itself_without_its_password() {
+    let err = Database::connect("mysql://u:pw@h/db").await.unwrap_err().to_string();
+    assert!(err.contains("unsupported database URL `mysql://u:***@h/db`"), "{err}");
+    let err = Database::connect("postgres://u:pw@127.0.0.1:1/db").await.unwrap_err().to_string();
+    assert!(err.contains("cannot connect") && !err.contains("pw"), "{err}");
+}
