@@ -86,6 +86,20 @@ fn seed_004_python_chat_client_with_a_bearer_token_secured_example_real_server()
 }
 
 #[test]
+fn seed_000_python_clients_against_the_realtime_example_real_server() {
+    let dir = std::env::temp_dir().join(format!("sockeye-seed000-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/realtime.db", dir.display());
+    let example = Example::start("realtime", &[("DATABASE_URL", url.as_str())]);
+    let stdout = run_script(python(), "seed000_client.py", example.addr, &[]);
+    drop(example);
+    let _ = std::fs::remove_dir_all(&dir);
+    for flow in ["seed000 connect ok", "seed000 multiple clients ok", "seed000 events ok"] {
+        assert!(stdout.contains(flow), "{stdout}");
+    }
+}
+
+#[test]
 fn seed_004_python_chat_client_real_server() {
     let example = Example::start("pubsub", &[]);
     let stdout = run_script(legacy_python(), "seed004_client.py", example.addr, &[]);

@@ -26,6 +26,8 @@ pub(crate) struct Shared {
     pub(crate) hub: Hub,
     pub(crate) auth: Auth,
     pub(crate) database: Option<crate::live::Database>,
+    /// The registered live models, for the console.
+    pub(crate) models: Vec<&'static crate::live::Schema>,
 }
 
 impl Shared {

@@ -185,6 +185,13 @@ impl App {
         self.include(router)
     }
 
+    /// Mounts the browser test console of the live models at `path` (seed 001's
+    /// `/static/websocket-test.html`): connect to a channel, watch events, write rows, ping,
+    /// stats and snapshots.
+    pub fn console(self, path: &str) -> Self {
+        self.include(Router::new().route(path, &crate::live::console::ROUTE))
+    }
+
     /// Creates the missing tables of registered models now rather than on first use.
     pub(crate) async fn prepare_models(&self) -> Result<(), crate::live::LiveError> {
         if let Some(db) = &self.database {
@@ -232,6 +239,7 @@ impl App {
             hub: self.hub,
             auth: self.auth,
             database: self.database,
+            models: self.models,
         };
         AppEndpoint::new(&mounted, shared)
     }

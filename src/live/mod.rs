@@ -85,6 +85,7 @@
 //! [`Database::migrate`], with [`Database::create_missing_tables(false)`](Database::create_missing_tables).
 
 mod channel;
+pub(crate) mod console;
 mod db;
 mod error;
 mod filter;

@@ -1,0 +1,67 @@
+//! The main example: live models with REST CRUD and change events, the JSON pub/sub endpoint
+//! and the browser test console. `cargo run --example realtime`, then open
+//! <http://127.0.0.1:8000/static/websocket-test.html>.
+//!
+//! On SQLite by default (`sockeye.db`, created when missing); `DATABASE_URL` overrides it,
+//! e.g. `DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo run --example realtime`.
+//!
+//! ```text
+//! curl -X POST localhost:8000/products -H 'content-type: application/json' -d '{"name":"Laptop","price":999}'
+//! curl localhost:8000/products                     # seed 000's Pylight model
+//! curl localhost:8000/users/                       # seed 001's model
+//! curl localhost:8000/ws/stats
+//! websocat ws://localhost:8000/ws/products         # {"type": "created", "event": "created", .., "data": {..}}
+//! ```
+
+use sockeye::{
+    live::{Database, Live, Model},
+    prelude::*,
+};
+
+/// Seed 000's (Pylight) `Product`: `/products` and `/ws/products`.
+#[derive(Model, Serialize, Deserialize, Clone, Debug)]
+#[model(table = "products")]
+struct Product {
+    id: i64,
+    name: String,
+    price: i64,
+}
+
+/// Seed 001's `User`: `/users` and `/ws/users`.
+#[derive(Model, Serialize, Deserialize, Clone, Debug)]
+#[model(table = "users")]
+struct User {
+    id: i64,
+    email: String,
+    name: String,
+    #[serde(default = "active")]
+    is_active: bool,
+    created_at: Option<String>,
+}
+
+fn active() -> bool {
+    true
+}
+
+/// Seed 001's `broadcast_custom("user_login", ..)`, from an ordinary route.
+#[post("/users/<id>/login")]
+async fn login(id: i64, users: Live<User>) -> Result<Json<serde_json::Value>> {
+    let user = users.get(id).await?.ok_or_else(|| Error::not_found("User not found"))?;
+    let at = sockeye::hub::pubsub::timestamp(std::time::SystemTime::now());
+    users.broadcast_custom("user_login", serde_json::json!({ "user_id": user.id, "timestamp": at })).await?;
+    Ok(Json(serde_json::json!({ "message": format!("{} logged in", user.name) })))
+}
+
+#[tokio::main]
+async fn main() -> sockeye::Result<()> {
+    let db = Database::from_env().await?; // DATABASE_URL, else sqlite://sockeye.db
+    App::from_env()?
+        .database(db)
+        .register::<Product>()
+        .register::<User>()
+        .pubsub("/ws/chat") // seed 004's subscribe / publish protocol
+        .ws_stats("/ws/stats") // seed 001's GET /ws/stats
+        .console("/static/websocket-test.html") // seed 001's test page
+        .serve()
+        .await
+}

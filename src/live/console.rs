@@ -1,0 +1,76 @@
+//! The browser test console (seed 001's `/static/websocket-test.html`): connect to a model's
+//! channel, watch events live, create / update / delete rows, stats, ping, snapshots.
+//! Mounted with [`App::console`](crate::App::console).
+
+use poem::{Request, Response, http::header};
+use serde_json::{Value, json};
+
+use super::model::{Kind, Schema};
+use crate::{
+    app::endpoint::Shared,
+    route::{HandlerFuture, RouteDef},
+};
+
+const PAGE: &str = include_str!("assets/console.html");
+
+/// The page, with the app's models written into it.
+pub(crate) fn render(models: &[&'static Schema]) -> String {
+    let models: Vec<Value> = models
+        .iter()
+        .map(|s| {
+            let columns: Vec<Value> = s
+                .columns
+                .iter()
+                .map(|c| {
+                    let kind = match c.kind {
+                        Kind::Integer => "integer",
+                        Kind::Real => "real",
+                        Kind::Bool => "bool",
+                        Kind::Text => "text",
+                    };
+                    json!({"name": c.name, "kind": kind, "nullable": c.nullable, "key": c.key})
+                })
+                .collect();
+            json!({"table": s.table, "columns": columns})
+        })
+        .collect();
+    // Inside a <script> element: `</` must not appear.
+    let data = Value::Array(models).to_string().replace("</", "<\\/");
+    PAGE.replace("__SOCKEYE_MODELS__", &data)
+}
+
+fn handler(req: Request) -> HandlerFuture {
+    Box::pin(async move {
+        let models = Shared::of(&req).map(|s| s.models.clone()).unwrap_or_default();
+        Response::builder().header(header::CONTENT_TYPE, "text/html; charset=utf-8").body(render(&models))
+    })
+}
+
+/// The console's route, for [`App::console`](crate::App::console).
+pub(crate) static ROUTE: RouteDef = RouteDef::new(
+    "GET",
+    "/static/websocket-test.html",
+    "console",
+    "sockeye::live::console",
+    file!(),
+    line!(),
+    "the browser test console of live models",
+    handler,
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::model::Column;
+
+    #[test]
+    fn the_models_are_written_into_the_page_safely() {
+        static S: Schema = Schema { table: "x</script>", columns: &[Column::new("id", Kind::Integer, false, true)] };
+        let page = render(&[&S]);
+        assert!(!page.contains("__SOCKEYE_MODELS__"));
+        assert!(page.contains(
+            r#"[{"columns":[{"key":true,"kind":"integer","name":"id","nullable":false}],"table":"x<\/script>"}]"#
+        ));
+        assert_eq!(page.matches("</script>").count(), 2, "only the page's own two script ends");
+    }
+}

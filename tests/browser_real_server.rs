@@ -1,0 +1,181 @@
+//! In a real headless Chromium against examples/realtime.rs (a real server on loopback, on a
+//! fresh SQLite file): the test console served by the app, and seed 001's JavaScript client.
+
+#[path = "common/browser.rs"]
+mod browser;
+mod common;
+
+use std::time::Duration;
+
+use browser::Browser;
+use common::Example;
+
+fn example() -> (Example, tempdir::Dir) {
+    let dir = tempdir::Dir::new();
+    let url = format!("sqlite://{}/realtime.db", dir.0.display());
+    (Example::start("realtime", &[("DATABASE_URL", url.as_str())]), dir)
+}
+
+mod tempdir {
+    /// A directory removed when dropped.
+    pub(crate) struct Dir(pub(crate) std::path::PathBuf);
+
+    impl Dir {
+        pub(crate) fn new() -> Self {
+            let p = std::env::temp_dir().join(format!("sockeye-test-{}", uuid::Uuid::new_v4().simple()));
+            std::fs::create_dir_all(&p).unwrap();
+            Self(p)
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn the_console_creates_a_row_and_shows_its_event_without_reloading_in_chromium_real_server() {
+    let (example, _dir) = example();
+    let mut page = Browser::launch().await;
+    page.goto(&format!("http://{}/static/websocket-test.html", example.addr)).await;
+    // The page lists the app's models.
+    let channels = page.eval("[...document.querySelectorAll('#channel option')].map(o => o.value).join(',')").await;
+    assert_eq!(channels, "products,users");
+    page.eval("document.getElementById('channel').value = 'products'; document.getElementById('channel').dispatchEvent(new Event('change'))").await;
+    page.eval("document.getElementById('connect').click()").await;
+    page.wait_for("document.getElementById('status').textContent === 'connected'", WAIT).await;
+    page.wait_for("document.getElementById('log').textContent.includes('Connected to channel: products')", WAIT).await;
+
+    // Create a row through the page's form: the event shows up in the same page.
+    page.eval(r#"document.getElementById('body').value = JSON.stringify({name: "From Chromium", price: 42})"#).await;
+    page.eval("document.getElementById('create').click()").await;
+    let line = page
+        .wait_for(
+            r#"[...document.querySelectorAll('#log div')].map(d => d.textContent).find(t => t.includes('"type":"created"') && t.includes('From Chromium'))"#,
+            WAIT,
+        )
+        .await;
+    assert!(line.as_str().unwrap().contains(r#""price":42"#), "{line}");
+    // The page kept running: no reload (a marker set before the write is still there).
+    page.eval("window.__marker = 1").await;
+    page.eval("document.getElementById('delete').click()").await;
+    page.wait_for(r#"document.getElementById('log').textContent.includes('"type":"deleted"')"#, WAIT).await;
+    assert_eq!(page.eval("window.__marker").await, 1);
+
+    // Ping and stats.
+    page.eval("document.getElementById('ping').click()").await;
+    page.wait_for(r#"document.getElementById('log').textContent.includes('"type":"pong"')"#, WAIT).await;
+    page.eval("document.getElementById('stats').click()").await;
+    page.wait_for(r#"document.getElementById('log').textContent.includes('"total_connections":1')"#, WAIT).await;
+}
+
+/// Seed 001's JavaScript (its "Conectar al WebSocket" client and its Vue / React recipe:
+/// fetch the users, then follow the socket), as the document writes it, run in the app's
+/// page. One change: `ws://localhost:8000` and `http://localhost:8000` become the test
+/// server's address.
+const SEED_001_JS: &str = r#"
+window.__logs = [];
+const console = { log: (...args) => window.__logs.push(args.map(a => typeof a === 'string' ? a : JSON.stringify(a)).join(' ')) };
+
+const ws = new WebSocket('ws://localhost:8000/ws/users');
+
+ws.onopen = () => {
+    console.log('Connected to users channel');
+};
+
+ws.onmessage = (event) => {
+    const data = JSON.parse(event.data);
+    console.log('Received:', data);
+
+    // Handle different event types
+    switch(data.type) {
+        case 'created':
+            console.log('New user:', data.data);
+            break;
+        case 'updated':
+            console.log('Updated user:', data.data);
+            break;
+        case 'deleted':
+            console.log('Deleted user ID:', data.data.id);
+            break;
+    }
+};
+
+ws.onclose = () => {
+    console.log('Disconnected');
+};
+
+// The Vue recipe's state, kept the way the document keeps it.
+window.users = [];
+const users = { get value() { return window.users; }, set value(v) { window.users = v; } };
+const ws2 = new WebSocket('ws://localhost:8000/ws/users');
+
+ws2.onmessage = (event) => {
+    const data = JSON.parse(event.data);
+
+    switch(data.type) {
+        case 'created':
+            users.value.push(data.data);
+            break;
+        case 'updated':
+            const index = users.value.findIndex(u => u.id === data.data.id);
+            if (index !== -1) {
+                users.value[index] = data.data;
+            }
+            break;
+        case 'deleted':
+            users.value = users.value.filter(u => u.id !== data.data.id);
+            break;
+    }
+};
+
+(async () => {
+    // Load initial users
+    const response = await fetch('http://localhost:8000/users/');
+    users.value = await response.json();
+    window.__loaded = true;
+})();
+"#;
+
+#[tokio::test]
+async fn seed_001_javascript_client_unchanged_in_chromium_real_server() {
+    let (example, _dir) = example();
+    let addr = example.addr.to_string();
+    let mut page = Browser::launch().await;
+    page.goto(&format!("http://{addr}/static/websocket-test.html")).await;
+    // One user before the page loads: the recipe's fetch must see it.
+    let before = r#"fetch('/users', {method: 'POST', headers: {'content-type': 'application/json'},
+        body: JSON.stringify({email: 'first@example.com', name: 'First'})}).then(r => r.status)"#;
+    assert_eq!(page.eval(before).await, 201);
+    let script = SEED_001_JS.replace("localhost:8000", &addr);
+    // The harness only watches for the second socket's connection message (subscribed then).
+    let watch = "ws2.addEventListener('message', () => { window.__ws2 = true; });";
+    page.eval(&format!("(() => {{ {script}\n{watch} }})()")).await;
+    page.wait_for("window.__loaded && window.__logs.includes('Connected to users channel')", WAIT).await;
+    page.wait_for("window.__ws2 && window.__logs.some(l => l.startsWith('Received:'))", WAIT).await;
+    let writes = r#"(async () => {
+        const post = await fetch('/users', {method: 'POST', headers: {'content-type': 'application/json'},
+            body: JSON.stringify({email: 'user@example.com', name: 'John Doe'})});
+        const user = await post.json();
+        await fetch('/users/' + user.id, {method: 'PATCH', headers: {'content-type': 'application/json'},
+            body: JSON.stringify({name: 'John Updated'})});
+        await fetch('/users/1', {method: 'DELETE'});
+        return user.id;
+    })()"#;
+    let id = page.eval(writes).await;
+    page.wait_for("window.__logs.some(l => l.startsWith('Deleted user ID: 1'))", WAIT).await;
+    let logs = page.eval("window.__logs").await;
+    let logs: Vec<&str> = logs.as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    assert!(logs.iter().any(|l| l.starts_with("New user:") && l.contains("John Doe")), "{logs:#?}");
+    assert!(logs.iter().any(|l| l.starts_with("Updated user:") && l.contains("John Updated")), "{logs:#?}");
+    // The recipe's list now matches the server's.
+    let server = page.eval("fetch('/users/').then(r => r.json())").await;
+    let local =
+        page.wait_for(&format!("window.users.length === 1 && window.users[0].id === {id} && window.users"), WAIT).await;
+    assert_eq!(local, server);
+    assert_eq!(local[0]["name"], "John Updated");
+}
