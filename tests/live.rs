@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use sockeye::{
-    live::{Database, Filter, Live, Model},
+    auth::Secured,
+    live::{Access, Database, Filter, Live, Model},
     prelude::*,
 };
 
@@ -414,3 +415,82 @@ async fn a_bad_database_url_names_itself_without_its_password() {
     let err = Database::connect("postgres://u:pw@127.0.0.1:1/db").await.unwrap_err().to_string();
     assert!(err.contains("cannot connect") && !err.contains("pw"), "{err}");
 }
+
+const ADMINS: Secured = Secured::new(&["admin"], &[]);
+const SECRET: &str = "a test secret of at least thirty-two bytes";
+
+async fn per_model_auth(db: Database) {
+    let auth = Auth::hs256(SECRET);
+    let admin = auth.token_for("ann").roles(["admin"]).issue().unwrap();
+    let reader = auth.token_for("bob").issue().unwrap();
+    let app = App::new()
+        .auth(auth)
+        .database(db.clone())
+        .register_with::<Product>(Access::public().writes(&ADMINS).channel(&Secured::AUTHENTICATED))
+        .register_with::<Todo>(Access::authenticated());
+    let client = TestClient::new(app);
+    let row = json!({"name": "Laptop", "price": 999});
+    // Writes: 401 without a token (with the Bearer challenge), 403 without the role.
+    let res = client.post("/products").json(&row).send().await;
+    assert_eq!(res.status(), 401);
+    assert!(res.header("www-authenticate").is_some_and(|h| h.starts_with("Bearer")));
+    assert_eq!(client.post("/products").json(&row).bearer(&reader).send().await.status(), 403);
+    assert_eq!(client.delete("/products/1").bearer(&reader).send().await.status(), 403);
+    // The channel: authenticated clients only, refused with 4401 before any event.
+    let refused = client.websocket_connect("/ws/products").bearer("not-a-token").await.unwrap_err();
+    assert_eq!(refused.close_code(), Some(4401));
+    let mut ws = client.websocket_connect("/ws/products").bearer(&reader).await.unwrap();
+    assert_eq!(event(&mut ws).await["type"], "connection");
+    assert_eq!(client.post("/products").json(&row).bearer(&admin).send().await.status(), 201);
+    assert_eq!(event(&mut ws).await["type"], "created");
+    // Reads stay public here, and nothing refused was written.
+    let all: Value = client.get("/products").send().await.json();
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    // Another model guarded whole: even reads need a token.
+    assert_eq!(client.get("/todos").send().await.status(), 401);
+    assert_eq!(client.get("/todos").bearer(&reader).send().await.status(), 200);
+}
+both!(sqlite_per_model_authentication, per_model_authentication_postgres, per_model_auth);
+
+#[tokio::test]
+async fn a_guarded_model_in_an_app_without_keys_does_not_start() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    let app = App::new().database(db).register_with::<Product>(Access::authenticated());
+    let err = TestClient::try_new(app).err().expect("must refuse");
+    assert!(err.to_string().contains("no keys"), "{err}");
+}
+
+async fn migrations(db: Database) {
+    // The schema from the user's migrations, with table creation switched off.
+    let dir = std::env::temp_dir().join(format!("sockeye-migrations-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let id = match db.backend() {
+        sockeye::live::Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        sockeye::live::Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+    };
+    std::fs::write(
+        dir.join("0001_products.sql"),
+        format!(
+            "CREATE TABLE products (id {id}, name TEXT NOT NULL UNIQUE, price BIGINT NOT NULL CHECK (price >= 0));"
+        ),
+    )
+    .unwrap();
+    let db = db.create_missing_tables(false);
+    let client = TestClient::new(App::new().database(db.clone()).register::<Product>());
+    // No table yet, and none is created: the database's error, as a 500.
+    assert_eq!(client.get("/products").send().await.status(), 500);
+    db.migrate(&dir).await.unwrap();
+    db.migrate(&dir).await.unwrap(); // already applied: nothing to do
+    let res = client.post("/products").json(&json!({"name": "Laptop", "price": 999})).send().await;
+    assert_eq!(res.status(), 201, "{}", res.text());
+    // The migration's own constraints answer as a client error.
+    let dup = client.post("/products").json(&json!({"name": "Laptop", "price": 1})).send().await;
+    assert_eq!(dup.status(), 409, "{}", dup.text());
+    let neg = client.post("/products").json(&json!({"name": "Mouse", "price": -1})).send().await;
+    assert_eq!(neg.status(), 422, "{}", neg.text());
+    let _ = std::fs::remove_dir_all(&dir);
+    // A directory that is not there is an error naming it.
+    let err = db.migrate("/nonexistent/migrations").await.unwrap_err().to_string();
+    assert!(err.contains("/nonexistent/migrations"), "{err}");
+}
+both!(sqlite_schema_from_migrations, schema_from_migrations_postgres, migrations);

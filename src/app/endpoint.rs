@@ -46,7 +46,7 @@ impl AppEndpoint {
         // One poem route per path shape; the methods on it are dispatched by `Methods`.
         let mut by_pattern: BTreeMap<String, Vec<&Mounted>> = BTreeMap::new();
         for m in mounted {
-            if m.def.secured.is_some() && !shared.auth.is_configured() {
+            if m.secured.is_some() && !shared.auth.is_configured() {
                 return Err(RouteError::NoAuth { handler: m.def.qualified_name(), location: m.def.location() });
             }
             let segments = path::parse(&m.path).map_err(|e| RouteError::BadPath {
@@ -58,7 +58,7 @@ impl AppEndpoint {
         }
         let mut route = Route::new();
         for (pattern, group) in by_pattern {
-            let methods = Methods::new(group.iter().map(|m| m.def));
+            let methods = Methods::new(group.iter().map(|m| (m.def, m.secured)));
             route = route.try_at(&pattern, methods).map_err(|e| RouteError::BadPath {
                 handler: group[0].def.qualified_name(),
                 path: group[0].path.clone(),
@@ -126,15 +126,15 @@ pub(crate) fn error_to_json(e: poem::Error) -> Response {
 
 /// Dispatches one path to the handler of the request's method.
 struct Methods {
-    handlers: Vec<(Method, &'static RouteDef)>,
+    handlers: Vec<(Method, &'static RouteDef, Option<&'static crate::auth::Secured>)>,
     allow: HeaderValue,
 }
 
 impl Methods {
-    fn new(defs: impl Iterator<Item = &'static RouteDef>) -> Self {
+    fn new(defs: impl Iterator<Item = (&'static RouteDef, Option<&'static crate::auth::Secured>)>) -> Self {
         let handlers: Vec<_> =
-            defs.filter_map(|d| Method::from_bytes(d.method.as_bytes()).ok().map(|m| (m, d))).collect();
-        let mut names: Vec<&str> = handlers.iter().map(|(m, _)| m.as_str()).collect();
+            defs.filter_map(|(d, s)| Method::from_bytes(d.method.as_bytes()).ok().map(|m| (m, d, s))).collect();
+        let mut names: Vec<&str> = handlers.iter().map(|(m, _, _)| m.as_str()).collect();
         if names.contains(&"GET") && !names.contains(&"HEAD") {
             names.push("HEAD");
         }
@@ -143,13 +143,13 @@ impl Methods {
         Self { handlers, allow }
     }
 
-    fn find(&self, method: &Method) -> Option<&'static RouteDef> {
-        let found = self.handlers.iter().find(|(m, _)| m == method);
+    fn find(&self, method: &Method) -> Option<(&'static RouteDef, Option<&'static crate::auth::Secured>)> {
+        let found = self.handlers.iter().find(|(m, _, _)| m == method);
         let found = found.or_else(|| {
             // HEAD is answered by the GET handler; hyper sends the headers without the body.
-            (method == Method::HEAD).then(|| self.handlers.iter().find(|(m, _)| m == Method::GET))?
+            (method == Method::HEAD).then(|| self.handlers.iter().find(|(m, _, _)| m == Method::GET))?
         });
-        found.map(|(_, d)| *d)
+        found.map(|(_, d, s)| (*d, *s))
     }
 }
 
@@ -157,12 +157,12 @@ impl Endpoint for Methods {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
-        let Some(def) = self.find(req.method()) else {
+        let Some((def, secured)) = self.find(req.method()) else {
             let mut resp = detail_response(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
             resp.headers_mut().insert(header::ALLOW, self.allow.clone());
             return Ok(resp);
         };
-        if let Some(secured) = def.secured {
+        if let Some(secured) = secured {
             match crate::auth::authenticate(&req, secured, def.websocket) {
                 Ok(principal) => {
                     req.extensions_mut().insert(principal);

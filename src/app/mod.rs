@@ -176,10 +176,16 @@ impl App {
 
     /// Serves the live model `M`: REST CRUD under `/<table>` and its change events on
     /// `/ws/<table>` (see [`live`](crate::live)). Needs a [`database`](App::database).
-    pub fn register<M: crate::live::Model>(mut self) -> Self {
+    pub fn register<M: crate::live::Model>(self) -> Self {
+        self.register_with::<M>(crate::live::Access::public())
+    }
+
+    /// [`register`](App::register), with authentication required for reads, writes or the
+    /// channel as `access` says (see [`Access`](crate::live::Access)).
+    pub fn register_with<M: crate::live::Model>(mut self, access: crate::live::Access) -> Self {
         let mut router = Router::new();
         for def in M::routes() {
-            router = router.route(def.path(), def);
+            router = router.route_secured(def.path(), def, access.of(def));
         }
         self.models.push(M::schema());
         self.include(router)

@@ -83,7 +83,13 @@ pub struct Secured {
 pub(crate) static ANYONE: Secured = Secured::new(&[], &[]);
 
 impl Secured {
+    /// Any authenticated client, whatever its roles and scopes.
+    pub const AUTHENTICATED: Secured = Secured::new(&[], &[]);
+
     /// A requirement: every role and every scope listed.
+    ///
+    /// Routes keep a `&'static Secured`: write it in a `const` (or `static`) and pass
+    /// `&NAME`, e.g. `const ADMINS: Secured = Secured::new(&["admin"], &[]);`.
     pub const fn new(roles: &'static [&'static str], scopes: &'static [&'static str]) -> Self {
         Self { roles, scopes }
     }

@@ -84,6 +84,7 @@
 //! migrations own the schema, keep them in `migrations/` and run them with
 //! [`Database::migrate`], with [`Database::create_missing_tables(false)`](Database::create_missing_tables).
 
+mod access;
 mod channel;
 pub(crate) mod console;
 mod db;
@@ -94,6 +95,7 @@ pub(crate) mod rest;
 mod service;
 mod sql;
 
+pub use access::Access;
 pub use channel::MAX_SNAPSHOT_ROWS;
 pub use db::{DEFAULT_URL, Database};
 pub use error::LiveError;

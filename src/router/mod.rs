@@ -7,7 +7,10 @@ pub use error::RouteError;
 
 pub(crate) use mount::{Mounted, mount};
 
-use crate::route::{RouteDef, RouterDef};
+use crate::{
+    auth::Secured,
+    route::{RouteDef, RouterDef},
+};
 
 /// Routes mounted under a common prefix.
 ///
@@ -43,8 +46,9 @@ pub struct Router {
     pub(crate) prefix: String,
     pub(crate) module: Option<&'static str>,
     pub(crate) includes: Vec<Router>,
-    /// Handlers mounted by hand, at the given path (e.g. the ready-made pub/sub endpoint).
-    pub(crate) routes: Vec<(String, &'static RouteDef)>,
+    /// Handlers mounted by hand, at the given path (e.g. the ready-made pub/sub endpoint),
+    /// with the authentication they require (their `#[secured]`, unless set otherwise).
+    pub(crate) routes: Vec<(String, &'static RouteDef, Option<&'static Secured>)>,
 }
 
 impl Router {
@@ -70,7 +74,19 @@ impl Router {
     /// own attribute names: for handlers a library provides, like
     /// [`pubsub::ROUTE`](crate::hub::pubsub::ROUTE). The path is checked when the app is built.
     pub fn route(mut self, path: impl Into<String>, def: &'static RouteDef) -> Self {
-        self.routes.push((path.into(), def));
+        self.routes.push((path.into(), def, def.secured));
+        self
+    }
+
+    /// [`route`](Router::route), requiring authentication as `secured` says (`None`: public)
+    /// whatever the handler's own `#[secured]`.
+    pub fn route_secured(
+        mut self,
+        path: impl Into<String>,
+        def: &'static RouteDef,
+        secured: Option<&'static Secured>,
+    ) -> Self {
+        self.routes.push((path.into(), def, secured));
         self
     }
 

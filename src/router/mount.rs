@@ -4,7 +4,10 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{RouteError, Router};
-use crate::route::{RouteDef, RouterDef, path};
+use crate::{
+    auth::Secured,
+    route::{RouteDef, RouterDef, path},
+};
 
 /// A handler at its final path.
 #[derive(Debug, Clone)]
@@ -12,6 +15,8 @@ pub(crate) struct Mounted {
     pub(crate) def: &'static RouteDef,
     /// The full path template, prefixes included: `/api/v1/items/<id>`.
     pub(crate) path: String,
+    /// The authentication required before the handler runs.
+    pub(crate) secured: Option<&'static Secured>,
 }
 
 struct Registry {
@@ -57,7 +62,7 @@ pub(crate) fn mount(includes: &[Router], auto: bool) -> Result<Vec<Mounted>, Rou
     let ctx = Ctx { registry: &registry, explicit: &explicit };
     if auto {
         for def in registry.routes.iter().filter(|d| registry.owner(d.module).is_none()) {
-            out.push(ctx.mounted(def, def.path, "")?);
+            out.push(ctx.mounted(def, def.path, "", def.secured)?);
         }
         for child in ctx.auto_children(None) {
             ctx.mount_router(&Router::of_module(child), "", &mut out)?;
@@ -101,14 +106,14 @@ impl Ctx<'_> {
         if let Some(module) = router.module {
             let owned = self.registry.routes.iter().filter(|d| self.registry.owner(d.module) == Some(module));
             for def in owned {
-                out.push(self.mounted(def, def.path, &prefix)?);
+                out.push(self.mounted(def, def.path, &prefix, def.secured)?);
             }
             for child in self.auto_children(Some(module)) {
                 self.mount_router(&Router::of_module(child), &prefix, out)?;
             }
         }
-        for (path, def) in &router.routes {
-            out.push(self.mounted(def, path, &prefix)?);
+        for (path, def, secured) in &router.routes {
+            out.push(self.mounted(def, path, &prefix, *secured)?);
         }
         for child in &router.includes {
             self.mount_router(child, &prefix, out)?;
@@ -116,13 +121,19 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn mounted(&self, def: &'static RouteDef, route_path: &str, prefix: &str) -> Result<Mounted, RouteError> {
+    fn mounted(
+        &self,
+        def: &'static RouteDef,
+        route_path: &str,
+        prefix: &str,
+        secured: Option<&'static Secured>,
+    ) -> Result<Mounted, RouteError> {
         path::parse(route_path).map_err(|e| RouteError::BadPath {
             handler: def.qualified_name(),
             path: route_path.to_string(),
             reason: e.message,
         })?;
-        Ok(Mounted { def, path: path::join(prefix, route_path) })
+        Ok(Mounted { def, path: path::join(prefix, route_path), secured })
     }
 }
 
