@@ -179,3 +179,44 @@ async fn seed_001_javascript_client_unchanged_in_chromium_real_server() {
     assert_eq!(local, server);
     assert_eq!(local[0]["name"], "John Updated");
 }
+
+/// Seed 000's JavaScript is one line, `new WebSocket('ws://localhost:8000/ws/products')`;
+/// what it then reads are the document's "Message Types": `event`, `resource`, `data`.
+#[tokio::test]
+async fn seed_000_javascript_client_in_chromium_real_server() {
+    let (example, _dir) = example();
+    let addr = example.addr.to_string();
+    let mut page = Browser::launch().await;
+    page.goto(&format!("http://{addr}/static/websocket-test.html")).await;
+    let script = r#"
+        window.__events = [];
+        const ws = new WebSocket('ws://localhost:8000/ws/products');
+        ws.onmessage = (e) => { const d = JSON.parse(e.data); window.__events.push([d.event, d.resource, d.data]); };
+        ws.onopen = () => ws.send(JSON.stringify({action: 'subscribe', resource: 'products'}));
+    "#
+    .replace("localhost:8000", &addr);
+    page.eval(&format!("(() => {{ {script} }})()")).await;
+    page.wait_for("window.__events.some(e => e[0] === 'connection')", WAIT).await;
+    let create = r#"fetch('/products', {method: 'POST', headers: {'content-type': 'application/json'},
+        body: JSON.stringify({name: 'Laptop', price: 999})}).then(r => r.json()).then(p => p.id)"#;
+    let id = page.eval(create).await;
+    page.eval(&format!(
+        "fetch('/products/{id}', {{method: 'PUT', headers: {{'content-type': 'application/json'}}, body: JSON.stringify({{name: 'Updated Laptop', price: 1099}})}})"
+    ))
+    .await;
+    page.eval(&format!("fetch('/products/{id}', {{method: 'DELETE'}})")).await;
+    let events = page.wait_for("window.__events.length >= 4 && window.__events", WAIT).await;
+    let seen: Vec<(String, String, serde_json::Value)> = serde_json::from_value(events).unwrap();
+    let expected = [
+        ("created", serde_json::json!({"id": id, "name": "Laptop", "price": 999})),
+        ("updated", serde_json::json!({"id": id, "name": "Updated Laptop", "price": 1099})),
+        ("deleted", serde_json::json!({"id": id, "name": "Updated Laptop", "price": 1099})),
+    ];
+    for (i, (event, data)) in expected.into_iter().enumerate() {
+        assert_eq!(
+            (seen[i + 1].0.as_str(), seen[i + 1].1.as_str(), &seen[i + 1].2),
+            (event, "products", &data),
+            "{seen:?}"
+        );
+    }
+}

@@ -25,10 +25,11 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// The primary key column.
+    /// The primary key column (the derive refuses a model without exactly one; a schema
+    /// written by hand without one falls back to its first column, or to `id`).
     pub fn key(&self) -> &Column {
-        // The derive refuses a model without exactly one key.
-        self.columns.iter().find(|c| c.key).unwrap_or(&self.columns[0])
+        static ID: Column = Column::new("id", Kind::Integer, false, true);
+        self.columns.iter().find(|c| c.key).or(self.columns.first()).unwrap_or(&ID)
     }
 
     /// The column named `name`.
