@@ -295,6 +295,21 @@ async fn filters(db: Database) {
     let e = event(&mut mine).await;
     assert_eq!((e["type"].as_str(), e["data"]["owner_id"].as_i64()), (Some("deleted"), Some(42)));
     mine.assert_no_message(Duration::from_millis(100)).await;
+    // A filtered snapshot: the matching rows, then only matching changes.
+    mine.send_json(&json!({"action": "snapshot", "filter": {"owner_id": 42}})).await.unwrap();
+    let snap = event(&mut mine).await;
+    assert_eq!(snap["type"], "snapshot");
+    assert_eq!(snap["filter"], json!({"owner_id": 42}));
+    let titles: Vec<&str> = snap["data"].as_array().unwrap().iter().map(|r| r["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["mine, done"]);
+    client.post("/todos").json(&json!({"owner_id": 7, "done": true, "title": "x", "weight": 1.5})).send().await;
+    client.post("/todos").json(&json!({"owner_id": 42, "done": true, "title": "y", "weight": 1.5})).send().await;
+    let e = event(&mut mine).await;
+    assert_eq!(
+        (e["type"].as_str(), e["data"]["title"].as_str(), e["data"]["weight"].as_f64()),
+        (Some("created"), Some("y"), Some(1.5))
+    );
+    mine.assert_no_message(Duration::from_millis(100)).await;
     // A filter on a column that does not exist is refused, the connection kept.
     mine.send_json(&json!({"action": "subscribe", "filter": {"owner": 1}})).await.unwrap();
     let e = event(&mut mine).await;
@@ -494,3 +509,24 @@ async fn migrations(db: Database) {
     assert!(err.contains("/nonexistent/migrations"), "{err}");
 }
 both!(sqlite_schema_from_migrations, schema_from_migrations_postgres, migrations);
+
+/// Regression: on PostgreSQL a NULL in a REAL column once made every later value of it fail
+/// ("incorrect binary data format"): sqlx's Any driver bound that NULL as another type.
+async fn nulls_then_values(db: Database) {
+    let client = TestClient::new(app(&db));
+    for weight in [json!(null), json!(2.5), json!(null), json!(7)] {
+        let body = json!({"owner_id": 1, "done": false, "title": "t", "weight": weight});
+        let res = client.post("/todos").json(&body).send().await;
+        assert_eq!(res.status(), 201, "weight {weight}: {}", res.text());
+        let id = res.json::<Value>()["id"].as_i64().unwrap();
+        let res = client.patch(&format!("/todos/{id}")).json(&json!({"weight": null})).send().await;
+        assert_eq!(res.json::<Value>()["weight"], Value::Null);
+        let res = client.patch(&format!("/todos/{id}")).json(&json!({"weight": 1.25})).send().await;
+        assert_eq!(res.json::<Value>()["weight"], 1.25);
+    }
+}
+both!(
+    sqlite_nullable_columns_take_nulls_then_values,
+    nullable_columns_take_nulls_then_values_postgres,
+    nulls_then_values
+);

@@ -175,7 +175,11 @@ pub(crate) fn bind<'q>(
         |expected: &str| LiveError::invalid(column.name, format!("expected {expected}, got {}", kind_of(value)));
     Ok(match (column.kind, value) {
         (Kind::Integer, Value::Null) => q.bind(None::<i64>),
-        (Kind::Real, Value::Null) => q.bind(None::<f64>),
+        // sqlx 0.9's Any driver turns a NULL `f64` into a NULL `f32` (and the reverse); on
+        // PostgreSQL the statement cached from that call then refuses every later `f64`
+        // ("incorrect binary data format"). `None::<f32>` arrives as a NULL `f64`, the type
+        // a value of this column has. (tests/live.rs `nullable_columns_take_nulls_then_values_postgres`)
+        (Kind::Real, Value::Null) => q.bind(None::<f32>),
         (Kind::Bool, Value::Null) => q.bind(None::<bool>),
         (Kind::Text, Value::Null) => q.bind(None::<String>),
         (Kind::Integer, v) => q.bind(v.as_i64().ok_or_else(|| wrong("an integer"))?),
