@@ -67,8 +67,13 @@ impl Channel {
     /// Sends event number `seq` about `row` to the subscribers whose filter it meets.
     pub(crate) async fn publish(&self, hub: &Hub, kind: &str, row: &Value, seq: u64, except: Option<&str>) -> Delivery {
         let text = envelope(self.schema.table, kind, row, Some(seq)).to_string();
-        let filters = self.filters.read().unwrap_or_else(|e| e.into_inner()).clone();
-        let keep = |id: &str| filters.get(id).is_none_or(|f| f.matches(row));
+        // The subscribers whose filter this row fails, decided before sending (the lock is
+        // not held while the broadcast yields).
+        let skip: std::collections::HashSet<String> = {
+            let filters = self.filters.read().unwrap_or_else(|e| e.into_inner());
+            filters.iter().filter(|(_, f)| !f.matches(row)).map(|(id, _)| id.clone()).collect()
+        };
+        let keep = |id: &str| !skip.contains(id);
         let mut to = hub.room(self.schema.table).only(&keep);
         if let Some(id) = except {
             to = to.except(id);
