@@ -1,4 +1,4 @@
-//! Every misuse of the route macros is a compile error that points at the culprit and says how
+//! Every misuse of the route macros and of `#[derive(Model)]` is a compile error that points at the culprit and says how
 //! to fix it. Each case's expected message is checked in beside it (tests/ui/*.stderr).
 
 #[test]

@@ -530,3 +530,141 @@ both!(
     nullable_columns_take_nulls_then_values_postgres,
     nulls_then_values
 );
+
+// ---- Regressions from the review of the live models (each failed before its fix) ----
+
+/// An update that takes a row out of a subscriber's filter is sent to that subscriber, so a
+/// filtered view can drop the row (it kept it for good before).
+async fn leaving_a_filter(db: Database) {
+    let client = TestClient::new(app(&db));
+    let id = client
+        .post("/todos")
+        .json(&json!({"owner_id": 42, "done": false, "title": "mine", "weight": null}))
+        .send()
+        .await
+        .json::<Value>()["id"]
+        .as_i64()
+        .unwrap();
+    let mut ws = subscribe(&client, "/ws/todos").await;
+    ws.send_json(&json!({"action": "snapshot", "filter": {"owner_id": 42}})).await.unwrap();
+    assert_eq!(event(&mut ws).await["data"].as_array().unwrap().len(), 1);
+    client.patch(&format!("/todos/{id}")).json(&json!({"owner_id": 7})).send().await;
+    let e = event(&mut ws).await;
+    assert_eq!((e["type"].as_str(), e["data"]["owner_id"].as_i64()), (Some("updated"), Some(7)));
+    // From then on the row is outside the filter: its changes are not sent.
+    client.patch(&format!("/todos/{id}")).json(&json!({"title": "theirs"})).send().await;
+    ws.assert_no_message(Duration::from_millis(100)).await;
+}
+both!(sqlite_an_update_leaving_a_filter_is_sent, an_update_leaving_a_filter_is_sent_postgres, leaving_a_filter);
+
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(table = "tags")]
+struct Tag {
+    #[model(primary_key)]
+    name: String,
+}
+
+/// A model that is only its key: PUT and PATCH answer the row (the SQL was `SET  WHERE`, 500).
+async fn key_only(db: Database) {
+    let client = TestClient::new(App::new().database(db).register::<Tag>());
+    assert_eq!(client.post("/tags").json(&json!({"name": "rust"})).send().await.status(), 201);
+    for res in [
+        client.put("/tags/rust").json(&json!({"name": "rust"})).send().await,
+        client.patch("/tags/rust").json(&json!({})).send().await,
+    ] {
+        assert_eq!((res.status(), res.json::<Value>()), (StatusCode::OK, json!({"name": "rust"})));
+    }
+    assert_eq!(client.put("/tags/go").json(&json!({"name": "go"})).send().await.status(), 404);
+    assert_eq!(client.delete("/tags/rust").send().await.status(), 204);
+}
+both!(sqlite_a_model_that_is_only_its_key, a_model_that_is_only_its_key_postgres, key_only);
+
+#[tokio::test]
+async fn a_value_postgres_refuses_is_422_postgres() {
+    let db = Db::postgres().await;
+    let client = TestClient::new(app(&db.db));
+    let res = client.post("/products").json(&json!({"name": "a\u{0}b", "price": 1})).send().await;
+    assert_eq!(res.status(), 422, "{}", res.text());
+    db.drop().await;
+}
+
+/// Handles made before and after `create_missing_tables` share the channels (filters, order).
+#[tokio::test]
+async fn database_handles_share_their_channels() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    let served = db.clone().create_missing_tables(true);
+    let client = TestClient::new(app(&served));
+    let mut ws = subscribe(&client, "/ws/todos").await;
+    ws.send_json(&json!({"action": "subscribe", "filter": {"owner_id": 42}})).await.unwrap();
+    ws.send_json(&json!({"type": "ping"})).await.unwrap();
+    assert_eq!(event(&mut ws).await["type"], "pong");
+    let live = Live::<Todo>::new(&db, &client.hub());
+    live.create(&Todo { id: 0, owner_id: 7, title: "not yours".into(), done: false, weight: None }).await.unwrap();
+    ws.assert_no_message(Duration::from_millis(200)).await;
+}
+
+/// The connection message is always a client's first message, events or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hello_comes_before_any_event() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    let client = TestClient::new(app(&db));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ticker = {
+        let (db, hub, stop) = (db.clone(), client.hub(), stop.clone());
+        tokio::spawn(async move {
+            let live = Live::<Product>::new(&db, &hub);
+            for _ in 0..100_000 {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                live.broadcast_custom("tick", json!({})).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    for _ in 0..150 {
+        let mut ws = client.websocket_connect("/ws/products").await.unwrap();
+        assert_eq!(ws.receive_json::<Value>().await.unwrap()["type"], "connection");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    ticker.await.unwrap();
+}
+
+/// A client that hangs up while its write runs: the row is committed and its event is sent
+/// (the write used to be cancelled with the request, after the statement had run).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_whose_client_hangs_up_still_sends_its_event_real_server_postgres() {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let db = Db::postgres().await;
+    let server = App::new().database(db.db.clone()).register::<Product>().bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr();
+    // Each insert takes 400 ms inside the statement.
+    for s in [
+        "CREATE FUNCTION slow() RETURNS trigger AS $$ BEGIN PERFORM pg_sleep(0.4); RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER slow AFTER INSERT ON products FOR EACH ROW EXECUTE FUNCTION slow()",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(s.to_string())).execute(db.db.pool()).await.unwrap();
+    }
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/products")).await.unwrap();
+    assert!(ws.next().await.unwrap().unwrap().to_text().unwrap().contains("connection"));
+    let body = r#"{"name":"ghost","price":1}"#;
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /products HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    drop(tcp);
+    let event = tokio::time::timeout(Duration::from_secs(3), ws.next()).await.expect("no event for a committed row");
+    let event: Value = serde_json::from_str(event.unwrap().unwrap().to_text().unwrap()).unwrap();
+    assert_eq!((event["type"].as_str(), event["data"]["name"].as_str()), (Some("created"), Some("ghost")));
+    let _ = stop.send(());
+    let _ = serving.await;
+    db.drop().await;
+}

@@ -304,3 +304,38 @@ async fn frames_sent_with_the_request_head_reach_the_handler_in_process() {
     let io = client.connect_raw().await;
     assert_eq!(frames_behind_the_head(io).await, ["early one", "early two"]);
 }
+
+#[get("/hi")]
+async fn hi() -> &'static str {
+    "hi"
+}
+
+/// Every request head of a keep-alive connection has the handshake deadline, not only the
+/// first (a client could hold a connection with half of its second head).
+#[tokio::test]
+async fn a_second_request_head_has_a_deadline_too_real_server() {
+    let server = App::new().handshake_timeout(Duration::from_millis(300)).bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+    let mut io = tokio::net::TcpStream::connect(addr).await.unwrap();
+    io.write_all(b"GET /hi HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut buf = [0u8; 1024];
+    let n = io.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    io.write_all(b"GET /hi HTTP/1.1\r\nHost: x\r\n").await.unwrap(); // half of the second head
+    let closed = tokio::time::timeout(Duration::from_secs(2), async {
+        loop {
+            match io.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {} // a 408 answer, if any, before the close
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the connection is still open long past the 300 ms deadline");
+    stop.send(()).unwrap();
+    serving.await.unwrap().unwrap();
+}

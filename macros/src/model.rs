@@ -33,6 +33,14 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         })?;
     }
     check_name(&table, table_span, "table")?;
+    if let Some(attr) =
+        input.attrs.iter().find(|a| a.path().is_ident("serde") && quote!(#a).to_string().contains("rename"))
+    {
+        return Err(syn::Error::new_spanned(
+            attr,
+            "a live model's JSON field names are its column names: serde renames are not supported",
+        ));
+    }
     let Data::Struct(data) = &input.data else {
         return Err(syn::Error::new(ident.span(), "#[derive(Model)] goes on a struct with named fields"));
     };

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use hyper::{body::Incoming, service::service_fn, upgrade::OnUpgrade};
 use hyper_util::{
-    rt::{TokioExecutor, TokioIo},
+    rt::{TokioExecutor, TokioIo, TokioTimer},
     server::conn::auto,
 };
 use poem::{
@@ -60,7 +60,8 @@ pub(crate) async fn serve<A: Accept>(
             () = &mut signal => break,
             (io, remote) = acceptor.accept() => {
                 let io = HeadDeadline::new(io, handshake_timeout);
-                connections.spawn(connection(io, local.clone(), remote, endpoint.clone(), stopped.clone()));
+                let conn = connection(io, local.clone(), remote, endpoint.clone(), handshake_timeout, stopped.clone());
+                connections.spawn(conn);
             }
             // Finished connections are reaped as they end, so the set holds only live ones.
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
@@ -82,6 +83,7 @@ async fn connection<IO>(
     local: LocalAddr,
     remote: RemoteAddr,
     endpoint: Arc<AppEndpoint>,
+    handshake_timeout: Duration,
     mut stopped: watch::Receiver<bool>,
 ) where
     IO: Into<WsIo> + AsyncRead + AsyncWrite + Send + Unpin + 'static,
@@ -100,7 +102,11 @@ async fn connection<IO>(
             Ok::<_, Infallible>(hyper::Response::<BoxBody<Bytes, io::Error>>::from(resp))
         }
     });
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Every request head of a keep-alive connection gets the deadline the first one gets from
+    // `HeadDeadline` (which also covers the HTTP/2 preface); it also closes idle keep-alive
+    // connections after that long.
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(handshake_timeout);
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(conn);
     tokio::select! {

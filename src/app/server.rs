@@ -54,16 +54,20 @@ impl Server {
     pub async fn run_until(self, signal: impl Future<Output = ()>) -> Result<()> {
         let acceptor = NoDelayAcceptor { listener: self.listener, local_addr: self.local_addr };
         let hub = self.endpoint.hub();
+        // One shutdown timeout for everything: HTTP connections, then WebSockets.
+        let signalled = std::sync::Arc::new(std::sync::OnceLock::new());
         let signal = {
-            let hub = hub.clone();
+            let (hub, signalled) = (hub.clone(), signalled.clone());
             async move {
                 signal.await;
+                let _ = signalled.set(tokio::time::Instant::now());
                 tracing::info!("shutting down: no new connections, WebSockets get 1001, in-flight requests finish");
                 hub.registry().shutdown();
             }
         };
         serve::serve(acceptor, self.endpoint, self.handshake_timeout, signal, self.shutdown_timeout).await;
-        hub.registry().wait_empty(self.shutdown_timeout).await;
+        let spent = signalled.get().map(|at| at.elapsed()).unwrap_or_default();
+        hub.registry().wait_empty(self.shutdown_timeout.saturating_sub(spent)).await;
         tracing::info!("server stopped");
         Ok(())
     }

@@ -64,14 +64,25 @@ impl Channel {
         };
     }
 
-    /// Sends event number `seq` about `row` to the subscribers whose filter it meets.
-    pub(crate) async fn publish(&self, hub: &Hub, kind: &str, row: &Value, seq: u64, except: Option<&str>) -> Delivery {
+    /// Sends event number `seq` about `row` to the subscribers whose filter it meets, or
+    /// met `before` the change (an update taking a row out of a filter is sent too, so the
+    /// subscriber can drop it).
+    pub(crate) async fn publish(
+        &self,
+        hub: &Hub,
+        kind: &str,
+        row: &Value,
+        before: Option<&Value>,
+        seq: u64,
+        except: Option<&str>,
+    ) -> Delivery {
         let text = envelope(self.schema.table, kind, row, Some(seq)).to_string();
         // The subscribers whose filter this row fails, decided before sending (the lock is
         // not held while the broadcast yields).
         let skip: std::collections::HashSet<String> = {
             let filters = self.filters.read().unwrap_or_else(|e| e.into_inner());
-            filters.iter().filter(|(_, f)| !f.matches(row)).map(|(id, _)| id.clone()).collect()
+            let concerned = |f: &Filter| f.matches(row) || before.is_some_and(|b| f.matches(b));
+            filters.iter().filter(|(_, f)| !concerned(f)).map(|(id, _)| id.clone()).collect()
         };
         let keep = |id: &str| !skip.contains(id);
         let mut to = hub.room(self.schema.table).only(&keep);
@@ -106,12 +117,12 @@ pub(crate) async fn serve(ws: WebSocket, hub: Hub, db: Database, schema: &'stati
     let channel = db.channel(schema);
     let socket = ws.accept().await?;
     let table = schema.table;
-    hub.join(table, &socket);
     let id = socket.id().as_str().to_string();
     let mut hello = envelope(table, "connection", &json!({ "client_id": id }), None);
     hello["message"] = format!("Connected to channel: {table}").into();
     hello["client_id"] = id.clone().into();
     socket.send_json(&hello).await?;
+    hub.join(table, &socket); // after the hello: it is the first message a client reads
     let result = async {
         loop {
             let reply = match socket.receive().await {

@@ -50,7 +50,7 @@ pub(crate) struct Inner {
     pub(crate) create_missing: bool,
     /// Per-table state of the live channels (see `channel.rs`), shared by every app and
     /// `Live` handle on this database.
-    pub(crate) channels: Mutex<HashMap<&'static str, Arc<super::channel::Channel>>>,
+    pub(crate) channels: Arc<Mutex<HashMap<&'static str, Arc<super::channel::Channel>>>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -87,7 +87,7 @@ impl Database {
             .connect(&url)
             .await
             .map_err(|e| LiveError::Config(format!("cannot connect to `{}`: {e}", redact(&url))))?;
-        Ok(Self { inner: Arc::new(Inner { pool, backend, create_missing: true, channels: Mutex::default() }) })
+        Ok(Self { inner: Arc::new(Inner { pool, backend, create_missing: true, channels: Arc::default() }) })
     }
 
     /// Connects to `DATABASE_URL` (also read from `.env`), or to [`DEFAULT_URL`].
@@ -105,7 +105,7 @@ impl Database {
                 pool: inner.pool.clone(),
                 backend: inner.backend,
                 create_missing: on,
-                channels: Mutex::default(),
+                channels: inner.channels.clone(), // the same channels: one model, one order
             }),
         }
     }

@@ -80,6 +80,13 @@ impl From<sqlx::Error> for LiveError {
                     vec!["body".into()],
                     db.message().to_string(),
                 )]),
+                // PostgreSQL's data exceptions (class 22: a NUL in text, a number out of range)
+                // are about the client's values.
+                _ if db.code().is_some_and(|c| c.starts_with("22")) => Self::Invalid(vec![ValidationError::new(
+                    "value_error",
+                    vec!["body".into()],
+                    db.message().to_string(),
+                )]),
                 _ => Self::Database(db.message().to_string()),
             };
         }

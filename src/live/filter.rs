@@ -20,7 +20,8 @@ impl Filter {
         for (name, value) in object {
             let column = schema.column(name).ok_or_else(|| unknown(schema, name))?;
             let value = match (column.kind, value) {
-                (_, Value::Null) => Value::Null,
+                // `= NULL` matches nothing in SQL: refused rather than meaning two things.
+                (_, Value::Null) => return Err(format!("filter on `{name}`: null is not supported, use a value")),
                 (Kind::Integer, v) if v.is_i64() => v.clone(),
                 (Kind::Real, v) if v.is_number() => v.as_f64().map(Value::from).unwrap_or(Value::Null),
                 (Kind::Bool, Value::Bool(_)) | (Kind::Text, Value::String(_)) => value.clone(),
@@ -130,5 +131,7 @@ mod tests {
         assert_eq!(e, "filter on `owner_id`: expected an integer, got `x`");
         let e = Filter::from_json(&TODOS, json!({"done": "yes"}).as_object().unwrap()).unwrap_err();
         assert_eq!(e, "filter on `done`: expected true or false");
+        let e = Filter::from_json(&TODOS, json!({"weight": null}).as_object().unwrap()).unwrap_err();
+        assert_eq!(e, "filter on `weight`: null is not supported, use a value");
     }
 }

@@ -66,11 +66,15 @@
 //! | client sends | server answers |
 //! |---|---|
 //! | `{"action": "subscribe", "resource": "products"}` (seed 000; `resource` optional) | nothing; events flow |
-//! | `{"action": "subscribe", "filter": {"owner_id": 42}}` | nothing; only events whose row has `owner_id` 42 (several columns: all must match) |
+//! | `{"action": "subscribe", "filter": {"owner_id": 42}}` | nothing; only events whose row has `owner_id` 42 (several columns: all must match; values, not `null`) |
 //! | `{"action": "unsubscribe"}` | nothing; no more events |
 //! | `{"action": "snapshot", "filter": {..}}` | `{"type": "snapshot", "data": [rows], "seq": n, "filter": {..}}`, then exactly the events after it (subscribed with that filter) |
 //! | `{"type": "ping"}` / `{"type": "get_stats"}` | `{"type": "pong", "message": "pong"}` / `{"type": "stats", "data": {..}}` |
 //! | anything else | `{"type": "error", "message": ".."}`; the connection stays open |
+//!
+//! An update is sent to a filtered subscriber when the row meets its filter before or after
+//! the change: a row that moved out arrives once more (its `data` no longer matches), so a
+//! client keeping a filtered view upserts rows that match and drops rows that do not.
 //!
 //! The snapshot closes the race of seed 001's React and Vue recipe (fetch, then listen):
 //! writes of the model wait while it is read and queued, so no change falls between the

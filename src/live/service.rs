@@ -197,15 +197,19 @@ impl<M: Model> Live<M> {
 
     /// Deletes the row `id`; the deleted row. `NotFound` if there is none.
     pub async fn delete(&self, id: impl Into<Key>) -> Result<M, LiveError> {
-        let id = id.into();
+        let (this, id) = (self.clone(), id.into());
+        from_json(detached(async move { this.delete_now(&id).await }).await?)
+    }
+
+    async fn delete_now(&self, id: &Key) -> Result<Value, LiveError> {
         self.ready().await?;
         let schema = M::schema();
         let mut seq = self.channel.order.lock().await;
         let row =
-            sql::query(sql::delete(schema, self.db.backend())).bind_key(&id).fetch_optional(self.db.pool()).await?;
-        let row = row_to_json(schema, &row.ok_or_else(|| not_found(schema, &id))?)?;
-        self.announce(&mut seq, "deleted", &row).await;
-        from_json(row)
+            sql::query(sql::delete(schema, self.db.backend())).bind_key(id).fetch_optional(self.db.pool()).await?;
+        let row = row_to_json(schema, &row.ok_or_else(|| not_found(schema, id))?)?;
+        self.announce(&mut seq, "deleted", &row, None).await;
+        Ok(row)
     }
 
     /// Sends `{"type": event, .., "data": data}` on the model's channel (seed 001's
@@ -252,7 +256,12 @@ impl<M: Model> Live<M> {
     }
 
     /// Inserts a JSON object that fits the model.
-    pub(crate) async fn create_json(&self, mut object: Map<String, Value>) -> Result<Value, LiveError> {
+    pub(crate) async fn create_json(&self, object: Map<String, Value>) -> Result<Value, LiveError> {
+        let this = self.clone();
+        detached(async move { this.create_now(object).await }).await
+    }
+
+    async fn create_now(&self, mut object: Map<String, Value>) -> Result<Value, LiveError> {
         self.ready().await?;
         let schema = M::schema();
         let key = schema.key();
@@ -268,7 +277,7 @@ impl<M: Model> Live<M> {
             q = bind(q, column, &object[*name])?;
         }
         let row = row_to_json(schema, &q.fetch_one(self.db.pool()).await?)?;
-        self.announce(&mut seq, "created", &row).await;
+        self.announce(&mut seq, "created", &row, None).await;
         Ok(row)
     }
 
@@ -276,9 +285,14 @@ impl<M: Model> Live<M> {
     pub(crate) async fn update_json(
         &self,
         id: &Key,
-        mut fields: Map<String, Value>,
+        fields: Map<String, Value>,
         partial: bool,
     ) -> Result<Value, LiveError> {
+        let (this, id) = (self.clone(), id.clone());
+        detached(async move { this.update_now(&id, fields, partial).await }).await
+    }
+
+    async fn update_now(&self, id: &Key, mut fields: Map<String, Value>, partial: bool) -> Result<Value, LiveError> {
         self.ready().await?;
         let schema = M::schema();
         let key = schema.key();
@@ -287,13 +301,16 @@ impl<M: Model> Live<M> {
         }
         let mut seq = self.channel.order.lock().await;
         let mut tx = self.db.pool().begin().await?;
+        // The row before the change: 404 if none, the base of a PATCH, and for subscribers
+        // whose filter it met (the row may be leaving their filter).
+        let before = sql::query(sql::select(schema, self.db.backend(), &[key.name], false))
+            .bind_key(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let before = row_to_json(schema, &before.ok_or_else(|| not_found(schema, id))?)?;
         if partial {
             // The merged row must still fit the model.
-            let current = sql::query(sql::select(schema, self.db.backend(), &[key.name], false))
-                .bind_key(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Value::Object(mut row) = row_to_json(schema, &current.ok_or_else(|| not_found(schema, id))?)? else {
+            let Value::Object(mut row) = before.clone() else {
                 return Err(LiveError::Database("a row is not an object".into()));
             };
             row.extend(std::mem::take(&mut fields));
@@ -302,6 +319,9 @@ impl<M: Model> Live<M> {
         }
         fields.insert(key.name.to_string(), id.to_json()); // the path's key wins
         let names: Vec<&str> = schema.columns.iter().filter(|c| !c.key).map(|c| c.name).collect();
+        if names.is_empty() {
+            return Ok(before); // only a key: nothing can change
+        }
         let text = sql::update(schema, self.db.backend(), &names);
         let mut q = sql::query(text);
         for name in &names {
@@ -311,17 +331,27 @@ impl<M: Model> Live<M> {
         let row = q.bind_key(id).fetch_optional(&mut *tx).await?.ok_or_else(|| not_found(schema, id))?;
         let row = row_to_json(schema, &row)?;
         tx.commit().await?;
-        self.announce(&mut seq, "updated", &row).await;
+        self.announce(&mut seq, "updated", &row, Some(&before)).await;
         Ok(row)
     }
 
-    /// Sends the event of a committed write, numbered, unless quiet.
-    async fn announce(&self, seq: &mut u64, kind: &str, row: &Value) {
+    /// Sends the event of a committed write, numbered, unless quiet. `before`: the row as
+    /// it was, for an update.
+    async fn announce(&self, seq: &mut u64, kind: &str, row: &Value, before: Option<&Value>) {
         if self.broadcast {
             *seq += 1;
-            self.channel.publish(&self.hub, kind, row, *seq, self.except.as_deref()).await;
+            self.channel.publish(&self.hub, kind, row, before, *seq, self.except.as_deref()).await;
         }
     }
+}
+
+/// Runs a write to its end (statement, commit, event) even if its caller is dropped
+/// meanwhile: a client hanging up mid-request must not leave a committed row without its
+/// event.
+async fn detached<T: Send + 'static>(
+    write: impl std::future::Future<Output = Result<T, LiveError>> + Send + 'static,
+) -> Result<T, LiveError> {
+    tokio::spawn(write).await.unwrap_or_else(|e| Err(LiveError::Database(format!("the write did not finish: {e}"))))
 }
 
 trait BindKey<'q> {
