@@ -19,6 +19,14 @@ pub use crate::{
 
 use poem::{IntoResponse, error::IntoResult};
 
+/// What the generated `describe` functions use.
+pub mod docs {
+    pub use crate::docs::{
+        Operation, Probe,
+        operation::{DocumentedArg, KnownParam, OtherArg, UnknownParam, build},
+    };
+}
+
 /// The generic handlers of live models, named by `#[derive(Model)]`.
 pub mod live {
     pub use crate::live::rest::{create, delete, list, patch, read, replace, socket};

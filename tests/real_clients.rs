@@ -15,8 +15,8 @@ use std::{
 
 use common::Example;
 
-/// The current `websockets` (seed 003's flows) and the Autobahn client.
-const PACKAGES: &[&str] = &["websockets==17.4", "kosoku==0.1.0"];
+/// The current `websockets` (seed 003's flows), the Autobahn client and the OpenAPI validator.
+const PACKAGES: &[&str] = &["websockets==17.4", "kosoku==0.1.0", "openapi-spec-validator==0.7.2"];
 /// Seed 004's client calls `websockets.connect(.., extra_headers=..)`, removed in websockets 14.
 const LEGACY_PACKAGES: &[&str] = &["websockets==13.1"];
 
@@ -25,7 +25,7 @@ fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON.get_or_init(|| match std::env::var("SOCKEYE_PYTHON") {
         Ok(p) => PathBuf::from(p),
-        Err(_) => venv("sockeye-pyenv", PACKAGES, "import websockets, kosoku"),
+        Err(_) => venv("sockeye-pyenv", PACKAGES, "import websockets, kosoku, openapi_spec_validator"),
     })
 }
 
@@ -97,6 +97,39 @@ fn seed_000_python_clients_against_the_realtime_example_real_server() {
     for flow in ["seed000 connect ok", "seed000 multiple clients ok", "seed000 events ok"] {
         assert!(stdout.contains(flow), "{stdout}");
     }
+}
+
+/// The OpenAPI documents of the examples validate against the OpenAPI 3 schema
+/// (`openapi-spec-validator` from PyPI), and list the routes a user wrote and the models.
+#[test]
+fn openapi_documents_of_the_examples_validate_real_server() {
+    let dir = std::env::temp_dir().join(format!("sockeye-openapi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/realtime.db", dir.display());
+    let check = r#"
+import json, sys, urllib.request
+from openapi_spec_validator import validate
+doc = json.load(urllib.request.urlopen(sys.argv[1] + "/openapi.json"))
+validate(doc)
+print(" ".join(sorted(f"{m.upper()}:{p}" for p, ops in doc["paths"].items() for m in ops)))
+"#;
+    for (name, env, expect) in [
+        (
+            "realtime",
+            vec![("DATABASE_URL", url.as_str())],
+            vec!["POST:/products", "PATCH:/users/{id}", "POST:/users/{id}/login"],
+        ),
+        ("hello", vec![], vec!["GET:/items/{id}", "POST:/items", "GET:/api/v1/status"]),
+    ] {
+        let example = Example::start(name, &env);
+        let out = Command::new(python()).args(["-c", check, &format!("http://{}", example.addr)]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{name}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        for op in expect {
+            assert!(stdout.split_whitespace().any(|o| o == op), "{name}: {op} missing from {stdout}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

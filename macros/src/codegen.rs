@@ -80,6 +80,38 @@ fn ws_options(o: &WsOptions) -> TokenStream {
     }
 }
 
+/// The route's `describe` function: its parameters and documented extractors, for the docs.
+fn describe(route: &Route) -> TokenStream {
+    let lines = route.args.iter().map(|arg| {
+        let ty = &arg.ty;
+        let schema = quote!({
+            #[allow(unused_imports)]
+            use ::sockeye::__private::docs::{KnownParam as _, UnknownParam as _};
+            (&&::sockeye::__private::docs::Probe::<#ty>::new()).schema()
+        });
+        match &arg.kind {
+            ArgKind::Path { name, .. } => quote!(::sockeye::__private::docs::build::path(__op, #name, #schema);),
+            ArgKind::Query { name, optional } => {
+                quote!(::sockeye::__private::docs::build::query(__op, #name, !#optional, #schema);)
+            }
+            ArgKind::Header { name, optional } => {
+                quote!(::sockeye::__private::docs::build::header(__op, #name, !#optional, #schema);)
+            }
+            ArgKind::Extract => quote! {{
+                #[allow(unused_imports)]
+                use ::sockeye::__private::docs::{DocumentedArg as _, OtherArg as _};
+                (&&::sockeye::__private::docs::Probe::<#ty>::new()).document(__op);
+            }},
+        }
+    });
+    quote! {
+        fn __sockeye_describe(__op: &mut ::sockeye::__private::docs::Operation) {
+            let _ = &__op;
+            #(#lines)*
+        }
+    }
+}
+
 pub(crate) fn route(route: &Route) -> TokenStream {
     let name = route.target.ident();
     let method = &route.method;
@@ -146,6 +178,7 @@ pub(crate) fn route(route: &Route) -> TokenStream {
         }
         None => (quote!(), quote!()),
     };
+    let describe_fn = describe(route);
     match &route.kind {
         Kind::Http => {
             let body = extract_then(route, call);
@@ -157,11 +190,12 @@ pub(crate) fn route(route: &Route) -> TokenStream {
                         #body
                     }
                     #secured_static
+                    #describe_fn
                     ::sockeye::__private::inventory::submit! {
                         ::sockeye::__private::RouteDef::new(
                             #method, #path, #name, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
                             __sockeye_handler,
-                        )#secured
+                        ).describe(__sockeye_describe)#secured
                     }
                 };
             }
@@ -181,11 +215,12 @@ pub(crate) fn route(route: &Route) -> TokenStream {
                         ::sockeye::__private::websocket(__request, &__SOCKEYE_WS_OPTIONS, __sockeye_run)
                     }
                     #secured_static
+                    #describe_fn
                     ::sockeye::__private::inventory::submit! {
                         ::sockeye::__private::RouteDef::new(
                             #method, #path, #name, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
                             __sockeye_handler,
-                        ).websocket()#secured
+                        ).websocket().describe(__sockeye_describe)#secured
                     }
                 };
             }

@@ -109,7 +109,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         quote!(::sockeye::__private::RouteDef::new(
             #method, #path, #label, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
             ::sockeye::__private::live::#handler::<#ident>,
-        ))
+        ).model(&SCHEMA))
     };
     let routes = [
         route("GET", &list, "list", "list"),
@@ -121,17 +121,19 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     ];
     let socket = route("GET", &ws, "channel", "socket");
     Ok(quote! {
-        impl ::sockeye::live::Model for #ident {
-            fn schema() -> &'static ::sockeye::live::Schema {
-                static SCHEMA: ::sockeye::live::Schema =
-                    ::sockeye::live::Schema { table: #table, columns: &[#(#columns),*] };
-                &SCHEMA
+        const _: () = {
+            static SCHEMA: ::sockeye::live::Schema =
+                ::sockeye::live::Schema { table: #table, columns: &[#(#columns),*] };
+            static ROUTES: [::sockeye::__private::RouteDef; 7] = [#(#routes,)* #socket.websocket()];
+            impl ::sockeye::live::Model for #ident {
+                fn schema() -> &'static ::sockeye::live::Schema {
+                    &SCHEMA
+                }
+                fn routes() -> &'static [::sockeye::__private::RouteDef] {
+                    &ROUTES
+                }
             }
-            fn routes() -> &'static [::sockeye::__private::RouteDef] {
-                static ROUTES: [::sockeye::__private::RouteDef; 7] = [#(#routes,)* #socket.websocket()];
-                &ROUTES
-            }
-        }
+        };
     })
 }
 

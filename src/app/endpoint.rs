@@ -28,6 +28,8 @@ pub(crate) struct Shared {
     pub(crate) database: Option<crate::live::Database>,
     /// The registered live models, for the console.
     pub(crate) models: Vec<&'static crate::live::Schema>,
+    /// The OpenAPI document (`GET /openapi.json`), built once.
+    pub(crate) openapi: std::sync::Arc<str>,
 }
 
 impl Shared {

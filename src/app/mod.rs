@@ -61,6 +61,7 @@ pub struct App {
     auth: Auth,
     database: Option<crate::live::Database>,
     models: Vec<&'static crate::live::Schema>,
+    docs: bool,
 }
 
 impl Default for App {
@@ -92,6 +93,7 @@ impl App {
             auth: Auth::new(),
             database: None,
             models: Vec::new(),
+            docs: true,
         }
     }
 
@@ -214,7 +216,17 @@ impl App {
     }
 
     fn mount(&self) -> Result<Vec<Mounted>, RouteError> {
-        router::mount(&self.includes, self.auto)
+        let mut includes = self.includes.clone();
+        if self.docs {
+            includes.push(Router::new().route("/openapi.json", &crate::docs::OPENAPI_ROUTE));
+        }
+        router::mount(&includes, self.auto)
+    }
+
+    /// Switches off `GET /openapi.json` (served by default; see [`docs`](crate::docs)).
+    pub fn without_docs(mut self) -> Self {
+        self.docs = false;
+        self
     }
 
     pub(crate) fn route_table(&self) -> Result<Vec<RouteInfo>, RouteError> {
@@ -235,6 +247,7 @@ impl App {
 
     pub(crate) fn into_endpoint(self) -> Result<AppEndpoint, RouteError> {
         let mounted = self.mount()?;
+        let openapi = crate::docs::openapi::document(&mounted, &self.models, "sockeye app").to_string().into();
         if let (Some(model), None) = (self.models.first(), &self.database) {
             return Err(RouteError::NoDatabase { table: model.table.to_string() });
         }
@@ -246,6 +259,7 @@ impl App {
             auth: self.auth,
             database: self.database,
             models: self.models,
+            openapi,
         };
         AppEndpoint::new(&mounted, shared)
     }

@@ -1,0 +1,179 @@
+//! What a route says about itself for the docs: its parameters and request body, filled in
+//! by a small function the route macros generate (`RouteDef::describe`), from the argument
+//! types the handler declares.
+
+use std::marker::PhantomData;
+
+use serde_json::{Value, json};
+
+/// Where a parameter is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamIn {
+    /// A path segment.
+    Path,
+    /// The query string.
+    Query,
+    /// A header.
+    Header,
+}
+
+/// One documented parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// Its name.
+    pub name: String,
+    /// Where it is read from.
+    pub location: ParamIn,
+    /// Whether the request fails without it.
+    pub required: bool,
+    /// Its JSON Schema.
+    pub schema: Value,
+}
+
+/// What a handler's arguments tell the docs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Operation {
+    /// Path, query and header parameters.
+    pub params: Vec<Param>,
+    /// The JSON request body's schema, if the handler takes `Json<T>`.
+    pub body: Option<Value>,
+}
+
+impl Operation {
+    fn param(&mut self, name: &str, location: ParamIn, required: bool, schema: Value) {
+        self.params.push(Param { name: name.to_string(), location, required, schema });
+    }
+}
+
+/// JSON Schemas of the value types path, query and header parameters parse into.
+pub trait ParamSchema {
+    /// The schema.
+    fn param_schema() -> Value;
+}
+
+macro_rules! param_schema {
+    ($schema:expr => $($t:ty),*) => {
+        $(impl ParamSchema for $t {
+            fn param_schema() -> Value {
+                $schema
+            }
+        })*
+    };
+}
+param_schema!(json!({"type": "integer", "format": "int32"}) => i8, i16, i32);
+param_schema!(json!({"type": "integer", "format": "int64"}) => i64, isize, i128);
+param_schema!(json!({"type": "integer", "format": "int32", "minimum": 0}) => u8, u16);
+param_schema!(json!({"type": "integer", "format": "int64", "minimum": 0}) => u32, u64, usize, u128);
+param_schema!(json!({"type": "number", "format": "float"}) => f32);
+param_schema!(json!({"type": "number", "format": "double"}) => f64);
+param_schema!(json!({"type": "boolean"}) => bool);
+param_schema!(json!({"type": "string"}) => String, char);
+
+/// Picks the most precise description of a type the code generated for a route can find,
+/// by method resolution ("autoref specialization"): called as `(&&Probe::<T>::new())`, the
+/// impl on `&Probe<T>` (a type with a schema) is found before the one on `Probe<T>` (any
+/// type).
+pub struct Probe<T: ?Sized>(pub PhantomData<T>);
+
+impl<T: ?Sized> Probe<T> {
+    /// A probe for `T`.
+    pub const fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<T: ?Sized> Default for Probe<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A parameter type with a schema.
+pub trait KnownParam {
+    /// The schema.
+    fn schema(&self) -> Value;
+}
+impl<T: ParamSchema> KnownParam for &Probe<T> {
+    fn schema(&self) -> Value {
+        T::param_schema()
+    }
+}
+/// Any other parameter type (it parses with `FromStr`): a string.
+pub trait UnknownParam {
+    /// The schema.
+    fn schema(&self) -> Value;
+}
+impl<T: ?Sized> UnknownParam for Probe<T> {
+    fn schema(&self) -> Value {
+        json!({"type": "string"})
+    }
+}
+
+/// An extractor argument that is part of the request's description (`Json<T>`, `Query<T>`).
+pub trait Documented {
+    /// Adds what it reads to `op`.
+    fn document(op: &mut Operation);
+}
+/// Through the probe: a documented extractor describes itself.
+pub trait DocumentedArg {
+    /// Adds what it reads to `op`.
+    fn document(&self, op: &mut Operation);
+}
+impl<T: Documented> DocumentedArg for &Probe<T> {
+    fn document(&self, op: &mut Operation) {
+        T::document(op)
+    }
+}
+/// Any other extractor (state, the hub, claims) adds nothing.
+pub trait OtherArg {
+    /// Adds nothing.
+    fn document(&self, op: &mut Operation);
+}
+impl<T: ?Sized> OtherArg for Probe<T> {
+    fn document(&self, _: &mut Operation) {}
+}
+
+impl<T> Documented for crate::Json<T> {
+    fn document(op: &mut Operation) {
+        op.body = Some(json!({}));
+    }
+}
+
+/// Helpers the generated `describe` functions call.
+pub mod build {
+    use super::{Operation, ParamIn};
+    use serde_json::Value;
+
+    /// A path parameter.
+    pub fn path(op: &mut Operation, name: &str, schema: Value) {
+        op.param(name, ParamIn::Path, true, schema);
+    }
+
+    /// A `#[query]` argument.
+    pub fn query(op: &mut Operation, name: &str, required: bool, schema: Value) {
+        op.param(name, ParamIn::Query, required, schema);
+    }
+
+    /// A `#[header]` argument.
+    pub fn header(op: &mut Operation, name: &str, required: bool, schema: Value) {
+        op.param(name, ParamIn::Header, required, schema);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(clippy::needless_borrow)] // the two borrows are the point: see `Probe`
+    fn probes_pick_the_schema_when_there_is_one() {
+        assert_eq!((&&Probe::<u64>::new()).schema()["minimum"], 0);
+        assert_eq!((&&Probe::<bool>::new()).schema(), json!({"type": "boolean"}));
+        struct Custom;
+        assert_eq!((&&Probe::<Custom>::new()).schema(), json!({"type": "string"}));
+        let mut op = Operation::default();
+        (&&Probe::<crate::Json<u8>>::new()).document(&mut op);
+        (&&Probe::<crate::hub::Hub>::new()).document(&mut op);
+        assert_eq!(op.body, Some(json!({})));
+    }
+}
