@@ -1,6 +1,9 @@
 //! API documentation generated from the code: `GET /openapi.json`, an OpenAPI 3 document of
-//! every HTTP route and live model. (The AsyncAPI document of WebSocket channels and the docs
-//! page are the next steps of the docs issue.)
+//! every HTTP route and live model, served unless [`App::without_docs`](crate::App::without_docs).
+//! Parameters come from the handler's arguments, bodies from `Json<T>` (the schema traced
+//! from `T`'s `Deserialize`; what cannot be traced, such as internally tagged enums, is any
+//! value), summaries from doc comments. (The AsyncAPI document of WebSocket channels and the
+//! docs page are the next steps.)
 //!
 //! ```standalone_crate
 //! use sockeye::prelude::*;
@@ -11,6 +14,13 @@
 //! #[get("/items/<id>")]
 //! async fn read_item(id: u64, #[query] q: Option<String>) -> String { format!("{id} {q:?}") }
 //!
+//! #[derive(Deserialize)]
+//! struct NewItem { name: String, price: u32, tags: Option<Vec<String>> }
+//!
+//! /// Creates an item.
+//! #[post("/items")]
+//! async fn create(Json(item): Json<NewItem>) -> String { item.name }
+//!
 //! # #[tokio::main] async fn main() {
 //! let client = TestClient::new(App::new());
 //! let doc: serde_json::Value = client.get("/openapi.json").send().await.json();
@@ -18,11 +28,17 @@
 //! assert_eq!(op["summary"], "Reads one item.");
 //! assert_eq!(op["parameters"][0]["schema"]["type"], "integer");
 //! assert_eq!(op["parameters"][1]["name"], "q");
+//! // Body schemas are traced from the type's `Deserialize`: no other derive needed.
+//! let body = &doc["paths"]["/items"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+//! assert_eq!(body["required"], serde_json::json!(["name", "price"]));
+//! assert_eq!(body["properties"]["tags"]["items"]["type"], "string");
+//! assert!(doc["paths"]["/items"]["post"]["responses"]["422"].is_object());
 //! # }
 //! ```
 
 pub(crate) mod openapi;
 pub(crate) mod operation;
+pub mod schema;
 
 pub use operation::{Operation, Param, ParamIn, Probe};
 

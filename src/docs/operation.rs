@@ -133,9 +133,19 @@ impl<T: ?Sized> OtherArg for Probe<T> {
     fn document(&self, _: &mut Operation) {}
 }
 
-impl<T> Documented for crate::Json<T> {
+/// A JSON body: its schema, traced from `T`'s `Deserialize`.
+impl<T: serde::de::DeserializeOwned> Documented for crate::Json<T> {
     fn document(op: &mut Operation) {
-        op.body = Some(json!({}));
+        op.body = Some(super::schema::of::<T>());
+    }
+}
+
+/// A query struct: one query parameter per field (required unless an `Option`).
+impl<T: serde::de::DeserializeOwned> Documented for crate::Query<T> {
+    fn document(op: &mut Operation) {
+        for (name, schema, required) in super::schema::fields::<T>().unwrap_or_default() {
+            op.param(&name, ParamIn::Query, required, schema);
+        }
     }
 }
 
@@ -174,6 +184,6 @@ mod tests {
         let mut op = Operation::default();
         (&&Probe::<crate::Json<u8>>::new()).document(&mut op);
         (&&Probe::<crate::hub::Hub>::new()).document(&mut op);
-        assert_eq!(op.body, Some(json!({})));
+        assert_eq!(op.body, Some(json!({"type": "integer", "format": "int32", "minimum": 0})));
     }
 }

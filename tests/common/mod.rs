@@ -50,14 +50,22 @@ pub(crate) struct Example {
     pub(crate) logs: mpsc::Receiver<String>,
 }
 
-/// The example's binary (`cargo test` builds examples into `<target>/debug/examples`).
+/// The example's binary, built if it is missing or older than the code (`cargo test --test
+/// X` does not build the examples; a stale binary would test old code).
 fn example_binary(name: &str) -> PathBuf {
     // CARGO_TARGET_TMPDIR is <target>/tmp.
     let binary = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("..").join("debug").join("examples").join(name);
-    if !binary.exists() {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == name) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo).args(["build", "--example", name]).status().unwrap();
+        let status = Command::new(cargo)
+            .args(["build", "-q", "--example", name])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
         assert!(status.success(), "building example {name} failed");
+        built.push(name.to_string());
     }
     binary
 }
