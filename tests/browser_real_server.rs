@@ -220,3 +220,25 @@ async fn seed_000_javascript_client_in_chromium_real_server() {
         );
     }
 }
+
+/// `/docs` (Swagger UI bundled by poem-openapi, no internet) shows the app's operations,
+/// with no error in the page.
+#[tokio::test]
+async fn the_docs_page_lists_the_operations_without_errors_in_chromium_real_server() {
+    let (example, _dir) = example();
+    let mut page = Browser::launch().await;
+    page.goto(&format!("http://{}/docs", example.addr)).await;
+    let paths = page
+        .wait_for(
+            "document.querySelectorAll('.opblock').length >= 12 && [...document.querySelectorAll('.opblock-summary-path')].map(e => e.textContent.replace(/\\u200b/g, '')).join(' ')",
+            WAIT,
+        )
+        .await;
+    let paths = paths.as_str().unwrap();
+    for expected in ["/products", "/products/{id}", "/users/{id}/login", "/ws/stats"] {
+        assert!(paths.split(' ').any(|p| p == expected), "{expected} missing from {paths}");
+    }
+    assert!(!paths.contains("/openapi.json"), "the docs' own routes are not operations: {paths}");
+    page.eval("1").await; // let pending events arrive
+    assert!(page.errors().is_empty(), "errors in the page: {:?}", page.errors());
+}

@@ -111,6 +111,9 @@ import json, sys, urllib.request
 from openapi_spec_validator import validate
 doc = json.load(urllib.request.urlopen(sys.argv[1] + "/openapi.json"))
 validate(doc)
+with open(sys.argv[2], "w") as f:
+    json.dump(doc, f, indent=2, sort_keys=True)
+    f.write("\n")
 print(" ".join(sorted(f"{m.upper()}:{p}" for p, ops in doc["paths"].items() for m in ops)))
 "#;
     for (name, env, expect) in [
@@ -122,12 +125,27 @@ print(" ".join(sorted(f"{m.upper()}:{p}" for p, ops in doc["paths"].items() for 
         ("hello", vec![], vec!["GET:/items/{id}", "POST:/items", "GET:/api/v1/status"]),
     ] {
         let example = Example::start(name, &env);
-        let out = Command::new(python()).args(["-c", check, &format!("http://{}", example.addr)]).output().unwrap();
+        let got = dir.join(format!("{name}.openapi.json"));
+        let out =
+            Command::new(python()).args(["-c", check, &format!("http://{}", example.addr)]).arg(&got).output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{name}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
         for op in expect {
             assert!(stdout.split_whitespace().any(|o| o == op), "{name}: {op} missing from {stdout}");
         }
+        // The whole document, against the one committed (SOCKEYE_SNAPSHOT_UPDATE=1 rewrites it).
+        let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/{name}.openapi.json"));
+        let got = std::fs::read_to_string(&got).unwrap();
+        if std::env::var("SOCKEYE_SNAPSHOT_UPDATE").is_ok() {
+            std::fs::create_dir_all(snapshot.parent().unwrap()).unwrap();
+            std::fs::write(&snapshot, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(&snapshot).unwrap_or_default();
+        assert!(
+            got == want,
+            "{name}'s OpenAPI document changed: compare {} with the server's (rewrite with SOCKEYE_SNAPSHOT_UPDATE=1)",
+            snapshot.display()
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -218,12 +218,17 @@ impl App {
     fn mount(&self) -> Result<Vec<Mounted>, RouteError> {
         let mut includes = self.includes.clone();
         if self.docs {
-            includes.push(Router::new().route("/openapi.json", &crate::docs::OPENAPI_ROUTE));
+            includes.push(
+                Router::new()
+                    .route("/openapi.json", &crate::docs::OPENAPI_ROUTE)
+                    .route("/docs", &crate::docs::PAGE_ROUTE),
+            );
         }
         router::mount(&includes, self.auto)
     }
 
-    /// Switches off `GET /openapi.json` (served by default; see [`docs`](crate::docs)).
+    /// Switches off `GET /openapi.json` and the `GET /docs` page (served by default; see
+    /// [`docs`](crate::docs)).
     pub fn without_docs(mut self) -> Self {
         self.docs = false;
         self
@@ -260,6 +265,7 @@ impl App {
             database: self.database,
             models: self.models,
             openapi,
+            docs_page: std::sync::OnceLock::new(),
         };
         AppEndpoint::new(&mounted, shared)
     }

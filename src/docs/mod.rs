@@ -67,3 +67,46 @@ pub(crate) static OPENAPI_ROUTE: RouteDef = RouteDef::new(
     "The OpenAPI document of this app.",
     handler,
 );
+
+/// The docs page: poem-openapi's bundled Swagger UI (no internet needed) showing this app's
+/// OpenAPI document.
+pub(crate) fn page(spec: &str) -> String {
+    let service = poem_openapi::OpenApiService::new((), "sockeye", "0");
+    let (placeholder, html) = (service.spec(), service.swagger_ui_html());
+    // Inside a <script> element: `</` must not appear in the document.
+    html.replacen(&placeholder, &spec.replace("</", "<\\/"), 1)
+}
+
+fn page_handler(req: Request) -> HandlerFuture {
+    Box::pin(async move {
+        let Some(shared) = Shared::of(&req) else {
+            return Response::builder().status(poem::http::StatusCode::INTERNAL_SERVER_ERROR).finish();
+        };
+        let html = shared.docs_page.get_or_init(|| page(&shared.openapi));
+        Response::builder().header(header::CONTENT_TYPE, "text/html; charset=utf-8").body(html.clone())
+    })
+}
+
+/// `GET /docs`.
+pub(crate) static PAGE_ROUTE: RouteDef = RouteDef::new(
+    "GET",
+    "/docs",
+    "docs",
+    "sockeye::docs",
+    file!(),
+    line!(),
+    "The API documentation page of this app.",
+    page_handler,
+);
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_page_embeds_the_document_safely() {
+        let spec = r#"{"openapi":"3.0.3","info":{"title":"</script><b>x","version":"1"},"paths":{}}"#;
+        let html = super::page(spec);
+        assert!(html.contains(r#""title":"<\/script><b>x""#));
+        assert!(!html.contains("</script><b>"));
+        assert!(html.contains("SwaggerUIBundle"));
+    }
+}

@@ -16,7 +16,8 @@ use crate::{
 pub(crate) fn document(mounted: &[Mounted], models: &[&'static Schema], title: &str) -> Value {
     let mut paths = Map::new();
     let mut tags: Vec<String> = Vec::new();
-    for m in mounted.iter().filter(|m| !m.def.is_websocket()) {
+    // The docs' own routes are not part of the API.
+    for m in mounted.iter().filter(|m| !m.def.is_websocket() && m.def.module() != "sockeye::docs") {
         let Ok(segments) = path::parse(&m.path) else { continue };
         let model = m.def.model;
         let (tag, op) = match model {

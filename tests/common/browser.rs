@@ -18,6 +18,8 @@ pub(crate) struct Browser {
     session: String,
     next: u64,
     profile: std::path::PathBuf,
+    /// Uncaught exceptions and `console.error` calls of the page, as they arrived.
+    errors: Vec<String>,
 }
 
 impl Browser {
@@ -54,7 +56,7 @@ impl Browser {
         });
         let url = rx.recv_timeout(Duration::from_secs(30)).expect("Chromium printed no DevTools address");
         let (cdp, _) = tokio_tungstenite::connect_async(url).await.expect("cannot reach Chromium's DevTools");
-        let mut browser = Self { child, cdp, session: String::new(), next: 0, profile };
+        let mut browser = Self { child, cdp, session: String::new(), next: 0, profile, errors: Vec::new() };
         let target = browser.call(None, "Target.createTarget", json!({"url": "about:blank"})).await;
         let target = target["targetId"].as_str().unwrap().to_string();
         let attached = browser.call(None, "Target.attachToTarget", json!({"targetId": target, "flatten": true})).await;
@@ -84,7 +86,19 @@ impl Browser {
                 assert!(v.get("error").is_none(), "{method}: {}", v["error"]);
                 return v["result"].clone();
             }
+            match v["method"].as_str() {
+                Some("Runtime.exceptionThrown") => self.errors.push(v["params"]["exceptionDetails"].to_string()),
+                Some("Runtime.consoleAPICalled") if v["params"]["type"] == "error" => {
+                    self.errors.push(v["params"]["args"].to_string())
+                }
+                _ => {}
+            }
         }
+    }
+
+    /// The page's uncaught exceptions and `console.error` messages so far.
+    pub(crate) fn errors(&self) -> &[String] {
+        &self.errors
     }
 
     /// Opens `url` and waits for it to load.
