@@ -29,6 +29,12 @@ fn python() -> &'static Path {
     })
 }
 
+/// A Python with schemathesis, the OpenAPI fuzzer.
+fn schemathesis_python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| venv("sockeye-pyenv-st", &["schemathesis==4.32.5"], "import schemathesis"))
+}
+
 /// A Python with websockets 13 (the legacy client API).
 fn legacy_python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
@@ -148,6 +154,31 @@ print(" ".join(sorted(f"{m.upper()}:{p}" for p, ops in doc["paths"].items() for 
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// schemathesis generates requests from the realtime example's OpenAPI document (every
+/// operation, its examples, its edge cases, then sequences of calls): no server error, no
+/// answer the document does not allow, no valid request refused. Bounded: 50 examples per
+/// operation, a fixed seed (rerun the same cases), 5 minutes at most.
+#[test]
+fn schemathesis_finds_nothing_against_the_realtime_example_real_server() {
+    let dir = std::env::temp_dir().join(format!("sockeye-schemathesis-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/realtime.db", dir.display());
+    let example = Example::start("realtime", &[("DATABASE_URL", url.as_str())]);
+    let st = schemathesis_python().parent().unwrap().join("st");
+    let out = Command::new("timeout")
+        .arg("300")
+        .arg(st)
+        .args(["run", &format!("http://{}/openapi.json", example.addr)])
+        .args(["--checks", "all", "--max-examples", "50", "--seed", "20261129", "--no-color"])
+        .output()
+        .unwrap();
+    drop(example);
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "schemathesis found failures:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("passed"), "{stdout}");
 }
 
 #[test]

@@ -10,6 +10,7 @@ struct Field {
     kind: &'static str,
     nullable: bool,
     key: bool,
+    defaulted: bool,
 }
 
 pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
@@ -53,6 +54,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             continue;
         };
         let mut key = false;
+        let mut defaulted = false;
         for attr in &f.attrs {
             if attr.path().is_ident("model") {
                 attr.parse_nested_meta(|meta| {
@@ -68,11 +70,13 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
                     attr,
                     "a live model's JSON field names are its column names: serde renames are not supported",
                 ));
+            } else if attr.path().is_ident("serde") && quote!(#attr).to_string().contains("default") {
+                defaulted = true;
             }
         }
         check_name(&name, Span::call_site(), "column")?;
         let (kind, nullable) = kind(&f.ty)?;
-        fields.push(Field { name, kind, nullable, key });
+        fields.push(Field { name, kind, nullable, key, defaulted });
     }
     if !fields.iter().any(|f| f.key) {
         match fields.iter_mut().find(|f| f.name == "id") {
@@ -96,7 +100,8 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     }
     let columns = fields.iter().map(|f| {
         let (name, kind, nullable, key) = (&f.name, syn::Ident::new(f.kind, Span::call_site()), f.nullable, f.key);
-        quote!(::sockeye::live::Column::new(#name, ::sockeye::live::Kind::#kind, #nullable, #key))
+        let defaulted = if f.defaulted { quote!(.defaulted()) } else { quote!() };
+        quote!(::sockeye::live::Column::new(#name, ::sockeye::live::Kind::#kind, #nullable, #key)#defaulted)
     });
     let list = format!("/{table}");
     let item = format!("/{table}/{{id}}");

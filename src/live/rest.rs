@@ -117,9 +117,11 @@ pub fn create<M: Model>(req: Request) -> HandlerFuture {
                     return Err(LiveError::invalid("body", "expected a JSON object"));
                 };
                 let key = M::schema().key();
-                let generated = key.kind == super::model::Kind::Integer && !object.contains_key(key.name);
-                if generated {
-                    object.insert(key.name.to_string(), 0.into()); // the model's key field, for the check
+                if key.kind == super::model::Kind::Integer {
+                    // Always generated through REST: a client-chosen key (say the largest
+                    // integer) could exhaust the table's key space for everyone after it.
+                    // 0 stands in for the model's key field during the check.
+                    object.insert(key.name.to_string(), 0.into());
                 }
                 let checked = super::service::to_object(&from_json::<M>(Value::Object(object))?)?;
                 let row = live.create_json(checked).await?;
