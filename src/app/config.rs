@@ -14,6 +14,9 @@ use crate::ws::WsConfig;
 /// | `SOCKEYE_SHUTDOWN_TIMEOUT` | seconds in-flight requests get to finish after SIGINT/SIGTERM | `30` |
 /// | `SOCKEYE_HANDSHAKE_TIMEOUT` | seconds a client has to send its request head after connecting | `10` |
 /// | `SOCKEYE_WS_*` | WebSocket limits: see [`WsConfig`] | |
+/// | `SOCKEYE_DOCS` | `off` stops serving the OpenAPI document and the docs page | `on` |
+/// | `SOCKEYE_OPENAPI_PATH` / `SOCKEYE_DOCS_PATH` | where they are served | `/openapi.json` / `/docs` |
+/// | `SOCKEYE_ENV` | `development` also serves `GET /_routes`, the route table with source locations | `production` |
 /// | `RUST_LOG` | log filter used when sockeye sets up logging itself | `info` |
 ///
 /// [`App::from_env`](crate::App::from_env) reads a `.env` file in the working directory first
@@ -33,6 +36,12 @@ pub struct Config {
     pub handshake_timeout: Duration,
     /// WebSocket limits and liveness.
     pub websocket: WsConfig,
+    /// Where the OpenAPI document is served (`None`: not served).
+    pub openapi_path: Option<String>,
+    /// Where the docs page is served (`None`: not served).
+    pub docs_path: Option<String>,
+    /// Development mode: `GET /_routes` lists the route table with source locations.
+    pub development: bool,
 }
 
 /// The body limit when nothing else is configured (1 MiB).
@@ -47,6 +56,9 @@ impl Default for Config {
             shutdown_timeout: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(10),
             websocket: WsConfig::default(),
+            openapi_path: Some("/openapi.json".to_string()),
+            docs_path: Some("/docs".to_string()),
+            development: false,
         }
     }
 }
@@ -103,6 +115,32 @@ impl Config {
             config.handshake_timeout = positive_secs("SOCKEYE_HANDSHAKE_TIMEOUT", &v)?;
         }
         config.websocket = WsConfig::from_lookup(&lookup, invalid, parse_size)?;
+        if let Some(v) = lookup("SOCKEYE_DOCS") {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "off" | "false" | "0" => (config.openapi_path, config.docs_path) = (None, None),
+                "on" | "true" | "1" => {}
+                _ => return Err(invalid("SOCKEYE_DOCS", &v, "on or off")),
+            }
+        }
+        for (name, slot) in
+            [("SOCKEYE_OPENAPI_PATH", &mut config.openapi_path), ("SOCKEYE_DOCS_PATH", &mut config.docs_path)]
+        {
+            if let Some(v) = lookup(name)
+                && slot.is_some()
+            {
+                if !v.starts_with('/') || v.contains(['<', '>', '{', '}', '?', '#']) {
+                    return Err(invalid(name, &v, "a literal path starting with /"));
+                }
+                *slot = Some(v);
+            }
+        }
+        if let Some(v) = lookup("SOCKEYE_ENV") {
+            config.development = match v.trim().to_ascii_lowercase().as_str() {
+                "development" | "dev" => true,
+                "production" | "prod" => false,
+                _ => return Err(invalid("SOCKEYE_ENV", &v, "development or production")),
+            };
+        }
         Ok(config)
     }
 

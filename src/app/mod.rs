@@ -61,7 +61,6 @@ pub struct App {
     auth: Auth,
     database: Option<crate::live::Database>,
     models: Vec<&'static crate::live::Schema>,
-    docs: bool,
 }
 
 impl Default for App {
@@ -93,7 +92,6 @@ impl App {
             auth: Auth::new(),
             database: None,
             models: Vec::new(),
-            docs: true,
         }
     }
 
@@ -217,20 +215,37 @@ impl App {
 
     fn mount(&self) -> Result<Vec<Mounted>, RouteError> {
         let mut includes = self.includes.clone();
-        if self.docs {
-            includes.push(
-                Router::new()
-                    .route("/openapi.json", &crate::docs::OPENAPI_ROUTE)
-                    .route("/docs", &crate::docs::PAGE_ROUTE),
-            );
+        let mut docs = Router::new();
+        if let Some(path) = &self.config.openapi_path {
+            docs = docs.route(path.clone(), &crate::docs::OPENAPI_ROUTE);
         }
+        if let Some(path) = &self.config.docs_path {
+            docs = docs.route(path.clone(), &crate::docs::PAGE_ROUTE);
+        }
+        if self.config.development {
+            docs = docs.route("/_routes", &crate::docs::ROUTES_ROUTE);
+        }
+        includes.push(docs);
         router::mount(&includes, self.auto)
     }
 
-    /// Switches off `GET /openapi.json` and the `GET /docs` page (served by default; see
-    /// [`docs`](crate::docs)).
+    /// Switches off the OpenAPI document and the docs page (served by default at
+    /// `/openapi.json` and `/docs`; see [`docs`](crate::docs)).
     pub fn without_docs(mut self) -> Self {
-        self.docs = false;
+        (self.config.openapi_path, self.config.docs_path) = (None, None);
+        self
+    }
+
+    /// Serves the OpenAPI document at `openapi` and the docs page at `page`.
+    pub fn docs_at(mut self, openapi: &str, page: &str) -> Self {
+        (self.config.openapi_path, self.config.docs_path) = (Some(openapi.to_string()), Some(page.to_string()));
+        self
+    }
+
+    /// Development mode: also serves `GET /_routes`, the route table with each handler's
+    /// source location (`SOCKEYE_ENV=development`).
+    pub fn development(mut self, on: bool) -> Self {
+        self.config.development = on;
         self
     }
 
@@ -253,6 +268,15 @@ impl App {
     pub(crate) fn into_endpoint(self) -> Result<AppEndpoint, RouteError> {
         let mounted = self.mount()?;
         let openapi = crate::docs::openapi::document(&mounted, &self.models, "sockeye app").to_string().into();
+        let table: Vec<serde_json::Value> = self
+            .route_table()?
+            .iter()
+            .map(|r| {
+                serde_json::json!({"method": r.method, "path": r.path, "websocket": r.websocket,
+                    "handler": r.handler, "location": r.location})
+            })
+            .collect();
+        let routes = serde_json::Value::Array(table).to_string().into();
         if let (Some(model), None) = (self.models.first(), &self.database) {
             return Err(RouteError::NoDatabase { table: model.table.to_string() });
         }
@@ -265,6 +289,7 @@ impl App {
             database: self.database,
             models: self.models,
             openapi,
+            routes,
             docs_page: std::sync::OnceLock::new(),
         };
         AppEndpoint::new(&mounted, shared)

@@ -99,6 +99,25 @@ pub(crate) static PAGE_ROUTE: RouteDef = RouteDef::new(
     page_handler,
 );
 
+fn routes_handler(req: Request) -> HandlerFuture {
+    Box::pin(async move {
+        let table = Shared::of(&req).map(|s| s.routes.clone()).unwrap_or_default();
+        Response::builder().header(header::CONTENT_TYPE, "application/json").body(table.to_string())
+    })
+}
+
+/// `GET /_routes`, in development mode.
+pub(crate) static ROUTES_ROUTE: RouteDef = RouteDef::new(
+    "GET",
+    "/_routes",
+    "routes",
+    "sockeye::docs",
+    file!(),
+    line!(),
+    "The route table, with each handler's source location (development mode).",
+    routes_handler,
+);
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,0 +1,84 @@
+//! The OpenAPI document, the docs page and the development route table, through TestClient.
+
+use serde_json::Value;
+use sockeye::{Config, prelude::*};
+
+/// Lists things.
+#[get("/things")]
+async fn things(#[query] limit: Option<u32>) -> Json<Vec<String>> {
+    Json(vec![format!("{limit:?}")])
+}
+
+#[secured]
+#[post("/things")]
+async fn add(Json(name): Json<String>) -> String {
+    name
+}
+
+fn app_auth() -> sockeye::auth::Auth {
+    sockeye::auth::Auth::hs256("a test secret of at least thirty-two bytes")
+}
+
+fn app() -> App {
+    App::new().auth(app_auth())
+}
+
+#[tokio::test]
+async fn the_document_and_the_page_are_served_by_default() {
+    let client = TestClient::new(app());
+    let doc: Value = client.get("/openapi.json").send().await.json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let get = &doc["paths"]["/things"]["get"];
+    assert_eq!(
+        (get["summary"].as_str(), get["parameters"][0]["name"].as_str()),
+        (Some("Lists things."), Some("limit"))
+    );
+    assert_eq!(get["parameters"][0]["required"], false);
+    let post = &doc["paths"]["/things"]["post"];
+    assert_eq!(post["security"], serde_json::json!([{"bearer": []}]));
+    assert!(post["responses"]["401"].is_object() && post["responses"]["403"].is_object());
+    assert_eq!(post["requestBody"]["content"]["application/json"]["schema"]["type"], "string");
+    let page = client.get("/docs").send().await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().contains("SwaggerUIBundle") && page.text().contains("\"/things\""));
+    // Not in production mode.
+    assert_eq!(client.get("/_routes").send().await.status(), 404);
+}
+
+#[tokio::test]
+async fn docs_can_be_moved_or_switched_off() {
+    let client = TestClient::new(app().without_docs());
+    assert_eq!(client.get("/openapi.json").send().await.status(), 404);
+    assert_eq!(client.get("/docs").send().await.status(), 404);
+    let client = TestClient::new(app().docs_at("/api/openapi.json", "/api/docs"));
+    assert_eq!(client.get("/api/openapi.json").send().await.status(), 200);
+    assert_eq!(client.get("/api/docs").send().await.status(), 200);
+    assert_eq!(client.get("/docs").send().await.status(), 404);
+    let env = |name: &str| match name {
+        "SOCKEYE_DOCS_PATH" => Some("/reference".to_string()),
+        "SOCKEYE_ENV" => Some("development".to_string()),
+        _ => None,
+    };
+    let client = TestClient::new(App::with_config(Config::from_lookup(env).unwrap()).auth(app_auth()));
+    assert_eq!(client.get("/reference").send().await.status(), 200);
+    let off = |name: &str| (name == "SOCKEYE_DOCS").then(|| "off".to_string());
+    let client = TestClient::new(App::with_config(Config::from_lookup(off).unwrap()).auth(app_auth()));
+    assert_eq!(client.get("/openapi.json").send().await.status(), 404);
+}
+
+#[tokio::test]
+async fn development_mode_lists_the_routes_with_their_source() {
+    let client = TestClient::new(app().development(true));
+    let table: Value = client.get("/_routes").send().await.json();
+    let things = table.as_array().unwrap().iter().find(|r| r["path"] == "/things" && r["method"] == "GET").unwrap();
+    assert_eq!(things["handler"], "docs::things");
+    assert!(things["location"].as_str().unwrap().starts_with("tests/docs.rs:"), "{things}");
+}
+
+#[test]
+fn bad_docs_settings_name_the_variable() {
+    for (name, value) in [("SOCKEYE_DOCS", "maybe"), ("SOCKEYE_DOCS_PATH", "docs"), ("SOCKEYE_ENV", "staging")] {
+        let err = Config::from_lookup(|n| (n == name).then(|| value.to_string())).unwrap_err().to_string();
+        assert!(err.contains(name) && err.contains(value), "{err}");
+    }
+}
