@@ -156,6 +156,82 @@ print(" ".join(sorted(f"{m.upper()}:{p}" for p, ops in doc["paths"].items() for 
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `@asyncapi/parser` (npm), installed on first use under the cargo target directory; the
+/// directory to run `node` in.
+fn asyncapi_parser() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("..").join("sockeye-npm");
+        if !dir.join("node_modules/@asyncapi/parser").exists() {
+            std::fs::create_dir_all(&dir).unwrap();
+            let status = Command::new("npm")
+                .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&dir)
+                .arg("@asyncapi/parser@3.4.0")
+                .status()
+                .expect("npm is needed");
+            assert!(status.success(), "npm install @asyncapi/parser failed");
+        }
+        dir
+    })
+}
+
+/// The AsyncAPI documents of the examples validate with the AsyncAPI parser, and name their
+/// channels; the realtime example's is compared with the committed snapshot.
+#[test]
+fn asyncapi_documents_of_the_examples_validate_real_server() {
+    let dir = std::env::temp_dir().join(format!("sockeye-asyncapi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/realtime.db", dir.display());
+    let check = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js/asyncapi_check.mjs");
+    let fetch = r#"
+import json, sys, urllib.request
+doc = json.load(urllib.request.urlopen(sys.argv[1] + "/asyncapi.json"))
+with open(sys.argv[2], "w") as f:
+    json.dump(doc, f, indent=2, sort_keys=True)
+    f.write("\n")
+print(" ".join(sorted(c["address"] for c in doc["channels"].values())))
+"#;
+    for (name, env, expect) in [
+        ("realtime", vec![("DATABASE_URL", url.as_str())], vec!["/ws/products", "/ws/users", "/ws/chat"]),
+        ("echo", vec![], vec!["/ws/{room_id}", "/ws/raw", "/ws/secure"]),
+    ] {
+        let example = Example::start(name, &env);
+        let got = dir.join(format!("{name}.asyncapi.json"));
+        let out =
+            Command::new(python()).args(["-c", fetch, &format!("http://{}", example.addr)]).arg(&got).output().unwrap();
+        let addresses = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        for address in expect {
+            assert!(addresses.split_whitespace().any(|a| a == address), "{name}: {address} missing from {addresses}");
+        }
+        // ES modules resolve imports from the script's own directory: run a copy placed there.
+        let script = asyncapi_parser().join("asyncapi_check.mjs");
+        std::fs::copy(&check, &script).unwrap();
+        let out = Command::new("node").arg(&script).arg(&got).output().unwrap();
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && report.contains("VALID"),
+            "{name}'s AsyncAPI document:\n{report}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if name == "realtime" {
+            let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/realtime.asyncapi.json");
+            let got = std::fs::read_to_string(&got).unwrap();
+            if std::env::var("SOCKEYE_SNAPSHOT_UPDATE").is_ok() {
+                std::fs::write(&snapshot, &got).unwrap();
+            }
+            let want = std::fs::read_to_string(&snapshot).unwrap_or_default();
+            assert!(
+                got == want,
+                "the AsyncAPI document changed: compare {} (rewrite with SOCKEYE_SNAPSHOT_UPDATE=1)",
+                snapshot.display()
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// schemathesis generates requests from the realtime example's OpenAPI document (every
 /// operation, its examples, its edge cases, then sequences of calls): no server error, no
 /// answer the document does not allow, no valid request refused. Bounded: 50 examples per

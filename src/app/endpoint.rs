@@ -30,6 +30,8 @@ pub(crate) struct Shared {
     pub(crate) models: Vec<&'static crate::live::Schema>,
     /// The OpenAPI document (`GET /openapi.json`), built once.
     pub(crate) openapi: std::sync::Arc<str>,
+    /// The AsyncAPI document (`GET /asyncapi.json`), built once.
+    pub(crate) asyncapi: std::sync::Arc<str>,
     /// The route table as JSON (`GET /_routes` in development mode).
     pub(crate) routes: std::sync::Arc<str>,
     /// The docs page (`GET /docs`), rendered on first request.

@@ -218,6 +218,12 @@ impl App {
         let mut docs = Router::new();
         if let Some(path) = &self.config.openapi_path {
             docs = docs.route(path.clone(), &crate::docs::OPENAPI_ROUTE);
+            // Beside it: `/openapi.json` → `/asyncapi.json`.
+            let asyncapi = match path.rsplit_once('/') {
+                Some((dir, _)) => format!("{dir}/asyncapi.json"),
+                None => "/asyncapi.json".to_string(),
+            };
+            docs = docs.route(asyncapi, &crate::docs::ASYNCAPI_ROUTE);
         }
         if let Some(path) = &self.config.docs_path {
             docs = docs.route(path.clone(), &crate::docs::PAGE_ROUTE);
@@ -268,6 +274,7 @@ impl App {
     pub(crate) fn into_endpoint(self) -> Result<AppEndpoint, RouteError> {
         let mounted = self.mount()?;
         let openapi = crate::docs::openapi::document(&mounted, &self.models, "sockeye app").to_string().into();
+        let asyncapi = crate::docs::asyncapi::document(&mounted, "sockeye app").to_string().into();
         let table: Vec<serde_json::Value> = self
             .route_table()?
             .iter()
@@ -289,6 +296,7 @@ impl App {
             database: self.database,
             models: self.models,
             openapi,
+            asyncapi,
             routes,
             docs_page: std::sync::OnceLock::new(),
         };

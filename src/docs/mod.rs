@@ -2,8 +2,9 @@
 //! every HTTP route and live model, served unless [`App::without_docs`](crate::App::without_docs).
 //! Parameters come from the handler's arguments, bodies from `Json<T>` (the schema traced
 //! from `T`'s `Deserialize`; what cannot be traced, such as internally tagged enums, is any
-//! value), summaries from doc comments. (The AsyncAPI document of WebSocket channels and the
-//! docs page are the next steps.)
+//! value), summaries from doc comments. `GET /docs` shows it (Swagger UI, bundled); `GET
+//! /asyncapi.json` documents the WebSocket routes (AsyncAPI 3). (Typed WebSocket messages and
+//! a WebSocket console on the docs page are the next steps.)
 //!
 //! ```standalone_crate
 //! use sockeye::prelude::*;
@@ -36,6 +37,7 @@
 //! # }
 //! ```
 
+pub(crate) mod asyncapi;
 pub(crate) mod openapi;
 pub(crate) mod operation;
 pub mod schema;
@@ -97,6 +99,25 @@ pub(crate) static PAGE_ROUTE: RouteDef = RouteDef::new(
     line!(),
     "The API documentation page of this app.",
     page_handler,
+);
+
+fn asyncapi_handler(req: Request) -> HandlerFuture {
+    Box::pin(async move {
+        let doc = Shared::of(&req).map(|s| s.asyncapi.clone()).unwrap_or_default();
+        Response::builder().header(header::CONTENT_TYPE, "application/json").body(doc.to_string())
+    })
+}
+
+/// `GET /asyncapi.json`.
+pub(crate) static ASYNCAPI_ROUTE: RouteDef = RouteDef::new(
+    "GET",
+    "/asyncapi.json",
+    "asyncapi",
+    "sockeye::docs",
+    file!(),
+    line!(),
+    "The AsyncAPI document of this app's WebSocket channels.",
+    asyncapi_handler,
 );
 
 fn routes_handler(req: Request) -> HandlerFuture {

@@ -194,7 +194,7 @@ fn model_ref(schema: &Schema) -> Value {
 }
 
 /// The JSON Schema of a model's rows.
-fn model_schema(schema: &Schema) -> Value {
+pub(crate) fn model_schema(schema: &Schema) -> Value {
     let mut properties = Map::new();
     let mut required = Vec::new();
     for c in schema.columns {

@@ -1,0 +1,248 @@
+//! The AsyncAPI 3 document of an app's WebSocket routes (`GET /asyncapi.json`): each route a
+//! channel with its address and parameters, the messages each way (the pub/sub protocol,
+//! a live model's events with the model's schema, text for a plain handler), the bearer
+//! scheme on secured routes, and the close codes a client can meet.
+
+use serde_json::{Map, Value, json};
+
+use crate::{
+    live::Schema,
+    route::path::{self, Segment},
+    router::Mounted,
+};
+
+/// The close codes every sockeye WebSocket may close with, and what they mean there.
+const CLOSE_CODES: &[(u16, &str)] = &[
+    (1000, "normal closure"),
+    (1001, "server shutting down, ping or idle timeout"),
+    (1007, "a message of the wrong type or invalid JSON"),
+    (1008, "refused: the handshake's path, query or headers did not parse, or the handler refused"),
+    (1009, "message too big"),
+    (1011, "internal error"),
+    (1013, "too slow: the outgoing queue was full"),
+];
+
+const AUTH_CLOSE_CODES: &[(u16, &str)] = &[
+    (4401, "unauthenticated (or the token expired)"),
+    (4403, "forbidden: a role or scope is missing"),
+    (4408, "no auth message in time"),
+];
+
+/// The document.
+pub(crate) fn document(mounted: &[Mounted], title: &str) -> Value {
+    let mut channels = Map::new();
+    let mut operations = Map::new();
+    let mut messages = Map::new();
+    let mut schemas = Map::new();
+    for (name, message) in common_messages() {
+        messages.insert(name.into(), message);
+    }
+    for m in mounted.iter().filter(|m| m.def.is_websocket()) {
+        let Ok(segments) = path::parse(&m.path) else { continue };
+        let id = channel_id(&m.path);
+        let (from_client, to_client) = match (m.def.model, m.def.module()) {
+            (Some(schema), _) => {
+                schemas.insert(schema.table.to_string(), row_schema(schema));
+                let event = format!("{}_event", schema.table);
+                messages.insert(event.clone(), model_event(schema));
+                let snapshot = format!("{}_snapshot", schema.table);
+                messages.insert(snapshot.clone(), model_snapshot(schema));
+                (
+                    vec!["subscribe", "unsubscribe", "snapshot", "ping", "get_stats"],
+                    vec!["connection".to_string(), event, snapshot, "pong".into(), "stats".into(), "error".into()],
+                )
+            }
+            (None, "sockeye::hub::pubsub") => (
+                vec!["subscribe", "unsubscribe", "publish", "ping", "get_stats"],
+                vec!["connection".into(), "published".into(), "pong".into(), "stats".into(), "error".into()],
+            ),
+            (None, _) => (vec!["text"], vec!["text".into()]),
+        };
+        let mut channel_messages = Map::new();
+        for name in from_client.iter().map(|s| s.to_string()).chain(to_client.iter().cloned()) {
+            channel_messages.insert(name.clone(), json!({"$ref": format!("#/components/messages/{name}")}));
+        }
+        let mut parameters = Map::new();
+        for s in &segments {
+            if let Segment::Param(n) | Segment::Rest(n) = s {
+                parameters.insert(n.to_string(), json!({"description": format!("the `{n}` path segment")}));
+            }
+        }
+        let mut codes: Vec<Value> = CLOSE_CODES.iter().map(|(c, d)| json!({"code": c, "reason": d})).collect();
+        if m.secured.is_some() {
+            codes.extend(AUTH_CLOSE_CODES.iter().map(|(c, d)| json!({"code": c, "reason": d})));
+        }
+        let doc = m.def.doc().trim();
+        let mut channel = json!({
+            "address": openapi_like(&segments),
+            "messages": channel_messages,
+            "x-close-codes": codes,
+        });
+        if !doc.is_empty() {
+            channel["description"] = doc.into();
+        }
+        if !parameters.is_empty() {
+            channel["parameters"] = Value::Object(parameters);
+        }
+        channels.insert(id.clone(), channel);
+        for (action, names) in
+            [("receive", from_client.iter().map(|s| s.to_string()).collect::<Vec<_>>()), ("send", to_client)]
+        {
+            let refs: Vec<Value> =
+                names.iter().map(|n| json!({"$ref": format!("#/channels/{id}/messages/{n}")})).collect();
+            let mut op = json!({"action": action, "channel": {"$ref": format!("#/channels/{id}")}, "messages": refs});
+            if m.secured.is_some() {
+                op["security"] = json!([{"$ref": "#/components/securitySchemes/bearer"}]);
+            }
+            operations.insert(format!("{id}_{action}"), op);
+        }
+    }
+    json!({
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": title,
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "WebSocket channels. `receive` operations: what the server receives from a client; `send`: what it sends.",
+        },
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": operations,
+        "components": {
+            "messages": messages,
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {
+                "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "Authorization: Bearer, a `bearer.<token>` subprotocol, ?token=, or a first message {\"type\": \"auth\", \"token\": ..}",
+            }},
+        },
+    })
+}
+
+fn channel_id(path: &str) -> String {
+    let id: Vec<&str> = path.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()).collect();
+    if id.is_empty() { "root".into() } else { id.join("_") }
+}
+
+fn openapi_like(segments: &[Segment<'_>]) -> String {
+    if segments.is_empty() {
+        return "/".into();
+    }
+    segments
+        .iter()
+        .map(|s| match s {
+            Segment::Static(t) => format!("/{t}"),
+            Segment::Param(n) | Segment::Rest(n) => format!("/{{{n}}}"),
+        })
+        .collect()
+}
+
+fn message(title: &str, payload: Value) -> Value {
+    json!({"name": title, "title": title, "payload": payload})
+}
+
+fn object(properties: Value, required: &[&str]) -> Value {
+    json!({"type": "object", "properties": properties, "required": required})
+}
+
+/// The pub/sub protocol's messages and the replies every channel shares.
+fn common_messages() -> Vec<(&'static str, Value)> {
+    let topic = json!({"type": "string", "maxLength": crate::hub::pubsub::MAX_TOPIC_BYTES});
+    let filter =
+        json!({"type": "object", "description": "column: value, all must match", "additionalProperties": true});
+    vec![
+        (
+            "subscribe",
+            message(
+                "subscribe",
+                object(
+                    json!({"action": {"const": "subscribe"}, "topic": topic, "resource": topic, "filter": filter}),
+                    &["action"],
+                ),
+            ),
+        ),
+        (
+            "unsubscribe",
+            message(
+                "unsubscribe",
+                object(json!({"action": {"const": "unsubscribe"}, "topic": topic, "resource": topic}), &["action"]),
+            ),
+        ),
+        (
+            "publish",
+            message(
+                "publish",
+                object(json!({"action": {"const": "publish"}, "topic": topic, "data": {}}), &["action", "topic"]),
+            ),
+        ),
+        (
+            "snapshot",
+            message(
+                "snapshot request",
+                object(json!({"action": {"const": "snapshot"}, "filter": filter}), &["action"]),
+            ),
+        ),
+        ("ping", message("ping", object(json!({"type": {"const": "ping"}}), &["type"]))),
+        ("get_stats", message("get_stats", object(json!({"type": {"const": "get_stats"}}), &["type"]))),
+        ("text", message("text", json!({"type": "string"}))),
+        ("published", message("published", json!({"description": "the `data` of a publish to a subscribed topic"}))),
+        (
+            "connection",
+            message(
+                "connection",
+                object(
+                    json!({
+                        "type": {"const": "connection"}, "message": {"type": "string"}, "channel": {"type": "string"},
+                        "client_id": {"type": "string"}, "timestamp": {"type": "string"},
+                    }),
+                    &["type", "client_id"],
+                ),
+            ),
+        ),
+        ("pong", message("pong", object(json!({"type": {"const": "pong"}, "message": {"const": "pong"}}), &["type"]))),
+        (
+            "stats",
+            message(
+                "stats",
+                object(
+                    json!({"type": {"const": "stats"}, "data": object(json!({
+            "total_channels": {"type": "integer"}, "channels": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "total_connections": {"type": "integer"},
+        }), &["total_channels", "channels", "total_connections"])}),
+                    &["type", "data"],
+                ),
+            ),
+        ),
+        (
+            "error",
+            message(
+                "error",
+                object(json!({"type": {"const": "error"}, "message": {"type": "string"}}), &["type", "message"]),
+            ),
+        ),
+    ]
+}
+
+fn row_schema(schema: &Schema) -> Value {
+    super::openapi::model_schema(schema)
+}
+
+fn envelope(kind: Value, data: Value) -> Value {
+    object(
+        json!({
+            "type": kind.clone(), "event": kind, "model": {"type": "string"}, "resource": {"type": "string"},
+            "channel": {"type": "string"}, "timestamp": {"type": "string"}, "seq": {"type": "integer"}, "data": data,
+        }),
+        &["type", "event", "data"],
+    )
+}
+
+fn model_event(schema: &Schema) -> Value {
+    let row = json!({"$ref": format!("#/components/schemas/{}", schema.table)});
+    let kinds = json!({"type": "string", "description": "created, updated, deleted, or a custom event's name"});
+    message(&format!("{} event", schema.table), envelope(kinds, row))
+}
+
+fn model_snapshot(schema: &Schema) -> Value {
+    let rows = json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{}", schema.table)}});
+    message(&format!("{} snapshot", schema.table), envelope(json!({"const": "snapshot"}), rows))
+}
