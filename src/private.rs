@@ -23,7 +23,7 @@ use poem::{IntoResponse, error::IntoResult};
 pub mod docs {
     pub use crate::docs::{
         Operation, Probe,
-        operation::{DocumentedArg, KnownParam, OtherArg, UnknownParam, build},
+        operation::{DocumentedArg, KnownAnswer, KnownParam, OtherArg, UnknownAnswer, UnknownParam, build},
     };
 }
 

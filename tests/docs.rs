@@ -11,8 +11,8 @@ async fn things(#[query] limit: Option<u32>) -> Json<Vec<String>> {
 
 #[secured]
 #[post("/things")]
-async fn add(Json(name): Json<String>) -> String {
-    name
+async fn add(Json(name): Json<String>) -> Result<Created<String>> {
+    Ok(Created(name))
 }
 
 fn app_auth() -> sockeye::auth::Auth {
@@ -38,6 +38,10 @@ async fn the_document_and_the_page_are_served_by_default() {
     assert_eq!(post["security"], serde_json::json!([{"bearer": []}]));
     assert!(post["responses"]["401"].is_object() && post["responses"]["403"].is_object());
     assert_eq!(post["requestBody"]["content"]["application/json"]["schema"]["type"], "string");
+    // Success answers from the return types: JSON with its schema, 201 for Created, text.
+    let list = &get["responses"]["200"]["content"]["application/json"]["schema"];
+    assert_eq!((list["type"].as_str(), list["items"]["type"].as_str()), (Some("array"), Some("string")));
+    assert_eq!(post["responses"]["201"]["content"]["text/plain"]["schema"]["type"], "string");
     let page = client.get("/docs").send().await;
     assert_eq!(page.status(), 200);
     assert!(page.text().contains("SwaggerUIBundle") && page.text().contains("\"/things\""));

@@ -104,10 +104,23 @@ fn describe(route: &Route) -> TokenStream {
             }},
         }
     });
+    // What a success answers, from an HTTP handler function's return type.
+    let answer = match (&route.kind, &route.target) {
+        (Kind::Http, Target::Fn(f)) => match &f.sig.output {
+            syn::ReturnType::Type(_, ty) => quote! {{
+                #[allow(unused_imports)]
+                use ::sockeye::__private::docs::{KnownAnswer as _, UnknownAnswer as _};
+                (&&::sockeye::__private::docs::Probe::<#ty>::new()).answer(__op);
+            }},
+            syn::ReturnType::Default => quote!(),
+        },
+        _ => quote!(),
+    };
     quote! {
         fn __sockeye_describe(__op: &mut ::sockeye::__private::docs::Operation) {
             let _ = &__op;
             #(#lines)*
+            #answer
         }
     }
 }

@@ -153,7 +153,17 @@ fn operation(
     if let Some(schema) = ok_schema {
         success["content"] = json!({"application/json": {"schema": schema}});
     }
-    responses.insert(ok.into(), success);
+    let ok = match &op.response {
+        // The handler's return type says what a success is.
+        Some((status, media, schema)) if model.is_none() => {
+            if !media.is_empty() {
+                success["content"] = json!({ *media: {"schema": schema} });
+            }
+            status.to_string()
+        }
+        _ => ok.to_string(),
+    };
+    responses.insert(ok, success);
     if m.secured.is_some() {
         responses.insert("401".into(), error("no valid token", "HTTPError"));
         responses.insert("403".into(), error("the token lacks a role or scope", "HTTPError"));

@@ -37,6 +37,8 @@ pub struct Operation {
     pub params: Vec<Param>,
     /// The JSON request body's schema, if the handler takes `Json<T>`.
     pub body: Option<Value>,
+    /// The success answer, if the handler's return type tells: status, media type, schema.
+    pub response: Option<(u16, &'static str, Value)>,
 }
 
 impl Operation {
@@ -131,6 +133,60 @@ pub trait OtherArg {
 }
 impl<T: ?Sized> OtherArg for Probe<T> {
     fn document(&self, _: &mut Operation) {}
+}
+
+/// A handler's return type that says what a success looks like.
+pub trait Answers {
+    /// Status, media type and schema of a success.
+    fn answer() -> (u16, &'static str, Value);
+}
+impl<T: serde::de::DeserializeOwned> Answers for crate::Json<T> {
+    fn answer() -> (u16, &'static str, Value) {
+        (200, "application/json", super::schema::of::<T>())
+    }
+}
+impl<T: Answers> Answers for crate::Created<T> {
+    fn answer() -> (u16, &'static str, Value) {
+        (201, T::answer().1, T::answer().2)
+    }
+}
+impl<T: Answers, E> Answers for Result<T, E> {
+    fn answer() -> (u16, &'static str, Value) {
+        T::answer()
+    }
+}
+impl Answers for String {
+    fn answer() -> (u16, &'static str, Value) {
+        (200, "text/plain", json!({"type": "string"}))
+    }
+}
+impl Answers for &'static str {
+    fn answer() -> (u16, &'static str, Value) {
+        (200, "text/plain", json!({"type": "string"}))
+    }
+}
+impl Answers for crate::NoContent {
+    fn answer() -> (u16, &'static str, Value) {
+        (204, "", Value::Null)
+    }
+}
+/// Through the probe: a return type that answers describes its success.
+pub trait KnownAnswer {
+    /// Records the success answer in `op`.
+    fn answer(&self, op: &mut Operation);
+}
+impl<T: Answers> KnownAnswer for &Probe<T> {
+    fn answer(&self, op: &mut Operation) {
+        op.response = Some(T::answer());
+    }
+}
+/// Any other return type: a 200 with no schema.
+pub trait UnknownAnswer {
+    /// Records nothing.
+    fn answer(&self, op: &mut Operation);
+}
+impl<T: ?Sized> UnknownAnswer for Probe<T> {
+    fn answer(&self, _: &mut Operation) {}
 }
 
 /// A JSON body: its schema, traced from `T`'s `Deserialize`.
