@@ -221,16 +221,20 @@ async fn seed_000_javascript_client_in_chromium_real_server() {
     }
 }
 
-/// `/docs` (Swagger UI bundled by poem-openapi, no internet) shows the app's operations,
-/// with no error in the page.
+/// `/docs` shows the HTTP operations (Swagger UI bundled by poem-openapi, no internet) and the
+/// WebSocket channels from the AsyncAPI document, whose console sends an example message
+/// made from the schemas; no error in the page.
 #[tokio::test]
-async fn the_docs_page_lists_the_operations_without_errors_in_chromium_real_server() {
+async fn the_docs_page_lists_http_and_websocket_operations_without_errors_in_chromium_real_server() {
     let (example, _dir) = example();
     let mut page = Browser::launch().await;
     page.goto(&format!("http://{}/docs", example.addr)).await;
+    let http = "document.getElementById('http').contentDocument";
     let paths = page
         .wait_for(
-            "document.querySelectorAll('.opblock').length >= 12 && [...document.querySelectorAll('.opblock-summary-path')].map(e => e.textContent.replace(/\\u200b/g, '')).join(' ')",
+            &format!(
+                "{http} && {http}.querySelectorAll('.opblock').length >= 12 && [...{http}.querySelectorAll('.opblock-summary-path')].map(e => e.textContent.replace(/\\u200b/g, '')).join(' ')"
+            ),
             WAIT,
         )
         .await;
@@ -239,6 +243,24 @@ async fn the_docs_page_lists_the_operations_without_errors_in_chromium_real_serv
         assert!(paths.split(' ').any(|p| p == expected), "{expected} missing from {paths}");
     }
     assert!(!paths.contains("/openapi.json"), "the docs' own routes are not operations: {paths}");
+    // The WebSocket channels.
+    page.eval("document.getElementById('tab-ws').click()").await;
+    let channels = page
+        .wait_for("document.body.dataset.ready && [...document.querySelectorAll('.channel')].map(c => c.dataset.address).join(' ')", WAIT)
+        .await;
+    assert_eq!(channels, "/ws/chat /ws/products /ws/users");
+    // The console: connect to /ws/products, send the generated `ping` example, read the pong.
+    let products = "document.querySelector('[data-address=\"/ws/products\"]')";
+    page.eval(&format!("{products}.querySelector('.connect').click()")).await;
+    page.wait_for(
+        &format!("{products}.querySelector('.log').textContent.includes('Connected to channel: products')"),
+        WAIT,
+    )
+    .await;
+    page.eval(&format!("{products}.querySelector('[data-message=\"ping\"]').click()")).await;
+    assert_eq!(page.eval(&format!("{products}.querySelector('.outgoing').value")).await, r#"{"type":"ping"}"#);
+    page.eval(&format!("{products}.querySelector('.send').click()")).await;
+    page.wait_for(&format!("{products}.querySelector('.log').textContent.includes('\"type\":\"pong\"')"), WAIT).await;
     page.eval("1").await; // let pending events arrive
     assert!(page.errors().is_empty(), "errors in the page: {:?}", page.errors());
 }

@@ -44,7 +44,11 @@ async fn the_document_and_the_page_are_served_by_default() {
     assert_eq!(post["responses"]["201"]["content"]["text/plain"]["schema"]["type"], "string");
     let page = client.get("/docs").send().await;
     assert_eq!(page.status(), 200);
-    assert!(page.text().contains("SwaggerUIBundle") && page.text().contains("\"/things\""));
+    assert!(page.text().contains(r#""asyncapi":"/asyncapi.json""#) && page.text().contains(r#""http":"/docs/http""#));
+    let swagger = client.get("/docs/http").send().await;
+    assert!(swagger.text().contains("SwaggerUIBundle") && swagger.text().contains("\"/things\""));
+    let asyncapi: Value = client.get("/asyncapi.json").send().await.json();
+    assert_eq!(asyncapi["asyncapi"], "3.0.0");
     // Not in production mode.
     assert_eq!(client.get("/_routes").send().await.status(), 404);
 }
@@ -57,6 +61,8 @@ async fn docs_can_be_moved_or_switched_off() {
     let client = TestClient::new(app().docs_at("/api/openapi.json", "/api/docs"));
     assert_eq!(client.get("/api/openapi.json").send().await.status(), 200);
     assert_eq!(client.get("/api/docs").send().await.status(), 200);
+    assert_eq!(client.get("/api/docs/http").send().await.status(), 200);
+    assert_eq!(client.get("/api/asyncapi.json").send().await.status(), 200);
     assert_eq!(client.get("/docs").send().await.status(), 404);
     let env = |name: &str| match name {
         "SOCKEYE_DOCS_PATH" => Some("/reference".to_string()),

@@ -34,7 +34,9 @@ pub(crate) struct Shared {
     pub(crate) asyncapi: std::sync::Arc<str>,
     /// The route table as JSON (`GET /_routes` in development mode).
     pub(crate) routes: std::sync::Arc<str>,
-    /// The docs page (`GET /docs`), rendered on first request.
+    /// The docs page (`GET /docs`).
+    pub(crate) docs_index: std::sync::Arc<str>,
+    /// Its HTTP part, Swagger UI (`GET /docs/http`), rendered on first request.
     pub(crate) docs_page: std::sync::OnceLock<String>,
 }
 

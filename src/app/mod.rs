@@ -218,15 +218,11 @@ impl App {
         let mut docs = Router::new();
         if let Some(path) = &self.config.openapi_path {
             docs = docs.route(path.clone(), &crate::docs::OPENAPI_ROUTE);
-            // Beside it: `/openapi.json` → `/asyncapi.json`.
-            let asyncapi = match path.rsplit_once('/') {
-                Some((dir, _)) => format!("{dir}/asyncapi.json"),
-                None => "/asyncapi.json".to_string(),
-            };
-            docs = docs.route(asyncapi, &crate::docs::ASYNCAPI_ROUTE);
-        }
-        if let Some(path) = &self.config.docs_path {
-            docs = docs.route(path.clone(), &crate::docs::PAGE_ROUTE);
+            docs = docs.route(asyncapi_path(path), &crate::docs::ASYNCAPI_ROUTE);
+            if let Some(page) = &self.config.docs_path {
+                docs = docs.route(page.clone(), &crate::docs::INDEX_ROUTE);
+                docs = docs.route(format!("{}/http", page.trim_end_matches('/')), &crate::docs::PAGE_ROUTE);
+            }
         }
         if self.config.development {
             docs = docs.route("/_routes", &crate::docs::ROUTES_ROUTE);
@@ -295,6 +291,15 @@ impl App {
             auth: self.auth,
             database: self.database,
             models: self.models,
+            docs_index: match (&self.config.openapi_path, &self.config.docs_path) {
+                (Some(openapi), Some(page)) => crate::docs::index(
+                    openapi,
+                    &asyncapi_path(openapi),
+                    &format!("{}/http", page.trim_end_matches('/')),
+                )
+                .into(),
+                _ => "".into(),
+            },
             openapi,
             asyncapi,
             routes,
@@ -321,6 +326,14 @@ impl App {
     pub async fn serve(self) -> Result<()> {
         let addr = self.config.addr();
         self.run(addr).await
+    }
+}
+
+/// The AsyncAPI document's path, beside the OpenAPI one (`/openapi.json` → `/asyncapi.json`).
+fn asyncapi_path(openapi: &str) -> String {
+    match openapi.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/asyncapi.json"),
+        None => "/asyncapi.json".to_string(),
     }
 }
 

@@ -2,9 +2,10 @@
 //! every HTTP route and live model, served unless [`App::without_docs`](crate::App::without_docs).
 //! Parameters come from the handler's arguments, bodies from `Json<T>` (the schema traced
 //! from `T`'s `Deserialize`; what cannot be traced, such as internally tagged enums, is any
-//! value), summaries from doc comments. `GET /docs` shows it (Swagger UI, bundled); `GET
-//! /asyncapi.json` documents the WebSocket routes (AsyncAPI 3). (Typed WebSocket messages and
-//! a WebSocket console on the docs page are the next steps.)
+//! value), summaries from doc comments. `GET /asyncapi.json` documents the WebSocket routes
+//! (AsyncAPI 3). `GET /docs` shows both: the HTTP API in Swagger UI (bundled, offline) and
+//! the WebSocket channels with a console that sends example messages made from the schemas.
+//! (Typed WebSocket messages are the next step.)
 //!
 //! ```standalone_crate
 //! use sockeye::prelude::*;
@@ -70,6 +71,34 @@ pub(crate) static OPENAPI_ROUTE: RouteDef = RouteDef::new(
     handler,
 );
 
+const INDEX: &str = include_str!("assets/docs.html");
+
+/// The docs page: the HTTP API (Swagger UI, at `http`) and the WebSocket channels from the
+/// AsyncAPI document, each with a console that sends example messages made from the schemas.
+pub(crate) fn index(openapi: &str, asyncapi: &str, http: &str) -> String {
+    let config = serde_json::json!({"openapi": openapi, "asyncapi": asyncapi, "http": http}).to_string();
+    INDEX.replace("__SOCKEYE_DOCS_CONFIG__", &config.replace("</", "<\\/"))
+}
+
+fn index_handler(req: Request) -> HandlerFuture {
+    Box::pin(async move {
+        let html = Shared::of(&req).map(|s| s.docs_index.clone()).unwrap_or_default();
+        Response::builder().header(header::CONTENT_TYPE, "text/html; charset=utf-8").body(html.to_string())
+    })
+}
+
+/// `GET /docs`.
+pub(crate) static INDEX_ROUTE: RouteDef = RouteDef::new(
+    "GET",
+    "/docs",
+    "docs",
+    "sockeye::docs",
+    file!(),
+    line!(),
+    "The API documentation page of this app.",
+    index_handler,
+);
+
 /// The docs page: poem-openapi's bundled Swagger UI (no internet needed) showing this app's
 /// OpenAPI document.
 pub(crate) fn page(spec: &str) -> String {
@@ -89,11 +118,11 @@ fn page_handler(req: Request) -> HandlerFuture {
     })
 }
 
-/// `GET /docs`.
+/// `GET /docs/http`: the HTTP API in Swagger UI.
 pub(crate) static PAGE_ROUTE: RouteDef = RouteDef::new(
     "GET",
-    "/docs",
-    "docs",
+    "/docs/http",
+    "docs_http",
     "sockeye::docs",
     file!(),
     line!(),
