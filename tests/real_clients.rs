@@ -105,6 +105,23 @@ fn seed_000_python_clients_against_the_realtime_example_real_server() {
     }
 }
 
+/// The document in `got` equals the committed `tests/snapshots/<name>`
+/// (`SOCKEYE_SNAPSHOT_UPDATE=1` rewrites the snapshot instead).
+fn same_as_snapshot(got: &Path, name: &str) {
+    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
+    let got = std::fs::read_to_string(got).unwrap();
+    if std::env::var("SOCKEYE_SNAPSHOT_UPDATE").is_ok() {
+        std::fs::create_dir_all(snapshot.parent().unwrap()).unwrap();
+        std::fs::write(&snapshot, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(&snapshot).unwrap_or_default();
+    assert!(
+        got == want,
+        "{name} changed: compare {} with the server's (rewrite with SOCKEYE_SNAPSHOT_UPDATE=1)",
+        snapshot.display()
+    );
+}
+
 /// The OpenAPI documents of the examples validate against the OpenAPI 3 schema
 /// (`openapi-spec-validator` from PyPI), and list the routes a user wrote and the models.
 #[test]
@@ -139,19 +156,7 @@ print(" ".join(sorted(f"{m.upper()}:{p}" for p, ops in doc["paths"].items() for 
         for op in expect {
             assert!(stdout.split_whitespace().any(|o| o == op), "{name}: {op} missing from {stdout}");
         }
-        // The whole document, against the one committed (SOCKEYE_SNAPSHOT_UPDATE=1 rewrites it).
-        let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/{name}.openapi.json"));
-        let got = std::fs::read_to_string(&got).unwrap();
-        if std::env::var("SOCKEYE_SNAPSHOT_UPDATE").is_ok() {
-            std::fs::create_dir_all(snapshot.parent().unwrap()).unwrap();
-            std::fs::write(&snapshot, &got).unwrap();
-        }
-        let want = std::fs::read_to_string(&snapshot).unwrap_or_default();
-        assert!(
-            got == want,
-            "{name}'s OpenAPI document changed: compare {} with the server's (rewrite with SOCKEYE_SNAPSHOT_UPDATE=1)",
-            snapshot.display()
-        );
+        same_as_snapshot(&got, &format!("{name}.openapi.json"));
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -216,17 +221,7 @@ print(" ".join(sorted(c["address"] for c in doc["channels"].values())))
             String::from_utf8_lossy(&out.stderr)
         );
         if name == "realtime" {
-            let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/realtime.asyncapi.json");
-            let got = std::fs::read_to_string(&got).unwrap();
-            if std::env::var("SOCKEYE_SNAPSHOT_UPDATE").is_ok() {
-                std::fs::write(&snapshot, &got).unwrap();
-            }
-            let want = std::fs::read_to_string(&snapshot).unwrap_or_default();
-            assert!(
-                got == want,
-                "the AsyncAPI document changed: compare {} (rewrite with SOCKEYE_SNAPSHOT_UPDATE=1)",
-                snapshot.display()
-            );
+            same_as_snapshot(&got, "realtime.asyncapi.json");
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -74,7 +74,7 @@ pub(crate) fn document(mounted: &[Mounted], title: &str) -> Value {
         }
         let doc = m.def.doc().trim();
         let mut channel = json!({
-            "address": openapi_like(&segments),
+            "address": super::openapi::openapi_path(&segments),
             "messages": channel_messages,
             "x-close-codes": codes,
         });
@@ -121,19 +121,6 @@ pub(crate) fn document(mounted: &[Mounted], title: &str) -> Value {
 fn channel_id(path: &str) -> String {
     let id: Vec<&str> = path.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()).collect();
     if id.is_empty() { "root".into() } else { id.join("_") }
-}
-
-fn openapi_like(segments: &[Segment<'_>]) -> String {
-    if segments.is_empty() {
-        return "/".into();
-    }
-    segments
-        .iter()
-        .map(|s| match s {
-            Segment::Static(t) => format!("/{t}"),
-            Segment::Param(n) | Segment::Rest(n) => format!("/{{{n}}}"),
-        })
-        .collect()
 }
 
 fn message(title: &str, payload: Value) -> Value {

@@ -52,11 +52,17 @@ use crate::{
     route::{HandlerFuture, RouteDef},
 };
 
+const JSON: &str = "application/json";
+const HTML: &str = "text/html; charset=utf-8";
+
+/// One of the app's prepared documents, as `media`.
+fn prepared(req: &Request, media: &'static str, pick: fn(&Shared) -> std::sync::Arc<str>) -> Response {
+    let body = Shared::of(req).map(|s| pick(s)).unwrap_or_default();
+    Response::builder().header(header::CONTENT_TYPE, media).body(body.to_string())
+}
+
 fn handler(req: Request) -> HandlerFuture {
-    Box::pin(async move {
-        let doc = Shared::of(&req).map(|s| s.openapi.clone()).unwrap_or_default();
-        Response::builder().header(header::CONTENT_TYPE, "application/json").body(doc.to_string())
-    })
+    Box::pin(async move { prepared(&req, JSON, |s| s.openapi.clone()) })
 }
 
 /// `GET /openapi.json`.
@@ -81,10 +87,7 @@ pub(crate) fn index(openapi: &str, asyncapi: &str, http: &str) -> String {
 }
 
 fn index_handler(req: Request) -> HandlerFuture {
-    Box::pin(async move {
-        let html = Shared::of(&req).map(|s| s.docs_index.clone()).unwrap_or_default();
-        Response::builder().header(header::CONTENT_TYPE, "text/html; charset=utf-8").body(html.to_string())
-    })
+    Box::pin(async move { prepared(&req, HTML, |s| s.docs_index.clone()) })
 }
 
 /// `GET /docs`.
@@ -114,7 +117,7 @@ fn page_handler(req: Request) -> HandlerFuture {
             return Response::builder().status(poem::http::StatusCode::INTERNAL_SERVER_ERROR).finish();
         };
         let html = shared.docs_page.get_or_init(|| page(&shared.openapi));
-        Response::builder().header(header::CONTENT_TYPE, "text/html; charset=utf-8").body(html.clone())
+        Response::builder().header(header::CONTENT_TYPE, HTML).body(html.clone())
     })
 }
 
@@ -131,10 +134,7 @@ pub(crate) static PAGE_ROUTE: RouteDef = RouteDef::new(
 );
 
 fn asyncapi_handler(req: Request) -> HandlerFuture {
-    Box::pin(async move {
-        let doc = Shared::of(&req).map(|s| s.asyncapi.clone()).unwrap_or_default();
-        Response::builder().header(header::CONTENT_TYPE, "application/json").body(doc.to_string())
-    })
+    Box::pin(async move { prepared(&req, JSON, |s| s.asyncapi.clone()) })
 }
 
 /// `GET /asyncapi.json`.
@@ -150,10 +150,7 @@ pub(crate) static ASYNCAPI_ROUTE: RouteDef = RouteDef::new(
 );
 
 fn routes_handler(req: Request) -> HandlerFuture {
-    Box::pin(async move {
-        let table = Shared::of(&req).map(|s| s.routes.clone()).unwrap_or_default();
-        Response::builder().header(header::CONTENT_TYPE, "application/json").body(table.to_string())
-    })
+    Box::pin(async move { prepared(&req, JSON, |s| s.routes.clone()) })
 }
 
 /// `GET /_routes`, in development mode.

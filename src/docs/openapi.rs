@@ -80,7 +80,7 @@ pub(crate) fn document(mounted: &[Mounted], models: &[&'static Schema], title: &
 }
 
 /// `/items/{id}` from a template's segments.
-fn openapi_path(segments: &[Segment<'_>]) -> String {
+pub(crate) fn openapi_path(segments: &[Segment<'_>]) -> String {
     if segments.is_empty() {
         return "/".into();
     }
