@@ -4,7 +4,7 @@
 //! loadgen echo   --url ws://127.0.0.1:8000 --conns 64 --secs 10 --size 64 --server-pid PID
 //! loadgen fanout --url ws://127.0.0.1:8000 --receivers 1000 --secs 10 --rate 0 --server-pid PID
 //! loadgen fanout ... --receivers 10000 --rate 10          (10 messages/s)
-//! loadgen idle   --url ws://127.0.0.1:8000 --conns 10000 --hold 5 --server-pid PID
+//! loadgen idle   --url ws://127.0.0.1:8000 --conns 10000 --hold 5 --server-pid PID [--path /ws/echo]
 //! ```
 //!
 //! Every loop is bounded by `--secs` (and a drain deadline); nothing runs unbounded.
@@ -219,7 +219,8 @@ async fn fanout(args: &Args, pid: Option<u32>) -> serde_json::Value {
 async fn idle(args: &Args, pid: Option<u32>) -> serde_json::Value {
     let conns = args.get("conns", 10_000usize);
     let hold = args.get("hold", 5u64);
-    let url = format!("{}/ws/echo", args.text("url", "ws://127.0.0.1:8000"));
+    // Any WebSocket path that answers a text message (e.g. a live model's `/ws/products`).
+    let url = format!("{}{}", args.text("url", "ws://127.0.0.1:8000"), args.text("path", "/ws/echo"));
     let before = pid.and_then(rss);
     let started = Instant::now();
     let mut sockets = connect_many(&url, conns).await;
