@@ -238,7 +238,9 @@ fn schemathesis_finds_nothing_against_the_realtime_example_real_server() {
     let url = format!("sqlite://{}/realtime.db", dir.display());
     let example = Example::start("realtime", &[("DATABASE_URL", url.as_str())]);
     let st = schemathesis_python().parent().unwrap().join("st");
+    // Run in the scratch directory: schemathesis writes a cache where it runs.
     let out = Command::new("timeout")
+        .current_dir(&dir)
         .arg("300")
         .arg(st)
         .args(["run", &format!("http://{}/openapi.json", example.addr)])

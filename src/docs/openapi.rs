@@ -126,7 +126,6 @@ fn operation(
     let mut out = json!({
         "operationId": operation_id(m.def.method(), template),
         "tags": [tag],
-        "responses": {},
     });
     if !summary.is_empty() {
         out["summary"] = summary.into();
@@ -140,8 +139,7 @@ fn operation(
     if let Some(body) = &op.body {
         out["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": body}}});
     }
-    let responses = out["responses"].as_object_mut().map(std::mem::take).unwrap_or_default();
-    let mut responses = responses;
+    let mut responses = Map::new();
     let (ok, ok_schema) = match (model, m.def.method(), m.def.path().ends_with("{id}")) {
         (Some(s), "GET", false) => ("200", Some(json!({"type": "array", "items": model_ref(s)}))),
         (Some(s), "POST", _) => ("201", Some(model_ref(s))),
@@ -252,8 +250,9 @@ fn model_operation(m: &Mounted, schema: &'static Schema) -> Operation {
             false,
             json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": i64::MAX, "default": 0}),
         );
+        let row = model_schema(schema);
         for c in schema.columns {
-            let s = model_schema(schema)["properties"][c.name].clone();
+            let s = row["properties"][c.name].clone();
             super::operation::build::query(&mut op, c.name, false, s);
         }
     }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::{Error, error::ValidationError, route::path::poem_param_name};
 
-fn invalid(location: &str, name: &str, raw: &str, err: impl Display) -> Response {
+pub(crate) fn invalid(location: &str, name: &str, raw: &str, err: impl Display) -> Response {
     let msg = format!("invalid value for `{name}`: {err}");
     let e = ValidationError::new("value_error", vec![Value::from(location), Value::from(name)], msg).with_input(raw);
     poem::IntoResponse::into_response(Error::validation(vec![e]))

@@ -3,7 +3,7 @@
 //! its route table at.
 
 use poem::{Request, Response, http::StatusCode};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{
     Filter, Live, Model, channel,
@@ -13,7 +13,10 @@ use super::{
 use crate::{
     Error, Json,
     error::json_response,
-    extract::{extract, param::path_param},
+    extract::{
+        extract,
+        param::{invalid, path_param},
+    },
     route::HandlerFuture,
     ws::{
         WebSocket, WsRouteOptions,
@@ -45,13 +48,7 @@ async fn live<M: Model>(req: &Request) -> Result<Live<M>, Response> {
 
 fn key<M: Model>(req: &Request) -> Result<Key, Response> {
     let raw: String = path_param(req, 0, "id")?;
-    Key::parse(M::schema(), &raw).ok_or_else(|| {
-        poem::IntoResponse::into_response(Error::validation(vec![crate::ValidationError::new(
-            "value_error",
-            vec!["path".into(), "id".into()],
-            format!("invalid value for `id`: expected an integer, got `{raw}`"),
-        )]))
-    })
+    Key::parse(M::schema(), &raw).ok_or_else(|| invalid("path", "id", &raw, "expected an integer"))
 }
 
 fn invalid_query(name: &str, msg: String) -> Response {
@@ -109,13 +106,10 @@ pub fn list<M: Model>(req: Request) -> HandlerFuture {
 pub fn create<M: Model>(req: Request) -> HandlerFuture {
     Box::pin(async move {
         let (req, mut body) = req.split();
-        let Json(value) = try_resp!(extract::<Json<Value>>(&req, &mut body).await);
+        let Json(mut object) = try_resp!(extract::<Json<Map<String, Value>>>(&req, &mut body).await);
         let live = try_resp!(live::<M>(&req).await);
         respond(
             async {
-                let Value::Object(mut object) = value else {
-                    return Err(LiveError::invalid("body", "expected a JSON object"));
-                };
                 let key = M::schema().key();
                 if key.kind == super::model::Kind::Integer {
                     // Always generated through REST: a client-chosen key (say the largest
@@ -151,14 +145,11 @@ pub fn read<M: Model>(req: Request) -> HandlerFuture {
 fn write<M: Model>(req: Request, partial: bool) -> HandlerFuture {
     Box::pin(async move {
         let (req, mut body) = req.split();
-        let Json(value) = try_resp!(extract::<Json<Value>>(&req, &mut body).await);
+        let Json(mut object) = try_resp!(extract::<Json<Map<String, Value>>>(&req, &mut body).await);
         let live = try_resp!(live::<M>(&req).await);
         let id = try_resp!(key::<M>(&req));
         respond(
             async {
-                let Value::Object(mut object) = value else {
-                    return Err(LiveError::invalid("body", "expected a JSON object"));
-                };
                 if !partial {
                     object.insert(M::schema().key().name.to_string(), id.to_json());
                     object = super::service::to_object(&from_json::<M>(Value::Object(object))?)?;

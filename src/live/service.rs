@@ -159,20 +159,12 @@ impl<M: Model> Live<M> {
 
     /// The row with key `id`.
     pub async fn get(&self, id: impl Into<Key>) -> Result<Option<M>, LiveError> {
-        let id = id.into();
-        self.ready().await?;
-        let schema = M::schema();
-        let row = sql::query(sql::select(schema, self.db.backend(), &[schema.key().name], false))
-            .bind_key(&id)
-            .fetch_optional(self.db.pool())
-            .await?;
-        row.map(|r| from_json(row_to_json(schema, &r)?)).transpose()
+        self.fetch(&id.into()).await?.map(from_json).transpose()
     }
 
     /// Rows meeting `filter`, by key, `limit` from `offset`.
     pub async fn list(&self, filter: &Filter, limit: i64, offset: i64) -> Result<Vec<M>, LiveError> {
-        self.ready().await?;
-        select(&self.db, M::schema(), filter, limit, offset).await?.into_iter().map(from_json).collect()
+        self.list_json(filter, limit, offset).await?.into_iter().map(from_json).collect()
     }
 
     /// Inserts `value`; an integer key of 0 is left to the database. The row as stored.
@@ -242,13 +234,18 @@ impl<M: Model> Live<M> {
 
     /// One row as JSON; `NotFound` if none.
     pub(crate) async fn get_json(&self, id: &Key) -> Result<Value, LiveError> {
+        self.fetch(id).await?.ok_or_else(|| not_found(M::schema(), id))
+    }
+
+    /// The row with key `id` as JSON, if there is one.
+    async fn fetch(&self, id: &Key) -> Result<Option<Value>, LiveError> {
         self.ready().await?;
         let schema = M::schema();
         let row = sql::query(sql::select(schema, self.db.backend(), &[schema.key().name], false))
             .bind_key(id)
             .fetch_optional(self.db.pool())
             .await?;
-        row_to_json(schema, &row.ok_or_else(|| not_found(schema, id))?)
+        row.map(|r| row_to_json(schema, &r)).transpose()
     }
 
     async fn ready(&self) -> Result<(), LiveError> {
