@@ -52,6 +52,46 @@ async fn login(id: i64, users: Live<User>) -> Result<Json<serde_json::Value>> {
     Ok(Json(serde_json::json!({ "message": format!("{} logged in", user.name) })))
 }
 
+/// What a client sends in a room. Typed: a message that is not one of these is answered
+/// with `{"type": "error", "message": ..}` before the handler sees it.
+#[derive(Deserialize, sockeye::JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum RoomIn {
+    /// Says something to everyone in the room.
+    Say { text: String },
+    /// Asks who is in the room.
+    Who,
+}
+
+/// What a room sends.
+#[derive(Serialize, sockeye::JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum RoomOut {
+    /// Someone in the room said something.
+    Said { from: String, text: String },
+    /// The connections in the room.
+    Members { ids: Vec<String> },
+}
+
+/// A chat room with typed messages (listed in /asyncapi.json and the /docs console).
+#[websocket("/ws/rooms/<room>")]
+async fn room(ws: WebSocket<RoomIn, RoomOut>, room: String, hub: Hub) -> Result<()> {
+    let ws = ws.accept().await?;
+    hub.join(&room, ws.id());
+    while let Some(msg) = ws.receive().await? {
+        match msg {
+            RoomIn::Say { text } => {
+                hub.room(&room).send_json(&RoomOut::Said { from: ws.id().to_string(), text }).await?;
+            }
+            RoomIn::Who => {
+                let ids = hub.members(&room).into_iter().map(|m| m.id).collect();
+                ws.send(&RoomOut::Members { ids }).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> sockeye::Result<()> {
     let db = Database::from_env().await?; // DATABASE_URL, else sqlite://sockeye.db

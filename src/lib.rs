@@ -88,6 +88,8 @@ pub use router::{RouteError, Router};
 pub use testing::{TestClient, TestMessage, TestRequest, TestResponse, TestSocket, TestWsError, WsConnect};
 pub use ws::{CloseCode, Message, Socket, WebSocket};
 
+/// Derives [`docs::JsonSchema`] from a type's definition and its serde attributes: see there.
+pub use sockeye_macros::JsonSchema;
 /// Declares a route for `DELETE`. See [`get`] for everything route attributes accept.
 pub use sockeye_macros::delete;
 /// Declares a route for `GET`.
@@ -149,7 +151,13 @@ pub use sockeye_macros::router;
 ///
 /// Path parameters, query, headers and state are extracted as for [`get`]. Options override
 /// the app's [`WsConfig`](ws::WsConfig) for this route: `max_message_size` (bytes),
-/// `ping_interval`, `pong_timeout`, `idle_timeout` (seconds, 0 = off) and `max_queue`.
+/// `ping_interval`, `pong_timeout`, `idle_timeout` (seconds, 0 = off), `max_queue` and
+/// `invalid_message` (`"reply"` or `"close"`: what a typed socket does with a message that
+/// does not decode, see [`ws::InvalidMessage`]).
+///
+/// Typed messages: take a `WebSocket<In, Out>` (types deriving [`JsonSchema`](docs::JsonSchema))
+/// and `receive()` gives `In`, `send(&Out)` sends; a consumer's `receive` then takes `msg: In`.
+/// See [`WebSocket`](ws::WebSocket#typed-messages).
 ///
 /// ```standalone_crate
 /// use sockeye::prelude::*;

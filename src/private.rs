@@ -2,6 +2,7 @@
 
 pub use inventory;
 pub use poem::{Request, RequestBody, Response};
+pub use serde_json;
 
 pub use crate::{
     auth::Secured,
@@ -13,7 +14,9 @@ pub use crate::{
     router::Router,
     ws::{
         WsRouteOptions,
-        route::{IntoConnect, IntoWsResult, WsOutcome, WsRun, WsRunFuture, websocket, ws_outcome},
+        route::{
+            ConsumerSocket, IntoConnect, IntoWsResult, Next, WsOutcome, WsRun, WsRunFuture, websocket, ws_outcome,
+        },
     },
 };
 
@@ -23,6 +26,7 @@ use poem::{IntoResponse, error::IntoResult};
 pub mod docs {
     pub use crate::docs::{
         Operation, Probe,
+        json_schema::{AnySchema, KnownSchema, TracedSchema},
         operation::{DocumentedArg, KnownAnswer, KnownParam, OtherArg, UnknownAnswer, UnknownParam, build},
     };
 }

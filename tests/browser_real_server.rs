@@ -248,7 +248,7 @@ async fn the_docs_page_lists_http_and_websocket_operations_without_errors_in_chr
     let channels = page
         .wait_for("document.body.dataset.ready && [...document.querySelectorAll('.channel')].map(c => c.dataset.address).join(' ')", WAIT)
         .await;
-    assert_eq!(channels, "/ws/chat /ws/products /ws/users");
+    assert_eq!(channels, "/ws/chat /ws/products /ws/rooms/{room} /ws/users");
     // The console: connect to /ws/products, send the generated `ping` example, read the pong.
     let products = "document.querySelector('[data-address=\"/ws/products\"]')";
     page.eval(&format!("{products}.querySelector('.connect').click()")).await;
@@ -261,6 +261,27 @@ async fn the_docs_page_lists_http_and_websocket_operations_without_errors_in_chr
     assert_eq!(page.eval(&format!("{products}.querySelector('.outgoing').value")).await, r#"{"type":"ping"}"#);
     page.eval(&format!("{products}.querySelector('.send').click()")).await;
     page.wait_for(&format!("{products}.querySelector('.log').textContent.includes('\"type\":\"pong\"')"), WAIT).await;
+    // A typed channel: its example buttons come from the declared `RoomIn` variants, and the
+    // server answers what the schema says it would.
+    let rooms = "document.querySelector('[data-address=\"/ws/rooms/{room}\"]')";
+    let buttons =
+        page.eval(&format!("[...{rooms}.querySelectorAll('.example')].map(b => b.dataset.message).join(' ')")).await;
+    assert_eq!(buttons, "say who");
+    page.eval(&format!(
+        "{rooms}.querySelector('.addr').value = '/ws/rooms/lobby'; {rooms}.querySelector('.connect').click()"
+    ))
+    .await;
+    page.wait_for(&format!("{rooms}.querySelector('.log').textContent.includes('open')"), WAIT).await;
+    page.eval(&format!("{rooms}.querySelector('[data-message=\"say\"]').click()")).await;
+    assert_eq!(page.eval(&format!("{rooms}.querySelector('.outgoing').value")).await, r#"{"type":"say","text":""}"#);
+    page.eval(&format!("{rooms}.querySelector('.send').click()")).await;
+    page.wait_for(&format!("{rooms}.querySelector('.log').textContent.includes('\"type\":\"said\"')"), WAIT).await;
+    page.eval(&format!(
+        "{rooms}.querySelector('.outgoing').value = '{{\"type\":\"shout\"}}'; {rooms}.querySelector('.send').click()"
+    ))
+    .await;
+    page.wait_for(&format!("{rooms}.querySelector('.log').textContent.includes('unknown variant `shout`')"), WAIT)
+        .await;
     page.eval("1").await; // let pending events arrive
     assert!(page.errors().is_empty(), "errors in the page: {:?}", page.errors());
 }

@@ -34,6 +34,12 @@ fn from_env_reads_dotenv_then_environment_and_reports_bad_values() {
     assert!(matches!(&err, ConfigError::Invalid { name, .. } if name == "PORT"), "{err:?}");
     assert!(err.to_string().contains("PORT=\"http\""));
     unsafe { std::env::remove_var("PORT") };
+    unsafe { std::env::set_var("SOCKEYE_WS_INVALID_MESSAGE", "ignore") };
+    let err = App::from_env().err().unwrap();
+    assert!(err.to_string().contains("SOCKEYE_WS_INVALID_MESSAGE=\"ignore\""), "{err}");
+    unsafe { std::env::set_var("SOCKEYE_WS_INVALID_MESSAGE", "close") };
+    assert_eq!(App::from_env().unwrap().config().websocket.invalid_message, sockeye::ws::InvalidMessage::Close);
+    unsafe { std::env::remove_var("SOCKEYE_WS_INVALID_MESSAGE") };
 
     // A .env that does not parse is reported with the problem.
     std::fs::write(".env", "GOOD=1\nthis line is not an assignment\n").unwrap();

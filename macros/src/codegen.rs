@@ -73,9 +73,15 @@ fn opt(v: Option<u64>) -> TokenStream {
 fn ws_options(o: &WsOptions) -> TokenStream {
     let (m, pi, pt, it, q) =
         (opt(o.max_message_size), opt(o.ping_interval), opt(o.pong_timeout), opt(o.idle_timeout), opt(o.max_queue));
+    let invalid = match o.close_on_invalid {
+        Some(true) => quote!(::core::option::Option::Some(::sockeye::ws::InvalidMessage::Close)),
+        Some(false) => quote!(::core::option::Option::Some(::sockeye::ws::InvalidMessage::Reply)),
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         ::sockeye::__private::WsRouteOptions {
             max_message_size: #m, ping_interval: #pi, pong_timeout: #pt, idle_timeout: #it, max_queue: #q,
+            invalid_message: #invalid,
         }
     }
 }
@@ -159,12 +165,15 @@ pub(crate) fn route(route: &Route) -> TokenStream {
                     ::core::result::Result::Err(e) => return ::sockeye::__private::ws_outcome(::core::result::Result::<(), _>::Err(e)),
                 };
                 loop {
-                    match __socket.receive().await {
-                        ::sockeye::ws::Message::Close(__frame) => {
+                    match ::sockeye::__private::ConsumerSocket::next(&__socket).await {
+                        ::sockeye::__private::Next::Closed(__frame) => {
                             #disconnect
                             return ::sockeye::__private::ws_outcome(());
                         }
-                        __msg => {
+                        ::sockeye::__private::Next::Failed(__e) => {
+                            return ::sockeye::__private::ws_outcome(::core::result::Result::<(), _>::Err(__e));
+                        }
+                        ::sockeye::__private::Next::Message(__msg) => {
                             let __done = ::sockeye::__private::IntoWsResult::into_ws_result(
                                 <#ty>::receive(&mut __state, &__socket, __msg).await,
                             );

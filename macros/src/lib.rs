@@ -13,6 +13,7 @@ mod parse;
 #[allow(dead_code)]
 mod path;
 mod router;
+mod schema;
 
 fn expand_route(kind: parse::Attr, attr: TokenStream, item: TokenStream) -> TokenStream {
     let item2: proc_macro2::TokenStream = item.clone().into();
@@ -145,6 +146,15 @@ fn secured_alone(attr: &proc_macro2::TokenStream, item: proc_macro2::TokenStream
 #[proc_macro_derive(Model, attributes(model))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     match model::expand(input.into()) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.into_compile_error().into(),
+    }
+}
+
+/// `#[derive(JsonSchema)]`: see `sockeye::docs::JsonSchema`.
+#[proc_macro_derive(JsonSchema, attributes(serde))]
+pub fn derive_json_schema(input: TokenStream) -> TokenStream {
+    match schema::expand(input.into()) {
         Ok(tokens) => tokens.into(),
         Err(e) => e.into_compile_error().into(),
     }

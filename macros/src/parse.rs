@@ -80,6 +80,8 @@ pub(crate) struct WsOptions {
     pub(crate) pong_timeout: Option<u64>,
     pub(crate) idle_timeout: Option<u64>,
     pub(crate) max_queue: Option<u64>,
+    /// `invalid_message = "reply" | "close"`: true for close.
+    pub(crate) close_on_invalid: Option<bool>,
 }
 
 pub(crate) enum Target {
@@ -186,10 +188,16 @@ pub(crate) fn route(attr_kind: Attr, attr: TokenStream, item: TokenStream) -> sy
             (Attr::WebSocket, "pong_timeout") => ws.pong_timeout = Some(int_option(key, value)?),
             (Attr::WebSocket, "idle_timeout") => ws.idle_timeout = Some(int_option(key, value)?),
             (Attr::WebSocket, "max_queue") => ws.max_queue = Some(int_option(key, value)?),
+            (Attr::WebSocket, "invalid_message") => match value {
+                Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) if s.value() == "reply" || s.value() == "close" => {
+                    ws.close_on_invalid = Some(s.value() == "close")
+                }
+                other => return Err(error(other, "`invalid_message` is \"reply\" or \"close\"")),
+            },
             (Attr::WebSocket, _) => {
                 return Err(error(
                     key,
-                    "unknown option: #[websocket] takes max_message_size, ping_interval, pong_timeout, idle_timeout and max_queue",
+                    "unknown option: #[websocket] takes max_message_size, ping_interval, pong_timeout, idle_timeout, max_queue and invalid_message",
                 ));
             }
             _ => return Err(error(key, "unknown route option")),

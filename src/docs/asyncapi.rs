@@ -40,7 +40,9 @@ pub(crate) fn document(mounted: &[Mounted], title: &str) -> Value {
     for m in mounted.iter().filter(|m| m.def.is_websocket()) {
         let Ok(segments) = path::parse(&m.path) else { continue };
         let id = channel_id(&m.path);
-        let (from_client, to_client) = match (m.def.model, m.def.module()) {
+        let op = m.def.operation();
+        let mut channel_messages = Map::new();
+        let (from_client, to_client): (Vec<String>, Vec<String>) = match (m.def.model, m.def.module()) {
             (Some(schema), _) => {
                 schemas.insert(schema.table.to_string(), row_schema(schema));
                 let event = format!("{}_event", schema.table);
@@ -48,19 +50,29 @@ pub(crate) fn document(mounted: &[Mounted], title: &str) -> Value {
                 let snapshot = format!("{}_snapshot", schema.table);
                 messages.insert(snapshot.clone(), model_snapshot(schema));
                 (
-                    vec!["subscribe", "unsubscribe", "snapshot", "ping", "get_stats"],
-                    vec!["connection".to_string(), event, snapshot, "pong".into(), "stats".into(), "error".into()],
+                    names(&["subscribe", "unsubscribe", "snapshot", "ping", "get_stats"]),
+                    [vec![String::from("connection"), event, snapshot], names(&["pong", "stats", "error"])].concat(),
                 )
             }
             (None, "sockeye::hub::pubsub") => (
-                vec!["subscribe", "unsubscribe", "publish", "ping", "get_stats"],
-                vec!["connection".into(), "published".into(), "pong".into(), "stats".into(), "error".into()],
+                names(&["subscribe", "unsubscribe", "publish", "ping", "get_stats"]),
+                names(&["connection", "published", "pong", "stats", "error"]),
             ),
-            (None, _) => (vec!["text"], vec!["text".into()]),
+            // Typed (or plain text) messages, from the handler's `WebSocket<In, Out>`.
+            (None, _) if !op.receives.is_empty() || !op.sends.is_empty() => {
+                let from = declared(&op.receives, &mut channel_messages, "");
+                let mut to = declared(&op.sends, &mut channel_messages, "_sent");
+                if op.decodes {
+                    to.push("error".into());
+                }
+                (from, to)
+            }
+            (None, _) => (names(&["text"]), names(&["text"])),
         };
-        let mut channel_messages = Map::new();
-        for name in from_client.iter().map(|s| s.to_string()).chain(to_client.iter().cloned()) {
-            channel_messages.insert(name.clone(), json!({"$ref": format!("#/components/messages/{name}")}));
+        for name in from_client.iter().chain(to_client.iter()) {
+            if !channel_messages.contains_key(name) {
+                channel_messages.insert(name.clone(), json!({"$ref": format!("#/components/messages/{name}")}));
+            }
         }
         let mut parameters = Map::new();
         for s in &segments {
@@ -85,9 +97,7 @@ pub(crate) fn document(mounted: &[Mounted], title: &str) -> Value {
             channel["parameters"] = Value::Object(parameters);
         }
         channels.insert(id.clone(), channel);
-        for (action, names) in
-            [("receive", from_client.iter().map(|s| s.to_string()).collect::<Vec<_>>()), ("send", to_client)]
-        {
+        for (action, names) in [("receive", from_client), ("send", to_client)] {
             let refs: Vec<Value> =
                 names.iter().map(|n| json!({"$ref": format!("#/channels/{id}/messages/{n}")})).collect();
             let mut op = json!({"action": action, "channel": {"$ref": format!("#/channels/{id}")}, "messages": refs});
@@ -116,6 +126,31 @@ pub(crate) fn document(mounted: &[Mounted], title: &str) -> Value {
             }},
         },
     })
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// A route's declared messages, written into its channel (a name taken by a different
+/// message gets `suffix`); their keys, in order.
+fn declared(docs: &[crate::docs::MessageDoc], channel: &mut Map<String, Value>, suffix: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    for doc in docs {
+        // Message keys may only hold letters, digits, `.`, `-` and `_`.
+        let mut key: String =
+            doc.name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+        let mut msg = message(&doc.name, doc.payload.clone());
+        if !doc.summary.is_empty() {
+            msg["summary"] = doc.summary.clone().into();
+        }
+        if channel.get(&key).is_some_and(|m| *m != msg) {
+            key.push_str(suffix);
+        }
+        channel.insert(key.clone(), msg);
+        keys.push(key);
+    }
+    keys
 }
 
 fn channel_id(path: &str) -> String {

@@ -5,7 +5,8 @@
 //! value), summaries from doc comments. `GET /asyncapi.json` documents the WebSocket routes
 //! (AsyncAPI 3). `GET /docs` shows both: the HTTP API in Swagger UI (bundled, offline) and
 //! the WebSocket channels with a console that sends example messages made from the schemas.
-//! (Typed WebSocket messages are the next step.)
+//! A WebSocket route documents its messages by declaring them: `WebSocket<In, Out>` with
+//! types deriving [`JsonSchema`] (see [`WebSocket`](crate::ws::WebSocket#typed-messages)).
 //!
 //! ```standalone_crate
 //! use sockeye::prelude::*;
@@ -39,10 +40,12 @@
 //! ```
 
 pub(crate) mod asyncapi;
+pub(crate) mod json_schema;
 pub(crate) mod openapi;
 pub(crate) mod operation;
 pub mod schema;
 
+pub use json_schema::{Body, Field, JsonSchema, MessageDoc, Shape, Tagging, Variant};
 pub use operation::{Operation, Param, ParamIn, Probe};
 
 use poem::{Request, Response, http::header};

@@ -39,6 +39,13 @@ pub struct Operation {
     pub body: Option<Value>,
     /// The success answer, if the handler's return type tells: status, media type, schema.
     pub response: Option<(u16, &'static str, Value)>,
+    /// A WebSocket route's messages from the client, from its `WebSocket<In, Out>` argument.
+    pub receives: Vec<super::MessageDoc>,
+    /// A WebSocket route's messages to the client.
+    pub sends: Vec<super::MessageDoc>,
+    /// Whether the route decodes what it receives into a type (and answers what does not
+    /// decode with an error message or close 1007).
+    pub decodes: bool,
 }
 
 impl Operation {
@@ -46,30 +53,6 @@ impl Operation {
         self.params.push(Param { name: name.to_string(), location, required, schema });
     }
 }
-
-/// JSON Schemas of the value types path, query and header parameters parse into.
-pub trait ParamSchema {
-    /// The schema.
-    fn param_schema() -> Value;
-}
-
-macro_rules! param_schema {
-    ($schema:expr => $($t:ty),*) => {
-        $(impl ParamSchema for $t {
-            fn param_schema() -> Value {
-                $schema
-            }
-        })*
-    };
-}
-param_schema!(json!({"type": "integer", "format": "int32"}) => i8, i16, i32);
-param_schema!(json!({"type": "integer", "format": "int64"}) => i64, isize, i128);
-param_schema!(json!({"type": "integer", "format": "int32", "minimum": 0}) => u8, u16);
-param_schema!(json!({"type": "integer", "format": "int64", "minimum": 0}) => u32, u64, usize, u128);
-param_schema!(json!({"type": "number", "format": "float"}) => f32);
-param_schema!(json!({"type": "number", "format": "double"}) => f64);
-param_schema!(json!({"type": "boolean"}) => bool);
-param_schema!(json!({"type": "string"}) => String, char);
 
 /// Picks the most precise description of a type the code generated for a route can find,
 /// by method resolution ("autoref specialization"): called as `(&&Probe::<T>::new())`, the
@@ -95,9 +78,9 @@ pub trait KnownParam {
     /// The schema.
     fn schema(&self) -> Value;
 }
-impl<T: ParamSchema> KnownParam for &Probe<T> {
+impl<T: super::JsonSchema> KnownParam for &Probe<T> {
     fn schema(&self) -> Value {
-        T::param_schema()
+        T::json_schema()
     }
 }
 /// Any other parameter type (it parses with `FromStr`): a string.
@@ -202,6 +185,15 @@ impl<T: serde::de::DeserializeOwned> Documented for crate::Query<T> {
         for (name, schema, required) in super::schema::fields::<T>().unwrap_or_default() {
             op.param(&name, ParamIn::Query, required, schema);
         }
+    }
+}
+
+/// A WebSocket handle: the messages each way (a plain `WebSocket` is text both ways).
+impl<In: super::JsonSchema, Out: super::JsonSchema> Documented for crate::ws::WebSocket<In, Out> {
+    fn document(op: &mut Operation) {
+        op.receives = In::messages();
+        op.sends = Out::messages();
+        op.decodes = std::any::type_name::<In>() != std::any::type_name::<crate::ws::Message>();
     }
 }
 

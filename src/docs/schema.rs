@@ -70,8 +70,8 @@ fn to_schema(format: &Format, registry: &Registry, seen: &mut BTreeSet<String>) 
         Format::Bool => json!({"type": "boolean"}),
         Format::I8 | Format::I16 | Format::I32 => json!({"type": "integer", "format": "int32"}),
         Format::I64 | Format::I128 => json!({"type": "integer", "format": "int64"}),
-        Format::U8 | Format::U16 | Format::U32 => json!({"type": "integer", "format": "int32", "minimum": 0}),
-        Format::U64 | Format::U128 => json!({"type": "integer", "format": "int64", "minimum": 0}),
+        Format::U8 | Format::U16 => json!({"type": "integer", "format": "int32", "minimum": 0}),
+        Format::U32 | Format::U64 | Format::U128 => json!({"type": "integer", "format": "int64", "minimum": 0}),
         Format::F32 => json!({"type": "number", "format": "float"}),
         Format::F64 => json!({"type": "number", "format": "double"}),
         Format::Char | Format::Str => json!({"type": "string"}),
@@ -185,7 +185,7 @@ mod tests {
     fn structs_are_traced_to_their_fields() {
         let s = of::<Item>();
         assert_eq!(s["type"], "object");
-        assert_eq!(s["properties"]["price"], json!({"type": "integer", "format": "int32", "minimum": 0}));
+        assert_eq!(s["properties"]["price"], json!({"type": "integer", "format": "int64", "minimum": 0}));
         assert_eq!(s["properties"]["tags"]["items"]["type"], "string");
         assert_eq!(s["properties"]["note"]["nullable"], true);
         assert_eq!(s["required"], json!(["name", "price", "tags", "kind"]));

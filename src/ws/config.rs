@@ -16,6 +16,18 @@ pub enum SlowConsumer {
     DropNewest,
 }
 
+/// What a typed socket (`WebSocket<In, Out>`) does with a message that does not decode into
+/// `In`. Set per route with `#[websocket("/ws", invalid_message = "close")]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum InvalidMessage {
+    /// Answer that client with `{"type": "error", "message": "invalid message: <why>"}` and
+    /// wait for its next message (the default: one bad message does not cost the connection).
+    #[default]
+    Reply,
+    /// Close with 1007 and the reason (`receive` returns [`WsError::InvalidJson`](super::WsError::InvalidJson)).
+    Close,
+}
+
 /// WebSocket limits and liveness settings of an app; a route can override them in its
 /// attribute (`#[websocket("/ws", max_message_size = 1048576, ping_interval = 10)]`).
 ///
@@ -32,6 +44,7 @@ pub enum SlowConsumer {
 /// | `write_timeout` | 20 s | — | TCP dropped if the peer stops reading for that long |
 /// | `max_queue` | 256 messages | `SOCKEYE_WS_MAX_QUEUE` | senders wait; broadcasts apply `slow_consumer` |
 /// | `slow_consumer` | close 1013 | `SOCKEYE_WS_SLOW_CONSUMER` (`close`, `drop-oldest`, `drop-newest`) | — |
+/// | `invalid_message` | reply with an error | `SOCKEYE_WS_INVALID_MESSAGE` (`reply`, `close`) | typed sockets only |
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WsConfig {
@@ -52,6 +65,8 @@ pub struct WsConfig {
     pub max_queue: usize,
     /// What a broadcast does to a connection whose queue is full.
     pub slow_consumer: SlowConsumer,
+    /// What a typed socket does with a message that does not decode.
+    pub invalid_message: InvalidMessage,
 }
 
 impl Default for WsConfig {
@@ -65,6 +80,7 @@ impl Default for WsConfig {
             write_timeout: Duration::from_secs(20),
             max_queue: 256,
             slow_consumer: SlowConsumer::Close,
+            invalid_message: InvalidMessage::Reply,
         }
     }
 }
@@ -83,12 +99,20 @@ pub struct WsRouteOptions {
     pub idle_timeout: Option<u64>,
     /// Overrides [`WsConfig::max_queue`].
     pub max_queue: Option<usize>,
+    /// Overrides [`WsConfig::invalid_message`].
+    pub invalid_message: Option<InvalidMessage>,
 }
 
 impl WsRouteOptions {
     /// No overrides.
-    pub const NONE: Self =
-        Self { max_message_size: None, ping_interval: None, pong_timeout: None, idle_timeout: None, max_queue: None };
+    pub const NONE: Self = Self {
+        max_message_size: None,
+        ping_interval: None,
+        pong_timeout: None,
+        idle_timeout: None,
+        max_queue: None,
+        invalid_message: None,
+    };
 }
 
 fn secs_or_off(secs: u64) -> Option<Duration> {
@@ -113,6 +137,9 @@ impl WsConfig {
         }
         if let Some(v) = o.max_queue {
             c.max_queue = v.max(1);
+        }
+        if let Some(v) = o.invalid_message {
+            c.invalid_message = v;
         }
         c
     }
@@ -168,6 +195,13 @@ impl WsConfig {
                 "drop-oldest" => SlowConsumer::DropOldest,
                 "drop-newest" => SlowConsumer::DropNewest,
                 _ => return Err(invalid("SOCKEYE_WS_SLOW_CONSUMER", &v, "close, drop-oldest or drop-newest")),
+            };
+        }
+        if let Some(v) = lookup("SOCKEYE_WS_INVALID_MESSAGE") {
+            c.invalid_message = match v.trim() {
+                "reply" => InvalidMessage::Reply,
+                "close" => InvalidMessage::Close,
+                _ => return Err(invalid("SOCKEYE_WS_INVALID_MESSAGE", &v, "reply or close")),
             };
         }
         Ok(c)

@@ -137,6 +137,8 @@ pub(crate) struct Conn {
     pub(crate) remote: Option<SocketAddr>,
     pub(crate) max_queue: usize,
     pub(crate) policy: SlowConsumer,
+    /// What a typed socket does with a message that does not decode.
+    pub(crate) invalid_message: super::InvalidMessage,
     state: Mutex<State>,
     decision: Mutex<Option<oneshot::Sender<Decision>>>,
     space: Notify,
@@ -188,8 +190,7 @@ impl Conn {
     pub(crate) fn new(
         id: ConnectionId,
         remote: Option<SocketAddr>,
-        max_queue: usize,
-        policy: SlowConsumer,
+        config: &super::WsConfig,
         decision: oneshot::Sender<Decision>,
     ) -> Self {
         Self {
@@ -199,8 +200,9 @@ impl Conn {
             inbound_full: AtomicBool::new(false),
             id,
             remote,
-            max_queue,
-            policy,
+            max_queue: config.max_queue,
+            policy: config.slow_consumer,
+            invalid_message: config.invalid_message,
             state: Mutex::new(State {
                 phase: Phase::Pending,
                 decided: false,

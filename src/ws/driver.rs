@@ -563,7 +563,12 @@ mod tests {
     #[tokio::test]
     async fn a_message_queued_while_the_socket_was_busy_goes_out_once_it_drains() {
         let (decision, _) = tokio::sync::oneshot::channel();
-        let conn = Arc::new(Conn::new(ConnectionId::generate(), None, 16, SlowConsumer::Close, decision));
+        let conn = Arc::new(Conn::new(
+            ConnectionId::generate(),
+            None,
+            &WsConfig { max_queue: 16, slow_consumer: SlowConsumer::Close, ..WsConfig::default() },
+            decision,
+        ));
         conn.outbox().accepting = true;
         let stream = Scripted::default();
         let config = Arc::new(WsConfig::default());

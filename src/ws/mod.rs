@@ -43,7 +43,7 @@ mod wake;
 
 pub use bytes::Bytes;
 pub use close::{CloseCode, CloseFrame, MAX_REASON_BYTES};
-pub use config::{SlowConsumer, WsConfig, WsRouteOptions};
+pub use config::{InvalidMessage, SlowConsumer, WsConfig, WsRouteOptions};
 pub use conn::ConnectionId;
 pub use error::WsError;
 pub use handshake::REFUSED_HEADER;

@@ -64,15 +64,56 @@ impl<E: Into<Error>> IntoWsResult for Result<(), E> {
     }
 }
 
-/// What a consumer's `connect` returns: `Result<(Self, Socket), E>` with `E` into [`Error`].
-pub trait IntoConnect<S> {
+/// What a consumer's `connect` returns: `Result<(Self, Socket<In, Out>), E>` with `E` into
+/// [`Error`].
+pub trait IntoConnect<S, K> {
     /// As a result.
-    fn into_connect(self) -> Result<(S, Socket), Error>;
+    fn into_connect(self) -> Result<(S, K), Error>;
 }
 
-impl<S, E: Into<Error>> IntoConnect<S> for Result<(S, Socket), E> {
-    fn into_connect(self) -> Result<(S, Socket), Error> {
+impl<S, In, Out, E: Into<Error>> IntoConnect<S, Socket<In, Out>> for Result<(S, Socket<In, Out>), E> {
+    fn into_connect(self) -> Result<(S, Socket<In, Out>), Error> {
         self.map_err(Into::into)
+    }
+}
+
+/// What a consumer's loop gets next from its socket.
+pub enum Next<M> {
+    /// A message for `receive`.
+    Message(M),
+    /// The connection ended, with this close frame: time for `disconnect`.
+    Closed(Option<CloseFrame>),
+    /// Reading failed (a typed socket closing on an undecodable message).
+    Failed(Error),
+}
+
+/// The socket of a consumer: plain (`receive` gets a [`Message`](super::Message)) or typed
+/// (`receive` gets an `In`).
+pub trait ConsumerSocket {
+    /// What `receive` gets.
+    type Item;
+    /// The next message.
+    fn next(&self) -> impl Future<Output = Next<Self::Item>> + Send;
+}
+
+impl<Out> ConsumerSocket for Socket<super::Message, Out> {
+    type Item = super::Message;
+    async fn next(&self) -> Next<super::Message> {
+        match self.receive().await {
+            super::Message::Close(frame) => Next::Closed(frame),
+            msg => Next::Message(msg),
+        }
+    }
+}
+
+impl<In: serde::de::DeserializeOwned + Send, Out> ConsumerSocket for Socket<In, Out> {
+    type Item = In;
+    async fn next(&self) -> Next<In> {
+        match self.receive().await {
+            Ok(Some(msg)) => Next::Message(msg),
+            Ok(None) => Next::Closed(self.close_frame()),
+            Err(e) => Next::Failed(e.into()),
+        }
     }
 }
 
@@ -120,13 +161,8 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "client_id"))
         .and_then(|(_, v)| ConnectionId::proposed(&v))
         .filter(|id| !registry.contains(id));
-    let mut conn = Conn::new(
-        proposed.unwrap_or_else(ConnectionId::generate),
-        remote_socket(&req),
-        config.max_queue,
-        config.slow_consumer,
-        decision_tx,
-    );
+    let mut conn =
+        Conn::new(proposed.unwrap_or_else(ConnectionId::generate), remote_socket(&req), &config, decision_tx);
     let conn = loop {
         let candidate = Arc::new(conn);
         if registry.insert(candidate.clone()) {

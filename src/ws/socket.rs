@@ -1,7 +1,7 @@
 //! The handles a handler holds: [`WebSocket`] before the handshake, [`Socket`] after it, and
 //! its halves [`Receiver`] and [`Sender`].
 
-use std::{future::poll_fn, net::SocketAddr, sync::Arc};
+use std::{future::poll_fn, marker::PhantomData, net::SocketAddr, sync::Arc};
 
 use bytes::Bytes;
 use poem::{
@@ -59,11 +59,56 @@ pub(crate) struct WsContext(pub(crate) Arc<Conn>);
 /// the only way a browser's `CloseEvent.code`/`reason` or Python `websockets`'
 /// `ConnectionClosed.rcvd` can learn why; [`reject_http`](WebSocket::reject_http) answers with
 /// a plain HTTP status instead (browsers then only see 1006).
-pub struct WebSocket {
+///
+/// # Typed messages
+///
+/// `WebSocket<In, Out>` declares the messages the route receives and sends: serde types
+/// (usually enums tagged by `type`) deriving [`JsonSchema`](crate::docs::JsonSchema). The
+/// socket then decodes every incoming message into `In` (a message that does not decode is
+/// answered as the route's [`InvalidMessage`](super::InvalidMessage) policy says), sends only
+/// `Out`, and the AsyncAPI document and the docs console list both.
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// #[derive(Deserialize, sockeye::JsonSchema)]
+/// #[serde(tag = "type", rename_all = "snake_case")]
+/// enum Command { Add { n: i64 }, Total }
+///
+/// #[derive(Serialize, sockeye::JsonSchema)]
+/// #[serde(tag = "type", rename_all = "snake_case")]
+/// enum Reply { Total { total: i64 } }
+///
+/// #[websocket("/ws/sum")]
+/// async fn sum(ws: WebSocket<Command, Reply>) -> Result<()> {
+///     let ws = ws.accept().await?;
+///     let mut total = 0;
+///     while let Some(cmd) = ws.receive().await? {     // None: the client went away
+///         match cmd {
+///             Command::Add { n } => total += n,
+///             Command::Total => ws.send(&Reply::Total { total }).await?,
+///         }
+///     }
+///     Ok(())
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// let mut c = client.websocket_connect("/ws/sum").await.unwrap();
+/// c.send_text(r#"{"type": "add", "n": 2}"#).await.unwrap();
+/// c.send_text(r#"{"type": "mul", "n": 3}"#).await.unwrap();
+/// c.send_text(r#"{"type": "total"}"#).await.unwrap();
+/// let error: serde_json::Value = c.receive_json().await.unwrap();
+/// assert_eq!(error["type"], "error");
+/// assert!(error["message"].as_str().unwrap().contains("unknown variant `mul`"));
+/// assert_eq!(c.receive_text().await.unwrap(), r#"{"type":"total","total":2}"#);
+/// # }
+/// ```
+pub struct WebSocket<In = Message, Out = Message> {
     conn: Arc<Conn>,
     // Boxed: the handle is a handler argument, and an async fn keeps its arguments for its
     // whole life, so every byte here would be paid per open connection.
     head: Box<Head>,
+    types: PhantomData<fn(In) -> Out>,
 }
 
 struct Head {
@@ -74,7 +119,7 @@ struct Head {
     protocol: Option<String>,
 }
 
-impl<'a> FromRequest<'a> for WebSocket {
+impl<'a, In, Out> FromRequest<'a> for WebSocket<In, Out> {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         match req.extensions().get::<WsContext>() {
             Some(ctx) => {
@@ -85,14 +130,14 @@ impl<'a> FromRequest<'a> for WebSocket {
                     .flatten()
                     .map(str::to_string);
                 let head = Head { uri: req.uri().clone(), headers: req.headers().clone(), protocol };
-                Ok(WebSocket { conn: ctx.0.clone(), head: Box::new(head) })
+                Ok(WebSocket { conn: ctx.0.clone(), head: Box::new(head), types: PhantomData })
             }
             None => Err(Error::internal("a `WebSocket` argument needs a #[websocket] route, not an HTTP one").into()),
         }
     }
 }
 
-impl WebSocket {
+impl<In, Out> WebSocket<In, Out> {
     /// This connection's id (see [`ConnectionId`]).
     pub fn id(&self) -> &ConnectionId {
         &self.conn.id
@@ -131,24 +176,24 @@ impl WebSocket {
     }
 
     /// Completes the handshake; messages can flow once this returns.
-    pub async fn accept(mut self) -> Result<Socket, WsError> {
+    pub async fn accept(mut self) -> Result<Socket<In, Out>, WsError> {
         let protocol = self.head.protocol.take();
         self.accept_with(protocol).await
     }
 
     /// Completes the handshake choosing `protocol`, which must be one the client offered
     /// (browsers drop a connection whose answered protocol they did not offer).
-    pub async fn accept_subprotocol(self, protocol: &str) -> Result<Socket, WsError> {
+    pub async fn accept_subprotocol(self, protocol: &str) -> Result<Socket<In, Out>, WsError> {
         if !self.subprotocols().contains(&protocol) {
             return Err(WsError::SubprotocolNotOffered(protocol.to_string()));
         }
         self.accept_with(Some(protocol.to_string())).await
     }
 
-    async fn accept_with(self, protocol: Option<String>) -> Result<Socket, WsError> {
+    async fn accept_with(self, protocol: Option<String>) -> Result<Socket<In, Out>, WsError> {
         self.conn.decide(Decision::Accept { protocol })?;
         match poll_fn(|cx| self.conn.poll_opened(cx)).await {
-            Phase::Open => Ok(Socket::new(self.conn)),
+            Phase::Open => Ok(Socket::typed(self.conn)),
             _ => Err(WsError::HandshakeFailed),
         }
     }
@@ -181,15 +226,22 @@ impl WebSocket {
 }
 
 /// An accepted WebSocket connection. Receives and sends; [`split`](Socket::split) it to send
-/// from other tasks.
-pub struct Socket {
-    rx: Receiver,
-    tx: Sender,
+/// from other tasks. `Socket<In, Out>` (from a `WebSocket<In, Out>`) receives `In` and sends
+/// `Out`; [`untyped`](Socket::untyped) gives the plain socket underneath.
+pub struct Socket<In = Message, Out = Message> {
+    rx: Receiver<In>,
+    tx: Sender<Out>,
 }
 
 impl Socket {
     pub(crate) fn new(conn: Arc<Conn>) -> Self {
-        Self { rx: Receiver { conn: conn.clone() }, tx: Sender { conn } }
+        Self::typed(conn)
+    }
+}
+
+impl<In, Out> Socket<In, Out> {
+    fn typed(conn: Arc<Conn>) -> Self {
+        Self { rx: Receiver { conn: conn.clone(), types: PhantomData }, tx: Sender { conn, types: PhantomData } }
     }
 
     /// This connection's id.
@@ -203,15 +255,35 @@ impl Socket {
     }
 
     /// A sending handle for other tasks.
-    pub fn sender(&self) -> Sender {
+    pub fn sender(&self) -> Sender<Out> {
         self.tx.clone()
     }
 
     /// The receiving half and the (cloneable) sending half.
-    pub fn split(self) -> (Receiver, Sender) {
+    pub fn split(self) -> (Receiver<In>, Sender<Out>) {
         (self.rx, self.tx)
     }
 
+    /// The same connection as a plain socket: raw text, binary and any JSON.
+    pub fn untyped(&self) -> Socket {
+        Socket::new(self.tx.conn.clone())
+    }
+
+    /// Closes the connection with `code` and `reason` and waits until the closing handshake is
+    /// over (bounded by the close timeout).
+    pub async fn close(&self, code: impl IntoCloseCode, reason: impl Into<String>) -> Result<(), WsError> {
+        self.tx.close(code, reason)?;
+        poll_fn(|cx| self.rx.conn.poll_closed(cx)).await;
+        Ok(())
+    }
+
+    /// How the connection ended, once it has.
+    pub fn close_frame(&self) -> Option<CloseFrame> {
+        self.rx.conn.lock().closed.clone()
+    }
+}
+
+impl<Out> Socket<Message, Out> {
     /// See [`Receiver::receive`].
     pub async fn receive(&self) -> Message {
         self.rx.receive().await
@@ -231,7 +303,17 @@ impl Socket {
     pub async fn receive_json<T: DeserializeOwned>(&self) -> Result<Option<T>, WsError> {
         self.rx.receive_json().await
     }
+}
 
+impl<In: DeserializeOwned, Out> Socket<In, Out> {
+    /// The next message decoded into `In`; `None` once the connection is over. See
+    /// [`Receiver::receive`](Receiver#method.receive-1).
+    pub async fn receive(&self) -> Result<Option<In>, WsError> {
+        self.rx.receive().await
+    }
+}
+
+impl<In> Socket<In, Message> {
     /// See [`Sender::send`].
     pub async fn send(&self, msg: impl Into<Message>) -> Result<(), WsError> {
         self.tx.send(msg).await
@@ -251,31 +333,37 @@ impl Socket {
     pub async fn send_json(&self, value: &impl Serialize) -> Result<(), WsError> {
         self.tx.send_json(value).await
     }
+}
 
-    /// Closes the connection with `code` and `reason` and waits until the closing handshake is
-    /// over (bounded by the close timeout).
-    pub async fn close(&self, code: impl IntoCloseCode, reason: impl Into<String>) -> Result<(), WsError> {
-        self.tx.close(code, reason)?;
-        poll_fn(|cx| self.rx.conn.poll_closed(cx)).await;
-        Ok(())
-    }
-
-    /// How the connection ended, once it has.
-    pub fn close_frame(&self) -> Option<CloseFrame> {
-        self.rx.conn.lock().closed.clone()
+impl<In, Out: Serialize> Socket<In, Out> {
+    /// Sends `message` as JSON text.
+    pub async fn send(&self, message: &Out) -> Result<(), WsError> {
+        self.tx.send(message).await
     }
 }
 
 /// The receiving half of a [`Socket`].
-pub struct Receiver {
+pub struct Receiver<In = Message> {
     conn: Arc<Conn>,
+    types: PhantomData<fn() -> In>,
+}
+
+impl<In> Receiver<In> {
+    /// This connection's id.
+    pub fn id(&self) -> &ConnectionId {
+        &self.conn.id
+    }
+
+    async fn next(&self) -> Message {
+        poll_fn(|cx| self.conn.poll_receive(cx)).await
+    }
 }
 
 impl Receiver {
     /// The next message, or [`Message::Close`] (with the client's code and reason) once the
     /// connection is over; it keeps returning `Close` after that.
     pub async fn receive(&self) -> Message {
-        poll_fn(|cx| self.conn.poll_receive(cx)).await
+        self.next().await
     }
 
     /// The next text message; `None` once the connection is over. A binary message is
@@ -307,10 +395,38 @@ impl Receiver {
         }
         serde_json::from_slice(msg.as_bytes()).map(Some).map_err(|e| WsError::InvalidJson(e.to_string()))
     }
+}
 
-    /// This connection's id.
-    pub fn id(&self) -> &ConnectionId {
-        &self.conn.id
+impl<In: DeserializeOwned> Receiver<In> {
+    /// The next message (text or binary JSON) decoded into `In`; `None` once the connection
+    /// is over. A message that does not decode is handled as the route's
+    /// [`InvalidMessage`](super::InvalidMessage) policy says: by default the client gets
+    /// `{"type": "error", "message": "invalid message: <why>"}` and this waits for the next
+    /// one; with `invalid_message = "close"` the connection closes with 1007 and the reason,
+    /// and this returns [`WsError::InvalidJson`].
+    pub async fn receive(&self) -> Result<Option<In>, WsError> {
+        loop {
+            let msg = self.next().await;
+            if msg.is_close() {
+                return Ok(None);
+            }
+            let problem = match serde_json::from_slice(msg.as_bytes()) {
+                Ok(value) => return Ok(Some(value)),
+                Err(e) => format!("invalid message: {e}"),
+            };
+            match self.conn.invalid_message {
+                super::InvalidMessage::Reply => {
+                    let reply = serde_json::json!({"type": "error", "message": problem});
+                    if self.conn.push(Message::text(reply.to_string()).into_tungstenite()).await.is_err() {
+                        return Ok(None);
+                    }
+                }
+                super::InvalidMessage::Close => {
+                    self.conn.request_close(CloseFrame::new(CloseCode::INVALID_PAYLOAD, problem.clone()));
+                    return Err(WsError::InvalidJson(problem));
+                }
+            }
+        }
     }
 }
 
@@ -318,52 +434,21 @@ impl Receiver {
 ///
 /// Messages go into the connection's bounded queue and are written in batches with one flush.
 /// [`send`](Sender::send) waits for room when the client reads slower than you send.
-#[derive(Clone)]
-pub struct Sender {
+pub struct Sender<Out = Message> {
     conn: Arc<Conn>,
+    types: PhantomData<fn(Out)>,
 }
 
-impl Sender {
+impl<Out> Clone for Sender<Out> {
+    fn clone(&self) -> Self {
+        Self { conn: self.conn.clone(), types: PhantomData }
+    }
+}
+
+impl<Out> Sender<Out> {
     /// This connection's id.
     pub fn id(&self) -> &ConnectionId {
         &self.conn.id
-    }
-
-    /// Sends a message ([`Message::Close`] closes). [`WsError::Closed`] once the connection is
-    /// closing or closed.
-    pub async fn send(&self, msg: impl Into<Message>) -> Result<(), WsError> {
-        match msg.into() {
-            Message::Close(frame) => {
-                let frame = frame.unwrap_or_else(|| CloseFrame::new(CloseCode::NORMAL, ""));
-                self.close(frame.code, frame.reason)
-            }
-            msg => self.conn.push(msg.into_tungstenite()).await,
-        }
-    }
-
-    /// Sends without waiting: [`WsError::QueueFull`] when the client is that far behind.
-    pub fn try_send(&self, msg: impl Into<Message>) -> Result<(), WsError> {
-        match self.conn.try_push(msg.into().into_tungstenite()) {
-            Ok(()) => Ok(()),
-            Err(PushError::Closed) => Err(WsError::Closed),
-            Err(PushError::Full(_)) => Err(WsError::QueueFull),
-        }
-    }
-
-    /// Sends a text message.
-    pub async fn send_text(&self, text: impl Into<String>) -> Result<(), WsError> {
-        self.send(Message::text(text.into())).await
-    }
-
-    /// Sends a binary message.
-    pub async fn send_bytes(&self, bytes: impl Into<Bytes>) -> Result<(), WsError> {
-        self.send(Message::Binary(bytes.into())).await
-    }
-
-    /// Sends `value` as a JSON text message.
-    pub async fn send_json(&self, value: &impl Serialize) -> Result<(), WsError> {
-        let msg = Message::json(value).map_err(|e| WsError::Serialize(e.to_string()))?;
-        self.send(msg).await
     }
 
     /// Starts closing the connection with `code` and `reason` (cut to 123 bytes). Codes that
@@ -379,4 +464,67 @@ impl Sender {
         let st = self.conn.lock();
         st.phase == Phase::Closed || st.close_request.is_some() || st.closing
     }
+
+    async fn push(&self, msg: Message) -> Result<(), WsError> {
+        match msg {
+            Message::Close(frame) => {
+                let frame = frame.unwrap_or_else(|| CloseFrame::new(CloseCode::NORMAL, ""));
+                self.close(frame.code, frame.reason)
+            }
+            msg => self.conn.push(msg.into_tungstenite()).await,
+        }
+    }
+
+    fn try_push(&self, msg: Message) -> Result<(), WsError> {
+        match self.conn.try_push(msg.into_tungstenite()) {
+            Ok(()) => Ok(()),
+            Err(PushError::Closed) => Err(WsError::Closed),
+            Err(PushError::Full(_)) => Err(WsError::QueueFull),
+        }
+    }
+}
+
+impl Sender {
+    /// Sends a message ([`Message::Close`] closes). [`WsError::Closed`] once the connection is
+    /// closing or closed.
+    pub async fn send(&self, msg: impl Into<Message>) -> Result<(), WsError> {
+        self.push(msg.into()).await
+    }
+
+    /// Sends without waiting: [`WsError::QueueFull`] when the client is that far behind.
+    pub fn try_send(&self, msg: impl Into<Message>) -> Result<(), WsError> {
+        self.try_push(msg.into())
+    }
+
+    /// Sends a text message.
+    pub async fn send_text(&self, text: impl Into<String>) -> Result<(), WsError> {
+        self.send(Message::text(text.into())).await
+    }
+
+    /// Sends a binary message.
+    pub async fn send_bytes(&self, bytes: impl Into<Bytes>) -> Result<(), WsError> {
+        self.send(Message::Binary(bytes.into())).await
+    }
+
+    /// Sends `value` as a JSON text message.
+    pub async fn send_json(&self, value: &impl Serialize) -> Result<(), WsError> {
+        self.send(json(value)?).await
+    }
+}
+
+impl<Out: Serialize> Sender<Out> {
+    /// Sends `message` as JSON text. [`WsError::Closed`] once the connection is closing or
+    /// closed.
+    pub async fn send(&self, message: &Out) -> Result<(), WsError> {
+        self.push(json(message)?).await
+    }
+
+    /// Sends without waiting: [`WsError::QueueFull`] when the client is that far behind.
+    pub fn try_send(&self, message: &Out) -> Result<(), WsError> {
+        self.try_push(json(message)?)
+    }
+}
+
+fn json(value: &impl Serialize) -> Result<Message, WsError> {
+    Message::json(value).map_err(|e| WsError::Serialize(e.to_string()))
 }
