@@ -92,3 +92,42 @@ fn bad_docs_settings_name_the_variable() {
         assert!(err.contains(name) && err.contains(value), "{err}");
     }
 }
+
+/// A command, as the client sends it: internally tagged, which tracing cannot describe.
+#[derive(Deserialize, sockeye::JsonSchema)]
+#[serde(tag = "op", rename_all = "lowercase")]
+#[allow(dead_code)]
+enum Command {
+    Start { at: u64 },
+    Stop,
+}
+
+/// A summary the server only writes (no `Deserialize` to trace).
+#[derive(Serialize, sockeye::JsonSchema)]
+struct Summary {
+    running: bool,
+    since: Option<u64>,
+}
+
+#[post("/machine")]
+async fn machine(Json(cmd): Json<Command>) -> Result<Created<Json<Summary>>> {
+    let since = match cmd {
+        Command::Start { at } => Some(at),
+        Command::Stop => None,
+    };
+    Ok(Created(Json(Summary { running: since.is_some(), since })))
+}
+
+#[tokio::test]
+async fn derived_schemas_describe_tagged_bodies_and_serialize_only_answers() {
+    let client = TestClient::new(app());
+    let doc: Value = client.get("/openapi.json").send().await.json();
+    let op = &doc["paths"]["/machine"]["post"];
+    let body = &op["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(body["oneOf"][0]["properties"]["op"]["enum"][0], "start", "{body}");
+    assert_eq!(body["oneOf"][0]["required"], serde_json::json!(["op", "at"]));
+    assert_eq!(body["oneOf"][1]["required"], serde_json::json!(["op"]));
+    let answer = &op["responses"]["201"]["content"]["application/json"]["schema"];
+    assert_eq!(answer["required"], serde_json::json!(["running"]), "{answer}");
+    assert_eq!(answer["properties"]["since"]["nullable"], true);
+}

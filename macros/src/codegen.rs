@@ -86,6 +86,33 @@ fn ws_options(o: &WsOptions) -> TokenStream {
     }
 }
 
+/// The `T` of a `Json<T>`, looking through `Result<_, _>` and `Created<_>` (by name: the
+/// macro sees syntax only).
+fn json_inner(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    let syn::GenericArgument::Type(first) = args.args.first()? else { return None };
+    match last.ident.to_string().as_str() {
+        "Json" => Some(first),
+        "Result" | "Created" => json_inner(first),
+        _ => None,
+    }
+}
+
+/// For a `Json<T>`: `T`'s schema through the probe (its `JsonSchema` derive first, which also
+/// covers `Serialize`-only types and internally tagged enums), replacing the traced one.
+fn json_schema_of(ty: &syn::Type, slot: TokenStream) -> TokenStream {
+    match json_inner(ty) {
+        Some(inner) => quote! {{
+            #[allow(unused_imports)]
+            use ::sockeye::__private::docs::{AnySchema as _, KnownSchema as _, TracedSchema as _};
+            ::sockeye::__private::docs::build::#slot(__op, (&&&::sockeye::__private::docs::Probe::<#inner>::new()).field_schema());
+        }},
+        None => quote!(),
+    }
+}
+
 /// The route's `describe` function: its parameters and documented extractors, for the docs.
 fn describe(route: &Route) -> TokenStream {
     let lines = route.args.iter().map(|arg| {
@@ -103,21 +130,29 @@ fn describe(route: &Route) -> TokenStream {
             ArgKind::Header { name, optional } => {
                 quote!(::sockeye::__private::docs::build::header(__op, #name, !#optional, #schema);)
             }
-            ArgKind::Extract => quote! {{
-                #[allow(unused_imports)]
-                use ::sockeye::__private::docs::{DocumentedArg as _, OtherArg as _};
-                (&&::sockeye::__private::docs::Probe::<#ty>::new()).document(__op);
-            }},
+            ArgKind::Extract => {
+                let body = json_schema_of(ty, quote!(body_schema));
+                quote! {{
+                    #[allow(unused_imports)]
+                    use ::sockeye::__private::docs::{DocumentedArg as _, OtherArg as _};
+                    (&&::sockeye::__private::docs::Probe::<#ty>::new()).document(__op);
+                    #body
+                }}
+            }
         }
     });
     // What a success answers, from an HTTP handler function's return type.
     let answer = match (&route.kind, &route.target) {
         (Kind::Http, Target::Fn(f)) => match &f.sig.output {
-            syn::ReturnType::Type(_, ty) => quote! {{
-                #[allow(unused_imports)]
-                use ::sockeye::__private::docs::{KnownAnswer as _, UnknownAnswer as _};
-                (&&::sockeye::__private::docs::Probe::<#ty>::new()).answer(__op);
-            }},
+            syn::ReturnType::Type(_, ty) => {
+                let schema = json_schema_of(ty, quote!(response_schema));
+                quote! {{
+                    #[allow(unused_imports)]
+                    use ::sockeye::__private::docs::{KnownAnswer as _, UnknownAnswer as _};
+                    (&&::sockeye::__private::docs::Probe::<#ty>::new()).answer(__op);
+                    #schema
+                }}
+            }
             syn::ReturnType::Default => quote!(),
         },
         _ => quote!(),

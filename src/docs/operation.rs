@@ -123,9 +123,11 @@ pub trait Answers {
     /// Status, media type and schema of a success.
     fn answer() -> (u16, &'static str, Value);
 }
-impl<T: serde::de::DeserializeOwned> Answers for crate::Json<T> {
+/// The schema itself is filled in by the route macro, which sees `T` (see
+/// `build::response_schema`): its `JsonSchema`, else its traced `Deserialize`.
+impl<T> Answers for crate::Json<T> {
     fn answer() -> (u16, &'static str, Value) {
-        (200, "application/json", super::schema::of::<T>())
+        (200, "application/json", json!({}))
     }
 }
 impl<T: Answers> Answers for crate::Created<T> {
@@ -215,6 +217,17 @@ pub mod build {
     /// A `#[header]` argument.
     pub fn header(op: &mut Operation, name: &str, required: bool, schema: Value) {
         op.param(name, ParamIn::Header, required, schema);
+    }
+
+    /// A `Json<T>` body's schema, from `T`'s `JsonSchema` when it has one (else as traced).
+    pub fn body_schema(op: &mut Operation, schema: Value) {
+        op.body = Some(schema);
+    }
+
+    /// A `Json<T>` answer's schema: 200 unless the return type said otherwise (`Created`).
+    pub fn response_schema(op: &mut Operation, schema: Value) {
+        let status = op.response.as_ref().map_or(200, |r| r.0);
+        op.response = Some((status, "application/json", schema));
     }
 }
 
