@@ -77,7 +77,7 @@ enum RoomOut {
 #[websocket("/ws/rooms/<room>")]
 async fn room(ws: WebSocket<RoomIn, RoomOut>, room: String, hub: Hub) -> Result<()> {
     let ws = ws.accept().await?;
-    hub.join(&room, ws.id());
+    hub.join(&room, &ws);
     while let Some(msg) = ws.receive().await? {
         match msg {
             RoomIn::Say { text } => {

@@ -117,25 +117,25 @@ pub trait HasConnectionId {
     fn connection_id(&self) -> &str;
 }
 
-impl HasConnectionId for Socket {
+impl<In, Out> HasConnectionId for Socket<In, Out> {
     fn connection_id(&self) -> &str {
         self.id()
     }
 }
 
-impl HasConnectionId for Sender {
+impl<Out> HasConnectionId for Sender<Out> {
     fn connection_id(&self) -> &str {
         self.id()
     }
 }
 
-impl HasConnectionId for Receiver {
+impl<In> HasConnectionId for Receiver<In> {
     fn connection_id(&self) -> &str {
         self.id()
     }
 }
 
-impl HasConnectionId for WebSocket {
+impl<In, Out> HasConnectionId for WebSocket<In, Out> {
     fn connection_id(&self) -> &str {
         self.id()
     }
