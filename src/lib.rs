@@ -56,6 +56,7 @@
 
 mod app;
 pub mod auth;
+pub mod broker;
 pub mod docs;
 mod error;
 mod extract;

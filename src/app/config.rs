@@ -16,6 +16,8 @@ use crate::ws::WsConfig;
 /// | `SOCKEYE_WS_*` | WebSocket limits: see [`WsConfig`] | |
 /// | `SOCKEYE_DOCS` | `off` stops serving the OpenAPI document and the docs page | `on` |
 /// | `SOCKEYE_OPENAPI_PATH` / `SOCKEYE_DOCS_PATH` | where they are served | `/openapi.json` / `/docs` |
+/// | `SOCKEYE_BROKER_URL` | the Hub's broker for scale-out: `redis://..` or `postgres://..` (see [`crate::broker`]) | none (one process) |
+/// | `SOCKEYE_BROKER_CHANNEL` | the channel the app's processes share on it | `sockeye` |
 /// | `SOCKEYE_ENV` | `development` also serves `GET /_routes`, the route table with source locations | `production` |
 /// | `RUST_LOG` | log filter used when sockeye sets up logging itself | `info` |
 ///
@@ -42,6 +44,8 @@ pub struct Config {
     pub docs_path: Option<String>,
     /// Development mode: `GET /_routes` lists the route table with source locations.
     pub development: bool,
+    /// The Hub's broker, for several processes of one app (`None`: this process alone).
+    pub broker: Option<crate::broker::Broker>,
 }
 
 /// The body limit when nothing else is configured (1 MiB).
@@ -59,6 +63,7 @@ impl Default for Config {
             openapi_path: Some("/openapi.json".to_string()),
             docs_path: Some("/docs".to_string()),
             development: false,
+            broker: None,
         }
     }
 }
@@ -140,6 +145,21 @@ impl Config {
                 "production" | "prod" => false,
                 _ => return Err(invalid("SOCKEYE_ENV", &v, "development or production")),
             };
+        }
+        if let Some(v) = lookup("SOCKEYE_BROKER_URL").filter(|v| !v.trim().is_empty()) {
+            let broker = crate::broker::Broker::from_url(v.trim())
+                .map_err(|_| invalid("SOCKEYE_BROKER_URL", &v, "redis://host:port or postgres://user@host/db"))?;
+            config.broker = Some(broker);
+        }
+        if let Some(v) = lookup("SOCKEYE_BROKER_CHANNEL") {
+            let Some(broker) = config.broker.take() else {
+                return Err(invalid("SOCKEYE_BROKER_CHANNEL", &v, "to be set together with SOCKEYE_BROKER_URL"));
+            };
+            let broker = broker.channel(v.trim());
+            broker
+                .check()
+                .map_err(|_| invalid("SOCKEYE_BROKER_CHANNEL", &v, "1-63 letters, digits, `_`, `-`, `.` or `:`"))?;
+            config.broker = Some(broker);
         }
         Ok(config)
     }

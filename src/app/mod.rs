@@ -283,6 +283,14 @@ impl App {
         if let (Some(model), None) = (self.models.first(), &self.database) {
             return Err(RouteError::NoDatabase { table: model.table.to_string() });
         }
+        if let Some(broker) = &self.config.broker {
+            self.hub.connect_broker(broker)?;
+            if let Some(db) = &self.database {
+                for schema in &self.models {
+                    crate::live::channel::receive_remote_events(&self.hub, db, schema);
+                }
+            }
+        }
         let shared = Shared {
             state: self.state,
             body_limit: self.config.body_limit,
@@ -311,6 +319,13 @@ impl App {
     /// Binds `addr` without serving yet; see [`Server`].
     pub async fn bind(self, addr: impl ToSocketAddrs) -> Result<Server> {
         Server::bind(self, addr).await
+    }
+
+    /// Runs the Hub across processes on `broker` (Redis or PostgreSQL): see [`crate::broker`].
+    /// `SOCKEYE_BROKER_URL` sets it from the environment.
+    pub fn broker(mut self, broker: crate::broker::Broker) -> Self {
+        self.config.broker = Some(broker);
+        self
     }
 
     /// Serves on `addr` until SIGINT or SIGTERM, then shuts down gracefully. Logs the bound

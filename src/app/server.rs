@@ -68,6 +68,7 @@ impl Server {
         serve::serve(acceptor, self.endpoint, self.handshake_timeout, signal, self.shutdown_timeout).await;
         let spent = signalled.get().map(|at| at.elapsed()).unwrap_or_default();
         hub.registry().wait_empty(self.shutdown_timeout.saturating_sub(spent)).await;
+        hub.leave_broker().await;
         tracing::info!("server stopped");
         Ok(())
     }

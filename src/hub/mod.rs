@@ -32,17 +32,21 @@
 //! # }
 //! ```
 
+mod cluster;
 pub mod pubsub;
 mod rooms;
 mod stats;
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, OnceLock, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use poem::{FromRequest, Request, RequestBody};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
 use tokio::sync::broadcast;
@@ -92,7 +96,7 @@ pub struct PresenceEvent {
 }
 
 /// One member of a room.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     /// The connection id.
     pub id: String,
@@ -165,6 +169,10 @@ pub(crate) struct HubInner {
     presence: broadcast::Sender<PresenceEvent>,
     slow_closed: AtomicU64,
     dropped: AtomicU64,
+    /// The link to the other processes, when the app has a broker.
+    link: OnceLock<crate::broker::Link>,
+    /// What runs with events other processes forward, by key.
+    hooks: RwLock<HashMap<String, cluster::Hook>>,
 }
 
 /// The app's connections, rooms and presence: an extractor in every handler, and a cheap,
@@ -188,6 +196,8 @@ impl Default for Hub {
             presence,
             slow_closed: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
+            link: OnceLock::new(),
+            hooks: RwLock::default(),
         }))
     }
 }
@@ -210,22 +220,33 @@ impl Hub {
         self.0.registry.get(id).ok_or_else(|| HubError::NotConnected(id.to_string()))
     }
 
-    /// How many connections are open.
+    /// How many connections are open in this process ([`stats`](Hub::stats) counts all).
     pub fn connections(&self) -> usize {
         self.0.registry.len()
     }
 
-    /// Whether a connection with this id is open.
+    /// Whether a connection with this id is open in this process.
     pub fn is_connected(&self, id: &str) -> bool {
         self.0.registry.contains(id)
     }
 
     /// Sends a message to one connection, from anywhere (Panther's
     /// `send_message_to_websocket`). Does not wait: a full queue applies the connection's
-    /// slow-consumer policy.
+    /// slow-consumer policy. With a [broker](crate::broker), an id this process does not hold
+    /// is forwarded to the others (`Ok`, not confirmed: the process holding it delivers).
     pub fn send_to(&self, id: &str, msg: impl Into<Message>) -> Result<(), HubError> {
-        let conn = self.conn(id)?;
-        match self.offer(&conn, msg.into().into_tungstenite()) {
+        let msg = msg.into();
+        let conn = match self.conn(id) {
+            Ok(conn) => conn,
+            Err(e) => {
+                let Some(payload) = crate::broker::Payload::of(&msg).filter(|_| self.link().is_some()) else {
+                    return Err(e);
+                };
+                self.forward(|| crate::broker::Op::To { id: id.to_string(), msg: payload });
+                return Ok(());
+            }
+        };
+        match self.offer(&conn, msg.into_tungstenite()) {
             Offer::Queued | Offer::DroppedOldest => Ok(()),
             Offer::Gone => Err(HubError::NotConnected(id.to_string())),
             Offer::DroppedNewest | Offer::ClosedSlow => Err(HubError::SlowConsumer(id.to_string())),
@@ -239,15 +260,25 @@ impl Hub {
     }
 
     /// Closes one connection with `code` and `reason`, from anywhere (Panther's
-    /// `close_websocket_connection`).
+    /// `close_websocket_connection`). With a broker, an id this process does not hold is
+    /// forwarded like [`send_to`](Hub::send_to).
     pub fn close(&self, id: &str, code: impl IntoCloseCode, reason: impl Into<String>) -> Result<(), HubError> {
-        let code = code.into_close_code()?;
-        self.conn(id)?.request_close(CloseFrame::new(code, reason));
+        let frame = CloseFrame::new(code.into_close_code()?, reason);
+        match self.conn(id) {
+            Ok(conn) => conn.request_close(frame),
+            Err(e) if self.link().is_none() => return Err(e),
+            Err(_) => self.forward(|| crate::broker::Op::Close {
+                id: id.to_string(),
+                code: frame.code.as_u16(),
+                reason: frame.reason,
+            }),
+        }
         Ok(())
     }
 
     /// Closes every connection authenticated with a token for `subject` (its `sub` claim):
-    /// logout, a revoked user. Returns how many were closed.
+    /// logout, a revoked user. Returns how many were closed in this process; with a broker
+    /// the other processes close theirs too.
     pub fn close_user(
         &self,
         subject: &str,
@@ -255,6 +286,16 @@ impl Hub {
         reason: impl Into<String>,
     ) -> Result<usize, HubError> {
         let frame = CloseFrame::new(code.into_close_code()?, reason);
+        let closed = self.close_user_here(subject, &frame);
+        self.forward(|| crate::broker::Op::CloseUser {
+            sub: subject.to_string(),
+            code: frame.code.as_u16(),
+            reason: frame.reason.clone(),
+        });
+        Ok(closed)
+    }
+
+    fn close_user_here(&self, subject: &str, frame: &CloseFrame) -> usize {
         let mut closed = 0;
         for conn in self.0.registry.all() {
             if conn.auth_watch().is_some_and(|w| w.subject.as_deref() == Some(subject)) {
@@ -262,7 +303,7 @@ impl Hub {
                 closed += 1;
             }
         }
-        Ok(closed)
+        closed
     }
 
     /// Puts a connection in a room (created on first join). Connections leave their rooms
@@ -278,7 +319,7 @@ impl Hub {
         let id = conn.id.to_string();
         let new = self.0.rooms.join(room, conn, meta.clone());
         if new {
-            let _ = self.0.presence.send(PresenceEvent { event: "join", room: room.to_string(), id, meta });
+            self.presence_event(PresenceEvent { event: "join", room: room.to_string(), id, meta });
         }
         new
     }
@@ -288,25 +329,24 @@ impl Hub {
         let id = who.connection_id();
         match self.0.rooms.leave(room, id) {
             Some(meta) => {
-                let _ = self.0.presence.send(PresenceEvent {
-                    event: "leave",
-                    room: room.to_string(),
-                    id: id.to_string(),
-                    meta,
-                });
+                self.presence_event(PresenceEvent { event: "leave", room: room.to_string(), id: id.to_string(), meta });
                 true
             }
             None => false,
         }
     }
 
-    /// A room's members.
+    /// A room's members, sorted by id. With a broker, the other processes' members are
+    /// included as of their latest report (see [`crate::broker`] for how old that can be).
     pub fn members(&self, room: &str) -> Vec<Member> {
-        let rooms = self.0.rooms.read();
-        let mut members: Vec<Member> = rooms
-            .get(room)
-            .map(|m| m.values().map(|m| Member { id: m.conn.id.to_string(), meta: m.meta.clone() }).collect())
-            .unwrap_or_default();
+        let mut members: Vec<Member> = {
+            let rooms = self.0.rooms.read();
+            rooms
+                .get(room)
+                .map(|m| m.values().map(|m| Member { id: m.conn.id.to_string(), meta: m.meta.clone() }).collect())
+                .unwrap_or_default()
+        };
+        members.extend(self.remote_members(room));
         members.sort_by(|a, b| a.id.cmp(&b.id));
         members
     }
@@ -324,24 +364,35 @@ impl Hub {
         }
     }
 
-    /// Presence events (joins and leaves, in every room) from now on. A receiver that falls
-    /// more than 1024 events behind skips ahead (`RecvError::Lagged`).
+    /// Presence events (joins and leaves, in every room, of every process with a broker) from
+    /// now on. A receiver that falls more than 1024 events behind skips ahead
+    /// (`RecvError::Lagged`).
     pub fn presence(&self) -> broadcast::Receiver<PresenceEvent> {
         self.0.presence.subscribe()
     }
 
     /// Sends to every member of `room`; chain [`except`](Broadcast::except) to skip one.
     pub fn room<'a>(&'a self, room: &'a str) -> Broadcast<'a> {
-        Broadcast { hub: self, room: Some(room), except: None, only: None }
+        Broadcast { hub: self, room: Some(room), except: None, except_id: None, only: None }
     }
 
     /// Sends to every open connection of the app (seed 001's `broadcast_to_all_channels`).
     pub fn everyone(&self) -> Broadcast<'_> {
-        Broadcast { hub: self, room: None, except: None, only: None }
+        Broadcast { hub: self, room: None, except: None, except_id: None, only: None }
     }
 
-    /// Statistics in seed 001's shape plus the slow-consumer counters.
+    /// Statistics in seed 001's shape plus the slow-consumer counters; with a broker, of every
+    /// process (the others' as of their latest report).
     pub fn stats(&self) -> Stats {
+        self.cluster_stats()
+    }
+
+    fn presence_event(&self, event: PresenceEvent) {
+        self.forward_presence(&event);
+        let _ = self.0.presence.send(event);
+    }
+
+    fn local_stats(&self) -> Stats {
         let rooms = self.0.rooms.read();
         let channels: std::collections::BTreeMap<String, usize> =
             rooms.iter().map(|(name, members)| (name.to_string(), members.len())).collect();
@@ -369,10 +420,64 @@ impl Hub {
         outcome
     }
 
+    /// Delivers to this process's connections: `room`'s members (or everyone), but `except`
+    /// (an id, resolved here) and those `only` refuses.
+    pub(crate) fn deliver(
+        &self,
+        room: Option<&str>,
+        except: Option<&str>,
+        only: Option<&(dyn Fn(&str) -> bool + Sync)>,
+        msg: Message,
+    ) -> Delivery {
+        let except = except.and_then(|id| self.0.registry.get(id));
+        self.deliver_to(room, except.as_ref(), only, msg)
+    }
+
+    fn deliver_to(
+        &self,
+        room: Option<&str>,
+        except: Option<&Arc<Conn>>,
+        only: Option<&(dyn Fn(&str) -> bool + Sync)>,
+        msg: Message,
+    ) -> Delivery {
+        let msg = msg.into_tungstenite();
+        let mut delivery = Delivery::default();
+        let mut count = |offer: Offer| match offer {
+            Offer::Queued => delivery.delivered += 1,
+            Offer::DroppedOldest => {
+                delivery.delivered += 1;
+                delivery.dropped += 1;
+            }
+            Offer::DroppedNewest => delivery.dropped += 1,
+            Offer::ClosedSlow => delivery.closed_slow += 1,
+            Offer::Gone => {}
+        };
+        let skip =
+            |conn: &Arc<Conn>| except.is_some_and(|e| Arc::ptr_eq(e, conn)) || only.is_some_and(|keep| !keep(&conn.id));
+        match room {
+            Some(room) => {
+                let rooms = self.0.rooms.read();
+                if let Some(members) = rooms.get(room) {
+                    for member in members.values().filter(|m| !skip(&m.conn)) {
+                        count(self.offer(&member.conn, msg.clone()));
+                    }
+                }
+            }
+            None => {
+                for conn in self.0.registry.all() {
+                    if !skip(&conn) {
+                        count(self.offer(&conn, msg.clone()));
+                    }
+                }
+            }
+        }
+        delivery
+    }
+
     /// A connection ended: out of every room, out of the registry.
     pub(crate) fn disconnected(&self, conn: &Conn) {
         for (room, meta) in self.0.rooms.leave_all(conn) {
-            let _ = self.0.presence.send(PresenceEvent {
+            self.presence_event(PresenceEvent {
                 event: "leave",
                 room: room.to_string(),
                 id: conn.id.to_string(),
@@ -390,13 +495,16 @@ pub struct Broadcast<'h> {
     room: Option<&'h str>,
     /// The connection to skip, resolved once: the loop over members compares addresses.
     except: Option<Arc<Conn>>,
+    /// Its id, for the other processes.
+    except_id: Option<String>,
     /// Which connections (by id) to keep, if not all.
     only: Option<&'h (dyn Fn(&str) -> bool + Sync)>,
 }
 
 impl<'h> Broadcast<'h> {
     /// Sends only to the connections `keep` says yes to, by id (live models use it for
-    /// subscribers' filters).
+    /// subscribers' filters). Such a broadcast stays in this process: the predicate cannot
+    /// cross the broker.
     pub fn only(mut self, keep: &'h (dyn Fn(&str) -> bool + Sync)) -> Self {
         self.only = Some(keep);
         self
@@ -405,43 +513,18 @@ impl<'h> Broadcast<'h> {
     /// Skips one connection (seed 001's `exclude_client`), typically the sender.
     pub fn except(mut self, who: &(impl HasConnectionId + ?Sized)) -> Self {
         self.except = self.hub.0.registry.get(who.connection_id());
+        self.except_id = Some(who.connection_id().to_string());
         self
     }
 
-    /// Sends `msg` to every addressed connection. The payload is shared, not copied.
+    /// Sends `msg` to every addressed connection (with a broker, of every process). The
+    /// payload is shared, not copied.
     pub async fn send(self, msg: impl Into<Message>) -> Delivery {
-        let msg = msg.into().into_tungstenite();
-        let mut delivery = Delivery::default();
-        let mut count = |offer: Offer| match offer {
-            Offer::Queued => delivery.delivered += 1,
-            Offer::DroppedOldest => {
-                delivery.delivered += 1;
-                delivery.dropped += 1;
-            }
-            Offer::DroppedNewest => delivery.dropped += 1,
-            Offer::ClosedSlow => delivery.closed_slow += 1,
-            Offer::Gone => {}
-        };
-        let skip = |conn: &Arc<Conn>| {
-            self.except.as_ref().is_some_and(|e| Arc::ptr_eq(e, conn)) || self.only.is_some_and(|keep| !keep(&conn.id))
-        };
-        match self.room {
-            Some(room) => {
-                let rooms = self.hub.0.rooms.read();
-                if let Some(members) = rooms.get(room) {
-                    for member in members.values().filter(|m| !skip(&m.conn)) {
-                        count(self.hub.offer(&member.conn, msg.clone()));
-                    }
-                }
-            }
-            None => {
-                for conn in self.hub.0.registry.all() {
-                    if !skip(&conn) {
-                        count(self.hub.offer(&conn, msg.clone()));
-                    }
-                }
-            }
+        let msg = msg.into();
+        if self.only.is_none() {
+            self.hub.forward_broadcast(self.room, self.except_id.as_deref(), &msg);
         }
+        let delivery = self.hub.deliver_to(self.room, self.except.as_ref(), self.only, msg);
         // A long burst from one task would otherwise starve the connections it fills: give
         // them a turn once the task's cooperative budget runs out (no cost before that).
         tokio::task::coop::consume_budget().await;

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Connection statistics, in the shape of seed 001's `GET /ws/stats` plus delivery counters.
 ///
@@ -8,7 +8,7 @@ use serde::Serialize;
 /// {"total_channels": 1, "channels": {"users": 3}, "total_connections": 3,
 ///  "slow_consumers_closed": 0, "messages_dropped": 0}
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     /// Rooms with at least one member.
     pub total_channels: usize,

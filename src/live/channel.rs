@@ -66,7 +66,7 @@ impl Channel {
 
     /// Sends event number `seq` about `row` to the subscribers whose filter it meets, or
     /// met `before` the change (an update taking a row out of a filter is sent too, so the
-    /// subscriber can drop it).
+    /// subscriber can drop it), in this process and, with a broker, in the others.
     pub(crate) async fn publish(
         &self,
         hub: &Hub,
@@ -76,21 +76,57 @@ impl Channel {
         seq: u64,
         except: Option<&str>,
     ) -> Delivery {
+        hub.forward_event(
+            &remote_key(self.schema),
+            || json!({"kind": kind, "row": row, "before": before, "seq": seq, "except": except}),
+        );
+        let delivery = self.deliver(hub, kind, row, before, seq, except);
+        tokio::task::coop::consume_budget().await; // see `Broadcast::send`
+        delivery
+    }
+
+    /// [`publish`](Channel::publish) to this process's subscribers only.
+    fn deliver(
+        &self,
+        hub: &Hub,
+        kind: &str,
+        row: &Value,
+        before: Option<&Value>,
+        seq: u64,
+        except: Option<&str>,
+    ) -> Delivery {
         let text = envelope(self.schema.table, kind, row, Some(seq)).to_string();
-        // The subscribers whose filter this row fails, decided before sending (the lock is
-        // not held while the broadcast yields).
+        // The subscribers whose filter this row fails, decided before sending.
         let skip: std::collections::HashSet<String> = {
             let filters = self.filters.read().unwrap_or_else(|e| e.into_inner());
             let concerned = |f: &Filter| f.matches(row) || before.is_some_and(|b| f.matches(b));
             filters.iter().filter(|(_, f)| !concerned(f)).map(|(id, _)| id.clone()).collect()
         };
         let keep = |id: &str| !skip.contains(id);
-        let mut to = hub.room(self.schema.table).only(&keep);
-        if let Some(id) = except {
-            to = to.except(id);
-        }
-        to.send(Message::text(text)).await
+        hub.deliver(Some(self.schema.table), except, Some(&keep), Message::text(text))
     }
+}
+
+/// The key a model's events cross the broker under.
+fn remote_key(schema: &Schema) -> String {
+    format!("live:{}", schema.table)
+}
+
+/// Delivers the events of `schema`'s writes made by other processes to this process's
+/// subscribers (with their filters), in the order they arrive.
+pub(crate) fn receive_remote_events(hub: &Hub, db: &Database, schema: &'static Schema) {
+    let channel = db.channel(schema);
+    hub.on_remote(
+        &remote_key(schema),
+        Arc::new(move |hub: &Hub, data: Value| {
+            let (Some(kind), Some(seq)) = (data["kind"].as_str(), data["seq"].as_u64()) else {
+                tracing::warn!(table = schema.table, "broker: a live event without kind or seq was skipped");
+                return;
+            };
+            let before = data.get("before").filter(|b| !b.is_null());
+            channel.deliver(hub, kind, &data["row"], before, seq, data["except"].as_str());
+        }),
+    );
 }
 
 /// The message every event and reply of a model channel is wrapped in, readable by both seed

@@ -89,7 +89,7 @@
 //! [`Database::migrate`], with [`Database::create_missing_tables(false)`](Database::create_missing_tables).
 
 mod access;
-mod channel;
+pub(crate) mod channel;
 pub(crate) mod console;
 mod db;
 mod error;

@@ -68,4 +68,7 @@ pub enum RouteError {
         /// The model's table.
         table: String,
     },
+    /// The broker setting cannot be used.
+    #[error("broker: {0}")]
+    Broker(#[from] crate::broker::BrokerError),
 }

@@ -1,0 +1,308 @@
+//! Scale-out: the [`Hub`](crate::Hub) across processes on a broker the app already runs.
+//!
+//! ```no_run
+//! use sockeye::{App, broker::Broker};
+//! # async fn run() -> sockeye::Result<()> {
+//! App::from_env()?                                   // or SOCKEYE_BROKER_URL=redis://127.0.0.1:6379
+//!     .broker(Broker::redis("redis://127.0.0.1:6379"))
+//!     .serve()
+//!     .await
+//! # }
+//! ```
+//!
+//! With every process of an app on one broker (Redis pub/sub, or PostgreSQL `LISTEN`/`NOTIFY`
+//! through sqlx for apps that want no other server), a room broadcast, `send_to(id)`,
+//! `close(id, ..)` and `close_user(..)` reach connections held by any process, and live-model
+//! events of a write on one process reach subscribers on all. Each operation crosses the
+//! broker once per process (as one JSON envelope), never once per receiver; each process
+//! delivers to its own connections. Per channel, messages from one process arrive everywhere
+//! in the order it sent them (one publishing connection, FIFO).
+//!
+//! Stats and presence: every process reports its connections, rooms and members every
+//! [`report_interval`](Broker::report_interval) (1 s by default); [`Hub::stats`](crate::Hub::stats)
+//! and [`Hub::members`](crate::Hub::members) add the other processes' latest reports, so they
+//! are at most one interval old, and a process that stops reporting is forgotten after three.
+//! Join and leave events are forwarded as they happen.
+//!
+//! Outage: when the broker goes away, local delivery goes on; the process logs it and
+//! reconnects with backoff (0.1 s doubling to 5 s). Cross-process messages published while
+//! it is away are **dropped, not queued** (counted in [`BrokerStatus::lost`]): a real-time
+//! message delivered minutes late is usually worse than one not delivered. Messages a process
+//! receives resume as soon as it is subscribed again.
+
+mod envelope;
+mod postgres;
+mod redis;
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+use thiserror::Error;
+use tokio::sync::{Notify, mpsc};
+
+pub(crate) use envelope::{Envelope, Op, Payload};
+
+/// The broker behind the Hub: where the processes of one app meet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broker {
+    backend: Backend,
+    channel: String,
+    report_interval: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Backend {
+    Redis(String),
+    Postgres(String),
+}
+
+/// A broker setting that cannot be used.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BrokerError {
+    /// The URL's scheme is neither `redis://` (`rediss://`) nor `postgres://` (`postgresql://`).
+    #[error("broker URL `{0}`: expected redis://host:port or postgres://user@host/db")]
+    UnknownScheme(String),
+    /// The channel name is empty, longer than 63 bytes, or not letters, digits, `_`, `-`, `.`, `:`.
+    #[error("broker channel `{0}`: use 1-63 letters, digits, `_`, `-`, `.` or `:`")]
+    BadChannel(String),
+    /// No tokio runtime to run the broker's tasks on.
+    #[error("the broker needs a tokio runtime: build the app inside one")]
+    NoRuntime,
+}
+
+impl Broker {
+    /// Redis pub/sub at `url` (`redis://127.0.0.1:6379`).
+    pub fn redis(url: impl Into<String>) -> Self {
+        Self::with(Backend::Redis(url.into()))
+    }
+
+    /// PostgreSQL `LISTEN`/`NOTIFY` at `url` (`postgres://postgres@127.0.0.1:5432/app`).
+    /// Payloads over NOTIFY's 8,000-byte limit go through a table (`sockeye_broker`).
+    pub fn postgres(url: impl Into<String>) -> Self {
+        Self::with(Backend::Postgres(url.into()))
+    }
+
+    fn with(backend: Backend) -> Self {
+        Self { backend, channel: "sockeye".into(), report_interval: Duration::from_secs(1) }
+    }
+
+    /// The broker for a URL, by its scheme (what `SOCKEYE_BROKER_URL` holds).
+    pub fn from_url(url: &str) -> Result<Self, BrokerError> {
+        let scheme = url.split("://").next().unwrap_or("");
+        match scheme {
+            "redis" | "rediss" | "redis+unix" => Ok(Self::redis(url)),
+            "postgres" | "postgresql" => Ok(Self::postgres(url)),
+            _ => Err(BrokerError::UnknownScheme(url.to_string())),
+        }
+    }
+
+    /// The channel the app's processes share (`sockeye` by default): apps sharing a broker
+    /// server need different ones.
+    pub fn channel(mut self, name: impl Into<String>) -> Self {
+        self.channel = name.into();
+        self
+    }
+
+    /// How often each process reports its stats and members (1 s by default).
+    pub fn report_interval(mut self, every: Duration) -> Self {
+        self.report_interval = every.max(Duration::from_millis(10));
+        self
+    }
+
+    pub(crate) fn check(&self) -> Result<(), BrokerError> {
+        let ok = !self.channel.is_empty()
+            && self.channel.len() <= 63
+            && self.channel.chars().all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c));
+        if ok { Ok(()) } else { Err(BrokerError::BadChannel(self.channel.clone())) }
+    }
+
+    /// Whether this broker is Redis.
+    pub fn is_redis(&self) -> bool {
+        matches!(self.backend, Backend::Redis(_))
+    }
+}
+
+/// How the link to the broker is doing (see [`Hub::broker`](crate::Hub::broker)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerStatus {
+    /// This process's id on the broker.
+    pub node: String,
+    /// Whether both the publishing and the subscribed connection are up.
+    pub connected: bool,
+    /// Envelopes this process published.
+    pub published: u64,
+    /// Envelopes from other processes applied here.
+    pub received: u64,
+    /// Envelopes not published: the broker was away, or the outgoing queue was full.
+    pub lost: u64,
+    /// How many times a connection to the broker was lost.
+    pub outages: u64,
+}
+
+/// Counters and flags shared by the link and its tasks.
+#[derive(Default)]
+pub(crate) struct Health {
+    publishing: AtomicBool,
+    subscribed: AtomicBool,
+    published: AtomicU64,
+    received: AtomicU64,
+    lost: AtomicU64,
+    outages: AtomicU64,
+    changed: Notify,
+}
+
+impl Health {
+    fn set(&self, flag: &AtomicBool, up: bool, what: &str) {
+        if flag.swap(up, Ordering::AcqRel) != up {
+            if up {
+                tracing::info!("broker: {what} connection up");
+            } else {
+                self.outages.fetch_add(1, Ordering::Relaxed);
+            }
+            self.changed.notify_waiters();
+        }
+    }
+
+    pub(crate) fn set_publishing(&self, up: bool) {
+        self.set(&self.publishing, up, "publishing");
+    }
+
+    pub(crate) fn set_subscribed(&self, up: bool) {
+        self.set(&self.subscribed, up, "subscribed");
+    }
+
+    pub(crate) fn published(&self) {
+        self.published.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn lost(&self, n: u64) {
+        self.lost.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn connected(&self) -> bool {
+        self.publishing.load(Ordering::Acquire) && self.subscribed.load(Ordering::Acquire)
+    }
+}
+
+/// The delay before reconnection attempt `attempt` (0-based): 0.1 s doubling to 5 s.
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(100u64.saturating_mul(1 << attempt.min(6))).min(Duration::from_secs(5))
+}
+
+/// Envelopes waiting for the publishing connection; more are counted lost.
+const QUEUE: usize = 65_536;
+
+/// What a backend calls with each payload it receives.
+pub(crate) type Deliver = Arc<dyn Fn(String) + Send + Sync>;
+
+/// The running link of one Hub to the broker: its publishing queue, its health and the
+/// other processes' reports. Dropping it stops its tasks.
+pub(crate) struct Link {
+    pub(crate) node: String,
+    out: mpsc::Sender<String>,
+    health: Arc<Health>,
+    pub(crate) interval: Duration,
+    /// The latest report of each other process, and when it came.
+    reports: Mutex<HashMap<String, (Instant, Value)>>,
+    tasks: Vec<tokio::task::AbortHandle>,
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl Link {
+    /// Starts the backend's tasks; `deliver` gets every payload from the channel.
+    pub(crate) fn start(broker: &Broker, deliver: Deliver) -> Result<Self, BrokerError> {
+        broker.check()?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| BrokerError::NoRuntime)?;
+        let node = uuid::Uuid::new_v4().simple().to_string();
+        let (out, rx) = mpsc::channel(QUEUE);
+        let health = Arc::new(Health::default());
+        let tasks = match &broker.backend {
+            Backend::Redis(url) => redis::start(&runtime, url, &broker.channel, rx, deliver, health.clone()),
+            Backend::Postgres(url) => postgres::start(&runtime, url, &broker.channel, rx, deliver, health.clone()),
+        };
+        Ok(Self { node, out, health, interval: broker.report_interval, reports: Mutex::default(), tasks })
+    }
+
+    /// Publishes `op` (dropped and counted while the broker is away or the queue is full).
+    pub(crate) fn publish(&self, op: Op) {
+        if !self.health.publishing.load(Ordering::Acquire) {
+            self.health.lost(1);
+            return;
+        }
+        let envelope = Envelope { node: self.node.clone(), op };
+        let Ok(text) = serde_json::to_string(&envelope) else { return };
+        if self.out.try_send(text).is_err() {
+            self.health.lost(1);
+        }
+    }
+
+    /// Waits until the publishing queue is empty (at most `timeout`).
+    pub(crate) async fn flushed(&self, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.out.capacity() < self.out.max_capacity() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Counts an applied envelope.
+    pub(crate) fn received(&self) {
+        self.health.received.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn status(&self) -> BrokerStatus {
+        let h = &self.health;
+        BrokerStatus {
+            node: self.node.clone(),
+            connected: h.connected(),
+            published: h.published.load(Ordering::Relaxed),
+            received: h.received.load(Ordering::Relaxed),
+            lost: h.lost.load(Ordering::Relaxed),
+            outages: h.outages.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Waits until both connections are up, at most `timeout`; whether they are.
+    pub(crate) async fn wait_connected(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let changed = self.health.changed.notified();
+            if self.health.connected() {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return self.health.connected();
+            }
+        }
+    }
+
+    pub(crate) fn store_report(&self, node: &str, report: Value) {
+        self.reports.lock().unwrap_or_else(|e| e.into_inner()).insert(node.to_string(), (Instant::now(), report));
+    }
+
+    pub(crate) fn forget(&self, node: &str) {
+        self.reports.lock().unwrap_or_else(|e| e.into_inner()).remove(node);
+    }
+
+    /// The other processes' reports no older than three intervals.
+    pub(crate) fn reports(&self) -> Vec<Value> {
+        let mut reports = self.reports.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh = self.interval * 3;
+        reports.retain(|_, (at, _)| at.elapsed() <= fresh);
+        reports.values().map(|(_, r)| r.clone()).collect()
+    }
+}

@@ -1,0 +1,161 @@
+//! PostgreSQL `LISTEN`/`NOTIFY` through sqlx: one pool connection publishes (a batch of
+//! envelopes per statement, in order), one `PgListener` listens. NOTIFY payloads must stay
+//! under 8,000 bytes: a larger envelope is stored in the `sockeye_broker` table and its row id
+//! is sent instead (`@<id>`); rows older than five minutes are deleted.
+
+use std::{sync::Arc, time::Duration};
+
+use sqlx::{
+    Executor, Row,
+    postgres::{PgListener, PgPool, PgPoolOptions},
+};
+use tokio::{runtime::Handle, sync::mpsc, task::AbortHandle};
+
+use super::{Deliver, Health, backoff};
+
+/// The largest envelope sent in the NOTIFY itself.
+const INLINE: usize = 7_900;
+const BATCH: usize = 256;
+const TABLE: &str = "CREATE TABLE IF NOT EXISTS sockeye_broker (
+    id BIGSERIAL PRIMARY KEY, channel TEXT NOT NULL, payload TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT now())";
+
+pub(super) fn start(
+    runtime: &Handle,
+    url: &str,
+    channel: &str,
+    rx: mpsc::Receiver<String>,
+    deliver: Deliver,
+    health: Arc<Health>,
+) -> Vec<AbortHandle> {
+    let pool = match PgPoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(5)).connect_lazy(url) {
+        Ok(pool) => pool,
+        Err(e) => {
+            tracing::error!(error = %e, "broker: invalid PostgreSQL URL; cross-process delivery is off");
+            return Vec::new();
+        }
+    };
+    vec![
+        runtime.spawn(publish(pool, channel.to_string(), rx, health.clone())).abort_handle(),
+        runtime.spawn(listen(url.to_string(), channel.to_string(), deliver, health)).abort_handle(),
+    ]
+}
+
+/// Sends one batch: large envelopes through the table, then every NOTIFY in one statement
+/// (delivered in array order, at commit).
+async fn send(pool: &PgPool, channel: &str, batch: &[String], table_ready: &mut bool) -> sqlx::Result<()> {
+    let mut notes = Vec::with_capacity(batch.len());
+    for payload in batch {
+        if payload.len() <= INLINE {
+            notes.push(payload.clone());
+            continue;
+        }
+        if !*table_ready {
+            pool.execute(TABLE).await?;
+            *table_ready = true;
+        }
+        let row = sqlx::query("INSERT INTO sockeye_broker (channel, payload) VALUES ($1, $2) RETURNING id")
+            .bind(channel)
+            .bind(payload)
+            .fetch_one(pool)
+            .await?;
+        notes.push(format!("@{}", row.get::<i64, _>(0)));
+    }
+    sqlx::query("SELECT pg_notify($1, n) FROM unnest($2::text[]) WITH ORDINALITY AS t(n, i) ORDER BY i")
+        .bind(channel)
+        .bind(&notes)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+async fn publish(pool: PgPool, channel: String, mut rx: mpsc::Receiver<String>, health: Arc<Health>) {
+    let mut attempt = 0;
+    let mut table_ready = false;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut last_cleanup = tokio::time::Instant::now();
+    loop {
+        if let Err(e) = sqlx::query("SELECT 1").execute(&pool).await {
+            if attempt == 0 {
+                tracing::warn!(error = %e, "broker: cannot reach PostgreSQL to publish; retrying with backoff");
+            }
+            tokio::time::sleep(backoff(attempt)).await;
+            attempt += 1;
+            continue;
+        }
+        attempt = 0;
+        health.set_publishing(true);
+        loop {
+            if rx.recv_many(&mut batch, BATCH).await == 0 {
+                return;
+            }
+            let sent = send(&pool, &channel, &batch, &mut table_ready).await;
+            let n = batch.len() as u64;
+            batch.clear();
+            if let Err(e) = sent {
+                health.set_publishing(false);
+                tracing::warn!(error = %e, "broker: publishing on PostgreSQL failed; reconnecting");
+                let mut dropped = n;
+                while rx.try_recv().is_ok() {
+                    dropped += 1;
+                }
+                health.lost(dropped);
+                break;
+            }
+            for _ in 0..n {
+                health.published();
+            }
+            if table_ready && last_cleanup.elapsed() > Duration::from_secs(60) {
+                last_cleanup = tokio::time::Instant::now();
+                let _ = pool.execute("DELETE FROM sockeye_broker WHERE at < now() - interval '5 minutes'").await;
+            }
+        }
+    }
+}
+
+async fn listen(url: String, channel: String, deliver: Deliver, health: Arc<Health>) {
+    let mut attempt = 0;
+    loop {
+        let listener = async {
+            let mut l = PgListener::connect(&url).await?;
+            l.listen(&channel).await?;
+            Ok::<_, sqlx::Error>(l)
+        };
+        match listener.await {
+            Ok(mut l) => {
+                attempt = 0;
+                health.set_subscribed(true);
+                // `try_recv` gives `None` when the connection is lost (sqlx would reconnect
+                // silently on the next call; reconnecting here lets the outage be seen).
+                while let Ok(Some(note)) = l.try_recv().await {
+                    let payload = note.payload();
+                    match payload.strip_prefix('@').and_then(|id| id.parse::<i64>().ok()) {
+                        Some(id) => {
+                            let row = sqlx::query("SELECT payload FROM sockeye_broker WHERE id = $1")
+                                .bind(id)
+                                .fetch_optional(&mut l)
+                                .await;
+                            match row {
+                                Ok(Some(row)) => deliver(row.get::<String, _>(0)),
+                                Ok(None) => tracing::warn!(id, "broker: a large envelope's row is gone"),
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "broker: reading a large envelope failed");
+                                    break;
+                                }
+                            }
+                        }
+                        None => deliver(payload.to_string()),
+                    }
+                }
+                health.set_subscribed(false);
+                tracing::warn!("broker: lost the PostgreSQL LISTEN connection; reconnecting");
+            }
+            Err(e) => {
+                if attempt == 0 {
+                    tracing::warn!(error = %e, "broker: cannot LISTEN on PostgreSQL; retrying with backoff");
+                }
+            }
+        }
+        tokio::time::sleep(backoff(attempt)).await;
+        attempt += 1;
+    }
+}

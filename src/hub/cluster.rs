@@ -1,0 +1,215 @@
+//! The Hub's side of scale-out (see [`crate::broker`]): what it forwards, how it applies what
+//! other processes forward, and their reports merged into stats and members.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Weak},
+    time::Duration,
+};
+
+use serde_json::{Value, json};
+
+use super::{Hub, HubInner, Member, PresenceEvent, Stats};
+use crate::{
+    broker::{Broker, BrokerError, BrokerStatus, Envelope, Link, Op, Payload},
+    ws::{CloseCode, CloseFrame, Message},
+};
+
+/// What a component registered for remote events runs with each one.
+pub(crate) type Hook = Arc<dyn Fn(&Hub, Value) + Send + Sync>;
+
+impl Hub {
+    /// Connects this Hub to `broker` (once; a second call is ignored).
+    pub(crate) fn connect_broker(&self, broker: &Broker) -> Result<(), BrokerError> {
+        if self.0.link.get().is_some() {
+            return Ok(());
+        }
+        let weak: Weak<HubInner> = Arc::downgrade(&self.0);
+        let deliver = {
+            let weak = weak.clone();
+            Arc::new(move |text: String| {
+                if let Some(inner) = weak.upgrade() {
+                    Hub(inner).apply(&text);
+                }
+            })
+        };
+        let link = Link::start(broker, deliver)?;
+        let every = link.interval;
+        if self.0.link.set(link).is_err() {
+            return Ok(());
+        }
+        tokio::spawn(report_loop(weak, every));
+        Ok(())
+    }
+
+    pub(crate) fn link(&self) -> Option<&Link> {
+        self.0.link.get()
+    }
+
+    /// How the link to the broker is doing; `None` without a broker.
+    pub fn broker(&self) -> Option<BrokerStatus> {
+        self.link().map(Link::status)
+    }
+
+    /// Waits until the broker connections are up (at most `timeout`); false without a broker
+    /// or if they are not up in time. Start-up and tests use it before relying on other
+    /// processes.
+    pub async fn wait_for_broker(&self, timeout: Duration) -> bool {
+        match self.link() {
+            Some(link) => link.wait_connected(timeout).await,
+            None => false,
+        }
+    }
+
+    /// Runs `hook` with the data of every [`Op::Event`] for `key` from other processes.
+    pub(crate) fn on_remote(&self, key: &str, hook: Hook) {
+        self.0.hooks.write().unwrap_or_else(|e| e.into_inner()).insert(key.to_string(), hook);
+    }
+
+    /// Sends the data `data` makes to the `key` hook of every other process (made only when
+    /// there is a broker).
+    pub(crate) fn forward_event(&self, key: &str, data: impl FnOnce() -> Value) {
+        self.forward(|| Op::Event { key: key.to_string(), data: data() });
+    }
+
+    /// Publishes the op made by `op`, when there is a broker.
+    pub(crate) fn forward(&self, op: impl FnOnce() -> Op) {
+        if let Some(link) = self.link() {
+            link.publish(op());
+        }
+    }
+
+    /// Forwards a local broadcast (`room` `None`: everyone).
+    pub(crate) fn forward_broadcast(&self, room: Option<&str>, except: Option<&str>, msg: &Message) {
+        let Some(link) = self.link() else { return };
+        let Some(msg) = Payload::of(msg) else { return };
+        let except = except.map(str::to_string);
+        link.publish(match room {
+            Some(room) => Op::Room { room: room.to_string(), except, msg },
+            None => Op::All { except, msg },
+        });
+    }
+
+    pub(crate) fn forward_presence(&self, event: &PresenceEvent) {
+        self.forward(|| Op::Presence {
+            event: event.event.to_string(),
+            room: event.room.clone(),
+            id: event.id.clone(),
+            meta: event.meta.clone(),
+        });
+    }
+
+    /// Applies an envelope from the broker to this process's connections.
+    fn apply(&self, text: &str) {
+        let Some(link) = self.link() else { return };
+        let envelope: Envelope = match serde_json::from_str(text) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(error = %e, "broker: an envelope that does not parse was skipped");
+                return;
+            }
+        };
+        if envelope.node == link.node {
+            return; // our own, already delivered locally
+        }
+        link.received();
+        match envelope.op {
+            Op::Room { room, except, msg } => {
+                if let Some(msg) = msg.into_message() {
+                    self.deliver(Some(&room), except.as_deref(), None, msg);
+                }
+            }
+            Op::All { except, msg } => {
+                if let Some(msg) = msg.into_message() {
+                    self.deliver(None, except.as_deref(), None, msg);
+                }
+            }
+            Op::To { id, msg } => {
+                if let (Some(conn), Some(msg)) = (self.0.registry.get(&id), msg.into_message()) {
+                    self.offer(&conn, msg.into_tungstenite());
+                }
+            }
+            Op::Close { id, code, reason } => {
+                if let Some(conn) = self.0.registry.get(&id) {
+                    conn.request_close(CloseFrame::new(CloseCode::from_u16(code), reason));
+                }
+            }
+            Op::CloseUser { sub, code, reason } => {
+                self.close_user_here(&sub, &CloseFrame::new(CloseCode::from_u16(code), reason));
+            }
+            Op::Presence { event, room, id, meta } => {
+                let event = if event == "join" { "join" } else { "leave" };
+                let _ = self.0.presence.send(PresenceEvent { event, room, id, meta });
+            }
+            Op::Event { key, data } => {
+                let hook = self.0.hooks.read().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
+                if let Some(hook) = hook {
+                    hook(self, data);
+                }
+            }
+            Op::Node { report } => link.store_report(&envelope.node, report),
+            Op::Gone => link.forget(&envelope.node),
+        }
+    }
+
+    /// This process's report: its stats and its rooms' members.
+    fn report(&self) -> Value {
+        let rooms = self.0.rooms.read();
+        let members: HashMap<&str, Vec<Member>> = rooms
+            .iter()
+            .map(|(room, m)| {
+                (&**room, m.values().map(|m| Member { id: m.conn.id.to_string(), meta: m.meta.clone() }).collect())
+            })
+            .collect();
+        json!({"stats": self.local_stats(), "members": members})
+    }
+
+    /// Stats of this process plus the other processes' latest reports.
+    pub(crate) fn cluster_stats(&self) -> Stats {
+        let mut stats = self.local_stats();
+        let Some(link) = self.link() else { return stats };
+        for report in link.reports() {
+            let Ok(other) = serde_json::from_value::<Stats>(report["stats"].clone()) else { continue };
+            stats.total_connections += other.total_connections;
+            stats.slow_consumers_closed += other.slow_consumers_closed;
+            stats.messages_dropped += other.messages_dropped;
+            for (room, n) in other.channels {
+                *stats.channels.entry(room).or_default() += n;
+            }
+        }
+        stats.total_channels = stats.channels.len();
+        stats
+    }
+
+    /// The other processes' members of `room`, from their latest reports.
+    pub(crate) fn remote_members(&self, room: &str) -> Vec<Member> {
+        let Some(link) = self.link() else { return Vec::new() };
+        link.reports()
+            .into_iter()
+            .filter_map(|r| serde_json::from_value::<Vec<Member>>(r["members"][room].clone()).ok())
+            .flatten()
+            .collect()
+    }
+
+    /// Says goodbye on the broker (shutdown), so the others forget this process at once, and
+    /// gives the publisher a moment to send what is queued.
+    pub(crate) async fn leave_broker(&self) {
+        if let Some(link) = self.link() {
+            link.publish(Op::Gone);
+            link.flushed(Duration::from_secs(1)).await;
+        }
+    }
+}
+
+/// Publishes this process's report every `every` while the Hub lives.
+async fn report_loop(hub: Weak<HubInner>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(inner) = hub.upgrade() else { return };
+        let hub = Hub(inner);
+        let report = hub.report();
+        hub.forward(|| Op::Node { report });
+    }
+}
