@@ -15,7 +15,8 @@ pub use crate::{
     ws::{
         WsRouteOptions,
         route::{
-            ConsumerSocket, IntoConnect, IntoWsResult, Next, WsOutcome, WsRun, WsRunFuture, websocket, ws_outcome,
+            ConsumerSocket, IntoConnect, IntoWsResult, Next, WsOutcome, WsRun, WsRunFuture, failure_frame, websocket,
+            ws_outcome,
         },
     },
 };
@@ -26,7 +27,7 @@ use poem::{IntoResponse, error::IntoResult};
 pub mod docs {
     pub use crate::docs::{
         Operation, Probe,
-        json_schema::{AnySchema, KnownSchema, TracedSchema},
+        json_schema::{AnySchema, KnownSchema, TracedSchema, handled_by_with},
         operation::{DocumentedArg, KnownAnswer, KnownParam, OtherArg, UnknownAnswer, UnknownParam, build},
     };
 }

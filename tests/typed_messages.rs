@@ -5,7 +5,11 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use sockeye::{docs::JsonSchema, prelude::*, ws::CloseFrame};
+use sockeye::{
+    docs::{Direction, JsonSchema},
+    prelude::*,
+    ws::CloseFrame,
+};
 
 /// What a player sends.
 #[derive(Deserialize, sockeye::JsonSchema, Debug, PartialEq)]
@@ -80,6 +84,38 @@ impl Counter {
         Ok(())
     }
     async fn disconnect(&mut self, _ws: &Socket<FromPlayer, ToPlayer>, _frame: Option<CloseFrame>) {}
+}
+
+static DISCONNECTS: std::sync::Mutex<Vec<Option<u16>>> = std::sync::Mutex::new(Vec::new());
+
+/// A strict consumer: an undecodable message closes it, and `disconnect` still runs.
+struct Strict;
+
+#[websocket("/ws/strict-consumer", invalid_message = "close")]
+impl Strict {
+    async fn connect(ws: WebSocket<FromPlayer, ToPlayer>) -> Result<(Self, Socket<FromPlayer, ToPlayer>)> {
+        Ok((Strict, ws.accept().await?))
+    }
+    async fn receive(&mut self, _ws: &Socket<FromPlayer, ToPlayer>, _msg: FromPlayer) -> Result<()> {
+        Ok(())
+    }
+    async fn disconnect(&mut self, _ws: &Socket<FromPlayer, ToPlayer>, frame: Option<CloseFrame>) {
+        DISCONNECTS.lock().unwrap().push(frame.map(|f| f.code.as_u16()));
+    }
+}
+
+/// A protocol whose client messages include one named `error`.
+#[derive(Deserialize, sockeye::JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[allow(dead_code)] // only decoded
+enum Report {
+    Error { detail: String },
+}
+
+#[websocket("/ws/reports")]
+async fn reports(ws: WebSocket<Report, Report>) -> Result<()> {
+    ws.accept().await?;
+    Ok(())
 }
 
 #[websocket("/ws/plain")]
@@ -158,6 +194,36 @@ async fn a_typed_consumer_receives_decoded_messages() {
 }
 
 #[tokio::test]
+async fn a_consumer_closed_on_an_undecodable_message_still_disconnects() {
+    let client = TestClient::new(App::new());
+    let mut ws = client.websocket_connect("/ws/strict-consumer").await.unwrap();
+    ws.send_text("{").await.unwrap();
+    assert_eq!(ws.receive_close().await.unwrap().code, 1007);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while DISCONNECTS.lock().unwrap().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "disconnect never ran");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(*DISCONNECTS.lock().unwrap(), [Some(1007)]);
+}
+
+#[tokio::test]
+async fn the_framework_error_reply_never_takes_a_declared_message_name() {
+    let client = TestClient::new(App::new());
+    let doc: Value = client.get("/asyncapi.json").send().await.json();
+    let messages = &doc["channels"]["ws_reports"]["messages"];
+    assert_eq!(messages["error"]["payload"]["required"], json!(["type", "detail"]));
+    assert_eq!(messages["sockeye_error"]["$ref"], "#/components/messages/error");
+    let sent: Vec<&str> = doc["operations"]["ws_reports_send"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["$ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(sent, ["#/channels/ws_reports/messages/error", "#/channels/ws_reports/messages/sockeye_error"]);
+}
+
+#[tokio::test]
 async fn the_asyncapi_document_lists_the_declared_messages_each_way() {
     let client = TestClient::new(App::new());
     let doc: Value = client.get("/asyncapi.json").send().await.json();
@@ -175,7 +241,8 @@ async fn the_asyncapi_document_lists_the_declared_messages_each_way() {
     let sit = &channel["messages"]["sit"];
     assert_eq!(sit["summary"], "Takes a seat.");
     assert_eq!(sit["payload"]["required"], json!(["type", "seat"]));
-    assert_eq!(sit["payload"]["properties"]["nickname"]["nullable"], true);
+    // JSON Schema draft 7 (AsyncAPI's format) has no `nullable`: a type list instead.
+    assert_eq!(sit["payload"]["properties"]["nickname"]["type"], json!(["string", "null"]));
     // A newtype variant of a struct: the struct's fields next to the tag.
     let bet = &channel["messages"]["place_bet"]["payload"];
     assert_eq!(bet["required"], json!(["type", "amount"]));
@@ -196,15 +263,21 @@ async fn the_asyncapi_document_lists_the_declared_messages_each_way() {
 /// A small JSON Schema check (the keywords the derive writes): the list of problems.
 fn violations(schema: &Value, value: &Value, at: &str) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some(options) = schema["oneOf"].as_array() {
-        let fitting = options.iter().filter(|o| violations(o, value, at).is_empty()).count();
-        if fitting != 1 {
-            out.push(format!("{at}: fits {fitting} of the oneOf options"));
+    for (keyword, fits) in [("oneOf", 1..=1), ("anyOf", 1..=usize::MAX)] {
+        if let Some(options) = schema[keyword].as_array() {
+            let fitting = options.iter().filter(|o| violations(o, value, at).is_empty()).count();
+            if !fits.contains(&fitting) {
+                out.push(format!("{at}: fits {fitting} of the {keyword} options"));
+            }
+            return out;
         }
-        return out;
+    }
+    if let Some(all) = schema["allOf"].as_array() {
+        return all.iter().flat_map(|s| violations(s, value, at)).collect();
     }
     if let Some(allowed) = schema["enum"].as_array()
         && !allowed.contains(value)
+        && !(value.is_null() && schema["nullable"] == true)
     {
         out.push(format!("{at}: {value} not in {allowed:?}"));
     }
@@ -238,8 +311,7 @@ fn violations(schema: &Value, value: &Value, at: &str) -> Vec<String> {
     }
     if let (Some(items), Some(values)) = (schema.get("items"), value.as_array()) {
         for (i, v) in values.iter().enumerate() {
-            let item = items.as_array().map_or(items, |tuple| &tuple[i]);
-            out.extend(violations(item, v, &format!("{at}[{i}]")));
+            out.extend(violations(items, v, &format!("{at}[{i}]")));
         }
     }
     out
@@ -247,8 +319,17 @@ fn violations(schema: &Value, value: &Value, at: &str) -> Vec<String> {
 
 /// The smallest value the schema allows: only required properties, first enum values.
 fn minimal(schema: &Value) -> Value {
-    if let Some(options) = schema["oneOf"].as_array() {
+    if let Some(options) = schema["oneOf"].as_array().or(schema["anyOf"].as_array()) {
         return minimal(&options[0]);
+    }
+    if let Some(all) = schema["allOf"].as_array() {
+        let mut out = serde_json::Map::new();
+        for s in all {
+            if let Value::Object(m) = minimal(s) {
+                out.extend(m);
+            }
+        }
+        return Value::Object(out);
     }
     if let Some(allowed) = schema["enum"].as_array() {
         return allowed[0].clone();
@@ -262,9 +343,9 @@ fn minimal(schema: &Value) -> Value {
             }
             Value::Object(out)
         }
-        // A tuple lists one schema per position.
-        Some("array") => match schema["items"].as_array() {
-            Some(items) => items.iter().map(minimal).collect(),
+        // A tuple: `minItems` values of the first position's kind.
+        Some("array") => match schema["minItems"].as_u64() {
+            Some(n) => (0..n).map(|i| minimal(&schema["items"]["anyOf"][i as usize])).collect(),
             None => json!([]),
         },
         Some("string") => json!(""),
@@ -332,6 +413,88 @@ mod shapes {
     #[serde(transparent)]
     pub(crate) struct Meters(pub f64);
 
+    /// Each side of serde sees its own fields and names.
+    #[derive(Serialize, Deserialize, sockeye::JsonSchema, Debug, PartialEq, Default)]
+    #[serde(rename_all = "UPPERCASE", tag = "kind")]
+    pub(crate) struct Sides {
+        user_id: u32,
+        #[serde(skip_serializing)]
+        password: String,
+        #[serde(skip_deserializing)]
+        computed: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        tags: Vec<String>,
+        #[serde(rename(serialize = "out_name", deserialize = "in_name"))]
+        both: bool,
+        #[serde(with = "as_text")]
+        count: u64,
+        r#type: String,
+    }
+
+    mod as_text {
+        pub(crate) fn serialize<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(&v.to_string())
+        }
+        pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+            let text = <String as serde::Deserialize>::deserialize(d)?;
+            text.parse().map_err(serde::de::Error::custom)
+        }
+    }
+
+    #[derive(Serialize, Deserialize, sockeye::JsonSchema, Debug, PartialEq)]
+    #[serde(default)]
+    pub(crate) struct AllDefault {
+        a: u8,
+        b: String,
+    }
+
+    impl Default for AllDefault {
+        fn default() -> Self {
+            Self { a: 1, b: "b".into() }
+        }
+    }
+
+    #[derive(Serialize, Deserialize, sockeye::JsonSchema, Debug, PartialEq)]
+    #[serde(tag = "type")]
+    pub(crate) enum WithFallback {
+        Known {
+            x: u8,
+        },
+        #[serde(untagged)]
+        Raw(String),
+    }
+
+    #[derive(Serialize, Deserialize, sockeye::JsonSchema, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub(crate) enum Overlap {
+        Nothing,
+        Num(u8),
+        Pt { x: i8 },
+        Pt3 { x: i8, z: i8 },
+    }
+
+    #[derive(Serialize, Deserialize, sockeye::JsonSchema, Debug, PartialEq)]
+    pub(crate) struct MaybeFlat {
+        a: u8,
+        #[serde(flatten)]
+        inner: Option<Inner>,
+    }
+
+    #[derive(Serialize, Deserialize, sockeye::JsonSchema, Debug, PartialEq)]
+    pub(crate) enum Raw {
+        r#Type,
+        Shape(f32, f32),
+    }
+
+    /// A borrowed, `Serialize`-only answer compiles (nothing to trace).
+    #[derive(Serialize, sockeye::JsonSchema)]
+    pub(crate) struct Borrowed<'a> {
+        pub(crate) name: &'a str,
+        pub(crate) tags: std::borrow::Cow<'a, [String]>,
+    }
+
     pub(crate) fn samples() -> Vec<(&'static str, Value, Value)> {
         vec![
             ("Adjacent", Adjacent::json_schema(), serde_json::to_value(Adjacent::TextSent("hi".into())).unwrap()),
@@ -361,7 +524,32 @@ mod shapes {
                 serde_json::to_value(Wrapper { id: 1, profile: Inner { city: "c".into(), zip: None } }).unwrap(),
             ),
             ("Meters", Meters::json_schema(), serde_json::to_value(Meters(2.5)).unwrap()),
+            ("Sides", written::<Sides>(), serde_json::to_value(Sides { count: 7, ..Default::default() }).unwrap()),
+            (
+                "Sides",
+                written::<Sides>(),
+                serde_json::to_value(Sides { note: Some("n".into()), tags: vec!["t".into()], ..Default::default() })
+                    .unwrap(),
+            ),
+            ("AllDefault", written::<AllDefault>(), serde_json::to_value(AllDefault::default()).unwrap()),
+            ("WithFallback", written::<WithFallback>(), serde_json::to_value(WithFallback::Raw("r".into())).unwrap()),
+            ("WithFallback", written::<WithFallback>(), serde_json::to_value(WithFallback::Known { x: 1 }).unwrap()),
+            ("Overlap", written::<Overlap>(), serde_json::to_value(Overlap::Nothing).unwrap()),
+            ("Overlap", written::<Overlap>(), serde_json::to_value(Overlap::Num(5)).unwrap()),
+            ("Overlap", written::<Overlap>(), serde_json::to_value(Overlap::Pt3 { x: 1, z: 2 }).unwrap()),
+            ("MaybeFlat", written::<MaybeFlat>(), serde_json::to_value(MaybeFlat { a: 1, inner: None }).unwrap()),
+            ("Raw", written::<Raw>(), serde_json::to_value(Raw::r#Type).unwrap()),
+            ("Raw", written::<Raw>(), serde_json::to_value(Raw::Shape(1.0, 2.0)).unwrap()),
+            (
+                "Borrowed",
+                written::<Borrowed>(),
+                serde_json::to_value(Borrowed { name: "n", tags: vec!["t".to_string()].into() }).unwrap(),
+            ),
         ]
+    }
+
+    fn written<T: JsonSchema + ?Sized>() -> Value {
+        T::schema_for(Direction::Write)
     }
 
     /// The minimal value of each schema deserializes into its type.
@@ -383,11 +571,21 @@ mod shapes {
         check::<Wrapper>("Wrapper");
         check::<Meters>("Meters");
         check::<FromPlayer>("FromPlayer");
+        check::<AllDefault>("AllDefault");
+        check::<WithFallback>("WithFallback");
+        check::<Overlap>("Overlap");
+        check::<MaybeFlat>("MaybeFlat");
+        check::<Raw>("Raw");
+        // `Sides` needs its `with` field as text: the schema says any value, so give one.
+        let mut sides = minimal(&Sides::json_schema());
+        sides["COUNT"] = json!("3");
+        serde_json::from_value::<Sides>(sides.clone()).unwrap_or_else(|e| panic!("{sides}: {e}"));
     }
 }
 
 #[test]
 fn derived_schemas_accept_what_serde_writes() {
+    // (`samples` pairs the written schema with values serde wrote.)
     for (name, schema, value) in shapes::samples() {
         let problems = violations(&schema, &value, name);
         assert!(problems.is_empty(), "{name}: {value} against {schema}: {problems:?}");
@@ -405,6 +603,28 @@ fn the_smallest_value_each_schema_allows_deserializes() {
 }
 
 #[test]
+fn each_side_of_serde_is_described_as_it_is() {
+    let read = shapes::Sides::json_schema();
+    let write = shapes::Sides::schema_for(Direction::Write);
+    let keys = |s: &Value| {
+        let mut k: Vec<String> = s["properties"].as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&read), ["COUNT", "NOTE", "PASSWORD", "TAGS", "TYPE", "USER_ID", "in_name"]);
+    assert_eq!(keys(&write), ["COMPUTED", "COUNT", "NOTE", "TAGS", "TYPE", "USER_ID", "kind", "out_name"]);
+    // Read: `tags` is needed (skip_serializing_if does not make it optional), `note` is not.
+    assert_eq!(read["required"], json!(["USER_ID", "PASSWORD", "TAGS", "in_name", "COUNT", "TYPE"]));
+    // Written: the struct's tag first; `note` and `tags` may be left out.
+    assert_eq!(write["required"], json!(["kind", "USER_ID", "COMPUTED", "out_name", "COUNT", "TYPE"]));
+    assert_eq!(write["properties"]["COUNT"], json!({}), "a `with` function's side is any value");
+    // The whole struct is optional field by field with a container default.
+    assert!(shapes::AllDefault::json_schema().get("required").is_none());
+    // Raw identifiers lose their `r#`, as with serde.
+    assert_eq!(shapes::Raw::messages(Direction::Write)[0].name, "Type");
+}
+
+#[test]
 fn names_and_docs_come_from_serde_and_doc_comments() {
     let profile = shapes::Profile::json_schema();
     let mut keys: Vec<&String> = profile["properties"].as_object().unwrap().keys().collect();
@@ -412,9 +632,9 @@ fn names_and_docs_come_from_serde_and_doc_comments() {
     assert_eq!(keys, ["display", "scores", "tags", "userId"]);
     assert_eq!(profile["required"], json!(["userId", "display", "scores"]));
     assert_eq!(profile["additionalProperties"], false);
-    let names: Vec<String> = shapes::Adjacent::messages().into_iter().map(|m| m.name).collect();
+    let names: Vec<String> = shapes::Adjacent::messages(Direction::Read).into_iter().map(|m| m.name).collect();
     assert_eq!(names, ["text-sent", "moved", "stopped"]);
     // A struct is one message, named after the type.
-    assert_eq!(shapes::Wrapper::messages()[0].name, "Wrapper");
-    assert_eq!(FromPlayer::messages()[1].summary, "Bets an amount.");
+    assert_eq!(shapes::Wrapper::messages(Direction::Read)[0].name, "Wrapper");
+    assert_eq!(FromPlayer::messages(Direction::Read)[1].summary, "Bets an amount.");
 }

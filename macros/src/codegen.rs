@@ -87,30 +87,38 @@ fn ws_options(o: &WsOptions) -> TokenStream {
 }
 
 /// The `T` of a `Json<T>`, looking through `Result<_, _>` and `Created<_>` (by name: the
-/// macro sees syntax only).
-fn json_inner(ty: &syn::Type) -> Option<&syn::Type> {
+/// macro sees syntax only), and whether a `Created` was on the way.
+fn json_inner(ty: &syn::Type) -> Option<(&syn::Type, bool)> {
     let syn::Type::Path(p) = ty else { return None };
     let last = p.path.segments.last()?;
     let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
     let syn::GenericArgument::Type(first) = args.args.first()? else { return None };
     match last.ident.to_string().as_str() {
-        "Json" => Some(first),
-        "Result" | "Created" => json_inner(first),
+        "Json" => Some((first, false)),
+        "Result" => json_inner(first),
+        "Created" => json_inner(first).map(|(t, _)| (t, true)),
         _ => None,
     }
 }
 
-/// For a `Json<T>`: `T`'s schema through the probe (its `JsonSchema` derive first, which also
-/// covers `Serialize`-only types and internally tagged enums), replacing the traced one.
-fn json_schema_of(ty: &syn::Type, slot: TokenStream) -> TokenStream {
-    match json_inner(ty) {
-        Some(inner) => quote! {{
-            #[allow(unused_imports)]
-            use ::sockeye::__private::docs::{AnySchema as _, KnownSchema as _, TracedSchema as _};
-            ::sockeye::__private::docs::build::#slot(__op, (&&&::sockeye::__private::docs::Probe::<#inner>::new()).field_schema());
-        }},
-        None => quote!(),
-    }
+/// For a `Json<T>` body (`answer` false) or answer: `T`'s schema through the probe (its
+/// `JsonSchema` derive first, which also covers `Serialize`-only types and internally tagged
+/// enums), replacing the traced one.
+fn json_schema_of(ty: &syn::Type, answer: bool) -> TokenStream {
+    let Some((inner, created)) = json_inner(ty) else { return quote!() };
+    let traced = if borrows(inner) { quote!() } else { quote!(TracedSchema as _,) };
+    let (direction, set) = if answer {
+        (quote!(Write), quote!(response_schema(__op, #created, __schema)))
+    } else {
+        (quote!(Read), quote!(body_schema(__op, __schema)))
+    };
+    quote! {{
+        #[allow(unused_imports)]
+        use ::sockeye::__private::docs::{AnySchema as _, KnownSchema as _, #traced};
+        let __schema = (&&&::sockeye::__private::docs::Probe::<#inner>::new())
+            .field_schema(::sockeye::docs::Direction::#direction);
+        ::sockeye::__private::docs::build::#set;
+    }}
 }
 
 /// The route's `describe` function: its parameters and documented extractors, for the docs.
@@ -131,7 +139,7 @@ fn describe(route: &Route) -> TokenStream {
                 quote!(::sockeye::__private::docs::build::header(__op, #name, !#optional, #schema);)
             }
             ArgKind::Extract => {
-                let body = json_schema_of(ty, quote!(body_schema));
+                let body = json_schema_of(ty, false);
                 quote! {{
                     #[allow(unused_imports)]
                     use ::sockeye::__private::docs::{DocumentedArg as _, OtherArg as _};
@@ -145,7 +153,7 @@ fn describe(route: &Route) -> TokenStream {
     let answer = match (&route.kind, &route.target) {
         (Kind::Http, Target::Fn(f)) => match &f.sig.output {
             syn::ReturnType::Type(_, ty) => {
-                let schema = json_schema_of(ty, quote!(response_schema));
+                let schema = json_schema_of(ty, true);
                 quote! {{
                     #[allow(unused_imports)]
                     use ::sockeye::__private::docs::{KnownAnswer as _, UnknownAnswer as _};
@@ -206,6 +214,8 @@ pub(crate) fn route(route: &Route) -> TokenStream {
                             return ::sockeye::__private::ws_outcome(());
                         }
                         ::sockeye::__private::Next::Failed(__e) => {
+                            let __frame = __socket.close_frame().or_else(|| ::sockeye::__private::failure_frame(&__e));
+                            #disconnect
                             return ::sockeye::__private::ws_outcome(::core::result::Result::<(), _>::Err(__e));
                         }
                         ::sockeye::__private::Next::Message(__msg) => {

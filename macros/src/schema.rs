@@ -5,40 +5,56 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{Attribute, Data, DeriveInput, Fields, LitStr, meta::ParseNestedMeta, spanned::Spanned};
+use syn::{Attribute, Data, DeriveInput, Fields, LitStr, meta::ParseNestedMeta};
+
+/// A rule or a name per direction: (serialize, deserialize).
+type PerSide<T> = (Option<T>, Option<T>);
 
 /// What serde's attributes on one item say, as far as the schema cares.
 #[derive(Default)]
 struct Serde {
-    rename: Option<String>,
-    rename_all: Option<(String, proc_macro2::Span)>,
-    rename_all_fields: Option<(String, proc_macro2::Span)>,
+    rename: PerSide<String>,
+    rename_all: PerSide<(String, proc_macro2::Span)>,
+    rename_all_fields: PerSide<(String, proc_macro2::Span)>,
     tag: Option<String>,
     content: Option<String>,
     untagged: bool,
     deny: bool,
     transparent: bool,
-    skip: bool,
-    optional: bool,
+    skip_serializing: bool,
+    skip_deserializing: bool,
+    default: bool,
+    skip_serializing_if: bool,
     flatten: bool,
+    /// `with` / `serialize_with` / `deserialize_with`: that side is the function's (any value).
+    with: (bool, bool),
+    /// `from` / `try_from`: read as another type; `into`: written as another type.
+    from: bool,
+    into: bool,
+    other: bool,
 }
 
-/// `= "x"`, or `(serialize = "a", deserialize = "b")` (the deserialized name wins).
-fn name_value(meta: &ParseNestedMeta) -> syn::Result<String> {
+/// `= "x"` (both sides), or `(serialize = "a", deserialize = "b")`.
+fn per_side(meta: &ParseNestedMeta) -> syn::Result<PerSide<(String, proc_macro2::Span)>> {
     if meta.input.peek(syn::Token![=]) {
-        return Ok(meta.value()?.parse::<LitStr>()?.value());
+        let lit = meta.value()?.parse::<LitStr>()?;
+        return Ok((Some((lit.value(), lit.span())), Some((lit.value(), lit.span()))));
     }
     let (mut ser, mut de) = (None, None);
     meta.parse_nested_meta(|inner| {
-        let v = inner.value()?.parse::<LitStr>()?.value();
+        let lit = inner.value()?.parse::<LitStr>()?;
         if inner.path.is_ident("deserialize") {
-            de = Some(v);
-        } else {
-            ser = Some(v);
+            de = Some((lit.value(), lit.span()));
+        } else if inner.path.is_ident("serialize") {
+            ser = Some((lit.value(), lit.span()));
         }
         Ok(())
     })?;
-    de.or(ser).ok_or_else(|| meta.error("expected a name"))
+    Ok((ser, de))
+}
+
+fn names_only(side: PerSide<(String, proc_macro2::Span)>) -> PerSide<String> {
+    (side.0.map(|n| n.0), side.1.map(|n| n.0))
 }
 
 /// Consumes an option's value, whatever it is.
@@ -59,21 +75,45 @@ fn serde(attrs: &[Attribute]) -> syn::Result<Serde> {
         attr.parse_nested_meta(|meta| {
             let key = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
             match key.as_str() {
-                "rename" => s.rename = Some(name_value(&meta)?),
-                "rename_all" => s.rename_all = Some((name_value(&meta)?, meta.path.span())),
-                "rename_all_fields" => s.rename_all_fields = Some((name_value(&meta)?, meta.path.span())),
-                "tag" => s.tag = Some(name_value(&meta)?),
-                "content" => s.content = Some(name_value(&meta)?),
+                "rename" => s.rename = names_only(per_side(&meta)?),
+                "rename_all" => s.rename_all = per_side(&meta)?,
+                "rename_all_fields" => s.rename_all_fields = per_side(&meta)?,
+                "tag" => s.tag = Some(meta.value()?.parse::<LitStr>()?.value()),
+                "content" => s.content = Some(meta.value()?.parse::<LitStr>()?.value()),
                 "untagged" => s.untagged = true,
                 "deny_unknown_fields" => s.deny = true,
                 "transparent" => s.transparent = true,
                 "flatten" => s.flatten = true,
-                "skip" | "skip_serializing" | "skip_deserializing" | "other" => {
-                    s.skip = true;
+                "other" => s.other = true,
+                "skip" => (s.skip_serializing, s.skip_deserializing) = (true, true),
+                "skip_serializing" => s.skip_serializing = true,
+                "skip_deserializing" => s.skip_deserializing = true,
+                "default" => {
+                    s.default = true;
                     ignore(&meta)?;
                 }
-                "default" | "skip_serializing_if" => {
-                    s.optional = true;
+                "skip_serializing_if" => {
+                    s.skip_serializing_if = true;
+                    ignore(&meta)?;
+                }
+                "with" => {
+                    s.with = (true, true);
+                    ignore(&meta)?;
+                }
+                "serialize_with" => {
+                    s.with.0 = true;
+                    ignore(&meta)?;
+                }
+                "deserialize_with" => {
+                    s.with.1 = true;
+                    ignore(&meta)?;
+                }
+                "from" | "try_from" => {
+                    s.from = true;
+                    ignore(&meta)?;
+                }
+                "into" => {
+                    s.into = true;
                     ignore(&meta)?;
                 }
                 _ => ignore(&meta)?,
@@ -84,7 +124,8 @@ fn serde(attrs: &[Attribute]) -> syn::Result<Serde> {
     Ok(s)
 }
 
-/// serde's `rename_all` rules; `variant` names are PascalCase, field names snake_case.
+/// serde's `rename_all` rules (its `case.rs`): `variant` names are PascalCase, field names
+/// snake_case.
 fn rename(name: &str, rule: &(String, proc_macro2::Span), variant: bool) -> syn::Result<String> {
     let words: Vec<String> = if variant {
         let mut words = Vec::new();
@@ -105,8 +146,11 @@ fn rename(name: &str, rule: &(String, proc_macro2::Span), variant: bool) -> syn:
         c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
     };
     Ok(match rule.0.as_str() {
-        "lowercase" => words.concat(),
-        "UPPERCASE" => words.concat().to_uppercase(),
+        "lowercase" if variant => name.to_ascii_lowercase(),
+        "UPPERCASE" if variant => name.to_ascii_uppercase(),
+        // A field is snake_case already: `lowercase` keeps it, `UPPERCASE` shouts it.
+        "lowercase" => name.to_string(),
+        "UPPERCASE" => name.to_ascii_uppercase(),
         "PascalCase" => words.iter().map(cap).collect(),
         "camelCase" => {
             let pascal: String = words.iter().map(cap).collect();
@@ -119,6 +163,35 @@ fn rename(name: &str, rule: &(String, proc_macro2::Span), variant: bool) -> syn:
         "SCREAMING-KEBAB-CASE" => words.join("-").to_uppercase(),
         other => return Err(syn::Error::new(rule.1, format!("unknown rename_all rule \"{other}\""))),
     })
+}
+
+/// The names serde reads and writes for `ident`: a rename, else the rule, else the ident;
+/// none on a skipped side.
+fn names(
+    ident: &str,
+    attrs: &Serde,
+    rules: &PerSide<(String, proc_macro2::Span)>,
+    variant: bool,
+) -> syn::Result<TokenStream> {
+    let ident = ident.strip_prefix("r#").unwrap_or(ident);
+    let side = |rename: &Option<String>, rule: &Option<(String, proc_macro2::Span)>, skip: bool| {
+        if skip {
+            return Ok(quote!(::core::option::Option::None));
+        }
+        let name = match (rename, rule) {
+            (Some(r), _) => r.clone(),
+            (None, Some(rule)) => rename_rule(ident, rule, variant)?,
+            (None, None) => ident.to_string(),
+        };
+        Ok::<_, syn::Error>(quote!(::core::option::Option::Some(#name)))
+    };
+    let write = side(&attrs.rename.0, &rules.0, attrs.skip_serializing)?;
+    let read = side(&attrs.rename.1, &rules.1, attrs.skip_deserializing || attrs.other)?;
+    Ok(quote!(::sockeye::docs::Names { read: #read, write: #write }))
+}
+
+fn rename_rule(ident: &str, rule: &(String, proc_macro2::Span), variant: bool) -> syn::Result<String> {
+    rename(ident, rule, variant)
 }
 
 fn doc(attrs: &[Attribute]) -> String {
@@ -137,46 +210,80 @@ fn doc(attrs: &[Attribute]) -> String {
     lines.join("\n").trim().to_string()
 }
 
-fn schema_fn(ty: &syn::Type) -> TokenStream {
-    quote!(|| (&&&::sockeye::__private::docs::Probe::<#ty>::new()).field_schema())
+/// Whether a type may borrow (a reference or a lifetime in it).
+fn borrows(ty: &syn::Type) -> bool {
+    let text = quote!(#ty).to_string();
+    text.contains('&') || text.contains('\'')
+}
+
+/// A `fn(Direction) -> Value` for `ty`'s schema through the docs probe: its `JsonSchema`,
+/// else its traced `Deserialize` (not for borrowing types, which cannot be traced), else any
+/// value; any value on a side a `with` function handles.
+fn schema_fn(ty: &syn::Type, with: (bool, bool)) -> TokenStream {
+    let traced = if borrows(ty) { quote!() } else { quote!(TracedSchema as _,) };
+    let (with_write, with_read) = with;
+    let opaque = if with_read || with_write {
+        quote! {
+            if ::sockeye::__private::docs::handled_by_with(__d, #with_read, #with_write) {
+                return ::sockeye::__private::serde_json::Value::Object(::core::default::Default::default());
+            }
+        }
+    } else {
+        quote!()
+    };
+    quote! {
+        |__d: ::sockeye::docs::Direction| {
+            #[allow(unused_imports)]
+            use ::sockeye::__private::docs::{AnySchema as _, KnownSchema as _, #traced};
+            #opaque
+            (&&&::sockeye::__private::docs::Probe::<#ty>::new()).field_schema(__d)
+        }
+    }
 }
 
 fn is_option(ty: &syn::Type) -> bool {
     matches!(ty, syn::Type::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Option"))
 }
 
-/// The body of a struct or a variant: its fields, renamed by `rule`.
-fn body(fields: &Fields, rule: Option<&(String, proc_macro2::Span)>, deny: bool) -> syn::Result<TokenStream> {
+/// The body of a struct or a variant: its fields, renamed by `rules`.
+fn body(
+    fields: &Fields,
+    rules: &PerSide<(String, proc_macro2::Span)>,
+    deny: bool,
+    all_default: bool,
+) -> syn::Result<TokenStream> {
     Ok(match fields {
         Fields::Unit => quote!(::sockeye::docs::Body::Unit),
         Fields::Unnamed(u) if u.unnamed.len() == 1 => {
-            let f = schema_fn(&u.unnamed[0].ty);
+            let f = schema_fn(&u.unnamed[0].ty, serde(&u.unnamed[0].attrs)?.with);
             quote!(::sockeye::docs::Body::Newtype(#f))
         }
         Fields::Unnamed(u) => {
-            let fs = u.unnamed.iter().map(|f| schema_fn(&f.ty));
+            let mut fs = Vec::new();
+            for f in &u.unnamed {
+                fs.push(schema_fn(&f.ty, serde(&f.attrs)?.with));
+            }
             quote!(::sockeye::docs::Body::Tuple(
-                ::std::vec![#((#fs) as fn() -> ::sockeye::__private::serde_json::Value),*]
+                ::std::vec![#((#fs) as fn(::sockeye::docs::Direction) -> ::sockeye::__private::serde_json::Value),*]
             ))
         }
         Fields::Named(n) => {
             let mut out = Vec::new();
             for f in &n.named {
                 let s = serde(&f.attrs)?;
-                if s.skip {
-                    continue;
-                }
                 let ident = f.ident.as_ref().map(|i| i.to_string()).unwrap_or_default();
-                let ident = ident.strip_prefix("r#").unwrap_or(&ident).to_string();
-                let name = match (&s.rename, rule) {
-                    (Some(r), _) => r.clone(),
-                    (None, Some(rule)) => rename(&ident, rule, false)?,
-                    (None, None) => ident,
-                };
-                let required = !s.optional && !is_option(&f.ty);
-                let (flatten, d, schema) = (s.flatten, doc(&f.attrs), schema_fn(&f.ty));
+                let names = names(&ident, &s, rules, false)?;
+                // serde reads a missing `Option` as `None`, unless a `with` function reads it.
+                let optional = is_option(&f.ty) && !s.with.1;
+                let read_required = !(s.default || all_default || optional);
+                // A flattened `None` writes nothing.
+                let write_required = !(s.skip_serializing_if || (s.flatten && is_option(&f.ty)));
+                let (flatten, d, schema) = (s.flatten, doc(&f.attrs), schema_fn(&f.ty, s.with));
                 out.push(quote! {
-                    ::sockeye::docs::Field { name: #name, doc: #d, required: #required, flatten: #flatten, schema: #schema }
+                    ::sockeye::docs::Field {
+                        names: #names, doc: #d, read_required: #read_required, write_required: #write_required,
+                        flatten: #flatten, schema: #schema,
+                    }
                 });
             }
             quote!(::sockeye::docs::Body::Struct { fields: ::std::vec![#(#out),*], deny: #deny })
@@ -188,19 +295,24 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let input: DeriveInput = syn::parse2(input)?;
     let container = serde(&input.attrs)?;
     let ident = &input.ident;
-    let name = container.rename.clone().unwrap_or_else(|| ident.to_string());
+    let ident_text = ident.to_string();
+    let ident_text = ident_text.strip_prefix("r#").unwrap_or(&ident_text).to_string();
+    let name = container.rename.0.clone().unwrap_or_else(|| ident_text.clone());
     let type_doc = doc(&input.attrs);
     let body = match &input.data {
         Data::Struct(data) if container.transparent => {
-            match data.fields.iter().find(|f| !serde(&f.attrs).is_ok_and(|s| s.skip)) {
-                Some(f) => {
-                    let f = schema_fn(&f.ty);
-                    quote!(::sockeye::docs::Body::Newtype(#f))
+            let mut inner = quote!(::sockeye::docs::Body::Unit);
+            for f in &data.fields {
+                let s = serde(&f.attrs)?;
+                if !(s.skip_serializing && s.skip_deserializing) {
+                    let f = schema_fn(&f.ty, s.with);
+                    inner = quote!(::sockeye::docs::Body::Newtype(#f));
+                    break;
                 }
-                None => quote!(::sockeye::docs::Body::Unit),
             }
+            inner
         }
-        Data::Struct(data) => body(&data.fields, container.rename_all.as_ref(), container.deny)?,
+        Data::Struct(data) => body(&data.fields, &container.rename_all, container.deny, container.default)?,
         Data::Enum(data) => {
             let tagging = match (&container.tag, &container.content, container.untagged) {
                 (_, _, true) => quote!(::sockeye::docs::Tagging::Untagged),
@@ -211,18 +323,17 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             let mut variants = Vec::new();
             for v in &data.variants {
                 let s = serde(&v.attrs)?;
-                if s.skip {
-                    continue;
-                }
-                let vname = match (&s.rename, &container.rename_all) {
-                    (Some(r), _) => r.clone(),
-                    (None, Some(rule)) => rename(&v.ident.to_string(), rule, true)?,
-                    (None, None) => v.ident.to_string(),
+                let names = names(&v.ident.to_string(), &s, &container.rename_all, true)?;
+                let rules = if s.rename_all.0.is_some() || s.rename_all.1.is_some() {
+                    &s.rename_all
+                } else {
+                    &container.rename_all_fields
                 };
-                let rule = s.rename_all.as_ref().or(container.rename_all_fields.as_ref());
-                let vbody = body(&v.fields, rule, container.deny)?;
-                let d = doc(&v.attrs);
-                variants.push(quote!(::sockeye::docs::Variant { name: #vname, doc: #d, body: #vbody }));
+                let vbody = body(&v.fields, rules, container.deny, false)?;
+                let (d, untagged) = (doc(&v.attrs), s.untagged);
+                variants.push(quote! {
+                    ::sockeye::docs::Variant { names: #names, doc: #d, untagged: #untagged, body: #vbody }
+                });
             }
             quote!(::sockeye::docs::Body::Enum { tagging: #tagging, variants: ::std::vec![#(#variants),*] })
         }
@@ -230,13 +341,25 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             return Err(syn::Error::new(u.union_token.span, "#[derive(JsonSchema)] goes on a struct or an enum"));
         }
     };
+    let struct_tag = match (&input.data, &container.tag) {
+        (Data::Struct(_), Some(tag)) => quote!(::core::option::Option::Some(#tag)),
+        _ => quote!(::core::option::Option::None),
+    };
+    let opaque_read =
+        if container.from { quote!(::core::option::Option::Some("")) } else { quote!(::core::option::Option::None) };
+    let opaque_write =
+        if container.into { quote!(::core::option::Option::Some("")) } else { quote!(::core::option::Option::None) };
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     Ok(quote! {
         impl #impl_generics ::sockeye::docs::JsonSchema for #ident #ty_generics #where_clause {
             fn shape() -> ::core::option::Option<::sockeye::docs::Shape> {
-                #[allow(unused_imports)]
-                use ::sockeye::__private::docs::{AnySchema as _, KnownSchema as _, TracedSchema as _};
-                ::core::option::Option::Some(::sockeye::docs::Shape { name: #name, doc: #type_doc, body: #body })
+                ::core::option::Option::Some(::sockeye::docs::Shape {
+                    name: #name,
+                    doc: #type_doc,
+                    struct_tag: #struct_tag,
+                    opaque: ::sockeye::docs::Names { read: #opaque_read, write: #opaque_write },
+                    body: #body,
+                })
             }
         }
     })
@@ -260,6 +383,10 @@ mod tests {
         assert_eq!(rename("user_id", &rule("camelCase"), false).unwrap(), "userId");
         assert_eq!(rename("user_id", &rule("PascalCase"), false).unwrap(), "UserId");
         assert_eq!(rename("user_id", &rule("SCREAMING-KEBAB-CASE"), false).unwrap(), "USER-ID");
+        assert_eq!(rename("user_id", &rule("lowercase"), false).unwrap(), "user_id");
+        assert_eq!(rename("user_id", &rule("UPPERCASE"), false).unwrap(), "USER_ID");
+        assert_eq!(rename("HTTPError", &rule("snake_case"), true).unwrap(), "h_t_t_p_error");
+        assert_eq!(rename("Player2Joined", &rule("snake_case"), true).unwrap(), "player2_joined");
         assert!(rename("x", &rule("Title Case"), false).is_err());
     }
 }

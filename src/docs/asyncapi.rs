@@ -63,7 +63,11 @@ pub(crate) fn document(mounted: &[Mounted], title: &str) -> Value {
                 let from = declared(&op.receives, &mut channel_messages, "");
                 let mut to = declared(&op.sends, &mut channel_messages, "_sent");
                 if op.decodes {
-                    to.push("error".into());
+                    // The framework's reply to an undecodable message, under a key of its own.
+                    let key = ["error", "sockeye_error"].into_iter().find(|k| !channel_messages.contains_key(*k));
+                    let key = key.unwrap_or("sockeye_error").to_string();
+                    channel_messages.insert(key.clone(), json!({"$ref": "#/components/messages/error"}));
+                    to.push(key);
                 }
                 (from, to)
             }
@@ -140,7 +144,7 @@ fn declared(docs: &[crate::docs::MessageDoc], channel: &mut Map<String, Value>, 
         // Message keys may only hold letters, digits, `.`, `-` and `_`.
         let mut key: String =
             doc.name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
-        let mut msg = message(&doc.name, doc.payload.clone());
+        let mut msg = message(&doc.name, draft7(doc.payload.clone()));
         if !doc.summary.is_empty() {
             msg["summary"] = doc.summary.clone().into();
         }
@@ -245,7 +249,49 @@ fn common_messages() -> Vec<(&'static str, Value)> {
 }
 
 fn row_schema(schema: &Schema) -> Value {
-    super::openapi::model_schema(schema)
+    draft7(super::openapi::model_schema(schema))
+}
+
+/// An OpenAPI 3.0 schema as JSON Schema draft 7 (AsyncAPI's default schema format), which
+/// has no `nullable`: `{"type": T, "nullable": true}` becomes `{"type": [T, "null"]}`.
+fn draft7(schema: Value) -> Value {
+    match schema {
+        Value::Object(mut m) => {
+            let nullable = m.remove("nullable") == Some(Value::Bool(true));
+            for (key, value) in m.iter_mut() {
+                match key.as_str() {
+                    "properties" => {
+                        if let Value::Object(props) = value {
+                            for p in props.values_mut() {
+                                *p = draft7(p.take());
+                            }
+                        }
+                    }
+                    "items" | "additionalProperties" | "not" => *value = draft7(value.take()),
+                    "oneOf" | "anyOf" | "allOf" => {
+                        if let Value::Array(options) = value {
+                            for o in options.iter_mut() {
+                                *o = draft7(o.take());
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if nullable {
+                if let Some(Value::String(t)) = m.get("type").cloned() {
+                    m.insert("type".into(), json!([t, "null"]));
+                }
+                if let Some(Value::Array(values)) = m.get_mut("enum")
+                    && !values.contains(&Value::Null)
+                {
+                    values.push(Value::Null);
+                }
+            }
+            Value::Object(m)
+        }
+        other => other,
+    }
 }
 
 fn envelope(kind: Value, data: Value) -> Value {

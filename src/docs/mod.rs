@@ -45,7 +45,7 @@ pub(crate) mod openapi;
 pub(crate) mod operation;
 pub mod schema;
 
-pub use json_schema::{Body, Field, JsonSchema, MessageDoc, Shape, Tagging, Variant};
+pub use json_schema::{Body, Direction, Field, JsonSchema, MessageDoc, Names, Shape, Tagging, Variant};
 pub use operation::{Operation, Param, ParamIn, Probe};
 
 use poem::{Request, Response, http::header};

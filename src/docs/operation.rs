@@ -123,11 +123,12 @@ pub trait Answers {
     /// Status, media type and schema of a success.
     fn answer() -> (u16, &'static str, Value);
 }
-/// The schema itself is filled in by the route macro, which sees `T` (see
-/// `build::response_schema`): its `JsonSchema`, else its traced `Deserialize`.
-impl<T> Answers for crate::Json<T> {
+/// Traced from `T`'s `Deserialize`; where the route macro sees `Json<T>` in the return type
+/// it replaces this with `T`'s derived [`JsonSchema`](super::JsonSchema) (see
+/// `build::response_schema`), which also covers `Serialize`-only types.
+impl<T: serde::de::DeserializeOwned> Answers for crate::Json<T> {
     fn answer() -> (u16, &'static str, Value) {
-        (200, "application/json", json!({}))
+        (200, "application/json", super::schema::of::<T>())
     }
 }
 impl<T: Answers> Answers for crate::Created<T> {
@@ -193,8 +194,8 @@ impl<T: serde::de::DeserializeOwned> Documented for crate::Query<T> {
 /// A WebSocket handle: the messages each way (a plain `WebSocket` is text both ways).
 impl<In: super::JsonSchema, Out: super::JsonSchema> Documented for crate::ws::WebSocket<In, Out> {
     fn document(op: &mut Operation) {
-        op.receives = In::messages();
-        op.sends = Out::messages();
+        op.receives = In::messages(super::Direction::Read);
+        op.sends = Out::messages(super::Direction::Write);
         op.decodes = std::any::type_name::<In>() != std::any::type_name::<crate::ws::Message>();
     }
 }
@@ -224,10 +225,9 @@ pub mod build {
         op.body = Some(schema);
     }
 
-    /// A `Json<T>` answer's schema: 200 unless the return type said otherwise (`Created`).
-    pub fn response_schema(op: &mut Operation, schema: Value) {
-        let status = op.response.as_ref().map_or(200, |r| r.0);
-        op.response = Some((status, "application/json", schema));
+    /// A `Json<T>` answer's schema: 201 inside `Created`, else 200.
+    pub fn response_schema(op: &mut Operation, created: bool, schema: Value) {
+        op.response = Some((if created { 201 } else { 200 }, "application/json", schema));
     }
 }
 

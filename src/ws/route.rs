@@ -77,6 +77,13 @@ impl<S, In, Out, E: Into<Error>> IntoConnect<S, Socket<In, Out>> for Result<(S, 
     }
 }
 
+/// The close frame a failed read leads to (what `disconnect` is told when the socket closed
+/// on an undecodable message).
+pub fn failure_frame(e: &Error) -> Option<CloseFrame> {
+    let ws = e.cause().and_then(|c| c.downcast_ref::<WsError>())?;
+    Some(CloseFrame::new(ws.close_code(), ws.to_string()))
+}
+
 /// What a consumer's loop gets next from its socket.
 pub enum Next<M> {
     /// A message for `receive`.
@@ -106,7 +113,7 @@ impl<Out> ConsumerSocket for Socket<super::Message, Out> {
     }
 }
 
-impl<In: serde::de::DeserializeOwned + Send, Out> ConsumerSocket for Socket<In, Out> {
+impl<In: serde::de::DeserializeOwned + crate::docs::JsonSchema + Send, Out> ConsumerSocket for Socket<In, Out> {
     type Item = In;
     async fn next(&self) -> Next<In> {
         match self.receive().await {

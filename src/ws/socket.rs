@@ -17,6 +17,7 @@ use super::{
 use crate::{
     Error,
     auth::{Principal, TokenSource},
+    docs::JsonSchema,
     error::detail_response,
 };
 
@@ -63,7 +64,8 @@ pub(crate) struct WsContext(pub(crate) Arc<Conn>);
 /// # Typed messages
 ///
 /// `WebSocket<In, Out>` declares the messages the route receives and sends: serde types
-/// (usually enums tagged by `type`) deriving [`JsonSchema`](crate::docs::JsonSchema). The
+/// (usually enums tagged by `type`) deriving [`JsonSchema`](crate::docs::JsonSchema), so
+/// that the docs describe them (`serde_json::Value` takes anything). The
 /// socket then decodes every incoming message into `In` (a message that does not decode is
 /// answered as the route's [`InvalidMessage`](super::InvalidMessage) policy says), sends only
 /// `Out`, and the AsyncAPI document and the docs console list both.
@@ -305,7 +307,7 @@ impl<Out> Socket<Message, Out> {
     }
 }
 
-impl<In: DeserializeOwned, Out> Socket<In, Out> {
+impl<In: DeserializeOwned + JsonSchema, Out> Socket<In, Out> {
     /// The next message decoded into `In`; `None` once the connection is over. See
     /// [`Receiver::receive`](Receiver#method.receive-1).
     pub async fn receive(&self) -> Result<Option<In>, WsError> {
@@ -335,7 +337,7 @@ impl<In> Socket<In, Message> {
     }
 }
 
-impl<In, Out: Serialize> Socket<In, Out> {
+impl<In, Out: Serialize + JsonSchema> Socket<In, Out> {
     /// Sends `message` as JSON text.
     pub async fn send(&self, message: &Out) -> Result<(), WsError> {
         self.tx.send(message).await
@@ -397,7 +399,7 @@ impl Receiver {
     }
 }
 
-impl<In: DeserializeOwned> Receiver<In> {
+impl<In: DeserializeOwned + JsonSchema> Receiver<In> {
     /// The next message (text or binary JSON) decoded into `In`; `None` once the connection
     /// is over. A message that does not decode is handled as the route's
     /// [`InvalidMessage`](super::InvalidMessage) policy says: by default the client gets
@@ -512,7 +514,7 @@ impl Sender {
     }
 }
 
-impl<Out: Serialize> Sender<Out> {
+impl<Out: Serialize + JsonSchema> Sender<Out> {
     /// Sends `message` as JSON text. [`WsError::Closed`] once the connection is closing or
     /// closed.
     pub async fn send(&self, message: &Out) -> Result<(), WsError> {
