@@ -4,6 +4,8 @@
 //! loadgen echo   --url ws://127.0.0.1:8000 --conns 64 --secs 10 --size 64 --server-pid PID
 //! loadgen fanout --url ws://127.0.0.1:8000 --receivers 1000 --secs 10 --rate 0 --server-pid PID
 //! loadgen fanout ... --receivers 10000 --rate 10          (10 messages/s)
+//! loadgen fanout --url ws://127.0.0.1:8001,ws://127.0.0.1:8002 --server-pid P1,P2 ...
+//!                                                         (receivers spread over processes)
 //! loadgen idle   --url ws://127.0.0.1:8000 --conns 10000 --hold 5 --server-pid PID [--path /ws/echo]
 //! ```
 //!
@@ -62,27 +64,35 @@ async fn connect_many(url: &str, n: usize) -> Vec<Ws> {
     out
 }
 
+/// CPU time of the server processes (summed over all of them) since `start`.
 struct Cpu {
-    pid: Option<u32>,
+    pids: Vec<u32>,
     start: Option<Duration>,
 }
 
+fn total_cpu(pids: &[u32]) -> Option<Duration> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().map(|p| cpu_time(*p)).sum()
+}
+
 impl Cpu {
-    fn start(pid: Option<u32>) -> Self {
-        Self { pid, start: pid.and_then(cpu_time) }
+    fn start(pids: &[u32]) -> Self {
+        Self { pids: pids.to_vec(), start: total_cpu(pids) }
     }
     fn seconds(&self) -> Option<f64> {
-        let now = cpu_time(self.pid?)?;
+        let now = total_cpu(&self.pids)?;
         Some((now - self.start?).as_secs_f64())
     }
 }
 
-async fn echo(args: &Args, pid: Option<u32>) -> serde_json::Value {
+async fn echo(args: &Args, pids: &[u32]) -> serde_json::Value {
     let (conns, secs, size) = (args.get("conns", 64usize), args.get("secs", 10u64), args.get("size", 64usize));
     let url = format!("{}/ws/echo", args.text("url", "ws://127.0.0.1:8000"));
     let sockets = connect_many(&url, conns).await;
     let payload = "x".repeat(size);
-    let cpu = Cpu::start(pid);
+    let cpu = Cpu::start(pids);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
     let tasks: Vec<_> = sockets
@@ -132,16 +142,23 @@ fn parse(text: &str) -> Option<(u64, u64)> {
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
-async fn fanout(args: &Args, pid: Option<u32>) -> serde_json::Value {
+/// `--url` may list several servers (`ws://a,ws://b`): the receivers are spread over them
+/// round-robin and the sender talks to the first (cross-process fanout through a broker).
+async fn fanout(args: &Args, pids: &[u32]) -> serde_json::Value {
     let receivers = args.get("receivers", 1000usize);
     let secs = args.get("secs", 10u64);
     let rate = args.get("rate", 0u64); // messages per second; 0 = as fast as the window allows
     let size = args.get("size", 64usize);
     let window = args.get("window", 64u64);
     let room = format!("bench{}", std::process::id());
-    let url = format!("{}/ws/room/{room}", args.text("url", "ws://127.0.0.1:8000"));
-    let sockets = connect_many(&url, receivers).await;
-    let mut sender = connect(&url).await;
+    let urls: Vec<String> =
+        args.text("url", "ws://127.0.0.1:8000").split(',').map(|u| format!("{u}/ws/room/{room}")).collect();
+    let mut sockets = Vec::with_capacity(receivers);
+    for (i, url) in urls.iter().enumerate() {
+        let share = receivers / urls.len() + usize::from(i < receivers % urls.len());
+        sockets.extend(connect_many(url, share).await);
+    }
+    let mut sender = connect(&urls[0]).await;
     tokio::time::sleep(Duration::from_millis(500 + receivers as u64 / 10)).await; // joins settle
     let origin = Instant::now();
     let last_seen: Arc<Vec<AtomicU64>> = Arc::new((0..receivers).map(|_| AtomicU64::new(0)).collect());
@@ -174,7 +191,7 @@ async fn fanout(args: &Args, pid: Option<u32>) -> serde_json::Value {
         })
         .collect();
 
-    let cpu = Cpu::start(pid);
+    let cpu = Cpu::start(pids);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
     let mut seq = 0u64;
@@ -207,7 +224,7 @@ async fn fanout(args: &Args, pid: Option<u32>) -> serde_json::Value {
     }
     let server_cpu = cpu.seconds();
     json!({
-        "case": "fanout", "receivers": receivers, "rate": rate, "messages": seq,
+        "case": "fanout", "receivers": receivers, "servers": urls.len(), "rate": rate, "messages": seq,
         "deliveries": delivered, "expected_deliveries": seq * receivers as u64,
         "lost": seq * receivers as u64 - delivered, "out_of_order": errors, "receivers_complete": complete,
         "per_sec": delivered as f64 / send_secs,
@@ -216,7 +233,8 @@ async fn fanout(args: &Args, pid: Option<u32>) -> serde_json::Value {
     })
 }
 
-async fn idle(args: &Args, pid: Option<u32>) -> serde_json::Value {
+async fn idle(args: &Args, pids: &[u32]) -> serde_json::Value {
+    let pid = pids.first().copied();
     let conns = args.get("conns", 10_000usize);
     let hold = args.get("hold", 5u64);
     // Any WebSocket path that answers a text message (e.g. a live model's `/ws/products`).
@@ -251,12 +269,12 @@ async fn idle(args: &Args, pid: Option<u32>) -> serde_json::Value {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args = Args::parse();
-    let pid = args.get("server-pid", 0u32);
-    let pid = (pid > 0).then_some(pid);
+    // `--server-pid` may list several processes (`123,456`): their CPU time is summed.
+    let pids: Vec<u32> = args.text("server-pid", "").split(',').filter_map(|p| p.trim().parse().ok()).collect();
     let mut result = match args.command.as_str() {
-        "echo" => echo(&args, pid).await,
-        "fanout" => fanout(&args, pid).await,
-        "idle" => idle(&args, pid).await,
+        "echo" => echo(&args, &pids).await,
+        "fanout" => fanout(&args, &pids).await,
+        "idle" => idle(&args, &pids).await,
         other => {
             eprintln!("unknown case {other:?}: use echo, fanout or idle");
             std::process::exit(2);
