@@ -340,3 +340,33 @@ async fn bad_broker_settings_are_errors_not_panics() {
     let err = TestClient::try_new(app).err().expect("a bad channel is refused");
     assert!(err.to_string().contains("has spaces"), "{err}");
 }
+
+#[tokio::test]
+async fn history_topics_reach_other_processes_and_a_move_between_processes_is_a_resync_redis() {
+    use sockeye::hub::history::History;
+    let channel = channel();
+    let app = || {
+        App::new()
+            .pubsub("/ws/chat")
+            .history("news", History::last(10))
+            .broker(Broker::redis(redis_url()).channel(&channel))
+    };
+    let (a, b) = (TestClient::new(app()), TestClient::new(app()));
+    assert!(a.hub().wait_for_broker(WAIT).await && b.hub().wait_for_broker(WAIT).await);
+    let mut reader = b.websocket_connect("/ws/chat").await.unwrap();
+    let _: Value = reader.receive_json().await.unwrap();
+    reader.send_json(&json!({"action": "subscribe", "topic": "news"})).await.unwrap();
+    assert_eq!(reader.receive_json::<Value>().await.unwrap()["type"], "subscribed");
+    let mut writer = a.websocket_connect("/ws/chat").await.unwrap();
+    let _: Value = writer.receive_json().await.unwrap();
+    writer.send_json(&json!({"action": "publish", "topic": "news", "data": 1})).await.unwrap();
+    let m: Value = reader.receive_json().await.unwrap();
+    assert_eq!((m["type"].as_str(), m["offset"].as_u64()), (Some("message"), Some(1)));
+    // The position is process A's: on process B it cannot be replayed, only resynced.
+    let mut back = b.websocket_connect("/ws/chat").await.unwrap();
+    let _: Value = back.receive_json().await.unwrap();
+    back.send_json(&json!({"action": "subscribe", "topic": "news", "since": {"epoch": m["epoch"], "offset": 0}}))
+        .await
+        .unwrap();
+    assert_eq!(back.receive_json::<Value>().await.unwrap()["type"], "resync");
+}

@@ -321,6 +321,13 @@ impl App {
         Server::bind(self, addr).await
     }
 
+    /// Keeps the last messages of the rooms (pub/sub topics) named `pattern`, or starting with
+    /// it when it ends with `*`, for clients that reconnect: see [`crate::hub::history`].
+    pub fn history(self, pattern: &str, keep: crate::hub::history::History) -> Self {
+        self.hub.keep_history(pattern, keep);
+        self
+    }
+
     /// Runs the Hub across processes on `broker` (Redis or PostgreSQL): see [`crate::broker`].
     /// `SOCKEYE_BROKER_URL` sets it from the environment.
     pub fn broker(mut self, broker: crate::broker::Broker) -> Self {

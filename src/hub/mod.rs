@@ -33,6 +33,7 @@
 //! ```
 
 mod cluster;
+pub mod history;
 pub mod pubsub;
 mod rooms;
 mod stats;
@@ -80,6 +81,9 @@ pub enum HubError {
     /// The value could not be serialized.
     #[error("could not serialize the message: {0}")]
     Serialize(String),
+    /// The room keeps no history (see [`Hub::keep_history`]).
+    #[error("room `{0}` keeps no history")]
+    NoHistory(String),
 }
 
 /// A join or a leave, for presence.
@@ -173,6 +177,8 @@ pub(crate) struct HubInner {
     link: OnceLock<crate::broker::Link>,
     /// What runs with events other processes forward, by key.
     hooks: RwLock<HashMap<String, cluster::Hook>>,
+    /// Rooms that keep their last messages.
+    logs: history::Logs,
 }
 
 /// The app's connections, rooms and presence: an extractor in every handler, and a cheap,
@@ -198,6 +204,7 @@ impl Default for Hub {
             dropped: AtomicU64::new(0),
             link: OnceLock::new(),
             hooks: RwLock::default(),
+            logs: history::Logs::default(),
         }))
     }
 }
@@ -529,6 +536,19 @@ impl<'h> Broadcast<'h> {
         // them a turn once the task's cooperative budget runs out (no cost before that).
         tokio::task::coop::consume_budget().await;
         delivery
+    }
+
+    /// Sends to a room that keeps history (see [`history`]): the message gets the next
+    /// offset, made by `render` from its [`Position`](history::Position) (so it can carry it),
+    /// and is kept for clients that reconnect. [`HubError::NoHistory`] for a room without.
+    pub async fn send_logged(
+        self,
+        render: impl FnOnce(&history::Position) -> Message,
+    ) -> Result<(history::Position, Delivery), HubError> {
+        let room = self.room.ok_or_else(|| HubError::NoHistory("(everyone)".into()))?;
+        let sent = self.hub.send_logged(room, self.except_id.as_deref(), render);
+        tokio::task::coop::consume_budget().await;
+        sent
     }
 
     /// Sends a text message.

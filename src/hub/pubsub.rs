@@ -35,7 +35,10 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::Hub;
+use super::{
+    Hub,
+    history::{Position, Recovery},
+};
 use crate::{
     Result,
     route::{HandlerFuture, RouteDef},
@@ -154,6 +157,7 @@ impl PubSub {
             let id = socket.id().as_str();
             return match action {
                 "subscribe" => match self.allowed(Action::Subscribe, topic, id) {
+                    Ok(()) if hub.has_history(topic) => Some(subscribe_since(hub, socket, topic, msg.get("since"))),
                     Ok(()) => {
                         hub.join(topic, socket);
                         None
@@ -167,10 +171,17 @@ impl PubSub {
                 "publish" => match self.allowed(Action::Publish, topic, id) {
                     Ok(()) => {
                         let data = msg.get("data").cloned().unwrap_or(Value::Null);
-                        match hub.room(topic).send_json(&data).await {
-                            Ok(_) => None,
-                            Err(e) => Some(error(&e.to_string())),
-                        }
+                        let sent = if hub.has_history(topic) {
+                            // A history topic's messages carry their position.
+                            let render = |p: &Position| {
+                                let m = json!({"type": "message", "topic": topic, "epoch": p.epoch, "offset": p.offset, "data": data});
+                                Message::text(m.to_string())
+                            };
+                            hub.room(topic).send_logged(render).await.map(|_| ())
+                        } else {
+                            hub.room(topic).send_json(&data).await.map(|_| ())
+                        };
+                        sent.err().map(|e| error(&e.to_string()))
                     }
                     Err(e) => Some(e),
                 },
@@ -188,6 +199,28 @@ impl PubSub {
             let verb = if action == Action::Subscribe { "subscribe to" } else { "publish to" };
             error(&format!("not allowed to {verb} `{topic}`: {reason}"))
         })
+    }
+}
+
+/// A subscription to a history topic: what the client missed since its `since` position,
+/// then `{"type": "subscribed", .., "epoch", "offset", "replayed"}` (or `{"type": "resync", ..}`
+/// when the history cannot tell what it missed).
+fn subscribe_since(hub: &Hub, socket: &Socket, topic: &str, since: Option<&Value>) -> Value {
+    let since = match since {
+        None | Some(Value::Null) => None,
+        Some(v) => match serde_json::from_value::<Position>(v.clone()) {
+            Ok(p) => Some(p),
+            Err(_) => return error("`since` must be {\"epoch\": string, \"offset\": number}"),
+        },
+    };
+    match hub.join_since(topic, socket, since.as_ref()) {
+        Ok(Recovery::Recovered { replayed, position }) => json!({
+            "type": "subscribed", "topic": topic, "epoch": position.epoch, "offset": position.offset, "replayed": replayed,
+        }),
+        Ok(Recovery::Resync { reason, position }) => json!({
+            "type": "resync", "topic": topic, "epoch": position.epoch, "offset": position.offset, "reason": reason,
+        }),
+        Err(e) => error(&e.to_string()),
     }
 }
 
