@@ -341,32 +341,137 @@ async fn bad_broker_settings_are_errors_not_panics() {
     assert!(err.to_string().contains("has spaces"), "{err}");
 }
 
-#[tokio::test]
-async fn history_topics_reach_other_processes_and_a_move_between_processes_is_a_resync_redis() {
+/// A pub/sub client of `client` (connection message read).
+async fn chat(client: &TestClient) -> TestSocket {
+    let mut ws = client.websocket_connect("/ws/chat").await.unwrap();
+    let _: Value = ws.receive_json().await.unwrap();
+    ws
+}
+
+/// Subscribes, with `since` if given: the replayed messages, then the answer.
+async fn subscribe_since(ws: &mut TestSocket, since: Option<Value>) -> Vec<Value> {
+    let mut msg = json!({"action": "subscribe", "topic": "news"});
+    if let Some(since) = since {
+        msg["since"] = since;
+    }
+    ws.send_json(&msg).await.unwrap();
+    let mut got = Vec::new();
+    loop {
+        let m: Value = ws.receive_json().await.unwrap();
+        let done = m["type"] != "message";
+        got.push(m);
+        if done {
+            return got;
+        }
+    }
+}
+
+async fn a_client_recovers_its_gap_on_another_process(broker: impl Fn() -> Broker) {
     use sockeye::hub::history::History;
-    let channel = channel();
-    let app = || {
-        App::new()
-            .pubsub("/ws/chat")
-            .history("news", History::last(10))
-            .broker(Broker::redis(redis_url()).channel(&channel))
-    };
+    let app = || App::new().pubsub("/ws/chat").history("news", History::last(5)).broker(broker());
     let (a, b) = (TestClient::new(app()), TestClient::new(app()));
     assert!(a.hub().wait_for_broker(WAIT).await && b.hub().wait_for_broker(WAIT).await);
-    let mut reader = b.websocket_connect("/ws/chat").await.unwrap();
-    let _: Value = reader.receive_json().await.unwrap();
-    reader.send_json(&json!({"action": "subscribe", "topic": "news"})).await.unwrap();
-    assert_eq!(reader.receive_json::<Value>().await.unwrap()["type"], "subscribed");
-    let mut writer = a.websocket_connect("/ws/chat").await.unwrap();
-    let _: Value = writer.receive_json().await.unwrap();
-    writer.send_json(&json!({"action": "publish", "topic": "news", "data": 1})).await.unwrap();
-    let m: Value = reader.receive_json().await.unwrap();
-    assert_eq!((m["type"].as_str(), m["offset"].as_u64()), (Some("message"), Some(1)));
-    // The position is process A's: on process B it cannot be replayed, only resynced.
-    let mut back = b.websocket_connect("/ws/chat").await.unwrap();
-    let _: Value = back.receive_json().await.unwrap();
-    back.send_json(&json!({"action": "subscribe", "topic": "news", "since": {"epoch": m["epoch"], "offset": 0}}))
+    let mut reader = chat(&b).await;
+    let answer = subscribe_since(&mut reader, None).await;
+    assert_eq!(answer[0]["type"], "subscribed");
+    let (epoch, start) = (answer[0]["epoch"].clone(), answer[0]["offset"].as_u64().unwrap());
+    let mut writer = chat(&a).await;
+    let publish = |n: u64| json!({"action": "publish", "topic": "news", "data": n});
+    for n in 1..=2 {
+        writer.send_json(&publish(n)).await.unwrap();
+    }
+    // Offsets are the broker's: the same on both processes, in order.
+    for n in 1..=2 {
+        let m: Value = reader.receive_json().await.unwrap();
+        assert_eq!((m["offset"].as_u64(), &m["epoch"], &m["data"]), (Some(start + n), &epoch, &json!(n)));
+    }
+    drop(reader);
+    for n in 3..=5 {
+        writer.send_json(&publish(n)).await.unwrap();
+    }
+    // A pong means the writer's publishes before it are on the broker (one at a time).
+    writer.send_json(&json!({"type": "ping"})).await.unwrap();
+    assert_eq!(writer.receive_json::<Value>().await.unwrap()["type"], "pong");
+    // The reader comes back to the other process (A) and recovers 3..5, once, in order.
+    let mut back = chat(&a).await;
+    let got = subscribe_since(&mut back, Some(json!({"epoch": epoch, "offset": start + 2}))).await;
+    let data: Vec<&Value> = got[..got.len() - 1].iter().map(|m| &m["data"]).collect();
+    assert_eq!(data, [&json!(3), &json!(4), &json!(5)], "{got:?}");
+    assert_eq!((got[3]["type"].as_str(), got[3]["replayed"].as_u64()), (Some("subscribed"), Some(3)));
+    writer.send_json(&publish(6)).await.unwrap();
+    assert_eq!(back.receive_json::<Value>().await.unwrap()["data"], 6);
+    back.assert_no_message(Duration::from_millis(100)).await;
+    // Too old (5 kept): a resync.
+    for n in 7..=12 {
+        writer.send_json(&publish(n)).await.unwrap();
+    }
+    writer.send_json(&json!({"type": "ping"})).await.unwrap();
+    assert_eq!(writer.receive_json::<Value>().await.unwrap()["type"], "pong");
+    for _ in 7..=12 {
+        let _: Value = back.receive_json().await.unwrap();
+    }
+    let mut late = chat(&b).await;
+    let got = subscribe_since(&mut late, Some(json!({"epoch": epoch, "offset": start + 2}))).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!((got[0]["type"].as_str(), got[0]["offset"].as_u64()), (Some("resync"), Some(start + 12)));
+}
+
+#[tokio::test]
+async fn a_client_recovers_its_gap_on_another_process_redis() {
+    let channel = channel();
+    a_client_recovers_its_gap_on_another_process(|| Broker::redis(redis_url()).channel(&channel)).await;
+}
+
+#[tokio::test]
+async fn a_client_recovers_its_gap_on_another_process_postgres() {
+    let channel = channel();
+    a_client_recovers_its_gap_on_another_process(|| Broker::postgres(postgres_url()).channel(&channel)).await;
+}
+
+/// A client catching up through the broker's history while messages keep coming: consecutive
+/// offsets from its position on, none missing, none twice.
+async fn catching_up_while_messages_are_published_loses_nothing(broker: impl Fn() -> Broker) {
+    use sockeye::hub::history::History;
+    let app = || App::new().pubsub("/ws/chat").history("news", History::last(1000)).broker(broker());
+    let (a, b) = (TestClient::new(app()), TestClient::new(app()));
+    assert!(a.hub().wait_for_broker(WAIT).await && b.hub().wait_for_broker(WAIT).await);
+    let mut first = chat(&b).await;
+    let answer = subscribe_since(&mut first, None).await;
+    let (epoch, start) = (answer[0]["epoch"].clone(), answer[0]["offset"].as_u64().unwrap());
+    drop(first);
+    let hub = a.hub();
+    const N: u64 = 200;
+    let publishing = tokio::spawn(async move {
+        for n in 1..=N {
+            hub.room("news").send_logged(&n).await.unwrap();
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut back = chat(&b).await;
+    back.send_json(&json!({"action": "subscribe", "topic": "news", "since": {"epoch": epoch, "offset": start}}))
         .await
         .unwrap();
-    assert_eq!(back.receive_json::<Value>().await.unwrap()["type"], "resync");
+    publishing.await.unwrap();
+    let mut expected = start + 1;
+    while expected <= start + N {
+        let m: Value = back.receive_json().await.unwrap();
+        if m["type"] == "subscribed" {
+            continue;
+        }
+        assert_eq!(m["offset"].as_u64(), Some(expected), "a gap or a repeat: {m} (start {start})");
+        expected += 1;
+    }
+    back.assert_no_message(Duration::from_millis(100)).await;
+}
+
+#[tokio::test]
+async fn catching_up_while_messages_are_published_loses_nothing_redis() {
+    let channel = channel();
+    catching_up_while_messages_are_published_loses_nothing(|| Broker::redis(redis_url()).channel(&channel)).await;
+}
+
+#[tokio::test]
+async fn catching_up_while_messages_are_published_loses_nothing_postgres() {
+    let channel = channel();
+    catching_up_while_messages_are_published_loses_nothing(|| Broker::postgres(postgres_url()).channel(&channel)).await;
 }

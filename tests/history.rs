@@ -147,10 +147,7 @@ async fn joining_while_messages_are_published_loses_nothing_and_repeats_nothing(
     let hub = client.hub();
     let publishing = tokio::spawn(async move {
         for n in 1..=2_000u64 {
-            let render = |p: &sockeye::hub::history::Position| {
-                Message::text(json!({"type": "message", "offset": p.offset, "data": n}).to_string())
-            };
-            hub.room("news").send_logged(render).await.unwrap();
+            hub.room("news").send_logged(&n).await.unwrap();
             if n % 50 == 0 {
                 tokio::task::yield_now().await;
             }

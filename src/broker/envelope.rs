@@ -49,6 +49,9 @@ pub(crate) enum Op {
     Close { id: String, code: u16, reason: String },
     /// `close_user(sub, code, reason)`.
     CloseUser { sub: String, code: u16, reason: String },
+    /// A message of a room with history, numbered by the broker (sent to every process, the
+    /// sender's too).
+    Logged { room: String, except: Option<String>, epoch: String, offset: u64, data: Value },
     /// A join or a leave on another process.
     Presence { event: String, room: String, id: String, meta: Value },
     /// An event for a component that registered for `key` (live models: `live:<table>`).

@@ -31,6 +31,7 @@
 //! receives resume as soon as it is subscribed again.
 
 mod envelope;
+mod history;
 mod postgres;
 mod redis;
 
@@ -213,6 +214,9 @@ pub(crate) struct Link {
     /// The latest report of each other process, and when it came.
     reports: Mutex<HashMap<String, (Instant, Value)>>,
     tasks: Vec<tokio::task::AbortHandle>,
+    /// Room histories on the broker.
+    store: history::Store,
+    channel: String,
 }
 
 impl Drop for Link {
@@ -231,11 +235,25 @@ impl Link {
         let node = uuid::Uuid::new_v4().simple().to_string();
         let (out, rx) = mpsc::channel(QUEUE);
         let health = Arc::new(Health::default());
-        let tasks = match &broker.backend {
-            Backend::Redis(url) => redis::start(&runtime, url, &broker.channel, rx, deliver, health.clone()),
-            Backend::Postgres(url) => postgres::start(&runtime, url, &broker.channel, rx, deliver, health.clone()),
+        let (tasks, store) = match &broker.backend {
+            Backend::Redis(url) => {
+                (redis::start(&runtime, url, &broker.channel, rx, deliver, health.clone()), history::Store::redis(url))
+            }
+            Backend::Postgres(url) => (
+                postgres::start(&runtime, url, &broker.channel, rx, deliver, health.clone()),
+                history::Store::postgres(postgres::pool(url, 4)),
+            ),
         };
-        Ok(Self { node, out, health, interval: broker.report_interval, reports: Mutex::default(), tasks })
+        Ok(Self {
+            node,
+            out,
+            health,
+            interval: broker.report_interval,
+            reports: Mutex::default(),
+            tasks,
+            store,
+            channel: broker.channel.clone(),
+        })
     }
 
     /// Publishes `op` (dropped and counted while the broker is away or the queue is full).
@@ -249,6 +267,28 @@ impl Link {
         if self.out.try_send(text).is_err() {
             self.health.lost(1);
         }
+    }
+
+    /// Numbers `data`, keeps it in `room`'s history on the broker and sends it to every
+    /// process.
+    pub(crate) async fn append(
+        &self,
+        room: &str,
+        keep: crate::hub::history::History,
+        except: Option<&str>,
+        data: &Value,
+    ) -> Result<crate::hub::history::Position, String> {
+        self.store.append(&self.channel, &self.node, room, keep, except, data).await
+    }
+
+    /// `room`'s head on the broker and its entries after `since`.
+    pub(crate) async fn backlog(
+        &self,
+        room: &str,
+        keep: crate::hub::history::History,
+        since: u64,
+    ) -> Result<crate::hub::history::Backlog, String> {
+        self.store.backlog(&self.channel, room, keep, since).await
     }
 
     /// Waits until the publishing queue is empty (at most `timeout`).

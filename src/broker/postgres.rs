@@ -27,17 +27,39 @@ pub(super) fn start(
     deliver: Deliver,
     health: Arc<Health>,
 ) -> Vec<AbortHandle> {
-    let pool = match PgPoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(5)).connect_lazy(url) {
-        Ok(pool) => pool,
-        Err(e) => {
-            tracing::error!(error = %e, "broker: invalid PostgreSQL URL; cross-process delivery is off");
-            return Vec::new();
-        }
-    };
+    let Some(pool) = pool(url, 1) else { return Vec::new() };
     vec![
         runtime.spawn(publish(pool, channel.to_string(), rx, health.clone())).abort_handle(),
         runtime.spawn(listen(url.to_string(), channel.to_string(), deliver, health)).abort_handle(),
     ]
+}
+
+/// A lazily connecting pool of at most `size` connections; `None` (logged) for a bad URL.
+pub(super) fn pool(url: &str, size: u32) -> Option<PgPool> {
+    match PgPoolOptions::new().max_connections(size).acquire_timeout(Duration::from_secs(5)).connect_lazy(url) {
+        Ok(pool) => Some(pool),
+        Err(e) => {
+            tracing::error!(error = %e, "broker: invalid PostgreSQL URL; cross-process delivery is off");
+            None
+        }
+    }
+}
+
+/// One NOTIFY inside `tx` (a large envelope through the table).
+pub(super) async fn notify(tx: &mut sqlx::PgConnection, channel: &str, payload: &str) -> sqlx::Result<()> {
+    let note = if payload.len() <= INLINE {
+        payload.to_string()
+    } else {
+        tx.execute(TABLE).await?;
+        let row = sqlx::query("INSERT INTO sockeye_broker (channel, payload) VALUES ($1, $2) RETURNING id")
+            .bind(channel)
+            .bind(payload)
+            .fetch_one(&mut *tx)
+            .await?;
+        format!("@{}", row.get::<i64, _>(0))
+    };
+    sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(note).execute(&mut *tx).await?;
+    Ok(())
 }
 
 /// Sends one batch: large envelopes through the table, then every NOTIFY in one statement

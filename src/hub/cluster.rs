@@ -109,6 +109,13 @@ impl Hub {
                 return;
             }
         };
+        if let Op::Logged { room, except, epoch, offset, data } = &envelope.op {
+            // Numbered by the broker: every process delivers it from here, the sender's too.
+            link.received();
+            let position = crate::hub::history::Position { epoch: epoch.clone(), offset: *offset };
+            self.deliver_logged(room, except.as_deref(), &position, data);
+            return;
+        }
         if envelope.node == link.node {
             return; // our own, already delivered locally
         }
@@ -147,6 +154,7 @@ impl Hub {
                     hook(self, data);
                 }
             }
+            Op::Logged { .. } => {}
             Op::Node { report } => link.store_report(&envelope.node, report),
             Op::Gone => link.forget(&envelope.node),
         }

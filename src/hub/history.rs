@@ -13,20 +13,24 @@
 //! its outgoing queue holds (`max_queue`, 256 by default: raise it for rooms that need longer
 //! replays).
 //!
-//! With a [broker](crate::broker), logged messages reach every process, but each process
-//! keeps its own history: a client that comes back to another process than the one it left
-//! is told to resync (the epochs differ), never replayed a wrong gap.
+//! With a [broker](crate::broker), the history lives on the broker (a Redis list and counter
+//! updated with the publication in one script; PostgreSQL tables updated with the NOTIFY in
+//! one transaction), so offsets are the same in every process and a client may come back to
+//! any of them. The broker numbers each message and every process, the sender's too,
+//! delivers it when it comes back from the broker: each room's messages arrive in offset
+//! order everywhere. While the broker is away, logged sends fail (`HubError::Broker`).
 
 use std::{
     collections::{HashMap, VecDeque},
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
-use super::{Delivery, HasConnectionId, Hub, HubError};
-use crate::ws::Message;
+use super::{HasConnectionId, Hub, HubError};
+use crate::ws::{Message, conn::Conn};
 
 /// How much of a room's past is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +49,14 @@ impl History {
     pub fn max_age(mut self, age: Duration) -> Self {
         self.max_age = Some(age);
         self
+    }
+
+    pub(crate) fn max(&self) -> usize {
+        self.max
+    }
+
+    pub(crate) fn age(&self) -> Option<Duration> {
+        self.max_age
     }
 }
 
@@ -78,23 +90,41 @@ pub enum Recovery {
     },
 }
 
+/// The message a logged send delivers: `{"type": "message", "topic", "epoch", "offset", "data"}`.
+pub(crate) fn render(room: &str, position: &Position, data: &Value) -> Message {
+    let m = json!({"type": "message", "topic": room, "epoch": position.epoch, "offset": position.offset, "data": data});
+    Message::text(m.to_string())
+}
+
 struct Entry {
     offset: u64,
     at: Instant,
     message: Message,
 }
 
-/// One room's history.
+/// One room's history, in this process.
 struct Log {
     epoch: String,
     last: u64,
     keep: History,
     entries: VecDeque<Entry>,
+    /// Connections catching up through the broker's history, and what arrived meanwhile.
+    recovering: HashMap<String, Vec<(u64, Message)>>,
+    /// Connections that caught up to an offset whose own broadcast may still be on its way
+    /// (the backlog can be read before the broker's message arrives): not sent twice.
+    replayed_to: HashMap<String, u64>,
 }
 
 impl Log {
     fn new(keep: History) -> Self {
-        Self { epoch: uuid::Uuid::new_v4().simple().to_string(), last: 0, keep, entries: VecDeque::new() }
+        Self {
+            epoch: uuid::Uuid::new_v4().simple().to_string(),
+            last: 0,
+            keep,
+            entries: VecDeque::new(),
+            recovering: HashMap::new(),
+            replayed_to: HashMap::new(),
+        }
     }
 
     fn position(&self) -> Position {
@@ -126,12 +156,41 @@ impl Logs {
         let rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
         rules.iter().find(|(p, _)| matches(p, room)).map(|(_, h)| *h)
     }
+
+    fn rooms(&self) -> std::sync::MutexGuard<'_, HashMap<String, Log>> {
+        self.rooms.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 fn matches(pattern: &str, room: &str) -> bool {
     match pattern.strip_suffix('*') {
         Some(prefix) => room.starts_with(prefix),
         None => pattern == room,
+    }
+}
+
+/// What the broker's history holds after a position: the room's head and the entries.
+pub(crate) struct Backlog {
+    pub(crate) head: Position,
+    /// The oldest offset still kept (head + 1 when empty).
+    pub(crate) first: u64,
+    pub(crate) entries: Vec<(u64, Value)>,
+}
+
+/// Whether a client at `since` can be replayed from a history at `head` whose oldest entry is
+/// `first`, holding `missed` entries after it; the reason it cannot.
+fn resync_reason(since: &Position, head: &Position, first: u64, missed: usize, queue: usize) -> Option<&'static str> {
+    if since.epoch != head.epoch {
+        Some("the history's epoch changed")
+    } else if since.offset > head.offset {
+        Some("the offset is ahead of the history")
+    } else if since.offset < head.offset && first > since.offset + 1 {
+        Some("the history no longer reaches back that far")
+    } else if missed > queue {
+        // The replay goes through the connection's bounded queue, like any message.
+        Some("more messages were missed than the connection's queue holds")
+    } else {
+        None
     }
 }
 
@@ -147,16 +206,10 @@ impl Hub {
         self.0.logs.rule(room).is_some()
     }
 
-    /// The room's latest position, if it keeps history.
-    pub fn position(&self, room: &str) -> Option<Position> {
-        let keep = self.0.logs.rule(room)?;
-        let mut rooms = self.0.logs.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        Some(rooms.entry(room.to_string()).or_insert_with(|| Log::new(keep)).position())
-    }
-
     /// Joins `room`, first queueing for the connection what it missed since `since` (`None`:
-    /// nothing to recover, just the room's position). See [`Recovery`].
-    pub fn join_since(
+    /// nothing to recover, just the room's position). See [`Recovery`]. With a broker, the
+    /// backlog is read from the broker's history, shared by every process.
+    pub async fn join_since(
         &self,
         room: &str,
         who: &(impl HasConnectionId + ?Sized),
@@ -164,58 +217,131 @@ impl Hub {
     ) -> Result<Recovery, HubError> {
         let Some(keep) = self.0.logs.rule(room) else { return Err(HubError::NoHistory(room.to_string())) };
         let conn = self.conn(who.connection_id())?;
-        let mut rooms = self.0.logs.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(link) = self.link() else { return Ok(self.join_since_here(room, keep, &conn, since)) };
+        // Through the broker: join now but hold back what arrives, read the backlog, then
+        // replay it and what was held back after it, in order, once.
+        let id = conn.id.to_string();
+        {
+            let mut rooms = self.0.logs.rooms();
+            rooms.entry(room.to_string()).or_insert_with(|| Log::new(keep)).recovering.insert(id.clone(), Vec::new());
+            self.join(room, &*conn.id);
+        }
+        let backlog = link.backlog(room, keep, since.map_or(u64::MAX, |s| s.offset)).await;
+        let mut rooms = self.0.logs.rooms();
+        let log = rooms.entry(room.to_string()).or_insert_with(|| Log::new(keep));
+        let held = log.recovering.remove(&id).unwrap_or_default();
+        let backlog = match backlog {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, room, "broker: reading the history failed; the client resyncs");
+                for (_, m) in held {
+                    self.offer(&conn, m.into_tungstenite());
+                }
+                let position = Position { epoch: String::new(), offset: 0 };
+                return Ok(Recovery::Resync { reason: "the history could not be read", position });
+            }
+        };
+        let mut last = since.map_or(backlog.head.offset, |s| s.offset);
+        let recovery = match since {
+            None => Recovery::Recovered { replayed: 0, position: backlog.head.clone() },
+            Some(s) => match resync_reason(s, &backlog.head, backlog.first, backlog.entries.len(), conn.max_queue) {
+                Some(reason) => {
+                    last = backlog.head.offset;
+                    Recovery::Resync { reason, position: backlog.head.clone() }
+                }
+                None => {
+                    for (offset, data) in &backlog.entries {
+                        let position = Position { epoch: backlog.head.epoch.clone(), offset: *offset };
+                        self.offer(&conn, render(room, &position, data).into_tungstenite());
+                    }
+                    last = backlog.entries.last().map_or(last, |e| e.0);
+                    Recovery::Recovered { replayed: backlog.entries.len(), position: backlog.head.clone() }
+                }
+            },
+        };
+        for (offset, message) in held {
+            if offset > last {
+                self.offer(&conn, message.into_tungstenite());
+                last = offset;
+            }
+        }
+        log.replayed_to.retain(|id, _| self.0.registry.contains(id));
+        log.replayed_to.insert(id, last);
+        Ok(recovery)
+    }
+
+    /// [`join_since`](Hub::join_since) on this process's own history.
+    fn join_since_here(&self, room: &str, keep: History, conn: &Arc<Conn>, since: Option<&Position>) -> Recovery {
+        let mut rooms = self.0.logs.rooms();
         let log = rooms.entry(room.to_string()).or_insert_with(|| Log::new(keep));
         log.trim();
         let position = log.position();
+        let first = log.entries.front().map_or(log.last + 1, |e| e.offset);
         let recovery = match since {
             None => Recovery::Recovered { replayed: 0, position },
-            Some(s) if s.epoch != log.epoch => Recovery::Resync { reason: "the history's epoch changed", position },
-            Some(s) if s.offset > log.last => {
-                Recovery::Resync { reason: "the offset is ahead of the history", position }
-            }
-            Some(s) if s.offset < log.last && log.entries.front().is_none_or(|e| e.offset > s.offset + 1) => {
-                Recovery::Resync { reason: "the history no longer reaches back that far", position }
-            }
-            // The replay goes through the connection's bounded queue, like any message.
-            Some(s) if log.entries.iter().filter(|e| e.offset > s.offset).count() > conn.max_queue => {
-                Recovery::Resync { reason: "more messages were missed than the connection's queue holds", position }
-            }
             Some(s) => {
-                let mut replayed = 0;
-                for e in log.entries.iter().filter(|e| e.offset > s.offset) {
-                    self.offer(&conn, e.message.clone().into_tungstenite());
-                    replayed += 1;
+                let missed: Vec<&Entry> = log.entries.iter().filter(|e| e.offset > s.offset).collect();
+                match resync_reason(s, &position, first, missed.len(), conn.max_queue) {
+                    Some(reason) => Recovery::Resync { reason, position },
+                    None => {
+                        for e in &missed {
+                            self.offer(conn, e.message.clone().into_tungstenite());
+                        }
+                        Recovery::Recovered { replayed: missed.len(), position }
+                    }
                 }
-                Recovery::Recovered { replayed, position }
             }
         };
         // Still under the history lock: no logged message can fall between the replay and
         // the join.
         self.join(room, &*conn.id);
-        Ok(recovery)
+        recovery
     }
 
-    /// A logged send: numbers the message, keeps it, delivers it (under the history lock).
-    pub(crate) fn send_logged(
+    /// A logged send of `data` (see [`Broadcast::send_logged`](super::Broadcast::send_logged)).
+    pub(crate) async fn send_logged(
         &self,
         room: &str,
         except: Option<&str>,
-        render: impl FnOnce(&Position) -> Message,
-    ) -> Result<(Position, Delivery), HubError> {
+        data: Value,
+    ) -> Result<Position, HubError> {
         let Some(keep) = self.0.logs.rule(room) else { return Err(HubError::NoHistory(room.to_string())) };
-        let mut rooms = self.0.logs.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(link) = self.link() {
+            // The broker numbers it, keeps it, and sends it to every process, this one too.
+            return link.append(room, keep, except, &data).await.map_err(|e| HubError::Broker(e.to_string()));
+        }
+        let mut rooms = self.0.logs.rooms();
         let log = rooms.entry(room.to_string()).or_insert_with(|| Log::new(keep));
         log.last += 1;
         let position = log.position();
-        let message = render(&position);
+        let message = render(room, &position, &data);
         log.entries.push_back(Entry { offset: log.last, at: Instant::now(), message: message.clone() });
         log.trim();
-        // Other processes deliver it too, without keeping it: history is per process for now
-        // (a client coming back to another process gets a resync: the epochs differ).
-        self.forward_broadcast(Some(room), except, &message);
-        let delivery = self.deliver(Some(room), except, None, message);
-        Ok((position, delivery))
+        self.deliver(Some(room), except, None, message);
+        Ok(position)
+    }
+
+    /// A logged message from the broker (from any process): delivered to the room's members
+    /// here, held back for those still reading the backlog.
+    pub(crate) fn deliver_logged(&self, room: &str, except: Option<&str>, position: &Position, data: &Value) {
+        let message = render(room, position, data);
+        let mut rooms = self.0.logs.rooms();
+        let mut held: Vec<String> = Vec::new();
+        if let Some(log) = rooms.get_mut(room) {
+            for (id, buffer) in log.recovering.iter_mut() {
+                buffer.push((position.offset, message.clone()));
+                held.push(id.clone());
+            }
+            // Already replayed to these: skip; past their replay: they are live now.
+            log.replayed_to.retain(|id, to| {
+                if position.offset <= *to {
+                    held.push(id.clone());
+                }
+                position.offset <= *to
+            });
+        }
+        let keep = |id: &str| !held.iter().any(|h| h == id);
+        self.deliver(Some(room), except, Some(&keep), message);
     }
 }
 

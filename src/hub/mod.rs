@@ -84,6 +84,9 @@ pub enum HubError {
     /// The room keeps no history (see [`Hub::keep_history`]).
     #[error("room `{0}` keeps no history")]
     NoHistory(String),
+    /// The broker could not take the message (a logged send while it is away).
+    #[error("broker: {0}")]
+    Broker(String),
 }
 
 /// A join or a leave, for presence.
@@ -538,15 +541,14 @@ impl<'h> Broadcast<'h> {
         delivery
     }
 
-    /// Sends to a room that keeps history (see [`history`]): the message gets the next
-    /// offset, made by `render` from its [`Position`](history::Position) (so it can carry it),
-    /// and is kept for clients that reconnect. [`HubError::NoHistory`] for a room without.
-    pub async fn send_logged(
-        self,
-        render: impl FnOnce(&history::Position) -> Message,
-    ) -> Result<(history::Position, Delivery), HubError> {
+    /// Sends `data` to a room that keeps history (see [`history`]): it gets the next offset,
+    /// is kept for clients that reconnect, and is delivered as
+    /// `{"type": "message", "topic", "epoch", "offset", "data"}`. Returns its position.
+    /// [`HubError::NoHistory`] for a room without history.
+    pub async fn send_logged(self, data: &impl Serialize) -> Result<history::Position, HubError> {
         let room = self.room.ok_or_else(|| HubError::NoHistory("(everyone)".into()))?;
-        let sent = self.hub.send_logged(room, self.except_id.as_deref(), render);
+        let data = serde_json::to_value(data).map_err(|e| HubError::Serialize(e.to_string()))?;
+        let sent = self.hub.send_logged(room, self.except_id.as_deref(), data).await;
         tokio::task::coop::consume_budget().await;
         sent
     }

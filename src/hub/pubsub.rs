@@ -157,7 +157,9 @@ impl PubSub {
             let id = socket.id().as_str();
             return match action {
                 "subscribe" => match self.allowed(Action::Subscribe, topic, id) {
-                    Ok(()) if hub.has_history(topic) => Some(subscribe_since(hub, socket, topic, msg.get("since"))),
+                    Ok(()) if hub.has_history(topic) => {
+                        Some(subscribe_since(hub, socket, topic, msg.get("since")).await)
+                    }
                     Ok(()) => {
                         hub.join(topic, socket);
                         None
@@ -173,11 +175,7 @@ impl PubSub {
                         let data = msg.get("data").cloned().unwrap_or(Value::Null);
                         let sent = if hub.has_history(topic) {
                             // A history topic's messages carry their position.
-                            let render = |p: &Position| {
-                                let m = json!({"type": "message", "topic": topic, "epoch": p.epoch, "offset": p.offset, "data": data});
-                                Message::text(m.to_string())
-                            };
-                            hub.room(topic).send_logged(render).await.map(|_| ())
+                            hub.room(topic).send_logged(&data).await.map(|_| ())
                         } else {
                             hub.room(topic).send_json(&data).await.map(|_| ())
                         };
@@ -205,7 +203,7 @@ impl PubSub {
 /// A subscription to a history topic: what the client missed since its `since` position,
 /// then `{"type": "subscribed", .., "epoch", "offset", "replayed"}` (or `{"type": "resync", ..}`
 /// when the history cannot tell what it missed).
-fn subscribe_since(hub: &Hub, socket: &Socket, topic: &str, since: Option<&Value>) -> Value {
+async fn subscribe_since(hub: &Hub, socket: &Socket, topic: &str, since: Option<&Value>) -> Value {
     let since = match since {
         None | Some(Value::Null) => None,
         Some(v) => match serde_json::from_value::<Position>(v.clone()) {
@@ -213,7 +211,7 @@ fn subscribe_since(hub: &Hub, socket: &Socket, topic: &str, since: Option<&Value
             Err(_) => return error("`since` must be {\"epoch\": string, \"offset\": number}"),
         },
     };
-    match hub.join_since(topic, socket, since.as_ref()) {
+    match hub.join_since(topic, socket, since.as_ref()).await {
         Ok(Recovery::Recovered { replayed, position }) => json!({
             "type": "subscribed", "topic": topic, "epoch": position.epoch, "offset": position.offset, "replayed": replayed,
         }),

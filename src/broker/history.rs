@@ -1,0 +1,296 @@
+//! Room histories kept on the broker, shared by every process (see `hub::history`).
+//!
+//! Redis: per room a counter, a capped list of `{"o": offset, "t": unix ms, "d": data}` and an
+//! epoch key, updated together with the PUBLISH in one script (atomic: the channel's order is
+//! the offsets' order). PostgreSQL: a head row per room (epoch, last offset) and the entries
+//! in `sockeye_history`, updated with the NOTIFY in one transaction (the head row's lock holds
+//! publishers of one room in offset order until commit).
+
+use std::{
+    sync::Mutex,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use serde_json::{Value, json};
+use sqlx::{Executor, Row, postgres::PgPool};
+
+use super::{Envelope, Op};
+use crate::hub::history::{Backlog, History, Position};
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+fn new_epoch() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Where histories live.
+pub(crate) enum Store {
+    Redis {
+        client: redis::Client,
+        conn: Mutex<Option<redis::aio::MultiplexedConnection>>,
+    },
+    Postgres {
+        pool: PgPool,
+        ready: tokio::sync::OnceCell<()>,
+    },
+    /// The broker URL could not be used.
+    None,
+}
+
+const APPEND: &str = r#"
+local epoch = redis.call('GET', KEYS[3])
+if not epoch then
+  epoch = ARGV[2]
+  redis.call('SET', KEYS[3], epoch)
+  redis.call('DEL', KEYS[1], KEYS[2])
+end
+local o = redis.call('INCR', KEYS[1])
+redis.call('RPUSH', KEYS[2], '{"o":' .. o .. ',"t":' .. ARGV[8] .. ',"d":' .. ARGV[4] .. '}')
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+redis.call('PUBLISH', ARGV[1], '{"node":"' .. ARGV[5] .. '","op":"logged","room":' .. ARGV[6] .. ',"except":' .. ARGV[7]
+  .. ',"epoch":"' .. epoch .. '","offset":' .. o .. ',"data":' .. ARGV[4] .. '}')
+return {epoch, o}
+"#;
+
+const BACKLOG: &str = r#"
+local epoch = redis.call('GET', KEYS[3])
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('SET', KEYS[3], epoch)
+  redis.call('DEL', KEYS[1], KEYS[2])
+end
+local last = redis.call('GET', KEYS[1]) or '0'
+return {epoch, last, redis.call('LRANGE', KEYS[2], 0, -1)}
+"#;
+
+const TABLES: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS sockeye_history_heads (
+        channel TEXT NOT NULL, room TEXT NOT NULL, epoch TEXT NOT NULL, last BIGINT NOT NULL,
+        PRIMARY KEY (channel, room))",
+    "CREATE TABLE IF NOT EXISTS sockeye_history (
+        channel TEXT NOT NULL, room TEXT NOT NULL, pos BIGINT NOT NULL, data TEXT NOT NULL,
+        at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (channel, room, pos))",
+];
+
+impl Store {
+    pub(crate) fn redis(url: &str) -> Self {
+        match redis::Client::open(url) {
+            Ok(client) => Store::Redis { client, conn: Mutex::new(None) },
+            Err(_) => Store::None,
+        }
+    }
+
+    pub(crate) fn postgres(pool: Option<PgPool>) -> Self {
+        match pool {
+            Some(pool) => Store::Postgres { pool, ready: tokio::sync::OnceCell::new() },
+            None => Store::None,
+        }
+    }
+
+    async fn redis_conn(
+        client: &redis::Client,
+        cached: &Mutex<Option<redis::aio::MultiplexedConnection>>,
+    ) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+        if let Some(c) = cached.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Ok(c);
+        }
+        let c = client.get_multiplexed_async_connection().await?;
+        *cached.lock().unwrap_or_else(|e| e.into_inner()) = Some(c.clone());
+        Ok(c)
+    }
+
+    async fn pg_ready(pool: &PgPool, ready: &tokio::sync::OnceCell<()>) -> sqlx::Result<()> {
+        ready
+            .get_or_try_init(|| async {
+                for t in TABLES {
+                    pool.execute(*t).await?;
+                }
+                Ok::<_, sqlx::Error>(())
+            })
+            .await
+            .map(|_| ())
+    }
+
+    /// Numbers `data`, keeps it in `room`'s history and publishes it to every process.
+    pub(crate) async fn append(
+        &self,
+        channel: &str,
+        node: &str,
+        room: &str,
+        keep: History,
+        except: Option<&str>,
+        data: &Value,
+    ) -> Result<Position, String> {
+        let keys = |suffix: &str| format!("{channel}:history:{room}:{suffix}");
+        match self {
+            Store::Redis { client, conn } => {
+                let mut c = Self::redis_conn(client, conn).await.map_err(|e| e.to_string())?;
+                let (epoch, offset): (String, u64) = redis::cmd("EVAL")
+                    .arg(APPEND)
+                    .arg(3)
+                    .arg(keys("seq"))
+                    .arg(keys("log"))
+                    .arg(keys("epoch"))
+                    .arg(channel)
+                    .arg(new_epoch())
+                    .arg(keep.max())
+                    .arg(data.to_string())
+                    .arg(node)
+                    .arg(json!(room).to_string())
+                    .arg(json!(except).to_string())
+                    .arg(now_ms())
+                    .query_async(&mut c)
+                    .await
+                    .map_err(|e| {
+                        *conn.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                        e.to_string()
+                    })?;
+                Ok(Position { epoch, offset })
+            }
+            Store::Postgres { pool, ready } => {
+                Self::pg_ready(pool, ready).await.map_err(|e| e.to_string())?;
+                let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+                let head = sqlx::query(
+                    "INSERT INTO sockeye_history_heads (channel, room, epoch, last) VALUES ($1, $2, $3, 1)
+                     ON CONFLICT (channel, room) DO UPDATE SET last = sockeye_history_heads.last + 1
+                     RETURNING epoch, last",
+                )
+                .bind(channel)
+                .bind(room)
+                .bind(new_epoch())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| e.to_string())?;
+                let position = Position { epoch: head.get(0), offset: head.get::<i64, _>(1) as u64 };
+                let offset = position.offset as i64;
+                sqlx::query("INSERT INTO sockeye_history (channel, room, pos, data) VALUES ($1, $2, $3, $4)")
+                    .bind(channel)
+                    .bind(room)
+                    .bind(offset)
+                    .bind(data.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                sqlx::query("DELETE FROM sockeye_history WHERE channel = $1 AND room = $2 AND pos <= $3")
+                    .bind(channel)
+                    .bind(room)
+                    .bind(offset - keep.max() as i64)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let envelope = Envelope {
+                    node: node.to_string(),
+                    op: Op::Logged {
+                        room: room.to_string(),
+                        except: except.map(str::to_string),
+                        epoch: position.epoch.clone(),
+                        offset: position.offset,
+                        data: data.clone(),
+                    },
+                };
+                let text = serde_json::to_string(&envelope).map_err(|e| e.to_string())?;
+                super::postgres::notify(&mut tx, channel, &text).await.map_err(|e| e.to_string())?;
+                tx.commit().await.map_err(|e| e.to_string())?;
+                Ok(position)
+            }
+            Store::None => Err("the broker URL cannot be used".into()),
+        }
+    }
+
+    /// `room`'s head and the entries after offset `since` (none for `u64::MAX`), without those
+    /// older than the history keeps.
+    pub(crate) async fn backlog(
+        &self,
+        channel: &str,
+        room: &str,
+        keep: History,
+        since: u64,
+    ) -> Result<Backlog, String> {
+        let keys = |suffix: &str| format!("{channel}:history:{room}:{suffix}");
+        let (epoch, last, mut entries): (String, u64, Vec<(u64, u64, Value)>) = match self {
+            Store::Redis { client, conn } => {
+                let mut c = Self::redis_conn(client, conn).await.map_err(|e| e.to_string())?;
+                let (epoch, last, raw): (String, u64, Vec<String>) = redis::cmd("EVAL")
+                    .arg(BACKLOG)
+                    .arg(3)
+                    .arg(keys("seq"))
+                    .arg(keys("log"))
+                    .arg(keys("epoch"))
+                    .arg(new_epoch())
+                    .query_async(&mut c)
+                    .await
+                    .map_err(|e| {
+                        *conn.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                        e.to_string()
+                    })?;
+                let entries = raw
+                    .iter()
+                    .filter_map(|r| serde_json::from_str::<Value>(r).ok())
+                    .filter_map(|v| Some((v["o"].as_u64()?, v["t"].as_u64()?, v["d"].clone())))
+                    .collect();
+                (epoch, last, entries)
+            }
+            Store::Postgres { pool, ready } => {
+                Self::pg_ready(pool, ready).await.map_err(|e| e.to_string())?;
+                // The room's head exists (its epoch is fixed) before the consistent read: a
+                // write in that read-only snapshot would clash with concurrent appends.
+                sqlx::query(
+                    "INSERT INTO sockeye_history_heads (channel, room, epoch, last) VALUES ($1, $2, $3, 0)
+                     ON CONFLICT (channel, room) DO NOTHING",
+                )
+                .bind(channel)
+                .bind(room)
+                .bind(new_epoch())
+                .execute(pool)
+                .await
+                .map_err(|e| e.to_string())?;
+                let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+                tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let head =
+                    sqlx::query("SELECT epoch, last FROM sockeye_history_heads WHERE channel = $1 AND room = $2")
+                        .bind(channel)
+                        .bind(room)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                let rows = sqlx::query(
+                    "SELECT pos, (extract(epoch from at) * 1000)::bigint, data FROM sockeye_history
+                     WHERE channel = $1 AND room = $2 ORDER BY pos",
+                )
+                .bind(channel)
+                .bind(room)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(|e| e.to_string())?;
+                tx.commit().await.map_err(|e| e.to_string())?;
+                let entries = rows
+                    .iter()
+                    .map(|r| {
+                        let data: String = r.get(2);
+                        (
+                            r.get::<i64, _>(0) as u64,
+                            r.get::<i64, _>(1) as u64,
+                            serde_json::from_str(&data).unwrap_or(Value::Null),
+                        )
+                    })
+                    .collect();
+                (head.get(0), head.get::<i64, _>(1) as u64, entries)
+            }
+            Store::None => return Err("the broker URL cannot be used".into()),
+        };
+        if let Some(age) = keep.age() {
+            let oldest = now_ms().saturating_sub(age.as_millis() as u64);
+            entries.retain(|(_, at, _)| *at >= oldest);
+        }
+        let first = entries.first().map_or(last + 1, |e| e.0);
+        Ok(Backlog {
+            head: Position { epoch, offset: last },
+            first,
+            entries: entries.into_iter().filter(|e| e.0 > since).map(|(o, _, d)| (o, d)).collect(),
+        })
+    }
+}
