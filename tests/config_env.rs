@@ -40,6 +40,20 @@ fn from_env_reads_dotenv_then_environment_and_reports_bad_values() {
     unsafe { std::env::set_var("SOCKEYE_WS_INVALID_MESSAGE", "close") };
     assert_eq!(App::from_env().unwrap().config().websocket.invalid_message, sockeye::ws::InvalidMessage::Close);
     unsafe { std::env::remove_var("SOCKEYE_WS_INVALID_MESSAGE") };
+    // The broker: a URL of another kind, or a channel without a URL, names the variable.
+    unsafe { std::env::set_var("SOCKEYE_BROKER_URL", "kafka://127.0.0.1:9092") };
+    let err = App::from_env().err().unwrap();
+    assert!(err.to_string().contains("SOCKEYE_BROKER_URL=\"kafka://127.0.0.1:9092\""), "{err}");
+    unsafe { std::env::set_var("SOCKEYE_BROKER_URL", "redis://127.0.0.1:6379") };
+    unsafe { std::env::set_var("SOCKEYE_BROKER_CHANNEL", "bad channel") };
+    let err = App::from_env().err().unwrap();
+    assert!(err.to_string().contains("SOCKEYE_BROKER_CHANNEL"), "{err}");
+    unsafe { std::env::set_var("SOCKEYE_BROKER_CHANNEL", "app_1") };
+    assert!(App::from_env().unwrap().config().broker.as_ref().unwrap().is_redis());
+    unsafe { std::env::remove_var("SOCKEYE_BROKER_URL") };
+    let err = App::from_env().err().unwrap();
+    assert!(err.to_string().contains("SOCKEYE_BROKER_CHANNEL"), "{err}");
+    unsafe { std::env::remove_var("SOCKEYE_BROKER_CHANNEL") };
 
     // A .env that does not parse is reported with the problem.
     std::fs::write(".env", "GOOD=1\nthis line is not an assignment\n").unwrap();
