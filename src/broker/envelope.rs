@@ -67,6 +67,10 @@ pub(crate) enum Op {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Envelope {
     pub(crate) node: String,
+    /// The sending process's count: makes every envelope unique (PostgreSQL folds identical
+    /// notifications of one transaction into one).
+    #[serde(default)]
+    pub(crate) seq: u64,
     #[serde(flatten)]
     pub(crate) op: Op,
 }
@@ -79,6 +83,7 @@ mod tests {
     fn envelopes_round_trip_with_binary_payloads() {
         let env = Envelope {
             node: "n1".into(),
+            seq: 7,
             op: Op::Room {
                 room: "lobby".into(),
                 except: None,

@@ -21,6 +21,12 @@ fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
+/// A history key: the channel as the hash tag (one Redis Cluster slot per app, and no room
+/// name can make two channels' keys meet: channels hold no braces).
+fn key(channel: &str, room: &str, suffix: &str) -> String {
+    format!("{{{channel}}}:history:{suffix}:{room}")
+}
+
 fn new_epoch() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
@@ -54,12 +60,12 @@ redis.call('PUBLISH', ARGV[1], '{"node":"' .. ARGV[5] .. '","op":"logged","room"
 return {epoch, o}
 "#;
 
+/// Read-only: a room nobody published to has no epoch yet (`""`), and subscribing creates
+/// nothing on the broker.
 const BACKLOG: &str = r#"
 local epoch = redis.call('GET', KEYS[3])
 if not epoch then
-  epoch = ARGV[1]
-  redis.call('SET', KEYS[3], epoch)
-  redis.call('DEL', KEYS[1], KEYS[2])
+  return {'', '0', {}}
 end
 local last = redis.call('GET', KEYS[1]) or '0'
 return {epoch, last, redis.call('LRANGE', KEYS[2], 0, -1)}
@@ -72,6 +78,7 @@ const TABLES: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS sockeye_history (
         channel TEXT NOT NULL, room TEXT NOT NULL, pos BIGINT NOT NULL, data TEXT NOT NULL,
         at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (channel, room, pos))",
+    super::postgres::TABLE,
 ];
 
 impl Store {
@@ -123,7 +130,7 @@ impl Store {
         except: Option<&str>,
         data: &Value,
     ) -> Result<Position, String> {
-        let keys = |suffix: &str| format!("{channel}:history:{room}:{suffix}");
+        let keys = |suffix: &str| key(channel, room, suffix);
         match self {
             Store::Redis { client, conn } => {
                 let mut c = Self::redis_conn(client, conn).await.map_err(|e| e.to_string())?;
@@ -182,6 +189,7 @@ impl Store {
                     .map_err(|e| e.to_string())?;
                 let envelope = Envelope {
                     node: node.to_string(),
+                    seq: 0, // unique already: one offset per logged message
                     op: Op::Logged {
                         room: room.to_string(),
                         except: except.map(str::to_string),
@@ -208,7 +216,7 @@ impl Store {
         keep: History,
         since: u64,
     ) -> Result<Backlog, String> {
-        let keys = |suffix: &str| format!("{channel}:history:{room}:{suffix}");
+        let keys = |suffix: &str| key(channel, room, suffix);
         let (epoch, last, mut entries): (String, u64, Vec<(u64, u64, Value)>) = match self {
             Store::Redis { client, conn } => {
                 let mut c = Self::redis_conn(client, conn).await.map_err(|e| e.to_string())?;
@@ -218,7 +226,6 @@ impl Store {
                     .arg(keys("seq"))
                     .arg(keys("log"))
                     .arg(keys("epoch"))
-                    .arg(new_epoch())
                     .query_async(&mut c)
                     .await
                     .map_err(|e| {
@@ -234,18 +241,6 @@ impl Store {
             }
             Store::Postgres { pool, ready } => {
                 Self::pg_ready(pool, ready).await.map_err(|e| e.to_string())?;
-                // The room's head exists (its epoch is fixed) before the consistent read: a
-                // write in that read-only snapshot would clash with concurrent appends.
-                sqlx::query(
-                    "INSERT INTO sockeye_history_heads (channel, room, epoch, last) VALUES ($1, $2, $3, 0)
-                     ON CONFLICT (channel, room) DO NOTHING",
-                )
-                .bind(channel)
-                .bind(room)
-                .bind(new_epoch())
-                .execute(pool)
-                .await
-                .map_err(|e| e.to_string())?;
                 let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
                 tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await
@@ -254,9 +249,11 @@ impl Store {
                     sqlx::query("SELECT epoch, last FROM sockeye_history_heads WHERE channel = $1 AND room = $2")
                         .bind(channel)
                         .bind(room)
-                        .fetch_one(&mut *tx)
+                        .fetch_optional(&mut *tx)
                         .await
                         .map_err(|e| e.to_string())?;
+                // A room nobody published to has no head yet: epoch `""`, nothing created.
+                let (epoch, last) = head.map_or((String::new(), 0), |h| (h.get(0), h.get::<i64, _>(1) as u64));
                 let rows = sqlx::query(
                     "SELECT pos, (extract(epoch from at) * 1000)::bigint, data FROM sockeye_history
                      WHERE channel = $1 AND room = $2 ORDER BY pos",
@@ -278,7 +275,7 @@ impl Store {
                         )
                     })
                     .collect();
-                (head.get(0), head.get::<i64, _>(1) as u64, entries)
+                (epoch, last, entries)
             }
             Store::None => return Err("the broker URL cannot be used".into()),
         };

@@ -22,7 +22,15 @@
 //! [`report_interval`](Broker::report_interval) (1 s by default); [`Hub::stats`](crate::Hub::stats)
 //! and [`Hub::members`](crate::Hub::members) add the other processes' latest reports, so they
 //! are at most one interval old, and a process that stops reporting is forgotten after three.
-//! Join and leave events are forwarded as they happen.
+//! A process with more than 2,000 room members reports their counts only (`members()` then
+//! lists this process's own). Join and leave events are forwarded as they happen (a process
+//! that crashes sends no leave events: its members drop out of `members()` and `stats()` when
+//! its report expires).
+//!
+//! Order: per channel, the messages one process sends arrive everywhere in the order sent;
+//! messages of rooms with history (`send_logged`) are ordered among themselves by offset
+//! everywhere, but not against the same process's plain messages (they take the history
+//! store's connection). Every envelope carries a per-process sequence number.
 //!
 //! Outage: when the broker goes away, local delivery goes on; the process logs it and
 //! reconnects with backoff (0.1 s doubling to 5 s). Cross-process messages published while
@@ -217,6 +225,8 @@ pub(crate) struct Link {
     /// Room histories on the broker.
     store: history::Store,
     channel: String,
+    /// Envelopes made so far (their `seq`).
+    sent: AtomicU64,
 }
 
 impl Drop for Link {
@@ -253,6 +263,7 @@ impl Link {
             tasks,
             store,
             channel: broker.channel.clone(),
+            sent: AtomicU64::new(0),
         })
     }
 
@@ -262,7 +273,8 @@ impl Link {
             self.health.lost(1);
             return;
         }
-        let envelope = Envelope { node: self.node.clone(), op };
+        let seq = self.sent.fetch_add(1, Ordering::Relaxed);
+        let envelope = Envelope { node: self.node.clone(), seq, op };
         let Ok(text) = serde_json::to_string(&envelope) else { return };
         if self.out.try_send(text).is_err() {
             self.health.lost(1);
@@ -285,8 +297,8 @@ impl Link {
     pub(crate) async fn backlog(
         &self,
         room: &str,
-        keep: crate::hub::history::History,
         since: u64,
+        keep: crate::hub::history::History,
     ) -> Result<crate::hub::history::Backlog, String> {
         self.store.backlog(&self.channel, room, keep, since).await
     }

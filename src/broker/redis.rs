@@ -85,13 +85,18 @@ async fn subscribe(client: redis::Client, channel: String, deliver: Deliver, hea
         match client.get_async_pubsub().await {
             Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
                 Ok(()) => {
-                    attempt = 0;
                     health.set_subscribed(true);
+                    let since = tokio::time::Instant::now();
                     let mut messages = pubsub.into_on_message();
                     while let Some(msg) = messages.next().await {
                         if let Ok(payload) = msg.get_payload::<String>() {
                             deliver(payload);
                         }
+                    }
+                    // Back off again unless the subscription held for a while (a server that
+                    // drops subscribers at once must not make this loop spin).
+                    if since.elapsed() > std::time::Duration::from_secs(5) {
+                        attempt = 0;
                     }
                     health.set_subscribed(false);
                     tracing::warn!("broker: lost the Redis subscription; reconnecting");

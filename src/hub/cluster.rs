@@ -15,6 +15,11 @@ use crate::{
     ws::{CloseCode, CloseFrame, Message},
 };
 
+/// The most room members a process lists in its report; beyond, `members()` shows this
+/// process's own and the others' counts stay in `stats()` (a report is sent every second to
+/// every process: it must stay small).
+pub(crate) const MAX_REPORTED_MEMBERS: usize = 2_000;
+
 /// What a component registered for remote events runs with each one.
 pub(crate) type Hook = Arc<dyn Fn(&Hub, Value) + Send + Sync>;
 
@@ -138,11 +143,11 @@ impl Hub {
             }
             Op::Close { id, code, reason } => {
                 if let Some(conn) = self.0.registry.get(&id) {
-                    conn.request_close(CloseFrame::new(CloseCode::from_u16(code), reason));
+                    conn.request_close(CloseFrame::new(sendable(code), reason));
                 }
             }
             Op::CloseUser { sub, code, reason } => {
-                self.close_user_here(&sub, &CloseFrame::new(CloseCode::from_u16(code), reason));
+                self.close_user_here(&sub, &CloseFrame::new(sendable(code), reason));
             }
             Op::Presence { event, room, id, meta } => {
                 let event = if event == "join" { "join" } else { "leave" };
@@ -160,9 +165,13 @@ impl Hub {
         }
     }
 
-    /// This process's report: its stats and its rooms' members.
+    /// This process's report: its stats and, up to [`MAX_REPORTED_MEMBERS`], its rooms'
+    /// members (counts are always there, in the stats).
     fn report(&self) -> Value {
         let rooms = self.0.rooms.read();
+        if rooms.values().map(|m| m.len()).sum::<usize>() > MAX_REPORTED_MEMBERS {
+            return json!({"stats": self.local_stats(), "members": {}});
+        }
         let members: HashMap<&str, Vec<Member>> = rooms
             .iter()
             .map(|(room, m)| {
@@ -207,6 +216,11 @@ impl Hub {
             link.flushed(Duration::from_secs(1)).await;
         }
     }
+}
+
+/// A close code from another process, if it may be sent (else 1011).
+fn sendable(code: u16) -> CloseCode {
+    CloseCode::new(code).unwrap_or(CloseCode::INTERNAL_ERROR)
 }
 
 /// Publishes this process's report every `every` while the Hub lives.

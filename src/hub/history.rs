@@ -40,9 +40,9 @@ pub struct History {
 }
 
 impl History {
-    /// The last `n` messages (at least 1).
+    /// The last `n` messages (1 to 1,000,000,000).
     pub fn last(n: usize) -> Self {
-        Self { max: n.max(1), max_age: None }
+        Self { max: n.clamp(1, 1_000_000_000), max_age: None }
     }
 
     /// ... and none older than `age`.
@@ -60,7 +60,9 @@ impl History {
     }
 }
 
-/// A place in a room's history: its epoch and an offset in it.
+/// A place in a room's history: its epoch and an offset in it. A room nothing was sent to
+/// yet is at `{"epoch": "", "offset": 0}`, which also means "from the start" when coming back
+/// (the first message of any epoch is offset 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     /// The history's id; another epoch means the history the offset was in is gone.
@@ -109,10 +111,10 @@ struct Log {
     keep: History,
     entries: VecDeque<Entry>,
     /// Connections catching up through the broker's history, and what arrived meanwhile.
-    recovering: HashMap<String, Vec<(u64, Message)>>,
-    /// Connections that caught up to an offset whose own broadcast may still be on its way
+    recovering: HashMap<String, Vec<(Position, Message)>>,
+    /// Connections that caught up to a position whose own broadcast may still be on its way
     /// (the backlog can be read before the broker's message arrives): not sent twice.
-    replayed_to: HashMap<String, u64>,
+    replayed_to: HashMap<String, Position>,
 }
 
 impl Log {
@@ -169,6 +171,31 @@ fn matches(pattern: &str, room: &str) -> bool {
     }
 }
 
+/// The most messages held back for one connection while it reads the backlog.
+const MAX_HELD: usize = 100_000;
+
+/// Hands over what was held back for a connection when [`Hub::join_since`] is dropped while
+/// reading the backlog: the connection is a plain member from then on.
+struct HoldBack<'a> {
+    hub: &'a Hub,
+    room: &'a str,
+    conn: &'a Arc<Conn>,
+    armed: bool,
+}
+
+impl Drop for HoldBack<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let mut rooms = self.hub.0.logs.rooms();
+        let held = rooms.get_mut(self.room).and_then(|log| log.recovering.remove(self.conn.id.as_str()));
+        for (_, message) in held.unwrap_or_default() {
+            self.hub.offer(self.conn, message.into_tungstenite());
+        }
+    }
+}
+
 /// What the broker's history holds after a position: the room's head and the entries.
 pub(crate) struct Backlog {
     pub(crate) head: Position,
@@ -180,7 +207,9 @@ pub(crate) struct Backlog {
 /// Whether a client at `since` can be replayed from a history at `head` whose oldest entry is
 /// `first`, holding `missed` entries after it; the reason it cannot.
 fn resync_reason(since: &Position, head: &Position, first: u64, missed: usize, queue: usize) -> Option<&'static str> {
-    if since.epoch != head.epoch {
+    // `{"epoch": "", "offset": 0}`: before the room's first message, in any epoch.
+    let from_the_start = since.epoch.is_empty() && since.offset == 0;
+    if since.epoch != head.epoch && !from_the_start {
         Some("the history's epoch changed")
     } else if since.offset > head.offset {
         Some("the offset is ahead of the history")
@@ -226,7 +255,11 @@ impl Hub {
             rooms.entry(room.to_string()).or_insert_with(|| Log::new(keep)).recovering.insert(id.clone(), Vec::new());
             self.join(room, &*conn.id);
         }
-        let backlog = link.backlog(room, keep, since.map_or(u64::MAX, |s| s.offset)).await;
+        // If this future is dropped while reading, the guard hands over what was held back.
+        let guard = HoldBack { hub: self, room, conn: &conn, armed: true };
+        let backlog = link.backlog(room, since.map_or(u64::MAX, |s| s.offset), keep).await;
+        let mut guard = guard;
+        guard.armed = false;
         let mut rooms = self.0.logs.rooms();
         let log = rooms.entry(room.to_string()).or_insert_with(|| Log::new(keep));
         let held = log.recovering.remove(&id).unwrap_or_default();
@@ -237,10 +270,12 @@ impl Hub {
                 for (_, m) in held {
                     self.offer(&conn, m.into_tungstenite());
                 }
+                drop(rooms);
                 let position = Position { epoch: String::new(), offset: 0 };
                 return Ok(Recovery::Resync { reason: "the history could not be read", position });
             }
         };
+        let epoch = backlog.head.epoch.clone();
         let mut last = since.map_or(backlog.head.offset, |s| s.offset);
         let recovery = match since {
             None => Recovery::Recovered { replayed: 0, position: backlog.head.clone() },
@@ -259,20 +294,31 @@ impl Hub {
                 }
             },
         };
-        for (offset, message) in held {
-            if offset > last {
+        for (position, message) in held {
+            // Another epoch (the broker's history was reset meanwhile): nothing to compare.
+            if position.epoch != epoch || position.offset > last {
                 self.offer(&conn, message.into_tungstenite());
-                last = offset;
+                last = position.offset;
             }
         }
         log.replayed_to.retain(|id, _| self.0.registry.contains(id));
-        log.replayed_to.insert(id, last);
+        log.replayed_to.insert(id, Position { epoch, offset: last });
         Ok(recovery)
     }
 
     /// [`join_since`](Hub::join_since) on this process's own history.
     fn join_since_here(&self, room: &str, keep: History, conn: &Arc<Conn>, since: Option<&Position>) -> Recovery {
         let mut rooms = self.0.logs.rooms();
+        if !rooms.contains_key(room) {
+            // Nothing sent yet: nothing kept for a name a client chose (see `Position`).
+            let position = Position { epoch: String::new(), offset: 0 };
+            let recovery = match since.and_then(|s| resync_reason(s, &position, 1, 0, conn.max_queue)) {
+                Some(reason) => Recovery::Resync { reason, position },
+                None => Recovery::Recovered { replayed: 0, position },
+            };
+            self.join(room, &*conn.id);
+            return recovery;
+        }
         let log = rooms.entry(room.to_string()).or_insert_with(|| Log::new(keep));
         log.trim();
         let position = log.position();
@@ -329,15 +375,19 @@ impl Hub {
         let mut held: Vec<String> = Vec::new();
         if let Some(log) = rooms.get_mut(room) {
             for (id, buffer) in log.recovering.iter_mut() {
-                buffer.push((position.offset, message.clone()));
+                if buffer.len() < MAX_HELD {
+                    buffer.push((position.clone(), message.clone()));
+                }
                 held.push(id.clone());
             }
-            // Already replayed to these: skip; past their replay: they are live now.
+            // Already replayed to these: skip; past their replay (or in another epoch): they
+            // are live now.
             log.replayed_to.retain(|id, to| {
-                if position.offset <= *to {
+                let replayed = to.epoch == position.epoch && position.offset <= to.offset;
+                if replayed {
                     held.push(id.clone());
                 }
-                position.offset <= *to
+                replayed
             });
         }
         let keep = |id: &str| !held.iter().any(|h| h == id);
