@@ -206,6 +206,72 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(100u64.saturating_mul(1 << attempt.min(6))).min(Duration::from_secs(5))
 }
 
+/// Envelopes sent per round trip at most.
+pub(crate) const BATCH: usize = 256;
+
+/// How a backend publishes: opens a connection, sends a batch of envelopes on it.
+pub(crate) trait Publisher: Send {
+    /// An open connection.
+    type Conn: Send;
+    /// Opens one.
+    fn connect(&mut self) -> impl std::future::Future<Output = Result<Self::Conn, String>> + Send;
+    /// Sends `batch`, in order.
+    fn send(
+        &mut self,
+        conn: &mut Self::Conn,
+        batch: &[String],
+    ) -> impl std::future::Future<Output = Result<(), String>> + Send;
+}
+
+/// Sends what `rx` holds, a batch at a time, on a connection `publisher` opens (again, with
+/// backoff, after a failure). What a lost connection had queued is dropped and counted, not
+/// sent late. Ends when the link is gone.
+pub(crate) async fn publish_batches<P: Publisher>(
+    mut rx: mpsc::Receiver<String>,
+    health: Arc<Health>,
+    broker: &str,
+    mut publisher: P,
+) {
+    let mut attempt = 0;
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        let mut conn = match publisher.connect().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                if attempt == 0 {
+                    tracing::warn!(error = %e, "broker: cannot reach {broker} to publish; retrying with backoff");
+                }
+                tokio::time::sleep(backoff(attempt)).await;
+                attempt += 1;
+                continue;
+            }
+        };
+        attempt = 0;
+        health.set_publishing(true);
+        loop {
+            if rx.recv_many(&mut batch, BATCH).await == 0 {
+                return; // the link is gone
+            }
+            let sent = publisher.send(&mut conn, &batch).await;
+            let n = batch.len() as u64;
+            batch.clear();
+            if let Err(e) = sent {
+                health.set_publishing(false);
+                tracing::warn!(error = %e, "broker: publishing on {broker} failed; reconnecting");
+                let mut dropped = n;
+                while rx.try_recv().is_ok() {
+                    dropped += 1;
+                }
+                health.lost(dropped);
+                break;
+            }
+            for _ in 0..n {
+                health.published();
+            }
+        }
+    }
+}
+
 /// Envelopes waiting for the publishing connection; more are counted lost.
 const QUEUE: usize = 65_536;
 

@@ -15,7 +15,6 @@ use super::{Deliver, Health, backoff};
 
 /// The largest envelope sent in the NOTIFY itself.
 const INLINE: usize = 7_900;
-const BATCH: usize = 256;
 pub(super) const TABLE: &str = "CREATE TABLE IF NOT EXISTS sockeye_broker (
     id BIGSERIAL PRIMARY KEY, channel TEXT NOT NULL, payload TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT now())";
 
@@ -29,7 +28,19 @@ pub(super) fn start(
 ) -> Vec<AbortHandle> {
     let Some(pool) = pool(url, 1) else { return Vec::new() };
     vec![
-        runtime.spawn(publish(pool, channel.to_string(), rx, health.clone())).abort_handle(),
+        runtime
+            .spawn(super::publish_batches(
+                rx,
+                health.clone(),
+                "PostgreSQL",
+                PgPublisher {
+                    pool,
+                    channel: channel.to_string(),
+                    table_ready: false,
+                    last_cleanup: tokio::time::Instant::now(),
+                },
+            ))
+            .abort_handle(),
         runtime.spawn(listen(url.to_string(), channel.to_string(), deliver, health)).abort_handle(),
     ]
 }
@@ -90,48 +101,29 @@ async fn send(pool: &PgPool, channel: &str, batch: &[String], table_ready: &mut 
     Ok(())
 }
 
-async fn publish(pool: PgPool, channel: String, mut rx: mpsc::Receiver<String>, health: Arc<Health>) {
-    let mut attempt = 0;
-    let mut table_ready = false;
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut last_cleanup = tokio::time::Instant::now();
-    loop {
-        if let Err(e) = sqlx::query("SELECT 1").execute(&pool).await {
-            if attempt == 0 {
-                tracing::warn!(error = %e, "broker: cannot reach PostgreSQL to publish; retrying with backoff");
-            }
-            tokio::time::sleep(backoff(attempt)).await;
-            attempt += 1;
-            continue;
+/// Publishes a batch per statement; cleans the large-envelope table now and then.
+struct PgPublisher {
+    pool: PgPool,
+    channel: String,
+    table_ready: bool,
+    last_cleanup: tokio::time::Instant,
+}
+
+impl super::Publisher for PgPublisher {
+    type Conn = ();
+
+    async fn connect(&mut self) -> Result<(), String> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    async fn send(&mut self, _: &mut (), batch: &[String]) -> Result<(), String> {
+        send(&self.pool, &self.channel, batch, &mut self.table_ready).await.map_err(|e| e.to_string())?;
+        // Large envelopes of this process (plain or logged) are read within seconds.
+        if self.last_cleanup.elapsed() > Duration::from_secs(60) {
+            self.last_cleanup = tokio::time::Instant::now();
+            let _ = self.pool.execute("DELETE FROM sockeye_broker WHERE at < now() - interval '5 minutes'").await;
         }
-        attempt = 0;
-        health.set_publishing(true);
-        loop {
-            if rx.recv_many(&mut batch, BATCH).await == 0 {
-                return;
-            }
-            let sent = send(&pool, &channel, &batch, &mut table_ready).await;
-            let n = batch.len() as u64;
-            batch.clear();
-            if let Err(e) = sent {
-                health.set_publishing(false);
-                tracing::warn!(error = %e, "broker: publishing on PostgreSQL failed; reconnecting");
-                let mut dropped = n;
-                while rx.try_recv().is_ok() {
-                    dropped += 1;
-                }
-                health.lost(dropped);
-                break;
-            }
-            for _ in 0..n {
-                health.published();
-            }
-            // Large envelopes of this process (plain or logged) are read within seconds.
-            if last_cleanup.elapsed() > Duration::from_secs(60) {
-                last_cleanup = tokio::time::Instant::now();
-                let _ = pool.execute("DELETE FROM sockeye_broker WHERE at < now() - interval '5 minutes'").await;
-            }
-        }
+        Ok(())
     }
 }
 

@@ -8,9 +8,6 @@ use tokio::{runtime::Handle, sync::mpsc, task::AbortHandle};
 
 use super::{Deliver, Health, backoff};
 
-/// Envelopes sent per round trip at most.
-const BATCH: usize = 256;
-
 pub(super) fn start(
     runtime: &Handle,
     url: &str,
@@ -28,54 +25,37 @@ pub(super) fn start(
         }
     };
     vec![
-        runtime.spawn(publish(client.clone(), channel.to_string(), rx, health.clone())).abort_handle(),
+        runtime
+            .spawn(super::publish_batches(
+                rx,
+                health.clone(),
+                "Redis",
+                RedisPublisher { client: client.clone(), channel: channel.to_string() },
+            ))
+            .abort_handle(),
         runtime.spawn(subscribe(client, channel.to_string(), deliver, health)).abort_handle(),
     ]
 }
 
-async fn publish(client: redis::Client, channel: String, mut rx: mpsc::Receiver<String>, health: Arc<Health>) {
-    let mut attempt = 0;
-    let mut batch = Vec::with_capacity(BATCH);
-    loop {
-        let mut conn = match client.get_multiplexed_async_connection().await {
-            Ok(conn) => conn,
-            Err(e) => {
-                if attempt == 0 {
-                    tracing::warn!(error = %e, "broker: cannot reach Redis to publish; retrying with backoff");
-                }
-                tokio::time::sleep(backoff(attempt)).await;
-                attempt += 1;
-                continue;
-            }
-        };
-        attempt = 0;
-        health.set_publishing(true);
-        loop {
-            if rx.recv_many(&mut batch, BATCH).await == 0 {
-                return; // the link is gone
-            }
-            let mut pipe = redis::pipe();
-            for payload in &batch {
-                pipe.cmd("PUBLISH").arg(&channel).arg(payload).ignore();
-            }
-            let sent = pipe.query_async::<()>(&mut conn).await;
-            let n = batch.len() as u64;
-            batch.clear();
-            if let Err(e) = sent {
-                health.set_publishing(false);
-                tracing::warn!(error = %e, "broker: lost the Redis connection while publishing; reconnecting");
-                // What was queued for the lost connection is not sent late.
-                let mut dropped = n;
-                while rx.try_recv().is_ok() {
-                    dropped += 1;
-                }
-                health.lost(dropped);
-                break;
-            }
-            for _ in 0..n {
-                health.published();
-            }
+/// Publishes with a pipeline of PUBLISH commands per batch.
+struct RedisPublisher {
+    client: redis::Client,
+    channel: String,
+}
+
+impl super::Publisher for RedisPublisher {
+    type Conn = redis::aio::MultiplexedConnection;
+
+    async fn connect(&mut self) -> Result<Self::Conn, String> {
+        self.client.get_multiplexed_async_connection().await.map_err(|e| e.to_string())
+    }
+
+    async fn send(&mut self, conn: &mut Self::Conn, batch: &[String]) -> Result<(), String> {
+        let mut pipe = redis::pipe();
+        for payload in batch {
+            pipe.cmd("PUBLISH").arg(&self.channel).arg(payload).ignore();
         }
+        pipe.query_async::<()>(conn).await.map_err(|e| e.to_string())
     }
 }
 
