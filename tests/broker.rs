@@ -537,3 +537,33 @@ async fn a_cancelled_recovery_leaves_a_working_member_redis() {
         assert_eq!(m["data"], n);
     }
 }
+
+async fn broker_history_has_an_age_limit(broker: impl Fn() -> Broker) {
+    use sockeye::hub::history::History;
+    let keep = History::last(10).max_age(Duration::from_millis(300));
+    let app = || App::new().pubsub("/ws/chat").history("news", keep).broker(broker());
+    let (a, b) = (TestClient::new(app()), TestClient::new(app()));
+    assert!(a.hub().wait_for_broker(WAIT).await && b.hub().wait_for_broker(WAIT).await);
+    a.hub().room("news").send_logged(&1).await.unwrap();
+    // Fresh: replayed from the start on the other process.
+    let mut fresh = chat(&b).await;
+    let got = subscribe_since(&mut fresh, Some(json!({"epoch": "", "offset": 0}))).await;
+    assert_eq!(got[0]["data"], 1, "{got:?}");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Too old now: a resync.
+    let mut late = chat(&b).await;
+    let got = subscribe_since(&mut late, Some(json!({"epoch": "", "offset": 0}))).await;
+    assert_eq!(got[0]["type"], "resync", "{got:?}");
+}
+
+#[tokio::test]
+async fn broker_history_has_an_age_limit_redis() {
+    let channel = channel();
+    broker_history_has_an_age_limit(|| Broker::redis(redis_url()).channel(&channel)).await;
+}
+
+#[tokio::test]
+async fn broker_history_has_an_age_limit_postgres() {
+    let channel = channel();
+    broker_history_has_an_age_limit(|| Broker::postgres(postgres_url()).channel(&channel)).await;
+}
