@@ -1,0 +1,122 @@
+//! Writing a project from a template: names, the sockeye dependency, the files.
+
+use std::path::{Path, PathBuf};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/templates.rs"));
+}
+
+/// The templates this binary holds.
+pub(crate) fn names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = embedded::FILES.iter().map(|f| f.0).collect();
+    names.dedup();
+    names
+}
+
+/// The package name for a directory: its last component, lower-case, `-` between words.
+pub(crate) fn package_name(dir: &Path) -> Result<String, String> {
+    let base = dir
+        .canonicalize()
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| format!("`{}` has no name to give the project", dir.display()))?;
+    let mut name = String::new();
+    for c in base.chars() {
+        match c {
+            'a'..='z' | '0'..='9' => name.push(c),
+            'A'..='Z' => name.push(c.to_ascii_lowercase()),
+            _ if !name.ends_with('-') && !name.is_empty() => name.push('-'),
+            _ => {}
+        }
+    }
+    let name = name.trim_end_matches('-').to_string();
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err(format!("`{base}` does not make a package name: start the directory's name with a letter"));
+    }
+    Ok(name)
+}
+
+/// The `sockeye = ..` dependency: a path to a checkout (given, or the one this binary was built
+/// from), else the published version.
+fn dependency(sockeye_path: Option<PathBuf>) -> Result<(String, Option<PathBuf>), String> {
+    let checkout =
+        match sockeye_path {
+            Some(p) => {
+                let p = p.canonicalize().map_err(|e| format!("--sockeye-path {}: {e}", p.display()))?;
+                let manifest = std::fs::read_to_string(p.join("Cargo.toml")).unwrap_or_default();
+                if !manifest.contains("name = \"sockeye\"") {
+                    return Err(format!(
+                        "--sockeye-path {}: not a sockeye checkout (no Cargo.toml of `sockeye`)",
+                        p.display()
+                    ));
+                }
+                Some(p)
+            }
+            None => Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().ok().filter(|p| {
+                std::fs::read_to_string(p.join("Cargo.toml")).is_ok_and(|m| m.contains("name = \"sockeye\""))
+            }),
+        };
+    Ok(match checkout {
+        Some(p) => (format!("{{ path = {:?} }}", p.to_string_lossy()), Some(p)),
+        None => (format!("\"{}\"", env!("CARGO_PKG_VERSION")), None),
+    })
+}
+
+/// Writes `template` into `dir` (which must be missing or empty); the number of files.
+pub(crate) fn create(dir: &Path, template: &str, sockeye_path: Option<PathBuf>) -> Result<usize, String> {
+    let files: Vec<_> = embedded::FILES.iter().filter(|f| f.0 == template).collect();
+    if files.is_empty() {
+        return Err(format!("unknown template `{template}`: use one of {}", names().join(", ")));
+    }
+    if dir.exists() {
+        let mut entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        if entries.next().is_some() {
+            return Err(format!("{} is not empty: choose a new directory (nothing was written)", dir.display()));
+        }
+    }
+    let name = package_name(dir)?;
+    let (sockeye, checkout) = dependency(sockeye_path)?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for (_, path, contents) in &files {
+        let text = contents
+            .replace("{{name}}", &name)
+            .replace("{{crate}}", &name.replace('-', "_"))
+            .replace("{{sockeye}}", &sockeye);
+        let target = dir.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::write(&target, text).map_err(|e| format!("{}: {e}", target.display()))?;
+    }
+    // The checkout's lock file: the same versions it was tested with, already in the local
+    // cargo cache (cargo drops what the project does not use).
+    if let Some(lock) = checkout.map(|c| c.join("Cargo.lock")).filter(|l| l.exists()) {
+        let _ = std::fs::copy(lock, dir.join("Cargo.lock"));
+    }
+    Ok(files.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_the_directory() {
+        assert_eq!(package_name(Path::new("/tmp/My Chat_App")).unwrap(), "my-chat-app");
+        assert_eq!(package_name(Path::new("shop")).unwrap(), "shop");
+        assert!(package_name(Path::new("/tmp/42things")).is_err());
+    }
+
+    #[test]
+    fn every_template_has_its_pieces() {
+        for name in names() {
+            let files: Vec<&str> = embedded::FILES.iter().filter(|f| f.0 == name).map(|f| f.1).collect();
+            for needed in ["Cargo.toml", "README.md", ".env.example", "src/main.rs", "src/lib.rs"] {
+                assert!(files.contains(&needed), "{name} has no {needed}");
+            }
+            assert!(files.iter().any(|f| f.starts_with("tests/")), "{name} has no tests");
+        }
+        assert_eq!(names(), ["chat", "minimal", "realtime"]);
+    }
+}
