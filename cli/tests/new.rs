@@ -1,0 +1,124 @@
+//! `sockeye new`: every template, generated into a fresh directory with its sockeye
+//! dependency on this checkout, builds and passes its own tests (real `cargo` processes,
+//! bounded in time); the command refuses what it must refuse and writes nothing then.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+fn checkout() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
+}
+
+fn sockeye(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sockeye")).args(args).output().unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sockeye-new-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Runs `cargo test` in `dir`, at most `limit`; its combined output.
+fn cargo_test(dir: &Path, limit: Duration) -> (bool, String) {
+    // One target directory for the three projects (they share sockeye's build), kept with
+    // the checkout's own so CI reuses it between runs.
+    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| checkout().join("target"));
+    let log = dir.join("cargo-test.log");
+    let mut child = Command::new(env!("CARGO"))
+        .arg("test")
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target.join("sockeye-templates"))
+        .env_remove("RUSTFLAGS")
+        .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+        .stderr(Stdio::from(std::fs::File::options().append(true).open(&log).unwrap()))
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let ok = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.success();
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    (ok, std::fs::read_to_string(&log).unwrap_or_default())
+}
+
+#[test]
+fn every_template_builds_and_passes_its_own_tests_with_cargo() {
+    for template in ["minimal", "chat", "realtime"] {
+        let dir = scratch(&format!("{template}-app"));
+        let out = sockeye(&[
+            "new",
+            dir.to_str().unwrap(),
+            "--template",
+            template,
+            "--sockeye-path",
+            checkout().to_str().unwrap(),
+        ]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{template}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("cargo run") && stdout.contains("cargo test"), "{stdout}");
+        // The project's name replaced every placeholder.
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains(&format!("name = \"sockeye-new-{}-{template}-app\"", std::process::id())),
+            "{manifest}"
+        );
+        for file in ["Cargo.toml", "README.md", "src/lib.rs", "src/main.rs", "tests/app.rs"] {
+            let text = std::fs::read_to_string(dir.join(file)).unwrap();
+            assert!(!text.contains("{{"), "{template}/{file} keeps a placeholder");
+        }
+        let (ok, log) = cargo_test(&dir, Duration::from_secs(1200));
+        assert!(ok, "{template}: cargo test failed:\n{log}");
+        let passed: usize = log
+            .lines()
+            .filter_map(|l| l.strip_prefix("test result: ok. "))
+            .filter_map(|l| l.split(' ').next()?.parse::<usize>().ok())
+            .sum();
+        assert!(passed >= 3, "{template}: only {passed} tests ran:\n{log}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn a_directory_that_is_not_empty_is_refused_and_left_alone() {
+    let dir = scratch("busy");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let out = sockeye(&["new", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(left, ["notes.txt"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unknown_templates_options_and_names_are_explained() {
+    let dir = scratch("x");
+    let out = sockeye(&["new", dir.to_str().unwrap(), "--template", "blog"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        err.contains("unknown template `blog`") && err.contains("minimal, chat, realtime")
+            || err.contains("chat, minimal, realtime"),
+        "{err}"
+    );
+    assert!(!dir.exists(), "nothing written");
+    let out = sockeye(&["new", dir.to_str().unwrap(), "--frobnicate"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown option `--frobnicate`"));
+    let out = sockeye(&["new", std::env::temp_dir().join("9lives").to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("start the directory's name with a letter"));
+    let out = sockeye(&["new", dir.to_str().unwrap(), "--sockeye-path", "/"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a sockeye checkout"));
+    let out = sockeye(&["help"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("usage: sockeye new"));
+}

@@ -1,0 +1,64 @@
+//! {{name}}: a live model with REST CRUD and change events, secured writes, a login route.
+
+use serde_json::{Value, json};
+use sockeye::{
+    auth::{Auth, Secured},
+    live::{Access, Database, Model},
+    prelude::*,
+};
+
+sockeye::router!();
+
+/// A row of `items`: `GET/POST /items`, `GET/PUT/PATCH/DELETE /items/<id>`, events on
+/// `/ws/items`.
+#[derive(Model, Serialize, Deserialize, Clone, Debug)]
+#[model(table = "items")]
+pub struct Item {
+    #[serde(default)]
+    pub id: i64,
+    pub name: String,
+    pub price: f64,
+    #[serde(default = "yes")]
+    pub in_stock: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+struct Login {
+    username: String,
+    password: String,
+}
+
+/// A stand-in for a user store: replace with your own check.
+fn valid(login: &Login) -> bool {
+    !login.username.is_empty() && login.password == "demo"
+}
+
+/// Issues a one-hour token for a valid user.
+#[post("/login")]
+async fn login(auth: Auth, Json(body): Json<Login>) -> Result<Json<Value>> {
+    if !valid(&body) {
+        return Err(Error::unauthorized("wrong username or password"));
+    }
+    let token = auth.token_for(&body.username).issue()?;
+    Ok(Json(json!({ "access_token": token, "token_type": "bearer" })))
+}
+
+/// The database at `url`, with the migrations in `migrations/` applied.
+pub async fn database(url: &str) -> sockeye::Result<Database> {
+    let db = Database::connect(url).await?.create_missing_tables(false);
+    db.migrate(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).await?;
+    Ok(db)
+}
+
+/// `app` with the model (reads and events public, writes for signed-in users), the login
+/// route and the console at `/console`.
+pub fn app(app: App, db: Database) -> App {
+    app.database(db)
+        .register_with::<Item>(Access::public().writes(&Secured::AUTHENTICATED))
+        .include(router())
+        .console("/console")
+}
