@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 use sockeye::{
-    auth::{Auth, Secured},
+    auth::{Auth, Claims, Secured},
     live::{Access, Database, Model},
     prelude::*,
 };
@@ -45,6 +45,14 @@ async fn login(auth: Auth, Json(body): Json<Login>) -> Result<Json<Value>> {
     }
     let token = auth.token_for(&body.username).issue()?;
     Ok(Json(json!({ "access_token": token, "token_type": "bearer" })))
+}
+
+/// Who the token belongs to: any `#[secured]` route refuses requests without a valid one
+/// (401), before the handler runs.
+#[secured]
+#[get("/me")]
+async fn me(Claims(claims): Claims) -> Json<Value> {
+    Json(json!({ "user": claims.sub }))
 }
 
 /// The database at `url`, with the migrations in `migrations/` applied.

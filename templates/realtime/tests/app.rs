@@ -36,6 +36,15 @@ async fn writes_need_a_token_reads_do_not() {
 }
 
 #[tokio::test]
+async fn secured_routes_know_who_is_calling() {
+    let client = client().await;
+    assert_eq!(client.get("/me").send().await.status(), 401);
+    let token = token(&client).await;
+    let me: Value = client.get("/me").bearer(&token).send().await.json();
+    assert_eq!(me, json!({"user": "ada"}));
+}
+
+#[tokio::test]
 async fn changes_arrive_as_events() {
     let client = client().await;
     let token = token(&client).await;
