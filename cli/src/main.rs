@@ -49,6 +49,15 @@ fn run(args: &[String]) -> Result<String, String> {
         "created {} from the `{template}` template ({} files)\n\nnext:\n  cd {}\n  cargo run        # serves on http://127.0.0.1:8000\n  cargo test       # its tests",
         dir.display(),
         created,
-        dir.display(),
+        shell_quoted(&dir.display().to_string()),
     ))
+}
+
+/// `s` as one shell word.
+fn shell_quoted(s: &str) -> String {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-~+".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }

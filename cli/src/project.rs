@@ -13,14 +13,88 @@ pub(crate) fn names() -> Vec<&'static str> {
     names
 }
 
-/// The package name for a directory: its last component, lower-case, `-` between words.
+/// Names a project cannot take: Rust keywords and built-in crates, cargo's reserved target
+/// names, and the templates' own dependencies.
+const RESERVED: &[&str] = &[
+    "as",
+    "async",
+    "await",
+    "break",
+    "const",
+    "continue",
+    "crate",
+    "dyn",
+    "else",
+    "enum",
+    "extern",
+    "false",
+    "fn",
+    "for",
+    "if",
+    "impl",
+    "in",
+    "let",
+    "loop",
+    "match",
+    "mod",
+    "move",
+    "mut",
+    "pub",
+    "ref",
+    "return",
+    "self",
+    "static",
+    "struct",
+    "super",
+    "trait",
+    "true",
+    "type",
+    "unsafe",
+    "use",
+    "where",
+    "while",
+    "abstract",
+    "become",
+    "box",
+    "do",
+    "final",
+    "gen",
+    "macro",
+    "override",
+    "priv",
+    "try",
+    "typeof",
+    "unsized",
+    "virtual",
+    "yield",
+    "std",
+    "core",
+    "alloc",
+    "proc-macro",
+    "test",
+    "build",
+    "deps",
+    "examples",
+    "incremental",
+    "sockeye",
+    "sockeye-macros",
+    "serde",
+    "serde-json",
+    "tokio",
+];
+
+/// The package name for a directory: its last component (as given, not where a link leads),
+/// lower-case, `-` between words.
 pub(crate) fn package_name(dir: &Path) -> Result<String, String> {
-    let base = dir
-        .canonicalize()
-        .unwrap_or_else(|_| dir.to_path_buf())
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| format!("`{}` has no name to give the project", dir.display()))?;
+    let given = dir.file_name().filter(|n| *n != "." && *n != "..");
+    let base = match given {
+        Some(n) => n.to_string_lossy().into_owned(),
+        None => dir
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .ok_or_else(|| format!("`{}` has no name to give the project", dir.display()))?,
+    };
     let mut name = String::new();
     for c in base.chars() {
         match c {
@@ -34,7 +108,27 @@ pub(crate) fn package_name(dir: &Path) -> Result<String, String> {
     if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err(format!("`{base}` does not make a package name: start the directory's name with a letter"));
     }
+    if RESERVED.contains(&name.as_str()) || RESERVED.contains(&name.replace('_', "-").as_str()) {
+        return Err(format!(
+            "`{name}` is reserved (a Rust keyword, a built-in crate or a dependency): choose another directory name"
+        ));
+    }
     Ok(name)
+}
+
+/// A TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The `sockeye = ..` dependency: a path to a checkout (given, or the one this binary was built
@@ -57,10 +151,15 @@ fn dependency(sockeye_path: Option<PathBuf>) -> Result<(String, Option<PathBuf>)
                 std::fs::read_to_string(p.join("Cargo.toml")).is_ok_and(|m| m.contains("name = \"sockeye\""))
             }),
         };
-    Ok(match checkout {
-        Some(p) => (format!("{{ path = {:?} }}", p.to_string_lossy()), Some(p)),
-        None => (format!("\"{}\"", env!("CARGO_PKG_VERSION")), None),
-    })
+    // sockeye is not on crates.io yet: without a checkout there is nothing to depend on.
+    let checkout = checkout.ok_or_else(|| {
+        format!(
+            "the sockeye checkout this command was built from ({}) is gone: pass --sockeye-path <checkout>",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/..")
+        )
+    })?;
+    let path = checkout.to_str().ok_or("the sockeye checkout's path is not UTF-8: move it")?;
+    Ok((format!("{{ path = {} }}", toml_string(path)), Some(checkout)))
 }
 
 /// Writes `template` into `dir` (which must be missing or empty); the number of files.
@@ -106,6 +205,16 @@ mod tests {
         assert_eq!(package_name(Path::new("/tmp/My Chat_App")).unwrap(), "my-chat-app");
         assert_eq!(package_name(Path::new("shop")).unwrap(), "shop");
         assert!(package_name(Path::new("/tmp/42things")).is_err());
+        for reserved in ["test", "std", "fn", "tokio", "serde_json", "build", "sockeye"] {
+            assert!(package_name(Path::new(reserved)).is_err(), "{reserved}");
+        }
+    }
+
+    #[test]
+    fn paths_are_written_as_toml_strings() {
+        assert_eq!(toml_string(r#"/a/we"ird\x"#), r#""/a/we\"ird\\x""#);
+        assert_eq!(toml_string("/a/Jose\u{301}"), "\"/a/Jose\u{301}\"");
+        assert_eq!(toml_string("/a/\u{7f}"), r#""/a/\u007F""#);
     }
 
     #[test]

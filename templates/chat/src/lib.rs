@@ -31,7 +31,7 @@ pub enum ToClient {
 }
 
 /// A chat room: join with `/ws/rooms/lobby?name=Ada`.
-#[websocket("/ws/rooms/<room>", max_message_size = 16384)]
+#[websocket("/ws/rooms/<room>")]
 async fn room(ws: WebSocket<FromClient, ToClient>, room: String, #[query] name: Option<String>, hub: Hub) -> Result<()> {
     let ws = ws.accept().await?;
     let name = name.unwrap_or_else(|| ws.id().to_string());

@@ -10,9 +10,12 @@ fn client() -> TestClient {
 async fn join(client: &TestClient, room: &str, name: &str) -> TestSocket {
     let ws = client.websocket_connect(&format!("/ws/rooms/{room}")).query(&[("name", name)]).await.unwrap();
     // Joined once the Hub lists it.
-    while !client.hub().members(room).iter().any(|m| m.meta["name"] == name) {
-        tokio::task::yield_now().await;
-    }
+    let joined = async {
+        while !client.hub().members(room).iter().any(|m| m.meta["name"] == name) {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), joined).await.expect("never joined");
     ws
 }
 

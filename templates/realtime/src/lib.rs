@@ -32,7 +32,8 @@ struct Login {
     password: String,
 }
 
-/// A stand-in for a user store: replace with your own check.
+/// A STAND-IN for a user store: any name with the password `demo`. Replace it with your own
+/// check before deploying.
 fn valid(login: &Login) -> bool {
     !login.username.is_empty() && login.password == "demo"
 }
@@ -55,10 +56,14 @@ async fn me(Claims(claims): Claims) -> Json<Value> {
     Json(json!({ "user": claims.sub }))
 }
 
-/// The database at `url`, with the migrations in `migrations/` applied.
+/// The database at `url`, with the migrations applied: from `MIGRATIONS_DIR`, else
+/// `migrations/` in the working directory, else the project's own (when run where it was
+/// built). Ship the directory next to the binary when you deploy.
 pub async fn database(url: &str) -> sockeye::Result<Database> {
     let db = Database::connect(url).await?.create_missing_tables(false);
-    db.migrate(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).await?;
+    let dir = std::env::var("MIGRATIONS_DIR").unwrap_or_else(|_| "migrations".into());
+    let dir = if std::path::Path::new(&dir).is_dir() { dir } else { concat!(env!("CARGO_MANIFEST_DIR"), "/migrations").into() };
+    db.migrate(dir).await?;
     Ok(db)
 }
 
