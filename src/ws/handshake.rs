@@ -38,6 +38,12 @@ pub(crate) fn check(req: &Request) -> Result<HeaderValue, Response> {
         resp.headers_mut().insert(header::UPGRADE, HeaderValue::from_static("websocket"));
         return Err(resp);
     }
+    // RFC 6455 §11.3: the key and the version appear once in a client's request.
+    for name in [header::SEC_WEBSOCKET_KEY, header::SEC_WEBSOCKET_VERSION] {
+        if headers.get_all(&name).iter().count() > 1 {
+            return Err(detail_response(StatusCode::BAD_REQUEST, format!("{name} must appear once")));
+        }
+    }
     if headers.get(header::SEC_WEBSOCKET_VERSION).map(|v| v.as_bytes()) != Some(b"13") {
         let mut resp = detail_response(StatusCode::UPGRADE_REQUIRED, "unsupported WebSocket version: use 13");
         resp.headers_mut().insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
