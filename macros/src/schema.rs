@@ -345,10 +345,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         (Data::Struct(_), Some(tag)) => quote!(::core::option::Option::Some(#tag)),
         _ => quote!(::core::option::Option::None),
     };
-    let opaque_read =
-        if container.from { quote!(::core::option::Option::Some("")) } else { quote!(::core::option::Option::None) };
-    let opaque_write =
-        if container.into { quote!(::core::option::Option::Some("")) } else { quote!(::core::option::Option::None) };
+    let (read_as_other, write_as_other) = (container.from, container.into);
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     Ok(quote! {
         impl #impl_generics ::sockeye::docs::JsonSchema for #ident #ty_generics #where_clause {
@@ -357,7 +354,8 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
                     name: #name,
                     doc: #type_doc,
                     struct_tag: #struct_tag,
-                    opaque: ::sockeye::docs::Names { read: #opaque_read, write: #opaque_write },
+                    read_as_other: #read_as_other,
+                    write_as_other: #write_as_other,
                     body: #body,
                 })
             }

@@ -12,7 +12,7 @@ use std::{
 };
 
 use serde_json::{Value, json};
-use sqlx::{Executor, Row, postgres::PgPool};
+use sqlx::{Executor, postgres::PgPool};
 
 use super::{Envelope, Op};
 use crate::hub::history::{Backlog, History, Position};
@@ -159,7 +159,7 @@ impl Store {
             Store::Postgres { pool, ready } => {
                 Self::pg_ready(pool, ready).await.map_err(|e| e.to_string())?;
                 let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
-                let head = sqlx::query(
+                let (epoch, last): (String, i64) = sqlx::query_as(
                     "INSERT INTO sockeye_history_heads (channel, room, epoch, last) VALUES ($1, $2, $3, 1)
                      ON CONFLICT (channel, room) DO UPDATE SET last = sockeye_history_heads.last + 1
                      RETURNING epoch, last",
@@ -170,7 +170,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| e.to_string())?;
-                let position = Position { epoch: head.get(0), offset: head.get::<i64, _>(1) as u64 };
+                let position = Position { epoch, offset: last.max(0) as u64 };
                 let offset = position.offset as i64;
                 sqlx::query("INSERT INTO sockeye_history (channel, room, pos, data) VALUES ($1, $2, $3, $4)")
                     .bind(channel)
@@ -245,16 +245,16 @@ impl Store {
                 tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await
                     .map_err(|e| e.to_string())?;
-                let head =
-                    sqlx::query("SELECT epoch, last FROM sockeye_history_heads WHERE channel = $1 AND room = $2")
+                let head: Option<(String, i64)> =
+                    sqlx::query_as("SELECT epoch, last FROM sockeye_history_heads WHERE channel = $1 AND room = $2")
                         .bind(channel)
                         .bind(room)
                         .fetch_optional(&mut *tx)
                         .await
                         .map_err(|e| e.to_string())?;
                 // A room nobody published to has no head yet: epoch `""`, nothing created.
-                let (epoch, last) = head.map_or((String::new(), 0), |h| (h.get(0), h.get::<i64, _>(1) as u64));
-                let rows = sqlx::query(
+                let (epoch, last) = head.map_or((String::new(), 0), |(e, l)| (e, l.max(0) as u64));
+                let rows: Vec<(i64, i64, String)> = sqlx::query_as(
                     "SELECT pos, (extract(epoch from at) * 1000)::bigint, data FROM sockeye_history
                      WHERE channel = $1 AND room = $2 ORDER BY pos",
                 )
@@ -265,14 +265,9 @@ impl Store {
                 .map_err(|e| e.to_string())?;
                 tx.commit().await.map_err(|e| e.to_string())?;
                 let entries = rows
-                    .iter()
-                    .map(|r| {
-                        let data: String = r.get(2);
-                        (
-                            r.get::<i64, _>(0) as u64,
-                            r.get::<i64, _>(1) as u64,
-                            serde_json::from_str(&data).unwrap_or(Value::Null),
-                        )
+                    .into_iter()
+                    .map(|(pos, at, data)| {
+                        (pos.max(0) as u64, at.max(0) as u64, serde_json::from_str(&data).unwrap_or(Value::Null))
                     })
                     .collect();
                 (epoch, last, entries)
@@ -283,7 +278,7 @@ impl Store {
             let oldest = now_ms().saturating_sub(age.as_millis() as u64);
             entries.retain(|(_, at, _)| *at >= oldest);
         }
-        let first = entries.first().map_or(last + 1, |e| e.0);
+        let first = entries.first().map_or(last.saturating_add(1), |e| e.0);
         Ok(Backlog {
             head: Position { epoch, offset: last },
             first,

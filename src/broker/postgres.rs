@@ -6,7 +6,7 @@
 use std::{sync::Arc, time::Duration};
 
 use sqlx::{
-    Executor, Row,
+    Executor,
     postgres::{PgListener, PgPool, PgPoolOptions},
 };
 use tokio::{runtime::Handle, sync::mpsc, task::AbortHandle};
@@ -59,18 +59,23 @@ pub(super) fn pool(url: &str, size: u32) -> Option<PgPool> {
 /// One NOTIFY inside `tx` (a large envelope through the table).
 pub(super) async fn notify(tx: &mut sqlx::PgConnection, channel: &str, payload: &str) -> sqlx::Result<()> {
     // (The table exists: the history store creates it once with its own.)
-    let note = if payload.len() <= INLINE {
-        payload.to_string()
-    } else {
-        let row = sqlx::query("INSERT INTO sockeye_broker (channel, payload) VALUES ($1, $2) RETURNING id")
-            .bind(channel)
-            .bind(payload)
-            .fetch_one(&mut *tx)
-            .await?;
-        format!("@{}", row.get::<i64, _>(0))
-    };
+    let note = if payload.len() <= INLINE { payload.to_string() } else { stored(&mut *tx, channel, payload).await? };
     sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(note).execute(&mut *tx).await?;
     Ok(())
+}
+
+/// Keeps a large envelope in `sockeye_broker`; the note that names it (`@<id>`).
+async fn stored<'e>(
+    exec: impl Executor<'e, Database = sqlx::Postgres>,
+    channel: &str,
+    payload: &str,
+) -> sqlx::Result<String> {
+    let id: i64 = sqlx::query_scalar("INSERT INTO sockeye_broker (channel, payload) VALUES ($1, $2) RETURNING id")
+        .bind(channel)
+        .bind(payload)
+        .fetch_one(exec)
+        .await?;
+    Ok(format!("@{id}"))
 }
 
 /// Sends one batch: large envelopes through the table, then every NOTIFY in one statement
@@ -86,12 +91,7 @@ async fn send(pool: &PgPool, channel: &str, batch: &[String], table_ready: &mut 
             pool.execute(TABLE).await?;
             *table_ready = true;
         }
-        let row = sqlx::query("INSERT INTO sockeye_broker (channel, payload) VALUES ($1, $2) RETURNING id")
-            .bind(channel)
-            .bind(payload)
-            .fetch_one(pool)
-            .await?;
-        notes.push(format!("@{}", row.get::<i64, _>(0)));
+        notes.push(stored(pool, channel, payload).await?);
     }
     sqlx::query("SELECT pg_notify($1, n) FROM unnest($2::text[]) WITH ORDINALITY AS t(n, i) ORDER BY i")
         .bind(channel)
@@ -145,12 +145,13 @@ async fn listen(url: String, channel: String, deliver: Deliver, health: Arc<Heal
                     let payload = note.payload();
                     match payload.strip_prefix('@').and_then(|id| id.parse::<i64>().ok()) {
                         Some(id) => {
-                            let row = sqlx::query("SELECT payload FROM sockeye_broker WHERE id = $1")
-                                .bind(id)
-                                .fetch_optional(&mut l)
-                                .await;
+                            let row =
+                                sqlx::query_scalar::<_, String>("SELECT payload FROM sockeye_broker WHERE id = $1")
+                                    .bind(id)
+                                    .fetch_optional(&mut l)
+                                    .await;
                             match row {
-                                Ok(Some(row)) => deliver(row.get::<String, _>(0)),
+                                Ok(Some(payload)) => deliver(payload),
                                 Ok(None) => tracing::warn!(id, "broker: a large envelope's row is gone"),
                                 Err(e) => {
                                     tracing::warn!(error = %e, "broker: reading a large envelope failed");

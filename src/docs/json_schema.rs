@@ -130,8 +130,10 @@ pub struct Shape {
     pub doc: &'static str,
     /// `#[serde(tag = "..")]` on a struct: the tag `Serialize` writes, and the type's name.
     pub struct_tag: Option<&'static str>,
-    /// `from` / `try_from` (read) and `into` (write) make that side another type's: any value.
-    pub opaque: Names,
+    /// `from` / `try_from`: read as another type (any value).
+    pub read_as_other: bool,
+    /// `into`: written as another type (any value).
+    pub write_as_other: bool,
     /// Its fields or variants.
     pub body: Body,
 }
@@ -227,9 +229,17 @@ fn summary(doc: &str) -> String {
 }
 
 impl Shape {
+    /// Whether that side is another type's (`from` / `into`).
+    fn as_other(&self, direction: Direction) -> bool {
+        match direction {
+            Direction::Read => self.read_as_other,
+            Direction::Write => self.write_as_other,
+        }
+    }
+
     /// The JSON Schema of a value, read or written.
     pub fn schema(&self, direction: Direction) -> Value {
-        if self.opaque.get(direction).is_some() {
+        if self.as_other(direction) {
             return described(json!({}), self.doc);
         }
         let mut schema = self.body.schema(direction);
@@ -246,9 +256,7 @@ impl Shape {
     /// The WebSocket messages a value can be (see [`JsonSchema::messages`]).
     pub fn messages(&self, direction: Direction) -> Vec<MessageDoc> {
         match &self.body {
-            Body::Enum { tagging, variants }
-                if !matches!(tagging, Tagging::Untagged) && self.opaque.get(direction).is_none() =>
-            {
+            Body::Enum { tagging, variants } if !matches!(tagging, Tagging::Untagged) && !self.as_other(direction) => {
                 variants
                     .iter()
                     .filter_map(|v| {
@@ -581,7 +589,7 @@ mod tests {
     }
 
     fn shape(body: Body) -> Shape {
-        Shape { name: "T", doc: "", struct_tag: None, opaque: Names { read: None, write: None }, body }
+        Shape { name: "T", doc: "", struct_tag: None, read_as_other: false, write_as_other: false, body }
     }
 
     #[test]

@@ -73,8 +73,8 @@ impl Hub {
 
     /// Sends the data `data` makes to the `key` hook of every other process (made only when
     /// there is a broker).
-    pub(crate) fn forward_event(&self, key: &str, data: impl FnOnce() -> Value) {
-        self.forward(|| Op::Event { key: key.to_string(), data: data() });
+    pub(crate) fn forward_event(&self, key: impl FnOnce() -> String, data: impl FnOnce() -> Value) {
+        self.forward(|| Op::Event { key: key(), data: data() });
     }
 
     /// Publishes the op made by `op`, when there is a broker.
@@ -187,11 +187,13 @@ impl Hub {
         let Some(link) = self.link() else { return stats };
         for report in link.reports() {
             let Ok(other) = serde_json::from_value::<Stats>(report["stats"].clone()) else { continue };
-            stats.total_connections += other.total_connections;
-            stats.slow_consumers_closed += other.slow_consumers_closed;
-            stats.messages_dropped += other.messages_dropped;
+            // Saturating: the numbers come off the broker.
+            stats.total_connections = stats.total_connections.saturating_add(other.total_connections);
+            stats.slow_consumers_closed = stats.slow_consumers_closed.saturating_add(other.slow_consumers_closed);
+            stats.messages_dropped = stats.messages_dropped.saturating_add(other.messages_dropped);
             for (room, n) in other.channels {
-                *stats.channels.entry(room).or_default() += n;
+                let count = stats.channels.entry(room).or_default();
+                *count = count.saturating_add(n);
             }
         }
         stats.total_channels = stats.channels.len();

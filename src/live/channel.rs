@@ -76,8 +76,9 @@ impl Channel {
         seq: u64,
         except: Option<&str>,
     ) -> Delivery {
+        // Built only when there is a broker: this runs for every committed write.
         hub.forward_event(
-            &remote_key(self.schema),
+            || remote_key(self.schema),
             || json!({"kind": kind, "row": row, "before": before, "seq": seq, "except": except}),
         );
         let delivery = self.deliver(hub, kind, row, before, seq, except);
