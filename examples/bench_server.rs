@@ -3,6 +3,9 @@
 //! `/ws/room/{name}` (every text message to every other member of the room, unchanged).
 //!
 //! `cargo run --release --example bench_server` (port from `PORT`, default 8000).
+//!
+//! Its WebSocket routes have no per-connection message rate limit (`rate_limit = 0`): a
+//! benchmark client sends as fast as it can, and the default 1,000 messages/s would close it.
 
 use sockeye::prelude::*;
 
@@ -11,7 +14,7 @@ async fn health() -> &'static str {
     "ok"
 }
 
-#[websocket("/ws/echo")]
+#[websocket("/ws/echo", rate_limit = 0)]
 async fn echo(ws: WebSocket) -> Result<()> {
     let ws = ws.accept().await?;
     loop {
@@ -22,7 +25,7 @@ async fn echo(ws: WebSocket) -> Result<()> {
     }
 }
 
-#[websocket("/ws/room/{name}")]
+#[websocket("/ws/room/{name}", rate_limit = 0)]
 async fn room(ws: WebSocket, name: String, hub: Hub) -> Result<()> {
     let ws = ws.accept().await?;
     hub.join(&name, &ws);

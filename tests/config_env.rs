@@ -40,6 +40,27 @@ fn from_env_reads_dotenv_then_environment_and_reports_bad_values() {
     unsafe { std::env::set_var("SOCKEYE_WS_INVALID_MESSAGE", "close") };
     assert_eq!(App::from_env().unwrap().config().websocket.invalid_message, sockeye::ws::InvalidMessage::Close);
     unsafe { std::env::remove_var("SOCKEYE_WS_INVALID_MESSAGE") };
+    // The rate limit and the connection caps.
+    for (name, bad) in
+        [("SOCKEYE_WS_RATE_LIMIT", "fast"), ("SOCKEYE_WS_MAX_PER_IP", "-1"), ("SOCKEYE_WS_MAX_PER_USER", "x")]
+    {
+        unsafe { std::env::set_var(name, bad) };
+        let err = App::from_env().err().unwrap();
+        assert!(err.to_string().contains(&format!("{name}=\"{bad}\"")), "{err}");
+        unsafe { std::env::remove_var(name) };
+    }
+    assert_eq!(App::from_env().unwrap().config().websocket.rate_limit, Some(sockeye::ws::RateLimit::per_second(1000)));
+    unsafe { std::env::set_var("SOCKEYE_WS_RATE_LIMIT", "50/500ms") };
+    unsafe { std::env::set_var("SOCKEYE_WS_MAX_PER_IP", "100") };
+    unsafe { std::env::set_var("SOCKEYE_WS_MAX_PER_USER", "0") };
+    let ws = App::from_env().unwrap().config().websocket.clone();
+    assert_eq!(ws.rate_limit, Some(sockeye::ws::RateLimit::new(50, std::time::Duration::from_millis(500))));
+    assert_eq!((ws.max_connections_per_ip, ws.max_connections_per_user), (Some(100), None));
+    unsafe { std::env::set_var("SOCKEYE_WS_RATE_LIMIT", "off") };
+    assert_eq!(App::from_env().unwrap().config().websocket.rate_limit, None);
+    for name in ["SOCKEYE_WS_RATE_LIMIT", "SOCKEYE_WS_MAX_PER_IP", "SOCKEYE_WS_MAX_PER_USER"] {
+        unsafe { std::env::remove_var(name) };
+    }
     // The broker: a URL of another kind, or a channel without a URL, names the variable.
     unsafe { std::env::set_var("SOCKEYE_BROKER_URL", "kafka://127.0.0.1:9092") };
     let err = App::from_env().err().unwrap();

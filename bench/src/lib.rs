@@ -1,7 +1,12 @@
 //! Shared helpers of the benchmark binaries: argument parsing, percentiles and process
 //! statistics read from `/proc`.
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use tokio::{net::TcpStream, sync::Semaphore};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream, connect_async_with_config, tungstenite::protocol::WebSocketConfig,
+};
 
 /// `--key value` pairs and bare words from the command line.
 pub struct Args {
@@ -65,6 +70,44 @@ pub fn rss(pid: u32) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// A client WebSocket.
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Connects to `url` (5 attempts).
+pub async fn connect(url: &str) -> Ws {
+    let config = WebSocketConfig::default().read_buffer_size(4096);
+    for attempt in 0..5 {
+        match connect_async_with_config(url, Some(config), true).await {
+            Ok((ws, _)) => return ws,
+            Err(e) if attempt < 4 => {
+                eprintln!("connect {url}: {e}; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("connect {url}: {e}"),
+        }
+    }
+    unreachable!()
+}
+
+/// Opens `n` connections, at most 256 handshakes at a time.
+pub async fn connect_many(url: &str, n: usize) -> Vec<Ws> {
+    let gate = Arc::new(Semaphore::new(256));
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (url, gate) = (url.to_string(), gate.clone());
+            tokio::spawn(async move {
+                let _permit = gate.acquire().await.unwrap();
+                connect(&url).await
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(n);
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
 }
 
 #[cfg(test)]

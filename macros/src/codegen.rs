@@ -71,8 +71,14 @@ fn opt(v: Option<u64>) -> TokenStream {
 }
 
 fn ws_options(o: &WsOptions) -> TokenStream {
-    let (m, pi, pt, it, q) =
-        (opt(o.max_message_size), opt(o.ping_interval), opt(o.pong_timeout), opt(o.idle_timeout), opt(o.max_queue));
+    let (m, pi, pt, it, q, r) = (
+        opt(o.max_message_size),
+        opt(o.ping_interval),
+        opt(o.pong_timeout),
+        opt(o.idle_timeout),
+        opt(o.max_queue),
+        opt(o.rate_limit),
+    );
     let invalid = match o.close_on_invalid {
         Some(true) => quote!(::core::option::Option::Some(::sockeye::ws::InvalidMessage::Close)),
         Some(false) => quote!(::core::option::Option::Some(::sockeye::ws::InvalidMessage::Reply)),
@@ -81,7 +87,7 @@ fn ws_options(o: &WsOptions) -> TokenStream {
     quote! {
         ::sockeye::__private::WsRouteOptions {
             max_message_size: #m, ping_interval: #pi, pong_timeout: #pt, idle_timeout: #it, max_queue: #q,
-            invalid_message: #invalid,
+            invalid_message: #invalid, rate_limit: #r,
         }
     }
 }

@@ -82,6 +82,8 @@ pub(crate) struct WsOptions {
     pub(crate) max_queue: Option<u64>,
     /// `invalid_message = "reply" | "close"`: true for close.
     pub(crate) close_on_invalid: Option<bool>,
+    /// `rate_limit = 100`: messages per second (0 = off).
+    pub(crate) rate_limit: Option<u64>,
 }
 
 pub(crate) enum Target {
@@ -188,6 +190,13 @@ pub(crate) fn route(attr_kind: Attr, attr: TokenStream, item: TokenStream) -> sy
             (Attr::WebSocket, "pong_timeout") => ws.pong_timeout = Some(int_option(key, value)?),
             (Attr::WebSocket, "idle_timeout") => ws.idle_timeout = Some(int_option(key, value)?),
             (Attr::WebSocket, "max_queue") => ws.max_queue = Some(int_option(key, value)?),
+            (Attr::WebSocket, "rate_limit") => {
+                let n = int_option(key, value)?;
+                if n > u64::from(u32::MAX) {
+                    return Err(error(value, "`rate_limit` is messages per second, at most 4294967295 (0 = off)"));
+                }
+                ws.rate_limit = Some(n)
+            }
             (Attr::WebSocket, "invalid_message") => match value {
                 Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) if s.value() == "reply" || s.value() == "close" => {
                     ws.close_on_invalid = Some(s.value() == "close")
@@ -197,7 +206,7 @@ pub(crate) fn route(attr_kind: Attr, attr: TokenStream, item: TokenStream) -> sy
             (Attr::WebSocket, _) => {
                 return Err(error(
                     key,
-                    "unknown option: #[websocket] takes max_message_size, ping_interval, pong_timeout, idle_timeout, max_queue and invalid_message",
+                    "unknown option: #[websocket] takes max_message_size, ping_interval, pong_timeout, idle_timeout, max_queue, invalid_message and rate_limit",
                 ));
             }
             _ => return Err(error(key, "unknown route option")),

@@ -50,6 +50,7 @@ pub(crate) async fn serve<A: Accept>(
     signal: impl Future<Output = ()>,
     shutdown_timeout: Duration,
 ) {
+    let hub = endpoint.hub();
     let endpoint = Arc::new(endpoint);
     let local = acceptor.local_addr();
     let (stop, stopped) = watch::channel(false);
@@ -68,6 +69,9 @@ pub(crate) async fn serve<A: Accept>(
         }
     }
     drop(acceptor); // no new connections
+    // WebSockets stay open while in-flight requests finish, so the events of writes committed
+    // during the shutdown still reach them; they get their 1001 after those events.
+    hub.registry().refuse_new();
     let _ = stop.send(true);
     let drained =
         tokio::time::timeout(shutdown_timeout, async { while connections.join_next().await.is_some() {} }).await;
@@ -75,6 +79,7 @@ pub(crate) async fn serve<A: Accept>(
         tracing::warn!(connections = connections.len(), "shutdown timeout: dropping connections still open");
         connections.shutdown().await;
     }
+    hub.registry().shutdown();
 }
 
 /// One connection, until the client goes or shutdown has let its requests finish.

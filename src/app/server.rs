@@ -44,8 +44,11 @@ impl Server {
         self.local_addr
     }
 
-    /// Serves until SIGINT (Ctrl-C) or SIGTERM, then lets in-flight requests finish (up to the
-    /// configured shutdown timeout).
+    /// Serves until SIGINT (Ctrl-C) or SIGTERM, then shuts down gracefully, all within the
+    /// configured shutdown timeout: new connections and handshakes are refused, in-flight
+    /// requests finish while the WebSockets stay open (so the events of writes they commit
+    /// still reach them), then every WebSocket gets 1001 "server shutting down" after what is
+    /// already queued for it, and the server waits for the connections to end.
     pub async fn run(self) -> Result<()> {
         self.run_until(shutdown_signal()).await
     }
@@ -57,12 +60,13 @@ impl Server {
         // One shutdown timeout for everything: HTTP connections, then WebSockets.
         let signalled = std::sync::Arc::new(std::sync::OnceLock::new());
         let signal = {
-            let (hub, signalled) = (hub.clone(), signalled.clone());
+            let signalled = signalled.clone();
             async move {
                 signal.await;
                 let _ = signalled.set(tokio::time::Instant::now());
-                tracing::info!("shutting down: no new connections, WebSockets get 1001, in-flight requests finish");
-                hub.registry().shutdown();
+                tracing::info!(
+                    "shutting down: no new connections, in-flight requests finish, then WebSockets get 1001"
+                );
             }
         };
         serve::serve(acceptor, self.endpoint, self.handshake_timeout, signal, self.shutdown_timeout).await;

@@ -103,7 +103,7 @@ impl Store {
         if let Some(c) = cached.lock().unwrap_or_else(|e| e.into_inner()).clone() {
             return Ok(c);
         }
-        let c = client.get_multiplexed_async_connection().await?;
+        let c = client.get_multiplexed_async_connection_with_config(&super::redis::connection_config()).await?;
         *cached.lock().unwrap_or_else(|e| e.into_inner()) = Some(c.clone());
         Ok(c)
     }

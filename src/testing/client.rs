@@ -138,11 +138,12 @@ impl TestClient {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        self.hub.registry().shutdown();
-        self.hub.registry().wait_empty(self.shutdown_timeout).await;
+        // The server finishes the requests in flight, then sends every WebSocket its 1001.
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
+        self.hub.registry().shutdown(); // already done unless the server task was gone
+        self.hub.registry().wait_empty(self.shutdown_timeout).await;
     }
 }
 

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use super::{
     CloseCode, CloseFrame, Message,
+    caps::Caps,
     conn::{Conn, Phase},
     route::{WsOutcome, WsRun},
 };
@@ -91,6 +92,7 @@ pub(crate) async fn first_message(
     run: WsRun,
     auth: Auth,
     secured: &'static Secured,
+    user_cap: Option<(Arc<Caps>, usize)>,
 ) -> WsOutcome {
     let protocol = super::handshake::offered_protocols(req.headers()).first().map(|p| p.to_string());
     if conn.pre_accept(protocol).is_err() {
@@ -113,6 +115,14 @@ pub(crate) async fn first_message(
         Err(e) => return WsOutcome::Closed(close_frame(&auth, &e)),
     };
     let principal = Principal { claims, source: TokenSource::Message, secured };
+    // Held for as long as the handler runs.
+    let _slot = match (&user_cap, principal.subject()) {
+        (Some((caps, max)), Some(subject)) => match caps.claim_user(subject, *max) {
+            Ok(slot) => Some(slot),
+            Err(over) => return WsOutcome::Closed(CloseFrame::new(CloseCode::RATE_LIMITED, over.0)),
+        },
+        _ => None,
+    };
     let _ = conn.try_push(Message::text(auth_ok(principal.expires())).into_tungstenite());
     if let Some(watch) = AuthWatch::new(auth, &principal) {
         conn.watch(watch);

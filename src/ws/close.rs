@@ -59,6 +59,9 @@ impl CloseCode {
     pub const FORBIDDEN: Self = Self(4403);
     /// 4408: no auth message within the deadline (first-message authentication).
     pub const AUTH_TIMEOUT: Self = Self(4408);
+    /// 4429: the client sent messages faster than its connection's [`RateLimit`](super::RateLimit)
+    /// allows, or one user opened more connections than allowed (the HTTP 429 analogue).
+    pub const RATE_LIMITED: Self = Self(4429);
     /// 1015: the TLS handshake failed; never sent.
     pub const TLS_HANDSHAKE: Self = Self(1015);
 

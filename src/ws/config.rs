@@ -2,6 +2,8 @@ use std::time::Duration;
 
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use super::RateLimit;
+
 /// What happens when a connection's outgoing queue is full and a broadcast (or
 /// [`Sender::try_send`](super::Sender::try_send) through the Hub) offers it one more message.
 /// A broadcaster never waits for a slow receiver.
@@ -45,6 +47,13 @@ pub enum InvalidMessage {
 /// | `max_queue` | 256 messages | `SOCKEYE_WS_MAX_QUEUE` | senders wait; broadcasts apply `slow_consumer` |
 /// | `slow_consumer` | close 1013 | `SOCKEYE_WS_SLOW_CONSUMER` (`close`, `drop-oldest`, `drop-newest`) | — |
 /// | `invalid_message` | reply with an error | `SOCKEYE_WS_INVALID_MESSAGE` (`reply`, `close`) | typed sockets only |
+/// | `rate_limit` | 1,000 messages / s per connection | `SOCKEYE_WS_RATE_LIMIT` (`100/1s`, `50/500ms`, `off`) | close 4429 "too many messages: over the limit of 100/1s" |
+/// | `max_connections_per_ip` | off | `SOCKEYE_WS_MAX_PER_IP` (0 = off) | handshake answered 429, no upgrade |
+/// | `max_connections_per_user` | off | `SOCKEYE_WS_MAX_PER_USER` (0 = off) | handshake answered 429 (first-message auth: close 4429) |
+///
+/// The connection caps count open WebSocket connections of the whole app (every route) by the
+/// peer's IP address and by the `sub` claim of their token. Behind a reverse proxy every client
+/// has the proxy's address: cap per IP at the proxy instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WsConfig {
@@ -67,6 +76,13 @@ pub struct WsConfig {
     pub slow_consumer: SlowConsumer,
     /// What a typed socket does with a message that does not decode.
     pub invalid_message: InvalidMessage,
+    /// Most messages a client may send per window; `None` for no limit.
+    pub rate_limit: Option<RateLimit>,
+    /// Most open WebSocket connections from one IP address; `None` for no cap.
+    pub max_connections_per_ip: Option<usize>,
+    /// Most open WebSocket connections of one authenticated user (`sub` claim); `None` for
+    /// no cap.
+    pub max_connections_per_user: Option<usize>,
 }
 
 impl Default for WsConfig {
@@ -81,6 +97,9 @@ impl Default for WsConfig {
             max_queue: 256,
             slow_consumer: SlowConsumer::Close,
             invalid_message: InvalidMessage::Reply,
+            rate_limit: Some(RateLimit::default()),
+            max_connections_per_ip: None,
+            max_connections_per_user: None,
         }
     }
 }
@@ -101,6 +120,8 @@ pub struct WsRouteOptions {
     pub max_queue: Option<usize>,
     /// Overrides [`WsConfig::invalid_message`].
     pub invalid_message: Option<InvalidMessage>,
+    /// Overrides [`WsConfig::rate_limit`] (messages per second, 0 = off).
+    pub rate_limit: Option<u32>,
 }
 
 impl WsRouteOptions {
@@ -112,6 +133,7 @@ impl WsRouteOptions {
         idle_timeout: None,
         max_queue: None,
         invalid_message: None,
+        rate_limit: None,
     };
 }
 
@@ -140,6 +162,9 @@ impl WsConfig {
         }
         if let Some(v) = o.invalid_message {
             c.invalid_message = v;
+        }
+        if let Some(v) = o.rate_limit {
+            c.rate_limit = (v > 0).then(|| RateLimit::per_second(v));
         }
         c
     }
@@ -203,6 +228,26 @@ impl WsConfig {
                 "close" => InvalidMessage::Close,
                 _ => return Err(invalid("SOCKEYE_WS_INVALID_MESSAGE", &v, "reply or close")),
             };
+        }
+        if let Some(v) = lookup("SOCKEYE_WS_RATE_LIMIT") {
+            c.rate_limit = match v.trim() {
+                "off" | "0" => None,
+                other => Some(other.parse::<RateLimit>().map_err(|_| {
+                    invalid("SOCKEYE_WS_RATE_LIMIT", &v, "messages/window, like 1000/1s or 50/500ms, or off")
+                })?),
+            };
+        }
+        let cap = |name: &str, v: &str| {
+            v.trim()
+                .parse::<usize>()
+                .map(|n| (n > 0).then_some(n))
+                .map_err(|_| invalid(name, v, "a whole number of connections (0 = no cap)"))
+        };
+        if let Some(v) = lookup("SOCKEYE_WS_MAX_PER_IP") {
+            c.max_connections_per_ip = cap("SOCKEYE_WS_MAX_PER_IP", &v)?;
+        }
+        if let Some(v) = lookup("SOCKEYE_WS_MAX_PER_USER") {
+            c.max_connections_per_user = cap("SOCKEYE_WS_MAX_PER_USER", &v)?;
         }
         Ok(c)
     }

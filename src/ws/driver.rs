@@ -24,6 +24,7 @@ use super::{
     CloseCode, CloseFrame, Message, WsConfig, auth,
     conn::{Conn, Phase},
     io::{Upgrade, WsIo},
+    rate::Meter,
     wake::{Flag, StableWaker},
 };
 
@@ -108,6 +109,8 @@ struct Driver<S = WsIo> {
     /// dropped until the peer closes or the close timeout, so the client is not reset (a
     /// TCP reset could destroy our close frame before the client reads it).
     discard: bool,
+    /// The inbound rate limit, if the route has one.
+    meter: Option<Meter>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
@@ -134,6 +137,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             read_parent,
             armed: None,
             discard: false,
+            meter: config.rate_limit.map(|limit| Meter::new(limit, now)),
             config,
         }
     }
@@ -305,6 +309,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
 
     fn on_message(&mut self, msg: tungstenite::Message) {
         self.pong_deadline = None; // any frame proves the peer is alive
+        if matches!(
+            msg,
+            tungstenite::Message::Text(_) | tungstenite::Message::Binary(_) | tungstenite::Message::Ping(_)
+        ) && self.closing.is_none()
+            && let Some(meter) = &mut self.meter
+            && meter.over()
+        {
+            let reason = format!("too many messages: over the limit of {}", meter.limit());
+            tracing::info!(id = %self.conn.id, remote = ?self.conn.remote, %reason, "closing a connection over its rate limit");
+            // Not graceful: what it queued is dropped; what it sends next is read and dropped.
+            self.start_close(CloseFrame::new(CloseCode::RATE_LIMITED, reason), false);
+            return;
+        }
         match msg {
             tungstenite::Message::Text(t) => self.deliver(Message::Text(t)),
             tungstenite::Message::Binary(b) => self.deliver(Message::Binary(b)),

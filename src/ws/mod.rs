@@ -28,6 +28,7 @@
 //! ```
 
 pub(crate) mod auth;
+mod caps;
 mod close;
 mod config;
 pub(crate) mod conn;
@@ -36,6 +37,7 @@ mod error;
 pub(crate) mod handshake;
 pub(crate) mod io;
 mod message;
+mod rate;
 pub(crate) mod registry;
 pub(crate) mod route;
 mod socket;
@@ -48,5 +50,6 @@ pub use conn::ConnectionId;
 pub use error::WsError;
 pub use handshake::REFUSED_HEADER;
 pub use message::Message;
+pub use rate::{BadRateLimit, RateLimit};
 pub use socket::{IntoCloseCode, Receiver, Sender, Socket, WebSocket};
 pub use tokio_tungstenite::tungstenite::Utf8Bytes;

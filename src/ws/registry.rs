@@ -21,6 +21,8 @@ pub(crate) struct Registry {
     conns: Mutex<HashMap<ConnectionId, Arc<Conn>>>,
     shutting_down: AtomicBool,
     emptied: Notify,
+    /// Open connections by IP address and user, for the connection caps.
+    pub(crate) caps: Arc<super::caps::Caps>,
 }
 
 impl Registry {
@@ -71,7 +73,14 @@ impl Registry {
         self.shutting_down.load(Ordering::Acquire)
     }
 
-    /// Sends every open connection 1001 "going away"; new handshakes are refused from now on.
+    /// Refuses new handshakes from now on (503); open connections stay open.
+    pub(crate) fn refuse_new(&self) {
+        let _map = self.map(); // under the lock `insert` checks the flag with
+        self.shutting_down.store(true, Ordering::Release);
+    }
+
+    /// Sends every open connection 1001 "going away" after what is already queued for it;
+    /// new handshakes are refused from now on.
     pub(crate) fn shutdown(&self) {
         let conns: Vec<Arc<Conn>> = {
             let map = self.map();

@@ -10,8 +10,10 @@ use tokio::sync::oneshot;
 
 use super::{
     CloseCode, CloseFrame, WsError, WsRouteOptions,
+    caps::{Caps, OverCap, Slot},
     conn::{Conn, ConnectionId, Decision, Phase},
     driver, handshake,
+    registry::Registry,
     socket::{Socket, WsContext},
     wake::{Busy, Flag, StableWaker},
 };
@@ -157,10 +159,17 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
     if registry.is_shutting_down() {
         return detail_response(StatusCode::SERVICE_UNAVAILABLE, "server shutting down");
     }
+    let config = Arc::new(shared.ws.with(options)); // shared by the driver, not copied into it
+    let slots = match claim_slots(&req, &config, registry) {
+        Ok(slots) => slots,
+        Err(over) => {
+            tracing::info!(remote = ?remote_socket(&req), path = %req.uri().path(), reason = %over.0, "WebSocket handshake over a connection cap");
+            return detail_response(StatusCode::TOO_MANY_REQUESTS, over.0);
+        }
+    };
     let Some(upgrade) = req.extensions_mut().remove::<super::io::Upgrade>() else {
         return detail_response(StatusCode::BAD_REQUEST, "this connection cannot be upgraded");
     };
-    let config = Arc::new(shared.ws.with(options)); // shared by the driver, not copied into it
     let (decision_tx, decision_rx) = oneshot::channel();
     let proposed = req
         .uri()
@@ -194,8 +203,9 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         .into_iter()
         .find(|p| !crate::auth::is_token_protocol(p))
         .map(str::to_string);
-    let running = authenticated(&conn, req, run, &shared.auth);
-    tokio::spawn(connection(conn, running, upgrade, config, shared.hub.clone()));
+    let user_cap = config.max_connections_per_user.map(|max| (registry.caps.clone(), max));
+    let running = authenticated(&conn, req, run, &shared.auth, user_cap);
+    tokio::spawn(connection(conn, running, upgrade, config, shared.hub.clone(), slots));
 
     match decision_rx.await {
         Ok(Decision::Accept { protocol }) => handshake::switching(&key, protocol.as_deref(), None),
@@ -205,13 +215,34 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
     }
 }
 
+/// Counts the connection against the app's caps per IP address and per user (when its token
+/// came with the handshake); the counts go down when the slots are dropped.
+fn claim_slots(req: &Request, config: &super::WsConfig, registry: &Registry) -> Result<Vec<Slot>, OverCap> {
+    let mut slots = Vec::new();
+    if let (Some(max), Some(addr)) = (config.max_connections_per_ip, remote_socket(req)) {
+        slots.push(registry.caps.claim_ip(addr.ip(), max)?);
+    }
+    if let (Some(max), Some(subject)) =
+        (config.max_connections_per_user, req.extensions().get::<Principal>().and_then(|p| p.subject()))
+    {
+        slots.push(registry.caps.claim_user(subject, max)?);
+    }
+    Ok(slots)
+}
+
 /// The handler's future, behind what `#[secured]` decided: the handler as is, a refusal
 /// (no handler code runs), or first-message authentication when no token came.
-fn authenticated(conn: &Arc<Conn>, mut req: Request, run: WsRun, auth: &Auth) -> WsRunFuture {
+fn authenticated(
+    conn: &Arc<Conn>,
+    mut req: Request,
+    run: WsRun,
+    auth: &Auth,
+    user_cap: Option<(Arc<Caps>, usize)>,
+) -> WsRunFuture {
     if let Some(pending) = req.extensions_mut().remove::<AuthPending>() {
         return match pending.error {
             AuthError::Missing => {
-                Box::pin(super::auth::first_message(conn.clone(), req, run, auth.clone(), pending.secured))
+                Box::pin(super::auth::first_message(conn.clone(), req, run, auth.clone(), pending.secured, user_cap))
             }
             e => {
                 let frame = super::auth::close_frame(auth, &e);
@@ -236,10 +267,14 @@ fn connection(
     upgrade: super::io::Upgrade,
     config: Arc<super::WsConfig>,
     hub: Hub,
+    slots: Vec<Slot>,
 ) -> impl Future<Output = ()> + Send {
     let driver = driver::run(conn.clone(), upgrade, config);
     let handler = handler_part(conn.clone(), running);
-    run_together(handler, driver).map(move |()| hub.disconnected(&conn))
+    run_together(handler, driver).map(move |()| {
+        hub.disconnected(&conn);
+        drop(slots);
+    })
 }
 
 /// The user's handler, then what its end means for the connection.

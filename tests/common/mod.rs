@@ -106,6 +106,11 @@ impl Example {
         }
     }
 
+    /// The process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGTERM and waits (at most 10 s) for the exit status.
     pub(crate) fn terminate(&mut self) -> ExitStatus {
         let killed = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();

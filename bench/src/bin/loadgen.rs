@@ -21,48 +21,8 @@ use std::{
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
-use sockeye_bench::{Args, cpu_time, percentile, rss};
-use tokio::{net::TcpStream, sync::Semaphore};
-use tokio_tungstenite::{
-    MaybeTlsStream, WebSocketStream, connect_async_with_config,
-    tungstenite::{Message, protocol::WebSocketConfig},
-};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-async fn connect(url: &str) -> Ws {
-    let config = WebSocketConfig::default().read_buffer_size(4096);
-    for attempt in 0..5 {
-        match connect_async_with_config(url, Some(config), true).await {
-            Ok((ws, _)) => return ws,
-            Err(e) if attempt < 4 => {
-                eprintln!("connect {url}: {e}; retrying");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(e) => panic!("connect {url}: {e}"),
-        }
-    }
-    unreachable!()
-}
-
-/// Opens `n` connections, at most 256 handshakes at a time.
-async fn connect_many(url: &str, n: usize) -> Vec<Ws> {
-    let gate = Arc::new(Semaphore::new(256));
-    let tasks: Vec<_> = (0..n)
-        .map(|_| {
-            let (url, gate) = (url.to_string(), gate.clone());
-            tokio::spawn(async move {
-                let _permit = gate.acquire().await.unwrap();
-                connect(&url).await
-            })
-        })
-        .collect();
-    let mut out = Vec::with_capacity(n);
-    for t in tasks {
-        out.push(t.await.unwrap());
-    }
-    out
-}
+use sockeye_bench::{Args, connect, connect_many, cpu_time, percentile, rss};
+use tokio_tungstenite::tungstenite::Message;
 
 /// CPU time of the server processes (summed over all of them) since `start`.
 struct Cpu {
