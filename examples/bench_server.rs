@@ -16,6 +16,18 @@ async fn health() -> &'static str {
 
 #[websocket("/ws/echo", rate_limit = 0)]
 async fn echo(ws: WebSocket) -> Result<()> {
+    echo_back(ws).await
+}
+
+/// Not in BENCH-PROTOCOL: `/ws/echo` with the default rate limit (1,000 messages/s), for
+/// `loadgen echo --flood K` (RELIABILITY.md).
+#[websocket("/ws/limited")]
+async fn limited(ws: WebSocket) -> Result<()> {
+    echo_back(ws).await
+}
+
+/// Every message straight back.
+async fn echo_back(ws: WebSocket) -> Result<()> {
     let ws = ws.accept().await?;
     loop {
         match ws.receive().await {

@@ -2,6 +2,8 @@
 //! detail or close code) and the server goes on serving others. In-process, over the
 //! TestClient's raw connections.
 
+mod common;
+
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -175,5 +177,105 @@ async fn a_pub_sub_topic_of_one_megabyte_is_refused() {
     chat.send_json(&json!({"action": "subscribe", "topic": "t".repeat(10_000)})).await.unwrap();
     let error: Value = chat.receive_json().await.unwrap();
     assert!(error["message"].as_str().unwrap().contains("too long"), "{error}");
+    still_serving(&client).await;
+}
+
+/// A client frame: `first` is the FIN bit and opcode, the payload masked with a zero key.
+fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![first];
+    match payload.len() {
+        n if n < 126 => f.push(0x80 | n as u8),
+        n if n < 65536 => {
+            f.push(0x80 | 126);
+            f.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            f.push(0x80 | 127);
+            f.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    f.extend_from_slice(&[0, 0, 0, 0]);
+    f.extend_from_slice(payload);
+    f
+}
+
+/// Upgrades a raw connection to `/ws/json`, writes `bytes`, and returns the code and reason
+/// of the server's close frame (the first frame it sends).
+async fn close_after(client: &TestClient, bytes: &[u8]) -> (u16, String) {
+    let mut conn = client.connect_raw().await;
+    common::raw_upgrade(&mut conn, "/ws/json", "\r\n").await;
+    conn.write_all(bytes).await.unwrap();
+    // Read until the close frame is whole (the server then waits for our answer).
+    let mut out = Vec::new();
+    let whole = |out: &Vec<u8>| out.len() >= 2 && out.len() >= 2 + usize::from(out[1] & 0x7f);
+    let _ = tokio::time::timeout(Duration::from_secs(7), async {
+        let mut buf = [0u8; 256];
+        while !whole(&out) {
+            match conn.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(whole(&out) && out.len() >= 4 && out[0] == 0x88, "expected a close frame first, got {out:?}");
+    let len = usize::from(out[1] & 0x7f);
+    let payload = &out[2..2 + len];
+    (u16::from_be_bytes([payload[0], payload[1]]), String::from_utf8_lossy(&payload[2..]).into_owned())
+}
+
+#[tokio::test]
+async fn bad_frames_are_closed_with_the_right_code_and_others_go_on() {
+    let client = client();
+    let mut bystander = client.websocket_connect("/ws/json").await.unwrap();
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("invalid UTF-8 in a text message", frame(0x81, b"\"caf\xc3\x28\""), 1007, "invalid UTF-8"),
+        (
+            "invalid UTF-8 split over fragments",
+            [frame(0x01, b"\"\xf0\x9f"), frame(0x80, b"\x28\"")].concat(),
+            1007,
+            "invalid UTF-8",
+        ),
+        ("a fragmented ping", frame(0x09, b"ping"), 1002, "protocol"),
+        ("a ping of 126 bytes", frame(0x89, &[b'p'; 126]), 1002, "protocol"),
+        ("a close with code 999", frame(0x88, &999u16.to_be_bytes()), 1002, "protocol"),
+        ("a close with code 1005 (never sent)", frame(0x88, &1005u16.to_be_bytes()), 1002, "protocol"),
+        ("a close with a 1-byte payload", frame(0x88, &[3]), 1002, "protocol"),
+        ("a reserved opcode", frame(0x83, b"x"), 1002, "protocol"),
+        ("RSV bits without an extension", frame(0xc1, b"{}"), 1002, "protocol"),
+        ("a continuation with nothing to continue", frame(0x80, b"{}"), 1002, "protocol"),
+        // A header announcing 1 TB: refused from the header, nothing is buffered.
+        (
+            "a frame of 1 TB",
+            {
+                let mut f = vec![0x82, 0x80 | 127];
+                f.extend_from_slice(&(1u64 << 40).to_be_bytes());
+                f.extend_from_slice(&[0, 0, 0, 0]);
+                f
+            },
+            1009,
+            "message too big",
+        ),
+        (
+            "a message of 100 KB in 100 fragments",
+            {
+                let mut m = frame(0x01, &[b' '; 1024]);
+                for _ in 0..98 {
+                    m.extend(frame(0x00, &[b' '; 1024]));
+                }
+                m.extend(frame(0x80, &[b' '; 1024]));
+                m
+            },
+            1009,
+            "message too big",
+        ),
+    ];
+    for (what, bytes, code, reason) in cases {
+        let (got_code, got_reason) = close_after(&client, &bytes).await;
+        assert_eq!(got_code, code, "{what}: {got_reason}");
+        assert!(got_reason.to_lowercase().contains(&reason.to_lowercase()), "{what}: {got_reason}");
+        bystander.send_text("[1]").await.unwrap();
+        assert_eq!(bystander.receive_text().await.unwrap(), "[1]", "after {what}");
+    }
     still_serving(&client).await;
 }

@@ -148,3 +148,44 @@ async fn shutdown_sends_1001_and_lets_handlers_finish() {
     assert_eq!(log.recv().await.unwrap(), "1001 server shutting down");
     assert_eq!(client.open_websockets(), 0);
 }
+
+/// Slowloris over real TCP: 500 connections each send half a handshake and stall. A normal
+/// client still upgrades at once (before any deadline has passed), and the 500 are closed
+/// at the handshake deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_hundred_half_handshakes_are_dropped_at_the_deadline_while_a_client_upgrades_real_server() {
+    let deadline = Duration::from_secs(4);
+    let server = App::new().handshake_timeout(deadline).bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr();
+    let serving = tokio::spawn(server.run_until(std::future::pending()));
+    let started = tokio::time::Instant::now();
+    let mut stalled = Vec::new();
+    for _ in 0..500 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /default HTTP/1.1\r\nHost: t\r\nUpgrade: webs").await.unwrap();
+        stalled.push(s);
+    }
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/default")).await.unwrap();
+    use futures_util::{SinkExt, StreamExt};
+    ws.send(tokio_tungstenite::tungstenite::Message::text("hi")).await.unwrap();
+    let echoed = ws.next().await.unwrap().unwrap();
+    assert_eq!(echoed.into_text().unwrap().as_str(), "hi");
+    let upgraded_after = started.elapsed();
+    assert!(upgraded_after < deadline, "the client had to wait for the stalled ones: {upgraded_after:?}");
+    // Every stalled connection is closed by the server within the deadline (plus scheduling).
+    let mut closed = 0;
+    for mut s in stalled {
+        let mut buf = [0u8; 64];
+        let read = tokio::time::timeout(deadline * 2, s.read(&mut buf)).await;
+        if matches!(read, Ok(Ok(0)) | Ok(Err(_))) {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 500, "every half handshake was dropped");
+    let all_closed_after = started.elapsed();
+    assert!(all_closed_after >= deadline, "not before the deadline: {all_closed_after:?}");
+    // And the upgraded client is still served.
+    ws.send(tokio_tungstenite::tungstenite::Message::text("still")).await.unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap().into_text().unwrap().as_str(), "still");
+    serving.abort();
+}

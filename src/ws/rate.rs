@@ -57,7 +57,7 @@ impl Default for RateLimit {
 impl fmt::Display for RateLimit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.per.as_millis();
-        if ms % 1000 == 0 {
+        if ms.is_multiple_of(1000) {
             write!(f, "{}/{}s", self.messages, ms / 1000)
         } else {
             write!(f, "{}/{ms}ms", self.messages)

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! loadgen echo   --url ws://127.0.0.1:8000 --conns 64 --secs 10 --size 64 --server-pid PID
+//! loadgen echo   ... --flood 8 [--flood-path /ws/limited]   (8 more clients flooding meanwhile)
 //! loadgen fanout --url ws://127.0.0.1:8000 --receivers 1000 --secs 10 --rate 0 --server-pid PID
 //! loadgen fanout ... --receivers 10000 --rate 10          (10 messages/s)
 //! loadgen fanout --url ws://127.0.0.1:8001,ws://127.0.0.1:8002 --server-pid P1,P2 ...
@@ -55,6 +56,11 @@ async fn echo(args: &Args, pids: &[u32]) -> serde_json::Value {
     let cpu = Cpu::start(pids);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
+    // `--flood K`: K more clients send as fast as they can on `--flood-path`, reconnecting
+    // whenever they are closed (a rate-limited route closes them with 4429).
+    let flood_url = format!("{}{}", args.text("url", "ws://127.0.0.1:8000"), args.text("flood-path", "/ws/limited"));
+    let flooders: Vec<_> =
+        (0..args.get("flood", 0usize)).map(|_| tokio::spawn(flood(flood_url.clone(), deadline))).collect();
     let tasks: Vec<_> = sockets
         .into_iter()
         .map(|mut ws| {
@@ -79,13 +85,51 @@ async fn echo(args: &Args, pids: &[u32]) -> serde_json::Value {
         samples.extend(t.await.unwrap());
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let (mut flood_sent, mut flood_closed_4429, mut flood_connections) = (0u64, 0u64, 0u64);
+    for f in flooders {
+        let (sent, closed, conns) = f.await.unwrap();
+        (flood_sent, flood_closed_4429, flood_connections) =
+            (flood_sent + sent, flood_closed_4429 + closed, flood_connections + conns);
+    }
     let server_cpu = cpu.seconds();
     let n = samples.len();
     json!({
         "case": "echo", "conns": conns, "round_trips": n, "per_sec": n as f64 / elapsed,
         "p50_us": percentile(&mut samples, 50.0), "p99_us": percentile(&mut samples, 99.0),
         "server_cpu_s": server_cpu, "per_server_cpu_s": server_cpu.map(|c| n as f64 / c),
+        "flooders": args.get("flood", 0usize), "flood_path": args.text("flood-path", "/ws/limited"),
+        "flood_sent": flood_sent, "flood_connections": flood_connections, "flood_closed_4429": flood_closed_4429,
     })
+}
+
+/// One flooding client until `deadline`: (messages sent, closes with 4429, connections).
+async fn flood(url: String, deadline: Instant) -> (u64, u64, u64) {
+    let (mut sent, mut closed, mut conns) = (0u64, 0u64, 0u64);
+    while Instant::now() < deadline {
+        let (mut sink, mut stream) = connect(&url).await.split();
+        conns += 1;
+        // Answers are read and dropped, so the server never waits on us; the close is noted.
+        let reader = tokio::spawn(async move {
+            while let Some(Ok(msg)) = stream.next().await {
+                if let Message::Close(Some(frame)) = msg {
+                    return u16::from(frame.code) == 4429;
+                }
+            }
+            false
+        });
+        while Instant::now() < deadline {
+            if sink.send(Message::text("flood")).await.is_err() {
+                break;
+            }
+            sent += 1;
+            if reader.is_finished() {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+        closed += u64::from(reader.await.unwrap_or(false));
+    }
+    (sent, closed, conns)
 }
 
 /// `seq:nanos:` padded to `size` bytes.
