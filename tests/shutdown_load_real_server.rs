@@ -93,7 +93,17 @@ async fn sigterm_with_1000_sockets_and_writes_in_flight_real_server() {
         sockets.push(tokio::spawn(listen(format!("ws://{addr}/ws/products"), ready.clone())));
     }
     tokio::time::timeout(Duration::from_secs(60), ready.wait()).await.expect("1,000 sockets open");
-    // A first row: once every socket has its event, all of them are subscribed.
+    // Open is not yet subscribed: each socket joins the table's room after its greeting.
+    let mut members = 0;
+    for _ in 0..600 {
+        let stats = raw_request(addr, "GET", "/ws/stats", None).await.unwrap();
+        members = serde_json::from_str::<Value>(body(&stats)).unwrap()["channels"]["products"].as_u64().unwrap_or(0);
+        if members == SOCKETS as u64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(members, SOCKETS as u64, "every socket subscribed");
     let first = raw_request(addr, "POST", "/products", Some(r#"{"name": "first", "price": 1}"#)).await.unwrap();
     assert!(first.starts_with("HTTP/1.1 201"), "{first}");
     let first_id = serde_json::from_str::<Value>(body(&first)).unwrap()["id"].as_i64().unwrap();

@@ -14,15 +14,21 @@ use sockeye::{
 
 #[websocket("/echo", rate_limit = 50)]
 async fn limited_echo(ws: WebSocket) -> Result<()> {
-    let ws = ws.accept().await?;
-    while let Some(text) = ws.receive_text().await? {
-        ws.send_text(text).await?;
-    }
-    Ok(())
+    echo_back(ws).await
+}
+
+#[websocket("/plain")]
+async fn plain_echo(ws: WebSocket) -> Result<()> {
+    echo_back(ws).await
 }
 
 #[websocket("/unlimited", rate_limit = 0)]
 async fn unlimited_echo(ws: WebSocket) -> Result<()> {
+    echo_back(ws).await
+}
+
+/// Every text message straight back.
+async fn echo_back(ws: WebSocket) -> Result<()> {
     let ws = ws.accept().await?;
     while let Some(text) = ws.receive_text().await? {
         ws.send_text(text).await?;
@@ -91,24 +97,31 @@ async fn a_flooding_client_is_closed_4429_and_the_others_keep_going() {
 }
 
 #[tokio::test]
-async fn a_client_within_its_limit_is_never_closed() {
+async fn a_client_within_the_apps_limit_is_never_closed_and_windows_roll_over() {
     let mut config = WsConfig::default();
     config.rate_limit = Some(RateLimit::new(20, Duration::from_millis(200)));
     let client = TestClient::new(app().websocket(config));
-    let mut ws = client.websocket_connect("/unlimited").await.unwrap();
-    // 3 windows of 20: within the limit every time (the route's own 0 wins over the app's).
-    for round in 0..3 {
-        for i in 0..40 {
+    // `/plain` has no limit of its own: the app's applies. 20 per window, five windows running.
+    let mut ws = client.websocket_connect("/plain").await.unwrap();
+    for round in 0..5 {
+        for i in 0..20 {
             ws.send_text(format!("{round}.{i}")).await.unwrap();
             assert_eq!(ws.receive_text().await.unwrap(), format!("{round}.{i}"));
         }
+        tokio::time::sleep(Duration::from_millis(250)).await; // the next window
     }
-    // A paced client on a route with its own limit (50/1s) goes on for as long as it likes.
-    let mut paced = client.websocket_connect("/echo").await.unwrap();
-    for i in 0..30 {
-        paced.send_text(format!("{i}")).await.unwrap();
-        assert_eq!(paced.receive_text().await.unwrap(), format!("{i}"));
-        tokio::time::sleep(Duration::from_millis(25)).await; // 40/s
+    // 21 in one window is one too many.
+    for i in 0..21 {
+        let _ = ws.send_text(format!("{i}")).await;
+    }
+    let (answered, frame) = drain(&mut ws).await;
+    assert_eq!((frame.code.as_u16(), frame.reason.as_str()), (4429, "too many messages: over the limit of 20/200ms"));
+    assert!(answered <= 20, "{answered}");
+    // A route's own `rate_limit = 0` wins over the app's limit.
+    let mut free = client.websocket_connect("/unlimited").await.unwrap();
+    for i in 0..100 {
+        free.send_text(format!("{i}")).await.unwrap();
+        assert_eq!(free.receive_text().await.unwrap(), format!("{i}"));
     }
 }
 

@@ -149,6 +149,40 @@ async fn shutdown_sends_1001_and_lets_handlers_finish() {
     assert_eq!(client.open_websockets(), 0);
 }
 
+#[get("/forever")]
+async fn forever() -> &'static str {
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    "late"
+}
+
+#[get("/brief")]
+async fn brief() -> &'static str {
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    "done"
+}
+
+/// On shutdown, a request in flight finishes before the WebSockets get their 1001 (its events
+/// still reach them); one that does not finish delays the 1001 by a third of the timeout at
+/// most, so the sockets keep two thirds of it to close.
+#[tokio::test(start_paused = true)]
+async fn websockets_get_1001_after_requests_in_flight_but_never_later_than_a_third_of_the_timeout() {
+    for (path, expected_at) in [("/brief", Duration::from_secs(2)), ("/forever", Duration::from_secs(10))] {
+        let mut client = TestClient::new(App::new().shutdown_timeout(Duration::from_secs(30)));
+        let mut ws = client.websocket_connect("/default").await.unwrap();
+        ws.set_timeout(Duration::from_secs(60));
+        let mut raw = client.connect_raw().await;
+        raw.write_all(format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await; // the request is in flight
+        let started = tokio::time::Instant::now();
+        let closed = tokio::spawn(async move { (ws.receive_close().await.unwrap(), started.elapsed()) });
+        client.shutdown().await;
+        let (frame, at) = closed.await.unwrap();
+        assert_eq!((frame.code.as_u16(), frame.reason.as_str()), (1001, "server shutting down"), "{path}");
+        let window = expected_at.saturating_sub(Duration::from_millis(50))..expected_at + Duration::from_millis(100);
+        assert!(window.contains(&at), "{path}: 1001 after {at:?}");
+    }
+}
+
 /// Slowloris over real TCP: 500 connections each send half a handshake and stall. A normal
 /// client still upgrades at once (before any deadline has passed), and the 500 are closed
 /// at the handshake deadline.
@@ -184,6 +218,9 @@ async fn five_hundred_half_handshakes_are_dropped_at_the_deadline_while_a_client
     assert_eq!(closed, 500, "every half handshake was dropped");
     let all_closed_after = started.elapsed();
     assert!(all_closed_after >= deadline, "not before the deadline: {all_closed_after:?}");
+    eprintln!(
+        "500 half handshakes: a client upgraded and echoed after {upgraded_after:?}; all 500 closed after {all_closed_after:?} (deadline {deadline:?})"
+    );
     // And the upgraded client is still served.
     ws.send(tokio_tungstenite::tungstenite::Message::text("still")).await.unwrap();
     assert_eq!(ws.next().await.unwrap().unwrap().into_text().unwrap().as_str(), "still");

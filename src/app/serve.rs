@@ -70,16 +70,34 @@ pub(crate) async fn serve<A: Accept>(
     }
     drop(acceptor); // no new connections
     // WebSockets stay open while in-flight requests finish, so the events of writes committed
-    // during the shutdown still reach them; they get their 1001 after those events.
+    // during the shutdown still reach them; they get their 1001 after those events, or after a
+    // third of the timeout if a request is still running then (a stream, a long poll, a slow
+    // upload), so they always keep two thirds of it to close.
     hub.registry().refuse_new();
     let _ = stop.send(true);
-    let drained =
-        tokio::time::timeout(shutdown_timeout, async { while connections.join_next().await.is_some() {} }).await;
+    let started = tokio::time::Instant::now();
+    let websockets_by = started + shutdown_timeout / 3;
+    let mut websockets_told = false;
+    let drained = tokio::time::timeout_at(started + shutdown_timeout, async {
+        loop {
+            tokio::select! {
+                next = connections.join_next() => if next.is_none() { return },
+                () = tokio::time::sleep_until(websockets_by), if !websockets_told => {
+                    tracing::info!(requests = connections.len(), "requests still running: WebSockets get their 1001 now");
+                    hub.registry().shutdown();
+                    websockets_told = true;
+                }
+            }
+        }
+    })
+    .await;
     if drained.is_err() {
         tracing::warn!(connections = connections.len(), "shutdown timeout: dropping connections still open");
         connections.shutdown().await;
     }
-    hub.registry().shutdown();
+    if !websockets_told {
+        hub.registry().shutdown();
+    }
 }
 
 /// One connection, until the client goes or shutdown has let its requests finish.

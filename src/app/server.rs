@@ -48,7 +48,8 @@ impl Server {
     /// configured shutdown timeout: new connections and handshakes are refused, in-flight
     /// requests finish while the WebSockets stay open (so the events of writes they commit
     /// still reach them), then every WebSocket gets 1001 "server shutting down" after what is
-    /// already queued for it, and the server waits for the connections to end.
+    /// already queued for it (at the latest a third into the timeout, if a request is still
+    /// running), and the server waits for the connections to end.
     pub async fn run(self) -> Result<()> {
         self.run_until(shutdown_signal()).await
     }

@@ -39,6 +39,12 @@ impl Principal {
         self.claims.get("sub").and_then(Value::as_str)
     }
 
+    /// The user a per-user connection cap counts: a JWT's `sub`. API keys (which have no
+    /// `exp`; every JWT must) are services sharing the subject `api-key`, not users.
+    pub(crate) fn capped_user(&self) -> Option<&str> {
+        self.expires().and(self.subject())
+    }
+
     /// `exp` in seconds since the epoch.
     pub(crate) fn expires(&self) -> Option<u64> {
         self.claims.get("exp").and_then(Value::as_u64)

@@ -116,7 +116,7 @@ pub(crate) async fn first_message(
     };
     let principal = Principal { claims, source: TokenSource::Message, secured };
     // Held for as long as the handler runs.
-    let _slot = match (&user_cap, principal.subject()) {
+    let _slot = match (&user_cap, principal.capped_user()) {
         (Some((caps, max)), Some(subject)) => match caps.claim_user(subject, *max) {
             Ok(slot) => Some(slot),
             Err(over) => return WsOutcome::Closed(CloseFrame::new(CloseCode::RATE_LIMITED, over.0)),

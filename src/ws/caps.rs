@@ -66,13 +66,13 @@ impl Caps {
     }
 }
 
-/// Err(open) when `max` are open.
+/// Err(open) when `max` are open. A refusal adds no entry.
 fn claim<K: Hash + Eq>(map: &mut HashMap<K, usize>, key: K, max: usize) -> Result<(), usize> {
-    let open = map.entry(key).or_insert(0);
-    if *open >= max {
-        return Err(*open);
+    let open = map.get(&key).copied().unwrap_or(0);
+    if open >= max {
+        return Err(open);
     }
-    *open += 1;
+    *map.entry(key).or_insert(0) += 1;
     Ok(())
 }
 
@@ -117,5 +117,10 @@ mod tests {
         assert!(caps.claim_user("alice", 1).is_err());
         drop(u);
         assert!(caps.claim_user("alice", 1).is_ok());
+        // A cap of 0 refuses everyone and keeps no entry for them.
+        for i in 0..100u8 {
+            assert!(caps.claim_ip(IpAddr::from([10, 1, 0, i]), 0).is_err());
+        }
+        assert!(caps.lock().by_ip.is_empty());
     }
 }

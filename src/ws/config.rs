@@ -52,8 +52,10 @@ pub enum InvalidMessage {
 /// | `max_connections_per_user` | off | `SOCKEYE_WS_MAX_PER_USER` (0 = off) | handshake answered 429 (first-message auth: close 4429) |
 ///
 /// The connection caps count open WebSocket connections of the whole app (every route) by the
-/// peer's IP address and by the `sub` claim of their token. Behind a reverse proxy every client
-/// has the proxy's address: cap per IP at the proxy instead.
+/// peer's IP address, and by user: the `sub` claim of the JWT a `#[secured]` route verified
+/// (at the handshake, or in the first message). Tokens without a `sub`, API keys (services,
+/// not users) and routes that are not `#[secured]` are counted by IP only. Behind a reverse
+/// proxy every client has the proxy's address: cap per IP at the proxy instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WsConfig {

@@ -8,9 +8,10 @@ use tokio::time::Instant;
 /// more is closed with [`CloseCode::RATE_LIMITED`](super::CloseCode::RATE_LIMITED) (4429,
 /// "too many messages: over the limit of 1000/1s"), other connections are not affected.
 ///
-/// Every frame the client sends counts, text, binary and ping alike (a ping costs a pong).
-/// Windows are fixed and start at the first message after the previous one ended, so a client
-/// can reach at most twice the limit across the boundary of two windows.
+/// Text and binary messages and pings count (a ping costs a pong); a message sent in fragments
+/// counts once (its size is bounded by the message limit), pongs not at all. Windows are fixed
+/// and start at the first message after the previous one ended, so a burst across the boundary
+/// of two windows can reach twice the limit.
 ///
 /// The default is 1,000 messages per second per connection ([`WsConfig::rate_limit`](super::WsConfig::rate_limit)):
 /// far above what a person or a 60 Hz game sends, far below what a loop does. Per app:
@@ -35,10 +36,10 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// `messages` per `per` (a zero count or window is raised to 1 message / 1 ms).
+    /// `messages` per `per` (a zero count is raised to 1 message, a window under 1 ms to 1 ms).
     pub const fn new(messages: u32, per: Duration) -> Self {
         let messages = if messages == 0 { 1 } else { messages };
-        let per = if per.is_zero() { Duration::from_millis(1) } else { per };
+        let per = if per.as_millis() == 0 { Duration::from_millis(1) } else { per };
         Self { messages, per }
     }
 
@@ -116,12 +117,13 @@ impl Meter {
 
     /// Counts one message; true when it is over the limit.
     pub(crate) fn over(&mut self) -> bool {
-        self.count += 1;
+        self.count = self.count.saturating_add(1);
         if self.count <= self.limit.messages {
             return false;
         }
         let now = Instant::now();
-        if now < self.window_start + self.limit.per {
+        // Saturating: a window of `Duration::MAX` must not overflow the clock.
+        if now.saturating_duration_since(self.window_start) < self.limit.per {
             return true;
         }
         self.window_start = now;
@@ -162,5 +164,12 @@ mod tests {
         assert!(!m.over(), "a new window starts");
         assert!(!m.over() && !m.over());
         assert!(m.over());
+        // Extreme limits neither overflow nor panic.
+        let mut huge = Meter::new(RateLimit::new(1, Duration::MAX), Instant::now());
+        assert!(!huge.over() && huge.over());
+        let mut all = Meter::new(RateLimit::new(u32::MAX, Duration::from_secs(1)), Instant::now());
+        all.count = u32::MAX;
+        assert!(all.over(), "the count saturates instead of wrapping");
+        assert_eq!(RateLimit::new(5, Duration::from_nanos(10)).to_string(), "5/1ms");
     }
 }

@@ -223,7 +223,7 @@ fn claim_slots(req: &Request, config: &super::WsConfig, registry: &Registry) -> 
         slots.push(registry.caps.claim_ip(addr.ip(), max)?);
     }
     if let (Some(max), Some(subject)) =
-        (config.max_connections_per_user, req.extensions().get::<Principal>().and_then(|p| p.subject()))
+        (config.max_connections_per_user, req.extensions().get::<Principal>().and_then(|p| p.capped_user()))
     {
         slots.push(registry.caps.claim_user(subject, max)?);
     }
