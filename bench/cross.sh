@@ -9,28 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-3}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sockeye-target}"
-T="$CARGO_TARGET_DIR/release"
-cargo build -q --release --example bench_server -p sockeye
-cargo build -q --release -p sockeye-bench
-OUT="${BENCH_OUT:-/tmp/sockeye-cross-$(date +%s).jsonl}"
-: > "$OUT"
-REDIS="${SOCKEYE_BENCH_REDIS:-redis://127.0.0.1:6379}"
-PG="${SOCKEYE_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}"
-
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-serve() { # port [broker-url]; its pid in $LAST
-    if [ -n "${2:-}" ]; then
-        SOCKEYE_BROKER_URL="$2" SOCKEYE_BROKER_CHANNEL="bench_$$" PORT=$1 RUST_LOG=warn \
-            taskset -c 0 "$T/examples/bench_server" > "/tmp/bench-cross-$1.log" 2>&1 &
-    else
-        PORT=$1 RUST_LOG=warn taskset -c 0 "$T/examples/bench_server" > "/tmp/bench-cross-$1.log" 2>&1 &
-    fi
-    LAST=$!
-    PIDS+=("$LAST")
-}
+NAME=cross
+# shellcheck source=bench/common.sh
+source bench/common.sh
 serve 8411; single=$LAST
 serve 8412 "$REDIS"; r1=$LAST; serve 8413 "$REDIS"; r2=$LAST
 serve 8414 "$PG"; p1=$LAST; serve 8415 "$PG"; p2=$LAST

@@ -14,27 +14,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-3}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sockeye-target}"
-T="$CARGO_TARGET_DIR/release"
-cargo build -q --release --example bench_server -p sockeye
-cargo build -q --release -p sockeye-bench
-OUT="${BENCH_OUT:-/tmp/sockeye-reliability-$(date +%s).jsonl}"
-: > "$OUT"
-REDIS="${SOCKEYE_BENCH_REDIS:-redis://127.0.0.1:6379}"
-
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-serve() { # port [broker-url]; its pid in $LAST
-    if [ -n "${2:-}" ]; then
-        SOCKEYE_BROKER_URL="$2" SOCKEYE_BROKER_CHANNEL="many_$$" PORT=$1 RUST_LOG=warn \
-            taskset -c 0 "$T/examples/bench_server" > "/tmp/bench-reliability-$1.log" 2>&1 &
-    else
-        PORT=$1 RUST_LOG=warn taskset -c 0 "$T/examples/bench_server" > "/tmp/bench-reliability-$1.log" 2>&1 &
-    fi
-    LAST=$!
-    PIDS+=("$LAST")
-}
+NAME=reliability
+# shellcheck source=bench/common.sh
+source bench/common.sh
 
 for run in $(seq 1 "$RUNS"); do
     # Fresh servers for every many-run: the memory figure is the growth from an idle process.
