@@ -30,6 +30,7 @@ impl Server {
         let table = app.route_table()?;
         app.prepare_models().await?; // a bad database or schema stops the start, not a request
         let endpoint = app.into_endpoint()?;
+        raise_open_files_limit();
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
         tracing::info!("sockeye listening on http://{local_addr}");
@@ -76,6 +77,17 @@ impl Server {
         hub.leave_broker().await;
         tracing::info!("server stopped");
         Ok(())
+    }
+}
+
+/// Every connection is an open file: the soft limit (often 1,024) is raised to the hard limit
+/// the system allows this process, as Go's runtime and nginx's `worker_rlimit_nofile` do, so a
+/// server is not refused at a thousand sockets. Best effort: logged, never fatal.
+fn raise_open_files_limit() {
+    #[cfg(unix)]
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open files limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open files limit"),
     }
 }
 
