@@ -8,9 +8,9 @@
 //! many --url ws://127.0.0.1:8001,ws://127.0.0.1:8002 --conns 20000 --server-pid P1,P2   (two processes on a broker)
 //! ```
 //!
-//! A process may hold only as many sockets as its file-descriptor limit: the connections are
-//! held by `--procs` child processes (default: enough for 9,000 each), which this binary
-//! starts as copies of itself. Every wait is bounded (`--timeout`, 120 s by default).
+//! A process may hold only as many sockets as its file-descriptor limit (each raises its soft
+//! limit to the hard one): the connections are held by `--procs` child processes (default:
+//! enough for 9,000 each), which this binary starts as copies of itself. Every wait is bounded (`--timeout`, 120 s by default).
 
 use std::{
     io::{BufRead, BufReader, Write},
@@ -24,6 +24,10 @@ use sockeye_bench::{Args, connect, connect_many, rss};
 use tokio_tungstenite::tungstenite::Message;
 
 fn main() {
+    // Each part holds thousands of sockets: up to the hard limit of open files.
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        eprintln!("cannot raise the open files limit: {e}");
+    }
     let args = Args::parse();
     let result = match args.command.as_str() {
         "part" => return part(&args),
