@@ -10,7 +10,7 @@
 #
 # Servers pinned to core 0, the load generator to core 1. Every load is bounded.
 #
-#   bash bench/reliability.sh [RUNS]
+#   bash bench/reliability.sh [RUNS] [all|flood]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-3}"
@@ -18,18 +18,21 @@ NAME=reliability
 # shellcheck source=bench/common.sh
 source bench/common.sh
 
+MODE="${2:-all}" # all | flood
 for run in $(seq 1 "$RUNS"); do
-    # Fresh servers for every many-run: the memory figure is the growth from an idle process.
-    serve 8421; single=$LAST
-    serve 8422 "$REDIS"; r1=$LAST; serve 8423 "$REDIS"; r2=$LAST
-    sleep 2
-    timeout 300 taskset -c 1 "$T/many" --url ws://127.0.0.1:8421 --conns 19900 --server-pid "$single" \
-        --label "1 process" >> "$OUT" || echo "run failed: many single" >&2
-    timeout 300 taskset -c 1 "$T/many" --url ws://127.0.0.1:8422,ws://127.0.0.1:8423 --conns 20000 \
-        --server-pid "$r1,$r2" --label "2 processes, Redis" >> "$OUT" || echo "run failed: many redis" >&2
-    kill "$single" "$r1" "$r2"
-    wait "$single" "$r1" "$r2" 2>/dev/null || true
-    PIDS=()
+    if [ "$MODE" = all ]; then
+        # Fresh servers for every many-run: the memory figure is the growth from an idle process.
+        serve 8421; single=$LAST
+        serve 8422 "$REDIS"; r1=$LAST; serve 8423 "$REDIS"; r2=$LAST
+        sleep 2
+        timeout 300 taskset -c 1 "$T/many" --url ws://127.0.0.1:8421 --conns 19900 --server-pid "$single" \
+            --label "1 process" >> "$OUT" || echo "run failed: many single" >&2
+        timeout 300 taskset -c 1 "$T/many" --url ws://127.0.0.1:8422,ws://127.0.0.1:8423 --conns 20000 \
+            --server-pid "$r1,$r2" --label "2 processes, Redis" >> "$OUT" || echo "run failed: many redis" >&2
+        kill "$single" "$r1" "$r2"
+        wait "$single" "$r1" "$r2" 2>/dev/null || true
+        PIDS=()
+    fi
 
     serve 8424; echo_pid=$LAST
     sleep 1
@@ -60,14 +63,15 @@ for label in ("1 process", "2 processes, Redis"):
               f"{min(r['deliveries'] for r in sel):,} of {sel[0]['expected_deliveries']:,} | "
               f"{min(r['conns_complete'] for r in sel):,} | {sum(r['out_of_order'] for r in sel)} |")
 print()
-print("| echo, 64 clients | round trips/s | ratio | p50 µs | p99 µs | ratio | flood messages sent | flood connections | closed 4429 |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| echo, 64 clients | round trips/s | ratio | p50 µs | p99 µs | ratio | flood messages sent | flood connections | closed 4429 | handshakes refused (429) |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 base = [r for r in rows if r["case"] == "echo" and r["server"] == "flood: none"]
 for label in ("flood: none", "flood: limited", "flood: unlimited"):
     sel = [r for r in rows if r["case"] == "echo" and r["server"] == label]
     if sel and base:
         print(f"| {label} | {med(sel, 'per_sec'):,.0f} | {med(sel, 'per_sec') / med(base, 'per_sec'):.2f}x | "
               f"{med(sel, 'p50_us'):,.0f} | {med(sel, 'p99_us'):,.0f} | {med(sel, 'p99_us') / med(base, 'p99_us'):.2f}x | "
-              f"{med(sel, 'flood_sent'):,.0f} | {med(sel, 'flood_connections'):,.0f} | {med(sel, 'flood_closed_4429'):,.0f} |")
+              f"{med(sel, 'flood_sent'):,.0f} | {med(sel, 'flood_connections'):,.0f} | {med(sel, 'flood_closed_4429'):,.0f} | "
+              f"{statistics.median([r.get('flood_refused', 0) for r in sel]):,.0f} |")
 PY
 echo "raw results: $OUT" >&2

@@ -73,6 +73,10 @@ pub mod ws;
 #[path = "private.rs"]
 pub mod __private;
 
+#[doc(hidden)]
+#[path = "fuzz.rs"]
+pub mod __fuzz;
+
 pub use app::{App, Config, ConfigError, RouteInfo, Server, shutdown_signal};
 pub use error::{Error, Result, ValidationError};
 pub use extract::{Extractor, Json, Query, State};

@@ -84,6 +84,15 @@ async fn a_flooding_client_is_closed_4429_and_the_others_keep_going() {
     assert_eq!(frame.reason, "too many messages: over the limit of 50/1s");
     assert!(answered <= 50, "at most the limit was handled before the close, got {answered}");
     echoes(&mut calm).await;
+    // Reconnecting does not reset the limit: the address waits one window (1 s) first.
+    match client.websocket_connect("/echo").await {
+        Err(TestWsError::Http { status, body }) => {
+            assert_eq!(status.as_u16(), 429);
+            assert!(body.contains("127.0.0.1 sent too many messages on another connection: wait"), "{body}");
+        }
+        other => panic!("expected 429, got {other:?}", other = other.map(|_| "an open socket")),
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let mut later = client.websocket_connect("/echo").await.unwrap();
     echoes(&mut later).await;
     // A route with `rate_limit = 0` has none.
@@ -110,6 +119,12 @@ async fn a_client_within_the_apps_limit_is_never_closed_and_windows_roll_over() 
         }
         tokio::time::sleep(Duration::from_millis(250)).await; // the next window
     }
+    // A route's own `rate_limit = 0` wins over the app's limit.
+    let mut free = client.websocket_connect("/unlimited").await.unwrap();
+    for i in 0..100 {
+        free.send_text(format!("{i}")).await.unwrap();
+        assert_eq!(free.receive_text().await.unwrap(), format!("{i}"));
+    }
     // 21 in one window is one too many.
     for i in 0..21 {
         let _ = ws.send_text(format!("{i}")).await;
@@ -117,12 +132,13 @@ async fn a_client_within_the_apps_limit_is_never_closed_and_windows_roll_over() 
     let (answered, frame) = drain(&mut ws).await;
     assert_eq!((frame.code.as_u16(), frame.reason.as_str()), (4429, "too many messages: over the limit of 20/200ms"));
     assert!(answered <= 20, "{answered}");
-    // A route's own `rate_limit = 0` wins over the app's limit.
-    let mut free = client.websocket_connect("/unlimited").await.unwrap();
-    for i in 0..100 {
-        free.send_text(format!("{i}")).await.unwrap();
-        assert_eq!(free.receive_text().await.unwrap(), format!("{i}"));
+    // The address cools down for one window (200 ms), then may connect again.
+    match client.websocket_connect("/plain").await {
+        Err(TestWsError::Http { status, .. }) => assert_eq!(status.as_u16(), 429),
+        other => panic!("expected 429 while cooling down, got {other:?}", other = other.map(|_| "an open socket")),
     }
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    echoes(&mut client.websocket_connect("/plain").await.unwrap()).await;
 }
 
 #[tokio::test]
@@ -133,6 +149,8 @@ async fn unknown_pubsub_actions_in_a_tight_loop_are_stopped_with_4429() {
     let mut good = client.websocket_connect("/ws/chat").await.unwrap();
     let _hello: Value = good.receive_json().await.unwrap();
     good.send_json(&json!({"action": "subscribe", "topic": "room"})).await.unwrap();
+    let mut publisher = client.websocket_connect("/ws/chat").await.unwrap();
+    let _hello: Value = publisher.receive_json().await.unwrap();
     let mut bad = client.websocket_connect("/ws/chat").await.unwrap();
     let _hello: Value = bad.receive_json().await.unwrap();
     for _ in 0..5000 {
@@ -150,8 +168,6 @@ async fn unknown_pubsub_actions_in_a_tight_loop_are_stopped_with_4429() {
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    let mut publisher = client.websocket_connect("/ws/chat").await.unwrap();
-    let _hello: Value = publisher.receive_json().await.unwrap();
     publisher.send_json(&json!({"action": "publish", "topic": "room", "data": "hello"})).await.unwrap();
     assert_eq!(good.receive_json::<Value>().await.unwrap(), json!("hello"));
 }

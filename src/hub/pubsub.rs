@@ -140,55 +140,40 @@ impl PubSub {
     }
 
     async fn handle(&self, socket: &Socket, hub: &Hub, text: &str) -> Option<Value> {
-        let msg: Value = match serde_json::from_str(text) {
-            Ok(Value::Object(m)) => Value::Object(m),
-            Ok(_) => return Some(error("expected a JSON object")),
-            Err(e) => return Some(error(&format!("invalid JSON: {e}"))),
+        let msg = match parse(text) {
+            Ok(msg) => msg,
+            Err(e) => return Some(e),
         };
-        if let Some(action) = msg.get("action") {
-            let Some(action) = action.as_str() else { return Some(error("`action` must be a string")) };
-            let topic = match msg.get("topic").or_else(|| msg.get("resource")).map(Value::as_str) {
-                Some(Some(t)) if !t.is_empty() && t.len() <= MAX_TOPIC_BYTES => t,
-                Some(Some(t)) if !t.is_empty() => {
-                    return Some(error(&format!("topic is too long: at most {MAX_TOPIC_BYTES} bytes")));
-                }
-                _ => return Some(error("`topic` (or `resource`) must be a non-empty string")),
-            };
-            let id = socket.id().as_str();
-            return match action {
-                "subscribe" => match self.allowed(Action::Subscribe, topic, id) {
-                    Ok(()) if hub.has_history(topic) => {
-                        Some(subscribe_since(hub, socket, topic, msg.get("since")).await)
-                    }
-                    Ok(()) => {
-                        hub.join(topic, socket);
-                        None
-                    }
-                    Err(e) => Some(e),
-                },
-                "unsubscribe" => {
-                    hub.leave(topic, socket);
+        let id = socket.id().as_str();
+        match decode(&msg) {
+            Err(e) => Some(e),
+            Ok(Command::Subscribe { topic, since }) => match self.allowed(Action::Subscribe, topic, id) {
+                Ok(()) if hub.has_history(topic) => Some(subscribe_since(hub, socket, topic, since).await),
+                Ok(()) => {
+                    hub.join(topic, socket);
                     None
                 }
-                "publish" => match self.allowed(Action::Publish, topic, id) {
-                    Ok(()) => {
-                        let data = msg.get("data").cloned().unwrap_or(Value::Null);
-                        let sent = if hub.has_history(topic) {
-                            // A history topic's messages carry their position.
-                            hub.room(topic).send_logged(&data).await.map(|_| ())
-                        } else {
-                            hub.room(topic).send_json(&data).await.map(|_| ())
-                        };
-                        sent.err().map(|e| error(&e.to_string()))
-                    }
-                    Err(e) => Some(e),
-                },
-                other => {
-                    Some(error(&format!("unknown action `{}`: use subscribe, unsubscribe or publish", truncate(other))))
+                Err(e) => Some(e),
+            },
+            Ok(Command::Unsubscribe { topic }) => {
+                hub.leave(topic, socket);
+                None
+            }
+            Ok(Command::Publish { topic, data }) => match self.allowed(Action::Publish, topic, id) {
+                Ok(()) => {
+                    let data = data.cloned().unwrap_or(Value::Null);
+                    let sent = if hub.has_history(topic) {
+                        // A history topic's messages carry their position.
+                        hub.room(topic).send_logged(&data).await.map(|_| ())
+                    } else {
+                        hub.room(topic).send_json(&data).await.map(|_| ())
+                    };
+                    sent.err().map(|e| error(&e.to_string()))
                 }
-            };
+                Err(e) => Some(e),
+            },
+            Ok(Command::Common) => common_reply(&msg, hub),
         }
-        common_reply(msg.as_object()?, hub)
     }
 
     fn allowed(&self, action: Action, topic: &str, connection: &str) -> std::result::Result<(), Value> {
@@ -200,16 +185,68 @@ impl PubSub {
     }
 }
 
+/// What a client message of the protocol asks for, decoded by [`decode`]; the topic is
+/// non-empty and at most [`MAX_TOPIC_BYTES`] long.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Command<'a> {
+    /// `{"action": "subscribe", "topic": t, "since": ..}`; `since` as sent (read only for a
+    /// history topic, by [`since_position`]).
+    Subscribe { topic: &'a str, since: Option<&'a Value> },
+    /// `{"action": "unsubscribe", "topic": t}`.
+    Unsubscribe { topic: &'a str },
+    /// `{"action": "publish", "topic": t, "data": ..}`.
+    Publish { topic: &'a str, data: Option<&'a Value> },
+    /// No `action`: a `type` message, answered by [`common_reply`].
+    Common,
+}
+
+/// A client's text as a JSON object, or the error to send back.
+pub(crate) fn parse(text: &str) -> std::result::Result<serde_json::Map<String, Value>, Value> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(error("expected a JSON object")),
+        Err(e) => Err(error(&format!("invalid JSON: {e}"))),
+    }
+}
+
+/// The command of a client message, or the error to send back.
+pub(crate) fn decode(msg: &serde_json::Map<String, Value>) -> std::result::Result<Command<'_>, Value> {
+    let Some(action) = msg.get("action") else { return Ok(Command::Common) };
+    let Some(action) = action.as_str() else { return Err(error("`action` must be a string")) };
+    let topic = match msg.get("topic").or_else(|| msg.get("resource")).map(Value::as_str) {
+        Some(Some(t)) if !t.is_empty() && t.len() <= MAX_TOPIC_BYTES => t,
+        Some(Some(t)) if !t.is_empty() => {
+            return Err(error(&format!("topic is too long: at most {MAX_TOPIC_BYTES} bytes")));
+        }
+        _ => return Err(error("`topic` (or `resource`) must be a non-empty string")),
+    };
+    match action {
+        "subscribe" => Ok(Command::Subscribe { topic, since: msg.get("since") }),
+        "unsubscribe" => Ok(Command::Unsubscribe { topic }),
+        "publish" => Ok(Command::Publish { topic, data: msg.get("data") }),
+        other => Err(error(&format!("unknown action `{}`: use subscribe, unsubscribe or publish", truncate(other)))),
+    }
+}
+
+/// The position a subscription's `since` names (`None`: absent or `null`), or the error to
+/// send back.
+pub(crate) fn since_position(since: Option<&Value>) -> std::result::Result<Option<Position>, Value> {
+    match since {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match serde_json::from_value::<Position>(v.clone()) {
+            Ok(p) => Ok(Some(p)),
+            Err(_) => Err(error("`since` must be {\"epoch\": string, \"offset\": number}")),
+        },
+    }
+}
+
 /// A subscription to a history topic: what the client missed since its `since` position,
 /// then `{"type": "subscribed", .., "epoch", "offset", "replayed"}` (or `{"type": "resync", ..}`
 /// when the history cannot tell what it missed).
 async fn subscribe_since(hub: &Hub, socket: &Socket, topic: &str, since: Option<&Value>) -> Value {
-    let since = match since {
-        None | Some(Value::Null) => None,
-        Some(v) => match serde_json::from_value::<Position>(v.clone()) {
-            Ok(p) => Some(p),
-            Err(_) => return error("`since` must be {\"epoch\": string, \"offset\": number}"),
-        },
+    let since = match since_position(since) {
+        Ok(since) => since,
+        Err(e) => return e,
     };
     match hub.join_since(topic, socket, since.as_ref()).await {
         Ok(Recovery::Recovered { replayed, position }) => json!({
@@ -307,6 +344,26 @@ pub static ROUTE: RouteDef =
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decodes_commands_in_the_order_the_server_checks_them() {
+        let msg = parse(r#"{"action": "subscribe", "resource": "t", "since": null}"#).unwrap();
+        assert_eq!(decode(&msg), Ok(Command::Subscribe { topic: "t", since: Some(&Value::Null) }));
+        let msg = parse(r#"{"action": "publish", "topic": "t"}"#).unwrap();
+        assert_eq!(decode(&msg), Ok(Command::Publish { topic: "t", data: None }));
+        assert_eq!(decode(&parse(r#"{"type": "ping"}"#).unwrap()), Ok(Command::Common));
+        // The topic is checked before the action is known.
+        let e = decode(&parse(r#"{"action": "dance"}"#).unwrap()).unwrap_err();
+        assert_eq!(e["message"], "`topic` (or `resource`) must be a non-empty string");
+        // An unknown action is echoed cut to 64 bytes.
+        let long = format!(r#"{{"action": "{}", "topic": "t"}}"#, "x".repeat(1000));
+        let e = decode(&parse(&long).unwrap()).unwrap_err();
+        assert!(e["message"].as_str().unwrap().len() < 150, "{e}");
+        assert_eq!(parse("[1]").unwrap_err()["message"], "expected a JSON object");
+        let since = json!({"epoch": "e", "offset": 3});
+        assert_eq!(since_position(Some(&since)), Ok(Some(Position { epoch: "e".into(), offset: 3 })));
+        assert!(since_position(Some(&json!({"epoch": "e", "offset": -1}))).is_err());
+    }
 
     #[test]
     fn timestamps_are_iso_8601_utc() {

@@ -7,7 +7,10 @@ use std::{
     hash::Hash,
     net::IpAddr,
     sync::{Arc, Mutex},
+    time::Duration,
 };
+
+use tokio::time::Instant;
 
 /// Open connections by IP address and by user, for the whole app. Only connections of an app
 /// that sets a cap are counted.
@@ -20,11 +23,17 @@ pub(crate) struct Caps {
 struct Counts {
     by_ip: HashMap<IpAddr, usize>,
     by_user: HashMap<Arc<str>, usize>,
+    /// Addresses whose connection went over its message rate, until when they may not open
+    /// another (a per-connection limit alone is beaten by reconnecting).
+    cooling: HashMap<IpAddr, Instant>,
 }
 
-/// Why a connection was refused: the text of the 429 (or the 4429 close).
+/// Addresses kept cooling at most; beyond that, expired ones are forgotten first.
+const MAX_COOLING: usize = 10_000;
+
+/// Why a connection was refused: the text of the 429 (or the 4429 close), and when to retry.
 #[derive(Debug)]
-pub(crate) struct OverCap(pub(crate) String);
+pub(crate) struct OverCap(pub(crate) String, pub(crate) Option<Duration>);
 
 /// A counted connection: the count goes down when this is dropped (the connection ended).
 pub(crate) struct Slot {
@@ -42,8 +51,37 @@ impl Caps {
     pub(crate) fn claim_ip(self: &Arc<Self>, ip: IpAddr, max: usize) -> Result<Slot, OverCap> {
         let mut counts = self.lock();
         claim(&mut counts.by_ip, ip, max)
-            .map_err(|n| OverCap(format!("too many connections from {ip}: {n} open, the limit is {max}")))?;
+            .map_err(|n| OverCap(format!("too many connections from {ip}: {n} open, the limit is {max}"), None))?;
         Ok(Slot { caps: self.clone(), key: Key::Ip(ip) })
+    }
+
+    /// `ip` may not open a WebSocket for `period`: one of its connections was closed for
+    /// sending too many messages.
+    pub(crate) fn cool_down(&self, ip: IpAddr, period: Duration) {
+        let now = Instant::now();
+        let mut counts = self.lock();
+        if counts.cooling.len() >= MAX_COOLING {
+            counts.cooling.retain(|_, until| *until > now);
+        }
+        if counts.cooling.len() < MAX_COOLING {
+            counts.cooling.insert(ip, now + period);
+        }
+    }
+
+    /// Refuses `ip` while it is cooling down.
+    pub(crate) fn check_cooling(&self, ip: IpAddr) -> Result<(), OverCap> {
+        let mut counts = self.lock();
+        let Some(until) = counts.cooling.get(&ip).copied() else { return Ok(()) };
+        let now = Instant::now();
+        if until <= now {
+            counts.cooling.remove(&ip);
+            return Ok(());
+        }
+        let wait = until - now;
+        Err(OverCap(
+            format!("{ip} sent too many messages on another connection: wait {} ms", wait.as_millis().max(1)),
+            Some(wait),
+        ))
     }
 
     /// Counts a connection of the user `subject`, unless `max` are already open.
@@ -51,7 +89,7 @@ impl Caps {
         let user: Arc<str> = subject.into();
         let mut counts = self.lock();
         claim(&mut counts.by_user, user.clone(), max)
-            .map_err(|n| OverCap(format!("too many connections for this user: {n} open, the limit is {max}")))?;
+            .map_err(|n| OverCap(format!("too many connections for this user: {n} open, the limit is {max}"), None))?;
         Ok(Slot { caps: self.clone(), key: Key::User(user) })
     }
 
@@ -117,6 +155,15 @@ mod tests {
         assert!(caps.claim_user("alice", 1).is_err());
         drop(u);
         assert!(caps.claim_user("alice", 1).is_ok());
+        // An address cooling down is refused until its time is up; others are not.
+        let (hot, other): (IpAddr, IpAddr) = ("10.0.0.9".parse().unwrap(), "10.0.0.10".parse().unwrap());
+        caps.cool_down(hot, Duration::from_secs(3600));
+        let refused = caps.check_cooling(hot).err().unwrap();
+        assert!(refused.0.starts_with("10.0.0.9 sent too many messages") && refused.1.is_some(), "{refused:?}");
+        assert!(caps.check_cooling(other).is_ok());
+        caps.cool_down(other, Duration::ZERO);
+        assert!(caps.check_cooling(other).is_ok(), "an expired cooldown is forgotten");
+        assert!(!caps.lock().cooling.contains_key(&other));
         // A cap of 0 refuses everyone and keeps no entry for them.
         for i in 0..100u8 {
             assert!(caps.claim_ip(IpAddr::from([10, 1, 0, i]), 0).is_err());

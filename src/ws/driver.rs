@@ -22,6 +22,7 @@ use tokio_tungstenite::{
 
 use super::{
     CloseCode, CloseFrame, Message, WsConfig, auth,
+    caps::Caps,
     conn::{Conn, Phase},
     io::{Upgrade, WsIo},
     rate::Meter,
@@ -29,7 +30,7 @@ use super::{
 };
 
 /// Runs a connection from the handler's decision to the end of the TCP stream.
-pub(crate) async fn run(conn: Arc<Conn>, upgrade: Upgrade, config: Arc<WsConfig>) {
+pub(crate) async fn run(conn: Arc<Conn>, upgrade: Upgrade, config: Arc<WsConfig>, caps: Arc<Caps>) {
     // Wait for the handler to accept or refuse.
     poll_fn(|cx| {
         conn.register_driver(cx);
@@ -47,6 +48,7 @@ pub(crate) async fn run(conn: Arc<Conn>, upgrade: Upgrade, config: Arc<WsConfig>
         return conn.finish(Some(CloseFrame::new(CloseCode::ABNORMAL, "handshake did not complete")));
     };
     let mut driver = Driver::new(conn.clone(), stream, config);
+    driver.caps = driver.meter.is_some().then_some(caps);
     match rejection {
         Some(frame) => driver.start_close(frame, false),
         None => {
@@ -111,6 +113,8 @@ struct Driver<S = WsIo> {
     discard: bool,
     /// The inbound rate limit, if the route has one.
     meter: Option<Meter>,
+    /// Where an address over its rate is put to cool down (with a rate limit only).
+    caps: Option<Arc<Caps>>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
@@ -138,6 +142,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             armed: None,
             discard: false,
             meter: config.rate_limit.map(|limit| Meter::new(limit, now)),
+            caps: None,
             config,
         }
     }
@@ -316,7 +321,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             && let Some(meter) = &mut self.meter
             && meter.over()
         {
-            let reason = format!("too many messages: over the limit of {}", meter.limit());
+            let limit = meter.limit();
+            let reason = format!("too many messages: over the limit of {limit}");
+            if let (Some(caps), Some(addr)) = (&self.caps, self.conn.remote) {
+                caps.cool_down(addr.ip(), limit.per);
+            }
             tracing::info!(id = %self.conn.id, remote = ?self.conn.remote, %reason, "closing a connection over its rate limit");
             // Not graceful: what it queued is dropped; what it sends next is read and dropped.
             self.start_close(CloseFrame::new(CloseCode::RATE_LIMITED, reason), false);

@@ -13,6 +13,9 @@ use tokio::time::Instant;
 /// and start at the first message after the previous one ended, so a burst across the boundary
 /// of two windows can reach twice the limit.
 ///
+/// The client's address then may not open another WebSocket for one window (`per`): its
+/// handshakes are answered 429 with `Retry-After`, so reconnecting does not reset the limit.
+///
 /// The default is 1,000 messages per second per connection ([`WsConfig::rate_limit`](super::WsConfig::rate_limit)):
 /// far above what a person or a 60 Hz game sends, far below what a loop does. Per app:
 /// `WsConfig { rate_limit: Some(RateLimit::new(100, Duration::from_secs(1))), .. }` or

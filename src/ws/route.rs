@@ -164,7 +164,11 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         Ok(slots) => slots,
         Err(over) => {
             tracing::info!(remote = ?remote_socket(&req), path = %req.uri().path(), reason = %over.0, "WebSocket handshake over a connection cap");
-            return detail_response(StatusCode::TOO_MANY_REQUESTS, over.0);
+            let mut resp = detail_response(StatusCode::TOO_MANY_REQUESTS, over.0);
+            if let Some(wait) = over.1 {
+                resp.headers_mut().insert(poem::http::header::RETRY_AFTER, wait.as_secs().max(1).into());
+            }
+            return resp;
         }
     };
     let Some(upgrade) = req.extensions_mut().remove::<super::io::Upgrade>() else {
@@ -219,6 +223,9 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
 /// came with the handshake); the counts go down when the slots are dropped.
 fn claim_slots(req: &Request, config: &super::WsConfig, registry: &Registry) -> Result<Vec<Slot>, OverCap> {
     let mut slots = Vec::new();
+    if let Some(addr) = remote_socket(req) {
+        registry.caps.check_cooling(addr.ip())?;
+    }
     if let (Some(max), Some(addr)) = (config.max_connections_per_ip, remote_socket(req)) {
         slots.push(registry.caps.claim_ip(addr.ip(), max)?);
     }
@@ -269,7 +276,7 @@ fn connection(
     hub: Hub,
     slots: Vec<Slot>,
 ) -> impl Future<Output = ()> + Send {
-    let driver = driver::run(conn.clone(), upgrade, config);
+    let driver = driver::run(conn.clone(), upgrade, config, hub.registry().caps.clone());
     let handler = handler_part(conn.clone(), running);
     run_together(handler, driver).map(move |()| {
         hub.disconnected(&conn);

@@ -85,11 +85,13 @@ async fn echo(args: &Args, pids: &[u32]) -> serde_json::Value {
         samples.extend(t.await.unwrap());
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let (mut flood_sent, mut flood_closed_4429, mut flood_connections) = (0u64, 0u64, 0u64);
+    let (mut flood_sent, mut flood_closed_4429, mut flood_connections, mut flood_refused) = (0, 0, 0, 0);
     for f in flooders {
-        let (sent, closed, conns) = f.await.unwrap();
-        (flood_sent, flood_closed_4429, flood_connections) =
-            (flood_sent + sent, flood_closed_4429 + closed, flood_connections + conns);
+        let (sent, closed, conns, refused) = f.await.unwrap();
+        flood_sent += sent;
+        flood_closed_4429 += closed;
+        flood_connections += conns;
+        flood_refused += refused;
     }
     let server_cpu = cpu.seconds();
     let n = samples.len();
@@ -99,14 +101,22 @@ async fn echo(args: &Args, pids: &[u32]) -> serde_json::Value {
         "server_cpu_s": server_cpu, "per_server_cpu_s": server_cpu.map(|c| n as f64 / c),
         "flooders": args.get("flood", 0usize), "flood_path": args.text("flood-path", "/ws/limited"),
         "flood_sent": flood_sent, "flood_connections": flood_connections, "flood_closed_4429": flood_closed_4429,
+        "flood_refused": flood_refused,
     })
 }
 
-/// One flooding client until `deadline`: (messages sent, closes with 4429, connections).
-async fn flood(url: String, deadline: Instant) -> (u64, u64, u64) {
-    let (mut sent, mut closed, mut conns) = (0u64, 0u64, 0u64);
+/// One flooding client until `deadline`: (messages sent, closes with 4429, connections,
+/// handshakes refused). A refused handshake (429 while its address cools down) is retried
+/// after 10 ms.
+async fn flood(url: String, deadline: Instant) -> (u64, u64, u64, u64) {
+    let (mut sent, mut closed, mut conns, mut refused) = (0u64, 0u64, 0u64, 0u64);
     while Instant::now() < deadline {
-        let (mut sink, mut stream) = connect(&url).await.split();
+        let Ok((ws, _)) = tokio_tungstenite::connect_async(url.as_str()).await else {
+            refused += 1;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let (mut sink, mut stream) = ws.split();
         conns += 1;
         // Answers are read and dropped, so the server never waits on us; the close is noted.
         let reader = tokio::spawn(async move {
@@ -129,7 +139,7 @@ async fn flood(url: String, deadline: Instant) -> (u64, u64, u64) {
         let _ = sink.close().await;
         closed += u64::from(reader.await.unwrap_or(false));
     }
-    (sent, closed, conns)
+    (sent, closed, conns, refused)
 }
 
 /// `seq:nanos:` padded to `size` bytes.

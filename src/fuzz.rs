@@ -1,0 +1,548 @@
+//! Entry points of the fuzz targets in `fuzz/` (run with `cargo fuzz`, see `fuzz/README.md`).
+//! Not a public API: names here change freely.
+//!
+//! Each function feeds raw input to the real parsing code (nothing is copied here) and panics
+//! when one of the code's promises is broken, so that the fuzzer reports it as a crash.
+
+use std::{
+    sync::OnceLock,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use futures_util::FutureExt;
+use poem::{Endpoint, http::Uri};
+use serde_json::Value;
+
+use crate::{
+    auth::{Auth, Secured},
+    hub::{
+        Hub,
+        pubsub::{self, Command, MAX_TOPIC_BYTES},
+    },
+    live::{Column, Filter, Kind, Schema},
+    route::path::{self, Segment},
+};
+
+/// The longest error message a decoder may send back: errors name what was wrong, and never
+/// echo a whole (possibly huge) input.
+const MAX_ERROR_BYTES: usize = 512;
+
+/// Route path templates (`route::path`, which the route macros also run at compile time).
+///
+/// `input` is UTF-8 lines: a template (`/items/<id>`), then optionally a request path to
+/// route, then parameter values. A template that parses must render back to itself, give a
+/// pattern poem's router accepts, and be matched by a path built from the values, which
+/// the router must hand back unchanged; a request path it routes must be the template with
+/// the bound values put in.
+pub fn route_path(input: &[u8]) {
+    let Ok(text) = std::str::from_utf8(input) else { return };
+    let mut lines = text.split('\n');
+    let template = lines.next().unwrap_or_default();
+    let request = lines.next();
+    let values: Vec<&str> = lines.collect();
+
+    let segments = match path::parse(template) {
+        Ok(segments) => segments,
+        Err(e) => {
+            assert!(!e.message.is_empty(), "an empty error for {template:?}");
+            return;
+        }
+    };
+    check_segments(template, &segments);
+    // A router prefix (a template without parameters) joined to a route path.
+    if path::params(&segments).is_empty() {
+        let joined = path::join(template, template);
+        let twice: Vec<Segment<'_>> = segments.iter().chain(&segments).copied().collect();
+        assert_eq!(path::parse(&joined).as_ref(), Ok(&twice), "{template:?} joined to itself: {joined:?}");
+        assert_eq!(path::parse(&path::join(template, "/")).as_ref(), Ok(&segments), "{template:?} joined to /");
+    }
+
+    let pattern = path::poem_pattern(&segments);
+    let route = match poem::Route::new().try_at(&pattern, BoundParams(path::params(&segments).len())) {
+        Ok(route) => route,
+        Err(e) => panic!("{template:?} parses, but poem refuses its pattern {pattern:?}: {e}"),
+    };
+
+    // A path built from the template is routed to it, with the values it was built from
+    // (poem decodes them, and drops one that is not UTF-8 once decoded).
+    let mut values = values.into_iter();
+    let mut built = String::new();
+    let mut expected = Vec::new();
+    for segment in &segments {
+        built.push('/');
+        match segment {
+            Segment::Static(s) => built.push_str(s),
+            Segment::Param(_) | Segment::Rest(_) => {
+                let rest = matches!(segment, Segment::Rest(_));
+                let mut value = percent_encode(values.next().unwrap_or_default(), rest);
+                if value.is_empty() && !rest {
+                    value.push('_');
+                }
+                built.push_str(&value);
+                expected.push(percent_decode(&value));
+            }
+        }
+    }
+    if built.is_empty() {
+        built.push('/');
+    }
+    if let Ok(uri) = built.parse::<Uri>() {
+        match route_request(&route, uri, expected.len()) {
+            Some(bound) => assert_eq!(bound, expected, "{built:?} routed to {template:?} ({pattern:?})"),
+            None => panic!("{built:?}, built from {template:?}, is not routed to it ({pattern:?})"),
+        }
+    }
+
+    // Any request path the router gives to the route is the template with the values put in:
+    // its literal segments, one segment for each parameter, the rest for `<rest..>`.
+    if let Some(request) = request
+        && request.starts_with('/')
+        && let Ok(uri) = request.parse::<Uri>()
+        && uri.path() == request
+        && let Some(bound) = route_request(&route, uri, expected.len())
+    {
+        let mut remaining = &request[1..];
+        let mut bound = bound.into_iter();
+        for (i, segment) in segments.iter().enumerate() {
+            let (raw, next) = match segment {
+                Segment::Rest(_) => (remaining, ""),
+                _ => remaining.split_once('/').unwrap_or((remaining, "")),
+            };
+            match segment {
+                Segment::Static(s) => assert_eq!(raw, *s, "{request:?} routed to {template:?}"),
+                Segment::Param(_) | Segment::Rest(_) => {
+                    assert_eq!(bound.next(), Some(percent_decode(raw)), "{request:?} routed to {template:?}");
+                }
+            }
+            let last = i + 1 == segments.len();
+            assert!(
+                !last || matches!(segment, Segment::Rest(_)) || remaining.len() == raw.len(),
+                "{request:?} routed to {template:?} with {next:?} left over"
+            );
+            remaining = next;
+        }
+        if segments.is_empty() {
+            assert_eq!(request, "/");
+        }
+    }
+}
+
+/// The promises of a parsed template: identifiers, unique names, `<rest..>` last, literal
+/// segments without special characters, and a canonical form that parses back the same.
+fn check_segments(template: &str, segments: &[Segment<'_>]) {
+    let mut canonical = String::new();
+    for (i, segment) in segments.iter().enumerate() {
+        canonical.push('/');
+        match *segment {
+            Segment::Static(s) => {
+                assert!(!s.is_empty() && !s.contains('/'), "{template:?}: literal {s:?}");
+                assert!(
+                    !s.chars().any(|c| "<>{}:*?#".contains(c) || c.is_whitespace()),
+                    "{template:?}: literal {s:?} has a reserved character"
+                );
+                canonical.push_str(s);
+            }
+            Segment::Param(name) | Segment::Rest(name) => {
+                let rest = matches!(segment, Segment::Rest(_));
+                assert!(!rest || i + 1 == segments.len(), "{template:?}: <{name}..> is not last");
+                assert!(
+                    name != "_"
+                        && name.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic())
+                        && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()),
+                    "{template:?}: parameter name {name:?}"
+                );
+                canonical.push_str(&format!("<{name}{}>", if rest { ".." } else { "" }));
+            }
+        }
+    }
+    let params = path::params(segments);
+    for (i, name) in params.iter().enumerate() {
+        assert!(!params[..i].contains(name), "{template:?}: parameter `{name}` twice");
+    }
+    if canonical.is_empty() {
+        canonical.push('/');
+    }
+    match path::parse(&canonical) {
+        Ok(again) => assert_eq!(again, segments, "{template:?} written as {canonical:?}"),
+        Err(e) => panic!("{template:?} parses, its canonical form {canonical:?} does not: {e}"),
+    }
+    assert_eq!(path::shape(segments).matches('/').count(), segments.len().max(1));
+}
+
+/// Percent-encodes all but unreserved characters (and `/` in a rest value).
+fn percent_encode(value: &str, keep_slash: bool) -> String {
+    let mut out = String::new();
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || (keep_slash && b == b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The percent-decoded text of `raw`, as poem binds a path parameter (`None`: not UTF-8,
+/// which poem leaves unbound).
+fn percent_decode(raw: &str) -> Option<String> {
+    let (bytes, mut out, mut i) = (raw.as_bytes(), Vec::new(), 0);
+    while i < bytes.len() {
+        let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
+        match (bytes[i], hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Routes a request for `uri`: the values bound to the route's `count` parameters, or `None`
+/// for a 404.
+fn route_request(route: &poem::Route, uri: Uri, count: usize) -> Option<Vec<Option<String>>> {
+    let request = poem::Request::builder().uri(uri).finish();
+    let answer = route.call(request).now_or_never().expect("routing does not wait");
+    let response = answer.ok()?;
+    let bound: &Vec<Option<String>> = response.data().expect("the route's endpoint answered");
+    assert_eq!(bound.len(), count, "one value for each parameter");
+    Some(bound.clone())
+}
+
+/// An endpoint answering with the values of the route's parameters (`p0`, `p1`, ..).
+struct BoundParams(usize);
+
+impl Endpoint for BoundParams {
+    type Output = poem::Response;
+
+    async fn call(&self, req: poem::Request) -> poem::Result<poem::Response> {
+        let values: Vec<Option<String>> =
+            (0..self.0).map(|i| req.raw_path_param(&path::poem_param_name(i)).map(str::to_string)).collect();
+        let mut response = poem::Response::default();
+        response.set_data(values);
+        Ok(response)
+    }
+}
+
+/// The pub/sub protocol (`hub::pubsub`): `input` is one text message from a client.
+///
+/// Decoded commands carry a topic of 1 to [`MAX_TOPIC_BYTES`] bytes; everything else is
+/// answered with a short `{"type": "error", ..}` (or a `pong` / `stats` reply).
+pub fn pubsub_decode(input: &[u8]) {
+    // A WebSocket text message is UTF-8 (the connection checks it before the protocol runs).
+    let Ok(text) = std::str::from_utf8(input) else { return };
+    let msg = match pubsub::parse(text) {
+        Ok(msg) => msg,
+        Err(e) => return check_error(&e),
+    };
+    let topic_ok = |topic: &str| !topic.is_empty() && topic.len() <= MAX_TOPIC_BYTES;
+    let action = msg.get("action").and_then(Value::as_str);
+    match pubsub::decode(&msg) {
+        Err(e) => check_error(&e),
+        Ok(Command::Subscribe { topic, since }) => {
+            assert!(topic_ok(topic) && action == Some("subscribe"), "{text:?}");
+            match pubsub::since_position(since) {
+                Ok(Some(position)) => {
+                    assert_eq!(since.and_then(|s| s.get("epoch")), Some(&Value::from(position.epoch)));
+                }
+                Ok(None) => assert!(since.is_none_or(Value::is_null)),
+                Err(e) => check_error(&e),
+            }
+        }
+        Ok(Command::Unsubscribe { topic }) => assert!(topic_ok(topic) && action == Some("unsubscribe"), "{text:?}"),
+        Ok(Command::Publish { topic, data }) => {
+            assert!(topic_ok(topic) && action == Some("publish"), "{text:?}");
+            assert_eq!(data, msg.get("data"));
+        }
+        Ok(Command::Common) => {
+            assert!(!msg.contains_key("action"), "{text:?}");
+            let reply = pubsub::common_reply(&msg, fuzz_hub()).expect("a reply to a message without action");
+            match reply["type"].as_str() {
+                Some("pong" | "stats") => {}
+                _ => check_error(&reply),
+            }
+        }
+    }
+}
+
+fn fuzz_hub() -> &'static Hub {
+    static HUB: OnceLock<Hub> = OnceLock::new();
+    HUB.get_or_init(Hub::default)
+}
+
+/// An error reply: `{"type": "error", "message": ..}`, short.
+fn check_error(reply: &Value) {
+    assert_eq!(reply["type"], "error", "{reply}");
+    let message = reply["message"].as_str().unwrap_or_else(|| panic!("no message in {reply}"));
+    assert!(!message.is_empty() && message.len() <= MAX_ERROR_BYTES, "error of {} bytes", message.len());
+}
+
+/// The table the live-filter target filters: one column of each kind.
+static FUZZ_SCHEMA: Schema = Schema {
+    table: "things",
+    columns: &[
+        Column::new("id", Kind::Integer, false, true),
+        Column::new("owner_id", Kind::Integer, false, false),
+        Column::new("name", Kind::Text, true, false),
+        Column::new("done", Kind::Bool, false, false),
+        Column::new("weight", Kind::Real, true, false),
+    ],
+};
+
+/// Live-model event filters (`live::filter`): the first byte chooses the form, even for a
+/// subscription's JSON object (`{"owner_id": 42}`), odd for a REST query string
+/// (`owner_id=42&done=false`); the rest is the filter.
+///
+/// A filter accepted in one form is accepted in the other with the same meaning, matches a
+/// row made of its own conditions, and keeps values of its columns' kinds in column order.
+pub fn live_filter(input: &[u8]) {
+    let Some((&form, rest)) = input.split_first() else { return };
+    let filter = if form.is_multiple_of(2) {
+        let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(rest) else { return };
+        match Filter::from_json(&FUZZ_SCHEMA, &object) {
+            Ok(filter) => {
+                assert_eq!(filter.conditions.len(), object.len());
+                filter
+            }
+            Err(e) => {
+                assert!(!e.is_empty() && e.len() <= MAX_ERROR_BYTES, "error of {} bytes", e.len());
+                return;
+            }
+        }
+    } else {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(rest).into_owned().collect();
+        let Ok(filter) = Filter::from_query(&FUZZ_SCHEMA, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) else {
+            return;
+        };
+        assert_eq!(filter.conditions.len(), pairs.len());
+        let mut names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        if names.len() < pairs.len() {
+            // `a=1&a=2` asks for both (so matches nothing); JSON cannot say that.
+            return;
+        }
+        filter
+    };
+    check_filter(&filter);
+    // The row the rest of the input spells, whatever it is, is matched or not without panic.
+    if let Ok(row) = serde_json::from_slice::<Value>(rest) {
+        let _ = filter.matches(&row);
+    }
+}
+
+fn check_filter(filter: &Filter) {
+    let mut last = 0;
+    for (name, value) in &filter.conditions {
+        let position = FUZZ_SCHEMA.columns.iter().position(|c| c.name == *name).expect("a column of the schema");
+        assert!(position >= last, "conditions out of column order: {:?}", filter.conditions);
+        last = position;
+        let kind_ok = match FUZZ_SCHEMA.columns[position].kind {
+            Kind::Integer => value.is_i64(),
+            Kind::Real => value.as_f64().is_some_and(f64::is_finite) && value.is_f64(),
+            Kind::Bool => value.is_boolean(),
+            Kind::Text => value.is_string(),
+        };
+        assert!(kind_ok, "`{name}` holds {value}");
+    }
+    let json = filter.to_json();
+    let Value::Object(object) = &json else { panic!("to_json gave {json}") };
+    assert!(filter.matches(&json), "{json} does not match itself");
+    assert_eq!(Filter::from_json(&FUZZ_SCHEMA, object).as_ref(), Ok(filter), "{json} read back");
+    let pairs: Vec<(String, String)> =
+        object.iter().map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect();
+    let query = Filter::from_query(&FUZZ_SCHEMA, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    assert_eq!(query.as_ref(), Ok(filter), "{pairs:?} as a query");
+}
+
+/// The HS256 secret, issuer, audience and API key the JWT target checks against.
+const SECRET: &[u8] = b"sockeye fuzzing secret, at least 32 bytes long";
+const ISSUER: &str = "sockeye-fuzz";
+const AUDIENCE: &str = "fuzz-clients";
+const API_KEY: &str = "fuzz-api-key";
+const LEEWAY: u64 = 5;
+
+fn fuzz_auth() -> &'static Auth {
+    static AUTH: OnceLock<Auth> = OnceLock::new();
+    AUTH.get_or_init(|| {
+        Auth::hs256(SECRET)
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .leeway(std::time::Duration::from_secs(LEEWAY))
+            .api_key_with_roles(API_KEY, ["admin"])
+    })
+}
+
+/// Token extraction and verification (`auth::source`, `auth::verify`, the WebSocket auth
+/// message). The first byte chooses:
+///
+/// - even: extraction. The rest is lines: an `Authorization` header value, a
+///   `Sec-WebSocket-Protocol` value, a query string and a WebSocket text message; bits 1 and
+///   2 say whether the two headers are sent, bit 3 whether the request is a WebSocket
+///   handshake, bit 4 whether `?token=` is read. Each token found is verified.
+/// - odd: verification of signed tokens. The rest is the token's payload (its claims), signed
+///   with the right key under a header chosen by bits 1-3 (`HS256`, `none`, another
+///   algorithm, or the first line of the rest). An accepted token must have been signed
+///   with HS256 and carry a current `exp`, a current `nbf` if any, and the configured `iss`
+///   and `aud`.
+pub fn jwt_extract(input: &[u8]) {
+    let Some((&flags, rest)) = input.split_first() else { return };
+    if flags.is_multiple_of(2) {
+        extract(flags, rest);
+    } else {
+        signed(flags, rest);
+    }
+}
+
+fn extract(flags: u8, rest: &[u8]) {
+    let mut fields = rest.splitn(4, |b| *b == b'\n');
+    let (authorization, protocol) = (fields.next().unwrap_or_default(), fields.next().unwrap_or_default());
+    let (query, message) = (fields.next().unwrap_or_default(), fields.next().unwrap_or_default());
+    let (websocket, read_query) = (flags & 8 != 0, flags & 16 != 0);
+
+    let query = String::from_utf8_lossy(query);
+    let uri = format!("/ws?{query}").parse::<Uri>().unwrap_or_else(|_| Uri::from_static("/ws"));
+    let mut builder = poem::Request::builder().uri(uri);
+    let header = |bytes: &[u8]| poem::http::HeaderValue::from_bytes(bytes).ok();
+    if flags & 2 != 0
+        && let Some(value) = header(authorization)
+    {
+        builder = builder.header(poem::http::header::AUTHORIZATION, value);
+    }
+    if flags & 4 != 0
+        && let Some(value) = header(protocol)
+    {
+        builder = builder.header(poem::http::header::SEC_WEBSOCKET_PROTOCOL, value);
+    }
+    let request = builder.finish();
+
+    match crate::auth::token_from_request(&request, websocket, read_query) {
+        Ok(Some((token, source))) => {
+            use crate::auth::TokenSource;
+            match source {
+                TokenSource::Header => {
+                    assert!(!token.is_empty() && !token.contains(' '), "header token {token:?}");
+                    let value = request.headers()[poem::http::header::AUTHORIZATION].to_str().unwrap_or_default();
+                    assert!(value.contains(&token), "{token:?} is not in {value:?}");
+                }
+                TokenSource::Protocol => assert!(websocket, "a subprotocol token outside a handshake"),
+                TokenSource::Query => assert!(read_query, "a query token while the query is off"),
+                TokenSource::Message => panic!("a message token from a request"),
+            }
+            verify(&token);
+        }
+        Ok(None) => assert!(request.headers().get(poem::http::header::AUTHORIZATION).is_none()),
+        Err(_) => {}
+    }
+    if let Ok(text) = std::str::from_utf8(message)
+        && let Some(token) = crate::ws::auth::auth_message(text)
+    {
+        verify(&token);
+    }
+}
+
+fn signed(flags: u8, rest: &[u8]) -> Option<Value> {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let (header, payload): (&[u8], &[u8]) = match (flags >> 1) % 8 {
+        0 => (br#"{"alg":"HS256","typ":"JWT"}"#, rest),
+        1 => (br#"{"alg":"HS256"}"#, rest),
+        2 => (br#"{"alg":"none","typ":"JWT"}"#, rest),
+        3 => (br#"{"alg":"HS512","typ":"JWT"}"#, rest),
+        4 => (br#"{"alg":"RS256","typ":"JWT"}"#, rest),
+        _ => match rest.iter().position(|b| *b == b'\n') {
+            Some(at) => (&rest[..at], &rest[at + 1..]),
+            None => (br#"{"alg":"HS256","typ":"JWT"}"#, rest),
+        },
+    };
+    let message = format!("{}.{}", b64(header), b64(payload));
+    let key = jsonwebtoken::EncodingKey::from_secret(SECRET);
+    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &key, jsonwebtoken::Algorithm::HS256)
+        .expect("HS256 signs anything");
+    let token = format!("{message}.{signature}");
+    let claims = verify(&token)?;
+    {
+        let header = jsonwebtoken::decode_header(&token).expect("an accepted token has a header");
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::HS256, "accepted {:?}", String::from_utf8_lossy(rest));
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
+        let leeway = LEEWAY as f64 + 2.0;
+        let exp = claims.get("exp").and_then(Value::as_f64).expect("an accepted token has a numeric exp");
+        assert!(exp + leeway >= now, "accepted a token that expired at {exp}");
+        if let Some(nbf) = claims.get("nbf") {
+            let nbf = nbf.as_f64().expect("a numeric nbf");
+            assert!(nbf <= now + leeway, "accepted a token not valid before {nbf}");
+        }
+        assert_eq!(claims["iss"], ISSUER);
+        let aud = &claims["aud"];
+        assert!(
+            aud == AUDIENCE || aud.as_array().is_some_and(|a| a.iter().any(|x| x == AUDIENCE)),
+            "accepted audience {aud}"
+        );
+    }
+    Some(claims)
+}
+
+/// Verifies `token` and checks roles on what it carries; the claims if it is accepted.
+fn verify(token: &str) -> Option<Value> {
+    let auth = fuzz_auth();
+    match auth.verify(token) {
+        Ok(claims) => {
+            assert!(claims.is_object(), "claims {claims}");
+            static ADMINS: Secured = Secured::new(&["admin"], &["write"]);
+            let _ = ADMINS.check(&claims);
+            let _ = Secured::AUTHENTICATED.check(&claims);
+            Some(claims)
+        }
+        Err(e) => {
+            let _ = (e.to_string(), auth.close_code(&e));
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every committed seed (and any crash input added to the corpus) runs in `cargo test`.
+    #[test]
+    fn the_fuzz_corpus_runs_clean() {
+        type Target = fn(&[u8]);
+        let targets: [(&str, Target); 4] = [
+            ("route_path", route_path),
+            ("pubsub_decode", pubsub_decode),
+            ("live_filter", live_filter),
+            ("jwt_extract", jwt_extract),
+        ];
+        for (name, target) in targets {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(name);
+            let mut count = 0;
+            for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+                let path = entry.unwrap().path();
+                let input = std::fs::read(&path).unwrap();
+                if std::panic::catch_unwind(|| target(&input)).is_err() {
+                    panic!("{} fails", path.display());
+                }
+                count += 1;
+            }
+            assert!(count >= 10, "{name}: {count} seeds");
+        }
+    }
+
+    #[test]
+    fn the_jwt_target_accepts_a_good_token_and_no_bad_one() {
+        let claims = |exp: u64, iss: &str| {
+            serde_json::to_vec(&serde_json::json!({"sub": "a", "exp": exp, "iss": iss, "aud": AUDIENCE})).unwrap()
+        };
+        let good = claims(4_102_444_800, ISSUER);
+        assert!(signed(1, &good).is_some(), "HS256 with every claim");
+        assert!(signed(5, &good).is_none(), "alg none");
+        assert!(signed(7, &good).is_none(), "HS512 header");
+        assert!(signed(1, &claims(1, ISSUER)).is_none(), "expired");
+        assert!(signed(1, &claims(4_102_444_800, "other")).is_none(), "issuer");
+    }
+}
