@@ -71,7 +71,7 @@ pub fn route_path(input: &[u8]) {
     for segment in &segments {
         built.push('/');
         match segment {
-            Segment::Static(s) => built.push_str(s),
+            Segment::Static(s) => built.push_str(&path::encode_literal(s)),
             Segment::Param(_) | Segment::Rest(_) => {
                 let rest = matches!(segment, Segment::Rest(_));
                 let mut value = percent_encode(values.next().unwrap_or_default(), rest);
@@ -109,7 +109,7 @@ pub fn route_path(input: &[u8]) {
                 _ => remaining.split_once('/').unwrap_or((remaining, "")),
             };
             match segment {
-                Segment::Static(s) => assert_eq!(raw, *s, "{request:?} routed to {template:?}"),
+                Segment::Static(s) => assert_eq!(raw, path::encode_literal(s), "{request:?} routed to {template:?}"),
                 Segment::Param(_) | Segment::Rest(_) => {
                     assert_eq!(bound.next(), Some(percent_decode(raw)), "{request:?} routed to {template:?}");
                 }

@@ -144,3 +144,17 @@ fn the_route_table_names_every_handler_and_its_source() {
     sorted.sort();
     assert_eq!(paths, sorted);
 }
+
+#[get("/canción/<id>")]
+async fn cancion(id: u32) -> String {
+    format!("canción {id}")
+}
+
+/// A literal segment with non-ASCII text is reached the way clients send it: percent-encoded.
+#[tokio::test]
+async fn non_ascii_literal_segments_are_reached_percent_encoded() {
+    let client = TestClient::new(App::new());
+    let resp = client.get("/canci%C3%B3n/7").send().await;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.text(), "canción 7");
+}

@@ -12,7 +12,8 @@ pub(crate) enum Segment<'a> {
     Static(&'a str),
     /// `<name>`: exactly one segment, bound to the argument `name`.
     Param(&'a str),
-    /// `<name..>`: the rest of the path (possibly empty), bound to the argument `name`.
+    /// `<name..>`: the rest of the path, bound to the argument `name`: at least one character
+    /// (`/files/` is cut to `/files` before routing, which a route of its own can serve).
     Rest(&'a str),
 }
 
@@ -132,13 +133,27 @@ pub(crate) fn shape(segments: &[Segment<'_>]) -> String {
     })
 }
 
+/// A literal segment as it arrives in a request: clients send non-ASCII text percent-encoded
+/// in UTF-8 (`/café` as `/caf%C3%A9`), and the router compares raw paths.
+pub(crate) fn encode_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_graphic() {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// The pattern poem's router understands, with parameters named by position (`p0`, `p1`, ...),
 /// so that routes sharing a shape share one poem route whatever their parameter names.
 pub(crate) fn poem_pattern(segments: &[Segment<'_>]) -> String {
     render(segments, |i, s| match s {
         Segment::Param(_) => format!(":p{i}"),
         Segment::Rest(_) => format!("*p{i}"),
-        Segment::Static(t) => (*t).to_string(),
+        Segment::Static(t) => encode_literal(t),
     })
 }
 
@@ -216,6 +231,8 @@ mod tests {
         assert_eq!(shape(&a), shape(&b));
         assert_eq!(poem_pattern(&a), "/items/:p0/*p1");
         assert_eq!(poem_pattern(&[]), "/");
+        let accented = parse("/canción/<id>/ñ").unwrap();
+        assert_eq!(poem_pattern(&accented), "/canci%C3%B3n/:p0/%C3%B1");
         assert_eq!(params(&a), vec!["id", "rest"]);
     }
 
