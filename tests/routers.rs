@@ -157,4 +157,7 @@ async fn non_ascii_literal_segments_are_reached_percent_encoded() {
     let resp = client.get("/canci%C3%B3n/7").send().await;
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(resp.text(), "canción 7");
+    // Lower-case escapes are the same text; with a trailing slash too.
+    assert_eq!(client.get("/canci%c3%b3n/8/").send().await.text(), "canción 8");
+    assert_eq!(client.get("/canci%C3%B3n").send().await.status().as_u16(), 404);
 }

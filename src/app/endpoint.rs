@@ -88,7 +88,7 @@ impl Endpoint for AppEndpoint {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
-        strip_trailing_slash(req.uri_mut());
+        normalize_path(req.uri_mut());
         req.extensions_mut().insert(self.shared.clone());
         Ok(match self.route.call(req).await {
             Ok(resp) => resp,
@@ -97,24 +97,55 @@ impl Endpoint for AppEndpoint {
     }
 }
 
-/// `/items/` is served by the route `/items`, as route paths are stored without it.
-fn strip_trailing_slash(uri: &mut Uri) {
+/// The request path as routes are registered: without a trailing slash (`/items/` is served
+/// by the route `/items`) and with upper-case percent escapes (`%c3%b3` and `%C3%B3` are the
+/// same text, RFC 3986 §6.2.2.1; literal segments are registered upper-case).
+fn normalize_path(uri: &mut Uri) {
     let path = uri.path();
-    if path.len() <= 1 || !path.ends_with('/') {
+    let trimmed = match path.trim_end_matches('/') {
+        _ if path.len() <= 1 => path,
+        "" => "/",
+        t => t,
+    };
+    let lower = has_lower_case_escape(trimmed.as_bytes());
+    if trimmed.len() == path.len() && !lower {
         return;
     }
-    let trimmed = path.trim_end_matches('/');
-    let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
-    let new = match uri.query() {
-        Some(q) => format!("{trimmed}?{q}"),
-        None => trimmed.to_string(),
-    };
+    let mut new = if lower { upper_case_escapes(trimmed) } else { trimmed.to_string() };
+    if let Some(q) = uri.query() {
+        new.push('?');
+        new.push_str(q);
+    }
     let Ok(path_and_query) = PathAndQuery::try_from(new) else { return };
     let mut parts = uri.clone().into_parts();
     parts.path_and_query = Some(path_and_query);
     if let Ok(new) = Uri::from_parts(parts) {
         *uri = new;
     }
+}
+
+fn is_escape(b: &[u8]) -> bool {
+    b.len() >= 3 && b[0] == b'%' && b[1].is_ascii_hexdigit() && b[2].is_ascii_hexdigit()
+}
+
+fn has_lower_case_escape(path: &[u8]) -> bool {
+    path.windows(3).any(|w| is_escape(w) && (w[1].is_ascii_lowercase() || w[2].is_ascii_lowercase()))
+}
+
+fn upper_case_escapes(path: &str) -> String {
+    let mut bytes = path.as_bytes().to_vec();
+    let mut i = 0;
+    while i < bytes.len() {
+        if is_escape(&bytes[i..]) {
+            bytes[i + 1].make_ascii_uppercase();
+            bytes[i + 2].make_ascii_uppercase();
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    // Only ASCII letters changed case: still UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|_| path.to_string())
 }
 
 /// Turns any poem error (ours carry a ready JSON response) into a JSON answer.
