@@ -172,7 +172,8 @@ mod tests {
         assert!(!huge.over() && huge.over());
         let mut all = Meter::new(RateLimit::new(u32::MAX, Duration::from_secs(1)), Instant::now());
         all.count = u32::MAX;
-        assert!(all.over(), "the count saturates instead of wrapping");
+        assert!(!all.over(), "the count saturates at the limit instead of wrapping (or panicking)");
+        assert_eq!(all.count, u32::MAX);
         assert_eq!(RateLimit::new(5, Duration::from_nanos(10)).to_string(), "5/1ms");
     }
 }
