@@ -103,7 +103,6 @@ impl Endpoint for AppEndpoint {
 fn normalize_path(uri: &mut Uri) {
     let path = uri.path();
     let trimmed = match path.trim_end_matches('/') {
-        _ if path.len() <= 1 => path,
         "" => "/",
         t => t,
     };

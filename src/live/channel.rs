@@ -179,10 +179,9 @@ pub(crate) async fn serve(ws: WebSocket, hub: Hub, db: Database, schema: &'stati
 
 async fn handle(socket: &Socket, hub: &Hub, db: &Database, channel: &Channel, text: &str) -> Option<Value> {
     let table = channel.schema.table;
-    let msg = match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => return Some(pubsub::error("expected a JSON object")),
-        Err(e) => return Some(pubsub::error(&format!("invalid JSON: {e}"))),
+    let msg = match pubsub::parse(text) {
+        Ok(m) => m,
+        Err(e) => return Some(e),
     };
     let Some(action) = msg.get("action") else {
         return pubsub::common_reply(&msg, hub);

@@ -1,6 +1,7 @@
 //! Connection caps: how many WebSocket connections one IP address or one user may hold open
 //! ([`WsConfig::max_connections_per_ip`](super::WsConfig::max_connections_per_ip),
-//! [`max_connections_per_user`](super::WsConfig::max_connections_per_user)).
+//! [`max_connections_per_user`](super::WsConfig::max_connections_per_user)), and the addresses
+//! cooling down after one of their connections went over its [`RateLimit`](super::RateLimit).
 
 use std::{
     collections::HashMap,

@@ -223,11 +223,11 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
 /// came with the handshake); the counts go down when the slots are dropped.
 fn claim_slots(req: &Request, config: &super::WsConfig, registry: &Registry) -> Result<Vec<Slot>, OverCap> {
     let mut slots = Vec::new();
-    if let Some(addr) = remote_socket(req) {
-        registry.caps.check_cooling(addr.ip())?;
-    }
-    if let (Some(max), Some(addr)) = (config.max_connections_per_ip, remote_socket(req)) {
-        slots.push(registry.caps.claim_ip(addr.ip(), max)?);
+    if let Some(ip) = remote_socket(req).map(|a| a.ip()) {
+        registry.caps.check_cooling(ip)?;
+        if let Some(max) = config.max_connections_per_ip {
+            slots.push(registry.caps.claim_ip(ip, max)?);
+        }
     }
     if let (Some(max), Some(subject)) =
         (config.max_connections_per_user, req.extensions().get::<Principal>().and_then(|p| p.capped_user()))
