@@ -35,6 +35,15 @@ pub mod docs {
 /// The generic handlers of live models, named by `#[derive(Model)]`.
 pub mod live {
     pub use crate::live::rest::{create, delete, list, patch, read, replace, socket};
+
+    /// Puts a write-only field's value into a row (see `Model::write_only_fields`).
+    pub fn store_field<T: serde::Serialize + ?Sized>(
+        row: &mut serde_json::Map<String, serde_json::Value>,
+        name: &str,
+        value: &T,
+    ) {
+        row.insert(name.to_string(), serde_json::to_value(value).unwrap_or(serde_json::Value::Null));
+    }
 }
 
 use crate::app::endpoint::error_to_json;

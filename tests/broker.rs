@@ -87,7 +87,7 @@ async fn hub_operations_reach_connections_of_the_other_process(broker: impl Fn()
 
     // Stats and members cover both processes once they have reported.
     eventually("stats of both processes", || a.hub().stats().total_connections == 3).await;
-    assert_eq!(a.hub().stats().channels["lobby"], 2);
+    assert_eq!(a.hub().stats().rooms["lobby"], 2);
     let b_id = b.hub().members("other")[0].id.clone();
     eventually("members of both processes", || a.hub().members("lobby").len() == 2).await;
 
@@ -448,7 +448,7 @@ async fn catching_up_while_messages_are_published_loses_nothing(broker: impl Fn(
     const N: u64 = 200;
     let publishing = tokio::spawn(async move {
         for n in 1..=N {
-            hub.room("news").send_logged(&n).await.unwrap();
+            hub.topics("/ws/chat").topic("news").send_logged(&n).await.unwrap();
         }
     });
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -525,15 +525,16 @@ async fn a_cancelled_recovery_leaves_a_working_member_redis() {
     ws.send_json(&json!({"action": "subscribe", "topic": "plain"})).await.unwrap();
     ws.send_json(&json!({"type": "ping"})).await.unwrap();
     let _: Value = ws.receive_json().await.unwrap();
-    let id = client.hub().members("plain")[0].id.clone();
+    let id = client.hub().topics("/ws/chat").members("plain")[0].id.clone();
     let hub = client.hub();
     // Polled once (it joins, holds back and sends its read to Redis), then dropped before any
     // answer can have come: a deterministic cancellation (a short timeout raced the answer).
-    let mut recovery = Box::pin(hub.join_since("news", id.as_str(), None));
+    let topics = hub.topics("/ws/chat");
+    let mut recovery = Box::pin(topics.join_since("news", id.as_str(), None));
     assert!(futures_util::poll!(recovery.as_mut()).is_pending(), "the recovery finished without reading");
     drop(recovery);
     for n in 1..=3 {
-        hub.room("news").send_logged(&n).await.unwrap();
+        hub.topics("/ws/chat").topic("news").send_logged(&n).await.unwrap();
     }
     for n in 1..=3 {
         let m: Value = ws.receive_json().await.unwrap();
@@ -547,7 +548,7 @@ async fn broker_history_has_an_age_limit(broker: impl Fn() -> Broker) {
     let app = || App::new().pubsub("/ws/chat").history("news", keep).broker(broker());
     let (a, b) = (TestClient::new(app()), TestClient::new(app()));
     assert!(a.hub().wait_for_broker(WAIT).await && b.hub().wait_for_broker(WAIT).await);
-    a.hub().room("news").send_logged(&1).await.unwrap();
+    a.hub().topics("/ws/chat").topic("news").send_logged(&1).await.unwrap();
     // Fresh: replayed from the start on the other process.
     let mut fresh = chat(&b).await;
     let got = subscribe_since(&mut fresh, Some(json!({"epoch": "", "offset": 0}))).await;

@@ -166,7 +166,7 @@ async fn joining_while_messages_are_published_loses_nothing_and_repeats_nothing(
     let hub = client.hub();
     let publishing = tokio::spawn(async move {
         for n in 1..=2_000u64 {
-            hub.room("news").send_logged(&n).await.unwrap();
+            hub.topics("/ws/chat").topic("news").send_logged(&n).await.unwrap();
             if n % 50 == 0 {
                 tokio::task::yield_now().await;
             }

@@ -96,8 +96,9 @@ async fn leaving_on_disconnect_shows_in_stats_and_presence() {
     let mut b = client.websocket_connect("/room/lobby?name=bob").await.unwrap();
     settle(&client, "lobby", 2).await;
     let stats = hub.stats();
-    assert_eq!((stats.total_channels, stats.total_connections), (1, 2));
-    assert_eq!(stats.channels["lobby"], 2);
+    assert_eq!((stats.rooms.len(), stats.total_connections), (1, 2));
+    assert_eq!(stats.rooms["lobby"], 2);
+    assert!(stats.channels.is_empty(), "a handler's room is not a model channel: {stats:?}");
     let names: Vec<Value> = hub.members("lobby").into_iter().map(|m| m.meta["name"].clone()).collect();
     assert!(names.contains(&json!("ada")) && names.contains(&json!("bob")));
 
@@ -195,14 +196,16 @@ async fn drop_newest_and_drop_oldest_keep_the_connection_and_count_drops() {
 }
 
 #[tokio::test]
-async fn ws_stats_route_in_seed_001_shape() {
+async fn ws_stats_route_counts_rooms_and_connections() {
     let client = TestClient::new(App::new().ws_stats("/ws/stats"));
     let _a = client.websocket_connect("/room/users").await.unwrap();
     let _b = client.websocket_connect("/room/users").await.unwrap();
     settle(&client, "users", 2).await;
     let stats: Value = client.get("/ws/stats").send().await.json();
-    assert_eq!(stats["total_channels"], 1);
-    assert_eq!(stats["channels"], json!({"users": 2}));
+    // Seed 001's keys (its channels are live models' channels: none here), then the rooms.
+    assert_eq!(stats["total_channels"], 0);
+    assert_eq!(stats["channels"], json!({}));
+    assert_eq!(stats["rooms"], json!({"users": 2}));
     assert_eq!(stats["total_connections"], 2);
     assert_eq!(stats["slow_consumers_closed"], 0);
 }

@@ -35,8 +35,12 @@ async fn connect(client: &TestClient, path: &str) -> (TestSocket, Value) {
 }
 
 async fn until_members(client: &TestClient, topic: &str, n: usize) {
+    until_members_in(client, "/ws/chat", topic, n).await
+}
+
+async fn until_members_in(client: &TestClient, namespace: &str, topic: &str, n: usize) {
     for _ in 0..200 {
-        if client.hub().members(topic).len() == n {
+        if client.hub().topics(namespace).members(topic).len() == n {
             return;
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
@@ -142,10 +146,10 @@ async fn the_permission_hook_refuses_subscribe_and_publish() {
         reply,
         json!({"type": "error", "message": "not allowed to subscribe to `secret.plans`: secret topics are closed"})
     );
-    assert!(client.hub().members("secret.plans").is_empty());
+    assert!(client.hub().topics("/ws/guarded").members("secret.plans").is_empty());
 
     a.send_json(&json!({"action": "subscribe", "topic": "news"})).await.unwrap();
-    until_members(&client, "news", 1).await;
+    until_members_in(&client, "/ws/guarded", "news", 1).await;
     a.send_json(&json!({"action": "publish", "topic": "news", "data": "fake"})).await.unwrap();
     let reply: Value = a.receive_json().await.unwrap();
     assert_eq!(reply["message"], "not allowed to publish to `news`: news is read-only");

@@ -6,11 +6,56 @@ use quote::quote;
 use syn::{Data, DeriveInput, Fields, LitStr, Type};
 
 struct Field {
+    ident: syn::Ident,
     name: String,
     kind: &'static str,
     nullable: bool,
     key: bool,
     defaulted: bool,
+    write_only: bool,
+}
+
+/// What a field's `#[serde(..)]` attributes say, as far as a live model cares.
+#[derive(Default)]
+struct SerdeField {
+    defaulted: bool,
+    write_only: bool,
+}
+
+/// Reads a field's serde attributes: `default`, `skip_serializing` (write-only); refuses the
+/// ones a column cannot honour, saying what to do instead.
+fn serde_field(attr: &syn::Attribute, out: &mut SerdeField) -> syn::Result<()> {
+    attr.parse_nested_meta(|meta| {
+        let name = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+        // Consume what follows the name (`= ..` or `(..)`), whatever it is.
+        if meta.input.peek(syn::Token![=]) {
+            meta.value()?.parse::<syn::Expr>()?;
+        } else if meta.input.peek(syn::token::Paren) {
+            let content;
+            syn::parenthesized!(content in meta.input);
+            content.parse::<TokenStream>()?;
+        }
+        match name.as_str() {
+            "default" => out.defaulted = true,
+            "skip_serializing" => out.write_only = true,
+            "rename" | "alias" => {
+                return Err(
+                    meta.error("a live model's JSON field names are its column names: serde renames are not supported")
+                );
+            }
+            "skip" | "skip_deserializing" => {
+                return Err(meta.error(
+                    "a live model's fields are its columns, read from and written to request bodies: \
+                     `skip` / `skip_deserializing` would lose the column's value. For a field clients \
+                     must not see, use #[serde(skip_serializing)] (write-only: accepted in bodies, \
+                     stored, never shown); keep computed values out of the model",
+                ));
+            }
+            "flatten" => return Err(meta.error("a live model's fields are its columns: `flatten` is not supported")),
+            _ => {}
+        }
+        Ok(())
+    })
 }
 
 pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
@@ -54,7 +99,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             continue;
         };
         let mut key = false;
-        let mut defaulted = false;
+        let mut serde = SerdeField::default();
         for attr in &f.attrs {
             if attr.path().is_ident("model") {
                 attr.parse_nested_meta(|meta| {
@@ -65,18 +110,28 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
                         Err(meta.error("unknown field option: use #[model(primary_key)]"))
                     }
                 })?;
-            } else if attr.path().is_ident("serde") && quote!(#attr).to_string().contains("rename") {
-                return Err(syn::Error::new_spanned(
-                    attr,
-                    "a live model's JSON field names are its column names: serde renames are not supported",
-                ));
-            } else if attr.path().is_ident("serde") && quote!(#attr).to_string().contains("default") {
-                defaulted = true;
+            } else if attr.path().is_ident("serde") {
+                serde_field(attr, &mut serde)?;
             }
         }
         check_name(&name, Span::call_site(), "column")?;
         let (kind, nullable) = kind(&f.ty)?;
-        fields.push(Field { name, kind, nullable, key, defaulted });
+        let ident = f.ident.clone().unwrap_or_else(|| syn::Ident::new(&name, Span::call_site()));
+        if key && serde.write_only {
+            return Err(syn::Error::new_spanned(
+                &f.ident,
+                "the primary key cannot be write-only: clients address rows by it",
+            ));
+        }
+        fields.push(Field {
+            ident,
+            name,
+            kind,
+            nullable,
+            key,
+            defaulted: serde.defaulted,
+            write_only: serde.write_only,
+        });
     }
     if !fields.iter().any(|f| f.key) {
         match fields.iter_mut().find(|f| f.name == "id") {
@@ -88,6 +143,12 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
                 ));
             }
         }
+    }
+    if let Some(k) = fields.iter().find(|f| f.key && f.write_only) {
+        return Err(syn::Error::new_spanned(
+            &k.ident,
+            "the primary key cannot be write-only: clients address rows by it",
+        ));
     }
     if fields.iter().filter(|f| f.key).count() > 1 {
         return Err(syn::Error::new(ident.span(), "a live model has exactly one #[model(primary_key)] field"));
@@ -101,8 +162,22 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let columns = fields.iter().map(|f| {
         let (name, kind, nullable, key) = (&f.name, syn::Ident::new(f.kind, Span::call_site()), f.nullable, f.key);
         let defaulted = if f.defaulted { quote!(.defaulted()) } else { quote!() };
-        quote!(::sockeye::live::Column::new(#name, ::sockeye::live::Kind::#kind, #nullable, #key)#defaulted)
+        let write_only = if f.write_only { quote!(.write_only()) } else { quote!() };
+        quote!(::sockeye::live::Column::new(#name, ::sockeye::live::Kind::#kind, #nullable, #key)#defaulted #write_only)
     });
+    let write_only = fields.iter().filter(|f| f.write_only).map(|f| {
+        let (ident, name) = (&f.ident, &f.name);
+        quote!(::sockeye::__private::live::store_field(row, #name, &self.#ident);)
+    });
+    let write_only_fn = if fields.iter().any(|f| f.write_only) {
+        quote! {
+            fn write_only_fields(&self, row: &mut ::sockeye::__private::serde_json::Map<::std::string::String, ::sockeye::__private::serde_json::Value>) {
+                #(#write_only)*
+            }
+        }
+    } else {
+        quote!()
+    };
     let list = format!("/{table}");
     let item = format!("/{table}/{{id}}");
     let ws = format!("/ws/{table}");
@@ -137,6 +212,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
                 fn routes() -> &'static [::sockeye::__private::RouteDef] {
                     &ROUTES
                 }
+                #write_only_fn
             }
         };
     })

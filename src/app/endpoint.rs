@@ -28,6 +28,8 @@ pub(crate) struct Shared {
     pub(crate) database: Option<crate::live::Database>,
     /// The registered live models, for the console.
     pub(crate) models: Vec<&'static crate::live::Schema>,
+    /// Each registered model's access, by table.
+    pub(crate) access: Vec<(&'static str, crate::live::Access)>,
     /// The OpenAPI document (`GET /openapi.json`), built once.
     pub(crate) openapi: std::sync::Arc<str>,
     /// The AsyncAPI document (`GET /asyncapi.json`), built once.
@@ -41,6 +43,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The access the model stored in `table` was registered with.
+    pub(crate) fn access(&self, table: &str) -> Option<&crate::live::Access> {
+        self.access.iter().find(|(t, _)| *t == table).map(|(_, a)| a)
+    }
+
     pub(crate) fn of(req: &Request) -> Option<&Arc<Shared>> {
         req.extensions().get::<Arc<Shared>>()
     }

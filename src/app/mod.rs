@@ -61,6 +61,12 @@ pub struct App {
     auth: Auth,
     database: Option<crate::live::Database>,
     models: Vec<&'static crate::live::Schema>,
+    /// Each registered model's access, by table.
+    access: Vec<(&'static str, crate::live::Access)>,
+    /// Bridges from model channels to pub/sub topics: (table, namespace, topic).
+    bridges: Vec<(&'static str, String, String)>,
+    /// Whether a model was registered with public writes by [`App::register`].
+    public_writes: Vec<&'static str>,
 }
 
 impl Default for App {
@@ -92,6 +98,9 @@ impl App {
             auth: Auth::new(),
             database: None,
             models: Vec::new(),
+            access: Vec::new(),
+            bridges: Vec::new(),
+            public_writes: Vec::new(),
         }
     }
 
@@ -174,21 +183,40 @@ impl App {
         self
     }
 
-    /// Serves the live model `M`: REST CRUD under `/<table>` and its change events on
-    /// `/ws/<table>` (see [`live`](crate::live)). Needs a [`database`](App::database).
-    pub fn register<M: crate::live::Model>(self) -> Self {
+    /// Serves the live model `M` open to everyone: REST CRUD under `/<table>` and its change
+    /// events on `/ws/<table>` (see [`live`](crate::live)). Needs a
+    /// [`database`](App::database).
+    ///
+    /// Anyone who can reach the server can then change the table, so the app warns at start
+    /// that its writes are public. Say who may read and write with
+    /// [`register_with`](App::register_with) (`Access::public()` says it is meant).
+    pub fn register<M: crate::live::Model>(mut self) -> Self {
+        self.public_writes.push(M::schema().table);
         self.register_with::<M>(crate::live::Access::public())
     }
 
-    /// [`register`](App::register), with authentication required for reads, writes or the
-    /// channel as `access` says (see [`Access`](crate::live::Access)).
+    /// Serves the live model `M` like [`register`](App::register), with reads, writes, the
+    /// channel and rows guarded as `access` says (see [`Access`](crate::live::Access)).
     pub fn register_with<M: crate::live::Model>(mut self, access: crate::live::Access) -> Self {
         let mut router = Router::new();
         for def in M::routes() {
             router = router.route_secured(def.path(), def, access.of(def));
         }
         self.models.push(M::schema());
+        self.access.retain(|(table, _)| *table != M::schema().table);
+        self.access.push((M::schema().table, access));
         self.include(router)
+    }
+
+    /// Also sends `M`'s change events to the subscribers of `topic` on the pub/sub endpoint
+    /// whose namespace is `namespace` (its path, such as `/ws/chat`). Model channels and
+    /// pub/sub topics are separate namespaces: a pub/sub client cannot subscribe to a model's
+    /// channel by naming its table, so a bridge is how an app chooses to share one. The
+    /// events cross as they are, without the model's row rule: bridge only what every
+    /// subscriber of the topic may read.
+    pub fn bridge<M: crate::live::Model>(mut self, namespace: &str, topic: &str) -> Self {
+        self.bridges.push((M::schema().table, namespace.to_string(), topic.to_string()));
+        self
     }
 
     /// Mounts the browser test console of the live models at `path` (seed 001's
@@ -291,6 +319,15 @@ impl App {
                 }
             }
         }
+        for (table, namespace, topic) in &self.bridges {
+            self.hub.bridge(&crate::hub::RoomKey::model(table), crate::hub::RoomKey::topic(namespace, topic));
+        }
+        for table in &self.public_writes {
+            tracing::warn!(
+                "live model `{table}`: anyone can write it (App::register); say who may with \
+                 App::register_with(Access::..), or Access::public() if that is meant"
+            );
+        }
         let shared = Shared {
             state: self.state,
             body_limit: self.config.body_limit,
@@ -299,6 +336,7 @@ impl App {
             auth: self.auth,
             database: self.database,
             models: self.models,
+            access: self.access,
             docs_index: match (&self.config.openapi_path, &self.config.docs_path) {
                 (Some(openapi), Some(page)) => crate::docs::index(
                     openapi,

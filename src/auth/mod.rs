@@ -93,6 +93,15 @@ impl Secured {
     pub const fn new(roles: &'static [&'static str], scopes: &'static [&'static str]) -> Self {
         Self { roles, scopes }
     }
+
+    /// What both require: every role and scope of each. The lists are leaked (guards live for
+    /// the program: this is called once per registration, at start).
+    pub(crate) fn and(&self, other: &Secured) -> Secured {
+        let join = |a: &'static [&'static str], b: &'static [&'static str]| -> &'static [&'static str] {
+            Box::leak(a.iter().chain(b).copied().collect::<Vec<_>>().into_boxed_slice())
+        };
+        Secured { roles: join(self.roles, other.roles), scopes: join(self.scopes, other.scopes) }
+    }
 }
 
 /// The authentication settings of an app: keys, checks, token sources and refusal codes.

@@ -95,12 +95,13 @@ impl Hub {
         });
     }
 
-    pub(crate) fn forward_presence(&self, event: &PresenceEvent) {
+    /// Forwards a join or leave of the room stored under `key`.
+    pub(crate) fn forward_presence(&self, key: &str, event: &str, id: &str, meta: &Value) {
         self.forward(|| Op::Presence {
-            event: event.event.to_string(),
-            room: event.room.clone(),
-            id: event.id.clone(),
-            meta: event.meta.clone(),
+            event: event.to_string(),
+            room: key.to_string(),
+            id: id.to_string(),
+            meta: meta.clone(),
         });
     }
 
@@ -118,7 +119,7 @@ impl Hub {
             // Numbered by the broker: every process delivers it from here, the sender's too.
             link.received();
             let position = crate::hub::history::Position { epoch: epoch.clone(), offset: *offset };
-            self.deliver_logged(room, except.as_deref(), &position, data);
+            self.deliver_logged(&super::RoomKey::from_wire(room), except.as_deref(), &position, data);
             return;
         }
         if envelope.node == link.node {
@@ -151,7 +152,9 @@ impl Hub {
             }
             Op::Presence { event, room, id, meta } => {
                 let event = if event == "join" { "join" } else { "leave" };
-                let _ = self.0.presence.send(PresenceEvent { event, room, id, meta });
+                let (kind, name) = super::namespace::parts(&room);
+                let namespace = kind.to_namespace();
+                let _ = self.0.presence.send(PresenceEvent { event, room: name.to_string(), namespace, id, meta });
             }
             Op::Event { key, data } => {
                 let hook = self.0.hooks.read().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
@@ -187,16 +190,8 @@ impl Hub {
         let Some(link) = self.link() else { return stats };
         for report in link.reports() {
             let Ok(other) = serde_json::from_value::<Stats>(report["stats"].clone()) else { continue };
-            // Saturating: the numbers come off the broker.
-            stats.total_connections = stats.total_connections.saturating_add(other.total_connections);
-            stats.slow_consumers_closed = stats.slow_consumers_closed.saturating_add(other.slow_consumers_closed);
-            stats.messages_dropped = stats.messages_dropped.saturating_add(other.messages_dropped);
-            for (room, n) in other.channels {
-                let count = stats.channels.entry(room).or_default();
-                *count = count.saturating_add(n);
-            }
+            stats.merge(other);
         }
-        stats.total_channels = stats.channels.len();
         stats
     }
 

@@ -29,7 +29,10 @@ use std::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{HasConnectionId, Hub, HubError};
+use super::{
+    HasConnectionId, Hub, HubError,
+    namespace::{Kind, RoomKey},
+};
 use crate::ws::{Message, conn::Conn};
 
 /// How much of a room's past is kept.
@@ -93,8 +96,8 @@ pub enum Recovery {
 }
 
 /// The message a logged send delivers: `{"type": "message", "topic", "epoch", "offset", "data"}`.
-pub(crate) fn render(room: &str, position: &Position, data: &Value) -> Message {
-    let m = json!({"type": "message", "topic": room, "epoch": position.epoch, "offset": position.offset, "data": data});
+pub(crate) fn render(room: &RoomKey, position: &Position, data: &Value) -> Message {
+    let m = json!({"type": "message", "topic": room.name(), "epoch": position.epoch, "offset": position.offset, "data": data});
     Message::text(m.to_string())
 }
 
@@ -154,9 +157,15 @@ pub(crate) struct Logs {
 }
 
 impl Logs {
-    fn rule(&self, room: &str) -> Option<History> {
+    /// The history a room keeps: rules match the names of rooms and pub/sub topics (of
+    /// every pub/sub namespace); live-model channels number their events themselves.
+    fn rule(&self, room: &RoomKey) -> Option<History> {
+        let (kind, name) = room.parts();
+        if kind == Kind::Model {
+            return None;
+        }
         let rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
-        rules.iter().find(|(p, _)| matches(p, room)).map(|(_, h)| *h)
+        rules.iter().find(|(p, _)| matches(p, name)).map(|(_, h)| *h)
     }
 
     fn rooms(&self) -> std::sync::MutexGuard<'_, HashMap<String, Log>> {
@@ -164,7 +173,8 @@ impl Logs {
     }
 }
 
-fn matches(pattern: &str, room: &str) -> bool {
+/// Whether `name` is `pattern`, or starts with it when it ends with `*`.
+pub(crate) fn matches(pattern: &str, room: &str) -> bool {
     match pattern.strip_suffix('*') {
         Some(prefix) => room.starts_with(prefix),
         None => pattern == room,
@@ -178,7 +188,7 @@ const MAX_HELD: usize = 100_000;
 /// reading the backlog: the connection is a plain member from then on.
 struct HoldBack<'a> {
     hub: &'a Hub,
-    room: &'a str,
+    room: &'a RoomKey,
     conn: &'a Arc<Conn>,
     armed: bool,
 }
@@ -189,7 +199,7 @@ impl Drop for HoldBack<'_> {
             return;
         }
         let mut rooms = self.hub.0.logs.rooms();
-        let held = rooms.get_mut(self.room).and_then(|log| log.recovering.remove(self.conn.id.as_str()));
+        let held = rooms.get_mut(self.room.as_str()).and_then(|log| log.recovering.remove(self.conn.id.as_str()));
         for (_, message) in held.unwrap_or_default() {
             self.hub.offer(self.conn, message.into_tungstenite());
         }
@@ -224,49 +234,67 @@ fn resync_reason(since: &Position, head: &Position, first: u64, missed: usize, q
 }
 
 impl Hub {
-    /// Keeps history for the rooms named `pattern` (or starting with it, when it ends with
-    /// `*`): see [`history`](crate::hub::history). The first matching rule applies.
+    /// Keeps history for the rooms and pub/sub topics named `pattern` (or starting with it,
+    /// when it ends with `*`): see [`history`](crate::hub::history). The first matching rule
+    /// applies.
     pub fn keep_history(&self, pattern: &str, keep: History) {
         self.0.logs.rules.lock().unwrap_or_else(|e| e.into_inner()).push((pattern.to_string(), keep));
     }
 
-    /// Whether `room` keeps history.
+    /// Whether the room `room` keeps history.
     pub fn has_history(&self, room: &str) -> bool {
+        self.has_history_key(&RoomKey::room(room))
+    }
+
+    pub(crate) fn has_history_key(&self, room: &RoomKey) -> bool {
         self.0.logs.rule(room).is_some()
     }
 
-    /// Joins `room`, first queueing for the connection what it missed since `since` (`None`:
-    /// nothing to recover, just the room's position). See [`Recovery`]. With a broker, the
-    /// backlog is read from the broker's history, shared by every process.
+    /// Joins the room `room`, first queueing for the connection what it missed since `since`
+    /// (`None`: nothing to recover, just the room's position). See [`Recovery`]. With a
+    /// broker, the backlog is read from the broker's history, shared by every process.
     pub async fn join_since(
         &self,
         room: &str,
         who: &(impl HasConnectionId + ?Sized),
         since: Option<&Position>,
     ) -> Result<Recovery, HubError> {
-        let Some(keep) = self.0.logs.rule(room) else { return Err(HubError::NoHistory(room.to_string())) };
-        let conn = self.conn(who.connection_id())?;
+        self.join_since_key(&RoomKey::room(room), who.connection_id(), since).await
+    }
+
+    pub(crate) async fn join_since_key(
+        &self,
+        room: &RoomKey,
+        id: &str,
+        since: Option<&Position>,
+    ) -> Result<Recovery, HubError> {
+        let Some(keep) = self.0.logs.rule(room) else { return Err(HubError::NoHistory(room.name().to_string())) };
+        let conn = self.conn(id)?;
         let Some(link) = self.link() else { return Ok(self.join_since_here(room, keep, &conn, since)) };
         // Through the broker: join now but hold back what arrives, read the backlog, then
         // replay it and what was held back after it, in order, once.
         let id = conn.id.to_string();
         {
             let mut rooms = self.0.logs.rooms();
-            rooms.entry(room.to_string()).or_insert_with(|| Log::new(keep)).recovering.insert(id.clone(), Vec::new());
-            self.join(room, &*conn.id);
+            rooms
+                .entry(room.as_str().to_string())
+                .or_insert_with(|| Log::new(keep))
+                .recovering
+                .insert(id.clone(), Vec::new());
+            self.join_key(room, &conn.id, Value::Null);
         }
         // If this future is dropped while reading, the guard hands over what was held back.
         let guard = HoldBack { hub: self, room, conn: &conn, armed: true };
-        let backlog = link.backlog(room, since.map_or(u64::MAX, |s| s.offset), keep).await;
+        let backlog = link.backlog(room.as_str(), since.map_or(u64::MAX, |s| s.offset), keep).await;
         let mut guard = guard;
         guard.armed = false;
         let mut rooms = self.0.logs.rooms();
-        let log = rooms.entry(room.to_string()).or_insert_with(|| Log::new(keep));
+        let log = rooms.entry(room.as_str().to_string()).or_insert_with(|| Log::new(keep));
         let held = log.recovering.remove(&id).unwrap_or_default();
         let backlog = match backlog {
             Ok(b) => b,
             Err(e) => {
-                tracing::warn!(error = %e, room, "broker: reading the history failed; the client resyncs");
+                tracing::warn!(error = %e, room = room.name(), "broker: reading the history failed; the client resyncs");
                 for (_, m) in held {
                     self.offer(&conn, m.into_tungstenite());
                 }
@@ -307,19 +335,19 @@ impl Hub {
     }
 
     /// [`join_since`](Hub::join_since) on this process's own history.
-    fn join_since_here(&self, room: &str, keep: History, conn: &Arc<Conn>, since: Option<&Position>) -> Recovery {
+    fn join_since_here(&self, room: &RoomKey, keep: History, conn: &Arc<Conn>, since: Option<&Position>) -> Recovery {
         let mut rooms = self.0.logs.rooms();
-        if !rooms.contains_key(room) {
+        if !rooms.contains_key(room.as_str()) {
             // Nothing sent yet: nothing kept for a name a client chose (see `Position`).
             let position = Position { epoch: String::new(), offset: 0 };
             let recovery = match since.and_then(|s| resync_reason(s, &position, 1, 0, conn.max_queue)) {
                 Some(reason) => Recovery::Resync { reason, position },
                 None => Recovery::Recovered { replayed: 0, position },
             };
-            self.join(room, &*conn.id);
+            self.join_key(room, &conn.id, Value::Null);
             return recovery;
         }
-        let log = rooms.entry(room.to_string()).or_insert_with(|| Log::new(keep));
+        let log = rooms.entry(room.as_str().to_string()).or_insert_with(|| Log::new(keep));
         log.trim();
         let position = log.position();
         let first = log.entries.front().map_or(log.last + 1, |e| e.offset);
@@ -340,40 +368,40 @@ impl Hub {
         };
         // Still under the history lock: no logged message can fall between the replay and
         // the join.
-        self.join(room, &*conn.id);
+        self.join_key(room, &conn.id, Value::Null);
         recovery
     }
 
     /// A logged send of `data` (see [`Broadcast::send_logged`](super::Broadcast::send_logged)).
     pub(crate) async fn send_logged(
         &self,
-        room: &str,
+        room: &RoomKey,
         except: Option<&str>,
         data: Value,
     ) -> Result<Position, HubError> {
-        let Some(keep) = self.0.logs.rule(room) else { return Err(HubError::NoHistory(room.to_string())) };
+        let Some(keep) = self.0.logs.rule(room) else { return Err(HubError::NoHistory(room.name().to_string())) };
         if let Some(link) = self.link() {
             // The broker numbers it, keeps it, and sends it to every process, this one too.
-            return link.append(room, keep, except, &data).await.map_err(|e| HubError::Broker(e.to_string()));
+            return link.append(room.as_str(), keep, except, &data).await.map_err(|e| HubError::Broker(e.to_string()));
         }
         let mut rooms = self.0.logs.rooms();
-        let log = rooms.entry(room.to_string()).or_insert_with(|| Log::new(keep));
+        let log = rooms.entry(room.as_str().to_string()).or_insert_with(|| Log::new(keep));
         log.last += 1;
         let position = log.position();
         let message = render(room, &position, &data);
         log.entries.push_back(Entry { offset: log.last, at: Instant::now(), message: message.clone() });
         log.trim();
-        self.deliver(Some(room), except, None, message);
+        self.deliver(Some(room.as_str()), except, None, message);
         Ok(position)
     }
 
     /// A logged message from the broker (from any process): delivered to the room's members
     /// here, held back for those still reading the backlog.
-    pub(crate) fn deliver_logged(&self, room: &str, except: Option<&str>, position: &Position, data: &Value) {
+    pub(crate) fn deliver_logged(&self, room: &RoomKey, except: Option<&str>, position: &Position, data: &Value) {
         let message = render(room, position, data);
         let mut rooms = self.0.logs.rooms();
         let mut held: Vec<String> = Vec::new();
-        if let Some(log) = rooms.get_mut(room) {
+        if let Some(log) = rooms.get_mut(room.as_str()) {
             for (id, buffer) in log.recovering.iter_mut() {
                 if buffer.len() < MAX_HELD {
                     buffer.push((position.clone(), message.clone()));
@@ -391,7 +419,7 @@ impl Hub {
             });
         }
         let keep = |id: &str| !held.iter().any(|h| h == id);
-        self.deliver(Some(room), except, Some(&keep), message);
+        self.deliver(Some(room.as_str()), except, Some(&keep), message);
     }
 }
 

@@ -34,9 +34,11 @@
 
 mod cluster;
 pub mod history;
+mod namespace;
 pub mod pubsub;
 mod rooms;
 mod stats;
+mod topics;
 
 use std::{
     collections::HashMap,
@@ -52,7 +54,10 @@ use serde_json::Value;
 use thiserror::Error;
 use tokio::sync::broadcast;
 
+pub use namespace::Namespace;
+pub(crate) use namespace::RoomKey;
 pub use stats::{ROUTE as STATS_ROUTE, Stats};
+pub use topics::Topics;
 
 use crate::{
     Error,
@@ -94,8 +99,11 @@ pub enum HubError {
 pub struct PresenceEvent {
     /// `"join"` or `"leave"`.
     pub event: &'static str,
-    /// The room.
+    /// The room's name.
     pub room: String,
+    /// The namespace the room belongs to: a handler's room, a pub/sub endpoint's topic or a
+    /// live model's channel.
+    pub namespace: Namespace,
     /// The connection.
     pub id: String,
     /// The metadata given at join (`null` if none).
@@ -182,6 +190,9 @@ pub(crate) struct HubInner {
     hooks: RwLock<HashMap<String, cluster::Hook>>,
     /// Rooms that keep their last messages.
     logs: history::Logs,
+    /// Rooms whose deliveries also go to other rooms' members (see [`Hub::bridge`]).
+    links: RwLock<HashMap<Arc<str>, Vec<RoomKey>>>,
+    has_links: std::sync::atomic::AtomicBool,
 }
 
 /// The app's connections, rooms and presence: an extractor in every handler, and a cheap,
@@ -208,6 +219,8 @@ impl Default for Hub {
             link: OnceLock::new(),
             hooks: RwLock::default(),
             logs: history::Logs::default(),
+            links: RwLock::default(),
+            has_links: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 }
@@ -318,6 +331,9 @@ impl Hub {
 
     /// Puts a connection in a room (created on first join). Connections leave their rooms
     /// automatically when they end. Returns false if it was already a member.
+    ///
+    /// Rooms are their own [namespace](Namespace): a room named like a pub/sub topic or a
+    /// live model's table is another room, and reaches neither.
     pub fn join(&self, room: &str, who: &(impl HasConnectionId + ?Sized)) -> bool {
         self.join_with(room, who, Value::Null)
     }
@@ -325,21 +341,28 @@ impl Hub {
     /// [`join`](Hub::join) with presence metadata (a user name, a status), reported by
     /// [`members`](Hub::members) and in presence events.
     pub fn join_with(&self, room: &str, who: &(impl HasConnectionId + ?Sized), meta: Value) -> bool {
-        let Ok(conn) = self.conn(who.connection_id()) else { return false };
+        self.join_key(&RoomKey::room(room), who.connection_id(), meta)
+    }
+
+    pub(crate) fn join_key(&self, room: &RoomKey, id: &str, meta: Value) -> bool {
+        let Ok(conn) = self.conn(id) else { return false };
         let id = conn.id.to_string();
         let new = self.0.rooms.join(room, conn, meta.clone());
         if new {
-            self.presence_event(PresenceEvent { event: "join", room: room.to_string(), id, meta });
+            self.presence_event(room.as_str(), "join", id, meta);
         }
         new
     }
 
     /// Takes a connection out of a room; false if it was not in it.
     pub fn leave(&self, room: &str, who: &(impl HasConnectionId + ?Sized)) -> bool {
-        let id = who.connection_id();
+        self.leave_key(&RoomKey::room(room), who.connection_id())
+    }
+
+    pub(crate) fn leave_key(&self, room: &RoomKey, id: &str) -> bool {
         match self.0.rooms.leave(room, id) {
             Some(meta) => {
-                self.presence_event(PresenceEvent { event: "leave", room: room.to_string(), id: id.to_string(), meta });
+                self.presence_event(room.as_str(), "leave", id.to_string(), meta);
                 true
             }
             None => false,
@@ -349,29 +372,73 @@ impl Hub {
     /// A room's members, sorted by id. With a broker, the other processes' members are
     /// included as of their latest report (see [`crate::broker`] for how old that can be).
     pub fn members(&self, room: &str) -> Vec<Member> {
+        self.members_key(&RoomKey::room(room))
+    }
+
+    pub(crate) fn members_key(&self, room: &RoomKey) -> Vec<Member> {
         let mut members: Vec<Member> = {
             let rooms = self.0.rooms.read();
             rooms
-                .get(room)
+                .get(room.as_str())
                 .map(|m| m.values().map(|m| Member { id: m.conn.id.to_string(), meta: m.meta.clone() }).collect())
                 .unwrap_or_default()
         };
-        members.extend(self.remote_members(room));
+        members.extend(self.remote_members(room.as_str()));
         members.sort_by(|a, b| a.id.cmp(&b.id));
         members
     }
 
-    /// The rooms a connection is in.
-    pub fn rooms_of(&self, who: &(impl HasConnectionId + ?Sized)) -> Vec<String> {
+    /// Whether the connection `id` (of this process) is in `room`.
+    pub(crate) fn in_room(&self, room: &RoomKey, id: &str) -> bool {
+        self.0
+            .registry
+            .get(id)
+            .is_some_and(|c| c.rooms.lock().unwrap_or_else(|e| e.into_inner()).set.contains(room.as_str()))
+    }
+
+    /// How many rooms (of any namespace) a connection is in.
+    pub(crate) fn room_count(&self, id: &str) -> usize {
+        self.0.registry.get(id).map_or(0, |c| c.rooms.lock().unwrap_or_else(|e| e.into_inner()).set.len())
+    }
+
+    /// The rooms a connection is in, each with its [namespace](Namespace), sorted.
+    pub fn rooms_of(&self, who: &(impl HasConnectionId + ?Sized)) -> Vec<(Namespace, String)> {
         match self.0.registry.get(who.connection_id()) {
             Some(conn) => {
-                let mut rooms: Vec<String> =
-                    conn.rooms.lock().unwrap_or_else(|e| e.into_inner()).list.iter().map(|r| r.to_string()).collect();
+                let of = conn.rooms.lock().unwrap_or_else(|e| e.into_inner());
+                let mut rooms: Vec<(Namespace, String)> = of
+                    .set
+                    .iter()
+                    .map(|key| {
+                        let (kind, name) = namespace::parts(key);
+                        (kind.to_namespace(), name.to_string())
+                    })
+                    .collect();
                 rooms.sort();
                 rooms
             }
             None => Vec::new(),
         }
+    }
+
+    /// The topics of the pub/sub endpoint whose namespace is `namespace` (its path, such as
+    /// `/ws/chat`, unless it was given a name with
+    /// [`PubSub::namespace`](pubsub::PubSub::namespace)): publish to them from server code.
+    pub fn topics(&self, namespace: &str) -> Topics<'_> {
+        Topics::new(self, namespace)
+    }
+
+    /// Also delivers what is sent to `from` to the members of `to` (a bridge between
+    /// namespaces, which the app asks for explicitly, e.g.
+    /// [`App::bridge`](crate::App::bridge)). Filters on `from`'s deliveries do not apply to
+    /// `to`'s members, and a connection in both rooms gets the message twice.
+    pub(crate) fn bridge(&self, from: &RoomKey, to: RoomKey) {
+        let mut links = self.0.links.write().unwrap_or_else(|e| e.into_inner());
+        let targets = links.entry(from.shared()).or_default();
+        if !targets.contains(&to) {
+            targets.push(to);
+        }
+        self.0.has_links.store(true, Ordering::Release);
     }
 
     /// Presence events (joins and leaves, in every room, of every process with a broker) from
@@ -382,7 +449,11 @@ impl Hub {
     }
 
     /// Sends to every member of `room`; chain [`except`](Broadcast::except) to skip one.
-    pub fn room<'a>(&'a self, room: &'a str) -> Broadcast<'a> {
+    pub fn room(&self, room: &str) -> Broadcast<'_> {
+        self.to(RoomKey::room(room))
+    }
+
+    pub(crate) fn to(&self, room: RoomKey) -> Broadcast<'_> {
         Broadcast { hub: self, room: Some(room), except: None, except_id: None, only: None }
     }
 
@@ -397,21 +468,32 @@ impl Hub {
         self.cluster_stats()
     }
 
-    fn presence_event(&self, event: PresenceEvent) {
-        self.forward_presence(&event);
+    /// Forwards and publishes a join or leave of the room stored under `key`.
+    fn presence_event(&self, key: &str, event: &'static str, id: String, meta: Value) {
+        self.forward_presence(key, event, &id, &meta);
+        let (kind, name) = namespace::parts(key);
+        let event = PresenceEvent { event, room: name.to_string(), namespace: kind.to_namespace(), id, meta };
         let _ = self.0.presence.send(event);
     }
 
     fn local_stats(&self) -> Stats {
         let rooms = self.0.rooms.read();
-        let channels: std::collections::BTreeMap<String, usize> =
-            rooms.iter().map(|(name, members)| (name.to_string(), members.len())).collect();
-        Stats {
-            total_channels: channels.len(),
-            channels,
-            total_connections: self.0.registry.len(),
-            slow_consumers_closed: self.0.slow_closed.load(Ordering::Relaxed),
-            messages_dropped: self.0.dropped.load(Ordering::Relaxed),
+        let mut stats = Stats::default();
+        for (key, members) in rooms.iter() {
+            stats.add(key, members.len());
+        }
+        stats.total_connections = self.0.registry.len();
+        stats.slow_consumers_closed = self.0.slow_closed.load(Ordering::Relaxed);
+        stats.messages_dropped = self.0.dropped.load(Ordering::Relaxed);
+        stats
+    }
+
+    /// Offers `msg` to the connection `id` of this process (never forwarded); whether it was
+    /// queued.
+    pub(crate) fn offer_local(&self, id: &str, msg: Message) -> bool {
+        match self.0.registry.get(id) {
+            Some(conn) => matches!(self.offer(&conn, msg.into_tungstenite()), Offer::Queued | Offer::DroppedOldest),
+            None => false,
         }
     }
 
@@ -472,6 +554,17 @@ impl Hub {
                         count(self.offer(&member.conn, msg.clone()));
                     }
                 }
+                if self.0.has_links.load(Ordering::Acquire) {
+                    let links = self.0.links.read().unwrap_or_else(|e| e.into_inner());
+                    for to in links.get(room).into_iter().flatten() {
+                        let skip_except = |conn: &Arc<Conn>| except.is_some_and(|e| Arc::ptr_eq(e, conn));
+                        for member in rooms.get(to.as_str()).into_iter().flat_map(|m| m.values()) {
+                            if !skip_except(&member.conn) {
+                                count(self.offer(&member.conn, msg.clone()));
+                            }
+                        }
+                    }
+                }
             }
             None => {
                 for conn in self.0.registry.all() {
@@ -487,22 +580,17 @@ impl Hub {
     /// A connection ended: out of every room, out of the registry.
     pub(crate) fn disconnected(&self, conn: &Conn) {
         for (room, meta) in self.0.rooms.leave_all(conn) {
-            self.presence_event(PresenceEvent {
-                event: "leave",
-                room: room.to_string(),
-                id: conn.id.to_string(),
-                meta,
-            });
+            self.presence_event(&room, "leave", conn.id.to_string(), meta);
         }
         self.0.registry.remove(&conn.id);
     }
 }
 
-/// A broadcast being addressed: made by [`Hub::room`] or [`Hub::everyone`].
+/// A broadcast being addressed: made by [`Hub::room`], [`Topics::topic`] or [`Hub::everyone`].
 #[must_use = "a broadcast does nothing until one of its send methods is called"]
 pub struct Broadcast<'h> {
     hub: &'h Hub,
-    room: Option<&'h str>,
+    room: Option<RoomKey>,
     /// The connection to skip, resolved once: the loop over members compares addresses.
     except: Option<Arc<Conn>>,
     /// Its id, for the other processes.
@@ -531,10 +619,11 @@ impl<'h> Broadcast<'h> {
     /// payload is shared, not copied.
     pub async fn send(self, msg: impl Into<Message>) -> Delivery {
         let msg = msg.into();
+        let room = self.room.as_ref().map(RoomKey::as_str);
         if self.only.is_none() {
-            self.hub.forward_broadcast(self.room, self.except_id.as_deref(), &msg);
+            self.hub.forward_broadcast(room, self.except_id.as_deref(), &msg);
         }
-        let delivery = self.hub.deliver_to(self.room, self.except.as_ref(), self.only, msg);
+        let delivery = self.hub.deliver_to(room, self.except.as_ref(), self.only, msg);
         // A long burst from one task would otherwise starve the connections it fills: give
         // them a turn once the task's cooperative budget runs out (no cost before that).
         tokio::task::coop::consume_budget().await;
@@ -546,7 +635,7 @@ impl<'h> Broadcast<'h> {
     /// `{"type": "message", "topic", "epoch", "offset", "data"}`. Returns its position.
     /// [`HubError::NoHistory`] for a room without history.
     pub async fn send_logged(self, data: &impl Serialize) -> Result<history::Position, HubError> {
-        let room = self.room.ok_or_else(|| HubError::NoHistory("(everyone)".into()))?;
+        let room = self.room.as_ref().ok_or_else(|| HubError::NoHistory("(everyone)".into()))?;
         let data = serde_json::to_value(data).map_err(|e| HubError::Serialize(e.to_string()))?;
         let sent = self.hub.send_logged(room, self.except_id.as_deref(), data).await;
         tokio::task::coop::consume_budget().await;

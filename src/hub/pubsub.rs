@@ -1,23 +1,41 @@
 //! A ready JSON pub/sub endpoint speaking the union of the seeds' protocols.
 //!
 //! Mount it in one line, `App::new().pubsub("/ws/chat")`, or serve it from your own handler
-//! (to put `#[secured]` or a permission hook on it):
+//! (to put `#[secured]`, roles per topic or a permission hook on it):
 //!
 //! ```standalone_crate
-//! use sockeye::{hub::pubsub::{Access, PubSub}, prelude::*};
+//! use sockeye::{auth::{Auth, Secured}, hub::pubsub::{Access, PubSub}, prelude::*};
 //!
+//! const ADMINS: Secured = Secured::new(&["admin"], &[]);
+//!
+//! #[secured]
 //! #[websocket("/ws/chat")]
 //! async fn chat(ws: WebSocket, hub: Hub) -> Result<()> {
 //!     PubSub::new()
-//!         .authorize(|a: &Access| if a.topic.starts_with("admin.") { Err("admins only".into()) } else { Ok(()) })
+//!         .require("admin.*", &ADMINS)                      // these topics need the role
+//!         .authorize(|a: &Access| {                          // and anything you decide
+//!             let me = a.claims.and_then(|c| c.sub.as_deref()).unwrap_or("");
+//!             match a.topic.strip_prefix("user.") {
+//!                 Some(user) if user != me => Err("another user's topic".into()),
+//!                 _ => Ok(()),
+//!             }
+//!         })
 //!         .serve(ws, &hub)
 //!         .await
 //! }
 //! # #[tokio::main] async fn main() {
-//! # let client = TestClient::new(App::new());
-//! # let mut ws = client.websocket_connect("/ws/chat").await.unwrap();
+//! # let auth = Auth::hs256("a secret of at least thirty-two bytes!!");
+//! # let token = auth.token_for("ann").issue().unwrap();
+//! # let client = TestClient::new(App::new().auth(auth));
+//! # let mut ws = client.websocket_connect("/ws/chat").bearer(&token).await.unwrap();
 //! # let hello: serde_json::Value = ws.receive_json().await.unwrap();
 //! # assert_eq!(hello["type"], "connection");
+//! # ws.send_text(r#"{"action": "subscribe", "topic": "admin.logs"}"#).await.unwrap();
+//! # let refused: serde_json::Value = ws.receive_json().await.unwrap();
+//! # assert_eq!(refused["message"], "not allowed to subscribe to `admin.logs`: missing role: admin");
+//! # ws.send_text(r#"{"action": "subscribe", "topic": "user.bob"}"#).await.unwrap();
+//! # let refused: serde_json::Value = ws.receive_json().await.unwrap();
+//! # assert_eq!(refused["message"], "not allowed to subscribe to `user.bob`: another user's topic");
 //! # }
 //! ```
 //!
@@ -28,19 +46,36 @@
 //! | `{"action": "unsubscribe", "topic": "t"}` | nothing |
 //! | `{"action": "publish", "topic": "t", "data": <any>}` (seed 004) | every subscriber of `t` (the publisher too, if subscribed) receives `<any>` as JSON text |
 //! | `{"type": "ping"}` | `{"type": "pong", "message": "pong"}` (seed 001) |
-//! | `{"type": "get_stats"}` | `{"type": "stats", "data": {"total_channels": .., "channels": {..}, "total_connections": ..}}` |
+//! | `{"type": "get_stats"}` | `{"type": "stats", "data": {"total_channels": .., "channels": {topic: subscribers}, "total_connections": ..}}`: this endpoint's topics the client may subscribe to |
 //! | anything else (bad JSON, unknown action, a refused topic, binary) | `{"type": "error", "message": ".."}` to that client alone; the connection stays open |
+//!
+//! # Isolation
+//!
+//! An endpoint's topics are its own [namespace](super::Namespace), named after its path
+//! (`/ws/chat`): a topic called like a live model's table, a room handlers join, or another
+//! endpoint's topic is another room, and reaches none of them. Endpoints that should share
+//! topics say so with [`PubSub::namespace`]; server code publishes with
+//! [`Hub::topics`](super::Hub::topics), and [`App::bridge`](crate::App::bridge) forwards a
+//! live model's events to a topic explicitly.
+//!
+//! Every subscribe (with or without `since`) and every publish goes through the endpoint's
+//! rules: [`require`](PubSub::require) (roles or scopes per topic pattern) first, then the
+//! [`authorize`](PubSub::authorize) hook. A connection subscribes to at most
+//! [`WsConfig::max_subscriptions`](crate::ws::WsConfig::max_subscriptions) topics (128 by
+//! default; [`PubSub::max_subscriptions`] per endpoint): over it, an error message, and the
+//! connection stays open.
 
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use super::{
-    Hub,
+    Hub, Topics,
     history::{Position, Recovery},
 };
 use crate::{
     Result,
+    auth::{Secured, StandardClaims},
     route::{HandlerFuture, RouteDef},
     ws::{
         Message, Socket, WebSocket, WsRouteOptions,
@@ -69,6 +104,8 @@ pub struct Access<'a> {
     pub topic: &'a str,
     /// The connection asking.
     pub connection: &'a str,
+    /// The claims of the connection's token, when the route checked one (`#[secured]`).
+    pub claims: Option<&'a StandardClaims>,
 }
 
 type Authorize = Arc<dyn Fn(&Access<'_>) -> std::result::Result<(), String> + Send + Sync>;
@@ -77,12 +114,17 @@ type Authorize = Arc<dyn Fn(&Access<'_>) -> std::result::Result<(), String> + Se
 #[derive(Clone, Default)]
 pub struct PubSub {
     channel: Option<String>,
+    namespace: Option<String>,
     authorize: Option<Authorize>,
+    /// Topic patterns (a name, or a prefix ending in `*`) and what they require.
+    rules: Vec<(String, &'static Secured)>,
+    max_subscriptions: Option<usize>,
     no_greeting: bool,
 }
 
 impl PubSub {
-    /// Default settings: greeting on connect, every topic open to everyone.
+    /// Default settings: greeting on connect, every topic open to every client of the route,
+    /// topics in a namespace named after the request path.
     pub fn new() -> Self {
         Self::default()
     }
@@ -93,6 +135,24 @@ impl PubSub {
         self
     }
 
+    /// The namespace of this endpoint's topics (default: the request's path, e.g.
+    /// `/ws/chat`). Endpoints given the same namespace share their topics; server code
+    /// reaches them with [`Hub::topics`](super::Hub::topics).
+    pub fn namespace(mut self, name: impl Into<String>) -> Self {
+        self.namespace = Some(name.into());
+        self
+    }
+
+    /// Topics matching `pattern` (a name, or a prefix ending in `*`: `"admin.*"`) require
+    /// what `secured` lists, to subscribe and to publish: an authenticated connection with
+    /// those roles and scopes (write it in a `const`, as for [`Access`](crate::live::Access)).
+    /// Checked before the [`authorize`](PubSub::authorize) hook; every matching pattern
+    /// applies.
+    pub fn require(mut self, pattern: impl Into<String>, secured: &'static Secured) -> Self {
+        self.rules.push((pattern.into(), secured));
+        self
+    }
+
     /// Decides who may subscribe or publish to which topic; `Err(reason)` refuses with an
     /// error message to that client.
     pub fn authorize(
@@ -100,6 +160,13 @@ impl PubSub {
         hook: impl Fn(&Access<'_>) -> std::result::Result<(), String> + Send + Sync + 'static,
     ) -> Self {
         self.authorize = Some(Arc::new(hook));
+        self
+    }
+
+    /// Most topics one connection may subscribe to at once (default: the app's
+    /// [`WsConfig::max_subscriptions`](crate::ws::WsConfig::max_subscriptions), 128).
+    pub fn max_subscriptions(mut self, n: usize) -> Self {
+        self.max_subscriptions = Some(n.max(1));
         self
     }
 
@@ -115,6 +182,10 @@ impl PubSub {
             .channel
             .clone()
             .unwrap_or_else(|| ws.uri().path().trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string());
+        let namespace = self.namespace.clone().unwrap_or_else(|| ws.uri().path().to_string());
+        let max_subscriptions = self.max_subscriptions.unwrap_or(ws.max_subscriptions());
+        let claims_value = ws.claims().cloned();
+        let claims = claims_value.as_ref().and_then(|v| serde_json::from_value::<StandardClaims>(v.clone()).ok());
         let socket = ws.accept().await?;
         if !self.no_greeting {
             socket
@@ -127,61 +198,132 @@ impl PubSub {
                 }))
                 .await?;
         }
+        let session = Session {
+            settings: self,
+            hub,
+            topics: hub.topics(&namespace),
+            socket: &socket,
+            claims_value: claims_value.as_ref(),
+            claims: claims.as_ref(),
+            max_subscriptions,
+        };
         loop {
             let reply = match socket.receive().await {
                 Message::Close(_) => return Ok(()),
                 Message::Binary(_) => Some(error("binary messages are not supported: send JSON text")),
-                Message::Text(text) => self.handle(&socket, hub, &text).await,
+                Message::Text(text) => session.handle(&text).await,
             };
             if let Some(reply) = reply {
                 socket.send_json(&reply).await?;
             }
         }
     }
+}
 
-    async fn handle(&self, socket: &Socket, hub: &Hub, text: &str) -> Option<Value> {
+/// One connection of the endpoint: who it is and where its topics live.
+struct Session<'a> {
+    settings: &'a PubSub,
+    hub: &'a Hub,
+    topics: Topics<'a>,
+    socket: &'a Socket,
+    claims_value: Option<&'a Value>,
+    claims: Option<&'a StandardClaims>,
+    max_subscriptions: usize,
+}
+
+impl Session<'_> {
+    async fn handle(&self, text: &str) -> Option<Value> {
         let msg = match parse(text) {
             Ok(msg) => msg,
             Err(e) => return Some(e),
         };
-        let id = socket.id().as_str();
         match decode(&msg) {
             Err(e) => Some(e),
-            Ok(Command::Subscribe { topic, since }) => match self.allowed(Action::Subscribe, topic, id) {
-                Ok(()) if hub.has_history(topic) => Some(subscribe_since(hub, socket, topic, since).await),
-                Ok(()) => {
-                    hub.join(topic, socket);
+            Ok(Command::Subscribe { topic, since }) => {
+                if let Err(e) = self.allowed(Action::Subscribe, topic) {
+                    return Some(e);
+                }
+                let id = self.socket.id().as_str();
+                if !self.topics.is_member(topic, id) && self.hub.room_count(id) >= self.max_subscriptions {
+                    return Some(error(&format!(
+                        "too many subscriptions: at most {} topics per connection; unsubscribe from one first",
+                        self.max_subscriptions
+                    )));
+                }
+                if self.topics.has_history(topic) {
+                    Some(self.subscribe_since(topic, since).await)
+                } else {
+                    self.topics.join(topic, self.socket);
                     None
                 }
-                Err(e) => Some(e),
-            },
+            }
             Ok(Command::Unsubscribe { topic }) => {
-                hub.leave(topic, socket);
+                self.topics.leave(topic, self.socket);
                 None
             }
-            Ok(Command::Publish { topic, data }) => match self.allowed(Action::Publish, topic, id) {
-                Ok(()) => {
-                    let data = data.cloned().unwrap_or(Value::Null);
-                    let sent = if hub.has_history(topic) {
-                        // A history topic's messages carry their position.
-                        hub.room(topic).send_logged(&data).await.map(|_| ())
-                    } else {
-                        hub.room(topic).send_json(&data).await.map(|_| ())
-                    };
-                    sent.err().map(|e| error(&e.to_string()))
+            Ok(Command::Publish { topic, data }) => {
+                if let Err(e) = self.allowed(Action::Publish, topic) {
+                    return Some(e);
                 }
-                Err(e) => Some(e),
-            },
-            Ok(Command::Common) => common_reply(&msg, hub),
+                let data = data.cloned().unwrap_or(Value::Null);
+                let sent = if self.topics.has_history(topic) {
+                    // A history topic's messages carry their position.
+                    self.topics.topic(topic).send_logged(&data).await.map(|_| ())
+                } else {
+                    self.topics.topic(topic).send_json(&data).await.map(|_| ())
+                };
+                sent.err().map(|e| error(&e.to_string()))
+            }
+            Ok(Command::Common) => common_reply(&msg, || self.stats()),
         }
     }
 
-    fn allowed(&self, action: Action, topic: &str, connection: &str) -> std::result::Result<(), Value> {
-        let Some(hook) = &self.authorize else { return Ok(()) };
-        hook(&Access { action, topic, connection }).map_err(|reason| {
-            let verb = if action == Action::Subscribe { "subscribe to" } else { "publish to" };
-            error(&format!("not allowed to {verb} `{topic}`: {reason}"))
-        })
+    /// The endpoint's rules, then its hook.
+    fn allowed(&self, action: Action, topic: &str) -> std::result::Result<(), Value> {
+        let verb = if action == Action::Subscribe { "subscribe to" } else { "publish to" };
+        let refuse = |reason: &str| error(&format!("not allowed to {verb} `{}`: {reason}", truncate(topic)));
+        for (pattern, secured) in &self.settings.rules {
+            if !super::history::matches(pattern, topic) {
+                continue;
+            }
+            let Some(claims) = self.claims_value else { return Err(refuse("authentication required")) };
+            secured.check(claims).map_err(|e| refuse(&e.to_string()))?;
+        }
+        let Some(hook) = &self.settings.authorize else { return Ok(()) };
+        let access = Access { action, topic, connection: self.socket.id().as_str(), claims: self.claims };
+        hook(&access).map_err(|reason| refuse(&reason))
+    }
+
+    /// What `get_stats` shows this client: the endpoint's topics it may subscribe to.
+    fn stats(&self) -> Value {
+        let stats = self.hub.stats();
+        let visible: std::collections::BTreeMap<&String, &usize> = stats
+            .topics
+            .get(self.topics.namespace())
+            .into_iter()
+            .flatten()
+            .filter(|(topic, _)| self.allowed(Action::Subscribe, topic).is_ok())
+            .collect();
+        json!({"total_channels": visible.len(), "channels": visible, "total_connections": stats.total_connections})
+    }
+
+    /// A subscription to a history topic: what the client missed since its `since`
+    /// position, then `{"type": "subscribed", .., "epoch", "offset", "replayed"}` (or
+    /// `{"type": "resync", ..}` when the history cannot tell what it missed).
+    async fn subscribe_since(&self, topic: &str, since: Option<&Value>) -> Value {
+        let since = match since_position(since) {
+            Ok(since) => since,
+            Err(e) => return e,
+        };
+        match self.topics.join_since(topic, self.socket, since.as_ref()).await {
+            Ok(Recovery::Recovered { replayed, position }) => json!({
+                "type": "subscribed", "topic": topic, "epoch": position.epoch, "offset": position.offset, "replayed": replayed,
+            }),
+            Ok(Recovery::Resync { reason, position }) => json!({
+                "type": "resync", "topic": topic, "epoch": position.epoch, "offset": position.offset, "reason": reason,
+            }),
+            Err(e) => error(&e.to_string()),
+        }
     }
 }
 
@@ -240,38 +382,13 @@ pub(crate) fn since_position(since: Option<&Value>) -> std::result::Result<Optio
     }
 }
 
-/// A subscription to a history topic: what the client missed since its `since` position,
-/// then `{"type": "subscribed", .., "epoch", "offset", "replayed"}` (or `{"type": "resync", ..}`
-/// when the history cannot tell what it missed).
-async fn subscribe_since(hub: &Hub, socket: &Socket, topic: &str, since: Option<&Value>) -> Value {
-    let since = match since_position(since) {
-        Ok(since) => since,
-        Err(e) => return e,
-    };
-    match hub.join_since(topic, socket, since.as_ref()).await {
-        Ok(Recovery::Recovered { replayed, position }) => json!({
-            "type": "subscribed", "topic": topic, "epoch": position.epoch, "offset": position.offset, "replayed": replayed,
-        }),
-        Ok(Recovery::Resync { reason, position }) => json!({
-            "type": "resync", "topic": topic, "epoch": position.epoch, "offset": position.offset, "reason": reason,
-        }),
-        Err(e) => error(&e.to_string()),
-    }
-}
-
 /// The answers to `{"type": "ping"}` and `{"type": "get_stats"}` (seed 001), shared by every
-/// channel speaking this protocol; an error for any other message without an `action`.
-pub(crate) fn common_reply(msg: &serde_json::Map<String, Value>, hub: &Hub) -> Option<Value> {
+/// channel speaking this protocol (`stats` makes what the client may see); an error for any
+/// other message without an `action`.
+pub(crate) fn common_reply(msg: &serde_json::Map<String, Value>, stats: impl FnOnce() -> Value) -> Option<Value> {
     match msg.get("type").and_then(Value::as_str) {
         Some("ping") => Some(json!({"type": "pong", "message": "pong"})),
-        Some("get_stats") => {
-            let s = hub.stats();
-            Some(json!({"type": "stats", "data": {
-                "total_channels": s.total_channels,
-                "channels": s.channels,
-                "total_connections": s.total_connections,
-            }}))
-        }
+        Some("get_stats") => Some(json!({"type": "stats", "data": stats()})),
         Some(other) => Some(error(&format!("unknown type `{}`: use ping or get_stats", truncate(other)))),
         None => Some(error("expected an `action` (subscribe, unsubscribe, ..) or a `type` (ping, get_stats)")),
     }

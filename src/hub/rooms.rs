@@ -1,4 +1,4 @@
-//! The room table: room name → members (connection and presence metadata).
+//! The room table: room key → members (connection and presence metadata).
 
 use std::{
     collections::HashMap,
@@ -7,6 +7,7 @@ use std::{
 
 use serde_json::Value;
 
+use super::namespace::RoomKey;
 use crate::ws::{ConnectionId, conn::Conn};
 
 pub(crate) struct Member {
@@ -14,26 +15,28 @@ pub(crate) struct Member {
     pub(crate) meta: Value,
 }
 
+pub(crate) type Table = HashMap<Arc<str>, HashMap<ConnectionId, Member>>;
+
 #[derive(Default)]
 pub(crate) struct Rooms {
-    map: RwLock<HashMap<Arc<str>, HashMap<ConnectionId, Member>>>,
+    map: RwLock<Table>,
 }
 
 impl Rooms {
-    pub(crate) fn read(&self) -> RwLockReadGuard<'_, HashMap<Arc<str>, HashMap<ConnectionId, Member>>> {
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Table> {
         self.map.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, HashMap<Arc<str>, HashMap<ConnectionId, Member>>> {
+    fn write(&self) -> RwLockWriteGuard<'_, Table> {
         self.map.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Adds `conn` to `room`; false if it was already a member (its metadata is updated).
-    pub(crate) fn join(&self, room: &str, conn: Arc<Conn>, meta: Value) -> bool {
+    pub(crate) fn join(&self, room: &RoomKey, conn: Arc<Conn>, meta: Value) -> bool {
         let mut map = self.write();
-        let key: Arc<str> = match map.get_key_value(room) {
+        let key: Arc<str> = match map.get_key_value(room.as_str()) {
             Some((k, _)) => k.clone(),
-            None => room.into(),
+            None => room.shared(),
         };
         let id = conn.id.clone();
         let mut rooms_of = conn.rooms.lock().unwrap_or_else(|e| e.into_inner());
@@ -43,21 +46,21 @@ impl Rooms {
         let members = map.entry(key.clone()).or_default();
         let new = members.insert(id, Member { conn: conn.clone(), meta }).is_none();
         if new {
-            rooms_of.list.push(key);
+            rooms_of.set.insert(key);
         }
         new
     }
 
     /// Removes `id` from `room`, returning its metadata if it was a member.
-    pub(crate) fn leave(&self, room: &str, id: &str) -> Option<Value> {
+    pub(crate) fn leave(&self, room: &RoomKey, id: &str) -> Option<Value> {
         let mut map = self.write();
-        let members = map.get_mut(room)?;
+        let members = map.get_mut(room.as_str())?;
         let member = members.remove(id)?;
         if members.is_empty() {
-            map.remove(room);
+            map.remove(room.as_str());
         }
         drop(map);
-        member.conn.rooms.lock().unwrap_or_else(|e| e.into_inner()).list.retain(|r| &**r != room);
+        member.conn.rooms.lock().unwrap_or_else(|e| e.into_inner()).set.remove(room.as_str());
         Some(member.meta)
     }
 
@@ -66,7 +69,7 @@ impl Rooms {
         let rooms = {
             let mut of = conn.rooms.lock().unwrap_or_else(|e| e.into_inner());
             of.gone = true;
-            std::mem::take(&mut of.list)
+            std::mem::take(&mut of.set)
         };
         if rooms.is_empty() {
             return Vec::new();

@@ -2,24 +2,77 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Connection statistics, in the shape of seed 001's `GET /ws/stats` plus delivery counters.
+use super::namespace::{Kind, parts};
+
+/// Connection statistics, in the shape of seed 001's `GET /ws/stats` plus the other
+/// namespaces and delivery counters.
 ///
 /// ```json
-/// {"total_channels": 1, "channels": {"users": 3}, "total_connections": 3,
+/// {"total_channels": 1, "channels": {"users": 3}, "total_connections": 5,
+///  "rooms": {"lobby": 2}, "topics": {"/ws/chat": {"news": 1}},
 ///  "slow_consumers_closed": 0, "messages_dropped": 0}
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `channels` holds the live models' channels (seed 001's channels are its models'), `rooms`
+/// the rooms handlers join, `topics` each pub/sub endpoint's topics by its namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
-    /// Rooms with at least one member.
+    /// Live-model channels with at least one subscriber.
     pub total_channels: usize,
-    /// Members per room.
+    /// Subscribers per live-model channel.
     pub channels: BTreeMap<String, usize>,
     /// Open WebSocket connections.
     pub total_connections: usize,
+    /// Members per room joined by handlers ([`Hub::join`](super::Hub::join)).
+    #[serde(default)]
+    pub rooms: BTreeMap<String, usize>,
+    /// Subscribers per topic, per pub/sub namespace.
+    #[serde(default)]
+    pub topics: BTreeMap<String, BTreeMap<String, usize>>,
     /// Connections closed with 1013 because they read too slowly.
     pub slow_consumers_closed: u64,
     /// Messages dropped by the drop-oldest / drop-newest policies.
     pub messages_dropped: u64,
+}
+
+impl Stats {
+    /// Counts `n` members of the room stored under `key` (saturating: reports of other
+    /// processes come off the broker).
+    pub(crate) fn add(&mut self, key: &str, n: usize) {
+        let (kind, name) = parts(key);
+        let count = match kind {
+            Kind::Model => self.channels.entry(name.to_string()).or_default(),
+            Kind::Room => self.rooms.entry(name.to_string()).or_default(),
+            Kind::Topics(space) => {
+                self.topics.entry(space.to_string()).or_default().entry(name.to_string()).or_default()
+            }
+        };
+        *count = count.saturating_add(n);
+        self.total_channels = self.channels.len();
+    }
+
+    /// Adds another process's stats (as reported).
+    pub(crate) fn merge(&mut self, other: Stats) {
+        self.total_connections = self.total_connections.saturating_add(other.total_connections);
+        self.slow_consumers_closed = self.slow_consumers_closed.saturating_add(other.slow_consumers_closed);
+        self.messages_dropped = self.messages_dropped.saturating_add(other.messages_dropped);
+        for (name, n) in other.channels {
+            let count = self.channels.entry(name).or_default();
+            *count = count.saturating_add(n);
+        }
+        for (name, n) in other.rooms {
+            let count = self.rooms.entry(name).or_default();
+            *count = count.saturating_add(n);
+        }
+        for (space, topics) in other.topics {
+            let mine = self.topics.entry(space).or_default();
+            for (name, n) in topics {
+                let count = mine.entry(name).or_default();
+                *count = count.saturating_add(n);
+            }
+        }
+        self.total_channels = self.channels.len();
+    }
 }
 
 use poem::IntoResponse;

@@ -1,35 +1,105 @@
-//! A model's channel, `/ws/<table>`: who listens with which filter, the order of events, and
-//! the protocol a client speaks on it.
+//! A model's channel, `/ws/<table>`: who listens with which filter and rights, the order of
+//! events, snapshots, and the protocol a client speaks on it.
 //!
-//! Writes of a model and its snapshots take the channel's `order` lock: a write holds it from
-//! its statement to its broadcast, so events leave in commit order, numbered by `seq`; a
-//! snapshot holds it while it reads and queues its rows, so it sits exactly between two
-//! events (no change is lost between the snapshot and the stream, none is counted twice).
+//! Writes of a model take the channel's `order` lock from their statement to their
+//! broadcast, so events leave in commit order, numbered by `seq`. A snapshot takes the lock
+//! only to open a read transaction pinned at the current `seq` and to start holding back the
+//! client's events; it reads its rows and sends them without the lock, then releases the
+//! held-back events: no change is lost between the snapshot and the stream, none is counted
+//! twice, and writers wait for no reader.
 
 use std::{
     collections::HashMap,
-    sync::{Arc, RwLock},
+    sync::{Arc, Mutex, RwLock},
+    time::{Duration, Instant},
 };
 
 use serde_json::{Value, json};
 
-use super::{Database, db::row_to_json, error::LiveError, filter::Filter, model::Schema, sql};
+use super::{
+    Database,
+    access::{Access, Row, Viewer},
+    db::row_to_json,
+    error::LiveError,
+    filter::Filter,
+    model::Schema,
+    sql,
+};
 use crate::{
     Result,
-    hub::{Delivery, Hub, pubsub},
+    hub::{Delivery, Hub, RoomKey, pubsub},
     ws::{Message, Socket, WebSocket},
 };
 
 /// The most rows a snapshot sends.
 pub const MAX_SNAPSHOT_ROWS: i64 = 10_000;
 
+/// A snapshot is sent in messages of about this many bytes of rows (at least one row each).
+const PAGE_BYTES: usize = 64 * 1024;
+
+/// Snapshots one connection may start in a row, then one more per [`SNAPSHOT_REFILL`].
+const SNAPSHOT_BURST: u32 = 5;
+const SNAPSHOT_REFILL: Duration = Duration::from_secs(1);
+
+/// Snapshots read at once per channel (each holds up to [`MAX_SNAPSHOT_ROWS`] rows).
+const CONCURRENT_SNAPSHOTS: usize = 4;
+
+/// Events held back for one connection while its snapshot is sent; beyond, the snapshot is
+/// declared out of date.
+const MAX_HELD: usize = 10_000;
+
 pub(crate) struct Channel {
     pub(crate) schema: &'static Schema,
+    /// The model's room in the Hub.
+    pub(crate) key: RoomKey,
     /// The number of the last event sent (see the module documentation).
     pub(crate) order: tokio::sync::Mutex<u64>,
-    /// Filters of subscribers that asked for some rows only, by connection id.
-    filters: RwLock<HashMap<String, Filter>>,
+    /// Subscribers that see some rows only (a filter, a row rule), by connection id. The
+    /// others have no entry: every event goes to them.
+    watchers: RwLock<HashMap<String, Watcher>>,
+    /// Connections whose snapshot is being sent, and the events held back for them.
+    held: Mutex<HashMap<String, Held>>,
+    reading: tokio::sync::Semaphore,
     ready: tokio::sync::OnceCell<()>,
+}
+
+/// What one subscriber may see.
+#[derive(Clone, Default)]
+struct Watcher {
+    filter: Filter,
+    viewer: Option<Viewer>,
+}
+
+#[derive(Default)]
+struct Held {
+    messages: Vec<Message>,
+    overflowed: bool,
+}
+
+/// What one subscriber gets of an event.
+enum Sight {
+    Event,
+    /// The row left what it may read: a `deleted` event with the key only.
+    Gone,
+    Nothing,
+}
+
+impl Watcher {
+    fn sight(&self, row: &Row<'_>, before: Option<&Row<'_>>, json: (&Value, Option<&Value>)) -> Sight {
+        let (row_json, before_json) = json;
+        let concerned = self.filter.matches(row_json) || before_json.is_some_and(|b| self.filter.matches(b));
+        if !concerned {
+            return Sight::Nothing;
+        }
+        let Some(viewer) = &self.viewer else { return Sight::Event };
+        if viewer.can_read(row) {
+            Sight::Event
+        } else if before.is_some_and(|b| viewer.can_read(b)) {
+            Sight::Gone
+        } else {
+            Sight::Nothing
+        }
+    }
 }
 
 impl Database {
@@ -41,8 +111,11 @@ impl Database {
             .or_insert_with(|| {
                 Arc::new(Channel {
                     schema,
+                    key: RoomKey::model(schema.table),
                     order: tokio::sync::Mutex::new(0),
-                    filters: RwLock::default(),
+                    watchers: RwLock::default(),
+                    held: Mutex::default(),
+                    reading: tokio::sync::Semaphore::new(CONCURRENT_SNAPSHOTS),
                     ready: tokio::sync::OnceCell::new(),
                 })
             })
@@ -56,17 +129,24 @@ impl Channel {
         self.ready.get_or_try_init(|| db.ensure_table(self.schema)).await.map(|_| ())
     }
 
-    fn set_filter(&self, id: &str, filter: Option<Filter>) {
-        let mut filters = self.filters.write().unwrap_or_else(|e| e.into_inner());
-        match filter {
-            Some(f) if !f.is_empty() => filters.insert(id.to_string(), f),
-            _ => filters.remove(id),
-        };
+    fn set_watcher(&self, id: &str, filter: Option<Filter>, viewer: Option<&Viewer>) {
+        let mut watchers = self.watchers.write().unwrap_or_else(|e| e.into_inner());
+        let filter = filter.unwrap_or_default();
+        if filter.is_empty() && viewer.is_none() {
+            watchers.remove(id);
+        } else {
+            watchers.insert(id.to_string(), Watcher { filter, viewer: viewer.cloned() });
+        }
     }
 
-    /// Sends event number `seq` about `row` to the subscribers whose filter it meets, or
-    /// met `before` the change (an update taking a row out of a filter is sent too, so the
-    /// subscriber can drop it), in this process and, with a broker, in the others.
+    fn forget(&self, id: &str) {
+        self.watchers.write().unwrap_or_else(|e| e.into_inner()).remove(id);
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+    }
+
+    /// Sends event number `seq` about `row` to the subscribers that may see it (their filter
+    /// meets it, or met it `before` the change; their row rule lets them read it), in this
+    /// process and, with a broker, in the others.
     pub(crate) async fn publish(
         &self,
         hub: &Hub,
@@ -96,15 +176,61 @@ impl Channel {
         seq: u64,
         except: Option<&str>,
     ) -> Delivery {
-        let text = envelope(self.schema.table, kind, row, Some(seq)).to_string();
-        // The subscribers whose filter this row fails, decided before sending.
-        let skip: std::collections::HashSet<String> = {
-            let filters = self.filters.read().unwrap_or_else(|e| e.into_inner());
-            let concerned = |f: &Filter| f.matches(row) || before.is_some_and(|b| f.matches(b));
-            filters.iter().filter(|(_, f)| !concerned(f)).map(|(id, _)| id.clone()).collect()
+        let event = Message::text(envelope(self.schema.table, kind, &self.schema.public(row), Some(seq)).to_string());
+        let watchers = self.watchers.read().unwrap_or_else(|e| e.into_inner());
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if watchers.is_empty() && held.is_empty() {
+            return hub.deliver(Some(self.key.as_str()), except, None, event);
+        }
+        let (row_ref, before_ref) = (Row::new(row), before.map(Row::new));
+        // The subscribers that get something else than the event, decided before sending.
+        let mut skip: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut gone: Vec<&str> = Vec::new();
+        for (id, watcher) in watchers.iter() {
+            match watcher.sight(&row_ref, before_ref.as_ref(), (row, before)) {
+                Sight::Event => {}
+                Sight::Gone => {
+                    skip.insert(id);
+                    gone.push(id);
+                }
+                Sight::Nothing => {
+                    skip.insert(id);
+                }
+            }
+        }
+        let removal = || {
+            let key =
+                json!({ self.schema.key().name: row.get(self.schema.key().name).cloned().unwrap_or(Value::Null) });
+            Message::text(envelope(self.schema.table, "deleted", &key, Some(seq)).to_string())
         };
-        let keep = |id: &str| !skip.contains(id);
-        hub.deliver(Some(self.schema.table), except, Some(&keep), Message::text(text))
+        // Connections reading a snapshot get theirs after it, in order.
+        for (id, buffer) in held.iter_mut() {
+            if except == Some(id.as_str()) {
+                continue;
+            }
+            let message = if gone.contains(&id.as_str()) {
+                Some(removal())
+            } else if skip.contains(id.as_str()) {
+                None
+            } else {
+                Some(event.clone())
+            };
+            if let Some(m) = message {
+                if buffer.messages.len() < MAX_HELD {
+                    buffer.messages.push(m);
+                } else {
+                    buffer.overflowed = true;
+                }
+            }
+        }
+        let keep = |id: &str| !skip.contains(id) && !held.contains_key(id);
+        let mut delivery = hub.deliver(Some(self.key.as_str()), except, Some(&keep), event);
+        for id in gone.into_iter().filter(|id| !held.contains_key(*id) && except != Some(*id)) {
+            if hub.offer_local(id, removal()) {
+                delivery.delivered += 1;
+            }
+        }
+        delivery
     }
 }
 
@@ -114,7 +240,7 @@ fn remote_key(schema: &Schema) -> String {
 }
 
 /// Delivers the events of `schema`'s writes made by other processes to this process's
-/// subscribers (with their filters), in the order they arrive.
+/// subscribers (with their filters and rules), in the order they arrive.
 pub(crate) fn receive_remote_events(hub: &Hub, db: &Database, schema: &'static Schema) {
     let channel = db.channel(schema);
     hub.on_remote(
@@ -149,9 +275,30 @@ pub(crate) fn envelope(table: &str, kind: &str, data: &Value, seq: Option<u64>) 
     v
 }
 
-/// Serves `/ws/<table>` until the client leaves.
-pub(crate) async fn serve(ws: WebSocket, hub: Hub, db: Database, schema: &'static Schema) -> Result<()> {
+/// One client of a channel.
+struct Session<'a> {
+    socket: &'a Socket,
+    hub: &'a Hub,
+    db: &'a Database,
+    channel: &'a Channel,
+    viewer: Option<Viewer>,
+    /// Snapshots the client may still start now, and when the last one was counted.
+    snapshots: (u32, Instant),
+}
+
+/// Serves `/ws/<table>` until the client leaves. `access` is the model's in this app,
+/// `claims` the connection's token's.
+pub(crate) async fn serve(
+    ws: WebSocket,
+    hub: Hub,
+    db: Database,
+    schema: &'static Schema,
+    access: Option<Access>,
+    claims: Option<Value>,
+) -> Result<()> {
     let channel = db.channel(schema);
+    let viewer = Viewer::of(access.as_ref(), claims.as_ref());
+    drop((access, claims));
     let socket = ws.accept().await?;
     let table = schema.table;
     let id = socket.id().as_str().to_string();
@@ -159,13 +306,23 @@ pub(crate) async fn serve(ws: WebSocket, hub: Hub, db: Database, schema: &'stati
     hello["message"] = format!("Connected to channel: {table}").into();
     hello["client_id"] = id.clone().into();
     socket.send_json(&hello).await?;
-    hub.join(table, &socket); // after the hello: it is the first message a client reads
+    // After the hello: it is the first message a client reads.
+    channel.set_watcher(&id, None, viewer.as_ref());
+    hub.join_key(&channel.key, &id, Value::Null);
+    let mut session = Session {
+        socket: &socket,
+        hub: &hub,
+        db: &db,
+        channel: &channel,
+        viewer,
+        snapshots: (SNAPSHOT_BURST, Instant::now()),
+    };
     let result = async {
         loop {
             let reply = match socket.receive().await {
                 Message::Close(_) => return Ok(()),
                 Message::Binary(_) => Some(pubsub::error("binary messages are not supported: send JSON text")),
-                Message::Text(text) => handle(&socket, &hub, &db, &channel, &text).await,
+                Message::Text(text) => session.handle(&text).await,
             };
             if let Some(reply) = reply {
                 socket.send_json(&reply).await?;
@@ -173,89 +330,202 @@ pub(crate) async fn serve(ws: WebSocket, hub: Hub, db: Database, schema: &'stati
         }
     }
     .await;
-    channel.set_filter(&id, None);
+    channel.forget(&id);
     result
 }
 
-async fn handle(socket: &Socket, hub: &Hub, db: &Database, channel: &Channel, text: &str) -> Option<Value> {
-    let table = channel.schema.table;
-    let msg = match pubsub::parse(text) {
-        Ok(m) => m,
-        Err(e) => return Some(e),
-    };
-    let Some(action) = msg.get("action") else {
-        return pubsub::common_reply(&msg, hub);
-    };
-    let Some(action) = action.as_str() else { return Some(pubsub::error("`action` must be a string")) };
-    if let Some(topic) = msg.get("resource").or_else(|| msg.get("topic"))
-        && topic.as_str() != Some(table)
-    {
-        return Some(pubsub::error(&format!("this channel serves `{table}` only")));
+impl Session<'_> {
+    async fn handle(&mut self, text: &str) -> Option<Value> {
+        let schema = self.channel.schema;
+        let table = schema.table;
+        let msg = match pubsub::parse(text) {
+            Ok(m) => m,
+            Err(e) => return Some(e),
+        };
+        let Some(action) = msg.get("action") else {
+            return pubsub::common_reply(&msg, || {
+                // What this client may see: its own channel.
+                let stats = self.hub.stats();
+                let n = stats.channels.get(table).copied().unwrap_or(0);
+                json!({"total_channels": 1, "channels": {table: n}, "total_connections": stats.total_connections})
+            });
+        };
+        let Some(action) = action.as_str() else { return Some(pubsub::error("`action` must be a string")) };
+        if let Some(topic) = msg.get("resource").or_else(|| msg.get("topic"))
+            && topic.as_str() != Some(table)
+        {
+            return Some(pubsub::error(&format!("this channel serves `{table}` only")));
+        }
+        let filter = match msg.get("filter") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(f)) => match Filter::from_json(schema, f) {
+                Ok(f) => Some(f),
+                Err(e) => return Some(pubsub::error(&e)),
+            },
+            Some(_) => return Some(pubsub::error("`filter` must be an object of column: value")),
+        };
+        let id = self.socket.id().as_str();
+        match action {
+            "subscribe" => {
+                self.channel.set_watcher(id, filter, self.viewer.as_ref());
+                self.hub.join_key(&self.channel.key, id, Value::Null);
+                None
+            }
+            "unsubscribe" => {
+                self.hub.leave_key(&self.channel.key, id);
+                self.channel.forget(id);
+                None
+            }
+            "snapshot" => match self.take_snapshot_turn() {
+                Ok(()) => self.snapshot(filter.unwrap_or_default()).await,
+                Err(wait) => Some(pubsub::error(&format!(
+                    "too many snapshots: at most {SNAPSHOT_BURST} in a row, then one a second; wait {} ms",
+                    wait.as_millis().max(1)
+                ))),
+            },
+            other => Some(pubsub::error(&format!(
+                "unknown action `{}`: use subscribe, unsubscribe or snapshot",
+                pubsub::truncate(other)
+            ))),
+        }
     }
-    let filter = match msg.get("filter") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(f)) => match Filter::from_json(channel.schema, f) {
-            Ok(f) => Some(f),
-            Err(e) => return Some(pubsub::error(&e)),
-        },
-        Some(_) => return Some(pubsub::error("`filter` must be an object of column: value")),
-    };
-    let id = socket.id().as_str();
-    match action {
-        "subscribe" => {
-            channel.set_filter(id, filter);
-            hub.join(table, socket);
-            None
+
+    /// Counts a snapshot against the connection's allowance; how long to wait when none is
+    /// left.
+    fn take_snapshot_turn(&mut self) -> Result<(), Duration> {
+        let (left, since) = &mut self.snapshots;
+        let refilled = (since.elapsed().as_millis() / SNAPSHOT_REFILL.as_millis()) as u32;
+        if refilled > 0 {
+            *left = left.saturating_add(refilled).min(SNAPSHOT_BURST);
+            *since += SNAPSHOT_REFILL * refilled;
         }
-        "unsubscribe" => {
-            hub.leave(table, socket);
-            channel.set_filter(id, None);
-            None
+        if *left == 0 {
+            return Err(SNAPSHOT_REFILL.saturating_sub(since.elapsed()));
         }
-        "snapshot" => snapshot(socket, hub, db, channel, filter).await,
-        other => Some(pubsub::error(&format!(
-            "unknown action `{}`: use subscribe, unsubscribe or snapshot",
-            pubsub::truncate(other)
-        ))),
+        *left -= 1;
+        Ok(())
+    }
+
+    /// The current rows (filtered, and only those the client may read), then every later
+    /// change: see the module documentation. Sent as one or more messages
+    /// `{"type": "snapshot", "data": [rows], "seq", "filter", "page", "last"}`.
+    async fn snapshot(&self, filter: Filter) -> Option<Value> {
+        let (channel, id) = (self.channel, self.socket.id().as_str());
+        let failed = |e: &LiveError| {
+            tracing::error!(table = channel.schema.table, error = %e, "live snapshot failed");
+            pubsub::error("snapshot failed: the rows could not be read")
+        };
+        if let Err(e) = channel.ready(self.db).await {
+            return Some(failed(&e));
+        }
+        let Ok(_reading) = channel.reading.acquire().await else { return None };
+        let (mut tx, seq) = {
+            // Pinned while no write is between its statement and its event: the transaction
+            // sees exactly the changes numbered up to `seq`. The connection is taken under
+            // the lock, like writers take theirs: a snapshot holding one while it waits for
+            // the lock could starve a writer holding the lock (a pool of one, SQLite's
+            // in-memory database, would deadlock).
+            let seq = channel.order.lock().await;
+            let mut tx = match self.db.pool().begin().await {
+                Ok(tx) => tx,
+                Err(e) => return Some(failed(&e.into())),
+            };
+            if let Err(e) = pin(&mut tx, self.db, channel.schema).await {
+                return Some(failed(&e));
+            }
+            channel.held.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), Held::default());
+            channel.set_watcher(id, Some(filter.clone()), self.viewer.as_ref());
+            self.hub.join_key(&channel.key, id, Value::Null);
+            (tx, *seq)
+        };
+        let rows = select_in(&mut *tx, self.db, channel.schema, &filter, MAX_SNAPSHOT_ROWS + 1, 0).await;
+        drop(tx); // read only: rolled back
+        let reply = match rows {
+            Err(e) => Some(failed(&e)),
+            Ok(rows) if rows.len() as i64 > MAX_SNAPSHOT_ROWS => {
+                Some(pubsub::error(&format!("snapshot of more than {MAX_SNAPSHOT_ROWS} rows: narrow it with a filter")))
+            }
+            Ok(rows) => {
+                let visible: Vec<Value> = rows
+                    .iter()
+                    .filter(|r| self.viewer.as_ref().is_none_or(|v| v.can_read(&Row::new(r))))
+                    .map(|r| channel.schema.public(r))
+                    .collect();
+                self.send_pages(visible, seq, &filter).await.err()
+            }
+        };
+        // Then what happened meanwhile, in order, before any later event.
+        let mut held = channel.held.lock().unwrap_or_else(|e| e.into_inner());
+        let buffer = held.remove(id).unwrap_or_default();
+        let sender = self.socket.sender();
+        if buffer.overflowed {
+            return Some(pubsub::error(&format!(
+                "snapshot out of date: more than {MAX_HELD} changes happened while it was sent; ask for a new one"
+            )));
+        }
+        for message in buffer.messages {
+            if sender.try_send(message).is_err() {
+                return Some(pubsub::error("snapshot out of date: the connection's queue is full; ask for a new one"));
+            }
+        }
+        reply
+    }
+
+    /// Sends `rows` in messages of about [`PAGE_BYTES`], waiting for room in the
+    /// connection's queue (no lock is held: a slow client slows only itself).
+    async fn send_pages(&self, rows: Vec<Value>, seq: u64, filter: &Filter) -> Result<(), Value> {
+        let table = self.channel.schema.table;
+        let mut pages: Vec<Vec<Value>> = vec![Vec::new()];
+        let mut size = 0;
+        for row in rows {
+            let n = row.to_string().len();
+            if size + n > PAGE_BYTES && pages.last().is_some_and(|p| !p.is_empty()) {
+                pages.push(Vec::new());
+                size = 0;
+            }
+            size += n;
+            if let Some(page) = pages.last_mut() {
+                page.push(row);
+            }
+        }
+        let count = pages.len();
+        for (i, page) in pages.into_iter().enumerate() {
+            let mut msg = envelope(table, "snapshot", &Value::Array(page), Some(seq));
+            msg["filter"] = filter.to_json();
+            msg["page"] = (i + 1).into();
+            msg["last"] = (i + 1 == count).into();
+            if self.socket.send_json(&msg).await.is_err() {
+                return Err(pubsub::error("snapshot not sent: the connection is closing"));
+            }
+        }
+        Ok(())
     }
 }
 
-/// The current rows (filtered), then every later change: see the module documentation.
-async fn snapshot(
-    socket: &Socket,
-    hub: &Hub,
-    db: &Database,
-    channel: &Channel,
-    filter: Option<Filter>,
-) -> Option<Value> {
-    if let Err(e) = channel.ready(db).await {
-        return Some(pubsub::error(&e.to_string()));
+/// Starts the read transaction's snapshot of the database (it is taken at the first read).
+async fn pin(tx: &mut sqlx::Transaction<'static, sqlx::Any>, db: &Database, schema: &Schema) -> Result<(), LiveError> {
+    use sqlx::Executor;
+    if db.backend() == sql::Backend::Postgres {
+        tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
     }
-    let seq = channel.order.lock().await;
-    let filter = filter.unwrap_or_default();
-    let rows = match select(db, channel.schema, &filter, MAX_SNAPSHOT_ROWS + 1, 0).await {
-        Ok(rows) => rows,
-        Err(e) => return Some(pubsub::error(&format!("snapshot failed: {e}"))),
-    };
-    if rows.len() as i64 > MAX_SNAPSHOT_ROWS {
-        return Some(pubsub::error(&format!(
-            "snapshot of more than {MAX_SNAPSHOT_ROWS} rows: narrow it with a filter"
-        )));
-    }
-    let mut msg = envelope(channel.schema.table, "snapshot", &Value::Array(rows), Some(*seq));
-    msg["filter"] = filter.to_json();
-    channel.set_filter(socket.id().as_str(), Some(filter));
-    hub.join(channel.schema.table, socket);
-    // Queued while the order is held, without waiting: a client that does not read must
-    // not hold up the model's writers.
-    match socket.sender().try_send(Message::text(msg.to_string())) {
-        Ok(()) => None,
-        Err(e) => Some(pubsub::error(&format!("snapshot not sent: {e}"))),
-    }
+    sql::query(format!("SELECT 1 FROM \"{}\" LIMIT 1", schema.table)).fetch_optional(&mut **tx).await?;
+    Ok(())
 }
 
-/// Rows meeting `filter`, ordered by key.
+/// Rows meeting `filter`, ordered by key (every column: callers show clients
+/// [`Schema::public`] rows).
 pub(crate) async fn select(
+    db: &Database,
+    schema: &'static Schema,
+    filter: &Filter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Value>, LiveError> {
+    select_in(db.pool(), db, schema, filter, limit, offset).await
+}
+
+async fn select_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    executor: E,
     db: &Database,
     schema: &'static Schema,
     filter: &Filter,
@@ -269,6 +539,6 @@ pub(crate) async fn select(
         let column = schema.column(name).ok_or_else(|| LiveError::Database(format!("no column {name}")))?;
         q = super::db::bind(q, column, value)?;
     }
-    let rows = q.bind(limit).bind(offset).fetch_all(db.pool()).await?;
+    let rows = q.bind(limit).bind(offset).fetch_all(executor).await?;
     rows.iter().map(|r| row_to_json(schema, r)).collect()
 }

@@ -6,12 +6,16 @@ use poem::{Request, Response, http::StatusCode};
 use serde_json::{Map, Value};
 
 use super::{
-    Filter, Live, Model, channel,
+    Filter, Live, Model,
+    access::Viewer,
+    channel,
     error::LiveError,
     service::{Key, from_json},
 };
 use crate::{
     Error, Json,
+    app::endpoint::Shared,
+    auth::Principal,
     error::json_response,
     extract::{
         extract,
@@ -37,9 +41,14 @@ fn respond(result: Result<Response, LiveError>) -> Response {
     result.unwrap_or_else(|e| poem::IntoResponse::into_response(e.to_error()))
 }
 
+/// The model as this request sees it: through the row rule of its access, with the claims
+/// the route's guard verified.
 async fn live<M: Model>(req: &Request) -> Result<Live<M>, Response> {
     let mut body = poem::RequestBody::default();
     let live = extract::<Live<M>>(req, &mut body).await?;
+    let access = Shared::of(req).and_then(|s| s.access(M::schema().table));
+    let claims = req.extensions().get::<Principal>().map(|p| &p.claims);
+    let live = live.viewing(Viewer::of(access, claims));
     Ok(match req.header(CLIENT_ID_HEADER) {
         Some(id) if !id.is_empty() => live.except(id),
         _ => live,
@@ -117,7 +126,7 @@ pub fn create<M: Model>(req: Request) -> HandlerFuture {
                     // 0 stands in for the model's key field during the check.
                     object.insert(key.name.to_string(), 0.into());
                 }
-                let checked = super::service::to_object(&from_json::<M>(Value::Object(object))?)?;
+                let checked = super::service::to_row(&from_json::<M>(Value::Object(object))?)?;
                 let row = live.create_json(checked).await?;
                 Ok(json_response(StatusCode::CREATED, &row))
             }
@@ -152,7 +161,7 @@ fn write<M: Model>(req: Request, partial: bool) -> HandlerFuture {
             async {
                 if !partial {
                     object.insert(M::schema().key().name.to_string(), id.to_json());
-                    object = super::service::to_object(&from_json::<M>(Value::Object(object))?)?;
+                    object = super::service::to_row(&from_json::<M>(Value::Object(object))?)?;
                 }
                 let row = live.update_json(&id, object, partial).await?;
                 Ok(json_response(StatusCode::OK, &row))
@@ -199,10 +208,12 @@ fn run<M: Model>(request: Request) -> WsRunFuture {
             Err(resp) => return WsOutcome::from(resp),
         };
         let (hub, db) = (live.hub().clone(), live.database().clone());
+        let access = Shared::of(&req).and_then(|s| s.access(M::schema().table)).cloned();
+        let claims = ws.claims().cloned();
         // The request's header values are slices of hyper's read buffer: kept in this future
         // for the socket's lifetime they would keep that buffer (17 KB per idle socket).
         drop((req, body, live));
-        ws_outcome(channel::serve(ws, hub, db, M::schema()).await)
+        ws_outcome(channel::serve(ws, hub, db, M::schema(), access, claims).await)
     })
 }
 

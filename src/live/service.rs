@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::{
     Database, Filter, Model,
+    access::{Row, Viewer},
     channel::{Channel, envelope, select},
     db::{bind, row_to_json},
     error::LiveError,
@@ -117,6 +118,8 @@ pub struct Live<M> {
     channel: Arc<Channel>,
     broadcast: bool,
     except: Option<String>,
+    /// Whose eyes REST reads and writes go through (the model's row rule), if any.
+    viewer: Option<Viewer>,
     model: PhantomData<fn() -> M>,
 }
 
@@ -128,6 +131,7 @@ impl<M> Clone for Live<M> {
             channel: self.channel.clone(),
             broadcast: self.broadcast,
             except: self.except.clone(),
+            viewer: self.viewer.clone(),
             model: PhantomData,
         }
     }
@@ -142,8 +146,19 @@ impl<M: Model> Live<M> {
             channel: db.channel(M::schema()),
             broadcast: true,
             except: None,
+            viewer: None,
             model: PhantomData,
         }
+    }
+
+    /// The same, reading and writing only the rows `viewer` may read (REST requests).
+    pub(crate) fn viewing(self, viewer: Option<Viewer>) -> Self {
+        Self { viewer, ..self }
+    }
+
+    /// Whether the request's viewer (if any) may read `row`.
+    fn visible(&self, row: &Value) -> bool {
+        self.viewer.as_ref().is_none_or(|v| v.can_read(&Row::new(row)))
     }
 
     /// The same, without change events (seed 001's `broadcast=False`).
@@ -169,12 +184,12 @@ impl<M: Model> Live<M> {
 
     /// Inserts `value`; an integer key of 0 is left to the database. The row as stored.
     pub async fn create(&self, value: &M) -> Result<M, LiveError> {
-        from_json(self.create_json(to_object(value)?).await?)
+        from_json(self.create_json(to_row(value)?).await?)
     }
 
     /// Replaces the row with `value`'s key. `NotFound` if there is none.
     pub async fn update(&self, value: &M) -> Result<M, LiveError> {
-        let object = to_object(value)?;
+        let object = to_row(value)?;
         let key = key_of(M::schema(), &object)?;
         from_json(self.update_json(&key, object, false).await?)
     }
@@ -197,6 +212,13 @@ impl<M: Model> Live<M> {
         self.ready().await?;
         let schema = M::schema();
         let mut seq = self.channel.order.lock().await;
+        if self.viewer.is_some() {
+            // A row the client may not read is not there for it.
+            let current = self.fetch(id).await?;
+            if !current.as_ref().is_some_and(|r| self.visible(r)) {
+                return Err(not_found(schema, id));
+            }
+        }
         let row =
             sql::query(sql::delete(schema, self.db.backend())).bind_key(id).fetch_optional(self.db.pool()).await?;
         let row = row_to_json(schema, &row.ok_or_else(|| not_found(schema, id))?)?;
@@ -211,7 +233,7 @@ impl<M: Model> Live<M> {
         let mut seq = self.channel.order.lock().await;
         *seq += 1;
         let text = envelope(M::schema().table, event, &data, Some(*seq)).to_string();
-        let mut to = self.hub.room(M::schema().table);
+        let mut to = self.hub.to(self.channel.key.clone());
         if let Some(id) = &self.except {
             to = to.except(id.as_str());
         }
@@ -226,15 +248,21 @@ impl<M: Model> Live<M> {
         &self.db
     }
 
-    /// Rows as JSON, for the REST list.
+    /// Rows as JSON, for the REST list: those the viewer may read, without write-only
+    /// fields.
     pub(crate) async fn list_json(&self, filter: &Filter, limit: i64, offset: i64) -> Result<Vec<Value>, LiveError> {
         self.ready().await?;
-        select(&self.db, M::schema(), filter, limit, offset).await
+        let rows = select(&self.db, M::schema(), filter, limit, offset).await?;
+        Ok(rows.iter().filter(|r| self.visible(r)).map(|r| M::schema().public(r)).collect())
     }
 
-    /// One row as JSON; `NotFound` if none.
+    /// One row as JSON (as clients see it); `NotFound` if none, or if the viewer may not
+    /// read it.
     pub(crate) async fn get_json(&self, id: &Key) -> Result<Value, LiveError> {
-        self.fetch(id).await?.ok_or_else(|| not_found(M::schema(), id))
+        match self.fetch(id).await? {
+            Some(row) if self.visible(&row) => Ok(M::schema().public(&row)),
+            _ => Err(not_found(M::schema(), id)),
+        }
     }
 
     /// The row with key `id` as JSON, if there is one.
@@ -305,6 +333,9 @@ impl<M: Model> Live<M> {
             .fetch_optional(&mut *tx)
             .await?;
         let before = row_to_json(schema, &before.ok_or_else(|| not_found(schema, id))?)?;
+        if !self.visible(&before) {
+            return Err(not_found(schema, id)); // not there for this client
+        }
         if partial {
             // The merged row must still fit the model.
             let Value::Object(mut row) = before.clone() else {
@@ -312,7 +343,7 @@ impl<M: Model> Live<M> {
             };
             row.extend(std::mem::take(&mut fields));
             row.insert(key.name.to_string(), id.to_json());
-            fields = to_object(&from_json::<M>(Value::Object(row))?)?;
+            fields = to_row(&from_json::<M>(Value::Object(row))?)?;
         }
         fields.insert(key.name.to_string(), id.to_json()); // the path's key wins
         let names: Vec<&str> = schema.columns.iter().filter(|c| !c.key).map(|c| c.name).collect();
@@ -368,12 +399,19 @@ fn not_found(schema: &Schema, id: &Key) -> LiveError {
     LiveError::NotFound { table: schema.table, id: id.to_string() }
 }
 
-pub(crate) fn to_object<M: Serialize>(value: &M) -> Result<Map<String, Value>, LiveError> {
+fn to_object<M: Serialize>(value: &M) -> Result<Map<String, Value>, LiveError> {
     match serde_json::to_value(value) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(LiveError::invalid("body", "a model must serialize to a JSON object")),
         Err(e) => Err(LiveError::invalid("body", e.to_string())),
     }
+}
+
+/// A model value as the row to store: its fields, write-only ones included.
+pub(crate) fn to_row<M: Model>(value: &M) -> Result<Map<String, Value>, LiveError> {
+    let mut row = to_object(value)?;
+    value.write_only_fields(&mut row);
+    Ok(row)
 }
 
 fn key_of(schema: &Schema, object: &Map<String, Value>) -> Result<Key, LiveError> {

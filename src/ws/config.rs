@@ -50,6 +50,7 @@ pub enum InvalidMessage {
 /// | `rate_limit` | 1,000 messages / s per connection | `SOCKEYE_WS_RATE_LIMIT` (`100/1s`, `50/500ms`, `off`) | close 4429 "too many messages: over the limit of 100/1s" |
 /// | `max_connections_per_ip` | off | `SOCKEYE_WS_MAX_PER_IP` (0 = off) | handshake answered 429, no upgrade |
 /// | `max_connections_per_user` | off | `SOCKEYE_WS_MAX_PER_USER` (0 = off) | handshake answered 429 (first-message auth: close 4429) |
+/// | `max_subscriptions` | 128 topics per connection | `SOCKEYE_WS_MAX_SUBSCRIPTIONS` | the pub/sub endpoint answers an error; the connection stays open |
 ///
 /// The connection caps count open WebSocket connections of the whole app (every route) by the
 /// peer's IP address, and by user: the `sub` claim of the JWT a `#[secured]` route verified
@@ -85,6 +86,8 @@ pub struct WsConfig {
     /// Most open WebSocket connections of one authenticated user (`sub` claim); `None` for
     /// no cap.
     pub max_connections_per_user: Option<usize>,
+    /// Most topics one connection of the pub/sub endpoint may subscribe to at once.
+    pub max_subscriptions: usize,
 }
 
 impl Default for WsConfig {
@@ -102,6 +105,7 @@ impl Default for WsConfig {
             rate_limit: Some(RateLimit::default()),
             max_connections_per_ip: None,
             max_connections_per_user: None,
+            max_subscriptions: 128,
         }
     }
 }
@@ -250,6 +254,14 @@ impl WsConfig {
         }
         if let Some(v) = lookup("SOCKEYE_WS_MAX_PER_USER") {
             c.max_connections_per_user = cap("SOCKEYE_WS_MAX_PER_USER", &v)?;
+        }
+        if let Some(v) = lookup("SOCKEYE_WS_MAX_SUBSCRIPTIONS") {
+            c.max_subscriptions = v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| invalid("SOCKEYE_WS_MAX_SUBSCRIPTIONS", &v, "a positive number of topics"))?;
         }
         Ok(c)
     }

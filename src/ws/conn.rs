@@ -139,6 +139,8 @@ pub(crate) struct Conn {
     pub(crate) policy: SlowConsumer,
     /// What a typed socket does with a message that does not decode.
     pub(crate) invalid_message: super::InvalidMessage,
+    /// Most topics the pub/sub endpoint lets this connection subscribe to.
+    pub(crate) max_subscriptions: u32,
     state: Mutex<State>,
     decision: Mutex<Option<oneshot::Sender<Decision>>>,
     space: Notify,
@@ -165,10 +167,11 @@ impl Drop for SpaceWaiter<'_> {
     }
 }
 
-/// The rooms a connection is in; `gone` once it ended (a late join is then refused).
+/// The rooms a connection is in (a set: leaving many rooms one by one stays linear); `gone`
+/// once it ended (a late join is then refused).
 #[derive(Default)]
 pub(crate) struct RoomsOf {
-    pub(crate) list: Vec<Arc<str>>,
+    pub(crate) set: std::collections::HashSet<Arc<str>>,
     pub(crate) gone: bool,
 }
 
@@ -203,6 +206,7 @@ impl Conn {
             max_queue: config.max_queue,
             policy: config.slow_consumer,
             invalid_message: config.invalid_message,
+            max_subscriptions: u32::try_from(config.max_subscriptions).unwrap_or(u32::MAX),
             state: Mutex::new(State {
                 phase: Phase::Pending,
                 decided: false,

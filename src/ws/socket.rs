@@ -119,6 +119,9 @@ struct Head {
     /// Echoed by `accept()`: when the token came as a `bearer.<token>` subprotocol, the other
     /// protocol the client offered (a browser drops a handshake that echoes none).
     protocol: Option<String>,
+    /// The claims of the token a `#[secured]` route verified (at the handshake or in the
+    /// first message).
+    claims: Option<serde_json::Value>,
 }
 
 impl<'a, In, Out> FromRequest<'a> for WebSocket<In, Out> {
@@ -131,7 +134,8 @@ impl<'a, In, Out> FromRequest<'a> for WebSocket<In, Out> {
                     .then(|| super::handshake::offered_protocols(req.headers()).into_iter().find(|p| !is_token(p)))
                     .flatten()
                     .map(str::to_string);
-                let head = Head { uri: req.uri().clone(), headers: req.headers().clone(), protocol };
+                let claims = req.extensions().get::<Principal>().map(|p| p.claims.clone());
+                let head = Head { uri: req.uri().clone(), headers: req.headers().clone(), protocol, claims };
                 Ok(WebSocket { conn: ctx.0.clone(), head: Box::new(head), types: PhantomData })
             }
             None => Err(Error::internal("a `WebSocket` argument needs a #[websocket] route, not an HTTP one").into()),
@@ -169,6 +173,19 @@ impl<In, Out> WebSocket<In, Out> {
     /// The client's address, when known.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.conn.remote
+    }
+
+    /// Most topics the pub/sub endpoint lets this connection subscribe to (the app's
+    /// [`WsConfig::max_subscriptions`](super::WsConfig::max_subscriptions)).
+    pub(crate) fn max_subscriptions(&self) -> usize {
+        self.conn.max_subscriptions as usize
+    }
+
+    /// The claims of the token the route verified: on a `#[secured]` route (or a live
+    /// model's guarded channel), whether the token came with the handshake or in the first
+    /// message. `None` on a route that checks no token.
+    pub fn claims(&self) -> Option<&serde_json::Value> {
+        self.head.claims.as_ref()
     }
 
     /// The subprotocols the client offered, in its order of preference (a `bearer.<token>`
