@@ -45,7 +45,7 @@ async fn pem_keys_and_api_keys_from_the_environment() {
     let auth = from(&[
         ("SOCKEYE_JWT_PUBLIC_KEY", &key("rsa_public.pem")),
         ("SOCKEYE_JWT_PRIVATE_KEY", &key("rsa_private.pem")),
-        ("API_KEY", "seed-004-key"),
+        ("SOCKEYE_API_KEY", "seed-004-key"),
         ("SOCKEYE_API_KEYS", "second-key, third-key"),
     ])
     .unwrap();
@@ -59,12 +59,28 @@ async fn pem_keys_and_api_keys_from_the_environment() {
 
 #[tokio::test]
 async fn switches_from_the_environment() {
-    let auth = from(&[("API_KEY", "k"), ("SOCKEYE_AUTH_QUERY_TOKEN", "off"), ("SOCKEYE_AUTH_TIMEOUT", "1")]).unwrap();
+    let auth = from(&[("SOCKEYE_API_KEY", "k"), ("SOCKEYE_AUTH_QUERY_TOKEN", "all")]).unwrap();
+    let client = TestClient::new(App::new().auth(auth));
+    assert_eq!(client.get("/me").query(&[("token", "k")]).send().await.status(), 200);
+    let auth =
+        from(&[("SOCKEYE_API_KEY", "k"), ("SOCKEYE_AUTH_QUERY_TOKEN", "off"), ("SOCKEYE_AUTH_TIMEOUT", "1")]).unwrap();
     let client = TestClient::new(App::new().auth(auth));
     assert_eq!(client.get("/me").query(&[("token", "k")]).send().await.status(), 401);
-    let auth = from(&[("API_KEY", "k"), ("SOCKEYE_ALLOWED_ORIGINS", "https://a.example, https://b.example")]).unwrap();
+    let auth =
+        from(&[("SOCKEYE_API_KEY", "k"), ("SOCKEYE_ALLOWED_ORIGINS", "https://a.example, https://b.example")]).unwrap();
     let client = TestClient::new(App::new().auth(auth));
     assert!(client.websocket_connect("/nowhere").header("origin", "https://c.example").await.is_err());
+}
+
+#[tokio::test]
+async fn the_bare_api_key_variable_is_not_a_credential() {
+    // Any program's API_KEY (a cloud SDK's, another service's) must not open the app.
+    let auth = from(&[("API_KEY", "someone-elses-key")]).unwrap();
+    assert!(!auth.is_configured());
+    let auth = from(&[("API_KEY", "someone-elses-key"), ("SOCKEYE_API_KEY", "ours")]).unwrap();
+    let client = TestClient::new(App::new().auth(auth));
+    assert_eq!(client.get("/me").bearer("someone-elses-key").send().await.status(), 401);
+    assert_eq!(client.get("/me").bearer("ours").send().await.status(), 200);
 }
 
 #[test]
@@ -79,7 +95,10 @@ fn bad_values_name_the_variable() {
             "SOCKEYE_JWT_PUBLIC_KEY=\"/no/such/key.pem\" is invalid: expected a readable PEM file",
         ),
         (&[("SOCKEYE_JWT_LEEWAY", "soon")], "SOCKEYE_JWT_LEEWAY=\"soon\" is invalid"),
-        (&[("SOCKEYE_AUTH_QUERY_TOKEN", "maybe")], "SOCKEYE_AUTH_QUERY_TOKEN=\"maybe\" is invalid: expected on or off"),
+        (
+            &[("SOCKEYE_AUTH_QUERY_TOKEN", "maybe")],
+            "SOCKEYE_AUTH_QUERY_TOKEN=\"maybe\" is invalid: expected websocket, all or off",
+        ),
         (&[("SOCKEYE_AUTH_TIMEOUT", "0")], "SOCKEYE_AUTH_TIMEOUT=\"0\" is invalid"),
         (
             &[("SOCKEYE_JWT_SECRET", "an environment secret of 32+ bytes!!"), ("SOCKEYE_JWT_PUBLIC_KEY", "/k.pem")],

@@ -226,11 +226,23 @@ async fn api_keys_right_and_wrong() {
 }
 
 #[tokio::test]
-async fn the_query_token_works_and_can_be_switched_off() {
+async fn the_query_token_is_read_on_http_routes_only_when_the_app_opts_in() {
     let t = token(json!({}));
-    assert_eq!(client().get("/me").query(&[("token", &t)]).send().await.text(), "alice");
-    let off = TestClient::new(App::new().auth(auth().query_token(false)));
+    // By default a token in a URL is not a credential on a plain HTTP route.
+    assert_eq!(client().get("/me").query(&[("token", &t)]).send().await.status(), 401);
+    let opted_in = TestClient::new(App::new().auth(auth().query_token_on_http(true)));
+    assert_eq!(opted_in.get("/me").query(&[("token", &t)]).send().await.text(), "alice");
+    let off = TestClient::new(App::new().auth(auth().query_token(false).query_token_on_http(true)));
     assert_eq!(off.get("/me").query(&[("token", &t)]).send().await.status(), 401);
+}
+
+#[test]
+fn a_short_secret_given_in_code_stops_the_app() {
+    let err = TestClient::try_new(App::new().auth(Auth::hs256("short secret"))).err().expect("the app started");
+    assert_eq!(
+        err.to_string(),
+        "authentication: the HS256 secret is 12 bytes; it must be at least 32 (e.g. `openssl rand -base64 48`)"
+    );
 }
 
 #[tokio::test]

@@ -32,7 +32,9 @@ async fn query_tokens_are_never_logged() {
         .with_ansi(false)
         .init();
 
-    let auth = Auth::hs256("a secret for the log test, long enough!!").allowed_origins(["https://ok.example"]);
+    let auth = Auth::hs256("a secret for the log test, long enough!!")
+        .allowed_origins(["https://ok.example"])
+        .query_token_on_http(true);
     let good = auth.token_for("alice").issue().unwrap();
     let admin = auth.token_for("root").roles(["admin"]).issue().unwrap();
     let client = TestClient::new(App::new().auth(auth));

@@ -268,8 +268,19 @@ async fn the_origin_allow_list_refuses_other_sites() {
     // Not a browser: no Origin header, not affected.
     let mut ws = client.websocket_connect("/ws/open").await.unwrap();
     assert_eq!(ws.receive_text().await.unwrap(), "open");
-    // Without a list every origin is allowed.
-    let mut ws =
-        client_with(auth()).websocket_connect("/ws/open").header("origin", "https://evil.example").await.unwrap();
+    // Without a list, only the app's own origin (the host the handshake went to).
+    let own = client_with(auth());
+    let refused = own.websocket_connect("/ws/open").header("origin", "https://evil.example").await.unwrap_err();
+    assert!(matches!(&refused, TestWsError::Http { status, .. } if *status == 403), "{refused:?}");
+    let refused = own.websocket_connect("/ws/open").header("origin", "null").await.unwrap_err();
+    assert!(matches!(&refused, TestWsError::Http { status, .. } if *status == 403), "{refused:?}");
+    let mut ws = own.websocket_connect("/ws/open").header("origin", "http://testserver").await.unwrap();
+    assert_eq!(ws.receive_text().await.unwrap(), "open");
+    // `*`: every origin, the behaviour before the same-origin default.
+    let mut ws = client_with(auth().allowed_origins(["*"]))
+        .websocket_connect("/ws/open")
+        .header("origin", "https://evil.example")
+        .await
+        .unwrap();
     assert_eq!(ws.receive_text().await.unwrap(), "open");
 }

@@ -201,6 +201,11 @@ async fn json_body_errors_name_the_field() {
     assert_eq!(res.json::<Value>()["detail"][0], json!({"type": "missing", "loc": ["body"], "msg": "Field required"}));
     let res = c.post("/items").header("content-type", "text/plain").body("{}").send().await;
     assert_eq!(res.status(), 415);
+    // A body without any Content-Type (a cross-site `fetch` of a Blob sends one without a
+    // CORS preflight) is refused too.
+    let res = c.post("/items").body(r#"{"name": "a", "price": 1, "tags": []}"#).send().await;
+    assert_eq!(res.status(), 415);
+    assert_eq!(res.json::<Value>()["detail"], "expected `Content-Type: application/json`, got none");
 }
 
 #[tokio::test]

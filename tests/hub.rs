@@ -125,15 +125,17 @@ async fn leaving_on_disconnect_shows_in_stats_and_presence() {
 #[tokio::test]
 async fn send_to_and_close_from_an_http_handler() {
     let client = TestClient::new(App::new());
-    let mut ws = client.websocket_connect("/room/lobby?client_id=7e82d57c9ec0478787b01916910a9f45").await.unwrap();
-    let res = client.post("/send/7e82d57c9ec0478787b01916910a9f45").json(&json!({"n": 1})).send().await;
+    let mut ws = client.websocket_connect("/room/lobby").await.unwrap();
+    settle(&client, "lobby", 1).await;
+    let id = client.hub().members("lobby")[0].id.clone();
+    let res = client.post(&format!("/send/{id}")).json(&json!({"n": 1})).send().await;
     assert_eq!(res.status(), 200);
     assert_eq!(ws.receive_json::<Value>().await.unwrap(), json!({"n": 1}));
     let res = client.post("/send/nobody").json(&json!({})).send().await;
     assert_eq!(res.status(), 404);
     assert!(res.text().contains("no connection with id `nobody`"));
 
-    assert_eq!(client.post("/close/7e82d57c9ec0478787b01916910a9f45").send().await.status(), 200);
+    assert_eq!(client.post(&format!("/close/{id}")).send().await.status(), 200);
     let frame = ws.receive_close().await.unwrap();
     assert_eq!((frame.code.as_u16(), frame.reason.as_str()), (1008, "Closing connection"));
     assert_eq!(client.post("/close/nobody").send().await.status(), 404);

@@ -18,6 +18,14 @@ async fn user_room(ws: WebSocket, user_id: u64, room_id: String) -> Result<()> {
     Ok(())
 }
 
+/// A route that lets clients name themselves: a label, next to the server's id.
+#[websocket("/ws/labelled", client_id = true)]
+async fn labelled(ws: WebSocket) -> Result<()> {
+    let ws = ws.accept().await?;
+    ws.send_text(format!("{} {}", ws.client_id(), ws.id())).await?;
+    Ok(())
+}
+
 /// Tachyon: the token from the query, refusal with 4001 before accept.
 #[websocket("/ws/secure")]
 async fn secure(ws: WebSocket, #[query] token: Option<String>) -> Result<()> {
@@ -343,18 +351,27 @@ async fn subprotocol_negotiation() {
 }
 
 #[tokio::test]
-async fn client_proposed_ids_are_taken_only_when_valid_and_unused() {
+async fn clients_cannot_choose_connection_ids_only_labels_where_allowed() {
     let (app, _) = app();
     let client = TestClient::new(app);
+    // A route that does not allow labels ignores `?client_id=`: the id is the server's.
     let mut a = client.websocket_connect("/ws/1/r?client_id=my-unique-id").await.unwrap();
-    assert!(a.receive_text().await.unwrap().ends_with(" as my-unique-id"));
-    let mut held = client.websocket_connect("/ws/secure?token=abc123&client_id=taken").await.unwrap();
-    held.receive_text().await.unwrap();
-    let mut b = client.websocket_connect("/ws/1/r?client_id=taken").await.unwrap();
-    let text = b.receive_text().await.unwrap();
-    assert!(!text.ends_with(" as taken") && text.len() > "user 1 in r as ".len(), "{text}");
-    let mut c = client.websocket_connect("/ws/1/r?client_id=bad%20id%21").await.unwrap();
-    assert!(!c.receive_text().await.unwrap().contains("bad id"));
+    let text = a.receive_text().await.unwrap();
+    let id = text.strip_prefix("user 1 in r as ").unwrap();
+    assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()), "{text}");
+    // Where labels are allowed, two clients may give the same one (taken or not says
+    // nothing about who is online) and neither gets the other's id.
+    let mut b = client.websocket_connect("/ws/labelled?client_id=taken").await.unwrap();
+    let mut c = client.websocket_connect(&format!("/ws/labelled?client_id={id}")).await.unwrap();
+    let (b, c) = (b.receive_text().await.unwrap(), c.receive_text().await.unwrap());
+    let (b_label, b_id) = b.split_once(' ').unwrap();
+    let (c_label, c_id) = c.split_once(' ').unwrap();
+    assert_eq!((b_label, c_label), ("taken", id));
+    assert!(b_id != "taken" && c_id != id && b_id != c_id, "{b} / {c}");
+    let mut d = client.websocket_connect("/ws/labelled?client_id=bad%20id%21").await.unwrap();
+    let d = d.receive_text().await.unwrap();
+    let (d_label, d_id) = d.split_once(' ').unwrap();
+    assert_eq!(d_label, d_id, "an invalid label is not kept");
 }
 
 #[tokio::test]

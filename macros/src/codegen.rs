@@ -84,10 +84,11 @@ fn ws_options(o: &WsOptions) -> TokenStream {
         Some(false) => quote!(::core::option::Option::Some(::sockeye::ws::InvalidMessage::Reply)),
         None => quote!(::core::option::Option::None),
     };
+    let client_id = o.client_id;
     quote! {
         ::sockeye::__private::WsRouteOptions {
             max_message_size: #m, ping_interval: #pi, pong_timeout: #pt, idle_timeout: #it, max_queue: #q,
-            invalid_message: #invalid, rate_limit: #r,
+            invalid_message: #invalid, rate_limit: #r, client_id: #client_id,
         }
     }
 }

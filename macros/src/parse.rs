@@ -84,6 +84,8 @@ pub(crate) struct WsOptions {
     pub(crate) close_on_invalid: Option<bool>,
     /// `rate_limit = 100`: messages per second (0 = off).
     pub(crate) rate_limit: Option<u64>,
+    /// `client_id = true`: `?client_id=` labels the connection.
+    pub(crate) client_id: bool,
 }
 
 pub(crate) enum Target {
@@ -197,6 +199,10 @@ pub(crate) fn route(attr_kind: Attr, attr: TokenStream, item: TokenStream) -> sy
                 }
                 ws.rate_limit = Some(n)
             }
+            (Attr::WebSocket, "client_id") => match value {
+                Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) => ws.client_id = b.value,
+                other => return Err(error(other, "`client_id` is true or false")),
+            },
             (Attr::WebSocket, "invalid_message") => match value {
                 Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) if s.value() == "reply" || s.value() == "close" => {
                     ws.close_on_invalid = Some(s.value() == "close")
@@ -206,7 +212,7 @@ pub(crate) fn route(attr_kind: Attr, attr: TokenStream, item: TokenStream) -> sy
             (Attr::WebSocket, _) => {
                 return Err(error(
                     key,
-                    "unknown option: #[websocket] takes max_message_size, ping_interval, pong_timeout, idle_timeout, max_queue, invalid_message and rate_limit",
+                    "unknown option: #[websocket] takes max_message_size, ping_interval, pong_timeout, idle_timeout, max_queue, invalid_message, rate_limit and client_id",
                 ));
             }
             _ => return Err(error(key, "unknown route option")),

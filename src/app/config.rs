@@ -18,6 +18,8 @@ use crate::ws::WsConfig;
 /// | `SOCKEYE_OPENAPI_PATH` / `SOCKEYE_DOCS_PATH` | where they are served | `/openapi.json` / `/docs` |
 /// | `SOCKEYE_BROKER_URL` | the Hub's broker for scale-out: `redis://..` or `postgres://..` (see [`crate::broker`]) | none (one process) |
 /// | `SOCKEYE_BROKER_CHANNEL` | the channel the app's processes share on it | `sockeye` |
+/// | `SOCKEYE_BROKER_SECRET` | authenticates the broker's envelopes (a MAC; at least 32 bytes): see [`crate::broker`] | none (unauthenticated) |
+/// | `SOCKEYE_TRUSTED_PROXIES` | comma-separated CIDRs of reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client (see [`TrustedProxies`](crate::TrustedProxies)) | none |
 /// | `SOCKEYE_ENV` | `development` also serves `GET /_routes`, the route table with source locations | `production` |
 /// | `RUST_LOG` | log filter used when sockeye sets up logging itself | `info` |
 ///
@@ -46,6 +48,8 @@ pub struct Config {
     pub development: bool,
     /// The Hub's broker, for several processes of one app (`None`: this process alone).
     pub broker: Option<crate::broker::Broker>,
+    /// Reverse proxies whose forwarding headers name the client (none by default).
+    pub trusted_proxies: super::TrustedProxies,
 }
 
 /// The body limit when nothing else is configured (1 MiB).
@@ -64,6 +68,7 @@ impl Default for Config {
             docs_path: Some("/docs".to_string()),
             development: false,
             broker: None,
+            trusted_proxies: super::TrustedProxies::none(),
         }
     }
 }
@@ -145,6 +150,10 @@ impl Config {
                 "production" | "prod" => false,
                 _ => return Err(invalid("SOCKEYE_ENV", &v, "development or production")),
             };
+        }
+        if let Some(v) = lookup("SOCKEYE_TRUSTED_PROXIES") {
+            config.trusted_proxies =
+                v.parse().map_err(|e: String| invalid("SOCKEYE_TRUSTED_PROXIES", &v, &format!("CIDR ranges: {e}")))?;
         }
         if let Some(v) = lookup("SOCKEYE_BROKER_URL").filter(|v| !v.trim().is_empty()) {
             let broker = crate::broker::Broker::from_url(v.trim())

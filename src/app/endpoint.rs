@@ -30,6 +30,8 @@ pub(crate) struct Shared {
     pub(crate) models: Vec<&'static crate::live::Schema>,
     /// Each registered model's access, by table.
     pub(crate) access: Vec<(&'static str, crate::live::Access)>,
+    /// Whose forwarding headers name the client.
+    pub(crate) proxies: super::TrustedProxies,
     /// The OpenAPI document (`GET /openapi.json`), built once.
     pub(crate) openapi: std::sync::Arc<str>,
     /// The AsyncAPI document (`GET /asyncapi.json`), built once.

@@ -3,6 +3,7 @@
 mod config;
 pub(crate) mod endpoint;
 pub(crate) mod head_deadline;
+pub(crate) mod proxy;
 pub(crate) mod serve;
 mod server;
 
@@ -13,6 +14,7 @@ use tokio::net::ToSocketAddrs;
 
 pub use config::{Config, ConfigError};
 pub(crate) use config::{DEFAULT_BODY_LIMIT, invalid, positive_secs};
+pub use proxy::TrustedProxies;
 pub use server::{Server, shutdown_signal};
 
 use crate::{
@@ -138,6 +140,13 @@ impl App {
     /// WebSocket limits and liveness settings for every route (routes can override them).
     pub fn websocket(mut self, config: crate::ws::WsConfig) -> Self {
         self.config.websocket = config;
+        self
+    }
+
+    /// The reverse proxies in front of the app, whose forwarding headers name the client
+    /// (see [`TrustedProxies`]; `SOCKEYE_TRUSTED_PROXIES`).
+    pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.config.trusted_proxies = proxies;
         self
     }
 
@@ -319,6 +328,10 @@ impl App {
                 }
             }
         }
+        if let Some(reason) = self.auth.unusable() {
+            return Err(RouteError::Auth(reason.to_string()));
+        }
+        self.auth.warn_at_start();
         for (table, namespace, topic) in &self.bridges {
             self.hub.bridge(&crate::hub::RoomKey::model(table), crate::hub::RoomKey::topic(namespace, topic));
         }
@@ -337,6 +350,7 @@ impl App {
             database: self.database,
             models: self.models,
             access: self.access,
+            proxies: self.config.trusted_proxies.clone(),
             docs_index: match (&self.config.openapi_path, &self.config.docs_path) {
                 (Some(openapi), Some(page)) => crate::docs::index(
                     openapi,

@@ -82,6 +82,6 @@ fn authenticate(req: &Request) -> Result<Principal, Error> {
     let shared = Shared::of(req).ok_or_else(|| Error::internal("request outside an App"))?;
     let websocket = req.headers().contains_key(poem::http::header::SEC_WEBSOCKET_KEY);
     let (token, source) =
-        super::token_from_request(req, websocket, shared.auth.reads_query())?.ok_or(AuthError::Missing)?;
+        super::token_from_request(req, websocket, shared.auth.reads_query(websocket))?.ok_or(AuthError::Missing)?;
     Ok(Principal { claims: shared.auth.verify(&token)?, source, secured: &super::ANYONE })
 }

@@ -30,11 +30,11 @@
 //! | `SOCKEYE_JWT_ISSUER` | required `iss` (also put in issued tokens) | not checked |
 //! | `SOCKEYE_JWT_AUDIENCE` | required `aud` (also put in issued tokens) | not checked |
 //! | `SOCKEYE_JWT_LEEWAY` | seconds of clock skew allowed on `exp` and `nbf` | `5` |
-//! | `API_KEY` | a static API key (seed 004), sent as `Authorization: Bearer <key>` | — |
+//! | `SOCKEYE_API_KEY` | a static API key (seed 004), sent as `Authorization: Bearer <key>` (the bare `API_KEY` of earlier versions is not read) | — |
 //! | `SOCKEYE_API_KEYS` | more API keys, comma-separated | — |
-//! | `SOCKEYE_AUTH_QUERY_TOKEN` | `off` stops reading `?token=` | `on` |
+//! | `SOCKEYE_AUTH_QUERY_TOKEN` | where `?token=` is read: `websocket` (handshakes only), `all` (plain HTTP routes too) or `off` | `websocket` |
 //! | `SOCKEYE_AUTH_TIMEOUT` | seconds a WebSocket client without a token has to send `{"type":"auth","token":..}` | `10` |
-//! | `SOCKEYE_ALLOWED_ORIGINS` | comma-separated `Origin`s allowed to open WebSockets (`*` for any) | any |
+//! | `SOCKEYE_ALLOWED_ORIGINS` | comma-separated `Origin`s allowed to open WebSockets besides the app's own (`*` for any) | the app's own |
 //!
 //! Every token must carry `exp`; `nbf` is checked when present; `iss` and `aud` are required
 //! when configured. The algorithm comes from the key, never from the token's header, so
@@ -109,6 +109,9 @@ impl Secured {
 #[derive(Clone, Default)]
 pub struct Auth(Arc<Inner>);
 
+/// The shortest HS256 secret accepted, from code or the environment.
+const MIN_SECRET_BYTES: usize = 32;
+
 #[derive(Clone)]
 struct Inner {
     jwt: Option<Jwt>,
@@ -121,7 +124,13 @@ struct Inner {
     auth_timeout: Duration,
     unauthenticated_code: u16,
     forbidden_code: u16,
-    origins: Option<Vec<String>>,
+    /// Set when the settings cannot be used: the app refuses to start.
+    weak: Option<String>,
+    /// Whether plain HTTP routes read `?token=` too.
+    query_token_http: bool,
+    /// Origins allowed to open WebSockets besides the app's own.
+    origins: Vec<String>,
+    any_origin: bool,
 }
 
 #[derive(Clone)]
@@ -143,7 +152,10 @@ impl Default for Inner {
             auth_timeout: Duration::from_secs(10),
             unauthenticated_code: crate::ws::CloseCode::UNAUTHENTICATED.as_u16(),
             forbidden_code: crate::ws::CloseCode::FORBIDDEN.as_u16(),
-            origins: None,
+            origins: Vec::new(),
+            any_origin: false,
+            weak: None,
+            query_token_http: false,
         }
     }
 }
@@ -168,12 +180,41 @@ impl Auth {
     }
 
     /// HS256 with a shared secret, which both checks and issues tokens.
+    ///
+    /// The secret must be at least 32 bytes (as `SOCKEYE_JWT_SECRET` must): a shorter one
+    /// can be found by guessing offline from any token. An app given one refuses to start
+    /// ([`RouteError::Auth`](crate::RouteError::Auth)), and such an `Auth` verifies no token.
+    /// Make one with `openssl rand -base64 48`.
     pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
         let secret = secret.as_ref();
+        if secret.len() < MIN_SECRET_BYTES {
+            return Self::new().with(|i| {
+                i.weak = Some(format!(
+                    "the HS256 secret is {} bytes; it must be at least {MIN_SECRET_BYTES} (e.g. `openssl rand -base64 48`)",
+                    secret.len()
+                ));
+            });
+        }
         Self::new().with(|i| {
             i.jwt = Some(Jwt { algorithm: Algorithm::HS256, key: DecodingKey::from_secret(secret) });
             i.signing = Some(EncodingKey::from_secret(secret));
         })
+    }
+
+    /// Why these settings cannot be used, if they cannot (see [`hs256`](Auth::hs256)).
+    pub(crate) fn unusable(&self) -> Option<&str> {
+        self.0.weak.as_deref()
+    }
+
+    /// Logs what a deployer should know about these settings, at start.
+    pub(crate) fn warn_at_start(&self) {
+        if self.0.jwt.is_some() && self.0.issuer.is_none() && self.0.audience.is_none() {
+            tracing::warn!(
+                "JWTs are accepted from any issuer and for any audience holding the key: set SOCKEYE_JWT_ISSUER \
+                 and/or SOCKEYE_JWT_AUDIENCE (Auth::issuer / Auth::audience) so tokens minted for another \
+                 service with the same key are refused"
+            );
+        }
     }
 
     /// RS256 (an RSA key) or ES256 (a P-256 key) with a PEM public key; tokens are checked
@@ -233,9 +274,17 @@ impl Auth {
         self.with(|i| i.api_keys.push(entry))
     }
 
-    /// Whether `?token=` is read (default true; the value is never logged).
+    /// Whether WebSocket handshakes may bring their token as `?token=` (default true:
+    /// browsers cannot set headers on a WebSocket; the value is never logged).
     pub fn query_token(self, on: bool) -> Self {
         self.with(|i| i.query_token = on)
+    }
+
+    /// Whether plain HTTP routes read `?token=` too (default false: a token in a URL ends up
+    /// in proxy logs, browser history and `Referer` headers, and HTTP clients can send
+    /// `Authorization`).
+    pub fn query_token_on_http(self, on: bool) -> Self {
+        self.with(|i| i.query_token_http = on)
     }
 
     /// How long a WebSocket client that brought no token has to send its auth message
@@ -250,12 +299,17 @@ impl Auth {
         self.with(|i| (i.unauthenticated_code, i.forbidden_code) = (unauthenticated, forbidden))
     }
 
-    /// Only these `Origin`s may open a WebSocket (cross-site WebSocket hijacking); clients that
-    /// send no `Origin` (not browsers) are not affected. `"*"` allows any.
+    /// Browser pages of these origins (`https://app.example.com`, scheme, host and port) may
+    /// open WebSockets too. By default only pages of the app's own origin (the host the
+    /// handshake was sent to) may: a page elsewhere would otherwise use its visitors' cookies
+    /// and network position (cross-site WebSocket hijacking). Clients that send no `Origin`
+    /// (not browsers) are not affected. `"*"` allows every origin, as before this check was
+    /// on by default.
     pub fn allowed_origins<S: Into<String>>(self, origins: impl IntoIterator<Item = S>) -> Self {
-        let list: Vec<String> = origins.into_iter().map(Into::into).collect();
-        let list = (!list.iter().any(|o| o == "*")).then_some(list);
-        self.with(|i| i.origins = list)
+        let list: Vec<String> =
+            origins.into_iter().map(Into::into).map(|o: String| o.trim_end_matches('/').to_string()).collect();
+        let any = list.iter().any(|o| o == "*");
+        self.with(|i| (i.origins, i.any_origin) = (list, any))
     }
 
     /// Starts a token for `subject`, with this configuration's issuer and audience.
@@ -276,8 +330,9 @@ impl Auth {
         self.0.auth_timeout
     }
 
-    pub(crate) fn reads_query(&self) -> bool {
-        self.0.query_token
+    /// Whether a request of this kind may bring its token as `?token=`.
+    pub(crate) fn reads_query(&self, websocket: bool) -> bool {
+        if websocket { self.0.query_token } else { self.0.query_token && self.0.query_token_http }
     }
 
     fn with(mut self, f: impl FnOnce(&mut Inner)) -> Self {
@@ -303,7 +358,7 @@ impl Auth {
                     "either SOCKEYE_JWT_SECRET or SOCKEYE_JWT_PUBLIC_KEY, not both",
                 ));
             }
-            (Some(secret), None) if secret.len() < 32 => {
+            (Some(secret), None) if secret.len() < MIN_SECRET_BYTES => {
                 return Err(invalid("SOCKEYE_JWT_SECRET", "(hidden)", "a secret of at least 32 bytes"));
             }
             (Some(secret), None) => Auth::hs256(secret),
@@ -328,7 +383,11 @@ impl Auth {
                 v.trim().parse().map_err(|_| invalid("SOCKEYE_JWT_LEEWAY", &v, "a whole number of seconds"))?;
             auth = auth.leeway(Duration::from_secs(secs));
         }
-        let keys = lookup("API_KEY").into_iter().chain(
+        if lookup("API_KEY").is_some() && lookup("SOCKEYE_API_KEY").is_none() {
+            // Not read: a variable of that name may belong to anything else on the machine.
+            tracing::warn!("API_KEY is set but not read as a credential: name the app's key SOCKEYE_API_KEY");
+        }
+        let keys = lookup("SOCKEYE_API_KEY").into_iter().chain(
             lookup("SOCKEYE_API_KEYS")
                 .map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
                 .unwrap_or_default(),
@@ -337,12 +396,13 @@ impl Auth {
             auth = auth.api_key(key);
         }
         if let Some(v) = lookup("SOCKEYE_AUTH_QUERY_TOKEN") {
-            let on = match v.trim() {
-                "on" | "true" | "1" => true,
-                "off" | "false" | "0" => false,
-                _ => return Err(invalid("SOCKEYE_AUTH_QUERY_TOKEN", &v, "on or off")),
+            let (websocket, http) = match v.trim() {
+                "websocket" | "on" | "true" | "1" => (true, false),
+                "all" => (true, true),
+                "off" | "false" | "0" => (false, false),
+                _ => return Err(invalid("SOCKEYE_AUTH_QUERY_TOKEN", &v, "websocket, all or off")),
             };
-            auth = auth.query_token(on);
+            auth = auth.query_token(websocket).query_token_on_http(http);
         }
         if let Some(v) = lookup("SOCKEYE_AUTH_TIMEOUT") {
             auth = auth.auth_timeout(crate::app::positive_secs("SOCKEYE_AUTH_TIMEOUT", &v)?);
@@ -369,7 +429,7 @@ pub(crate) fn authenticate(
     websocket: bool,
 ) -> Result<Principal, AuthError> {
     let auth = &crate::app::endpoint::Shared::of(req).ok_or(AuthError::NotConfigured)?.auth;
-    let (token, source) = token_from_request(req, websocket, auth.reads_query())?.ok_or(AuthError::Missing)?;
+    let (token, source) = token_from_request(req, websocket, auth.reads_query(websocket))?.ok_or(AuthError::Missing)?;
     let claims = auth.verify(&token)?;
     secured.check(&claims)?;
     Ok(Principal { claims, source, secured })

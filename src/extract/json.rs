@@ -17,7 +17,7 @@ use crate::{
 ///
 /// As an argument: the body must parse into `T`, or the client gets 422 naming the field
 /// (`{"detail": [{"type": "missing", "loc": ["body", "price"], "msg": "Field required"}]}`);
-/// a body over the app's limit gets 413; a `Content-Type` other than JSON gets 415.
+/// a body over the app's limit gets 413; a missing `Content-Type` or one other than JSON gets 415.
 ///
 /// ```standalone_crate
 /// use sockeye::prelude::*;
@@ -74,8 +74,24 @@ impl<'a, T: DeserializeOwned> FromRequest<'a> for Json<T> {
     }
 }
 
+/// A JSON body must say so: a body without `Content-Type` is what a cross-site `fetch` can
+/// send without a CORS preflight (as a Blob), so it is refused like any other type. A request
+/// with no body at all goes on, to be told the body is missing (422), as FastAPI does.
 fn check_content_type(req: &Request) -> poem::Result<()> {
-    let Some(ct) = req.header(header::CONTENT_TYPE) else { return Ok(()) };
+    let Some(ct) = req.header(header::CONTENT_TYPE) else {
+        let empty = match req.header(header::CONTENT_LENGTH) {
+            Some(n) => n.trim() == "0",
+            None => req.header(header::TRANSFER_ENCODING).is_none(),
+        };
+        if empty {
+            return Ok(());
+        }
+        return Err(Error::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected `Content-Type: application/json`, got none",
+        )
+        .into());
+    };
     let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if essence == "application/json" || essence.ends_with("+json") {
         return Ok(());

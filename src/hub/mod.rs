@@ -21,12 +21,14 @@
 //! }
 //! # #[tokio::main] async fn main() {
 //! let client = TestClient::new(App::new());
-//! let mut a = client.websocket_connect("/ws/lobby?client_id=a").await.unwrap();
+//! let mut a = client.websocket_connect("/ws/lobby").await.unwrap();
+//! # while client.hub().members("lobby").len() < 1 { tokio::task::yield_now().await; }
+//! let a_id = client.hub().members("lobby")[0].id.clone(); // ids are the server's
 //! let mut b = client.websocket_connect("/ws/lobby").await.unwrap();
 //! # while client.hub().members("lobby").len() < 2 { tokio::task::yield_now().await; }
 //! a.send_text("hi").await.unwrap();
 //! assert_eq!(b.receive_text().await.unwrap(), "[lobby] hi");
-//! assert_eq!(client.post("/notify/a").send().await.status(), 200);
+//! assert_eq!(client.post(&format!("/notify/{a_id}")).send().await.status(), 200);
 //! assert_eq!(a.receive_text().await.unwrap(), "New Message From WS");
 //! assert_eq!(client.post("/notify/nobody").send().await.status(), 404);
 //! # }
@@ -394,6 +396,19 @@ impl Hub {
             .registry
             .get(id)
             .is_some_and(|c| c.rooms.lock().unwrap_or_else(|e| e.into_inner()).set.contains(room.as_str()))
+    }
+
+    /// The members of `room` in this process whose id or label is `name` (and whose owner
+    /// is one of `owners`, when given): see [`Conn::answers_to`].
+    pub(crate) fn answering(&self, room: &RoomKey, name: &str, owners: Option<&[String]>) -> Vec<String> {
+        let rooms = self.0.rooms.read();
+        rooms
+            .get(room.as_str())
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter(|m| m.conn.answers_to(name, owners))
+            .map(|m| m.conn.id.to_string())
+            .collect()
     }
 
     /// How many rooms (of any namespace) a connection is in.

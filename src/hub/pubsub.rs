@@ -193,7 +193,7 @@ impl PubSub {
                     "type": "connection",
                     "message": format!("Connected to channel: {channel}"),
                     "channel": channel,
-                    "client_id": socket.id().as_str(),
+                    "client_id": socket.client_id(),
                     "timestamp": timestamp(std::time::SystemTime::now()),
                 }))
                 .await?;
@@ -446,7 +446,7 @@ fn run(request: poem::Request) -> WsRunFuture {
     })
 }
 
-static OPTIONS: WsRouteOptions = WsRouteOptions::NONE;
+static OPTIONS: WsRouteOptions = WsRouteOptions { client_id: true, ..WsRouteOptions::NONE };
 
 fn handler(request: poem::Request) -> HandlerFuture {
     websocket(request, &OPTIONS, run)

@@ -154,12 +154,15 @@ impl Channel {
         row: &Value,
         before: Option<&Value>,
         seq: u64,
-        except: Option<&str>,
+        except: Option<&Except>,
     ) -> Delivery {
         // Built only when there is a broker: this runs for every committed write.
         hub.forward_event(
             || remote_key(self.schema),
-            || json!({"kind": kind, "row": row, "before": before, "seq": seq, "except": except}),
+            || {
+                json!({"kind": kind, "row": row, "before": before, "seq": seq,
+                    "except": except.map(|e| &e.name), "except_owners": except.and_then(|e| e.owners.as_ref())})
+            },
         );
         let delivery = self.deliver(hub, kind, row, before, seq, except);
         tokio::task::coop::consume_budget().await; // see `Broadcast::send`
@@ -174,13 +177,15 @@ impl Channel {
         row: &Value,
         before: Option<&Value>,
         seq: u64,
-        except: Option<&str>,
+        except: Option<&Except>,
     ) -> Delivery {
         let event = Message::text(envelope(self.schema.table, kind, &self.schema.public(row), Some(seq)).to_string());
+        let excluded = self.excluded(hub, except);
         let watchers = self.watchers.read().unwrap_or_else(|e| e.into_inner());
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         if watchers.is_empty() && held.is_empty() {
-            return hub.deliver(Some(self.key.as_str()), except, None, event);
+            let keep = |id: &str| !excluded.iter().any(|e| e == id);
+            return hub.deliver(Some(self.key.as_str()), None, (!excluded.is_empty()).then_some(&keep as _), event);
         }
         let (row_ref, before_ref) = (Row::new(row), before.map(Row::new));
         // The subscribers that get something else than the event, decided before sending.
@@ -205,7 +210,7 @@ impl Channel {
         };
         // Connections reading a snapshot get theirs after it, in order.
         for (id, buffer) in held.iter_mut() {
-            if except == Some(id.as_str()) {
+            if excluded.iter().any(|e| e == id) {
                 continue;
             }
             let message = if gone.contains(&id.as_str()) {
@@ -223,14 +228,56 @@ impl Channel {
                 }
             }
         }
-        let keep = |id: &str| !skip.contains(id) && !held.contains_key(id);
-        let mut delivery = hub.deliver(Some(self.key.as_str()), except, Some(&keep), event);
-        for id in gone.into_iter().filter(|id| !held.contains_key(*id) && except != Some(*id)) {
+        let keep = |id: &str| !skip.contains(id) && !held.contains_key(id) && !excluded.iter().any(|e| e == id);
+        let mut delivery = hub.deliver(Some(self.key.as_str()), None, Some(&keep), event);
+        for id in gone.into_iter().filter(|id| !held.contains_key(*id) && !excluded.iter().any(|e| e == id)) {
             if hub.offer_local(id, removal()) {
                 delivery.delivered += 1;
             }
         }
         delivery
+    }
+
+    /// The subscribers of this process that `except` designates.
+    fn excluded(&self, hub: &Hub, except: Option<&Except>) -> Vec<String> {
+        except.map(|e| hub.answering(&self.key, &e.name, e.owners.as_deref())).unwrap_or_default()
+    }
+
+    /// Sends a custom message (`Live::broadcast_custom`) to every subscriber but those
+    /// `except` designates, in this process and, with a broker, the others.
+    pub(crate) async fn publish_custom(&self, hub: &Hub, text: String, except: Option<&Except>) -> Delivery {
+        hub.forward_event(
+            || remote_key(self.schema),
+            || json!({"custom": text, "except": except.map(|e| &e.name), "except_owners": except.and_then(|e| e.owners.as_ref())}),
+        );
+        let delivery = self.deliver_custom(hub, Message::text(text), except);
+        tokio::task::coop::consume_budget().await;
+        delivery
+    }
+
+    fn deliver_custom(&self, hub: &Hub, msg: Message, except: Option<&Except>) -> Delivery {
+        let excluded = self.excluded(hub, except);
+        let keep = |id: &str| !excluded.iter().any(|e| e == id);
+        hub.deliver(Some(self.key.as_str()), None, (!excluded.is_empty()).then_some(&keep as _), msg)
+    }
+}
+
+/// The connections a write's event skips (seed 001's `exclude_client`): those whose id or
+/// `client_id` label is `name`, and, when the exclusion came from a client (the
+/// `X-Client-Id` header), that belong to it (`owners`: its token's subject, its address), so
+/// a client can only keep events from its own connections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Except {
+    pub(crate) name: String,
+    pub(crate) owners: Option<Vec<String>>,
+}
+
+impl Except {
+    fn from_event(data: &Value) -> Option<Self> {
+        let name = data["except"].as_str()?.to_string();
+        let owners =
+            data["except_owners"].as_array().map(|o| o.iter().filter_map(Value::as_str).map(str::to_string).collect());
+        Some(Self { name, owners })
     }
 }
 
@@ -246,12 +293,17 @@ pub(crate) fn receive_remote_events(hub: &Hub, db: &Database, schema: &'static S
     hub.on_remote(
         &remote_key(schema),
         Arc::new(move |hub: &Hub, data: Value| {
+            let except = Except::from_event(&data);
+            if let Some(text) = data["custom"].as_str() {
+                channel.deliver_custom(hub, Message::text(text.to_string()), except.as_ref());
+                return;
+            }
             let (Some(kind), Some(seq)) = (data["kind"].as_str(), data["seq"].as_u64()) else {
                 tracing::warn!(table = schema.table, "broker: a live event without kind or seq was skipped");
                 return;
             };
             let before = data.get("before").filter(|b| !b.is_null());
-            channel.deliver(hub, kind, &data["row"], before, seq, data["except"].as_str());
+            channel.deliver(hub, kind, &data["row"], before, seq, except.as_ref());
         }),
     );
 }
@@ -302,9 +354,9 @@ pub(crate) async fn serve(
     let socket = ws.accept().await?;
     let table = schema.table;
     let id = socket.id().as_str().to_string();
-    let mut hello = envelope(table, "connection", &json!({ "client_id": id }), None);
+    let mut hello = envelope(table, "connection", &json!({ "client_id": socket.client_id() }), None);
     hello["message"] = format!("Connected to channel: {table}").into();
-    hello["client_id"] = id.clone().into();
+    hello["client_id"] = socket.client_id().into();
     socket.send_json(&hello).await?;
     // After the hello: it is the first message a client reads.
     channel.set_watcher(&id, None, viewer.as_ref());

@@ -50,9 +50,18 @@ async fn live<M: Model>(req: &Request) -> Result<Live<M>, Response> {
     let claims = req.extensions().get::<Principal>().map(|p| &p.claims);
     let live = live.viewing(Viewer::of(access, claims));
     Ok(match req.header(CLIENT_ID_HEADER) {
-        Some(id) if !id.is_empty() => live.except(id),
+        Some(id) if !id.is_empty() => live.except_owned(id, owners(req)),
         _ => live,
     })
+}
+
+/// Who sent the request, the way connections are owned (`ws::conn::Conn::owner`): its
+/// token's subject and its client address. A connection opened with a token is the
+/// request's only if the subjects match; one opened without, if the addresses do.
+fn owners(req: &Request) -> Vec<String> {
+    let subject = req.extensions().get::<Principal>().and_then(Principal::subject).map(|s| format!("sub:{s}"));
+    let address = crate::app::proxy::client_ip(req).map(|ip| format!("ip:{ip}"));
+    subject.into_iter().chain(address).collect()
 }
 
 fn key<M: Model>(req: &Request) -> Result<Key, Response> {
@@ -217,7 +226,7 @@ fn run<M: Model>(request: Request) -> WsRunFuture {
     })
 }
 
-static WS_OPTIONS: WsRouteOptions = WsRouteOptions::NONE;
+static WS_OPTIONS: WsRouteOptions = WsRouteOptions { client_id: true, ..WsRouteOptions::NONE };
 
 /// `/ws/<table>`.
 pub fn socket<M: Model>(req: Request) -> HandlerFuture {

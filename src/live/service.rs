@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::{
     Database, Filter, Model,
     access::{Row, Viewer},
-    channel::{Channel, envelope, select},
+    channel::{Channel, Except, envelope, select},
     db::{bind, row_to_json},
     error::LiveError,
     model::{Kind, Schema},
@@ -19,7 +19,6 @@ use crate::{
     Error,
     app::endpoint::Shared,
     hub::{Delivery, Hub},
-    ws::Message,
 };
 
 /// The key of a row: an integer or a string, as the model's key field.
@@ -117,7 +116,7 @@ pub struct Live<M> {
     hub: Hub,
     channel: Arc<Channel>,
     broadcast: bool,
-    except: Option<String>,
+    except: Option<Except>,
     /// Whose eyes REST reads and writes go through (the model's row rule), if any.
     viewer: Option<Viewer>,
     model: PhantomData<fn() -> M>,
@@ -166,10 +165,18 @@ impl<M: Model> Live<M> {
         Self { broadcast: false, ..self.clone() }
     }
 
-    /// The same, not sending events to the connection `client_id` (seed 001's
-    /// `exclude_client`), typically the client that made the change.
+    /// The same, not sending events to the connections named `client_id` (seed 001's
+    /// `exclude_client`), typically the client that made the change: its connection
+    /// [id](crate::WebSocket::id) or the `?client_id=` it connected with
+    /// ([`client_id`](crate::WebSocket::client_id)), on any process.
     pub fn except(&self, client_id: impl Into<String>) -> Self {
-        Self { except: Some(client_id.into()), ..self.clone() }
+        Self { except: Some(Except { name: client_id.into(), owners: None }), ..self.clone() }
+    }
+
+    /// [`except`](Self::except) for an exclusion a client asked for (`X-Client-Id`): only
+    /// its own connections (`owners`: its token's subject, its address) are skipped.
+    pub(crate) fn except_owned(&self, client_id: &str, owners: Vec<String>) -> Self {
+        Self { except: Some(Except { name: client_id.to_string(), owners: Some(owners) }), ..self.clone() }
     }
 
     /// The row with key `id`.
@@ -233,11 +240,7 @@ impl<M: Model> Live<M> {
         let mut seq = self.channel.order.lock().await;
         *seq += 1;
         let text = envelope(M::schema().table, event, &data, Some(*seq)).to_string();
-        let mut to = self.hub.to(self.channel.key.clone());
-        if let Some(id) = &self.except {
-            to = to.except(id.as_str());
-        }
-        Ok(to.send(Message::text(text)).await)
+        Ok(self.channel.publish_custom(&self.hub, text, self.except.as_ref()).await)
     }
 
     pub(crate) fn hub(&self) -> &Hub {
@@ -368,7 +371,7 @@ impl<M: Model> Live<M> {
     async fn announce(&self, seq: &mut u64, kind: &str, row: &Value, before: Option<&Value>) {
         if self.broadcast {
             *seq += 1;
-            self.channel.publish(&self.hub, kind, row, before, *seq, self.except.as_deref()).await;
+            self.channel.publish(&self.hub, kind, row, before, *seq, self.except.as_ref()).await;
         }
     }
 }

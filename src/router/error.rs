@@ -51,7 +51,7 @@ pub enum RouteError {
     /// A `#[secured]` route in an app with no key to check tokens with.
     #[error(
         "route `{handler}` ({location}) is #[secured] but the app has no keys: set SOCKEYE_JWT_SECRET, \
-         SOCKEYE_JWT_PUBLIC_KEY or API_KEY, or call App::auth"
+         SOCKEYE_JWT_PUBLIC_KEY or SOCKEYE_API_KEY, or call App::auth"
     )]
     NoAuth {
         /// The handler.
@@ -68,6 +68,9 @@ pub enum RouteError {
         /// The model's table.
         table: String,
     },
+    /// The authentication settings cannot be used (a secret too short to resist guessing).
+    #[error("authentication: {0}")]
+    Auth(String),
     /// The broker setting cannot be used.
     #[error("broker: {0}")]
     Broker(#[from] crate::broker::BrokerError),

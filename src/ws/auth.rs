@@ -127,6 +127,9 @@ pub(crate) async fn first_message(
     if let Some(watch) = AuthWatch::new(auth, &principal) {
         conn.watch(watch);
     }
+    if let Some(subject) = principal.subject() {
+        let _ = conn.owner.set(format!("sub:{subject}").into());
+    }
     req.extensions_mut().insert(principal);
     run(req).await
 }

@@ -128,6 +128,10 @@ pub struct WsRouteOptions {
     pub invalid_message: Option<InvalidMessage>,
     /// Overrides [`WsConfig::rate_limit`] (messages per second, 0 = off).
     pub rate_limit: Option<u32>,
+    /// Whether the client may name its connection with `?client_id=` (1-64 characters of
+    /// `[A-Za-z0-9_.:-]`): a label shown in greetings and matched by `X-Client-Id`
+    /// exclusions of the same client, never the connection's [id](crate::WebSocket::id).
+    pub client_id: bool,
 }
 
 impl WsRouteOptions {
@@ -140,6 +144,7 @@ impl WsRouteOptions {
         max_queue: None,
         invalid_message: None,
         rate_limit: None,
+        client_id: false,
     };
 }
 

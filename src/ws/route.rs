@@ -19,7 +19,10 @@ use super::{
 };
 use crate::{
     Error,
-    app::endpoint::{Shared, panic_message},
+    app::{
+        endpoint::{Shared, panic_message},
+        proxy::client_ip,
+    },
     auth::{Auth, AuthError, AuthPending, Principal},
     error::detail_response,
     hub::Hub,
@@ -136,9 +139,11 @@ pub fn websocket(req: Request, options: &'static WsRouteOptions, run: WsRun) -> 
     Box::pin(serve(req, options, run))
 }
 
+/// The client's address: the peer's, or behind a trusted proxy the client the proxy
+/// forwarded (with the peer's port).
 fn remote_socket(req: &Request) -> Option<std::net::SocketAddr> {
     match req.remote_addr() {
-        RemoteAddr(Addr::SocketAddr(a)) => Some(*a),
+        RemoteAddr(Addr::SocketAddr(a)) => Some(std::net::SocketAddr::new(client_ip(req)?, a.port())),
         _ => None,
     }
 }
@@ -151,7 +156,7 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         Ok(key) => key,
         Err(resp) => return resp,
     };
-    if let Err(origin) = shared.auth.check_origin(&req) {
+    if let Err(origin) = shared.auth.check_origin(&req, crate::app::proxy::request_host(&req)) {
         tracing::info!(origin = %origin, path = %req.uri().path(), "WebSocket handshake from a refused origin");
         return detail_response(StatusCode::FORBIDDEN, format!("origin not allowed: {origin}"));
     }
@@ -163,7 +168,7 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
     let slots = match claim_slots(&req, &config, registry) {
         Ok(slots) => slots,
         Err(over) => {
-            tracing::info!(remote = ?remote_socket(&req), path = %req.uri().path(), reason = %over.0, "WebSocket handshake over a connection cap");
+            tracing::info!(client = ?client_ip(&req), path = %req.uri().path(), reason = %over.0, "WebSocket handshake over a connection cap");
             let mut resp = detail_response(StatusCode::TOO_MANY_REQUESTS, over.0);
             if let Some(wait) = over.1 {
                 resp.headers_mut().insert(poem::http::header::RETRY_AFTER, wait.as_secs().max(1).into());
@@ -175,31 +180,21 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         return detail_response(StatusCode::BAD_REQUEST, "this connection cannot be upgraded");
     };
     let (decision_tx, decision_rx) = oneshot::channel();
-    let proposed = req
-        .uri()
-        .query()
-        .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "client_id"))
-        .and_then(|(_, v)| ConnectionId::proposed(&v))
-        .filter(|id| !registry.contains(id));
-    let mut conn =
-        Conn::new(proposed.unwrap_or_else(ConnectionId::generate), remote_socket(&req), &config, decision_tx);
-    let conn = loop {
-        let candidate = Arc::new(conn);
-        if registry.insert(candidate.clone()) {
-            break candidate;
-        }
-        if registry.is_shutting_down() {
-            return detail_response(StatusCode::SERVICE_UNAVAILABLE, "server shutting down");
-        }
-        // The proposed id was taken in the meantime: fall back to a generated one.
-        conn = match Arc::try_unwrap(candidate) {
-            Ok(mut c) => {
-                c.id = ConnectionId::generate();
-                c
-            }
-            Err(_) => return detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
-        };
-    };
+    let mut conn = Conn::new(ConnectionId::generate(), remote_socket(&req), &config, decision_tx);
+    if options.client_id {
+        conn.label = req
+            .uri()
+            .query()
+            .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "client_id"))
+            .and_then(|(_, v)| ConnectionId::label(&v));
+    }
+    if let Some(subject) = req.extensions().get::<Principal>().and_then(Principal::subject) {
+        let _ = conn.owner.set(format!("sub:{subject}").into());
+    }
+    let conn = Arc::new(conn);
+    if !registry.insert(conn.clone()) {
+        return detail_response(StatusCode::SERVICE_UNAVAILABLE, "server shutting down");
+    }
     req.extensions_mut().insert(WsContext(conn.clone()));
     // A refusal still answers `101` so the client can read the close frame: a client that
     // offered subprotocols needs one echoed to accept it (never one carrying a token).
@@ -223,7 +218,7 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
 /// came with the handshake); the counts go down when the slots are dropped.
 fn claim_slots(req: &Request, config: &super::WsConfig, registry: &Registry) -> Result<Vec<Slot>, OverCap> {
     let mut slots = Vec::new();
-    if let Some(ip) = remote_socket(req).map(|a| a.ip()) {
+    if let Some(ip) = client_ip(req) {
         registry.caps.check_cooling(ip)?;
         if let Some(max) = config.max_connections_per_ip {
             slots.push(registry.caps.claim_ip(ip, max)?);

@@ -149,6 +149,14 @@ impl<In, Out> WebSocket<In, Out> {
         &self.conn.id
     }
 
+    /// The name the client goes by: the `?client_id=` it gave, on a route that allows one
+    /// (`#[websocket(.., client_id = true)]`, the pub/sub endpoint, live models' channels),
+    /// else the connection's [id](Self::id). Several connections may share a label; the
+    /// Hub addresses connections by id only.
+    pub fn client_id(&self) -> &str {
+        self.conn.label.as_deref().unwrap_or(&self.conn.id)
+    }
+
     /// The request headers of the handshake.
     pub fn headers(&self) -> &HeaderMap {
         &self.head.headers
@@ -266,6 +274,11 @@ impl<In, Out> Socket<In, Out> {
     /// This connection's id.
     pub fn id(&self) -> &ConnectionId {
         &self.tx.conn.id
+    }
+
+    /// The name the client goes by (see [`WebSocket::client_id`]).
+    pub fn client_id(&self) -> &str {
+        self.tx.conn.label.as_deref().unwrap_or(&self.tx.conn.id)
     }
 
     /// The client's address, when known.
