@@ -175,6 +175,29 @@ async fn a_slow_consumer_is_closed_with_1013_while_the_others_get_everything_in_
 }
 
 #[tokio::test]
+async fn the_outgoing_queue_is_bounded_in_bytes_as_well_as_in_messages() {
+    let mut config = WsConfig::default();
+    (config.max_queue, config.max_queue_bytes) = (100_000, 64 * 1024);
+    let client = TestClient::new(App::new().websocket(config));
+    let mut slow = client.websocket_connect("/lurk/big").await.unwrap();
+    settle(&client, "big", 1).await;
+    // 200 messages of 16 KiB (3.2 MB): the message bound (100,000) would queue them all;
+    // the byte bound (64 KiB queued, as much again being written) closes the client.
+    let res = client.post("/shout/big?n=200&pad=16384").send().await;
+    assert_eq!(res.status(), 200);
+    let frame = slow.receive_close().await.unwrap();
+    assert_eq!((frame.code.as_u16(), frame.reason.as_str()), (1013, "too slow: message queue full"));
+    assert_eq!(client.hub().stats().slow_consumers_closed, 1);
+
+    // A message larger than the bound still reaches a client whose queue is empty.
+    let mut reader = client.websocket_connect("/room/big").await.unwrap();
+    settle(&client, "big", 1).await;
+    let res = client.post("/shout/big?n=1&pad=100000").send().await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(reader.receive_text().await.unwrap().len(), "msg 0".len() + 100_000);
+}
+
+#[tokio::test]
 async fn drop_newest_and_drop_oldest_keep_the_connection_and_count_drops() {
     for policy in [SlowConsumer::DropNewest, SlowConsumer::DropOldest] {
         let client = TestClient::new(app_with(policy, 8));

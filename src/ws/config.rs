@@ -45,6 +45,7 @@ pub enum InvalidMessage {
 /// | `close_timeout` | 5 s | — | TCP dropped if the peer never answers a close |
 /// | `write_timeout` | 20 s | — | TCP dropped if the peer stops reading for that long |
 /// | `max_queue` | 256 messages | `SOCKEYE_WS_MAX_QUEUE` | senders wait; broadcasts apply `slow_consumer` |
+/// | `max_queue_bytes` | 1 MiB | `SOCKEYE_WS_MAX_QUEUE_BYTES` (`512k`, `4m`) | the same, whichever bound is reached first |
 /// | `slow_consumer` | close 1013 | `SOCKEYE_WS_SLOW_CONSUMER` (`close`, `drop-oldest`, `drop-newest`) | — |
 /// | `invalid_message` | reply with an error | `SOCKEYE_WS_INVALID_MESSAGE` (`reply`, `close`) | typed sockets only |
 /// | `rate_limit` | 1,000 messages / s per connection | `SOCKEYE_WS_RATE_LIMIT` (`100/1s`, `50/500ms`, `off`) | close 4429 "too many messages: over the limit of 100/1s" |
@@ -56,7 +57,13 @@ pub enum InvalidMessage {
 /// peer's IP address, and by user: the `sub` claim of the JWT a `#[secured]` route verified
 /// (at the handshake, or in the first message). Tokens without a `sub`, API keys (services,
 /// not users) and routes that are not `#[secured]` are counted by IP only. Behind a reverse
-/// proxy every client has the proxy's address: cap per IP at the proxy instead.
+/// proxy every client has the proxy's address unless the proxy is trusted
+/// ([`TrustedProxies`](crate::TrustedProxies)): then the client it forwards is counted.
+///
+/// The outgoing queue is bounded in messages and in bytes: a client that stops reading holds
+/// at most `max_queue_bytes` queued plus the batch the connection is writing (at most as
+/// much again), so a few large messages (snapshot pages) cannot pile up megabytes per
+/// connection. A message larger than the byte bound still goes through an empty queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WsConfig {
@@ -75,6 +82,8 @@ pub struct WsConfig {
     pub write_timeout: Duration,
     /// Outgoing messages queued per connection before senders wait.
     pub max_queue: usize,
+    /// Outgoing bytes queued per connection before senders wait (see above).
+    pub max_queue_bytes: usize,
     /// What a broadcast does to a connection whose queue is full.
     pub slow_consumer: SlowConsumer,
     /// What a typed socket does with a message that does not decode.
@@ -100,6 +109,7 @@ impl Default for WsConfig {
             close_timeout: Duration::from_secs(5),
             write_timeout: Duration::from_secs(20),
             max_queue: 256,
+            max_queue_bytes: 1024 * 1024,
             slow_consumer: SlowConsumer::Close,
             invalid_message: InvalidMessage::Reply,
             rate_limit: Some(RateLimit::default()),
@@ -224,6 +234,11 @@ impl WsConfig {
                 .ok()
                 .filter(|n| *n > 0)
                 .ok_or_else(|| invalid("SOCKEYE_WS_MAX_QUEUE", &v, "a positive number of messages"))?;
+        }
+        if let Some(v) = lookup("SOCKEYE_WS_MAX_QUEUE_BYTES") {
+            c.max_queue_bytes = parse_size(&v)
+                .filter(|n| *n > 0)
+                .ok_or_else(|| invalid("SOCKEYE_WS_MAX_QUEUE_BYTES", &v, "a size in bytes, like 1048576 or 512k"))?;
         }
         if let Some(v) = lookup("SOCKEYE_WS_SLOW_CONSUMER") {
             c.slow_consumer = match v.trim() {

@@ -122,8 +122,23 @@ impl State {
 /// Outgoing messages not yet taken by the driver.
 pub(crate) struct Outbox {
     pub(crate) queue: VecDeque<tungstenite::Message>,
+    /// The payload bytes in `queue`.
+    bytes: usize,
     /// False before the handshake and once closing: offers are refused.
     pub(crate) accepting: bool,
+}
+
+impl Outbox {
+    fn push(&mut self, msg: tungstenite::Message) {
+        self.bytes += msg.len();
+        self.queue.push_back(msg);
+    }
+
+    fn pop_front(&mut self) {
+        if let Some(msg) = self.queue.pop_front() {
+            self.bytes -= msg.len();
+        }
+    }
 }
 
 pub(crate) struct Conn {
@@ -143,6 +158,7 @@ pub(crate) struct Conn {
     /// Who opened it, when it authenticated: `sub:<subject>` (see [`Conn::owner`]).
     pub(crate) owner: std::sync::OnceLock<Arc<str>>,
     pub(crate) max_queue: usize,
+    pub(crate) max_queue_bytes: usize,
     pub(crate) policy: SlowConsumer,
     /// What a typed socket does with a message that does not decode.
     pub(crate) invalid_message: super::InvalidMessage,
@@ -204,7 +220,7 @@ impl Conn {
         decision: oneshot::Sender<Decision>,
     ) -> Self {
         Self {
-            outbox: Mutex::new(Outbox { queue: VecDeque::new(), accepting: false }),
+            outbox: Mutex::new(Outbox { queue: VecDeque::new(), bytes: 0, accepting: false }),
             requested: AtomicBool::new(false),
             queued: AtomicBool::new(false),
             inbound_full: AtomicBool::new(false),
@@ -213,6 +229,7 @@ impl Conn {
             remote,
             owner: std::sync::OnceLock::new(),
             max_queue: config.max_queue,
+            max_queue_bytes: config.max_queue_bytes,
             policy: config.slow_consumer,
             invalid_message: config.invalid_message,
             max_subscriptions: u32::try_from(config.max_subscriptions).unwrap_or(u32::MAX),
@@ -283,16 +300,18 @@ impl Conn {
             if !out.accepting {
                 return Offer::Gone;
             }
-            if out.queue.len() < self.max_queue {
-                out.queue.push_back(msg);
+            if self.fits(&out, &msg) {
+                out.push(msg);
                 self.queued.store(true, Ordering::Release);
                 Offer::Queued
             } else {
                 match self.policy {
                     SlowConsumer::DropNewest => return Offer::DroppedNewest,
                     SlowConsumer::DropOldest => {
-                        out.queue.pop_front();
-                        out.queue.push_back(msg);
+                        while !self.fits(&out, &msg) {
+                            out.pop_front();
+                        }
+                        out.push(msg);
                         self.queued.store(true, Ordering::Release);
                         Offer::DroppedOldest
                     }
@@ -309,6 +328,13 @@ impl Conn {
             self.wake_driver();
         }
         outcome
+    }
+
+    /// Whether `msg` may join the queue: under both bounds, or the queue is empty (a
+    /// message larger than the byte bound still goes through alone).
+    fn fits(&self, out: &Outbox, msg: &tungstenite::Message) -> bool {
+        out.queue.is_empty()
+            || out.queue.len() < self.max_queue && out.bytes.saturating_add(msg.len()) <= self.max_queue_bytes
     }
 
     /// Tells the driver a close request or the handler's end is waiting in the state.
@@ -338,6 +364,7 @@ impl Conn {
         // The two queues swap buffers, so both keep the capacity of the largest burst (at
         // most `max_queue` messages): shrinking reallocated on every burst.
         std::mem::swap(into, &mut out.queue);
+        out.bytes = 0;
         !into.is_empty()
     }
 
@@ -350,6 +377,7 @@ impl Conn {
     pub(crate) fn stop_accepting(&self, keep: bool) -> VecDeque<tungstenite::Message> {
         let mut out = self.outbox();
         out.accepting = false;
+        out.bytes = 0;
         if keep {
             std::mem::take(&mut out.queue)
         } else {
@@ -516,10 +544,10 @@ impl Conn {
             if !out.accepting {
                 return Err(PushError::Closed);
             }
-            if out.queue.len() >= self.max_queue {
+            if !self.fits(&out, &msg) {
                 return Err(PushError::Full(msg));
             }
-            out.queue.push_back(msg);
+            out.push(msg);
             self.queued.store(true, Ordering::Release);
         }
         self.wake_driver();
