@@ -170,6 +170,16 @@ impl Config {
                 .map_err(|_| invalid("SOCKEYE_BROKER_CHANNEL", &v, "1-63 letters, digits, `_`, `-`, `.` or `:`"))?;
             config.broker = Some(broker);
         }
+        if let Some(v) = lookup("SOCKEYE_BROKER_SECRET").filter(|v| !v.is_empty()) {
+            let Some(broker) = config.broker.take() else {
+                return Err(invalid("SOCKEYE_BROKER_SECRET", "(hidden)", "to be set together with SOCKEYE_BROKER_URL"));
+            };
+            let broker = broker.secret(v.as_bytes());
+            broker
+                .check()
+                .map_err(|_| invalid("SOCKEYE_BROKER_SECRET", "(hidden)", "a secret of at least 32 bytes"))?;
+            config.broker = Some(broker);
+        }
         Ok(config)
     }
 

@@ -51,7 +51,16 @@ pub(crate) enum Op {
     CloseUser { sub: String, code: u16, reason: String },
     /// A message of a room with history, numbered by the broker (sent to every process, the
     /// sender's too).
-    Logged { room: String, except: Option<String>, epoch: String, offset: u64, data: Value },
+    Logged {
+        room: String,
+        except: Option<String>,
+        epoch: String,
+        offset: u64,
+        data: Value,
+        /// The MAC of channel, room and data, when the broker has a secret.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mac: Option<String>,
+    },
     /// A join or a leave on another process.
     Presence { event: String, room: String, id: String, meta: Value },
     /// An event for a component that registered for `key` (live models: `live:<table>`).

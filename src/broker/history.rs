@@ -53,10 +53,10 @@ if not epoch then
   redis.call('DEL', KEYS[1], KEYS[2])
 end
 local o = redis.call('INCR', KEYS[1])
-redis.call('RPUSH', KEYS[2], '{"o":' .. o .. ',"t":' .. ARGV[8] .. ',"d":' .. ARGV[4] .. '}')
+redis.call('RPUSH', KEYS[2], '{"o":' .. o .. ',"t":' .. ARGV[8] .. ',"m":' .. ARGV[9] .. ',"d":' .. ARGV[4] .. '}')
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
 redis.call('PUBLISH', ARGV[1], '{"node":"' .. ARGV[5] .. '","op":"logged","room":' .. ARGV[6] .. ',"except":' .. ARGV[7]
-  .. ',"epoch":"' .. epoch .. '","offset":' .. o .. ',"data":' .. ARGV[4] .. '}')
+  .. ',"epoch":"' .. epoch .. '","offset":' .. o .. ',"mac":' .. ARGV[9] .. ',"data":' .. ARGV[4] .. '}')
 return {epoch, o}
 "#;
 
@@ -78,6 +78,7 @@ const TABLES: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS sockeye_history (
         channel TEXT NOT NULL, room TEXT NOT NULL, pos BIGINT NOT NULL, data TEXT NOT NULL,
         at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (channel, room, pos))",
+    "ALTER TABLE sockeye_history ADD COLUMN IF NOT EXISTS mac TEXT",
     super::postgres::TABLE,
 ];
 
@@ -129,6 +130,7 @@ impl Store {
         keep: History,
         except: Option<&str>,
         data: &Value,
+        mac: Option<&str>,
     ) -> Result<Position, String> {
         let keys = |suffix: &str| key(channel, room, suffix);
         match self {
@@ -148,6 +150,7 @@ impl Store {
                     .arg(json!(room).to_string())
                     .arg(json!(except).to_string())
                     .arg(now_ms())
+                    .arg(json!(mac).to_string())
                     .query_async(&mut c)
                     .await
                     .map_err(|e| {
@@ -172,11 +175,12 @@ impl Store {
                 .map_err(|e| e.to_string())?;
                 let position = Position { epoch, offset: last.max(0) as u64 };
                 let offset = position.offset as i64;
-                sqlx::query("INSERT INTO sockeye_history (channel, room, pos, data) VALUES ($1, $2, $3, $4)")
+                sqlx::query("INSERT INTO sockeye_history (channel, room, pos, data, mac) VALUES ($1, $2, $3, $4, $5)")
                     .bind(channel)
                     .bind(room)
                     .bind(offset)
                     .bind(data.to_string())
+                    .bind(mac)
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| e.to_string())?;
@@ -196,6 +200,7 @@ impl Store {
                         epoch: position.epoch.clone(),
                         offset: position.offset,
                         data: data.clone(),
+                        mac: mac.map(str::to_string),
                     },
                 };
                 let text = serde_json::to_string(&envelope).map_err(|e| e.to_string())?;
@@ -215,6 +220,7 @@ impl Store {
         room: &str,
         keep: History,
         since: u64,
+        authentic: impl Fn(&Value, Option<&str>) -> bool,
     ) -> Result<Backlog, String> {
         let keys = |suffix: &str| key(channel, room, suffix);
         let (epoch, last, mut entries): (String, u64, Vec<(u64, u64, Value)>) = match self {
@@ -235,6 +241,7 @@ impl Store {
                 let entries = raw
                     .iter()
                     .filter_map(|r| serde_json::from_str::<Value>(r).ok())
+                    .filter(|v| authentic(&v["d"], v["m"].as_str()))
                     .filter_map(|v| Some((v["o"].as_u64()?, v["t"].as_u64()?, v["d"].clone())))
                     .collect();
                 (epoch, last, entries)
@@ -254,8 +261,8 @@ impl Store {
                         .map_err(|e| e.to_string())?;
                 // A room nobody published to has no head yet: epoch `""`, nothing created.
                 let (epoch, last) = head.map_or((String::new(), 0), |(e, l)| (e, l.max(0) as u64));
-                let rows: Vec<(i64, i64, String)> = sqlx::query_as(
-                    "SELECT pos, (extract(epoch from at) * 1000)::bigint, data FROM sockeye_history
+                let rows: Vec<(i64, i64, String, Option<String>)> = sqlx::query_as(
+                    "SELECT pos, (extract(epoch from at) * 1000)::bigint, data, mac FROM sockeye_history
                      WHERE channel = $1 AND room = $2 ORDER BY pos",
                 )
                 .bind(channel)
@@ -266,9 +273,11 @@ impl Store {
                 tx.commit().await.map_err(|e| e.to_string())?;
                 let entries = rows
                     .into_iter()
-                    .map(|(pos, at, data)| {
-                        (pos.max(0) as u64, at.max(0) as u64, serde_json::from_str(&data).unwrap_or(Value::Null))
+                    .map(|(pos, at, data, mac)| {
+                        (pos.max(0) as u64, at.max(0) as u64, serde_json::from_str(&data).unwrap_or(Value::Null), mac)
                     })
+                    .filter(|(_, _, data, mac)| authentic(data, mac.as_deref()))
+                    .map(|(pos, at, data, _)| (pos, at, data))
                     .collect();
                 (epoch, last, entries)
             }

@@ -42,6 +42,7 @@ mod envelope;
 mod history;
 mod postgres;
 mod redis;
+mod seal;
 
 use std::{
     collections::HashMap,
@@ -57,6 +58,8 @@ use thiserror::Error;
 use tokio::sync::{Notify, mpsc};
 
 pub(crate) use envelope::{Envelope, Op, Payload};
+pub(crate) use seal::Opened;
+use seal::Seal;
 
 /// The broker behind the Hub: where the processes of one app meet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +67,17 @@ pub struct Broker {
     backend: Backend,
     channel: String,
     report_interval: Duration,
+    secret: Option<Secret>,
+}
+
+/// A broker secret: compared, never printed.
+#[derive(Clone, PartialEq, Eq)]
+struct Secret(Arc<[u8]>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("(hidden)")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +96,9 @@ pub enum BrokerError {
     /// The channel name is empty, longer than 63 bytes, or not letters, digits, `_`, `-`, `.`, `:`.
     #[error("broker channel `{0}`: use 1-63 letters, digits, `_`, `-`, `.` or `:`")]
     BadChannel(String),
+    /// The secret is shorter than 32 bytes.
+    #[error("broker secret: {0} bytes; it must be at least 32 (e.g. `openssl rand -base64 48`)")]
+    WeakSecret(usize),
     /// No tokio runtime to run the broker's tasks on.
     #[error("the broker needs a tokio runtime: build the app inside one")]
     NoRuntime,
@@ -100,7 +117,7 @@ impl Broker {
     }
 
     fn with(backend: Backend) -> Self {
-        Self { backend, channel: "sockeye".into(), report_interval: Duration::from_secs(1) }
+        Self { backend, channel: "sockeye".into(), report_interval: Duration::from_secs(1), secret: None }
     }
 
     /// The broker for a URL, by its scheme (what `SOCKEYE_BROKER_URL` holds).
@@ -120,6 +137,21 @@ impl Broker {
         self
     }
 
+    /// Authenticates what the app's processes send each other with `secret` (shared by all
+    /// of them, at least 32 bytes; `SOCKEYE_BROKER_SECRET`): each envelope carries an
+    /// HMAC-SHA256 of its content, and envelopes without a valid one (published by anyone
+    /// else who can reach the broker) are dropped and counted in
+    /// [`BrokerStatus::rejected`]. Histories kept on the broker are checked the same way
+    /// when they are replayed.
+    ///
+    /// Without it the broker is trusted completely: whoever can publish on its channel
+    /// (or write the history keys or tables) can send any message to any room, topic or
+    /// model channel of the app, close connections and forge presence.
+    pub fn secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.secret = Some(Secret(secret.as_ref().into()));
+        self
+    }
+
     /// How often each process reports its stats and members (1 s by default).
     pub fn report_interval(mut self, every: Duration) -> Self {
         self.report_interval = every.max(Duration::from_millis(10));
@@ -130,7 +162,13 @@ impl Broker {
         let ok = !self.channel.is_empty()
             && self.channel.len() <= 63
             && self.channel.chars().all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c));
-        if ok { Ok(()) } else { Err(BrokerError::BadChannel(self.channel.clone())) }
+        if !ok {
+            return Err(BrokerError::BadChannel(self.channel.clone()));
+        }
+        match &self.secret {
+            Some(Secret(s)) if s.len() < seal::MIN_SECRET_BYTES => Err(BrokerError::WeakSecret(s.len())),
+            _ => Ok(()),
+        }
     }
 
     /// Whether this broker is Redis.
@@ -152,6 +190,9 @@ pub struct BrokerStatus {
     pub received: u64,
     /// Envelopes not published: the broker was away, or the outgoing queue was full.
     pub lost: u64,
+    /// Envelopes (and history entries) received without a valid MAC and dropped, when the
+    /// broker has a [secret](Broker::secret).
+    pub rejected: u64,
     /// How many times a connection to the broker was lost.
     pub outages: u64,
 }
@@ -165,6 +206,9 @@ pub(crate) struct Health {
     received: AtomicU64,
     lost: AtomicU64,
     outages: AtomicU64,
+    rejected: AtomicU64,
+    /// Bytes waiting in the publishing queue.
+    queued_bytes: std::sync::atomic::AtomicUsize,
     changed: Notify,
 }
 
@@ -194,6 +238,10 @@ impl Health {
 
     pub(crate) fn lost(&self, n: u64) {
         self.lost.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn dequeued(&self, bytes: usize) {
+        self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
     }
 
     fn connected(&self) -> bool {
@@ -252,6 +300,7 @@ pub(crate) async fn publish_batches<P: Publisher>(
             if rx.recv_many(&mut batch, BATCH).await == 0 {
                 return; // the link is gone
             }
+            health.dequeued(batch.iter().map(String::len).sum());
             let sent = publisher.send(&mut conn, &batch).await;
             let n = batch.len() as u64;
             batch.clear();
@@ -259,7 +308,8 @@ pub(crate) async fn publish_batches<P: Publisher>(
                 health.set_publishing(false);
                 tracing::warn!(error = %e, "broker: publishing on {broker} failed; reconnecting");
                 let mut dropped = n;
-                while rx.try_recv().is_ok() {
+                while let Ok(text) = rx.try_recv() {
+                    health.dequeued(text.len());
                     dropped += 1;
                 }
                 health.lost(dropped);
@@ -274,6 +324,8 @@ pub(crate) async fn publish_batches<P: Publisher>(
 
 /// Envelopes waiting for the publishing connection; more are counted lost.
 const QUEUE: usize = 65_536;
+/// Bytes waiting for the publishing connection; more are counted lost.
+const QUEUE_BYTES: usize = 64 * 1024 * 1024;
 
 /// What a backend calls with each payload it receives.
 pub(crate) type Deliver = Arc<dyn Fn(String) + Send + Sync>;
@@ -293,6 +345,8 @@ pub(crate) struct Link {
     channel: String,
     /// Envelopes made so far (their `seq`).
     sent: AtomicU64,
+    /// The key envelopes are sealed and checked with, if any.
+    seal: Seal,
 }
 
 impl Drop for Link {
@@ -330,6 +384,7 @@ impl Link {
             store,
             channel: broker.channel.clone(),
             sent: AtomicU64::new(0),
+            seal: Seal::new(broker.secret.as_ref().map(|s| &*s.0)),
         })
     }
 
@@ -342,8 +397,43 @@ impl Link {
         let seq = self.sent.fetch_add(1, Ordering::Relaxed);
         let envelope = Envelope { node: self.node.clone(), seq, op };
         let Ok(text) = serde_json::to_string(&envelope) else { return };
-        if self.out.try_send(text).is_err() {
+        let text = self.seal.seal(text);
+        let len = text.len();
+        if self.health.queued_bytes.fetch_add(len, Ordering::AcqRel) + len > QUEUE_BYTES {
+            self.health.dequeued(len);
             self.health.lost(1);
+            return;
+        }
+        if self.out.try_send(text).is_err() {
+            self.health.dequeued(len);
+            self.health.lost(1);
+        }
+    }
+
+    /// The envelope in a payload from the broker (see [`Seal::open`]).
+    pub(crate) fn open<'a>(&self, payload: &'a str) -> Opened<'a> {
+        self.seal.open(payload)
+    }
+
+    /// Whether envelopes must be sealed.
+    pub(crate) fn sealing(&self) -> bool {
+        self.seal.is_on()
+    }
+
+    /// Whether a history message of `room` carries the MAC of its content.
+    pub(crate) fn logged_is_authentic(&self, room: &str, data: &Value, mac: Option<&str>) -> bool {
+        self.seal.verify(&[&self.channel, room, &data.to_string()], mac)
+    }
+
+    /// Counts an envelope dropped for want of a valid MAC (logged once in a while).
+    pub(crate) fn rejected(&self) {
+        let n = self.health.rejected.fetch_add(1, Ordering::Relaxed);
+        if n.is_power_of_two() || n == 0 {
+            tracing::warn!(
+                count = n + 1,
+                "broker: dropped an envelope without a valid MAC (someone else publishes on the channel, or a \
+                 process has another SOCKEYE_BROKER_SECRET)"
+            );
         }
     }
 
@@ -356,7 +446,8 @@ impl Link {
         except: Option<&str>,
         data: &Value,
     ) -> Result<crate::hub::history::Position, String> {
-        self.store.append(&self.channel, &self.node, room, keep, except, data).await
+        let mac = self.seal.mac(&[&self.channel, room, &data.to_string()]);
+        self.store.append(&self.channel, &self.node, room, keep, except, data, mac.as_deref()).await
     }
 
     /// `room`'s head on the broker and its entries after `since`.
@@ -366,7 +457,14 @@ impl Link {
         since: u64,
         keep: crate::hub::history::History,
     ) -> Result<crate::hub::history::Backlog, String> {
-        self.store.backlog(&self.channel, room, keep, since).await
+        let authentic = |data: &Value, mac: Option<&str>| {
+            let ok = self.logged_is_authentic(room, data, mac);
+            if !ok {
+                self.rejected();
+            }
+            ok
+        };
+        self.store.backlog(&self.channel, room, keep, since, authentic).await
     }
 
     /// Waits until the publishing queue is empty (at most `timeout`).
@@ -390,6 +488,7 @@ impl Link {
             published: h.published.load(Ordering::Relaxed),
             received: h.received.load(Ordering::Relaxed),
             lost: h.lost.load(Ordering::Relaxed),
+            rejected: h.rejected.load(Ordering::Relaxed),
             outages: h.outages.load(Ordering::Relaxed),
         }
     }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{Hub, HubInner, Member, PresenceEvent, Stats};
 use crate::{
-    broker::{Broker, BrokerError, BrokerStatus, Envelope, Link, Op, Payload},
+    broker::{Broker, BrokerError, BrokerStatus, Envelope, Link, Op, Opened, Payload},
     ws::{CloseCode, CloseFrame, Message},
 };
 
@@ -106,21 +106,35 @@ impl Hub {
     }
 
     /// Applies an envelope from the broker to this process's connections.
-    fn apply(&self, text: &str) {
+    fn apply(&self, payload: &str) {
         let Some(link) = self.link() else { return };
+        // With a secret, an envelope counts only if sealed by a process of the app; the
+        // broker-numbered history messages are unsealed but carry the MAC of their content.
+        let (text, sealed) = match link.open(payload) {
+            Opened::Sealed(text) => (text, true),
+            Opened::Bare(text) => (text, !link.sealing()),
+            Opened::Forged => return link.rejected(),
+        };
         let envelope: Envelope = match serde_json::from_str(text) {
             Ok(e) => e,
+            Err(_) if !sealed => return link.rejected(),
             Err(e) => {
                 tracing::warn!(error = %e, "broker: an envelope that does not parse was skipped");
                 return;
             }
         };
-        if let Op::Logged { room, except, epoch, offset, data } = &envelope.op {
+        if let Op::Logged { room, except, epoch, offset, data, mac } = &envelope.op {
+            if !link.logged_is_authentic(room, data, mac.as_deref()) {
+                return link.rejected();
+            }
             // Numbered by the broker: every process delivers it from here, the sender's too.
             link.received();
             let position = crate::hub::history::Position { epoch: epoch.clone(), offset: *offset };
             self.deliver_logged(&super::RoomKey::from_wire(room), except.as_deref(), &position, data);
             return;
+        }
+        if !sealed {
+            return link.rejected();
         }
         if envelope.node == link.node {
             return; // our own, already delivered locally
