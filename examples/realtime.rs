@@ -14,7 +14,7 @@
 //! ```
 
 use sockeye::{
-    live::{Database, Live, Model},
+    live::{Access, Database, Live, Model},
     prelude::*,
 };
 
@@ -97,8 +97,10 @@ async fn main() -> sockeye::Result<()> {
     let db = Database::from_env().await?; // DATABASE_URL, else sqlite://sockeye.db
     App::from_env()?
         .database(db)
-        .register::<Product>()
-        .register::<User>()
+        // A demo open to everyone, reads and writes: say so. A real app guards them, e.g.
+        // `Access::public().writes(&ADMINS)` or `Access::authenticated().rows(..)`.
+        .register_with::<Product>(Access::public())
+        .register_with::<User>(Access::public())
         .pubsub("/ws/chat") // seed 004's subscribe / publish protocol
         .ws_stats("/ws/stats") // seed 001's GET /ws/stats
         .console("/static/websocket-test.html") // seed 001's test page

@@ -201,6 +201,15 @@ impl Auth {
         })
     }
 
+    /// HS256 with a fresh 64-byte secret from the operating system's random source: for a
+    /// development server that has no key configured. Its tokens stop working when the
+    /// process ends, and no other process can check them.
+    pub fn hs256_random() -> Self {
+        // Version-4 UUIDs are 122 bits from the OS's random source (getrandom) each.
+        let secret: Vec<u8> = (0..4).flat_map(|_| uuid::Uuid::new_v4().into_bytes()).collect();
+        Self::hs256(secret)
+    }
+
     /// Why these settings cannot be used, if they cannot (see [`hs256`](Auth::hs256)).
     pub(crate) fn unusable(&self) -> Option<&str> {
         self.0.weak.as_deref()

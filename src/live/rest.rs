@@ -137,7 +137,7 @@ pub fn create<M: Model>(req: Request) -> HandlerFuture {
                 }
                 let checked = super::service::to_row(&from_json::<M>(Value::Object(object))?)?;
                 let row = live.create_json(checked).await?;
-                Ok(json_response(StatusCode::CREATED, &row))
+                Ok(json_response(StatusCode::CREATED, &M::schema().public(&row)))
             }
             .await,
         )
@@ -173,7 +173,7 @@ fn write<M: Model>(req: Request, partial: bool) -> HandlerFuture {
                     object = super::service::to_row(&from_json::<M>(Value::Object(object))?)?;
                 }
                 let row = live.update_json(&id, object, partial).await?;
-                Ok(json_response(StatusCode::OK, &row))
+                Ok(json_response(StatusCode::OK, &M::schema().public(&row)))
             }
             .await,
         )

@@ -186,7 +186,7 @@ impl<M: Model> Live<M> {
 
     /// Rows meeting `filter`, by key, `limit` from `offset`.
     pub async fn list(&self, filter: &Filter, limit: i64, offset: i64) -> Result<Vec<M>, LiveError> {
-        self.list_json(filter, limit, offset).await?.into_iter().map(from_json).collect()
+        self.list_rows(filter, limit, offset).await?.into_iter().map(from_json).collect()
     }
 
     /// Inserts `value`; an integer key of 0 is left to the database. The row as stored.
@@ -254,9 +254,15 @@ impl<M: Model> Live<M> {
     /// Rows as JSON, for the REST list: those the viewer may read, without write-only
     /// fields.
     pub(crate) async fn list_json(&self, filter: &Filter, limit: i64, offset: i64) -> Result<Vec<Value>, LiveError> {
+        Ok(self.list_rows(filter, limit, offset).await?.iter().map(|r| M::schema().public(r)).collect())
+    }
+
+    /// Whole rows the viewer may read.
+    async fn list_rows(&self, filter: &Filter, limit: i64, offset: i64) -> Result<Vec<Value>, LiveError> {
         self.ready().await?;
-        let rows = select(&self.db, M::schema(), filter, limit, offset).await?;
-        Ok(rows.iter().filter(|r| self.visible(r)).map(|r| M::schema().public(r)).collect())
+        let mut rows = select(&self.db, M::schema(), filter, limit, offset).await?;
+        rows.retain(|r| self.visible(r));
+        Ok(rows)
     }
 
     /// One row as JSON (as clients see it); `NotFound` if none, or if the viewer may not

@@ -32,6 +32,10 @@ struct Login {
     password: String,
 }
 
+/// Whether `valid` below is still the stand-in: the app warns at start while it is. Set it to
+/// false once `valid` checks your user store.
+const STAND_IN_LOGIN: bool = true;
+
 /// A STAND-IN for a user store: any name with the password `demo`. Replace it with your own
 /// check before deploying.
 fn valid(login: &Login) -> bool {
@@ -68,10 +72,15 @@ pub async fn database(url: &str) -> sockeye::Result<Database> {
 }
 
 /// `app` with the model (reads and events public, writes for signed-in users), the login
-/// route and the console at `/console`.
+/// route and, in development (`SOCKEYE_ENV=development`), the console at `/console`.
 pub fn app(app: App, db: Database) -> App {
-    app.database(db)
+    if STAND_IN_LOGIN {
+        tracing::warn!("/login is a stand-in (any name, password `demo`): replace `valid` in src/lib.rs before deploying");
+    }
+    let development = app.config().development;
+    let app = app
+        .database(db)
         .register_with::<Item>(Access::public().writes(&Secured::AUTHENTICATED))
-        .include(router())
-        .console("/console")
+        .include(router());
+    if development { app.console("/console") } else { app }
 }

@@ -73,9 +73,12 @@ async fn bad_rows_are_refused_with_the_field_named() {
 }
 
 #[tokio::test]
-async fn the_console_and_the_docs_are_served() {
+async fn the_console_is_served_in_development_only_and_the_docs_always() {
     let client = client().await;
-    assert_eq!(client.get("/console").send().await.status(), 200);
+    assert_eq!(client.get("/console").send().await.status(), 404);
+    let db = {{crate}}::database("sqlite::memory:").await.unwrap();
+    let dev = TestClient::new({{crate}}::app(App::new().development(true).auth(Auth::hs256(SECRET)), db));
+    assert_eq!(dev.get("/console").send().await.status(), 200);
     let doc: Value = client.get("/openapi.json").send().await.json();
     assert!(doc["paths"]["/items"].is_object());
 }
