@@ -156,9 +156,12 @@ pub use sockeye_macros::router;
 ///
 /// Path parameters, query, headers and state are extracted as for [`get`]. Options override
 /// the app's [`WsConfig`](ws::WsConfig) for this route: `max_message_size` (bytes),
-/// `ping_interval`, `pong_timeout`, `idle_timeout` (seconds, 0 = off), `max_queue` and
-/// `invalid_message` (`"reply"` or `"close"`: what a typed socket does with a message that
-/// does not decode, see [`ws::InvalidMessage`]).
+/// `ping_interval`, `pong_timeout`, `idle_timeout` (seconds, 0 = off), `max_queue`,
+/// `rate_limit` (messages per second, 0 = off) and `invalid_message` (`"reply"` or
+/// `"close"`: what a typed socket does with a message that does not decode, see
+/// [`ws::InvalidMessage`]). `client_id = true` lets clients name their connection with
+/// `?client_id=` (a label: [`WebSocket::client_id`](ws::WebSocket::client_id); the
+/// connection's [id](ws::WebSocket::id) is always the server's).
 ///
 /// Typed messages: take a `WebSocket<In, Out>` (types deriving [`JsonSchema`](docs::JsonSchema))
 /// and `receive()` gives `In`, `send(&Out)` sends; a consumer's `receive` then takes `msg: In`.

@@ -696,3 +696,25 @@ both!(
     rest_creates_ignore_client_chosen_integer_keys_postgres,
     client_keys
 );
+
+async fn database_errors(db: Database) {
+    let client = TestClient::new(app(&db));
+    let mut ws = subscribe(&client, "/ws/products").await;
+    client.post("/products").json(&json!({"name": "A", "price": 1})).send().await;
+    event(&mut ws).await;
+    // The table goes away under the app: the client learns that the read failed, not the
+    // database's words (table names, SQL); the cause is in the log.
+    sqlx::query("DROP TABLE products").execute(db.pool()).await.unwrap();
+    ws.send_json(&json!({"action": "snapshot"})).await.unwrap();
+    let e = event(&mut ws).await;
+    assert_eq!(e, json!({"type": "error", "message": "snapshot failed: the rows could not be read"}));
+    let res = client.get("/products").send().await;
+    assert_eq!(res.status(), 500);
+    let body = res.text();
+    assert!(!body.contains("no such table") && !body.contains("does not exist"), "{body}");
+}
+both!(
+    sqlite_database_errors_reach_clients_as_a_generic_message,
+    database_errors_reach_clients_as_a_generic_message_postgres,
+    database_errors
+);

@@ -15,7 +15,7 @@ use std::{
 
 use common::{
     Example,
-    python::{legacy_python, python, run_script, schemathesis_python, venv},
+    python::{legacy_python, python, run_script, schemathesis_python},
 };
 
 /// The secured_pubsub example's `SOCKEYE_JWT_SECRET` in these tests.

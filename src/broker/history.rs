@@ -31,6 +31,15 @@ fn new_epoch() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
+/// A message to keep: its room, the connection not to send it to, its data and, with a
+/// broker secret, the MAC of channel, room and data.
+pub(crate) struct Entry<'a> {
+    pub(crate) room: &'a str,
+    pub(crate) except: Option<&'a str>,
+    pub(crate) data: &'a Value,
+    pub(crate) mac: Option<&'a str>,
+}
+
 /// Where histories live.
 pub(crate) enum Store {
     Redis {
@@ -121,17 +130,16 @@ impl Store {
             .map(|_| ())
     }
 
-    /// Numbers `data`, keeps it in `room`'s history and publishes it to every process.
+    /// Numbers the entry's data, keeps it in its room's history and publishes it to every
+    /// process.
     pub(crate) async fn append(
         &self,
         channel: &str,
         node: &str,
-        room: &str,
         keep: History,
-        except: Option<&str>,
-        data: &Value,
-        mac: Option<&str>,
+        entry: Entry<'_>,
     ) -> Result<Position, String> {
+        let Entry { room, except, data, mac } = entry;
         let keys = |suffix: &str| key(channel, room, suffix);
         match self {
             Store::Redis { client, conn } => {

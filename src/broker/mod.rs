@@ -447,7 +447,8 @@ impl Link {
         data: &Value,
     ) -> Result<crate::hub::history::Position, String> {
         let mac = self.seal.mac(&[&self.channel, room, &data.to_string()]);
-        self.store.append(&self.channel, &self.node, room, keep, except, data, mac.as_deref()).await
+        let entry = history::Entry { room, except, data, mac: mac.as_deref() };
+        self.store.append(&self.channel, &self.node, keep, entry).await
     }
 
     /// `room`'s head on the broker and its entries after `since`.

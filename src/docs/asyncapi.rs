@@ -248,8 +248,18 @@ fn common_messages() -> Vec<(&'static str, Value)> {
     ]
 }
 
+/// A row as the server sends it: without its write-only fields.
 fn row_schema(schema: &Schema) -> Value {
-    draft7(super::openapi::model_schema(schema))
+    let mut row = super::openapi::model_schema(schema);
+    for c in schema.columns.iter().filter(|c| c.write_only) {
+        if let Some(properties) = row["properties"].as_object_mut() {
+            properties.remove(c.name);
+        }
+        if let Some(required) = row["required"].as_array_mut() {
+            required.retain(|r| r != c.name);
+        }
+    }
+    draft7(row)
 }
 
 /// An OpenAPI 3.0 schema as JSON Schema draft 7 (AsyncAPI's default schema format), which

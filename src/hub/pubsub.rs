@@ -272,7 +272,7 @@ impl Session<'_> {
                 } else {
                     self.topics.topic(topic).send_json(&data).await.map(|_| ())
                 };
-                sent.err().map(|e| error(&e.to_string()))
+                sent.err().map(|e| error(&for_client(&e)))
             }
             Ok(Command::Common) => common_reply(&msg, || self.stats()),
         }
@@ -322,8 +322,19 @@ impl Session<'_> {
             Ok(Recovery::Resync { reason, position }) => json!({
                 "type": "resync", "topic": topic, "epoch": position.epoch, "offset": position.offset, "reason": reason,
             }),
-            Err(e) => error(&e.to_string()),
+            Err(e) => error(&for_client(&e)),
         }
+    }
+}
+
+/// What a client is told of a failure: the broker's or database's own words stay in the log.
+fn for_client(e: &super::HubError) -> String {
+    match e {
+        super::HubError::Broker(cause) => {
+            tracing::warn!(error = %cause, "pub/sub: the broker failed a client's request");
+            "the broker is unavailable: try again later".to_string()
+        }
+        other => other.to_string(),
     }
 }
 

@@ -18,7 +18,7 @@ impl Filter {
     pub(crate) fn from_json(schema: &'static Schema, object: &Map<String, Value>) -> Result<Self, String> {
         let mut conditions = Vec::with_capacity(object.len());
         for (name, value) in object {
-            let column = schema.column(name).ok_or_else(|| unknown(schema, name))?;
+            let column = readable(schema, name)?;
             let value = match (column.kind, value) {
                 // `= NULL` matches nothing in SQL: refused rather than meaning two things.
                 (_, Value::Null) => return Err(format!("filter on `{name}`: null is not supported, use a value")),
@@ -45,7 +45,7 @@ impl Filter {
     ) -> Result<Self, String> {
         let mut conditions = Vec::new();
         for (name, raw) in pairs {
-            let column = schema.column(name).ok_or_else(|| unknown(schema, name))?;
+            let column = readable(schema, name)?;
             let value = match column.kind {
                 Kind::Integer => raw.parse::<i64>().ok().map(Value::from),
                 Kind::Real => raw.parse::<f64>().ok().filter(|f| f.is_finite()).map(Value::from),
@@ -78,8 +78,14 @@ impl Filter {
     }
 }
 
+/// A column clients may filter on: a write-only one is as unknown to them as a missing one
+/// (filtering on it would tell its values, one guess at a time).
+fn readable(schema: &'static Schema, name: &str) -> Result<&'static super::model::Column, String> {
+    schema.column(name).filter(|c| !c.write_only).ok_or_else(|| unknown(schema, name))
+}
+
 fn unknown(schema: &Schema, name: &str) -> String {
-    let names: Vec<&str> = schema.columns.iter().map(|c| c.name).collect();
+    let names: Vec<&str> = schema.columns.iter().filter(|c| !c.write_only).map(|c| c.name).collect();
     let shown: String = name.chars().take(64).collect();
     format!("`{}` has no column `{shown}` (columns: {})", schema.table, names.join(", "))
 }
@@ -121,6 +127,21 @@ mod tests {
         // An integral number filters a REAL column as the database returns it.
         let w = Filter::from_json(&TODOS, json!({"weight": 2}).as_object().unwrap()).unwrap();
         assert!(w.matches(&row));
+    }
+
+    #[test]
+    fn write_only_columns_cannot_be_filtered_on() {
+        static USERS: Schema = Schema {
+            table: "users",
+            columns: &[
+                Column::new("id", Kind::Integer, false, true),
+                Column::new("password_hash", Kind::Text, false, false).write_only(),
+            ],
+        };
+        let e = Filter::from_query(&USERS, [("password_hash", "guess")]).unwrap_err();
+        assert_eq!(e, "`users` has no column `password_hash` (columns: id)");
+        let e = Filter::from_json(&USERS, json!({"password_hash": "guess"}).as_object().unwrap()).unwrap_err();
+        assert!(e.contains("no column `password_hash`"), "{e}");
     }
 
     #[test]

@@ -36,8 +36,10 @@
 //!
 //! A body that does not fit the model is 422 naming the field; a unique or foreign key
 //! violation 409; an unreachable database 503. A REST write with the header
-//! `X-Client-Id: <client_id>` does not send its event to that socket (seed 001's
-//! `exclude_client`): a client that made a change does not hear of it twice.
+//! `X-Client-Id: <client_id>` does not send its event to the sockets of that `client_id`
+//! (seed 001's `exclude_client`): a client that made a change does not hear of it twice.
+//! Only the caller's own sockets are skipped: those opened with the same token subject, or
+//! without a token from the same client address, so no one can keep events from another.
 //!
 //! # Events
 //!
@@ -61,7 +63,8 @@
 //! A client is subscribed on connect and first receives `{"type": "connection", "event":
 //! "connection", "message": "Connected to channel: products", "channel": "products",
 //! "client_id": "..", "timestamp": "..", "data": {"client_id": ".."}}` (seed 001; add
-//! `?client_id=my-id` to choose the id). Then:
+//! `?client_id=my-id` to name the connection: a label several connections may share, shown
+//! here and matched by `X-Client-Id`, never the connection's own id). Then:
 //!
 //! | client sends | server answers |
 //! |---|---|

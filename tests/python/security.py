@@ -139,6 +139,12 @@ async def rows(base, ann, bob):
 
     status, mine = request(base, "GET", "/notes", headers=auth(ann))
     check(status == 200 and len(mine) == 2 and all("secret" not in r for r in mine), f"ann's list: {mine}")
+    # Filtering on the hidden field would tell its value one guess at a time.
+    status, _ = request(base, "GET", "/notes?secret=s3cr3t", headers=auth(ann))
+    check(status == 422, f"a filter on the hidden field answered {status}")
+    await ann_ws.send(json.dumps({"action": "snapshot", "filter": {"secret": "s3cr3t"}}))
+    refused = await next_json(ann_ws)
+    check(refused["type"] == "error" and "no column `secret`" in refused["message"], f"got {refused}")
     status, theirs = request(base, "GET", "/notes", headers=auth(bob))
     check(status == 200 and theirs == [], f"bob's list: {theirs}")
     status, _ = request(base, "GET", f"/notes/{first['id']}", headers=auth(bob))
