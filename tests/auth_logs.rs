@@ -60,6 +60,14 @@ async fn query_tokens_are_never_logged() {
     let logs = captured.text();
     assert!(logs.lines().count() > 10, "the subscriber captured too little to prove anything:\n{logs}");
     assert!(logs.contains("refused origin"), "the origin refusal was logged:\n{logs}");
+    // Neither issuer nor audience is configured: the app says so at start.
+    assert!(logs.contains("JWTs are accepted from any issuer and for any audience"), "{logs}");
+    // A bare API_KEY in the environment is not a credential, and the log names the new one.
+    let auth = Auth::from_lookup(|name| (name == "API_KEY").then(|| "someone-elses".to_string())).unwrap();
+    assert!(!auth.is_configured());
+    assert!(
+        captured.text().contains("API_KEY is set but not read as a credential: name the app's key SOCKEYE_API_KEY")
+    );
     for secret in [&good, &admin, &forged] {
         // The signature part alone must not leak either.
         let signature = secret.rsplit('.').next().unwrap();

@@ -718,3 +718,51 @@ both!(
     database_errors_reach_clients_as_a_generic_message_postgres,
     database_errors
 );
+
+async fn snapshot_limit(db: Database) {
+    let client = TestClient::new(app(&db));
+    let mut ws = subscribe(&client, "/ws/products").await;
+    for _ in 0..5 {
+        ws.send_json(&json!({"action": "snapshot"})).await.unwrap();
+        let snap = event(&mut ws).await;
+        assert_eq!((snap["type"].as_str(), snap["last"].as_bool()), (Some("snapshot"), Some(true)), "{snap}");
+    }
+    ws.send_json(&json!({"action": "snapshot"})).await.unwrap();
+    let e = event(&mut ws).await;
+    assert_eq!(e["type"], "error");
+    assert!(
+        e["message"].as_str().unwrap().starts_with("too many snapshots: at most 5 in a row, then one a second"),
+        "{e}"
+    );
+    // Another connection has its own allowance; the limited one stays open.
+    let mut other = subscribe(&client, "/ws/products").await;
+    other.send_json(&json!({"action": "snapshot"})).await.unwrap();
+    assert_eq!(event(&mut other).await["type"], "snapshot");
+    ws.send_json(&json!({"type": "ping"})).await.unwrap();
+    assert_eq!(event(&mut ws).await["type"], "pong");
+}
+both!(
+    sqlite_snapshots_are_rate_limited_per_connection,
+    snapshots_are_rate_limited_per_connection_postgres,
+    snapshot_limit
+);
+
+async fn bridged(db: Database) {
+    let client = TestClient::new(app(&db).pubsub("/ws/chat").bridge::<Product>("/ws/chat", "catalog"));
+    let mut chat = client.websocket_connect("/ws/chat").await.unwrap();
+    let _: Value = chat.receive_json().await.unwrap();
+    let mut named = client.websocket_connect("/ws/chat").await.unwrap();
+    let _: Value = named.receive_json().await.unwrap();
+    chat.send_json(&json!({"action": "subscribe", "topic": "catalog"})).await.unwrap();
+    named.send_json(&json!({"action": "subscribe", "topic": "products"})).await.unwrap();
+    for ws in [&mut chat, &mut named] {
+        ws.send_json(&json!({"type": "ping"})).await.unwrap();
+        assert_eq!(event(ws).await["type"], "pong");
+    }
+    client.post("/products").json(&json!({"name": "Shared", "price": 3})).send().await;
+    // The app chose to share the model's events on `catalog`; naming the table gets nothing.
+    let e = event(&mut chat).await;
+    assert_eq!((e["type"].as_str(), e["data"]["name"].as_str()), (Some("created"), Some("Shared")));
+    named.assert_no_message(Duration::from_millis(100)).await;
+}
+both!(sqlite_a_bridge_shares_a_models_events_on_a_topic, a_bridge_shares_a_models_events_on_a_topic_postgres, bridged);

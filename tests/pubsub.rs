@@ -25,7 +25,7 @@ async fn guarded(ws: WebSocket, hub: Hub) -> Result<()> {
 }
 
 fn client() -> TestClient {
-    TestClient::new(App::new().pubsub("/ws/chat"))
+    TestClient::new(app().pubsub("/ws/chat"))
 }
 
 async fn connect(client: &TestClient, path: &str) -> (TestSocket, Value) {
@@ -137,7 +137,7 @@ async fn malformed_input_answers_that_client_alone_and_keeps_the_connection() {
 
 #[tokio::test]
 async fn the_permission_hook_refuses_subscribe_and_publish() {
-    let client = TestClient::new(App::new());
+    let client = TestClient::new(app());
     let (mut a, hello) = connect(&client, "/ws/guarded").await;
     assert_eq!(hello["channel"], "guarded-channel");
     a.send_json(&json!({"action": "subscribe", "topic": "secret.plans"})).await.unwrap();
@@ -154,4 +154,116 @@ async fn the_permission_hook_refuses_subscribe_and_publish() {
     let reply: Value = a.receive_json().await.unwrap();
     assert_eq!(reply["message"], "not allowed to publish to `news`: news is read-only");
     a.assert_no_message(Duration::from_millis(50)).await;
+}
+
+const STAFF: sockeye::auth::Secured = sockeye::auth::Secured::new(&["staff"], &[]);
+
+/// Roles per topic pattern, a small subscription cap, and a namespace of its own.
+#[sockeye::secured]
+#[websocket("/ws/staff")]
+async fn staff(ws: WebSocket, hub: Hub) -> Result<()> {
+    PubSub::new().require("staff.*", &STAFF).max_subscriptions(3).serve(ws, &hub).await
+}
+
+/// Two endpoints sharing one namespace.
+#[websocket("/ws/shared-a")]
+async fn shared_a(ws: WebSocket, hub: Hub) -> Result<()> {
+    PubSub::new().namespace("shared").serve(ws, &hub).await
+}
+
+#[websocket("/ws/shared-b")]
+async fn shared_b(ws: WebSocket, hub: Hub) -> Result<()> {
+    PubSub::new().namespace("shared").serve(ws, &hub).await
+}
+
+fn staff_client() -> (TestClient, String, String) {
+    let auth = test_auth();
+    let staff = auth.token_for("sam").roles(["staff"]).issue().unwrap();
+    let guest = auth.token_for("gus").issue().unwrap();
+    (TestClient::new(App::new().auth(auth).pubsub("/ws/chat")), staff, guest)
+}
+
+fn test_auth() -> sockeye::auth::Auth {
+    sockeye::auth::Auth::hs256("a pub/sub test secret, 32 bytes or more")
+}
+
+/// An app of this file: its `#[secured]` route needs a key.
+fn app() -> App {
+    App::new().auth(test_auth())
+}
+
+#[tokio::test]
+async fn topic_patterns_require_roles_and_get_stats_shows_only_what_a_client_may_see() {
+    let (client, staff, guest) = staff_client();
+    let mut sam = client.websocket_connect("/ws/staff").bearer(&staff).await.unwrap();
+    let _: Value = sam.receive_json().await.unwrap();
+    sam.send_json(&json!({"action": "subscribe", "topic": "staff.payroll"})).await.unwrap();
+    until_members_in(&client, "/ws/staff", "staff.payroll", 1).await;
+    // A topic of the same name on another endpoint is another topic.
+    let (mut chat, _) = connect(&client, "/ws/chat").await;
+    chat.send_json(&json!({"action": "subscribe", "topic": "lobby"})).await.unwrap();
+    until_members(&client, "lobby", 1).await;
+
+    let mut gus = client.websocket_connect("/ws/staff").bearer(&guest).await.unwrap();
+    let _: Value = gus.receive_json().await.unwrap();
+    gus.send_json(&json!({"action": "subscribe", "topic": "staff.payroll"})).await.unwrap();
+    let refused: Value = gus.receive_json().await.unwrap();
+    assert_eq!(refused["message"], "not allowed to subscribe to `staff.payroll`: missing role: staff");
+    gus.send_json(&json!({"action": "publish", "topic": "staff.payroll", "data": "raise"})).await.unwrap();
+    let refused: Value = gus.receive_json().await.unwrap();
+    assert!(refused["message"].as_str().unwrap().starts_with("not allowed to publish to `staff.payroll`"));
+    sam.assert_no_message(Duration::from_millis(50)).await;
+
+    // Stats: the guest sees neither the staff topic nor the other endpoint's topics.
+    gus.send_json(&json!({"type": "get_stats"})).await.unwrap();
+    let stats: Value = gus.receive_json().await.unwrap();
+    assert_eq!(stats["data"]["channels"], json!({}), "{stats}");
+    sam.send_json(&json!({"type": "get_stats"})).await.unwrap();
+    let stats: Value = sam.receive_json().await.unwrap();
+    assert_eq!(stats["data"]["channels"], json!({"staff.payroll": 1}), "{stats}");
+    // The Hub's own stats tell the namespaces apart.
+    let all = client.hub().stats();
+    assert_eq!(all.topics["/ws/staff"]["staff.payroll"], 1);
+    assert_eq!(all.topics["/ws/chat"]["lobby"], 1);
+    assert!(all.rooms.is_empty() && all.channels.is_empty(), "{all:?}");
+}
+
+#[tokio::test]
+async fn subscriptions_per_connection_are_capped_and_unsubscribing_makes_room() {
+    let (client, staff, _) = staff_client();
+    let mut sam = client.websocket_connect("/ws/staff").bearer(&staff).await.unwrap();
+    let _: Value = sam.receive_json().await.unwrap();
+    for t in ["a", "b", "c", "c"] {
+        sam.send_json(&json!({"action": "subscribe", "topic": t})).await.unwrap();
+    }
+    sam.send_json(&json!({"action": "subscribe", "topic": "d"})).await.unwrap();
+    let over: Value = sam.receive_json().await.unwrap();
+    assert_eq!(over["message"], "too many subscriptions: at most 3 topics per connection; unsubscribe from one first");
+    sam.send_json(&json!({"action": "unsubscribe", "topic": "a"})).await.unwrap();
+    sam.send_json(&json!({"action": "subscribe", "topic": "d"})).await.unwrap();
+    until_members_in(&client, "/ws/staff", "d", 1).await;
+    // Still open.
+    sam.send_json(&json!({"type": "ping"})).await.unwrap();
+    assert_eq!(sam.receive_json::<Value>().await.unwrap()["type"], "pong");
+}
+
+#[tokio::test]
+async fn endpoints_share_topics_only_when_they_say_so_and_presence_names_the_namespace() {
+    let client = client();
+    let mut presence = client.hub().presence();
+    let (mut a, _) = connect(&client, "/ws/shared-a").await;
+    let (mut b, _) = connect(&client, "/ws/shared-b").await;
+    let (mut chat, _) = connect(&client, "/ws/chat").await;
+    for ws in [&mut a, &mut b, &mut chat] {
+        ws.send_json(&json!({"action": "subscribe", "topic": "news"})).await.unwrap();
+    }
+    until_members_in(&client, "shared", "news", 2).await;
+    until_members(&client, "news", 1).await;
+    a.send_json(&json!({"action": "publish", "topic": "news", "data": "hello"})).await.unwrap();
+    assert_eq!(b.receive_json::<Value>().await.unwrap(), "hello");
+    chat.assert_no_message(Duration::from_millis(50)).await;
+    let join = presence.recv().await.unwrap();
+    assert_eq!((join.event, join.room.as_str()), ("join", "news"));
+    assert_eq!(join.namespace, sockeye::hub::Namespace::Topics("shared".into()));
+    assert_eq!(join.namespace.to_string(), "topics:shared");
 }

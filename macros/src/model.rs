@@ -27,14 +27,7 @@ struct SerdeField {
 fn serde_field(attr: &syn::Attribute, out: &mut SerdeField) -> syn::Result<()> {
     attr.parse_nested_meta(|meta| {
         let name = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
-        // Consume what follows the name (`= ..` or `(..)`), whatever it is.
-        if meta.input.peek(syn::Token![=]) {
-            meta.value()?.parse::<syn::Expr>()?;
-        } else if meta.input.peek(syn::token::Paren) {
-            let content;
-            syn::parenthesized!(content in meta.input);
-            content.parse::<TokenStream>()?;
-        }
+        crate::schema::ignore(&meta)?; // what follows the name (`= ..` or `(..)`)
         match name.as_str() {
             "default" => out.defaulted = true,
             "skip_serializing" => out.write_only = true,

@@ -58,7 +58,7 @@ fn names_only(side: PerSide<(String, proc_macro2::Span)>) -> PerSide<String> {
 }
 
 /// Consumes an option's value, whatever it is.
-fn ignore(meta: &ParseNestedMeta) -> syn::Result<()> {
+pub(crate) fn ignore(meta: &ParseNestedMeta) -> syn::Result<()> {
     if meta.input.peek(syn::Token![=]) {
         meta.value()?.parse::<syn::Expr>()?;
     } else if meta.input.peek(syn::token::Paren) {
