@@ -322,5 +322,8 @@ fn model_event(schema: &Schema) -> Value {
 
 fn model_snapshot(schema: &Schema) -> Value {
     let rows = json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{}", schema.table)}});
-    message(&format!("{} snapshot", schema.table), envelope(json!({"const": "snapshot"}), rows))
+    let mut body = envelope(json!({"const": "snapshot"}), rows);
+    body["properties"]["page"] = json!({"type": "integer", "minimum": 1, "description": "a large snapshot comes in pages of about 64 KiB, numbered from 1"});
+    body["properties"]["last"] = json!({"type": "boolean", "description": "true on the snapshot's last page"});
+    message(&format!("{} snapshot", schema.table), body)
 }
