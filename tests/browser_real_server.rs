@@ -37,7 +37,22 @@ mod tempdir {
 
 const WAIT: Duration = Duration::from_secs(10);
 
-#[tokio::test]
+/// Each test, run by [`browser::run_all`] (libtest's output, and the Chromium check).
+macro_rules! tests {
+    ($($name:ident),* $(,)?) => {
+        vec![$((stringify!($name), (|| Box::pin($name()) as std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) as fn() -> _)),*]
+    };
+}
+
+fn main() {
+    browser::run_all(tests![
+        the_console_creates_a_row_and_shows_its_event_without_reloading_in_chromium_real_server,
+        seed_001_javascript_client_unchanged_in_chromium_real_server,
+        seed_000_javascript_client_in_chromium_real_server,
+        the_docs_page_lists_http_and_websocket_operations_without_errors_in_chromium_real_server,
+    ])
+}
+
 async fn the_console_creates_a_row_and_shows_its_event_without_reloading_in_chromium_real_server() {
     let (example, _dir) = example();
     let mut page = Browser::launch().await;
@@ -141,7 +156,6 @@ ws2.onmessage = (event) => {
 })();
 "#;
 
-#[tokio::test]
 async fn seed_001_javascript_client_unchanged_in_chromium_real_server() {
     let (example, _dir) = example();
     let addr = example.addr.to_string();
@@ -182,7 +196,6 @@ async fn seed_001_javascript_client_unchanged_in_chromium_real_server() {
 
 /// Seed 000's JavaScript is one line, `new WebSocket('ws://localhost:8000/ws/products')`;
 /// what it then reads are the document's "Message Types": `event`, `resource`, `data`.
-#[tokio::test]
 async fn seed_000_javascript_client_in_chromium_real_server() {
     let (example, _dir) = example();
     let addr = example.addr.to_string();
@@ -224,7 +237,6 @@ async fn seed_000_javascript_client_in_chromium_real_server() {
 /// `/docs` shows the HTTP operations (Swagger UI bundled by poem-openapi, no internet) and the
 /// WebSocket channels from the AsyncAPI document, whose console sends an example message
 /// made from the schemas; no error in the page.
-#[tokio::test]
 async fn the_docs_page_lists_http_and_websocket_operations_without_errors_in_chromium_real_server() {
     let (example, _dir) = example();
     let mut page = Browser::launch().await;

@@ -180,8 +180,8 @@ impl App {
         self.include(Router::new().route(path, &crate::hub::pubsub::ROUTE))
     }
 
-    /// Mounts `GET path` answering the Hub's [`Stats`](crate::hub::Stats) as JSON (seed 001's
-    /// `GET /ws/stats`).
+    /// Mounts `GET path` answering the Hub's [`Stats`](crate::hub::Stats) as JSON: the stats
+    /// endpoint, usually `GET /ws/stats`.
     pub fn ws_stats(self, path: &str) -> Self {
         self.include(Router::new().route(path, &crate::hub::STATS_ROUTE))
     }
@@ -228,7 +228,7 @@ impl App {
         self
     }
 
-    /// Mounts the browser test console of the live models at `path` (seed 001's
+    /// Mounts the browser test console of the live models at `path` (such as
     /// `/static/websocket-test.html`): connect to a channel, watch events, write rows, ping,
     /// stats and snapshots.
     pub fn console(self, path: &str) -> Self {

@@ -30,7 +30,7 @@
 //! | `SOCKEYE_JWT_ISSUER` | required `iss` (also put in issued tokens) | not checked |
 //! | `SOCKEYE_JWT_AUDIENCE` | required `aud` (also put in issued tokens) | not checked |
 //! | `SOCKEYE_JWT_LEEWAY` | seconds of clock skew allowed on `exp` and `nbf` | `5` |
-//! | `SOCKEYE_API_KEY` | a static API key (seed 004), sent as `Authorization: Bearer <key>` (the bare `API_KEY` of earlier versions is not read) | — |
+//! | `SOCKEYE_API_KEY` | a static API key, sent as `Authorization: Bearer <key>` (the bare `API_KEY` of earlier versions is not read) | — |
 //! | `SOCKEYE_API_KEYS` | more API keys, comma-separated | — |
 //! | `SOCKEYE_AUTH_QUERY_TOKEN` | where `?token=` is read: `websocket` (handshakes only), `all` (plain HTTP routes too) or `off` | `websocket` |
 //! | `SOCKEYE_AUTH_TIMEOUT` | seconds a WebSocket client without a token has to send `{"type":"auth","token":..}` | `10` |
@@ -303,7 +303,8 @@ impl Auth {
     }
 
     /// The close codes of a refused WebSocket: unauthenticated (default 4401) and forbidden
-    /// (default 4403). Seed 001 uses `close_codes(1008, 1008)`.
+    /// (default 4403). `close_codes(1008, 1008)` refuses both with 1008 (policy violation),
+    /// for clients written against servers that close a bad token with 1008.
     pub fn close_codes(self, unauthenticated: u16, forbidden: u16) -> Self {
         self.with(|i| (i.unauthenticated_code, i.forbidden_code) = (unauthenticated, forbidden))
     }

@@ -13,7 +13,7 @@
 //!     Ok(())
 //! }
 //!
-//! /// Panther's send_message_to_websocket, from an HTTP handler.
+//! /// Sends a message to one connection by its id, from an HTTP handler.
 //! #[post("/notify/<id>")]
 //! async fn notify(id: String, hub: Hub) -> Result<&'static str> {
 //!     hub.send_to(&id, "New Message From WS").map_err(|e| Error::not_found(e.to_string()))?;
@@ -255,8 +255,8 @@ impl Hub {
         self.0.registry.contains(id)
     }
 
-    /// Sends a message to one connection, from anywhere (Panther's
-    /// `send_message_to_websocket`). Does not wait: a full queue applies the connection's
+    /// Sends a message to one connection, by its id, from anywhere (an HTTP handler, a
+    /// background task, another connection). Does not wait: a full queue applies the connection's
     /// slow-consumer policy. With a [broker](crate::broker), an id this process does not hold
     /// is forwarded to the others (`Ok`, not confirmed: the process holding it delivers).
     pub fn send_to(&self, id: &str, msg: impl Into<Message>) -> Result<(), HubError> {
@@ -284,8 +284,8 @@ impl Hub {
         self.send_to(id, msg)
     }
 
-    /// Closes one connection with `code` and `reason`, from anywhere (Panther's
-    /// `close_websocket_connection`). With a broker, an id this process does not hold is
+    /// Closes one connection, by its id, with `code` and `reason`, from anywhere (not only
+    /// from its own handler). With a broker, an id this process does not hold is
     /// forwarded like [`send_to`](Hub::send_to).
     pub fn close(&self, id: &str, code: impl IntoCloseCode, reason: impl Into<String>) -> Result<(), HubError> {
         let frame = CloseFrame::new(code.into_close_code()?, reason);
@@ -472,13 +472,14 @@ impl Hub {
         Broadcast { hub: self, room: Some(room), except: None, except_id: None, only: None }
     }
 
-    /// Sends to every open connection of the app (seed 001's `broadcast_to_all_channels`).
+    /// Sends to every open connection of the app, whatever room, topic or channel it is in.
     pub fn everyone(&self) -> Broadcast<'_> {
         Broadcast { hub: self, room: None, except: None, except_id: None, only: None }
     }
 
-    /// Statistics in seed 001's shape plus the slow-consumer counters; with a broker, of every
-    /// process (the others' as of their latest report).
+    /// Statistics ([`Stats`]: `total_channels`, `channels`, `total_connections`, rooms and
+    /// topics) plus the slow-consumer counters; with a broker, of every process (the others'
+    /// as of their latest report).
     pub fn stats(&self) -> Stats {
         self.cluster_stats()
     }
@@ -623,7 +624,7 @@ impl<'h> Broadcast<'h> {
         self
     }
 
-    /// Skips one connection (seed 001's `exclude_client`), typically the sender.
+    /// Skips one connection, typically the sender, so it does not hear its own message back.
     pub fn except(mut self, who: &(impl HasConnectionId + ?Sized)) -> Self {
         self.except = self.hub.0.registry.get(who.connection_id());
         self.except_id = Some(who.connection_id().to_string());

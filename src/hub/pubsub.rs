@@ -1,4 +1,5 @@
-//! A ready JSON pub/sub endpoint speaking the union of the seeds' protocols.
+//! A ready JSON pub/sub endpoint: `subscribe` / `unsubscribe` / `publish` actions naming a
+//! `topic` (or a `resource`), `ping` and `get_stats` requests, and a connection message.
 //!
 //! Mount it in one line, `App::new().pubsub("/ws/chat")`, or serve it from your own handler
 //! (to put `#[secured]`, roles per topic or a permission hook on it):
@@ -41,11 +42,11 @@
 //!
 //! | client sends | server answers |
 //! |---|---|
-//! | (on connect) | `{"type": "connection", "message": "Connected to channel: chat", "channel": "chat", "client_id": "..", "timestamp": ".."}` (seed 001) |
-//! | `{"action": "subscribe", "topic": "t"}` (or `"resource": "t"`, seed 000) | nothing; the connection now receives what is published to `t` |
+//! | (on connect) | `{"type": "connection", "message": "Connected to channel: chat", "channel": "chat", "client_id": "..", "timestamp": ".."}`: the connection message ([`without_greeting`](PubSub::without_greeting) skips it) |
+//! | `{"action": "subscribe", "topic": "t"}` (or `"resource": "t"`) | nothing; the connection now receives what is published to `t` |
 //! | `{"action": "unsubscribe", "topic": "t"}` | nothing |
-//! | `{"action": "publish", "topic": "t", "data": <any>}` (seed 004) | every subscriber of `t` (the publisher too, if subscribed) receives `<any>` as JSON text |
-//! | `{"type": "ping"}` | `{"type": "pong", "message": "pong"}` (seed 001) |
+//! | `{"action": "publish", "topic": "t", "data": <any>}` | every subscriber of `t` (the publisher too, if subscribed) receives `<any>` as JSON text |
+//! | `{"type": "ping"}` | `{"type": "pong", "message": "pong"}` |
 //! | `{"type": "get_stats"}` | `{"type": "stats", "data": {"total_channels": .., "channels": {topic: subscribers}, "total_connections": ..}}`: this endpoint's topics the client may subscribe to |
 //! | anything else (bad JSON, unknown action, a refused topic, binary) | `{"type": "error", "message": ".."}` to that client alone; the connection stays open |
 //!
@@ -393,7 +394,7 @@ pub(crate) fn since_position(since: Option<&Value>) -> std::result::Result<Optio
     }
 }
 
-/// The answers to `{"type": "ping"}` and `{"type": "get_stats"}` (seed 001), shared by every
+/// The answers to `{"type": "ping"}` and `{"type": "get_stats"}`, shared by every
 /// channel speaking this protocol (`stats` makes what the client may see); an error for any
 /// other message without an `action`.
 pub(crate) fn common_reply(msg: &serde_json::Map<String, Value>, stats: impl FnOnce() -> Value) -> Option<Value> {
@@ -418,7 +419,8 @@ pub(crate) fn truncate(s: &str) -> &str {
     &s[..end]
 }
 
-/// `2025-12-04T10:00:00.000000`, UTC, as in seed 001's messages.
+/// `2025-12-04T10:00:00.000000`, UTC: the `timestamp` of the connection message and of
+/// live-model events.
 pub fn timestamp(t: std::time::SystemTime) -> String {
     let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();

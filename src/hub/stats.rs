@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use super::namespace::{Kind, parts};
 
-/// Connection statistics, in the shape of seed 001's `GET /ws/stats` plus the other
-/// namespaces and delivery counters.
+/// Connection statistics, as the stats endpoint (`GET /ws/stats`) answers them: connections
+/// and live-model channels (`total_channels`, `channels`, `total_connections`), plus the
+/// other namespaces and delivery counters.
 ///
 /// ```json
 /// {"total_channels": 1, "channels": {"users": 3}, "total_connections": 5,
@@ -13,7 +14,7 @@ use super::namespace::{Kind, parts};
 ///  "slow_consumers_closed": 0, "messages_dropped": 0}
 /// ```
 ///
-/// `channels` holds the live models' channels (seed 001's channels are its models'), `rooms`
+/// `channels` holds the live models' channels (one channel per model, named by its table), `rooms`
 /// the rooms handlers join, `topics` each pub/sub endpoint's topics by its namespace.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
@@ -92,7 +93,7 @@ fn handler(request: poem::Request) -> HandlerFuture {
     })
 }
 
-/// `GET` the Hub's [`Stats`] as JSON (seed 001's `GET /ws/stats`), to mount with
+/// `GET` the Hub's [`Stats`] as JSON (the stats endpoint, `GET /ws/stats`), to mount with
 /// [`App::ws_stats`](crate::App::ws_stats).
 pub static ROUTE: RouteDef = RouteDef::new(
     "GET",

@@ -1,9 +1,19 @@
-//! A headless Chromium driven over the DevTools protocol (Debian's `chromium`, which
-//! `.ci/run` installs): open a page, run JavaScript in it, wait for what it shows.
+//! A headless Chromium driven over the DevTools protocol: open a page, run JavaScript in it,
+//! wait for what it shows.
+//!
+//! Which Chromium: `SOCKEYE_CHROMIUM` (a path), else `chromium` on the `PATH`, else a copy
+//! the tests provision on first use under the cargo target directory from Debian's
+//! packages (`apt-get download` with apt state of its own: no root, nothing installed on
+//! the system). Where none can be had, [`chromium`] says why and the tests that need it are
+//! reported as skipped, or fail when `CI=true`.
 
 use std::{
+    future::Future,
     io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    pin::Pin,
     process::{Child, Command, Stdio},
+    sync::OnceLock,
     time::{Duration, Instant},
 };
 
@@ -23,20 +33,23 @@ pub(crate) struct Browser {
 }
 
 impl Browser {
-    /// Starts Chromium headless with a fresh profile and one blank page.
+    /// Starts Chromium headless with a fresh profile and one blank page. Call it from a
+    /// test run by [`run_all`], which has checked that [`chromium`] is there.
     pub(crate) async fn launch() -> Self {
         let profile = std::env::temp_dir().join(format!("sockeye-chromium-{}", uuid::Uuid::new_v4().simple()));
-        let bin = ["chromium", "chromium-browser", "google-chrome"]
-            .into_iter()
-            .find(|b| Command::new("which").arg(b).output().is_ok_and(|o| o.status.success()))
-            .expect("Chromium is not installed: `apt-get install chromium` (.ci/run does)");
-        let mut child = Command::new(bin)
+        let chromium = chromium().as_ref().expect("Chromium is available (checked by run_all)");
+        let mut child = chromium
+            .command()
             .args([
                 "--headless=new",
                 "--no-sandbox",
                 "--disable-gpu",
                 "--disable-dev-shm-usage",
                 "--no-first-run",
+                // The machine's network is closed: no update checks, sync or field trials.
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
                 "--remote-debugging-port=0",
                 "about:blank",
             ])
@@ -146,4 +159,171 @@ impl Drop for Browser {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
     }
+}
+
+/// A Chromium binary and the library path it needs.
+pub(crate) struct Chromium {
+    bin: PathBuf,
+    /// Directories of the libraries provisioned with it (empty for a system Chromium).
+    libs: Vec<PathBuf>,
+}
+
+impl Chromium {
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        if !self.libs.is_empty() {
+            let mut paths = self.libs.clone();
+            paths.extend(std::env::var_os("LD_LIBRARY_PATH").iter().flat_map(std::env::split_paths));
+            cmd.env("LD_LIBRARY_PATH", std::env::join_paths(paths).unwrap());
+        }
+        cmd
+    }
+
+    fn works(&self) -> Result<(), String> {
+        let out = self.command().arg("--version").output().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!("{} --version: {}", self.bin.display(), String::from_utf8_lossy(&out.stderr).trim()))
+        }
+    }
+}
+
+/// The Chromium the tests use, found or provisioned once per test process; why there is
+/// none otherwise.
+pub(crate) fn chromium() -> &'static Result<Chromium, String> {
+    static CHROMIUM: OnceLock<Result<Chromium, String>> = OnceLock::new();
+    CHROMIUM.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("SOCKEYE_CHROMIUM") {
+            let c = Chromium { bin: bin.into(), libs: vec![] };
+            return c.works().map(|()| c).map_err(|e| format!("SOCKEYE_CHROMIUM: {e}"));
+        }
+        let on_path = ["chromium", "chromium-browser", "google-chrome"].into_iter().find_map(|name| {
+            std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(name)).find(|p| p.is_file())
+        });
+        if let Some(bin) = on_path {
+            let c = Chromium { bin, libs: vec![] };
+            return c.works().map(|()| c);
+        }
+        provisioned()
+    })
+}
+
+/// Chromium from Debian's packages, unpacked under the target directory (done once; later
+/// runs reuse it). Needs `apt-get` and `dpkg-deb` and the Debian mirror, not root.
+fn provisioned() -> Result<Chromium, String> {
+    let home = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("..").join("sockeye-chromium");
+    let found = |root: &Path| -> Result<Chromium, String> {
+        let bin = root.join("usr/lib/chromium/chromium");
+        let c = Chromium { bin, libs: library_dirs(root) };
+        c.works().map(|()| c)
+    };
+    let root = home.join("root");
+    if let Ok(c) = found(&root) {
+        return Ok(c);
+    }
+    let work = home.join(format!("work-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    for dir in ["lists/partial", "cache/archives/partial", "debs", "root"] {
+        std::fs::create_dir_all(work.join(dir)).map_err(|e| format!("{}: {e}", work.display()))?;
+    }
+    let apt = |args: &[&str]| -> Result<String, String> {
+        let out = Command::new("apt-get")
+            .current_dir(work.join("debs"))
+            .arg("-q")
+            .arg("-o")
+            .arg(format!("Dir::State::Lists={}", work.join("lists").display()))
+            .arg("-o")
+            .arg(format!("Dir::Cache={}", work.join("cache").display()))
+            .args(["-o", "Debug::NoLocking=1", "-o", "APT::Sandbox::User=root"])
+            .args(args)
+            .output()
+            .map_err(|e| format!("apt-get is needed to provision Chromium: {e}"))?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        if out.status.success() {
+            Ok(stdout)
+        } else {
+            Err(format!("apt-get {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()))
+        }
+    };
+    eprintln!("provisioning Chromium from Debian's packages into {}", home.display());
+    apt(&["update"])?;
+    // What installing it would add to this system, plus Chromium itself (which the
+    // simulation leaves out when the system has it but not on the PATH).
+    let plan = apt(&["-s", "install", "--no-install-recommends", "chromium"])?;
+    let mut packages: Vec<&str> =
+        plan.lines().filter_map(|l| l.strip_prefix("Inst ")?.split_whitespace().next()).collect();
+    for p in ["chromium", "chromium-common"] {
+        if !packages.contains(&p) {
+            packages.push(p);
+        }
+    }
+    let mut download = vec!["download"];
+    download.extend(&packages);
+    apt(&download)?;
+    for deb in std::fs::read_dir(work.join("debs")).map_err(|e| e.to_string())?.flatten() {
+        let status = Command::new("dpkg-deb")
+            .arg("-x")
+            .arg(deb.path())
+            .arg(work.join("root"))
+            .status()
+            .map_err(|e| format!("dpkg-deb is needed to provision Chromium: {e}"))?;
+        if !status.success() {
+            return Err(format!("dpkg-deb -x {} failed", deb.path().display()));
+        }
+    }
+    found(&work.join("root"))?;
+    // Another test process may have finished first: either copy is good.
+    let _ = std::fs::remove_dir_all(&root);
+    let _ = std::fs::rename(work.join("root"), &root);
+    let _ = std::fs::remove_dir_all(&work);
+    found(&root)
+}
+
+/// The directories under `root` that hold shared libraries.
+fn library_dirs(root: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let mut has_lib = false;
+        for e in entries.flatten() {
+            let path = e.path();
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                walk(&path, out);
+            } else if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.contains(".so")) {
+                has_lib = true;
+            }
+        }
+        if has_lib {
+            out.push(dir.to_path_buf());
+        }
+    }
+    let mut out = Vec::new();
+    for lib in ["lib", "usr/lib"] {
+        walk(&root.join(lib), &mut out);
+    }
+    out
+}
+
+/// Runs `tests` (name, async body) as this test binary's tests, with libtest's arguments
+/// and output. Without Chromium each is reported as ignored with the reason, on a line of
+/// its own, and counted in the closing summary line; with `CI=true` it fails instead.
+pub(crate) fn run_all(tests: Vec<(&'static str, fn() -> Pin<Box<dyn Future<Output = ()>>>)>) -> ! {
+    let args = libtest_mimic::Arguments::from_args();
+    let trials = tests
+        .into_iter()
+        .map(|(name, body)| {
+            libtest_mimic::Trial::ignorable_test(name, move || {
+                if let Err(why) = chromium() {
+                    let why = format!("needs Chromium, which could not be had: {why}");
+                    if std::env::var("CI").is_ok_and(|v| v == "true") {
+                        return Err(format!("{why} (CI=true: a skip is a failure)").into());
+                    }
+                    return Ok(libtest_mimic::Completion::ignored_with(why));
+                }
+                tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(body());
+                Ok(libtest_mimic::Completion::Completed)
+            })
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit()
 }
