@@ -501,7 +501,7 @@ fn verify(token: &str) -> Option<Value> {
 mod tests {
     use super::*;
 
-    /// Every committed seed (and any crash input added to the corpus) runs in `cargo test`.
+    /// Every committed corpus input (and any crash input added to the corpus) runs in `cargo test`.
     #[test]
     fn the_fuzz_corpus_runs_clean() {
         type Target = fn(&[u8]);

@@ -181,7 +181,7 @@ pub use sockeye_macros::router;
 ///     }
 /// }
 ///
-/// /// Panther's GenericWebsocket: state in fields, the framework runs the loop.
+/// /// A consumer type: state in fields, `connect` / `receive` / `disconnect`; the framework runs the loop.
 /// struct Counter { seen: usize }
 ///
 /// #[websocket("/ws/count/<start>")]

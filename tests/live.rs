@@ -766,3 +766,52 @@ async fn bridged(db: Database) {
     named.assert_no_message(Duration::from_millis(100)).await;
 }
 both!(sqlite_a_bridge_shares_a_models_events_on_a_topic, a_bridge_shares_a_models_events_on_a_topic_postgres, bridged);
+
+/// `"events": [..]` on subscribe: only those kinds arrive (custom ones included), the rest
+/// of the channel goes on; a malformed list is refused with the connection kept.
+async fn chosen_events(db: Database) {
+    let client = TestClient::new(app(&db));
+    let mut only_deleted = subscribe(&client, "/ws/products").await;
+    let mut everything = subscribe(&client, "/ws/products").await;
+    only_deleted.send_json(&json!({"action": "subscribe", "resource": "products", "events": ["deleted"]})).await.unwrap();
+    only_deleted.send_json(&json!({"type": "ping"})).await.unwrap();
+    assert_eq!(event(&mut only_deleted).await["type"], "pong");
+    let p: Value = client.post("/products").json(&json!({"name": "Laptop", "price": 999})).send().await.json();
+    let id = p["id"].as_i64().unwrap();
+    client.put(&format!("/products/{id}")).json(&json!({"name": "Laptop 2", "price": 1099})).send().await;
+    client.post("/svc/custom").send().await;
+    client.delete(&format!("/products/{id}")).send().await;
+    for kind in ["created", "updated", "user_login", "deleted"] {
+        assert_eq!(event(&mut everything).await["type"], kind);
+    }
+    let e = event(&mut only_deleted).await;
+    assert_eq!((e["event"].as_str(), e["data"]["id"].as_i64()), (Some("deleted"), Some(id)));
+    only_deleted.assert_no_message(Duration::from_millis(100)).await;
+    for bad in [json!("deleted"), json!([1]), json!(vec!["x"; 65])] {
+        only_deleted.send_json(&json!({"action": "subscribe", "events": bad})).await.unwrap();
+        let e = event(&mut only_deleted).await;
+        assert_eq!(e["type"], "error", "{bad}");
+        assert!(e["message"].as_str().unwrap().contains("`events`"), "{e}");
+    }
+    // Subscribing again without a list: every kind again.
+    only_deleted.send_json(&json!({"action": "subscribe"})).await.unwrap();
+    only_deleted.send_json(&json!({"type": "ping"})).await.unwrap();
+    assert_eq!(event(&mut only_deleted).await["type"], "pong");
+    client.post("/products").json(&json!({"name": "Mouse", "price": 25})).send().await;
+    assert_eq!(event(&mut only_deleted).await["type"], "created");
+}
+both!(sqlite_subscribers_choose_their_events, subscribers_choose_their_events_postgres, chosen_events);
+
+/// `App::without_greeting`: the first message is the first event, on that model only.
+#[tokio::test]
+async fn a_channel_without_greeting_starts_with_the_first_event() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    let client = TestClient::new(app(&db).without_greeting::<Product>());
+    let mut quiet = client.websocket_connect("/ws/products").await.unwrap();
+    let _greeted = subscribe(&client, "/ws/todos").await;
+    quiet.send_json(&json!({"action": "subscribe", "resource": "products"})).await.unwrap();
+    quiet.assert_no_message(Duration::from_millis(100)).await;
+    client.post("/products").json(&json!({"name": "Laptop", "price": 999})).send().await;
+    let first = event(&mut quiet).await;
+    assert_eq!((first["event"].as_str(), first["data"]["name"].as_str()), (Some("created"), Some("Laptop")));
+}

@@ -41,16 +41,19 @@ fn seed_004_python_chat_client_with_a_bearer_token_secured_example_real_server()
     assert!(stdout.contains("seed004 chat client ok"), "{stdout}");
 }
 
+/// Seed 000's three Python clients as printed, against examples/products.rs (a model served
+/// the way the document describes): each sees the document's events, the two clients of
+/// "Multiple Connections" the same real creation; and a client asking for deletions only.
 #[test]
-fn seed_000_python_clients_against_the_realtime_example_real_server() {
+fn seed_000_python_clients_against_the_products_example_real_server() {
     let dir = std::env::temp_dir().join(format!("sockeye-seed000-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}/realtime.db", dir.display());
-    let example = Example::start("realtime", &[("DATABASE_URL", url.as_str())]);
+    let url = format!("sqlite://{}/app.db", dir.display());
+    let example = Example::start("products", &[("DATABASE_URL", url.as_str())]);
     let stdout = run_script(python(), "seed000_client.py", example.addr, &[]);
     drop(example);
     let _ = std::fs::remove_dir_all(&dir);
-    for flow in ["seed000 connect ok", "seed000 multiple clients ok", "seed000 events ok"] {
+    for flow in ["seed000 connect ok", "seed000 multiple clients ok", "seed000 events ok", "seed000 chosen events ok"] {
         assert!(stdout.contains(flow), "{stdout}");
     }
 }

@@ -124,8 +124,8 @@ fn serde(attrs: &[Attribute]) -> syn::Result<Serde> {
     Ok(s)
 }
 
-/// serde's `rename_all` rules (its `case.rs`): `variant` names are PascalCase, field names
-/// snake_case.
+/// serde's `rename_all` rules, applied as serde applies them: `variant` names are
+/// PascalCase, field names snake_case.
 fn rename(name: &str, rule: &(String, proc_macro2::Span), variant: bool) -> syn::Result<String> {
     let words: Vec<String> = if variant {
         let mut words = Vec::new();

@@ -30,6 +30,8 @@ pub(crate) struct Shared {
     pub(crate) models: Vec<&'static crate::live::Schema>,
     /// Each registered model's access, by table.
     pub(crate) access: Vec<(&'static str, crate::live::Access)>,
+    /// The models whose channel sends no connection message.
+    pub(crate) quiet_channels: Vec<&'static str>,
     /// Whose forwarding headers name the client.
     pub(crate) proxies: super::TrustedProxies,
     /// The OpenAPI document (`GET /openapi.json`), built once.
@@ -48,6 +50,11 @@ impl Shared {
     /// The access the model stored in `table` was registered with.
     pub(crate) fn access(&self, table: &str) -> Option<&crate::live::Access> {
         self.access.iter().find(|(t, _)| *t == table).map(|(_, a)| a)
+    }
+
+    /// Whether the channel of the model stored in `table` greets its clients.
+    pub(crate) fn greets(&self, table: &str) -> bool {
+        !self.quiet_channels.contains(&table)
     }
 
     pub(crate) fn of(req: &Request) -> Option<&Arc<Shared>> {

@@ -65,6 +65,7 @@ pub struct App {
     models: Vec<&'static crate::live::Schema>,
     /// Each registered model's access, by table.
     access: Vec<(&'static str, crate::live::Access)>,
+    quiet_channels: Vec<&'static str>,
     /// Bridges from model channels to pub/sub topics: (table, namespace, topic).
     bridges: Vec<(&'static str, String, String)>,
     /// Whether a model was registered with public writes by [`App::register`].
@@ -101,6 +102,7 @@ impl App {
             database: None,
             models: Vec::new(),
             access: Vec::new(),
+            quiet_channels: Vec::new(),
             bridges: Vec::new(),
             public_writes: Vec::new(),
         }
@@ -215,6 +217,14 @@ impl App {
         self.access.retain(|(table, _)| *table != M::schema().table);
         self.access.push((M::schema().table, access));
         self.include(router)
+    }
+
+    /// Serves `M`'s channel without the connection message: the first message a client
+    /// reads is the first event or the answer to its first request. For clients written for
+    /// servers that send nothing on connect and read every message as an event.
+    pub fn without_greeting<M: crate::live::Model>(mut self) -> Self {
+        self.quiet_channels.push(M::schema().table);
+        self
     }
 
     /// Also sends `M`'s change events to the subscribers of `topic` on the pub/sub endpoint
@@ -350,6 +360,7 @@ impl App {
             database: self.database,
             models: self.models,
             access: self.access,
+            quiet_channels: self.quiet_channels,
             proxies: self.config.trusted_proxies.clone(),
             docs_index: match (&self.config.openapi_path, &self.config.docs_path) {
                 (Some(openapi), Some(page)) => crate::docs::index(

@@ -120,7 +120,7 @@ pub async fn shutdown_signal() {
 }
 
 /// Accepts TCP connections with TCP_NODELAY set: without it, small WebSocket frames wait for
-/// Nagle's algorithm (see PERF-NOTES: a third of fanout throughput and 44 ms stalls).
+/// Nagle's algorithm (measured: it costs a third of fanout throughput and stalls frames 44 ms).
 struct NoDelayAcceptor {
     listener: TcpListener,
     local_addr: SocketAddr,

@@ -68,6 +68,8 @@ pub(crate) struct Channel {
 struct Watcher {
     filter: Filter,
     viewer: Option<Viewer>,
+    /// The kinds of event it asked for (`"events": ["deleted"]`); all when `None`.
+    events: Option<Vec<String>>,
 }
 
 #[derive(Default)]
@@ -85,7 +87,19 @@ enum Sight {
 }
 
 impl Watcher {
-    fn sight(&self, row: &Row<'_>, before: Option<&Row<'_>>, json: (&Value, Option<&Value>)) -> Sight {
+    fn wants(&self, kind: &str) -> bool {
+        self.events.as_ref().is_none_or(|kinds| kinds.iter().any(|k| k == kind))
+    }
+
+    fn sight(&self, kind: &str, row: &Row<'_>, before: Option<&Row<'_>>, json: (&Value, Option<&Value>)) -> Sight {
+        match self.sight_of_row(row, before, json) {
+            Sight::Event if self.wants(kind) => Sight::Event,
+            Sight::Gone if self.wants("deleted") => Sight::Gone,
+            _ => Sight::Nothing,
+        }
+    }
+
+    fn sight_of_row(&self, row: &Row<'_>, before: Option<&Row<'_>>, json: (&Value, Option<&Value>)) -> Sight {
         let (row_json, before_json) = json;
         let concerned = self.filter.matches(row_json) || before_json.is_some_and(|b| self.filter.matches(b));
         if !concerned {
@@ -129,13 +143,13 @@ impl Channel {
         self.ready.get_or_try_init(|| db.ensure_table(self.schema)).await.map(|_| ())
     }
 
-    fn set_watcher(&self, id: &str, filter: Option<Filter>, viewer: Option<&Viewer>) {
+    fn set_watcher(&self, id: &str, filter: Option<Filter>, viewer: Option<&Viewer>, events: Option<Vec<String>>) {
         let mut watchers = self.watchers.write().unwrap_or_else(|e| e.into_inner());
         let filter = filter.unwrap_or_default();
-        if filter.is_empty() && viewer.is_none() {
+        if filter.is_empty() && viewer.is_none() && events.is_none() {
             watchers.remove(id);
         } else {
-            watchers.insert(id.to_string(), Watcher { filter, viewer: viewer.cloned() });
+            watchers.insert(id.to_string(), Watcher { filter, viewer: viewer.cloned(), events });
         }
     }
 
@@ -192,7 +206,7 @@ impl Channel {
         let mut skip: std::collections::HashSet<&str> = std::collections::HashSet::new();
         let mut gone: Vec<&str> = Vec::new();
         for (id, watcher) in watchers.iter() {
-            match watcher.sight(&row_ref, before_ref.as_ref(), (row, before)) {
+            match watcher.sight(kind, &row_ref, before_ref.as_ref(), (row, before)) {
                 Sight::Event => {}
                 Sight::Gone => {
                     skip.insert(id);
@@ -245,25 +259,34 @@ impl Channel {
 
     /// Sends a custom message (`Live::broadcast_custom`) to every subscriber but those
     /// `except` designates, in this process and, with a broker, the others.
-    pub(crate) async fn publish_custom(&self, hub: &Hub, text: String, except: Option<&Except>) -> Delivery {
+    pub(crate) async fn publish_custom(
+        &self,
+        hub: &Hub,
+        kind: &str,
+        text: String,
+        except: Option<&Except>,
+    ) -> Delivery {
         hub.forward_event(
             || remote_key(self.schema),
-            || json!({"custom": text, "except": except.map(|e| &e.name), "except_owners": except.and_then(|e| e.owners.as_ref())}),
+            || json!({"custom": text, "kind": kind, "except": except.map(|e| &e.name), "except_owners": except.and_then(|e| e.owners.as_ref())}),
         );
-        let delivery = self.deliver_custom(hub, Message::text(text), except);
+        let delivery = self.deliver_custom(hub, kind, Message::text(text), except);
         tokio::task::coop::consume_budget().await;
         delivery
     }
 
-    fn deliver_custom(&self, hub: &Hub, msg: Message, except: Option<&Except>) -> Delivery {
-        let excluded = self.excluded(hub, except);
+    fn deliver_custom(&self, hub: &Hub, kind: &str, msg: Message, except: Option<&Except>) -> Delivery {
+        let mut excluded = self.excluded(hub, except);
+        let watchers = self.watchers.read().unwrap_or_else(|e| e.into_inner());
+        excluded.extend(watchers.iter().filter(|(_, w)| !w.wants(kind)).map(|(id, _)| id.clone()));
+        drop(watchers);
         let keep = |id: &str| !excluded.iter().any(|e| e == id);
         hub.deliver(Some(self.key.as_str()), None, (!excluded.is_empty()).then_some(&keep as _), msg)
     }
 }
 
-/// The connections a write's event skips (seed 001's `exclude_client`): those whose id or
-/// `client_id` label is `name`, and, when the exclusion came from a client (the
+/// The connections a write's event skips, usually the one that made the change: those whose
+/// id or `client_id` label is `name`, and, when the exclusion came from a client (the
 /// `X-Client-Id` header), that belong to it (`owners`: its token's subject, its address), so
 /// a client can only keep events from its own connections.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,7 +318,8 @@ pub(crate) fn receive_remote_events(hub: &Hub, db: &Database, schema: &'static S
         Arc::new(move |hub: &Hub, data: Value| {
             let except = Except::from_event(&data);
             if let Some(text) = data["custom"].as_str() {
-                channel.deliver_custom(hub, Message::text(text.to_string()), except.as_ref());
+                let kind = data["kind"].as_str().unwrap_or_default();
+                channel.deliver_custom(hub, kind, Message::text(text.to_string()), except.as_ref());
                 return;
             }
             let (Some(kind), Some(seq)) = (data["kind"].as_str(), data["seq"].as_u64()) else {
@@ -308,9 +332,9 @@ pub(crate) fn receive_remote_events(hub: &Hub, db: &Database, schema: &'static S
     );
 }
 
-/// The message every event and reply of a model channel is wrapped in, readable by both seed
-/// clients: seed 000 reads `event`, `resource`, `data`; seed 001 reads `type`, `model`,
-/// `channel`, `timestamp`, `data`.
+/// The message every event and reply of a model channel is wrapped in, with both sets of
+/// field names: clients that read `event`, `resource`, `data` and clients that read `type`,
+/// `model`, `channel`, `timestamp`, `data` both find their fields.
 pub(crate) fn envelope(table: &str, kind: &str, data: &Value, seq: Option<u64>) -> Value {
     let mut v = json!({
         "type": kind,
@@ -327,6 +351,17 @@ pub(crate) fn envelope(table: &str, kind: &str, data: &Value, seq: Option<u64>) 
     v
 }
 
+/// The kinds a subscriber asks for in `"events"`: a list of names (`created`, `updated`,
+/// `deleted`, or a custom broadcast's).
+fn event_kinds(v: &Value) -> Result<Vec<String>, String> {
+    const WHAT: &str = "`events` must be a list of event names, such as [\"created\", \"deleted\"]";
+    let kinds = v.as_array().ok_or(WHAT)?;
+    if kinds.len() > 64 {
+        return Err("`events`: at most 64 names".into());
+    }
+    kinds.iter().map(|k| k.as_str().map(|k| pubsub::truncate(k).to_string()).ok_or_else(|| WHAT.to_string())).collect()
+}
+
 /// One client of a channel.
 struct Session<'a> {
     socket: &'a Socket,
@@ -336,16 +371,18 @@ struct Session<'a> {
     viewer: Option<Viewer>,
     /// Snapshots the client may still start now, and when the last one was counted.
     snapshots: (u32, Instant),
+    /// The kinds of event it subscribed to (all when `None`).
+    events: Option<Vec<String>>,
 }
 
-/// Serves `/ws/<table>` until the client leaves. `access` is the model's in this app,
-/// `claims` the connection's token's.
+/// Serves `/ws/<table>` until the client leaves. `access` is the model's in this app and
+/// whether the channel sends the connection message, `claims` the connection's token's.
 pub(crate) async fn serve(
     ws: WebSocket,
     hub: Hub,
     db: Database,
     schema: &'static Schema,
-    access: Option<Access>,
+    (access, greet): (Option<Access>, bool),
     claims: Option<Value>,
 ) -> Result<()> {
     let channel = db.channel(schema);
@@ -354,12 +391,14 @@ pub(crate) async fn serve(
     let socket = ws.accept().await?;
     let table = schema.table;
     let id = socket.id().as_str().to_string();
-    let mut hello = envelope(table, "connection", &json!({ "client_id": socket.client_id() }), None);
-    hello["message"] = format!("Connected to channel: {table}").into();
-    hello["client_id"] = socket.client_id().into();
-    socket.send_json(&hello).await?;
+    if greet {
+        let mut hello = envelope(table, "connection", &json!({ "client_id": socket.client_id() }), None);
+        hello["message"] = format!("Connected to channel: {table}").into();
+        hello["client_id"] = socket.client_id().into();
+        socket.send_json(&hello).await?;
+    }
     // After the hello: it is the first message a client reads.
-    channel.set_watcher(&id, None, viewer.as_ref());
+    channel.set_watcher(&id, None, viewer.as_ref(), None);
     hub.join_key(&channel.key, &id, Value::Null);
     let mut session = Session {
         socket: &socket,
@@ -368,6 +407,7 @@ pub(crate) async fn serve(
         channel: &channel,
         viewer,
         snapshots: (SNAPSHOT_BURST, Instant::now()),
+        events: None,
     };
     let result = async {
         loop {
@@ -419,7 +459,12 @@ impl Session<'_> {
         let id = self.socket.id().as_str();
         match action {
             "subscribe" => {
-                self.channel.set_watcher(id, filter, self.viewer.as_ref());
+                let events = match msg.get("events").map(event_kinds).transpose() {
+                    Ok(events) => events,
+                    Err(e) => return Some(pubsub::error(&e)),
+                };
+                self.channel.set_watcher(id, filter, self.viewer.as_ref(), events.clone());
+                self.events = events;
                 self.hub.join_key(&self.channel.key, id, Value::Null);
                 None
             }
@@ -486,7 +531,7 @@ impl Session<'_> {
                 return Some(failed(&e));
             }
             channel.held.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), Held::default());
-            channel.set_watcher(id, Some(filter.clone()), self.viewer.as_ref());
+            channel.set_watcher(id, Some(filter.clone()), self.viewer.as_ref(), self.events.clone());
             self.hub.join_key(&channel.key, id, Value::Null);
             (tx, *seq)
         };

@@ -1,5 +1,6 @@
-//! The browser test console (seed 001's `/static/websocket-test.html`): connect to a model's
-//! channel, watch events live, create / update / delete rows, stats, ping, snapshots.
+//! The browser test console (served at a path such as `/static/websocket-test.html`):
+//! connect to a model's channel, watch events live, create / update / delete rows, stats,
+//! ping, snapshots.
 //! Mounted with [`App::console`](crate::App::console).
 
 use poem::{Request, Response, http::header};

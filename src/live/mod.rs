@@ -37,7 +37,8 @@
 //! A body that does not fit the model is 422 naming the field; a unique or foreign key
 //! violation 409; an unreachable database 503. A REST write with the header
 //! `X-Client-Id: <client_id>` does not send its event to the sockets of that `client_id`
-//! (seed 001's `exclude_client`): a client that made a change does not hear of it twice.
+//! (the connection that made the change is excluded): a client that made a change does not
+//! hear of it twice.
 //! Only the caller's own sockets are skipped: those opened with the same token subject, or
 //! without a token from the same client address, so no one can keep events from another.
 //!
@@ -54,22 +55,25 @@
 //!
 //! `type` / `event` is `created`, `updated`, `deleted` (its `data` is the deleted row, so it
 //! carries the id and every column a filter may look at) or a custom name
-//! ([`Live::broadcast_custom`]). Seed 000's clients read `event`, `resource`, `data`; seed
-//! 001's read `type`, `model`, `channel`, `timestamp`, `data`. `seq` counts the model's
-//! events since the process started.
+//! ([`Live::broadcast_custom`]). Clients that read `event`, `resource`, `data` and clients
+//! that read `type`, `model`, `channel`, `timestamp`, `data` both find their fields. `seq`
+//! counts the model's events since the process started.
 //!
 //! # The channel, `/ws/<table>`
 //!
 //! A client is subscribed on connect and first receives `{"type": "connection", "event":
 //! "connection", "message": "Connected to channel: products", "channel": "products",
-//! "client_id": "..", "timestamp": "..", "data": {"client_id": ".."}}` (seed 001; add
-//! `?client_id=my-id` to name the connection: a label several connections may share, shown
-//! here and matched by `X-Client-Id`, never the connection's own id). Then:
+//! "client_id": "..", "timestamp": "..", "data": {"client_id": ".."}}` (the connection
+//! message; add `?client_id=my-id` to name the connection: a label several connections may
+//! share, shown here and matched by `X-Client-Id`, never the connection's own id).
+//! [`App::without_greeting`](crate::App::without_greeting) leaves the connection message
+//! out, for clients that read every message as an event. Then:
 //!
 //! | client sends | server answers |
 //! |---|---|
-//! | `{"action": "subscribe", "resource": "products"}` (seed 000; `resource` optional) | nothing; events flow |
+//! | `{"action": "subscribe", "resource": "products"}` (`resource` optional) | nothing; events flow |
 //! | `{"action": "subscribe", "filter": {"owner_id": 42}}` | nothing; only events whose row has `owner_id` 42 (several columns: all must match; values, not `null`) |
+//! | `{"action": "subscribe", "events": ["deleted"]}` | nothing; only the events of those kinds (`created`, `updated`, `deleted`, custom names); with a `filter` too, both must let an event through |
 //! | `{"action": "unsubscribe"}` | nothing; no more events |
 //! | `{"action": "snapshot", "filter": {..}}` | `{"type": "snapshot", "data": [rows], "seq": n, "filter": {..}}`, then exactly the events after it (subscribed with that filter) |
 //! | `{"type": "ping"}` / `{"type": "get_stats"}` | `{"type": "pong", "message": "pong"}` / `{"type": "stats", "data": {..}}` |
@@ -79,9 +83,10 @@
 //! the change: a row that moved out arrives once more (its `data` no longer matches), so a
 //! client keeping a filtered view upserts rows that match and drops rows that do not.
 //!
-//! The snapshot closes the race of seed 001's React and Vue recipe (fetch, then listen):
-//! writes of the model wait while it is read and queued, so no change falls between the
-//! rows and the stream, and none is counted twice. Up to [`MAX_SNAPSHOT_ROWS`] rows.
+//! The snapshot closes the race of the usual client recipe (fetch the rows over REST, then
+//! listen on the channel): writes of the model wait while it is read and queued, so no
+//! change falls between the rows and the stream, and none is counted twice. Up to
+//! [`MAX_SNAPSHOT_ROWS`] rows.
 //!
 //! # Schema
 //!

@@ -29,7 +29,7 @@ use crate::{
 };
 
 /// The header a REST write names the client's socket with, so that the client does not get
-/// the event of its own change (seed 001's `exclude_client`).
+/// the event of its own change (the write excludes the connection that made it).
 pub const CLIENT_ID_HEADER: &str = "x-client-id";
 
 /// Default and largest page of `GET /<table>`.
@@ -217,12 +217,14 @@ fn run<M: Model>(request: Request) -> WsRunFuture {
             Err(resp) => return WsOutcome::from(resp),
         };
         let (hub, db) = (live.hub().clone(), live.database().clone());
-        let access = Shared::of(&req).and_then(|s| s.access(M::schema().table)).cloned();
+        let shared = Shared::of(&req);
+        let access = shared.and_then(|s| s.access(M::schema().table)).cloned();
+        let greet = shared.is_none_or(|s| s.greets(M::schema().table));
         let claims = ws.claims().cloned();
         // The request's header values are slices of hyper's read buffer: kept in this future
         // for the socket's lifetime they would keep that buffer (17 KB per idle socket).
         drop((req, body, live));
-        ws_outcome(channel::serve(ws, hub, db, M::schema(), access, claims).await)
+        ws_outcome(channel::serve(ws, hub, db, M::schema(), (access, greet), claims).await)
     })
 }
 

@@ -1,4 +1,5 @@
-//! [`Live<M>`]: a model's rows and events from Rust code, seed 001's service layer done once.
+//! [`Live<M>`]: a model's rows and events from Rust code: every write sends its change event,
+//! with no service layer to write per model.
 
 use std::{marker::PhantomData, sync::Arc};
 
@@ -77,8 +78,9 @@ impl Key {
     }
 }
 
-/// A model's rows, written with change events: seed 001's `create_user` /
-/// `broadcast_created` in one call, after the write commits, and nothing when it fails.
+/// A model's rows, written with change events: the write and its event (`created`,
+/// `updated`, `deleted`) in one call, the event sent after the write commits, and nothing
+/// when it fails.
 ///
 /// An extractor in handlers (`products: Live<Product>`), or made from a [`Database`] and the
 /// app's [`Hub`] for background tasks ([`Live::new`]).
@@ -94,7 +96,7 @@ impl Key {
 /// async fn restock(products: Live<Product>) -> Result<Json<Product>> {
 ///     // id 0: the database picks it. Subscribers of /ws/products get {"type": "created", ..}.
 ///     let p = products.create(&Product { id: 0, name: "Laptop".into(), price: 999 }).await?;
-///     products.quiet().update(&Product { price: 899, ..p.clone() }).await?;   // broadcast=False
+///     products.quiet().update(&Product { price: 899, ..p.clone() }).await?;   // no event
 ///     products.broadcast_custom("restocked", serde_json::json!({"id": p.id})).await?;
 ///     Ok(Json(p))
 /// }
@@ -160,13 +162,13 @@ impl<M: Model> Live<M> {
         self.viewer.as_ref().is_none_or(|v| v.can_read(&Row::new(row)))
     }
 
-    /// The same, without change events (seed 001's `broadcast=False`).
+    /// The same, without change events: the write is made, no event is sent.
     pub fn quiet(&self) -> Self {
         Self { broadcast: false, ..self.clone() }
     }
 
-    /// The same, not sending events to the connections named `client_id` (seed 001's
-    /// `exclude_client`), typically the client that made the change: its connection
+    /// The same, not sending events to the connections named `client_id`, typically the
+    /// client that made the change (it does not hear of it twice): its connection
     /// [id](crate::WebSocket::id) or the `?client_id=` it connected with
     /// ([`client_id`](crate::WebSocket::client_id)), on any process.
     pub fn except(&self, client_id: impl Into<String>) -> Self {
@@ -233,14 +235,14 @@ impl<M: Model> Live<M> {
         Ok(row)
     }
 
-    /// Sends `{"type": event, .., "data": data}` on the model's channel (seed 001's
-    /// `broadcast_custom`).
+    /// Sends `{"type": event, .., "data": data}` on the model's channel: an event of your
+    /// own naming, in the same envelope as `created` / `updated` / `deleted`.
     pub async fn broadcast_custom(&self, event: &str, data: impl Serialize) -> Result<Delivery, LiveError> {
         let data = serde_json::to_value(data).map_err(|e| LiveError::invalid("data", e.to_string()))?;
         let mut seq = self.channel.order.lock().await;
         *seq += 1;
         let text = envelope(M::schema().table, event, &data, Some(*seq)).to_string();
-        Ok(self.channel.publish_custom(&self.hub, text, self.except.as_ref()).await)
+        Ok(self.channel.publish_custom(&self.hub, event, text, self.except.as_ref()).await)
     }
 
     pub(crate) fn hub(&self) -> &Hub {
