@@ -1,11 +1,15 @@
-//! Seed 004's (Tina4) secured pub/sub chat: the JSON pub/sub protocol at `/ws/chat` behind
-//! `#[secured]`, plus a login route that issues tokens.
+//! A secured pub/sub chat: the JSON pub/sub protocol at `/ws/chat` behind `#[secured]`, plus
+//! a login route that issues tokens. The endpoint sends no connection message: a client
+//! receives exactly the `data` of what is published to its topics.
 //!
 //! ```sh
 //! SOCKEYE_JWT_SECRET="change me: at least thirty-two bytes long" cargo run --example secured_pubsub
 //! curl -X POST localhost:8000/login -H 'content-type: application/json' -d '{"username":"alice","password":"wonderland"}'
 //! websocat -H "Authorization: Bearer <token>" ws://127.0.0.1:8000/ws/chat
 //! ```
+//!
+//! A static key works as a Bearer token too: start it with `SOCKEYE_API_KEY=<key>` (the
+//! `.env` file is read) and send `Authorization: Bearer <key>`.
 //!
 //! Browsers, which cannot set headers on a WebSocket, send the token as their first message,
 //! `{"type": "auth", "token": "<token>"}`, or offer the subprotocol `bearer.<token>`.
@@ -35,11 +39,12 @@ async fn login(auth: Auth, Json(body): Json<Login>) -> Result<Json<Value>> {
     Ok(Json(json!({ "access_token": token, "token_type": "bearer" })))
 }
 
-/// The seed 004 protocol: subscribe, unsubscribe and publish, for authenticated users only.
+/// `{"action": "subscribe" | "unsubscribe" | "publish", "topic": .., "data": ..}`, for
+/// authenticated users only.
 #[secured]
 #[websocket("/ws/chat")]
 async fn chat(ws: WebSocket, hub: Hub) -> Result<()> {
-    PubSub::new().serve(ws, &hub).await
+    PubSub::new().without_greeting().serve(ws, &hub).await
 }
 
 #[tokio::main]

@@ -32,13 +32,35 @@ fn login(addr: std::net::SocketAddr) -> String {
     body["access_token"].as_str().expect("a token").to_string()
 }
 
+/// Seed 004's Python client as printed, with a token from the login route, against the
+/// secured pub/sub example, which sends no connection message: the client sees exactly the
+/// document's messages.
 #[test]
 fn seed_004_python_chat_client_with_a_bearer_token_secured_example_real_server() {
     let example = Example::start("secured_pubsub", &[("SOCKEYE_JWT_SECRET", JWT_SECRET)]);
     let token = login(example.addr);
-    let stdout = run_script(legacy_python(), "seed004_client.py", example.addr, &[&token]);
+    let stdout = run_script(legacy_python(), "seed004_client.py", example.addr, &[&token, "--no-greeting"]);
     assert!(stdout.contains("refused without a token: 4401 missing token"), "{stdout}");
     assert!(stdout.contains("seed004 chat client ok"), "{stdout}");
+}
+
+/// The document's token is the app's static key (its `.env` `API_KEY`; here
+/// `SOCKEYE_API_KEY`), sent by its Python client as `Authorization: Bearer <key>`.
+#[test]
+fn seed_004_python_chat_client_with_the_api_key_secured_example_real_server() {
+    let key = "a-static-api-key-from-the-env-file-0123456789";
+    let example =
+        Example::start("secured_pubsub", &[("SOCKEYE_JWT_SECRET", JWT_SECRET), ("SOCKEYE_API_KEY", key)]);
+    let stdout = run_script(legacy_python(), "seed004_client.py", example.addr, &[key, "--no-greeting"]);
+    assert!(stdout.contains("refused without a token: 4401 missing token"), "{stdout}");
+    assert!(stdout.contains("seed004 chat client ok"), "{stdout}");
+    let wrong = std::process::Command::new(legacy_python())
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/seed004_client.py"))
+        .arg(format!("ws://{}", example.addr))
+        .args(["not-the-key", "--no-greeting"])
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success(), "a wrong key was accepted");
 }
 
 /// Seed 000's three Python clients as printed, against examples/products.rs (a model served
