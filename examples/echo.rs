@@ -1,7 +1,8 @@
-//! The WebSocket examples of seed 003 (Tachyon): `/ws` answers `Echo: <text>`, `/ws/json`
-//! answers `{"received": .., "processed": true, "echo": ..}`, `/ws/<room_id>` welcomes you to
-//! the room and tags your messages, `/ws/secure?token=abc123` refuses a bad token with close
-//! code 4001 before accepting. `/ws/raw` sends every text or binary message straight back:
+//! Plain WebSocket handlers: `/ws` answers `Echo: <text>`, `/ws/json` answers
+//! `{"received": .., "processed": true, "echo": ..}`, `/ws/<room_id>` welcomes you to the room
+//! and tags your messages, `/ws/secure?token=abc123` refuses a bad token with close code 4001
+//! before accepting, `/ws/token?token=..` accepts first and answers
+//! `{"authenticated": true}` (or `{"error": "No token"}` and closes). `/ws/raw` sends every text or binary message straight back:
 //! the Autobahn conformance suite runs against it, so it allows the suite's 16 MiB messages
 //! (the framework's default stays 64 KiB).
 //!
@@ -55,6 +56,21 @@ async fn secure(ws: WebSocket) -> Result<()> {
     }
     let ws = ws.accept().await?;
     ws.send_text("Authenticated!").await?;
+    while ws.receive_text().await?.is_some() {}
+    Ok(())
+}
+
+/// Accepts everyone, then checks the `?token=` query parameter in the conversation:
+/// `{"error": "No token"}` and a normal close without one, `{"authenticated": true}` with one.
+#[websocket("/ws/token")]
+async fn token(ws: WebSocket) -> Result<()> {
+    let token = ws.query("token");
+    let ws = ws.accept().await?;
+    if token.is_none() {
+        ws.send_json(&json!({"error": "No token"})).await?;
+        return Ok(ws.close(1000, "").await?);
+    }
+    ws.send_json(&json!({"authenticated": true})).await?;
     while ws.receive_text().await?.is_some() {}
     Ok(())
 }

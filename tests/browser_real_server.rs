@@ -50,6 +50,7 @@ fn main() {
         seed_001_javascript_client_unchanged_in_chromium_real_server,
         seed_000_javascript_client_in_chromium_real_server,
         the_docs_page_lists_http_and_websocket_operations_without_errors_in_chromium_real_server,
+        seed_003_javascript_clients_in_chromium_real_server,
     ])
 }
 
@@ -224,12 +225,92 @@ async fn seed_000_javascript_client_in_chromium_real_server() {
     let events = page.wait_for("window.__events.length >= 3 && window.__events", WAIT).await;
     let seen: Vec<(String, String, serde_json::Value)> = serde_json::from_value(events).unwrap();
     assert_eq!(seen.len(), 3, "{seen:?}");
-    assert_eq!(seen[0], ("created".into(), "products".into(), serde_json::json!({"id": id, "name": "Laptop", "price": 999})));
+    assert_eq!(
+        seen[0],
+        ("created".into(), "products".into(), serde_json::json!({"id": id, "name": "Laptop", "price": 999}))
+    );
     assert_eq!(
         seen[1],
         ("updated".into(), "products".into(), serde_json::json!({"id": id, "name": "Updated Laptop", "price": 1099}))
     );
     assert_eq!((seen[2].0.as_str(), seen[2].1.as_str(), &seen[2].2["id"]), ("deleted", "products", &id));
+}
+
+/// Collects what the page's `console.log` prints into `window.__logs` (the harness's only
+/// addition around a seed's code).
+const CAPTURE_LOGS: &str = "window.__logs = []; { const log = console.log.bind(console); \
+    console.log = (...a) => { window.__logs.push(a.map(x => typeof x === 'string' ? x : JSON.stringify(x)).join(' ')); log(...a); }; }";
+
+/// Seed 003's JavaScript clients against examples/echo.rs, from a page of the app's origin.
+/// The echo snippet is typed into the page's console statement by statement, as its
+/// `// Output:` comment shows it was meant (run as one script its `ws.send` would run before
+/// the socket opens, which browsers refuse); the others run as printed, with a listener added
+/// after them to see what arrives.
+async fn seed_003_javascript_clients_in_chromium_real_server() {
+    let example = Example::start("echo", &[]);
+    let addr = example.addr.to_string();
+    let mut page = Browser::launch().await;
+    let mut pages = 0;
+    let mut fresh_page = || {
+        pages += 1;
+        format!("http://{addr}/openapi.json?page={pages}")
+    };
+
+    // Echo: `console.log("Received:", event.data)` prints "Received: Echo: Hello!".
+    page.goto(&fresh_page()).await;
+    page.eval(CAPTURE_LOGS).await;
+    page.eval(&r#"const ws = new WebSocket("ws://localhost:8000/ws");"#.replace("localhost:8000", &addr)).await;
+    page.eval(
+        r#"ws.onmessage = (event) => {
+    console.log("Received:", event.data);
+};"#,
+    )
+    .await;
+    page.wait_for("ws.readyState === WebSocket.OPEN", WAIT).await;
+    page.eval(r#"ws.send("Hello!");"#).await;
+    page.wait_for("window.__logs.length > 0", WAIT).await;
+    assert_eq!(page.eval("window.__logs").await, serde_json::json!(["Received: Echo: Hello!"]));
+
+    // A room: the connection is welcomed to `lobby`.
+    page.goto(&fresh_page()).await;
+    let seed = r#"const ws = new WebSocket("ws://localhost:8000/ws/lobby");"#.replace("localhost:8000", &addr);
+    page.eval(&format!("{seed}\nwindow.__first = new Promise(ok => ws.onmessage = (e) => ok(e.data)); true")).await;
+    assert_eq!(page.eval("window.__first").await, "Welcome to room: lobby");
+
+    // The query-parameter token: accepted, then told whether it authenticated.
+    for (query, first, closed) in
+        [("?token=abc123", r#"{"authenticated":true}"#, false), ("", r#"{"error":"No token"}"#, true)]
+    {
+        page.goto(&fresh_page()).await;
+        let seed = r#"const ws = new WebSocket("ws://localhost:8000/ws?token=abc123");"#
+            .replace("localhost:8000/ws?token=abc123", &format!("{addr}/ws/token{query}"));
+        page.eval(&format!(
+            "{seed}\nwindow.__first = new Promise(ok => ws.onmessage = (e) => ok(e.data));\n\
+             window.__closed = new Promise(ok => ws.onclose = (e) => ok(e.code)); true"
+        ))
+        .await;
+        assert_eq!(page.eval("window.__first").await, first);
+        if closed {
+            assert_eq!(page.eval("window.__closed").await, 1000);
+        } else {
+            assert_eq!(page.eval("ws.readyState").await, 1);
+        }
+    }
+
+    // JSON messages: the client line, on a socket to `/ws/json`.
+    page.goto(&fresh_page()).await;
+    let open = format!(
+        "window.ws = new WebSocket('ws://{addr}/ws/json'); \
+         window.__first = new Promise(ok => ws.onmessage = (e) => ok(JSON.parse(e.data))); \
+         new Promise(ok => ws.onopen = () => ok(true))"
+    );
+    page.eval(&open).await;
+    page.eval(r#"ws.send(JSON.stringify({message: "Hello"}));"#).await;
+    assert_eq!(
+        page.eval("window.__first").await,
+        serde_json::json!({"received": {"message": "Hello"}, "processed": true, "echo": "Hello"})
+    );
+    assert!(page.errors().is_empty(), "{:?}", page.errors());
 }
 
 /// `/docs` shows the HTTP operations (Swagger UI bundled by poem-openapi, no internet) and the

@@ -773,7 +773,10 @@ async fn chosen_events(db: Database) {
     let client = TestClient::new(app(&db));
     let mut only_deleted = subscribe(&client, "/ws/products").await;
     let mut everything = subscribe(&client, "/ws/products").await;
-    only_deleted.send_json(&json!({"action": "subscribe", "resource": "products", "events": ["deleted"]})).await.unwrap();
+    only_deleted
+        .send_json(&json!({"action": "subscribe", "resource": "products", "events": ["deleted"]}))
+        .await
+        .unwrap();
     only_deleted.send_json(&json!({"type": "ping"})).await.unwrap();
     assert_eq!(event(&mut only_deleted).await["type"], "pong");
     let p: Value = client.post("/products").json(&json!({"name": "Laptop", "price": 999})).send().await.json();

@@ -49,8 +49,7 @@ fn seed_004_python_chat_client_with_a_bearer_token_secured_example_real_server()
 #[test]
 fn seed_004_python_chat_client_with_the_api_key_secured_example_real_server() {
     let key = "a-static-api-key-from-the-env-file-0123456789";
-    let example =
-        Example::start("secured_pubsub", &[("SOCKEYE_JWT_SECRET", JWT_SECRET), ("SOCKEYE_API_KEY", key)]);
+    let example = Example::start("secured_pubsub", &[("SOCKEYE_JWT_SECRET", JWT_SECRET), ("SOCKEYE_API_KEY", key)]);
     let stdout = run_script(legacy_python(), "seed004_client.py", example.addr, &[key, "--no-greeting"]);
     assert!(stdout.contains("refused without a token: 4401 missing token"), "{stdout}");
     assert!(stdout.contains("seed004 chat client ok"), "{stdout}");

@@ -114,11 +114,12 @@ impl Browser {
         &self.errors
     }
 
-    /// Opens `url` and waits for it to load.
+    /// Opens `url` and waits for it to load (give each navigation its own URL: the wait is
+    /// for a page at that address).
     pub(crate) async fn goto(&mut self, url: &str) {
         self.call(Some(()), "Page.navigate", json!({"url": url})).await;
-        self.wait_for("document.readyState === 'complete' && location.href !== 'about:blank'", Duration::from_secs(15))
-            .await;
+        let loaded = format!("document.readyState === 'complete' && location.href === {}", json!(url));
+        self.wait_for(&loaded, Duration::from_secs(15)).await;
     }
 
     /// Runs `expression` in the page (awaiting a promise) and returns its value.
