@@ -143,13 +143,17 @@ fn asyncapi_parser() -> &'static Path {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("..").join("sockeye-npm");
         if !dir.join("node_modules/@asyncapi/parser").exists() {
             std::fs::create_dir_all(&dir).unwrap();
-            let status = Command::new("npm")
-                .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+            let out = Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--prefix"])
                 .arg(&dir)
                 .arg("@asyncapi/parser@3.4.0")
-                .status()
+                .output()
                 .expect("npm is needed");
-            assert!(status.success(), "npm install @asyncapi/parser failed");
+            assert!(
+                out.status.success(),
+                "npm install @asyncapi/parser failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         dir
     })
