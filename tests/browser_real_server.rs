@@ -51,6 +51,7 @@ fn main() {
         seed_000_javascript_client_in_chromium_real_server,
         the_docs_page_lists_http_and_websocket_operations_without_errors_in_chromium_real_server,
         seed_003_javascript_clients_in_chromium_real_server,
+        seed_002_javascript_client_in_chromium_real_server,
     ])
 }
 
@@ -311,6 +312,55 @@ async fn seed_003_javascript_clients_in_chromium_real_server() {
         serde_json::json!({"received": {"message": "Hello"}, "processed": true, "echo": "Hello"})
     );
     assert!(page.errors().is_empty(), "{:?}", page.errors());
+}
+
+/// Seed 002's JavaScript client as printed, against examples/books.rs (the document's
+/// consumer type at `ws/book/`): its message echoed, then a message and a close sent to its
+/// connection id from HTTP routes, outside the consumer.
+async fn seed_002_javascript_client_in_chromium_real_server() {
+    let example = Example::start("books", &[]);
+    let addr = example.addr.to_string();
+    let mut page = Browser::launch().await;
+    page.goto(&format!("http://{addr}/books/connections")).await;
+    page.eval(CAPTURE_LOGS).await;
+    let seed = r#"
+const ws = new WebSocket('ws://localhost:8000/ws/book/');
+ws.onopen = () => {
+    ws.send('Hello, server!');
+};
+ws.onmessage = (event) => {
+    console.log('Received:', event.data);
+};
+ws.onclose = () => {
+    console.log('Connection closed');
+};
+"#
+    .replace("localhost:8000", &addr);
+    page.eval(&format!(
+        "{seed}\nws.addEventListener('close', (e) => {{ window.__close = [e.code, e.reason]; }}); true"
+    ))
+    .await;
+    page.wait_for("window.__logs.includes('Received: Hello, server!')", WAIT).await;
+    let ids = page.eval("fetch('/books/connections').then(r => r.json())").await;
+    let id = ids.as_array().filter(|ids| ids.len() == 1).and_then(|ids| ids[0].as_str()).expect("one connection");
+    let post = |path: &str, body: &str| {
+        format!(
+            "fetch('/books/connections/{id}/{path}', {{method: 'POST', headers: {{'content-type': 'application/json'}}, \
+             body: JSON.stringify({body})}}).then(r => r.status)"
+        )
+    };
+    assert_eq!(page.eval(&post("message", "{data: 'New Message From WS'}")).await, 204);
+    page.wait_for("window.__logs.includes('Received: New Message From WS')", WAIT).await;
+    assert_eq!(page.eval(&post("close", "{code: 1008, reason: 'Closing connection'}")).await, 204);
+    page.wait_for("window.__logs.includes('Connection closed')", WAIT).await;
+    assert_eq!(page.eval("window.__close").await, serde_json::json!([1008, "Closing connection"]));
+    assert_eq!(
+        page.eval("window.__logs").await,
+        serde_json::json!(["Received: Hello, server!", "Received: New Message From WS", "Connection closed"])
+    );
+    // Gone from the Hub once closed: a message to it is refused.
+    page.wait_for("fetch('/books/connections').then(r => r.json()).then(ids => ids.length === 0)", WAIT).await;
+    assert_eq!(page.eval(&post("message", "{data: 'late'}")).await, 404);
 }
 
 /// `/docs` shows the HTTP operations (Swagger UI bundled by poem-openapi, no internet) and the

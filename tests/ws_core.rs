@@ -430,3 +430,38 @@ async fn uppercase_upgrade_header_is_accepted() {
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     assert!(head.to_ascii_lowercase().contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="), "{head}");
 }
+
+/// A consumer whose `connect` takes `&mut self`: the value comes from `Default`, its fields
+/// live as long as the connection.
+#[derive(Default)]
+struct Tally {
+    count: usize,
+    name: String,
+}
+
+#[websocket("/ws/tally/<name>")]
+impl Tally {
+    async fn connect(&mut self, ws: WebSocket, name: String) -> Result<Socket> {
+        self.name = name;
+        Ok(ws.accept().await?)
+    }
+
+    async fn receive(&mut self, ws: &Socket, _msg: Message) -> Result<()> {
+        self.count += 1;
+        Ok(ws.send_text(format!("{} {}", self.name, self.count)).await?)
+    }
+}
+
+#[tokio::test]
+async fn a_consumer_can_connect_on_a_default_value() {
+    let (app, _) = app();
+    let client = TestClient::new(app);
+    let mut a = client.websocket_connect("/ws/tally/a").await.unwrap();
+    let mut b = client.websocket_connect("/ws/tally/b").await.unwrap();
+    for expected in ["a 1", "a 2"] {
+        a.send_text("x").await.unwrap();
+        assert_eq!(a.receive_text().await.unwrap(), expected);
+    }
+    b.send_text("x").await.unwrap();
+    assert_eq!(b.receive_text().await.unwrap(), "b 1");
+}

@@ -200,17 +200,25 @@ pub(crate) fn route(route: &Route) -> TokenStream {
             };
             (quote!(#func), respond)
         }
-        Target::Consumer { item, has_disconnect } => {
+        Target::Consumer { item, has_disconnect, connect_on_self } => {
             let ty = &item.self_ty;
+            let (make, connect, state) = if *connect_on_self {
+                (
+                    quote!(let mut __state = <#ty as ::core::default::Default>::default();),
+                    quote!(<#ty>::connect(&mut __state, #(#vars),*)),
+                    quote!(()),
+                )
+            } else {
+                (quote!(), quote!(<#ty>::connect(#(#vars),*)), quote!(mut __state))
+            };
             let disconnect = if *has_disconnect {
                 quote!(<#ty>::disconnect(&mut __state, &__socket, __frame).await;)
             } else {
                 quote!(let _ = __frame;)
             };
             let call = quote! {
-                let (mut __state, __socket) = match ::sockeye::__private::IntoConnect::into_connect(
-                    <#ty>::connect(#(#vars),*).await,
-                ) {
+                #make
+                let (#state, __socket) = match ::sockeye::__private::IntoConnect::into_connect(#connect.await) {
                     ::core::result::Result::Ok(pair) => pair,
                     ::core::result::Result::Err(e) => return ::sockeye::__private::ws_outcome(::core::result::Result::<(), _>::Err(e)),
                 };

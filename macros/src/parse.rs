@@ -92,7 +92,9 @@ pub(crate) enum Target {
     /// A handler function.
     Fn(ItemFn),
     /// A type with `connect`, `receive` and optionally `disconnect` (WebSocket only).
-    Consumer { item: ItemImpl, has_disconnect: bool },
+    /// `connect_on_self`: `connect(&mut self, ..)` on a `Default` value, rather than
+    /// `connect(..)` making the value.
+    Consumer { item: ItemImpl, has_disconnect: bool, connect_on_self: bool },
 }
 
 impl Target {
@@ -245,8 +247,8 @@ pub(crate) fn route(attr_kind: Attr, attr: TokenStream, item: TokenStream) -> sy
         Item::Impl(mut imp) if matches!(kind, Kind::WebSocket(_)) => {
             secured = take_secured(&mut imp.attrs)?;
             let doc = doc_string(&imp.attrs);
-            let (fn_args, has_disconnect) = consumer(&mut imp, &params, &args.path)?;
-            (Target::Consumer { item: imp, has_disconnect }, fn_args, doc)
+            let (fn_args, has_disconnect, connect_on_self) = consumer(&mut imp, &params, &args.path)?;
+            (Target::Consumer { item: imp, has_disconnect, connect_on_self }, fn_args, doc)
         }
         other => {
             return Err(error(
@@ -265,9 +267,9 @@ fn method_named<'a>(imp: &'a mut ItemImpl, name: &str) -> Option<&'a mut ImplIte
     })
 }
 
-/// Checks a consumer impl: `connect` (no `self`, arguments like a handler's), `receive` and
-/// an optional `disconnect` (both `&mut self`).
-fn consumer(imp: &mut ItemImpl, params: &[&str], path: &LitStr) -> syn::Result<(Vec<Arg>, bool)> {
+/// Checks a consumer impl: `connect` (arguments like a handler's, after an optional
+/// `&mut self`), `receive` and an optional `disconnect` (both `&mut self`).
+fn consumer(imp: &mut ItemImpl, params: &[&str], path: &LitStr) -> syn::Result<(Vec<Arg>, bool, bool)> {
     let span = imp.self_ty.span();
     for name in ["receive", "disconnect"] {
         if let Some(f) = method_named(imp, name) {
@@ -287,13 +289,23 @@ fn consumer(imp: &mut ItemImpl, params: &[&str], path: &LitStr) -> syn::Result<(
     let Some(connect) = method_named(imp, "connect") else {
         return Err(error(
             span,
-            "a WebSocket consumer needs `async fn connect(ws: WebSocket, ..) -> Result<(Self, Socket)>`",
+            "a WebSocket consumer needs `async fn connect(ws: WebSocket, ..) -> Result<(Self, Socket)>`, \
+             or `async fn connect(&mut self, ws: WebSocket, ..) -> Result<Socket>` on a type that is `Default`",
         ));
     };
-    check_signature(&connect.sig)?;
+    let connect_on_self = match connect.sig.inputs.first() {
+        Some(FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_some() => true,
+        Some(FnArg::Receiver(r)) => return Err(error(r, "`connect` takes `&mut self` (or no `self`)")),
+        _ => false,
+    };
+    let mut plain = connect.sig.clone();
+    if connect_on_self {
+        plain.inputs = plain.inputs.into_iter().skip(1).collect();
+    }
+    check_signature(&plain)?;
     let args = classify_args(&connect.sig, params, path)?;
     strip_param_attrs(&mut connect.sig);
-    Ok((args, has_disconnect))
+    Ok((args, has_disconnect, connect_on_self))
 }
 
 fn check_signature(sig: &Signature) -> syn::Result<()> {

@@ -82,6 +82,13 @@ impl<S, In, Out, E: Into<Error>> IntoConnect<S, Socket<In, Out>> for Result<(S, 
     }
 }
 
+/// `connect(&mut self, ..) -> Result<Socket>`, on a value made by `Default`.
+impl<In, Out, E: Into<Error>> IntoConnect<(), Socket<In, Out>> for Result<Socket<In, Out>, E> {
+    fn into_connect(self) -> Result<((), Socket<In, Out>), Error> {
+        self.map(|socket| ((), socket)).map_err(Into::into)
+    }
+}
+
 /// The close frame a failed read leads to (what `disconnect` is told when the socket closed
 /// on an undecodable message).
 pub fn failure_frame(e: &Error) -> Option<CloseFrame> {
