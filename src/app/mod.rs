@@ -66,6 +66,8 @@ pub struct App {
     /// Each registered model's access, by table.
     access: Vec<(&'static str, crate::live::Access)>,
     quiet_channels: Vec<&'static str>,
+    /// Models served as a channel only, their rows stored by the app.
+    channels: Vec<&'static crate::live::Schema>,
     /// Bridges from model channels to pub/sub topics: (table, namespace, topic).
     bridges: Vec<(&'static str, String, String)>,
     /// Whether a model was registered with public writes by [`App::register`].
@@ -103,6 +105,7 @@ impl App {
             models: Vec::new(),
             access: Vec::new(),
             quiet_channels: Vec::new(),
+            channels: Vec::new(),
             bridges: Vec::new(),
             public_writes: Vec::new(),
         }
@@ -214,6 +217,28 @@ impl App {
             router = router.route_secured(def.path(), def, access.of(def));
         }
         self.models.push(M::schema());
+        self.access.retain(|(table, _)| *table != M::schema().table);
+        self.access.push((M::schema().table, access));
+        self.include(router)
+    }
+
+    /// Serves `M`'s channel, `/ws/<table>`, for rows the app stores itself (its own pool,
+    /// another service): no REST routes, no database needed. Send its events with
+    /// [`Events<M>`](crate::live::Events) after each change; clients subscribe, filter and
+    /// choose event kinds as on a stored model's channel (snapshots are refused: sockeye
+    /// cannot read the rows). Anyone may subscribe: see [`channel_with`](App::channel_with).
+    pub fn channel<M: crate::live::Model>(self) -> Self {
+        self.channel_with::<M>(crate::live::Access::public())
+    }
+
+    /// [`channel`](App::channel), with the channel and its rows guarded as `access` says
+    /// (its read rule and row rule; write rules have nothing to guard here).
+    pub fn channel_with<M: crate::live::Model>(mut self, access: crate::live::Access) -> Self {
+        let mut router = Router::new();
+        for def in M::routes().iter().filter(|d| d.is_websocket()) {
+            router = router.route_secured(def.path(), def, access.of(def));
+        }
+        self.channels.push(M::schema());
         self.access.retain(|(table, _)| *table != M::schema().table);
         self.access.push((M::schema().table, access));
         self.include(router)
@@ -334,8 +359,11 @@ impl App {
             self.hub.connect_broker(broker)?;
             if let Some(db) = &self.database {
                 for schema in &self.models {
-                    crate::live::channel::receive_remote_events(&self.hub, db, schema);
+                    crate::live::channel::receive_remote_events(&self.hub, db.channel(schema));
                 }
+            }
+            for schema in &self.channels {
+                crate::live::channel::receive_remote_events(&self.hub, crate::live::events::channel(&self.hub, schema));
             }
         }
         if let Some(reason) = self.auth.unusable() {

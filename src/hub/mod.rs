@@ -195,6 +195,9 @@ pub(crate) struct HubInner {
     /// Rooms whose deliveries also go to other rooms' members (see [`Hub::bridge`]).
     links: RwLock<HashMap<Arc<str>, Vec<RoomKey>>>,
     has_links: std::sync::atomic::AtomicBool,
+    /// State that layers above the Hub keep per Hub, one value per type (see
+    /// [`Hub::extension`]).
+    extensions: std::sync::Mutex<HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
 }
 
 /// The app's connections, rooms and presence: an extractor in every handler, and a cheap,
@@ -223,7 +226,20 @@ impl Default for Hub {
             logs: history::Logs::default(),
             links: RwLock::default(),
             has_links: std::sync::atomic::AtomicBool::new(false),
+            extensions: std::sync::Mutex::default(),
         }))
+    }
+}
+
+impl Hub {
+    /// This Hub's value of `T`, made with `Default` on first use: state an extension keeps
+    /// per Hub (the live channels of rows stored outside sockeye, say) without the Hub
+    /// knowing its type.
+    pub(crate) fn extension<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut map = self.0.extensions.lock().unwrap_or_else(|e| e.into_inner());
+        let any = map.entry(std::any::TypeId::of::<T>()).or_insert_with(|| Arc::new(T::default())).clone();
+        drop(map);
+        any.downcast::<T>().unwrap_or_else(|_| unreachable!("the extension map is keyed by type"))
     }
 }
 

@@ -120,24 +120,23 @@ impl Database {
     /// The channel state of `schema`'s table on this database.
     pub(crate) fn channel(&self, schema: &'static Schema) -> Arc<Channel> {
         let mut channels = self.inner.channels.lock().unwrap_or_else(|e| e.into_inner());
-        channels
-            .entry(schema.table)
-            .or_insert_with(|| {
-                Arc::new(Channel {
-                    schema,
-                    key: RoomKey::model(schema.table),
-                    order: tokio::sync::Mutex::new(0),
-                    watchers: RwLock::default(),
-                    held: Mutex::default(),
-                    reading: tokio::sync::Semaphore::new(CONCURRENT_SNAPSHOTS),
-                    ready: tokio::sync::OnceCell::new(),
-                })
-            })
-            .clone()
+        channels.entry(schema.table).or_insert_with(|| Arc::new(Channel::new(schema))).clone()
     }
 }
 
 impl Channel {
+    pub(crate) fn new(schema: &'static Schema) -> Self {
+        Channel {
+            schema,
+            key: RoomKey::model(schema.table),
+            order: tokio::sync::Mutex::new(0),
+            watchers: RwLock::default(),
+            held: Mutex::default(),
+            reading: tokio::sync::Semaphore::new(CONCURRENT_SNAPSHOTS),
+            ready: tokio::sync::OnceCell::new(),
+        }
+    }
+
     /// Creates the table on first use, if the database is set to.
     pub(crate) async fn ready(&self, db: &Database) -> Result<(), LiveError> {
         self.ready.get_or_try_init(|| db.ensure_table(self.schema)).await.map(|_| ())
@@ -311,8 +310,8 @@ fn remote_key(schema: &Schema) -> String {
 
 /// Delivers the events of `schema`'s writes made by other processes to this process's
 /// subscribers (with their filters and rules), in the order they arrive.
-pub(crate) fn receive_remote_events(hub: &Hub, db: &Database, schema: &'static Schema) {
-    let channel = db.channel(schema);
+pub(crate) fn receive_remote_events(hub: &Hub, channel: Arc<Channel>) {
+    let schema = channel.schema;
     hub.on_remote(
         &remote_key(schema),
         Arc::new(move |hub: &Hub, data: Value| {
@@ -366,7 +365,8 @@ fn event_kinds(v: &Value) -> Result<Vec<String>, String> {
 struct Session<'a> {
     socket: &'a Socket,
     hub: &'a Hub,
-    db: &'a Database,
+    /// Where the rows are, for snapshots; `None` for rows the app stores itself.
+    db: Option<&'a Database>,
     channel: &'a Channel,
     viewer: Option<Viewer>,
     /// Snapshots the client may still start now, and when the last one was counted.
@@ -375,17 +375,18 @@ struct Session<'a> {
     events: Option<Vec<String>>,
 }
 
-/// Serves `/ws/<table>` until the client leaves. `access` is the model's in this app and
-/// whether the channel sends the connection message, `claims` the connection's token's.
+/// Serves `/ws/<table>` until the client leaves: `channel`'s, whose rows are in `db` (or
+/// stored by the app, without snapshots). `access` is the model's in this app and whether
+/// the channel sends the connection message, `claims` the connection's token's.
 pub(crate) async fn serve(
     ws: WebSocket,
     hub: Hub,
-    db: Database,
-    schema: &'static Schema,
+    channel: Arc<Channel>,
+    db: Option<Database>,
     (access, greet): (Option<Access>, bool),
     claims: Option<Value>,
 ) -> Result<()> {
-    let channel = db.channel(schema);
+    let schema = channel.schema;
     let viewer = Viewer::of(access.as_ref(), claims.as_ref());
     drop((access, claims));
     let socket = ws.accept().await?;
@@ -403,7 +404,7 @@ pub(crate) async fn serve(
     let mut session = Session {
         socket: &socket,
         hub: &hub,
-        db: &db,
+        db: db.as_ref(),
         channel: &channel,
         viewer,
         snapshots: (SNAPSHOT_BURST, Instant::now()),
@@ -508,11 +509,14 @@ impl Session<'_> {
     /// `{"type": "snapshot", "data": [rows], "seq", "filter", "page", "last"}`.
     async fn snapshot(&self, filter: Filter) -> Option<Value> {
         let (channel, id) = (self.channel, self.socket.id().as_str());
+        let Some(db) = self.db else {
+            return Some(pubsub::error("no snapshot on this channel: its rows are not stored by sockeye"));
+        };
         let failed = |e: &LiveError| {
             tracing::error!(table = channel.schema.table, error = %e, "live snapshot failed");
             pubsub::error("snapshot failed: the rows could not be read")
         };
-        if let Err(e) = channel.ready(self.db).await {
+        if let Err(e) = channel.ready(db).await {
             return Some(failed(&e));
         }
         let Ok(_reading) = channel.reading.acquire().await else { return None };
@@ -523,11 +527,11 @@ impl Session<'_> {
             // the lock could starve a writer holding the lock (a pool of one, SQLite's
             // in-memory database, would deadlock).
             let seq = channel.order.lock().await;
-            let mut tx = match self.db.pool().begin().await {
+            let mut tx = match db.pool().begin().await {
                 Ok(tx) => tx,
                 Err(e) => return Some(failed(&e.into())),
             };
-            if let Err(e) = pin(&mut tx, self.db, channel.schema).await {
+            if let Err(e) = pin(&mut tx, db, channel.schema).await {
                 return Some(failed(&e));
             }
             channel.held.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), Held::default());
@@ -535,7 +539,7 @@ impl Session<'_> {
             self.hub.join_key(&channel.key, id, Value::Null);
             (tx, *seq)
         };
-        let rows = select_in(&mut *tx, self.db, channel.schema, &filter, MAX_SNAPSHOT_ROWS + 1, 0).await;
+        let rows = select_in(&mut *tx, db, channel.schema, &filter, MAX_SNAPSHOT_ROWS + 1, 0).await;
         drop(tx); // read only: rolled back
         let reply = match rows {
             Err(e) => Some(failed(&e)),

@@ -13,7 +13,7 @@ use super::{
     service::{Key, from_json},
 };
 use crate::{
-    Error, Json,
+    Error, Hub, Json,
     app::endpoint::Shared,
     auth::Principal,
     error::json_response,
@@ -212,19 +212,31 @@ fn run<M: Model>(request: Request) -> WsRunFuture {
             Ok(ws) => ws,
             Err(resp) => return WsOutcome::from(resp),
         };
-        let live = match live::<M>(&req).await {
-            Ok(l) => l,
-            Err(resp) => return WsOutcome::from(resp),
-        };
-        let (hub, db) = (live.hub().clone(), live.database().clone());
+        let table = M::schema().table;
         let shared = Shared::of(&req);
-        let access = shared.and_then(|s| s.access(M::schema().table)).cloned();
-        let greet = shared.is_none_or(|s| s.greets(M::schema().table));
+        let access = shared.and_then(|s| s.access(table)).cloned();
+        let greet = shared.is_none_or(|s| s.greets(table));
+        // Rows in the app's database (`App::register`), or stored by the app (`App::channel`).
+        let stored = shared.is_some_and(|s| s.models.iter().any(|m| m.table == table));
+        let (hub, channel, db) = if stored {
+            let live = match live::<M>(&req).await {
+                Ok(l) => l,
+                Err(resp) => return WsOutcome::from(resp),
+            };
+            (live.hub().clone(), live.channel().clone(), Some(live.database().clone()))
+        } else {
+            let hub = match extract::<Hub>(&req, &mut body).await {
+                Ok(hub) => hub,
+                Err(resp) => return WsOutcome::from(resp),
+            };
+            let channel = super::events::channel(&hub, M::schema());
+            (hub, channel, None)
+        };
         let claims = ws.claims().cloned();
         // The request's header values are slices of hyper's read buffer: kept in this future
         // for the socket's lifetime they would keep that buffer (17 KB per idle socket).
-        drop((req, body, live));
-        ws_outcome(channel::serve(ws, hub, db, M::schema(), (access, greet), claims).await)
+        drop((req, body));
+        ws_outcome(channel::serve(ws, hub, channel, db, (access, greet), claims).await)
     })
 }
 

@@ -249,6 +249,10 @@ impl<M: Model> Live<M> {
         &self.hub
     }
 
+    pub(crate) fn channel(&self) -> &Arc<Channel> {
+        &self.channel
+    }
+
     pub(crate) fn database(&self) -> &Database {
         &self.db
     }
