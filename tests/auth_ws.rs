@@ -284,3 +284,35 @@ async fn the_origin_allow_list_refuses_other_sites() {
         .unwrap();
     assert_eq!(ws.receive_text().await.unwrap(), "open");
 }
+
+/// Query-token-only routes, as a template that reads `?token=` and closes a bad one with
+/// 1008 "Invalid authentication": without first-message authentication, no token and a
+/// bad token are both refused at once (long before the auth timeout), with that code and
+/// reason; a good one opens the socket.
+#[tokio::test]
+async fn without_first_message_auth_a_missing_or_bad_query_token_is_refused_at_once() {
+    let auth = auth()
+        .close_codes(1008, 1008)
+        .close_reason("Invalid authentication")
+        .first_message_auth(false)
+        .auth_timeout(Duration::from_secs(60));
+    let client = client_with(auth);
+    for query in ["", "?token=not-a-token"] {
+        let started = std::time::Instant::now();
+        let err = client.websocket_connect(&format!("/ws/echo{query}")).await.unwrap_err();
+        assert_eq!((err.close_code(), err.close_reason()), (Some(1008), Some("Invalid authentication")), "{query}");
+        assert!(started.elapsed() < Duration::from_secs(30), "{query}: refused only after the auth timeout");
+    }
+    let mut ws = client.websocket_connect(&format!("/ws/echo?token={}", token("alice", 60))).await.unwrap();
+    assert_eq!(ws.receive_text().await.unwrap(), "hello alice");
+    // With first-message authentication (the default), a socket without a token waits for it.
+    let client = client_with(auth_default_with_reason());
+    let mut ws = client.websocket_connect("/ws/echo").await.unwrap();
+    ws.send_json(&json!({"type": "auth", "token": token("bob", 60)})).await.unwrap();
+    assert_eq!(ws.receive_json::<Value>().await.unwrap()["status"], "ok");
+    assert_eq!(ws.receive_text().await.unwrap(), "hello bob");
+}
+
+fn auth_default_with_reason() -> Auth {
+    auth().close_reason("Invalid authentication")
+}

@@ -33,6 +33,8 @@
 //! | `SOCKEYE_API_KEY` | a static API key, sent as `Authorization: Bearer <key>` (the bare `API_KEY` of earlier versions is not read) | — |
 //! | `SOCKEYE_API_KEYS` | more API keys, comma-separated | — |
 //! | `SOCKEYE_AUTH_QUERY_TOKEN` | where `?token=` is read: `websocket` (handshakes only), `all` (plain HTTP routes too) or `off` | `websocket` |
+//! | `SOCKEYE_AUTH_FIRST_MESSAGE` | `off`: a WebSocket without a token is refused at once instead of waiting for `{"type":"auth","token":..}` | `on` |
+//! | `SOCKEYE_AUTH_CLOSE_REASON` | the reason of every refused WebSocket's close frame (e.g. `Invalid authentication`) | what failed |
 //! | `SOCKEYE_AUTH_TIMEOUT` | seconds a WebSocket client without a token has to send `{"type":"auth","token":..}` | `10` |
 //! | `SOCKEYE_ALLOWED_ORIGINS` | comma-separated `Origin`s allowed to open WebSockets besides the app's own (`*` for any) | the app's own |
 //!
@@ -131,6 +133,10 @@ struct Inner {
     /// Origins allowed to open WebSockets besides the app's own.
     origins: Vec<String>,
     any_origin: bool,
+    /// Whether a WebSocket that brought no token may send it as its first message.
+    first_message: bool,
+    /// The reason every WebSocket refusal is closed with, instead of what failed.
+    close_reason: Option<String>,
 }
 
 #[derive(Clone)]
@@ -156,6 +162,8 @@ impl Default for Inner {
             any_origin: false,
             weak: None,
             query_token_http: false,
+            first_message: true,
+            close_reason: None,
         }
     }
 }
@@ -302,6 +310,30 @@ impl Auth {
         self.with(|i| i.auth_timeout = timeout)
     }
 
+    /// Whether a WebSocket handshake that brought no token may authenticate with its first
+    /// message, `{"type": "auth", "token": ..}` (default true). Off, a handshake without a
+    /// token is closed at once like one with a bad token, rather than after the
+    /// [`auth_timeout`](Auth::auth_timeout).
+    pub fn first_message_auth(self, on: bool) -> Self {
+        self.with(|i| i.first_message = on)
+    }
+
+    pub(crate) fn allows_first_message(&self) -> bool {
+        self.0.first_message
+    }
+
+    /// The reason every refused WebSocket is closed with (`"Invalid authentication"`, say),
+    /// instead of the default, which says what failed (`"token expired"`, `"bad
+    /// signature"`). The log still says what failed.
+    pub fn close_reason(self, reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        self.with(|i| i.close_reason = Some(reason))
+    }
+
+    pub(crate) fn refusal_reason(&self, e: &AuthError) -> String {
+        self.0.close_reason.clone().unwrap_or_else(|| e.to_string())
+    }
+
     /// The close codes of a refused WebSocket: unauthenticated (default 4401) and forbidden
     /// (default 4403). `close_codes(1008, 1008)` refuses both with 1008 (policy violation),
     /// for clients written against servers that close a bad token with 1008.
@@ -413,6 +445,16 @@ impl Auth {
                 _ => return Err(invalid("SOCKEYE_AUTH_QUERY_TOKEN", &v, "websocket, all or off")),
             };
             auth = auth.query_token(websocket).query_token_on_http(http);
+        }
+        if let Some(v) = lookup("SOCKEYE_AUTH_FIRST_MESSAGE") {
+            auth = auth.first_message_auth(match v.trim() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                _ => return Err(invalid("SOCKEYE_AUTH_FIRST_MESSAGE", &v, "on or off")),
+            });
+        }
+        if let Some(v) = lookup("SOCKEYE_AUTH_CLOSE_REASON").filter(|v| !v.trim().is_empty()) {
+            auth = auth.close_reason(v.trim());
         }
         if let Some(v) = lookup("SOCKEYE_AUTH_TIMEOUT") {
             auth = auth.auth_timeout(crate::app::positive_secs("SOCKEYE_AUTH_TIMEOUT", &v)?);

@@ -56,7 +56,8 @@ impl AuthWatch {
 /// The frame a WebSocket refused for `e` is closed with.
 pub(crate) fn close_frame(auth: &Auth, e: &AuthError) -> CloseFrame {
     let code = CloseCode::new(auth.close_code(e)).unwrap_or(CloseCode::POLICY_VIOLATION);
-    CloseFrame::new(code, e.to_string())
+    tracing::debug!(error = %e, code = code.as_u16(), "WebSocket refused by #[secured]");
+    CloseFrame::new(code, auth.refusal_reason(e))
 }
 
 /// The instant of a Unix time `exp` (now if past).

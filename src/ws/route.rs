@@ -250,7 +250,7 @@ fn authenticated(
 ) -> WsRunFuture {
     if let Some(pending) = req.extensions_mut().remove::<AuthPending>() {
         return match pending.error {
-            AuthError::Missing => {
+            AuthError::Missing if auth.allows_first_message() => {
                 Box::pin(super::auth::first_message(conn.clone(), req, run, auth.clone(), pending.secured, user_cap))
             }
             e => {
