@@ -101,6 +101,9 @@ async fn main() -> sockeye::Result<()> {
         // `Access::public().writes(&ADMINS)` or `Access::authenticated().rows(..)`.
         .register_with::<Product>(Access::public())
         .register_with::<User>(Access::public())
+        // Pages of SOCKEYE_ALLOWED_ORIGINS (a front end served elsewhere) may call the REST
+        // routes, as they may open the WebSockets.
+        .cors(sockeye::Cors::new())
         .pubsub("/ws/chat") // seed 004's subscribe / publish protocol
         .ws_stats("/ws/stats") // seed 001's GET /ws/stats
         .console("/static/websocket-test.html") // seed 001's test page

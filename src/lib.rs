@@ -77,7 +77,7 @@ pub mod __private;
 #[path = "fuzz.rs"]
 pub mod __fuzz;
 
-pub use app::{App, Config, ConfigError, RouteInfo, Server, TrustedProxies, shutdown_signal};
+pub use app::{App, Config, ConfigError, Cors, RouteInfo, Server, TrustedProxies, shutdown_signal};
 pub use error::{Error, Result, ValidationError};
 pub use extract::{Extractor, Json, Query, State};
 pub use hub::Hub;

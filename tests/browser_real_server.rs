@@ -52,6 +52,7 @@ fn main() {
         the_docs_page_lists_http_and_websocket_operations_without_errors_in_chromium_real_server,
         seed_003_javascript_clients_in_chromium_real_server,
         seed_002_javascript_client_in_chromium_real_server,
+        seed_001_react_and_vue_recipes_from_another_origin_in_chromium_real_server,
     ])
 }
 
@@ -361,6 +362,94 @@ ws.onclose = () => {
     // Gone from the Hub once closed: a message to it is refused.
     page.wait_for("fetch('/books/connections').then(r => r.json()).then(ids => ids.length === 0)", WAIT).await;
     assert_eq!(page.eval(&post("message", "{data: 'late'}")).await, 404);
+}
+
+/// Seed 001's React and Vue recipes as printed (only the address changed), compiled in the
+/// page by Babel and Vue's SFC compiler from npm, in pages served from another origin than
+/// the realtime example's: their REST calls pass CORS (`App::cors`, the origins of
+/// `SOCKEYE_ALLOWED_ORIGINS`) and their WebSockets the Origin check; the lists they render
+/// follow the server's through created, updated and deleted events.
+async fn seed_001_react_and_vue_recipes_from_another_origin_in_chromium_real_server() {
+    let npm = common::npm::packages(
+        "sockeye-npm-browser",
+        &["react@18.3.1", "react-dom@18.3.1", "@babel/standalone@7.26.9", "vue@3.5.13"],
+    );
+    let site_dir = tempdir::Dir::new();
+    for file in [
+        "react/umd/react.development.js",
+        "react-dom/umd/react-dom.development.js",
+        "@babel/standalone/babel.min.js",
+        "vue/dist/vue.esm-browser.js",
+        "@vue/compiler-sfc/dist/compiler-sfc.esm-browser.js",
+    ] {
+        let name = file.rsplit('/').next().unwrap();
+        std::fs::copy(common::npm::module_file(&npm, file), site_dir.0.join(name)).unwrap();
+    }
+    let js = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
+    for page in ["seed001_react.html", "seed001_vue.html"] {
+        std::fs::copy(js.join(page), site_dir.0.join(page)).unwrap();
+    }
+    let site = browser::StaticSite::serve(site_dir.0.clone());
+    let site_origin = format!("http://{}", site.addr);
+
+    for (page, recipe) in
+        [("seed001_react.html", "seed001_users_realtime.jsx"), ("seed001_vue.html", "seed001_users_realtime.vue")]
+    {
+        let db = tempdir::Dir::new();
+        let url = format!("sqlite://{}/realtime.db", db.0.display());
+        let example = Example::start(
+            "realtime",
+            &[("DATABASE_URL", url.as_str()), ("SOCKEYE_ALLOWED_ORIGINS", site_origin.as_str())],
+        );
+        let api = format!("http://{}", example.addr);
+        let source = std::fs::read_to_string(js.join(recipe))
+            .unwrap()
+            .replace("http://localhost:8000", &api)
+            .replace("ws://localhost:8000", &format!("ws://{}", example.addr));
+        std::fs::write(site_dir.0.join(recipe), source).unwrap();
+
+        let mut browser = Browser::launch().await;
+        browser.goto(&format!("{site_origin}/{page}")).await;
+        assert_ne!(browser.eval("location.origin").await, api.as_str(), "the page must be of another origin");
+        // One user before the recipe loads: its fetch must show it.
+        let post = |body: &str| {
+            format!(
+                "fetch('{api}/users', {{method: 'POST', headers: {{'content-type': 'application/json'}}, body: JSON.stringify({body})}}).then(r => r.json())"
+            )
+        };
+        let first = browser.eval(&post("{email: 'first@example.com', name: 'First'}")).await;
+        browser.wait_for("window.__mounted || window.__failed", WAIT).await;
+        assert!(browser.eval("window.__failed || ''").await == "", "{page}: {}", browser.eval("window.__failed").await);
+        let text = |w: &str| format!("document.getElementById('root').innerText.includes({})", serde_json::json!(w));
+        browser.wait_for(&text("First - first@example.com"), WAIT).await;
+        // The recipe's socket is open once the count shows it (the stats endpoint).
+        browser
+            .wait_for(&format!("fetch('{api}/ws/stats').then(r => r.json()).then(s => s.channels.users === 1)"), WAIT)
+            .await;
+        let user = browser.eval(&post("{email: 'user@example.com', name: 'John Doe'}")).await;
+        browser.wait_for(&text("John Doe - user@example.com"), WAIT).await;
+        let id = &user["id"];
+        let patch = format!(
+            "fetch('{api}/users/{id}', {{method: 'PATCH', headers: {{'content-type': 'application/json'}}, body: JSON.stringify({{name: 'John Updated'}})}}).then(r => r.status)"
+        );
+        assert_eq!(browser.eval(&patch).await, 200);
+        browser.wait_for(&text("John Updated - user@example.com"), WAIT).await;
+        let delete = format!("fetch('{api}/users/{}', {{method: 'DELETE'}}).then(r => r.status)", first["id"]);
+        assert_eq!(browser.eval(&delete).await, 204);
+        browser.wait_for(&format!("!{}", text("First - first@example.com")), WAIT).await;
+        let shown = browser.eval("document.getElementById('root').innerText").await;
+        let server = browser.eval(&format!("fetch('{api}/users/').then(r => r.json())")).await;
+        let expected: Vec<String> = server
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| format!("{} - {}", u["name"].as_str().unwrap(), u["email"].as_str().unwrap()))
+            .collect();
+        let lines: Vec<&str> = shown.as_str().unwrap().lines().map(str::trim).filter(|l| l.contains(" - ")).collect();
+        assert_eq!(lines, expected, "{page}: the rendered list is the server's");
+        assert_eq!(expected, ["John Updated - user@example.com"]);
+        assert!(browser.errors().is_empty(), "{page}: {:?}", browser.errors());
+    }
 }
 
 /// `/docs` shows the HTTP operations (Swagger UI bundled by poem-openapi, no internet) and the

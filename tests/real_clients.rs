@@ -139,24 +139,7 @@ print(" ".join(sorted(f"{m.upper()}:{p}" for p, ops in doc["paths"].items() for 
 /// directory to run `node` in.
 fn asyncapi_parser() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("..").join("sockeye-npm");
-        if !dir.join("node_modules/@asyncapi/parser").exists() {
-            std::fs::create_dir_all(&dir).unwrap();
-            let out = Command::new("npm")
-                .args(["install", "--no-audit", "--no-fund", "--prefix"])
-                .arg(&dir)
-                .arg("@asyncapi/parser@3.4.0")
-                .output()
-                .expect("npm is needed");
-            assert!(
-                out.status.success(),
-                "npm install @asyncapi/parser failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        dir
-    })
+    DIR.get_or_init(|| common::npm::packages("sockeye-npm", &["@asyncapi/parser@3.4.0"]))
 }
 
 /// The AsyncAPI documents of the examples validate with the AsyncAPI parser, and name their

@@ -65,10 +65,15 @@ impl Shared {
 pub(crate) struct AppEndpoint {
     route: Route,
     shared: Arc<Shared>,
+    cors: Option<super::cors::CorsPolicy>,
 }
 
 impl AppEndpoint {
-    pub(crate) fn new(mounted: &[Mounted], shared: Shared) -> Result<Self, RouteError> {
+    pub(crate) fn new(
+        mounted: &[Mounted],
+        shared: Shared,
+        cors: Option<super::cors::CorsPolicy>,
+    ) -> Result<Self, RouteError> {
         // One poem route per path shape; the methods on it are dispatched by `Methods`.
         let mut by_pattern: BTreeMap<String, Vec<&Mounted>> = BTreeMap::new();
         for m in mounted {
@@ -91,7 +96,7 @@ impl AppEndpoint {
                 reason: e.to_string(),
             })?;
         }
-        Ok(Self { route, shared: Arc::new(shared) })
+        Ok(Self { route, shared: Arc::new(shared), cors })
     }
 
     /// The app's connections and rooms.
@@ -105,11 +110,21 @@ impl Endpoint for AppEndpoint {
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
         normalize_path(req.uri_mut());
+        let cors = self.cors.as_ref().and_then(|c| Some((c, req.header(header::ORIGIN)?.to_string())));
+        if let Some((cors, origin)) = &cors
+            && let Some(preflight) = cors.preflight(&req, origin)
+        {
+            return Ok(preflight);
+        }
         req.extensions_mut().insert(self.shared.clone());
-        Ok(match self.route.call(req).await {
+        let mut resp = match self.route.call(req).await {
             Ok(resp) => resp,
             Err(e) => error_to_json(e),
-        })
+        };
+        if let Some((cors, origin)) = &cors {
+            cors.decorate(origin, &mut resp);
+        }
+        Ok(resp)
     }
 }
 

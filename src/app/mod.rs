@@ -1,6 +1,7 @@
 //! [`App`]: the routes, state and settings of a service, and how it is served.
 
 mod config;
+mod cors;
 pub(crate) mod endpoint;
 pub(crate) mod head_deadline;
 pub(crate) mod proxy;
@@ -14,6 +15,7 @@ use tokio::net::ToSocketAddrs;
 
 pub use config::{Config, ConfigError};
 pub(crate) use config::{DEFAULT_BODY_LIMIT, invalid, positive_secs};
+pub use cors::Cors;
 pub use proxy::TrustedProxies;
 pub use server::{Server, shutdown_signal};
 
@@ -66,6 +68,7 @@ pub struct App {
     /// Each registered model's access, by table.
     access: Vec<(&'static str, crate::live::Access)>,
     quiet_channels: Vec<&'static str>,
+    cors: Option<Cors>,
     /// Models served as a channel only, their rows stored by the app.
     channels: Vec<&'static crate::live::Schema>,
     /// Bridges from model channels to pub/sub topics: (table, namespace, topic).
@@ -105,6 +108,7 @@ impl App {
             models: Vec::new(),
             access: Vec::new(),
             quiet_channels: Vec::new(),
+            cors: None,
             channels: Vec::new(),
             bridges: Vec::new(),
             public_writes: Vec::new(),
@@ -220,6 +224,14 @@ impl App {
         self.access.retain(|(table, _)| *table != M::schema().table);
         self.access.push((M::schema().table, access));
         self.include(router)
+    }
+
+    /// Lets browser pages of other origins call the app's HTTP routes (CORS), as `cors`
+    /// says: by default the app's allowed origins, the pages that may open its WebSockets
+    /// (`SOCKEYE_ALLOWED_ORIGINS`). Preflight requests are answered before routing.
+    pub fn cors(mut self, cors: Cors) -> Self {
+        self.cors = Some(cors);
+        self
     }
 
     /// Serves `M`'s channel, `/ws/<table>`, for rows the app stores itself (its own pool,
@@ -404,7 +416,8 @@ impl App {
             routes,
             docs_page: std::sync::OnceLock::new(),
         };
-        AppEndpoint::new(&mounted, shared)
+        let cors = self.cors.map(|c| c.policy(&shared.auth));
+        AppEndpoint::new(&mounted, shared, cors)
     }
 
     /// Binds `addr` without serving yet; see [`Server`].

@@ -6,6 +6,11 @@ use poem::{Request, http::header};
 use super::Auth;
 
 impl Auth {
+    /// The origins allowed besides the app's own (`"*"` among them for every origin).
+    pub(crate) fn origin_list(&self) -> &[String] {
+        &self.0.origins
+    }
+
     /// `Err(origin)` when the handshake comes from a browser page whose origin is neither the
     /// app's own (the `Host` the request was sent to) nor allowed. Clients that send no
     /// `Origin` (not browsers) pass; `Origin: null` (sandboxed pages, `file:`) never does

@@ -328,3 +328,65 @@ pub(crate) fn run_all(tests: Vec<(&'static str, fn() -> Pin<Box<dyn Future<Outpu
         .collect();
     libtest_mimic::run(&args, trials).exit()
 }
+
+/// A plain static file server on loopback, for pages that must come from an origin other
+/// than the app's: serves the files of `dir` by name until dropped.
+pub(crate) struct StaticSite {
+    pub(crate) addr: std::net::SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl StaticSite {
+    pub(crate) fn serve(dir: PathBuf) -> Self {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let dir = dir.clone();
+                std::thread::spawn(move || {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") && head.len() < 16 * 1024 {
+                        if stream.read(&mut byte).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let head = String::from_utf8_lossy(&head);
+                    let path = head.split_whitespace().nth(1).unwrap_or("/");
+                    let name = path.split('?').next().unwrap_or("").trim_start_matches('/');
+                    let file = (!name.contains("..") && !name.is_empty()).then(|| dir.join(name));
+                    let (status, body) = match file.and_then(|f| std::fs::read(f).ok()) {
+                        Some(body) => ("200 OK", body),
+                        None => ("404 Not Found", b"not found".to_vec()),
+                    };
+                    let kind = match name.rsplit('.').next() {
+                        Some("html") => "text/html; charset=utf-8",
+                        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+                        _ => "text/plain; charset=utf-8",
+                    };
+                    let head = format!(
+                        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&body));
+                });
+            }
+        });
+        Self { addr, stop }
+    }
+}
+
+impl Drop for StaticSite {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = std::net::TcpStream::connect(self.addr); // wakes the accept loop
+    }
+}

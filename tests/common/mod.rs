@@ -1,6 +1,7 @@
 //! Helpers shared by the tests that talk to a real server over loopback TCP.
 #![allow(dead_code)]
 
+pub(crate) mod npm;
 pub(crate) mod python;
 
 use std::net::SocketAddr;
