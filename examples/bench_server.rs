@@ -1,4 +1,4 @@
-//! The benchmark server of ../shared/BENCH-PROTOCOL.md, written with the public API only, the
+//! The benchmark server of BENCHMARKS.md's side-by-side cases, written with the public API only, the
 //! way a user would: `GET /health`, `/ws/echo` (every message straight back) and
 //! `/ws/room/{name}` (every text message to every other member of the room, unchanged).
 //!
@@ -19,7 +19,7 @@ async fn echo(ws: WebSocket) -> Result<()> {
     echo_back(ws).await
 }
 
-/// Not in BENCH-PROTOCOL: `/ws/echo` with the default rate limit (1,000 messages/s), for
+/// Not among the side-by-side cases: `/ws/echo` with the default rate limit (1,000 messages/s), for
 /// `loadgen echo --flood K` (RELIABILITY.md).
 #[websocket("/ws/limited")]
 async fn limited(ws: WebSocket) -> Result<()> {

@@ -1,4 +1,4 @@
-//! The seed 004 (Tina4) pub/sub protocol at `/ws/chat`, plus seed 001's `GET /ws/stats`:
+//! The JSON pub/sub protocol at `/ws/chat`, plus the stats endpoint `GET /ws/stats`:
 //!
 //! ```text
 //! {"action": "subscribe", "topic": "chatroom"}

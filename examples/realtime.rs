@@ -7,8 +7,8 @@
 //!
 //! ```text
 //! curl -X POST localhost:8000/products -H 'content-type: application/json' -d '{"name":"Laptop","price":999}'
-//! curl localhost:8000/products                     # seed 000's Pylight model
-//! curl localhost:8000/users/                       # seed 001's model
+//! curl localhost:8000/products                     # a live model
+//! curl localhost:8000/users/                       # another (a trailing slash is fine)
 //! curl localhost:8000/ws/stats
 //! websocat ws://localhost:8000/ws/products         # {"type": "created", "event": "created", .., "data": {..}}
 //! ```
@@ -18,7 +18,7 @@ use sockeye::{
     prelude::*,
 };
 
-/// Seed 000's (Pylight) `Product`: `/products` and `/ws/products`.
+/// `Product`: `/products` and `/ws/products`.
 #[derive(Model, Serialize, Deserialize, Clone, Debug)]
 #[model(table = "products")]
 struct Product {
@@ -27,7 +27,7 @@ struct Product {
     price: i64,
 }
 
-/// Seed 001's `User`: `/users` and `/ws/users`.
+/// `User`: `/users` and `/ws/users`.
 #[derive(Model, Serialize, Deserialize, Clone, Debug)]
 #[model(table = "users")]
 struct User {
@@ -43,7 +43,7 @@ fn active() -> bool {
     true
 }
 
-/// Seed 001's `broadcast_custom("user_login", ..)`, from an ordinary route.
+/// A custom event on the users channel (`{"type": "user_login", ..}`), from an ordinary route.
 #[post("/users/<id>/login")]
 async fn login(id: i64, users: Live<User>) -> Result<Json<serde_json::Value>> {
     let user = users.get(id).await?.ok_or_else(|| Error::not_found("User not found"))?;
@@ -104,9 +104,9 @@ async fn main() -> sockeye::Result<()> {
         // Pages of SOCKEYE_ALLOWED_ORIGINS (a front end served elsewhere) may call the REST
         // routes, as they may open the WebSockets.
         .cors(sockeye::Cors::new())
-        .pubsub("/ws/chat") // seed 004's subscribe / publish protocol
-        .ws_stats("/ws/stats") // seed 001's GET /ws/stats
-        .console("/static/websocket-test.html") // seed 001's test page
+        .pubsub("/ws/chat") // the JSON subscribe / publish protocol
+        .ws_stats("/ws/stats") // the stats endpoint
+        .console("/static/websocket-test.html") // the browser test console
         .serve()
         .await
 }

@@ -192,7 +192,7 @@ impl WsConfig {
 
     pub(crate) fn tungstenite(&self) -> WebSocketConfig {
         // A 4 KiB read buffer instead of 128 KiB: 5.8 KB per idle connection instead of 137 KB,
-        // and twice the echo throughput (PERF-NOTES.md).
+        // and twice the echo throughput (measured, BENCHMARKS.md).
         WebSocketConfig::default()
             .read_buffer_size(4096)
             .write_buffer_size(16 * 1024)
