@@ -2,6 +2,7 @@
 //! fresh SQLite file): the test console served by the app, and seed 001's JavaScript client.
 
 #[path = "common/browser.rs"]
+#[macro_use]
 mod browser;
 mod common;
 
@@ -37,22 +38,15 @@ mod tempdir {
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// Each test, run by [`browser::run_all`] (libtest's output, and the Chromium check).
-macro_rules! tests {
-    ($($name:ident),* $(,)?) => {
-        vec![$((stringify!($name), (|| Box::pin($name()) as std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) as fn() -> _)),*]
-    };
-}
-
 fn main() {
-    browser::run_all(tests![
-        the_console_creates_a_row_and_shows_its_event_without_reloading_in_chromium_real_server,
-        seed_001_javascript_client_unchanged_in_chromium_real_server,
-        seed_000_javascript_client_in_chromium_real_server,
-        the_docs_page_lists_http_and_websocket_operations_without_errors_in_chromium_real_server,
-        seed_003_javascript_clients_in_chromium_real_server,
-        seed_002_javascript_client_in_chromium_real_server,
-        seed_001_react_and_vue_recipes_from_another_origin_in_chromium_real_server,
+    browser::run_all(test_list![
+        chromium the_console_creates_a_row_and_shows_its_event_without_reloading_in_chromium_real_server,
+        chromium seed_001_javascript_client_unchanged_in_chromium_real_server,
+        chromium seed_000_javascript_client_in_chromium_real_server,
+        chromium the_docs_page_lists_http_and_websocket_operations_without_errors_in_chromium_real_server,
+        chromium seed_003_javascript_clients_in_chromium_real_server,
+        chromium seed_002_javascript_client_in_chromium_real_server,
+        chromium seed_001_react_and_vue_recipes_from_another_origin_in_chromium_real_server,
     ])
 }
 

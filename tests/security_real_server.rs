@@ -5,6 +5,7 @@
 
 #[allow(dead_code)] // not every helper is used here
 #[path = "common/browser.rs"]
+#[macro_use]
 mod browser;
 mod common;
 
@@ -50,6 +51,18 @@ struct Item {
     #[serde(default)]
     id: i64,
     name: String,
+}
+
+fn main() {
+    browser::run_all(test_list![
+        plain pubsub_and_typed_room_clients_cannot_read_or_forge_model_events_real_server,
+        plain a_row_rule_and_a_hidden_field_hold_on_rest_snapshots_and_events_real_server,
+        plain another_client_cannot_take_or_silence_a_connection_id_real_server,
+        plain a_flooding_client_behind_a_trusted_proxy_is_refused_alone_real_server,
+        plain a_client_that_stops_reading_is_closed_by_the_byte_bound_real_server,
+        plain a_forged_broker_envelope_is_dropped_and_counted_with_a_secret_redis_real_server,
+        chromium pages_of_another_origin_cannot_open_websockets_or_post_bodies_in_chromium_real_server,
+    ])
 }
 
 /// Joins `room` and reads nothing but what the client sends.
@@ -100,8 +113,7 @@ async fn eventually(what: &str, mut ok: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn pubsub_and_typed_room_clients_cannot_read_or_forge_model_events_real_server() {
+async fn pubsub_and_typed_room_clients_cannot_read_or_forge_model_events_real_server() {
     let dir = std::env::temp_dir().join(format!("sockeye-security-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}/realtime.db", dir.display());
@@ -112,7 +124,6 @@ fn pubsub_and_typed_room_clients_cannot_read_or_forge_model_events_real_server()
     assert!(stdout.contains("namespaces ok"), "{stdout}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_row_rule_and_a_hidden_field_hold_on_rest_snapshots_and_events_real_server() {
     let auth = Auth::hs256(SECRET);
     let (ann, bob) = (auth.token_for("ann").issue().unwrap(), auth.token_for("bob").issue().unwrap());
@@ -122,14 +133,12 @@ async fn a_row_rule_and_a_hidden_field_hold_on_rest_snapshots_and_events_real_se
     assert!(stdout.contains("rows ok"), "{stdout}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_client_cannot_take_or_silence_a_connection_id_real_server() {
     let (addr, _) = serve(App::new().database(db().await).register_with::<Item>(Access::public())).await;
     let stdout = attack(addr, "labels", vec![]).await;
     assert!(stdout.contains("labels ok"), "{stdout}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooding_client_behind_a_trusted_proxy_is_refused_alone_real_server() {
     let capped = || {
         let mut ws = WsConfig::default();
@@ -144,7 +153,6 @@ async fn a_flooding_client_behind_a_trusted_proxy_is_refused_alone_real_server()
     assert!(stdout.contains("proxy ok"), "{stdout}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stops_reading_is_closed_by_the_byte_bound_real_server() {
     let mut config = WsConfig::default();
     // The message bound alone would hold all 300 messages (4.8 MB) for this client.
@@ -228,7 +236,6 @@ async fn forged_envelope_on(secret: Option<&str>) -> (String, sockeye::broker::B
     (stdout, hub.broker().unwrap())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_broker_envelope_is_dropped_and_counted_with_a_secret_redis_real_server() {
     // Without a secret the broker is trusted: the forgery reaches the client (the threat).
     let (stdout, status) = forged_envelope_on(None).await;
@@ -241,7 +248,6 @@ async fn a_forged_broker_envelope_is_dropped_and_counted_with_a_secret_redis_rea
     assert!(status.rejected >= 2, "{status:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_of_another_origin_cannot_open_websockets_or_post_bodies_in_chromium_real_server() {
     let (target, hub) =
         serve(App::new().pubsub("/ws/chat").database(db().await).register_with::<Item>(Access::public())).await;

@@ -305,30 +305,59 @@ fn library_dirs(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Runs `tests` (name, async body) as this test binary's tests, with libtest's arguments
-/// and output. Without Chromium each is reported as ignored with the reason, on a line of
-/// its own, and counted in the closing summary line; with `CI=true` it fails instead.
-pub(crate) fn run_all(tests: Vec<(&'static str, fn() -> Pin<Box<dyn Future<Output = ()>>>)>) -> ! {
+/// A test's async body.
+pub(crate) type TestFn = fn() -> Pin<Box<dyn Future<Output = ()>>>;
+
+/// One test of a binary run by [`run_all`]: its name, its body, whether it needs Chromium.
+pub(crate) struct Test {
+    pub(crate) name: &'static str,
+    pub(crate) body: TestFn,
+    pub(crate) chromium: bool,
+}
+
+/// The tests of a binary run by [`run_all`]: `chromium name` or `plain name`, each an
+/// `async fn name()`.
+macro_rules! test_list {
+    ($($kind:ident $name:ident),* $(,)?) => {
+        vec![$(browser::Test {
+            name: stringify!($name),
+            body: || Box::pin($name()) as std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+            chromium: test_list!(@$kind),
+        }),*]
+    };
+    (@chromium) => { true };
+    (@plain) => { false };
+}
+
+/// Runs `tests` as this test binary's tests, with libtest's arguments and output, each on a
+/// multi-threaded runtime of its own. Without Chromium, each test that needs it is reported
+/// as ignored with the reason, on a line of its own, and counted in the closing summary
+/// line; with `CI=true` it fails instead.
+pub(crate) fn run_all(tests: Vec<Test>) -> ! {
     let args = libtest_mimic::Arguments::from_args();
     let trials = tests
         .into_iter()
-        .map(|(name, body)| {
+        .map(|Test { name, body, chromium: needs_chromium }| {
             libtest_mimic::Trial::ignorable_test(name, move || {
-                if let Err(why) = chromium() {
+                if needs_chromium && let Err(why) = chromium() {
                     let why = format!("needs Chromium, which could not be had: {why}");
                     if std::env::var("CI").is_ok_and(|v| v == "true") {
                         return Err(format!("{why} (CI=true: a skip is a failure)").into());
                     }
                     return Ok(libtest_mimic::Completion::ignored_with(why));
                 }
-                tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(body());
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(body());
                 Ok(libtest_mimic::Completion::Completed)
             })
         })
         .collect();
     libtest_mimic::run(&args, trials).exit()
 }
-
 /// A plain static file server on loopback, for pages that must come from an origin other
 /// than the app's: serves the files of `dir` by name until dropped.
 pub(crate) struct StaticSite {
