@@ -1,4 +1,4 @@
-"""BENCH-PROTOCOL on FastAPI + uvicorn, the seeds' stack, written the way its users do."""
+"""The benchmark cases of BENCHMARKS.md on FastAPI + uvicorn, written the way its users do."""
 
 import os
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the BENCH-PROTOCOL cases against sockeye (examples/bench_server.rs), the plain
+# Runs the benchmark cases of BENCHMARKS.md against sockeye (examples/bench_server.rs), the plain
 # tokio-tungstenite baseline and, with BENCH_FASTAPI=1, FastAPI on uvicorn, side by side:
 # servers pinned to core 0, the load generator to core 1, runs alternating between servers.
 # Prints a markdown table of medians and ratios (bench/report.py). Every load is bounded.

@@ -164,7 +164,7 @@ async fn seed_001_javascript_client_unchanged_in_chromium_real_server() {
     assert_eq!(page.eval(before).await, 201);
     let script = SEED_001_JS.replace("localhost:8000", &addr);
     // The harness only watches for the second socket's connection message (subscribed then).
-    let watch = "ws2.addEventListener('message', () => { window.__ws2 = true; });";
+    let watch = "ws2.addEventListener('message', () => { window.__ws2 = true; }); window.__seedWs = ws;";
     page.eval(&format!("(() => {{ {script}\n{watch} }})()")).await;
     page.wait_for("window.__loaded && window.__logs.includes('Connected to users channel')", WAIT).await;
     page.wait_for("window.__ws2 && window.__logs.some(l => l.startsWith('Received:'))", WAIT).await;
@@ -189,6 +189,43 @@ async fn seed_001_javascript_client_unchanged_in_chromium_real_server() {
         page.wait_for(&format!("window.users.length === 1 && window.users[0].id === {id} && window.users"), WAIT).await;
     assert_eq!(local, server);
     assert_eq!(local[0]["name"], "John Updated");
+
+    // The document's messages to the server, on its socket: ping, then the stats.
+    // (The recipe ran inside a function: its `ws` is handed to the document's lines.)
+    let on_ws = |line: &str| format!("(ws => {{ {line} }})(window.__seedWs)");
+    page.eval(&on_ws(
+        "window.__replies = []; ws.addEventListener('message', (e) => window.__replies.push(JSON.parse(e.data)));",
+    ))
+    .await;
+    page.eval(&on_ws("ws.send(JSON.stringify({ type: 'ping' }));")).await;
+    let pong = page.wait_for("window.__replies.find(m => m.type === 'pong')", WAIT).await;
+    assert_eq!(pong, serde_json::json!({"type": "pong", "message": "pong"}));
+    page.eval(&on_ws("ws.send(JSON.stringify({ type: 'get_stats' }));")).await;
+    let stats = page.wait_for("window.__replies.find(m => m.type === 'stats')", WAIT).await;
+    assert_eq!(
+        (&stats["data"]["total_channels"], &stats["data"]["channels"]),
+        (&1.into(), &serde_json::json!({"users": 2}))
+    );
+    assert!(stats["data"]["total_connections"].as_u64() >= Some(2), "{stats}");
+
+    // "Con Client ID personalizado": the connection message names the client's id.
+    page.goto(&format!("http://{addr}/openapi.json?client_id")).await;
+    let seed = "const ws = new WebSocket('ws://localhost:8000/ws/users?client_id=my-unique-id');"
+        .replace("localhost:8000", &addr);
+    page.eval(&format!(
+        "{seed}\nwindow.__first = new Promise(ok => ws.onmessage = (e) => ok(JSON.parse(e.data))); true"
+    ))
+    .await;
+    let hello = page.eval("window.__first").await;
+    for (field, value) in [
+        ("type", "connection"),
+        ("message", "Connected to channel: users"),
+        ("channel", "users"),
+        ("client_id", "my-unique-id"),
+    ] {
+        assert_eq!(hello[field], value, "{hello}");
+    }
+    assert!(hello["timestamp"].is_string(), "{hello}");
 }
 
 /// Seed 000's JavaScript is one line, `new WebSocket('ws://localhost:8000/ws/products')`,

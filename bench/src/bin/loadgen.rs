@@ -1,4 +1,4 @@
-//! Load generator for BENCH-PROTOCOL servers. Prints one JSON line per run.
+//! Load generator for the benchmark servers of BENCHMARKS.md. Prints one JSON line per run.
 //!
 //! ```text
 //! loadgen echo   --url ws://127.0.0.1:8000 --conns 64 --secs 10 --size 64 --server-pid PID

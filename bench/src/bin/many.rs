@@ -1,7 +1,8 @@
-//! Many connections: opens `--conns` WebSocket connections to BENCH-PROTOCOL servers (one room,
-//! `/ws/room/<name>`), then broadcasts `--messages` messages to all of them from one more
-//! connection, and checks that every connection received every message, in order. Prints one
-//! JSON line: time to connect all, server memory per connection, deliveries.
+//! Many connections: opens `--conns` WebSocket connections to a benchmark server of
+//! BENCHMARKS.md (one room, `/ws/room/<name>`), then broadcasts `--messages` messages to all
+//! of them from one more connection, and checks that every connection received every
+//! message, in order. Prints one JSON line: time to connect all, server memory per
+//! connection, deliveries.
 //!
 //! ```text
 //! many --url ws://127.0.0.1:8000 --conns 19900 --server-pid PID

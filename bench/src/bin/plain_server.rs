@@ -1,5 +1,5 @@
-//! The baseline: BENCH-PROTOCOL's WebSocket endpoints on plain tokio-tungstenite, tuned as in
-//! PERF-NOTES.md (TCP_NODELAY, 4 KiB read buffer, writes batched with one flush, broadcast
+//! The baseline: the benchmark's WebSocket endpoints on plain tokio-tungstenite, tuned for the
+//! workload (TCP_NODELAY, 4 KiB read buffer, writes batched with one flush, broadcast
 //! bytes shared). `/ws/echo` and `/ws/room/{name}`; port from `PORT` (default 8001).
 
 // tungstenite's handshake callback type fixes its (large) error type.
