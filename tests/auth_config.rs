@@ -10,6 +10,13 @@ async fn me(user: Claims) -> String {
     user.sub.clone().unwrap_or_default()
 }
 
+#[secured]
+#[websocket("/ws/me")]
+async fn ws_me(ws: WebSocket) -> Result<()> {
+    ws.accept().await?.send_text("in").await?;
+    Ok(())
+}
+
 fn from(vars: &[(&str, &str)]) -> Result<Auth, sockeye::ConfigError> {
     let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     Auth::from_lookup(|name| map.get(name).cloned())
@@ -70,6 +77,16 @@ async fn switches_from_the_environment() {
         from(&[("SOCKEYE_API_KEY", "k"), ("SOCKEYE_ALLOWED_ORIGINS", "https://a.example, https://b.example")]).unwrap();
     let client = TestClient::new(App::new().auth(auth));
     assert!(client.websocket_connect("/nowhere").header("origin", "https://c.example").await.is_err());
+    // Query-token-only WebSockets with one refusal reason.
+    let auth = from(&[
+        ("SOCKEYE_API_KEY", "k"),
+        ("SOCKEYE_AUTH_FIRST_MESSAGE", "off"),
+        ("SOCKEYE_AUTH_CLOSE_REASON", "Invalid authentication"),
+    ])
+    .unwrap();
+    let client = TestClient::new(App::new().auth(auth));
+    let err = client.websocket_connect("/ws/me").await.unwrap_err();
+    assert_eq!((err.close_code(), err.close_reason()), (Some(4401), Some("Invalid authentication")));
 }
 
 #[tokio::test]
@@ -85,7 +102,7 @@ async fn the_bare_api_key_variable_is_not_a_credential() {
 
 #[test]
 fn bad_values_name_the_variable() {
-    let cases: [(&[(&str, &str)], &str); 7] = [
+    let cases: [(&[(&str, &str)], &str); 8] = [
         (
             &[("SOCKEYE_JWT_SECRET", "short")],
             "SOCKEYE_JWT_SECRET=\"(hidden)\" is invalid: expected a secret of at least 32 bytes",
@@ -100,6 +117,10 @@ fn bad_values_name_the_variable() {
             "SOCKEYE_AUTH_QUERY_TOKEN=\"maybe\" is invalid: expected websocket, all or off",
         ),
         (&[("SOCKEYE_AUTH_TIMEOUT", "0")], "SOCKEYE_AUTH_TIMEOUT=\"0\" is invalid"),
+        (
+            &[("SOCKEYE_AUTH_FIRST_MESSAGE", "later")],
+            "SOCKEYE_AUTH_FIRST_MESSAGE=\"later\" is invalid: expected on or off",
+        ),
         (
             &[("SOCKEYE_JWT_SECRET", "an environment secret of 32+ bytes!!"), ("SOCKEYE_JWT_PUBLIC_KEY", "/k.pem")],
             "SOCKEYE_JWT_PUBLIC_KEY",
