@@ -8,7 +8,7 @@ pub use crate::{
     auth::Secured,
     extract::{
         Extractor, extract,
-        param::{header_param, header_param_opt, path_param, query_param, query_param_opt},
+        param::{header_param, header_param_opt, path_param, query_param, query_param_opt, tail_param},
     },
     route::{Handler, HandlerFuture, RouteDef, RouterDef},
     router::Router,

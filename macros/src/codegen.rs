@@ -12,7 +12,8 @@ fn extraction(i: usize, arg: &Arg) -> TokenStream {
     let var = format_ident!("__arg{}", i);
     let ty = &arg.ty;
     let helper = match &arg.kind {
-        ArgKind::Path { .. } => "path_param",
+        ArgKind::Path { tail: false, .. } => "path_param",
+        ArgKind::Path { tail: true, .. } => "tail_param",
         ArgKind::Query { optional: false, .. } => "query_param",
         ArgKind::Query { optional: true, .. } => "query_param_opt",
         ArgKind::Header { optional: false, .. } => "header_param",
@@ -23,7 +24,7 @@ fn extraction(i: usize, arg: &Arg) -> TokenStream {
     // extractor impl underlines the type rather than the attribute.
     let helper = format_ident!("{}", helper, span = ty.span());
     let call = match &arg.kind {
-        ArgKind::Path { index, name } => {
+        ArgKind::Path { index, name, .. } => {
             quote_spanned!(ty.span()=> ::sockeye::__private::#helper::<#ty>(&__req, #index, #name))
         }
         ArgKind::Query { name, .. } | ArgKind::Header { name, .. } => {

@@ -117,7 +117,8 @@ pub(crate) struct Arg {
 }
 
 pub(crate) enum ArgKind {
-    Path { index: usize, name: String },
+    /// `tail`: a `<name..>` parameter (the rest of the path).
+    Path { index: usize, name: String, tail: bool },
     Query { name: String, optional: bool },
     Header { name: String, optional: bool },
     Extract,
@@ -233,13 +234,17 @@ pub(crate) fn route(attr_kind: Attr, attr: TokenStream, item: TokenStream) -> sy
     let path_value = args.path.value();
     let segments = path::parse(&path_value).map_err(|e| error(&args.path, e.message))?;
     let params = path::params(&segments);
+    let tail = match segments.last() {
+        Some(path::Segment::Rest(name)) => Some(*name),
+        _ => None,
+    };
     let item: Item = syn::parse2(item)?;
     let secured;
     let (target, args_of, doc) = match item {
         Item::Fn(mut func) => {
             secured = take_secured(&mut func.attrs)?;
             check_signature(&func.sig)?;
-            let fn_args = classify_args(&func.sig, &params, &args.path)?;
+            let fn_args = classify_args(&func.sig, &params, tail, &args.path)?;
             strip_param_attrs(&mut func.sig);
             let doc = doc_string(&func.attrs);
             (Target::Fn(func), fn_args, doc)
@@ -247,7 +252,7 @@ pub(crate) fn route(attr_kind: Attr, attr: TokenStream, item: TokenStream) -> sy
         Item::Impl(mut imp) if matches!(kind, Kind::WebSocket(_)) => {
             secured = take_secured(&mut imp.attrs)?;
             let doc = doc_string(&imp.attrs);
-            let (fn_args, has_disconnect, connect_on_self) = consumer(&mut imp, &params, &args.path)?;
+            let (fn_args, has_disconnect, connect_on_self) = consumer(&mut imp, &params, tail, &args.path)?;
             (Target::Consumer { item: imp, has_disconnect, connect_on_self }, fn_args, doc)
         }
         other => {
@@ -269,7 +274,7 @@ fn method_named<'a>(imp: &'a mut ItemImpl, name: &str) -> Option<&'a mut ImplIte
 
 /// Checks a consumer impl: `connect` (arguments like a handler's, after an optional
 /// `&mut self`), `receive` and an optional `disconnect` (both `&mut self`).
-fn consumer(imp: &mut ItemImpl, params: &[&str], path: &LitStr) -> syn::Result<(Vec<Arg>, bool, bool)> {
+fn consumer(imp: &mut ItemImpl, params: &[&str], tail: Option<&str>, path: &LitStr) -> syn::Result<(Vec<Arg>, bool, bool)> {
     let span = imp.self_ty.span();
     for name in ["receive", "disconnect"] {
         if let Some(f) = method_named(imp, name) {
@@ -303,7 +308,7 @@ fn consumer(imp: &mut ItemImpl, params: &[&str], path: &LitStr) -> syn::Result<(
         plain.inputs = plain.inputs.into_iter().skip(1).collect();
     }
     check_signature(&plain)?;
-    let args = classify_args(&connect.sig, params, path)?;
+    let args = classify_args(&connect.sig, params, tail, path)?;
     strip_param_attrs(&mut connect.sig);
     Ok((args, has_disconnect, connect_on_self))
 }
@@ -348,7 +353,7 @@ fn marker(attrs: &[Attribute]) -> syn::Result<Marker> {
     Ok(found)
 }
 
-fn classify_args(sig: &Signature, params: &[&str], path_lit: &LitStr) -> syn::Result<Vec<Arg>> {
+fn classify_args(sig: &Signature, params: &[&str], tail: Option<&str>, path_lit: &LitStr) -> syn::Result<Vec<Arg>> {
     let mut args = Vec::new();
     let mut bound = vec![false; params.len()];
     for input in &sig.inputs {
@@ -363,7 +368,7 @@ fn classify_args(sig: &Signature, params: &[&str], path_lit: &LitStr) -> syn::Re
         let arg = match (marker(&pt.attrs)?, param_index) {
             (Marker::None, Some(index)) => {
                 bound[index] = true;
-                Arg { kind: ArgKind::Path { index, name: params[index].to_string() }, ty }
+                Arg { kind: ArgKind::Path { index, name: params[index].to_string(), tail: tail == Some(params[index]) }, ty }
             }
             (Marker::None, None) => Arg { kind: ArgKind::Extract, ty },
             (_, Some(index)) => {

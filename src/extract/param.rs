@@ -52,6 +52,11 @@ pub fn path_param<T: FromParam>(req: &Request, index: usize, name: &str) -> Resu
     }
 }
 
+/// The `<name..>` parameter of the route (the rest of the path).
+pub fn tail_param<T: FromParam>(req: &Request, index: usize, name: &str) -> Result<T, Response> {
+    path_param(req, index, name)
+}
+
 fn query_value(req: &Request, name: &str) -> Option<String> {
     let query = req.uri().query()?;
     form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
