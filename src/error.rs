@@ -58,30 +58,40 @@ enum Kind {
     Internal(Box<dyn StdError + Send + Sync>),
 }
 
-/// One entry of a 422 answer: where (`loc`), what (`msg`), which kind (`type`) and the input.
+/// One entry of a 422 answer, in FastAPI's shape: which kind of failure (`type`), where
+/// (`loc`), what was wrong in a sentence (`msg`), the value that failed (`input`, `null` when
+/// there was none) and, for a broken constraint, its bound (`ctx`, e.g. `{"le": 100}`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ValidationError {
-    /// Kind of failure: `missing`, `json_invalid`, `value_error`, ...
+    /// Kind of failure: `missing`, `int_parsing`, `less_than_equal`, `string_too_short`, ...
     #[serde(rename = "type")]
     pub kind: String,
     /// Where: `["path", "id"]`, `["query", "limit"]`, `["body", "items", 0, "price"]`.
     pub loc: Vec<Value>,
     /// What was wrong, in words.
     pub msg: String,
-    /// The offending input, when there is one to show.
+    /// The offending input (`null` when the value was missing).
+    pub input: Value,
+    /// The constraint that failed, when one did: `{"le": 100}`, `{"pattern": "^[a-z]+$"}`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub input: Option<Value>,
+    pub ctx: Option<Value>,
 }
 
 impl ValidationError {
     /// A validation error at `loc` (e.g. `["query", "limit"]`).
     pub fn new(kind: &str, loc: Vec<Value>, msg: impl Into<String>) -> Self {
-        Self { kind: kind.to_string(), loc, msg: msg.into(), input: None }
+        Self { kind: kind.to_string(), loc, msg: msg.into(), input: Value::Null, ctx: None }
     }
 
     /// Attaches the input that failed.
     pub fn with_input(mut self, input: impl Into<Value>) -> Self {
-        self.input = Some(input.into());
+        self.input = input.into();
+        self
+    }
+
+    /// Attaches the constraint that failed (`{"le": 100}`).
+    pub fn with_ctx(mut self, ctx: Value) -> Self {
+        self.ctx = Some(ctx);
         self
     }
 }

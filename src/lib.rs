@@ -67,6 +67,7 @@ mod response;
 mod route;
 mod router;
 mod testing;
+pub mod validation;
 pub mod ws;
 
 #[doc(hidden)]
@@ -79,7 +80,10 @@ pub mod __fuzz;
 
 pub use app::{App, Config, ConfigError, Cors, RouteInfo, Server, TrustedProxies, shutdown_signal};
 pub use error::{Error, Result, ValidationError};
-pub use extract::{Extractor, Json, Query, State};
+pub use extract::{Extractor, Form, Json, Query, State};
+pub use validation::Validate;
+/// Derives [`Validate`] from `#[validate(..)]` attributes on a struct's fields: see there.
+pub use sockeye_macros::Validate;
 pub use hub::Hub;
 pub use logging::init as init_logging;
 pub use poem::{
@@ -221,8 +225,8 @@ pub use sockeye_macros::secured;
 /// `use sockeye::prelude::*;` brings what handlers and tests use every day.
 pub mod prelude {
     pub use crate::{
-        App, Created, Error, Html, Hub, IntoResponse, Json, NoContent, Query, Request, Result, Router, State,
-        StatusCode, TestClient, TestSocket,
+        App, Created, Error, Form, Html, Hub, IntoResponse, Json, NoContent, Query, Request, Result, Router, State,
+        StatusCode, TestClient, TestSocket, Validate,
         auth::{Auth, Claims},
         delete, get, patch, post, put, route, secured, websocket,
         ws::{self, CloseCode, Message, Socket, WebSocket},

@@ -7,9 +7,15 @@ pub use serde_json;
 pub use crate::{
     auth::Secured,
     extract::{
-        Extractor, extract,
-        param::{header_param, header_param_opt, path_param, query_param, query_param_opt, tail_param},
+        Extractor,
+        arg::{ArgProbe, ByExtractor, ByParam, Neither},
+        extract,
+        param::{
+            header_param, header_param_opt, param_errors, path_param, query_param, query_param_list, query_param_opt,
+            tail_param,
+        },
     },
+    validation::{NoValidation, ValidateArg},
     route::{Handler, HandlerFuture, RouteDef, RouterDef},
     router::Router,
     ws::{

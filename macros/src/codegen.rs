@@ -14,11 +14,14 @@ fn extraction(i: usize, arg: &Arg) -> TokenStream {
     let helper = match &arg.kind {
         ArgKind::Path { tail: false, .. } => "path_param",
         ArgKind::Path { tail: true, .. } => "tail_param",
+        ArgKind::Query { list: true, .. } => "query_param_list",
         ArgKind::Query { optional: false, .. } => "query_param",
         ArgKind::Query { optional: true, .. } => "query_param_opt",
         ArgKind::Header { optional: false, .. } => "header_param",
         ArgKind::Header { optional: true, .. } => "header_param_opt",
         ArgKind::Extract => "extract",
+        ArgKind::Auto { optional: false, .. } => "arg",
+        ArgKind::Auto { optional: true, .. } => "arg_opt",
     };
     // Every token of the call is spanned on the user's type, so a missing `FromStr` or
     // extractor impl underlines the type rather than the attribute.
@@ -31,12 +34,99 @@ fn extraction(i: usize, arg: &Arg) -> TokenStream {
             quote_spanned!(ty.span()=> ::sockeye::__private::#helper::<#ty>(&__req, #name))
         }
         ArgKind::Extract => quote_spanned!(ty.span()=> ::sockeye::__private::#helper::<#ty>(&__req, &mut __body).await),
+        // Which of extractor / query parameter the type is, the type checker decides (see
+        // `sockeye::__private::ArgProbe`); a type that is neither is an error at the name.
+        ArgKind::Auto { name, .. } => {
+            let helper = format_ident!("{}", helper, span = arg.span);
+            quote_spanned! {arg.span=> {
+                #[allow(unused_imports)]
+                use ::sockeye::__private::{ByExtractor as _, ByParam as _, Neither as _};
+                (&&&::sockeye::__private::ArgProbe::<#ty>::new()).#helper(&__req, &mut __body, #name).await
+            }}
+        }
     };
+    let check = checks(i, arg);
     quote! {
         let #var = match #call {
             ::core::result::Result::Ok(v) => v,
             ::core::result::Result::Err(response) => return ::core::convert::From::from(response),
         };
+        #check
+    }
+}
+
+/// The static holding argument `i`'s declared constraints, when it has some.
+fn constraints_static(i: usize, arg: &Arg) -> Option<(syn::Ident, TokenStream)> {
+    let c = arg.constraints.as_ref()?;
+    let name = format_ident!("__SOCKEYE_CONSTRAINTS_{}", i);
+    let bounds = c.bounds.iter().map(|(which, value, text)| {
+        let which = format_ident!("{}", which);
+        quote!(.#which(::sockeye::validation::Bound::new(#value, #text)))
+    });
+    let min = c.min_length.map(|n| quote!(.min_length(#n as usize)));
+    let max = c.max_length.map(|n| quote!(.max_length(#n as usize)));
+    let pattern = c.pattern.as_ref().map(|p| quote!(.pattern(#p)));
+    Some((
+        name.clone(),
+        quote! {
+            static #name: ::sockeye::validation::Constraints =
+                ::sockeye::validation::Constraints::new() #(#bounds)* #min #max #pattern;
+        },
+    ))
+}
+
+/// After extraction: a body type's own checks (`Validate`), or a parameter's constraints.
+fn checks(i: usize, arg: &Arg) -> TokenStream {
+    let var = format_ident!("__arg{}", i);
+    match &arg.kind {
+        ArgKind::Extract | ArgKind::Auto { .. } => {
+            let full = &arg.full_ty;
+            quote! {
+                if let ::core::result::Result::Err(response) = {
+                    #[allow(unused_imports)]
+                    use ::sockeye::__private::{NoValidation as _, ValidateArg as _};
+                    (&&::sockeye::__private::docs::Probe::<#full>::new()).validate_arg(&#var)
+                } {
+                    return ::core::convert::From::from(response);
+                }
+            }
+        }
+        ArgKind::Path { name, .. } | ArgKind::Query { name, .. } | ArgKind::Header { name, .. } => {
+            let Some(c) = &arg.constraints else { return quote!() };
+            let Some((statik, _)) = constraints_static(i, arg) else { return quote!() };
+            let location = match &arg.kind {
+                ArgKind::Path { .. } => "path",
+                ArgKind::Query { .. } => "query",
+                _ => "header",
+            };
+            let ty = &arg.full_ty;
+            let span = ty.span();
+            let mut calls = Vec::new();
+            if c.numeric() {
+                calls.push(quote_spanned!(span=> #statik.check_number::<#ty>(&#var, &__loc, &mut __errors);));
+            }
+            if c.length() {
+                calls.push(quote_spanned!(span=> #statik.check_length::<#ty>(&#var, &__loc, &mut __errors);));
+            }
+            if c.pattern.is_some() {
+                calls.push(quote_spanned!(span=> #statik.check_pattern::<#ty>(&#var, &__loc, &mut __errors);));
+            }
+            quote! {
+                {
+                    let __loc = [
+                        ::sockeye::__private::serde_json::Value::from(#location),
+                        ::sockeye::__private::serde_json::Value::from(#name),
+                    ];
+                    let mut __errors = ::std::vec::Vec::new();
+                    #(#calls)*
+                    if let ::core::result::Result::Err(response) =
+                        ::sockeye::__private::param_errors(&__req, #location, #name, __errors)
+                    {
+                        return ::core::convert::From::from(response);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -131,28 +221,49 @@ fn json_schema_of(ty: &syn::Type, answer: bool) -> TokenStream {
 
 /// The route's `describe` function: its parameters and documented extractors, for the docs.
 fn describe(route: &Route) -> TokenStream {
-    let lines = route.args.iter().map(|arg| {
+    let lines = route.args.iter().enumerate().map(|(i, arg)| {
         let ty = &arg.ty;
         let schema = quote!({
             #[allow(unused_imports)]
             use ::sockeye::__private::docs::{KnownParam as _, UnknownParam as _};
             (&&::sockeye::__private::docs::Probe::<#ty>::new()).schema()
         });
+        let schema = match (&arg.kind, constraints_static(i, arg)) {
+            (ArgKind::Query { list: true, .. }, _) => quote!(::sockeye::__private::docs::build::list(#schema)),
+            (_, Some((statik, _))) => quote!({ let mut __s = #schema; #statik.document(&mut __s); __s }),
+            _ => schema,
+        };
+        let extractor = || {
+            let full = &arg.full_ty;
+            let body = json_schema_of(full, false);
+            quote! {{
+                #[allow(unused_imports)]
+                use ::sockeye::__private::docs::{DocumentedArg as _, OtherArg as _};
+                (&&::sockeye::__private::docs::Probe::<#full>::new()).document(__op);
+                #body
+                #[allow(unused_imports)]
+                use ::sockeye::__private::{NoValidation as _, ValidateArg as _};
+                (&&::sockeye::__private::docs::Probe::<#full>::new()).document_constraints(__op);
+            }}
+        };
         match &arg.kind {
             ArgKind::Path { name, .. } => quote!(::sockeye::__private::docs::build::path(__op, #name, #schema);),
-            ArgKind::Query { name, optional } => {
-                quote!(::sockeye::__private::docs::build::query(__op, #name, !#optional, #schema);)
+            ArgKind::Query { name, optional, list } => {
+                let required = !optional && !list;
+                quote!(::sockeye::__private::docs::build::query(__op, #name, #required, #schema);)
             }
             ArgKind::Header { name, optional } => {
                 quote!(::sockeye::__private::docs::build::header(__op, #name, !#optional, #schema);)
             }
-            ArgKind::Extract => {
-                let body = json_schema_of(ty, false);
+            ArgKind::Extract => extractor(),
+            ArgKind::Auto { name, optional } => {
+                let documented = extractor();
                 quote! {{
                     #[allow(unused_imports)]
-                    use ::sockeye::__private::docs::{DocumentedArg as _, OtherArg as _};
-                    (&&::sockeye::__private::docs::Probe::<#ty>::new()).document(__op);
-                    #body
+                    use ::sockeye::__private::{ByExtractor as _, ByParam as _, Neither as _};
+                    if (&&&::sockeye::__private::ArgProbe::<#ty>::new()).is_query() {
+                        ::sockeye::__private::docs::build::query(__op, #name, !#optional, #schema);
+                    } else #documented
                 }}
             }
         }
@@ -262,6 +373,8 @@ pub(crate) fn route(route: &Route) -> TokenStream {
         None => (quote!(), quote!()),
     };
     let describe_fn = describe(route);
+    let statics = route.args.iter().enumerate().filter_map(|(i, a)| constraints_static(i, a)).map(|(_, s)| s);
+    let statics = quote!(#(#statics)*);
     match &route.kind {
         Kind::Http => {
             let body = extract_then(route, call);
@@ -269,6 +382,7 @@ pub(crate) fn route(route: &Route) -> TokenStream {
                 #item
 
                 const _: () = {
+                    #statics
                     fn __sockeye_handler(__request: ::sockeye::__private::Request) -> ::sockeye::__private::HandlerFuture {
                         #body
                     }
@@ -290,6 +404,7 @@ pub(crate) fn route(route: &Route) -> TokenStream {
                 #item
 
                 const _: () = {
+                    #statics
                     fn __sockeye_run(__request: ::sockeye::__private::Request) -> ::sockeye::__private::WsRunFuture {
                         #body
                     }

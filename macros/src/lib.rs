@@ -14,6 +14,7 @@ mod parse;
 mod path;
 mod router;
 mod schema;
+mod validate;
 
 fn expand_route(kind: parse::Attr, attr: TokenStream, item: TokenStream) -> TokenStream {
     let item2: proc_macro2::TokenStream = item.clone().into();
@@ -155,6 +156,15 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(JsonSchema, attributes(serde))]
 pub fn derive_json_schema(input: TokenStream) -> TokenStream {
     match schema::expand(input.into()) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.into_compile_error().into(),
+    }
+}
+
+/// `#[derive(Validate)]` with `#[validate(min_length = 1)]` on fields: see `sockeye::Validate`.
+#[proc_macro_derive(Validate, attributes(validate))]
+pub fn derive_validate(input: TokenStream) -> TokenStream {
+    match validate::expand(input.into()) {
         Ok(tokens) => tokens.into(),
         Err(e) => e.into_compile_error().into(),
     }

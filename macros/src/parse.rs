@@ -112,16 +112,95 @@ impl Target {
 
 pub(crate) struct Arg {
     pub(crate) kind: ArgKind,
-    /// The argument's type; for an optional `#[query]`/`#[header]`, the type inside `Option`.
+    /// The type the helper parses: for an optional or list argument, the type inside
+    /// `Option` / `Vec`.
     pub(crate) ty: Type,
+    /// The argument's whole type, as written.
+    pub(crate) full_ty: Type,
+    /// Where a diagnostic about the argument as a whole points: its name.
+    pub(crate) span: Span,
+    /// `#[query(le = 100)]` and the like.
+    pub(crate) constraints: Option<Constraints>,
 }
 
 pub(crate) enum ArgKind {
     /// `tail`: a `<name..>` parameter (the rest of the path).
     Path { index: usize, name: String, tail: bool },
-    Query { name: String, optional: bool },
+    /// `optional`: `Option<T>`; `list`: `Vec<T>`, the parameter repeated.
+    Query { name: String, optional: bool, list: bool },
     Header { name: String, optional: bool },
+    /// An extractor: `Json<T>`, `State<T>`, `&Request`, or marked `#[body]`.
     Extract,
+    /// Not marked and not a path parameter: an extractor if the type is one, else a query
+    /// parameter if it parses from text, else a compile error (decided by the type checker).
+    Auto { name: String, optional: bool },
+}
+
+/// Constraints on a parameter: numeric bounds as (value, literal text), lengths, a pattern.
+#[derive(Default)]
+pub(crate) struct Constraints {
+    pub(crate) bounds: Vec<(&'static str, f64, String)>,
+    pub(crate) min_length: Option<u64>,
+    pub(crate) max_length: Option<u64>,
+    pub(crate) pattern: Option<String>,
+}
+
+impl Constraints {
+    pub(crate) fn numeric(&self) -> bool {
+        !self.bounds.is_empty()
+    }
+    pub(crate) fn length(&self) -> bool {
+        self.min_length.is_some() || self.max_length.is_some()
+    }
+}
+
+/// Reads `key = value` constraints (`ge = 1`, `max_length = 50`, `pattern = "^a"`); `key` is
+/// an unknown one when it is none of them.
+pub(crate) fn constraint(c: &mut Constraints, key: &syn::Ident, value: &Expr) -> syn::Result<()> {
+    let k = key.to_string();
+    match k.as_str() {
+        "gt" | "ge" | "lt" | "le" => {
+            let (neg, lit) = match value {
+                Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => (true, &*u.expr),
+                other => (false, other),
+            };
+            let (v, text) = match lit {
+                Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => (i.base10_parse::<f64>()?, i.base10_digits().to_string()),
+                Expr::Lit(ExprLit { lit: Lit::Float(f), .. }) => (f.base10_parse::<f64>()?, f.base10_digits().to_string()),
+                other => return Err(error(other, format!("`{k}` takes a number, like `{k} = 100`"))),
+            };
+            let name = match k.as_str() {
+                "gt" => "gt",
+                "ge" => "ge",
+                "lt" => "lt",
+                _ => "le",
+            };
+            c.bounds.push((name, if neg { -v } else { v }, if neg { format!("-{text}") } else { text }));
+        }
+        "min_length" | "max_length" => {
+            let n = match value {
+                Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => i.base10_parse::<u64>()?,
+                other => return Err(error(other, format!("`{k}` takes a whole number"))),
+            };
+            if k == "min_length" { c.min_length = Some(n) } else { c.max_length = Some(n) }
+        }
+        "pattern" => match value {
+            Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => {
+                if let Err(e) = regex_syntax::Parser::new().parse(&s.value()) {
+                    return Err(error(s, format!("`pattern` is not a valid regular expression: {e}")));
+                }
+                c.pattern = Some(s.value());
+            }
+            other => return Err(error(other, "`pattern` takes a string literal, like `pattern = \"^[a-z]+$\"`")),
+        },
+        _ => {
+            return Err(error(
+                key,
+                "unknown constraint: write gt, ge, lt, le (numbers), min_length, max_length (strings, lists) or pattern",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn error(span: impl Spanned, msg: impl std::fmt::Display) -> syn::Error {
@@ -326,29 +405,63 @@ fn check_signature(sig: &Signature) -> syn::Result<()> {
     Ok(())
 }
 
-/// Which `#[query]` / `#[header]` marker an argument carries, with its explicit name.
+/// Which marker an argument carries: `#[query]`, `#[header]`, `#[path]` (constraints on a path
+/// parameter) or `#[body]`, with an explicit name and constraints.
 enum Marker {
     None,
-    Query(Option<String>),
-    Header(Option<String>),
+    Query(Option<String>, Option<Constraints>),
+    Header(Option<String>, Option<Constraints>),
+    Path(Option<Constraints>),
+    Body,
 }
+
+const MARKERS: [&str; 4] = ["query", "header", "path", "body"];
 
 fn marker(attrs: &[Attribute]) -> syn::Result<Marker> {
     let mut found = Marker::None;
     for attr in attrs {
-        let is_query = attr.path().is_ident("query");
-        if !is_query && !attr.path().is_ident("header") {
-            continue;
-        }
+        let Some(which) = MARKERS.iter().find(|m| attr.path().is_ident(m)) else { continue };
         if !matches!(found, Marker::None) {
-            return Err(error(attr, "an argument takes at most one of #[query] and #[header]"));
+            return Err(error(attr, "an argument takes at most one of #[query], #[header], #[path] and #[body]"));
         }
-        let name = match &attr.meta {
-            Meta::Path(_) => None,
-            Meta::List(list) => Some(list.parse_args::<LitStr>()?.value()),
-            Meta::NameValue(nv) => return Err(error(nv, "write #[header(\"X-Name\")] to name the header")),
+        let (name, constraints) = match &attr.meta {
+            Meta::Path(_) => (None, None),
+            Meta::List(list) if *which == "body" => return Err(error(list, "#[body] takes no options")),
+            Meta::List(list) => {
+                let items = list.parse_args_with(Punctuated::<Expr, Token![,]>::parse_terminated)?;
+                let mut name = None;
+                let mut c = Constraints::default();
+                for (i, item) in items.into_iter().enumerate() {
+                    match item {
+                        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) if i == 0 && *which != "path" => name = Some(s.value()),
+                        Expr::Assign(a) => {
+                            let key = match &*a.left {
+                                Expr::Path(p) => p.path.get_ident().cloned(),
+                                _ => None,
+                            };
+                            let Some(key) = key else { return Err(error(&a.left, "expected a constraint name")) };
+                            constraint(&mut c, &key, &a.right)?;
+                        }
+                        other => {
+                            return Err(error(
+                                other,
+                                format!("#[{which}] takes an optional name first, then constraints like `le = 100`"),
+                            ));
+                        }
+                    }
+                }
+                (name, Some(c))
+            }
+            Meta::NameValue(nv) => {
+                return Err(error(nv, format!("write #[{which}(\"name\", le = 100)]: a name and constraints in parentheses")));
+            }
         };
-        found = if is_query { Marker::Query(name) } else { Marker::Header(name) };
+        found = match *which {
+            "query" => Marker::Query(name, constraints),
+            "header" => Marker::Header(name, constraints),
+            "path" => Marker::Path(constraints),
+            _ => Marker::Body,
+        };
     }
     Ok(found)
 }
@@ -363,30 +476,62 @@ fn classify_args(sig: &Signature, params: &[&str], tail: Option<&str>, path_lit:
             _ => None,
         };
         let ident = ident.as_deref().map(|s| s.strip_prefix("r#").unwrap_or(s));
-        let ty = (*pt.ty).clone();
+        let full_ty = (*pt.ty).clone();
+        let arg = |kind, ty: &Type, constraints| Arg { kind, ty: ty.clone(), full_ty: full_ty.clone(), span: pt.pat.span(), constraints };
         let param_index = ident.and_then(|name| params.iter().position(|p| *p == name));
-        let arg = match (marker(&pt.attrs)?, param_index) {
-            (Marker::None, Some(index)) => {
+        let pushed = match (marker(&pt.attrs)?, param_index) {
+            (m @ (Marker::None | Marker::Path(_)), Some(index)) => {
+                let constraints = match m {
+                    Marker::Path(c) => c,
+                    _ => None,
+                };
                 bound[index] = true;
-                Arg { kind: ArgKind::Path { index, name: params[index].to_string(), tail: tail == Some(params[index]) }, ty }
+                let name = params[index].to_string();
+                arg(ArgKind::Path { index, tail: tail == Some(params[index]), name }, &full_ty, constraints)
             }
-            (Marker::None, None) => Arg { kind: ArgKind::Extract, ty },
+            (Marker::Path(_), None) => {
+                return Err(error(
+                    &pt.pat,
+                    "#[path] constrains a path parameter: the route's path has no `<name>` segment with this argument's name",
+                ));
+            }
+            (Marker::None, None) => {
+                let name = ident.unwrap_or_default().to_string();
+                if is_string(&full_ty) {
+                    arg(ArgKind::Query { name, optional: false, list: false }, &full_ty, None)
+                } else if let Some(inner) = wrapped(&full_ty, "Option") {
+                    if is_string(inner) {
+                        arg(ArgKind::Query { name, optional: true, list: false }, inner, None)
+                    } else {
+                        arg(ArgKind::Auto { name, optional: true }, inner, None)
+                    }
+                } else if let Some(inner) = wrapped(&full_ty, "Vec") {
+                    arg(ArgKind::Query { name, optional: false, list: true }, inner, None)
+                } else {
+                    arg(ArgKind::Auto { name, optional: false }, &full_ty, None)
+                }
+            }
+            (Marker::Body, None) => arg(ArgKind::Extract, &full_ty, None),
             (_, Some(index)) => {
                 return Err(error(
                     &pt.pat,
-                    format!("`{}` is a path parameter: remove #[query]/#[header], or rename it", params[index]),
+                    format!(
+                        "`{}` is a path parameter: remove #[query]/#[header]/#[body], or rename it (write #[path(..)] for constraints)",
+                        params[index]
+                    ),
                 ));
             }
-            (Marker::Query(name), None) => named(pt, ident, |optional| ArgKind::Query {
+            (Marker::Query(name, c), None) => named(pt, ident, c, |optional, list| ArgKind::Query {
                 name: name.unwrap_or_else(|| ident.unwrap_or_default().to_string()),
                 optional,
+                list,
             })?,
-            (Marker::Header(name), None) => named(pt, ident, |optional| ArgKind::Header {
+            (Marker::Header(name, c), None) => named(pt, ident, c, |optional, _| ArgKind::Header {
                 name: name.unwrap_or_else(|| ident.unwrap_or_default().replace('_', "-")),
                 optional,
             })?,
         };
-        args.push(arg);
+        args.push(pushed);
     }
     if let Some(missing) = bound.iter().position(|b| !b) {
         let name = params[missing];
@@ -401,22 +546,41 @@ fn classify_args(sig: &Signature, params: &[&str], tail: Option<&str>, path_lit:
     Ok(args)
 }
 
-/// A `#[query]` or `#[header]` argument: needs a plain name; `Option<T>` makes it optional.
-fn named(pt: &syn::PatType, ident: Option<&str>, kind: impl FnOnce(bool) -> ArgKind) -> syn::Result<Arg> {
+/// A `#[query]` or `#[header]` argument: needs a plain name; `Option<T>` makes it optional,
+/// `Vec<T>` (query only) a repeated parameter.
+fn named(
+    pt: &syn::PatType,
+    ident: Option<&str>,
+    constraints: Option<Constraints>,
+    kind: impl FnOnce(bool, bool) -> ArgKind,
+) -> syn::Result<Arg> {
     if ident.is_none() {
         return Err(error(&pt.pat, "#[query] and #[header] arguments need a plain name, like `user_agent: String`"));
     }
-    Ok(match option_inner(&pt.ty) {
-        Some(inner) => Arg { kind: kind(true), ty: inner.clone() },
-        None => Arg { kind: kind(false), ty: (*pt.ty).clone() },
-    })
+    let full_ty = (*pt.ty).clone();
+    let (optional, list, ty) = match (wrapped(&pt.ty, "Option"), wrapped(&pt.ty, "Vec")) {
+        (Some(inner), _) => (true, false, inner.clone()),
+        (None, Some(inner)) => (false, true, inner.clone()),
+        (None, None) => (false, false, full_ty.clone()),
+    };
+    let kind = kind(optional, list);
+    if list && matches!(kind, ArgKind::Header { .. }) {
+        return Err(error(&pt.ty, "a #[header] argument is one value: take `String` and split it yourself"));
+    }
+    Ok(Arg { kind, ty, full_ty, span: pt.pat.span(), constraints })
 }
 
-/// `Option<T>` (also `std::option::Option<T>`) gives `T`.
-fn option_inner(ty: &Type) -> Option<&Type> {
+/// `String` (also `std::string::String`).
+fn is_string(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none()
+        && p.path.segments.last().is_some_and(|s| s.ident == "String" && s.arguments.is_empty()))
+}
+
+/// `Option<T>` / `Vec<T>` (by the last segment's name) gives `T`.
+fn wrapped<'t>(ty: &'t Type, wrapper: &str) -> Option<&'t Type> {
     let Type::Path(p) = ty else { return None };
     let last = p.path.segments.last()?;
-    if last.ident != "Option" {
+    if last.ident != wrapper {
         return None;
     }
     let PathArguments::AngleBracketed(args) = &last.arguments else { return None };
@@ -426,11 +590,11 @@ fn option_inner(ty: &Type) -> Option<&Type> {
     }
 }
 
-/// Removes the `#[query]` / `#[header]` markers, which are not real attributes.
+/// Removes the argument markers, which are not real attributes.
 pub(crate) fn strip_param_attrs(sig: &mut Signature) {
     for input in sig.inputs.iter_mut() {
         if let FnArg::Typed(pt) = input {
-            pt.attrs.retain(|a| !a.path().is_ident("query") && !a.path().is_ident("header"));
+            pt.attrs.retain(|a| !MARKERS.iter().any(|m| a.path().is_ident(m)));
         }
     }
 }

@@ -215,6 +215,11 @@ pub mod build {
         op.param(name, ParamIn::Query, required, schema);
     }
 
+    /// The schema of a repeated query parameter (`Vec<T>`), from its item's.
+    pub fn list(item: Value) -> Value {
+        serde_json::json!({"type": "array", "items": item})
+    }
+
     /// A `#[header]` argument.
     pub fn header(op: &mut Operation, name: &str, required: bool, schema: Value) {
         op.param(name, ParamIn::Header, required, schema);

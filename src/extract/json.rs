@@ -1,15 +1,13 @@
 use poem::{
     FromRequest, IntoResponse, Request, RequestBody, Response,
-    error::ReadBodyError,
     http::{StatusCode, header},
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
-use super::serde_error::to_validation;
+use super::serde_error::{Input, strip_position, to_validation};
 use crate::{
     Error,
-    app::endpoint::Shared,
     error::{ValidationError, json_response},
 };
 
@@ -55,21 +53,8 @@ impl<T> std::ops::DerefMut for Json<T> {
 
 impl<'a, T: DeserializeOwned> FromRequest<'a> for Json<T> {
     async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
-        // Outside an App (a bare poem route) the App's default applies.
-        let limit = Shared::of(req).map_or(crate::app::DEFAULT_BODY_LIMIT, |s| s.body_limit);
         check_content_type(req)?;
-        let too_large = || {
-            Error::new(StatusCode::PAYLOAD_TOO_LARGE, format!("request body is larger than the limit of {limit} bytes"))
-        };
-        let declared = req.header(header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > limit as u64) {
-            return Err(too_large().into());
-        }
-        let bytes = match body.take()?.into_bytes_limit(limit).await {
-            Ok(b) => b,
-            Err(ReadBodyError::PayloadTooLarge) => return Err(too_large().into()),
-            Err(e) => return Err(Error::bad_request(format!("could not read the request body: {e}")).into()),
-        };
+        let bytes = super::body::read_limited(req, body).await?;
         parse(&bytes).map(Json).map_err(|e| Error::validation(vec![e]).into())
     }
 }
@@ -111,17 +96,20 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ValidationEr
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(value) => de.end().map(|_| value).map_err(|e| json_invalid(&e)),
-        Err(e) if e.inner().classify() == serde_json::error::Category::Data => Err(to_validation("body", &e)),
+        Err(e) if e.inner().classify() == serde_json::error::Category::Data => {
+            // The error path only: read the body again as JSON to show the failing input.
+            let body: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
+            Err(to_validation("body", &e, &Input::Json(&body)))
+        }
         Err(e) => Err(json_invalid(e.inner())),
     }
 }
 
 fn json_invalid(e: &serde_json::Error) -> ValidationError {
-    ValidationError::new(
-        "json_invalid",
-        vec![Value::from("body"), Value::from(e.column())],
-        format!("JSON decode error: {e}"),
-    )
+    let error = strip_position(&e.to_string());
+    ValidationError::new("json_invalid", vec![Value::from("body"), Value::from(e.column())], "JSON decode error")
+        .with_input(Value::Object(Default::default()))
+        .with_ctx(serde_json::json!({ "error": error }))
 }
 
 impl<T: Serialize + Send> IntoResponse for Json<T> {

@@ -1,10 +1,15 @@
 //! Extractors: typed values a handler takes as arguments.
 //!
-//! Path parameters bind by name (`<id>` to the argument `id`). Every other argument is an
-//! extractor: [`Query<T>`], [`Json<T>`], [`State<T>`], `#[header]` and `#[query]` arguments,
-//! or anything implementing poem's `FromRequest` (`&Request`, `&HeaderMap`, `Method`,
-//! `RemoteAddr`, ...).
+//! Path parameters bind by name (`<id>` to the argument `id`). An argument whose type parses
+//! from text (`String`, numbers, `bool`, `Option`/`Vec` of them, any `FromStr`) is a query
+//! parameter of its name. Every other argument is an extractor: [`Query<T>`], [`Json<T>`],
+//! [`Form<T>`], [`State<T>`], `#[header]` arguments, or anything implementing poem's
+//! `FromRequest` (`&Request`, `&HeaderMap`, `Method`, `RemoteAddr`, ...). The body is read
+//! only by a body type (`Json<T>`, `Form<T>`, `Bytes`) or an argument marked `#[body]`.
 
+pub(crate) mod arg;
+mod body;
+mod form;
 mod json;
 pub(crate) mod param;
 mod query;
@@ -13,6 +18,7 @@ mod state;
 
 use std::{future::Future, pin::Pin};
 
+pub use form::Form;
 pub use json::Json;
 use poem::{Request, RequestBody, Response};
 pub use query::Query;
@@ -20,14 +26,22 @@ pub use state::State;
 
 use crate::app::endpoint::error_to_json;
 
-/// What a handler argument must implement when it is not a path parameter.
+/// A JSON body that does not fit its type, as the validation entry naming the field.
+pub(crate) fn body_error<E: std::fmt::Display>(
+    err: &serde_path_to_error::Error<E>,
+    body: &serde_json::Value,
+) -> crate::ValidationError {
+    serde_error::to_validation("body", err, &serde_error::Input::Json(body))
+}
+
+/// What a handler argument reads from the request when it is an extractor rather than a
+/// parameter (see [`get`](crate::get) for how arguments are read).
 ///
 /// Implemented for every poem `FromRequest` type; implement poem's trait for your own.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is neither a path parameter nor an extractor",
-    label = "not a path parameter, and not an extractor",
-    note = "a path parameter needs a `<name>` segment in the route path with the argument's name",
-    note = "extractors are `Query<T>`, `Json<T>`, `State<T>`, `WebSocket`, `Hub`, `Claims`, `Auth`, `&Request`, `&HeaderMap`, `#[header] name: T`, `#[query] name: T`, or any `poem::FromRequest`"
+    message = "`{Self}` is not an extractor",
+    label = "not an extractor",
+    note = "a `#[body]` argument is read by an extractor: `String` (the body as text), `Bytes`, `Vec<u8>`, `Json<T>`, `Form<T>`, or any `poem::FromRequest`"
 )]
 pub trait Extractor<'a>: poem::FromRequest<'a> {}
 

@@ -6,11 +6,20 @@ use std::{fmt::Display, str::FromStr};
 use poem::{Request, Response};
 use serde_json::Value;
 
+use super::serde_error::param_words;
 use crate::{Error, error::ValidationError, route::path::poem_param_name};
 
 pub(crate) fn invalid(location: &str, name: &str, raw: &str, err: impl Display) -> Response {
-    let msg = format!("invalid value for `{name}`: {err}");
+    let msg = format!("Value error, {err}");
     let e = ValidationError::new("value_error", vec![Value::from(location), Value::from(name)], msg).with_input(raw);
+    poem::IntoResponse::into_response(Error::validation(vec![e]))
+}
+
+/// A value that did not parse into `T`, in pydantic's words for the common types.
+fn unparsed<T>(location: &str, name: &str, raw: &str, err: &str) -> Response {
+    let (kind, msg, ctx) = param_words(std::any::type_name::<T>(), raw, err);
+    let mut e = ValidationError::new(&kind, vec![Value::from(location), Value::from(name)], msg).with_input(raw);
+    e.ctx = ctx;
     poem::IntoResponse::into_response(Error::validation(vec![e]))
 }
 
@@ -41,7 +50,7 @@ where
 }
 
 fn convert<T: FromParam>(location: &str, name: &str, raw: &str) -> Result<T, Response> {
-    T::from_param(raw).map_err(|e| invalid(location, name, raw, e))
+    T::from_param(raw).map_err(|e| unparsed::<T>(location, name, raw, &e))
 }
 
 /// Path parameter number `index` of the route, named `name` in the route's path.
@@ -60,6 +69,43 @@ pub fn tail_param<T: FromParam>(req: &Request, index: usize, name: &str) -> Resu
 fn query_value(req: &Request, name: &str) -> Option<String> {
     let query = req.uri().query()?;
     form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// A repeated query parameter (`?tag=a&tag=b`), as a `Vec<T>` argument: empty when absent.
+pub fn query_param_list<T: FromParam>(req: &Request, name: &str) -> Result<Vec<T>, Response> {
+    let Some(query) = req.uri().query() else { return Ok(Vec::new()) };
+    form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k == name)
+        .enumerate()
+        .map(|(i, (_, raw))| {
+            T::from_param(&raw).map_err(|e| {
+                let (kind, msg, ctx) = param_words(std::any::type_name::<T>(), &raw, &e);
+                let loc = vec![Value::from("query"), Value::from(name), Value::from(i)];
+                let mut e = ValidationError::new(&kind, loc, msg).with_input(raw.as_ref());
+                e.ctx = ctx;
+                poem::IntoResponse::into_response(Error::validation(vec![e]))
+            })
+        })
+        .collect()
+}
+
+/// The errors of a parameter's declared constraints as one 422, each showing the text the
+/// client sent as `input` (as FastAPI does).
+pub fn param_errors(req: &Request, location: &str, name: &str, mut errors: Vec<ValidationError>) -> Result<(), Response> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let raw = match location {
+        "query" => query_value(req, name),
+        "header" => req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string),
+        _ => None,
+    };
+    if let Some(raw) = raw {
+        for e in &mut errors {
+            e.input = Value::from(raw.as_str());
+        }
+    }
+    Err(poem::IntoResponse::into_response(Error::validation(errors)))
 }
 
 /// A required `#[query]` argument.

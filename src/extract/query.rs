@@ -1,7 +1,8 @@
 use poem::{FromRequest, Request, RequestBody};
 use serde::de::DeserializeOwned;
 
-use super::serde_error::to_validation;
+use super::serde_error::{Input, to_validation};
+use crate::error::ValidationError;
 use crate::Error;
 
 /// The query string, deserialized into `T` (use `Option` fields and `#[serde(default)]` for
@@ -39,9 +40,15 @@ impl<T> std::ops::Deref for Query<T> {
 impl<'a, T: DeserializeOwned> FromRequest<'a> for Query<T> {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         let query = req.uri().query().unwrap_or("");
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(de)
-            .map(Query)
-            .map_err(|e| Error::validation(vec![to_validation("query", &e)]).into())
+        from_urlencoded("query", query.as_bytes()).map(Query).map_err(|e| Error::validation(vec![e]).into())
     }
+}
+
+/// `a=1&b=x` into `T`, a failure naming the field under `location` with the value that failed.
+pub(crate) fn from_urlencoded<T: DeserializeOwned>(location: &str, encoded: &[u8]) -> Result<T, ValidationError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(encoded).into_owned().collect();
+        to_validation(location, &e, &Input::Pairs(&pairs))
+    })
 }

@@ -440,12 +440,7 @@ fn key_of(schema: &Schema, object: &Map<String, Value>) -> Result<Key, LiveError
 
 /// A row (or body) as the model; what does not fit is a 422 naming the field.
 pub(crate) fn from_json<M: Model>(value: Value) -> Result<M, LiveError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let mut loc = vec![Value::from("body")];
-        loc.extend(path.split('.').filter(|p| !p.is_empty() && *p != ".").map(Value::from));
-        LiveError::Invalid(vec![crate::ValidationError::new("value_error", loc, e.inner().to_string())])
-    })
+    serde_path_to_error::deserialize(&value).map_err(|e| LiveError::Invalid(vec![crate::extract::body_error(&e, &value)]))
 }
 
 impl<'a, M: Model> FromRequest<'a> for Live<M> {

@@ -77,6 +77,20 @@ impl<'c> TestRequest<'c> {
         self
     }
 
+    /// Sends an HTML form (`application/x-www-form-urlencoded`): `&[("username", "ada")]`
+    /// or any struct that serializes to flat fields.
+    pub fn form(mut self, value: &impl Serialize) -> Self {
+        match serde_urlencoded::to_string(value) {
+            Ok(body) => {
+                self.body = body.into();
+                self.headers
+                    .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+            }
+            Err(e) => self.problem = Some(format!("body does not serialize to a form: {e}")),
+        }
+        self
+    }
+
     /// Sends raw bytes as the body.
     pub fn body(mut self, body: impl Into<Bytes>) -> Self {
         self.body = body.into();
