@@ -1,8 +1,13 @@
 use sockeye::prelude::*;
 
+struct Filter {
+    _q: String,
+}
+
 #[get("/items")]
-async fn read_item(id: u64) -> String {
-    id.to_string()
+async fn read_item(filter: Filter) -> String {
+    let _ = filter;
+    String::new()
 }
 
 fn main() {}
