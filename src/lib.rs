@@ -35,8 +35,9 @@
 //! ## Contents
 //! - Routes: [`get`], [`post`], [`put`], [`patch`], [`delete`], [`route`] attributes;
 //!   [`router!`] for a module's prefix; [`Router`] to nest and move routers.
-//! - Arguments: path parameters by name, [`Query`], [`Json`], [`State`], `#[header]` and
-//!   `#[query]` arguments, and any poem `FromRequest` type.
+//! - Arguments: path parameters by name, query parameters by name (any `FromStr` type),
+//!   [`Query`], [`Json`], [`Form`], [`State`], `#[header]` arguments, and any poem
+//!   `FromRequest` type; constraints ([`validation`], [`Validate`]) checked before the handler.
 //! - Answers: anything poem's `IntoResponse` accepts, [`Json`], [`Created`], [`NoContent`],
 //!   and `Result<_, `[`Error`]`>`; every error is JSON in FastAPI's shape.
 //! - Serving: [`App`] ([`App::run`], [`App::serve`], [`Config`] from `.env` / environment).
@@ -81,9 +82,6 @@ pub mod __fuzz;
 pub use app::{App, Config, ConfigError, Cors, RouteInfo, Server, TrustedProxies, shutdown_signal};
 pub use error::{Error, Result, ValidationError};
 pub use extract::{Extractor, Form, Json, Query, State};
-pub use validation::Validate;
-/// Derives [`Validate`] from `#[validate(..)]` attributes on a struct's fields: see there.
-pub use sockeye_macros::Validate;
 pub use hub::Hub;
 pub use logging::init as init_logging;
 pub use poem::{
@@ -94,7 +92,10 @@ pub use poem::{
 pub use response::{Created, NoContent};
 pub use route::RouteDef;
 pub use router::{RouteError, Router};
+/// Derives [`Validate`] from `#[validate(..)]` attributes on a struct's fields: see there.
+pub use sockeye_macros::Validate;
 pub use testing::{TestClient, TestMessage, TestRequest, TestResponse, TestSocket, TestWsError, WsConnect};
+pub use validation::Validate;
 pub use ws::{CloseCode, Message, Socket, WebSocket};
 
 /// Derives [`docs::JsonSchema`] from a type's definition and its serde attributes: see there.
@@ -117,13 +118,45 @@ pub use sockeye_macros::delete;
 /// # }
 /// ```
 ///
+/// How each argument is read, as in FastAPI:
 /// - Path parameters: `<name>` (one segment) and `<name..>` (the rest of the path) bind to the
 ///   argument of the same name, converted with `FromStr`; `{name}` is accepted too.
-/// - `#[query] name: T` binds one query parameter, `#[header] name: T` one header (`_` in the
-///   name becomes `-`; `#[header("X-Token")]` names it); `Option<T>` makes either optional.
-/// - Any other argument is an extractor ([`Query`], [`Json`], [`State`], `&Request`, ...).
-/// - Mistakes are compile errors pointing at the culprit: a parameter without an argument,
-///   an argument that is neither, a duplicate parameter, a malformed path, a non-`async` fn.
+/// - Any other argument whose type parses from text (`String`, numbers, `bool`, `Uuid`, any
+///   `FromStr` type) is a query parameter of its name: required as is, optional in `Option<T>`,
+///   repeated (`?tag=a&tag=b`) in `Vec<T>`. `#[query("q")] word: String` renames it.
+/// - `#[header] name: T` binds one header (`_` in the name becomes `-`;
+///   `#[header("X-Token")]` names it); `Option<T>` makes it optional.
+/// - The body is read only by a body type ([`Json`], [`Form`], `Bytes`) or by an argument
+///   marked `#[body]` (`#[body] text: String` takes it as text).
+/// - Any other argument is an extractor ([`Query`], [`State`], `&Request`, `Hub`, `Claims`,
+///   any poem `FromRequest`).
+/// - Constraints, checked before the handler and listed in the OpenAPI document:
+///   `#[query(ge = 1, le = 100)] limit: u32`, `#[path(min_length = 3)] slug: String`,
+///   `#[header("X-Token", min_length = 10)] token: String`; see [`validation`]. Body types
+///   derive [`Validate`].
+/// - Mistakes are compile errors pointing at the culprit: a parameter without an argument, an
+///   argument that is neither a parameter nor an extractor, a constraint that does not fit
+///   its type, an invalid pattern, a duplicate parameter, a malformed path, a non-`async` fn.
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// #[get("/search")]
+/// async fn search(q: String, #[query(ge = 1, le = 100)] limit: Option<u32>, tags: Vec<String>) -> String {
+///     format!("{q}:{limit:?}:{tags:?}")
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// assert_eq!(client.get("/search?q=milk&tags=a&tags=b").send().await.text(), r#"milk:None:["a", "b"]"#);
+/// let res = client.get("/search?q=milk&limit=1000").send().await;
+/// assert_eq!(res.status(), 422);
+/// assert_eq!(
+///     res.json::<serde_json::Value>()["detail"][0],
+///     serde_json::json!({"type": "less_than_equal", "loc": ["query", "limit"],
+///         "msg": "Input should be less than or equal to 100", "input": "1000", "ctx": {"le": 100}})
+/// );
+/// # }
+/// ```
 pub use sockeye_macros::get;
 /// Declares a route for `PATCH`. See [`get`].
 pub use sockeye_macros::patch;

@@ -15,9 +15,9 @@ pub use crate::{
             tail_param,
         },
     },
-    validation::{NoValidation, ValidateArg},
     route::{Handler, HandlerFuture, RouteDef, RouterDef},
     router::Router,
+    validation::{NoValidation, ValidateArg},
     ws::{
         WsRouteOptions,
         route::{

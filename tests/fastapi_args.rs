@@ -155,7 +155,10 @@ async fn parse_errors_speak_fastapi() {
 #[tokio::test]
 async fn declared_parameter_constraints_are_checked() {
     let c = client();
-    assert_eq!(c.get("/items/3?limit=10&q=ab").header("x-token", "abcd").send().await.text(), r#"3:Some(10):Some("ab"):Some("abcd")"#);
+    assert_eq!(
+        c.get("/items/3?limit=10&q=ab").header("x-token", "abcd").send().await.text(),
+        r#"3:Some(10):Some("ab"):Some("abcd")"#
+    );
     assert_eq!(
         detail(c.get("/items/3?limit=1000").send().await).await,
         json!([{"type": "less_than_equal", "loc": ["query", "limit"], "msg": "Input should be less than or equal to 100", "input": "1000", "ctx": {"le": 100}}])
@@ -184,11 +187,15 @@ async fn body_errors_name_the_field_and_show_the_input() {
         json!([{"type": "missing", "loc": ["body", "title"], "msg": "Field required", "input": sent}])
     );
     let d = detail(c.post("/todos").json(&json!({"title": "a", "priority": "high"})).send().await).await;
-    assert_eq!(d, json!([{"type": "int_type", "loc": ["body", "priority"], "msg": "Input should be a valid integer", "input": "high"}]));
+    assert_eq!(
+        d,
+        json!([{"type": "int_type", "loc": ["body", "priority"], "msg": "Input should be a valid integer", "input": "high"}])
+    );
     // Declared constraints: every broken one is listed, nested fields by their wire name.
     let sent = json!({"title": "", "priority": 9, "labels": ["a", "b", "c"], "address": {"zipCode": "1"}});
     let d = detail(c.post("/todos").json(&sent).send().await).await;
-    let kinds: Vec<(&str, Value)> = d.as_array().unwrap().iter().map(|e| (e["type"].as_str().unwrap(), e["loc"].clone())).collect();
+    let kinds: Vec<(&str, Value)> =
+        d.as_array().unwrap().iter().map(|e| (e["type"].as_str().unwrap(), e["loc"].clone())).collect();
     assert_eq!(
         kinds,
         vec![
@@ -232,7 +239,12 @@ async fn forms_urlencoded_and_multipart() {
     let file = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"username\"; filename=\"a.txt\"\r\n\r\nbob\r\n--{boundary}--\r\n"
     );
-    let res = c.post("/token").header("content-type", &format!("multipart/form-data; boundary={boundary}")).body(file).send().await;
+    let res = c
+        .post("/token")
+        .header("content-type", &format!("multipart/form-data; boundary={boundary}"))
+        .body(file)
+        .send()
+        .await;
     assert_eq!(detail(res).await[0]["loc"], json!(["body", "username"]));
     let res = c.post("/token").json(&json!({"username": "ada", "password": "x"})).send().await;
     assert_eq!(res.status(), 415);
@@ -252,7 +264,8 @@ async fn query_structs_are_validated_too() {
 async fn constraints_and_bare_parameters_are_in_openapi() {
     let c = client();
     let doc: Value = c.get("/openapi.json").send().await.json();
-    let params = |path: &str, method: &str| doc["paths"][path][method]["parameters"].as_array().cloned().unwrap_or_default();
+    let params =
+        |path: &str, method: &str| doc["paths"][path][method]["parameters"].as_array().cloned().unwrap_or_default();
     let find = |ps: &[Value], name: &str| ps.iter().find(|p| p["name"] == name).cloned().unwrap_or(Value::Null);
     let search = params("/search", "get");
     assert_eq!(find(&search, "q")["in"], "query");
@@ -264,7 +277,10 @@ async fn constraints_and_bare_parameters_are_in_openapi() {
     assert_eq!(find(&items, "id")["schema"]["minimum"], 1);
     assert_eq!(find(&items, "q")["schema"]["pattern"], "^[a-z]+$");
     assert_eq!(find(&items, "X-Token")["schema"]["minLength"], 4);
-    assert!(doc["paths"]["/echo"]["post"].get("requestBody").is_none() || find(&params("/echo", "post"), "q")["in"] == "query");
+    assert!(
+        doc["paths"]["/echo"]["post"].get("requestBody").is_none()
+            || find(&params("/echo", "post"), "q")["in"] == "query"
+    );
     let body = doc["paths"]["/todos"]["post"]["requestBody"]["content"]["application/json"]["schema"].clone();
     let body = if let Some(r) = body["$ref"].as_str() {
         doc["components"]["schemas"][r.rsplit('/').next().unwrap()].clone()

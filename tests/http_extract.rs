@@ -200,7 +200,10 @@ async fn json_body_errors_name_the_field() {
         .await;
     assert_eq!(res.json::<Value>()["detail"][0]["type"], "json_invalid");
     let res = c.post("/items").send().await;
-    assert_eq!(res.json::<Value>()["detail"][0], json!({"type": "missing", "loc": ["body"], "msg": "Field required"}));
+    assert_eq!(
+        res.json::<Value>()["detail"][0],
+        json!({"type": "missing", "loc": ["body"], "msg": "Field required", "input": null})
+    );
     let res = c.post("/items").header("content-type", "text/plain").body("{}").send().await;
     assert_eq!(res.status(), 415);
     // A body without any Content-Type (a cross-site `fetch` of a Blob sends one without a

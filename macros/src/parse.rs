@@ -125,15 +125,29 @@ pub(crate) struct Arg {
 
 pub(crate) enum ArgKind {
     /// `tail`: a `<name..>` parameter (the rest of the path).
-    Path { index: usize, name: String, tail: bool },
+    Path {
+        index: usize,
+        name: String,
+        tail: bool,
+    },
     /// `optional`: `Option<T>`; `list`: `Vec<T>`, the parameter repeated.
-    Query { name: String, optional: bool, list: bool },
-    Header { name: String, optional: bool },
+    Query {
+        name: String,
+        optional: bool,
+        list: bool,
+    },
+    Header {
+        name: String,
+        optional: bool,
+    },
     /// An extractor: `Json<T>`, `State<T>`, `&Request`, or marked `#[body]`.
     Extract,
     /// Not marked and not a path parameter: an extractor if the type is one, else a query
     /// parameter if it parses from text, else a compile error (decided by the type checker).
-    Auto { name: String, optional: bool },
+    Auto {
+        name: String,
+        optional: bool,
+    },
 }
 
 /// Constraints on a parameter: numeric bounds as (value, literal text), lengths, a pattern.
@@ -165,8 +179,12 @@ pub(crate) fn constraint(c: &mut Constraints, key: &syn::Ident, value: &Expr) ->
                 other => (false, other),
             };
             let (v, text) = match lit {
-                Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => (i.base10_parse::<f64>()?, i.base10_digits().to_string()),
-                Expr::Lit(ExprLit { lit: Lit::Float(f), .. }) => (f.base10_parse::<f64>()?, f.base10_digits().to_string()),
+                Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => {
+                    (i.base10_parse::<f64>()?, i.base10_digits().to_string())
+                }
+                Expr::Lit(ExprLit { lit: Lit::Float(f), .. }) => {
+                    (f.base10_parse::<f64>()?, f.base10_digits().to_string())
+                }
                 other => return Err(error(other, format!("`{k}` takes a number, like `{k} = 100`"))),
             };
             let name = match k.as_str() {
@@ -353,7 +371,12 @@ fn method_named<'a>(imp: &'a mut ItemImpl, name: &str) -> Option<&'a mut ImplIte
 
 /// Checks a consumer impl: `connect` (arguments like a handler's, after an optional
 /// `&mut self`), `receive` and an optional `disconnect` (both `&mut self`).
-fn consumer(imp: &mut ItemImpl, params: &[&str], tail: Option<&str>, path: &LitStr) -> syn::Result<(Vec<Arg>, bool, bool)> {
+fn consumer(
+    imp: &mut ItemImpl,
+    params: &[&str],
+    tail: Option<&str>,
+    path: &LitStr,
+) -> syn::Result<(Vec<Arg>, bool, bool)> {
     let span = imp.self_ty.span();
     for name in ["receive", "disconnect"] {
         if let Some(f) = method_named(imp, name) {
@@ -433,7 +456,9 @@ fn marker(attrs: &[Attribute]) -> syn::Result<Marker> {
                 let mut c = Constraints::default();
                 for (i, item) in items.into_iter().enumerate() {
                     match item {
-                        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) if i == 0 && *which != "path" => name = Some(s.value()),
+                        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) if i == 0 && *which != "path" => {
+                            name = Some(s.value())
+                        }
                         Expr::Assign(a) => {
                             let key = match &*a.left {
                                 Expr::Path(p) => p.path.get_ident().cloned(),
@@ -453,7 +478,10 @@ fn marker(attrs: &[Attribute]) -> syn::Result<Marker> {
                 (name, Some(c))
             }
             Meta::NameValue(nv) => {
-                return Err(error(nv, format!("write #[{which}(\"name\", le = 100)]: a name and constraints in parentheses")));
+                return Err(error(
+                    nv,
+                    format!("write #[{which}(\"name\", le = 100)]: a name and constraints in parentheses"),
+                ));
             }
         };
         found = match *which {
@@ -477,7 +505,13 @@ fn classify_args(sig: &Signature, params: &[&str], tail: Option<&str>, path_lit:
         };
         let ident = ident.as_deref().map(|s| s.strip_prefix("r#").unwrap_or(s));
         let full_ty = (*pt.ty).clone();
-        let arg = |kind, ty: &Type, constraints| Arg { kind, ty: ty.clone(), full_ty: full_ty.clone(), span: pt.pat.span(), constraints };
+        let arg = |kind, ty: &Type, constraints| Arg {
+            kind,
+            ty: ty.clone(),
+            full_ty: full_ty.clone(),
+            span: pt.pat.span(),
+            constraints,
+        };
         let param_index = ident.and_then(|name| params.iter().position(|p| *p == name));
         let pushed = match (marker(&pt.attrs)?, param_index) {
             (m @ (Marker::None | Marker::Path(_)), Some(index)) => {

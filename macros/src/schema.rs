@@ -363,6 +363,19 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     })
 }
 
+/// The name serde reads a struct field by: its `rename`, else the container's `rename_all`
+/// rule, else the field's name.
+pub(crate) fn read_name(container: &[Attribute], field: &syn::Ident, attrs: &[Attribute]) -> syn::Result<String> {
+    let ident = field.to_string();
+    let ident = ident.strip_prefix("r#").unwrap_or(&ident).to_string();
+    let (container, attrs) = (serde(container)?, serde(attrs)?);
+    Ok(match (&attrs.rename.1, &container.rename_all.1) {
+        (Some(r), _) => r.clone(),
+        (None, Some(rule)) => rename(&ident, rule, false)?,
+        (None, None) => ident,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::rename;
@@ -387,17 +400,4 @@ mod tests {
         assert_eq!(rename("Player2Joined", &rule("snake_case"), true).unwrap(), "player2_joined");
         assert!(rename("x", &rule("Title Case"), false).is_err());
     }
-}
-
-/// The name serde reads a struct field by: its `rename`, else the container's `rename_all`
-/// rule, else the field's name.
-pub(crate) fn read_name(container: &[Attribute], field: &syn::Ident, attrs: &[Attribute]) -> syn::Result<String> {
-    let ident = field.to_string();
-    let ident = ident.strip_prefix("r#").unwrap_or(&ident).to_string();
-    let (container, attrs) = (serde(container)?, serde(attrs)?);
-    Ok(match (&attrs.rename.1, &container.rename_all.1) {
-        (Some(r), _) => r.clone(),
-        (None, Some(rule)) => rename(&ident, rule, false)?,
-        (None, None) => ident,
-    })
 }

@@ -33,7 +33,9 @@ fn read_field(container: &[syn::Attribute], f: &syn::Field) -> syn::Result<Optio
                         Expr::Path(p) => p.path.get_ident().cloned(),
                         _ => None,
                     };
-                    let Some(key) = key else { return Err(syn::Error::new(a.left.span(), "expected a constraint name")) };
+                    let Some(key) = key else {
+                        return Err(syn::Error::new(a.left.span(), "expected a constraint name"));
+                    };
                     constraint(&mut constraints, &key, &a.right)?;
                 }
                 other => {

@@ -58,7 +58,9 @@ impl<'a, T: DeserializeOwned> FromRequest<'a> for Form<T> {
                 let got = if ct.is_empty() { "none".to_string() } else { format!("`{ct}`") };
                 return Err(Error::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!("expected `Content-Type: application/x-www-form-urlencoded` or `multipart/form-data`, got {got}"),
+                    format!(
+                        "expected `Content-Type: application/x-www-form-urlencoded` or `multipart/form-data`, got {got}"
+                    ),
                 )
                 .into());
             }

@@ -91,7 +91,12 @@ pub fn query_param_list<T: FromParam>(req: &Request, name: &str) -> Result<Vec<T
 
 /// The errors of a parameter's declared constraints as one 422, each showing the text the
 /// client sent as `input` (as FastAPI does).
-pub fn param_errors(req: &Request, location: &str, name: &str, mut errors: Vec<ValidationError>) -> Result<(), Response> {
+pub fn param_errors(
+    req: &Request,
+    location: &str,
+    name: &str,
+    mut errors: Vec<ValidationError>,
+) -> Result<(), Response> {
     if errors.is_empty() {
         return Ok(());
     }

@@ -2,8 +2,8 @@ use poem::{FromRequest, Request, RequestBody};
 use serde::de::DeserializeOwned;
 
 use super::serde_error::{Input, to_validation};
-use crate::error::ValidationError;
 use crate::Error;
+use crate::error::ValidationError;
 
 /// The query string, deserialized into `T` (use `Option` fields and `#[serde(default)]` for
 /// optional parameters).

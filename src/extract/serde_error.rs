@@ -126,7 +126,9 @@ fn int_words((min, max): (i128, i128), raw: &str) -> (String, String, Option<Val
             format!("Input should be less than or equal to {max}"),
             Some(json!({ "le": int_json(max) })),
         ),
-        Err(_) => ("int_parsing".into(), "Input should be a valid integer, unable to parse string as an integer".into(), None),
+        Err(_) => {
+            ("int_parsing".into(), "Input should be a valid integer, unable to parse string as an integer".into(), None)
+        }
     }
 }
 
@@ -138,16 +140,12 @@ fn int_json(n: i128) -> Value {
 /// serde's messages ("invalid type: string \"x\", expected u32") in pydantic's words.
 fn serde_words(msg: &str, input: &Value) -> (String, String, Option<Value>) {
     let expected = msg.rsplit_once(", expected ").map(|(_, e)| e);
-    if msg.starts_with("invalid type: ") {
-        if let Some(found) = expected.and_then(expected_type) {
-            return found;
-        }
+    if let Some(found) = expected.filter(|_| msg.starts_with("invalid type: ")).and_then(expected_type) {
+        return found;
     }
-    if let (true, Some(exp)) = (msg.starts_with("invalid value: integer"), expected) {
-        if let Some(range) = int_range(exp) {
-            let raw = quoted_after(msg, "integer `").unwrap_or_default();
-            return int_words(range, raw);
-        }
+    if let Some(range) = expected.filter(|_| msg.starts_with("invalid value: integer")).and_then(int_range) {
+        let raw = quoted_after(msg, "integer `").unwrap_or_default();
+        return int_words(range, raw);
     }
     if msg.starts_with("unknown variant `") {
         let options = expected.unwrap_or("").replace("one of ", "").replace('`', "'").replace(", ", " or ");
@@ -165,9 +163,11 @@ fn serde_words(msg: &str, input: &Value) -> (String, String, Option<Value>) {
             }
             ("int_parsing".into(), "Input should be a valid integer, unable to parse string as an integer".into(), None)
         }
-        "number too large to fit in target type" | "number too small to fit in target type" => {
-            ("int_parsing_size".into(), "Unable to parse input string as an integer, exceeded maximum size".into(), None)
-        }
+        "number too large to fit in target type" | "number too small to fit in target type" => (
+            "int_parsing_size".into(),
+            "Unable to parse input string as an integer, exceeded maximum size".into(),
+            None,
+        ),
         "invalid float literal" => {
             ("float_parsing".into(), "Input should be a valid number, unable to parse string as a number".into(), None)
         }
@@ -226,7 +226,10 @@ mod tests {
         assert_eq!(words("invalid type: string \"x\", expected u32", json!("x")).1, "Input should be a valid integer");
         assert_eq!(words("invalid type: integer `1`, expected a string", json!(1)).0, "string_type");
         let (kind, msg, ctx) = words("invalid value: integer `-1`, expected u32", json!(-1));
-        assert_eq!((kind.as_str(), msg.as_str(), ctx), ("greater_than_equal", "Input should be greater than or equal to 0", Some(json!({"ge": 0}))));
+        assert_eq!(
+            (kind.as_str(), msg.as_str(), ctx),
+            ("greater_than_equal", "Input should be greater than or equal to 0", Some(json!({"ge": 0})))
+        );
         assert_eq!(words("invalid value: integer `300`, expected u8", json!(300)).2, Some(json!({"le": 255})));
         let (kind, msg, _) = words("unknown variant `x`, expected one of `low`, `high`", json!("x"));
         assert_eq!((kind.as_str(), msg.as_str()), ("enum", "Input should be 'low' or 'high'"));

@@ -440,7 +440,8 @@ fn key_of(schema: &Schema, object: &Map<String, Value>) -> Result<Key, LiveError
 
 /// A row (or body) as the model; what does not fit is a 422 naming the field.
 pub(crate) fn from_json<M: Model>(value: Value) -> Result<M, LiveError> {
-    serde_path_to_error::deserialize(&value).map_err(|e| LiveError::Invalid(vec![crate::extract::body_error(&e, &value)]))
+    serde_path_to_error::deserialize(&value)
+        .map_err(|e| LiveError::Invalid(vec![crate::extract::body_error(&e, &value)]))
 }
 
 impl<'a, M: Model> FromRequest<'a> for Live<M> {

@@ -102,7 +102,9 @@ impl Constraints {
     /// Checks the numeric bounds of `value`, adding an error at `loc` for each one broken.
     pub fn check_number<T: Number + ?Sized>(&self, value: &T, loc: &[Value], errors: &mut Vec<ValidationError>) {
         let Some(n) = value.number() else { return };
-        let checks: [(Option<Bound>, fn(f64, f64) -> bool, &str, &str, &str); 4] = [
+        // (bound, holds, type, ctx key, words)
+        type Check = (Option<Bound>, fn(f64, f64) -> bool, &'static str, &'static str, &'static str);
+        let checks: [Check; 4] = [
             (self.gt, |n, b| n > b, "greater_than", "gt", "greater than"),
             (self.ge, |n, b| n >= b, "greater_than_equal", "ge", "greater than or equal to"),
             (self.lt, |n, b| n < b, "less_than", "lt", "less than"),
@@ -170,9 +172,13 @@ impl Constraints {
         });
         if !regex.as_ref().is_some_and(|r| r.is_match(text)) {
             errors.push(
-                ValidationError::new("string_pattern_mismatch", loc.to_vec(), format!("String should match pattern '{pattern}'"))
-                    .with_input(value.input())
-                    .with_ctx(json!({"pattern": pattern})),
+                ValidationError::new(
+                    "string_pattern_mismatch",
+                    loc.to_vec(),
+                    format!("String should match pattern '{pattern}'"),
+                )
+                .with_input(value.input())
+                .with_ctx(json!({"pattern": pattern})),
             );
         }
     }
@@ -244,7 +250,10 @@ mod tests {
         let loc = [json!("body"), json!("title")];
         assert!(errors_of(&c, |c, e| c.check_length("éé", &loc, e)).is_empty());
         let e = errors_of(&c, |c, e| c.check_length("a", &loc, e));
-        assert_eq!((e[0].kind.as_str(), e[0].msg.as_str()), ("string_too_short", "String should have at least 2 characters"));
+        assert_eq!(
+            (e[0].kind.as_str(), e[0].msg.as_str()),
+            ("string_too_short", "String should have at least 2 characters")
+        );
         let e = errors_of(&c, |c, e| c.check_length(&vec![1, 2, 3, 4], &loc, e));
         assert_eq!(e[0].kind, "too_long");
         assert_eq!(e[0].ctx, Some(json!({"field_type": "List", "max_length": 3, "actual_length": 4})));

@@ -380,9 +380,21 @@ async fn refusal_from_response(resp: Response) -> CloseFrame {
     let detail: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let reason = match &detail["detail"] {
         serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(items) => {
-            items.first().and_then(|i| i["msg"].as_str()).unwrap_or("invalid request").to_string()
-        }
+        // "user_id: Input should be a valid integer": the field, then what was wrong with it.
+        serde_json::Value::Array(items) => match items.first() {
+            Some(item) => {
+                let field = item["loc"].as_array().and_then(|l| l.last()).map(|f| match f {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                });
+                let msg = item["msg"].as_str().unwrap_or("invalid request");
+                match field {
+                    Some(f) => format!("{f}: {msg}"),
+                    None => msg.to_string(),
+                }
+            }
+            None => "invalid request".to_string(),
+        },
         _ => status.canonical_reason().unwrap_or("refused").to_string(),
     };
     let code = match status {
