@@ -84,8 +84,39 @@ pub use error::{Error, Result, ValidationError};
 pub use extract::{Extractor, Form, Json, Query, State};
 pub use hub::Hub;
 pub use logging::init as init_logging;
+/// The HTTP layer sockeye is built on, for what it does not wrap (`poem::Result` in your own
+/// [`FromRequest`] implementations, poem's middlewares and endpoints).
+pub use poem;
+/// Write your own extractor (FastAPI's `Depends`): implement it, then take the type as an
+/// argument of any route; an error answers before the handler runs.
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// struct CurrentUser(String);
+///
+/// impl<'a> sockeye::FromRequest<'a> for CurrentUser {
+///     async fn from_request(req: &'a Request, _body: &mut sockeye::RequestBody) -> sockeye::poem::Result<Self> {
+///         match req.header("x-user") {
+///             Some(name) => Ok(CurrentUser(name.to_string())),
+///             None => Err(Error::unauthorized("Not authenticated").into()),
+///         }
+///     }
+/// }
+///
+/// #[get("/me")]
+/// async fn me(user: CurrentUser) -> String {
+///     user.0
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// assert_eq!(client.get("/me").header("x-user", "ada").send().await.text(), "ada");
+/// assert_eq!(client.get("/me").send().await.status(), 401);
+/// # }
+/// ```
+pub use poem::FromRequest;
 pub use poem::{
-    IntoResponse, Request, Response,
+    IntoResponse, Request, RequestBody, Response,
     http::{HeaderMap, Method, StatusCode},
     web::Html,
 };

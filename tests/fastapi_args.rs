@@ -304,3 +304,29 @@ async fn a_query_parameter_arrives_over_real_tcp_real_server() {
     assert_eq!(serde_json::from_str::<Value>(body(&res)).unwrap()["detail"][0]["ctx"], json!({"le": 100}));
     task.abort();
 }
+
+/// FastAPI's `Depends(get_current_user)`: an extractor of your own, run before the handler.
+struct CurrentUser(String);
+
+impl<'a> sockeye::FromRequest<'a> for CurrentUser {
+    async fn from_request(req: &'a Request, _body: &mut sockeye::RequestBody) -> sockeye::poem::Result<Self> {
+        match req.header("x-user") {
+            Some(name) => Ok(CurrentUser(name.to_string())),
+            None => Err(Error::unauthorized("Not authenticated").into()),
+        }
+    }
+}
+
+#[get("/me")]
+async fn me(user: CurrentUser, verbose: Option<bool>) -> String {
+    format!("{}:{verbose:?}", user.0)
+}
+
+#[tokio::test]
+async fn own_extractors_are_dependencies() {
+    let c = client();
+    assert_eq!(c.get("/me?verbose=true").header("x-user", "ada").send().await.text(), "ada:Some(true)");
+    let res = c.get("/me").send().await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.json::<Value>(), json!({"detail": "Not authenticated"}));
+}
