@@ -302,7 +302,30 @@ async fn a_query_parameter_arrives_over_real_tcp_real_server() {
     let res = raw_request(addr, "GET", "/items/2?limit=101", None).await.unwrap();
     assert!(res.starts_with("HTTP/1.1 422"), "{res}");
     assert_eq!(serde_json::from_str::<Value>(body(&res)).unwrap()["detail"][0]["ctx"], json!({"le": 100}));
+
+    // A login form, as a browser or `requests.post(url, data=..)` sends it.
+    let form = "username=ada&password=s%26cret";
+    let res = raw_form(addr, "application/x-www-form-urlencoded", form).await;
+    assert!(res.starts_with("HTTP/1.1 200"), "{res}");
+    assert_eq!(serde_json::from_str::<Value>(body(&res)).unwrap(), json!({"user": "ada", "len": 6, "scope": null}));
+    let multipart = "--b\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nbob\r\n\
+                     --b\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\npw\r\n--b--\r\n";
+    let res = raw_form(addr, "multipart/form-data; boundary=b", multipart).await;
+    assert_eq!(serde_json::from_str::<Value>(body(&res)).unwrap()["user"], "bob", "{res}");
     task.abort();
+}
+
+async fn raw_form(addr: std::net::SocketAddr, content_type: &str, form: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST /token HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
 }
 
 /// FastAPI's `Depends(get_current_user)`: an extractor of your own, run before the handler.
