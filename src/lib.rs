@@ -79,7 +79,7 @@ pub mod __fuzz;
 
 pub use app::{App, Config, ConfigError, Cors, RouteInfo, Server, TrustedProxies, shutdown_signal};
 pub use error::{Error, Result, ValidationError};
-pub use extract::{Extractor, Json, Query, State};
+pub use extract::{AllowHidden, Extractor, FromTail, Json, Query, State};
 pub use hub::Hub;
 pub use logging::init as init_logging;
 pub use poem::{

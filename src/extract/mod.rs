@@ -10,6 +10,7 @@ pub(crate) mod param;
 mod query;
 mod serde_error;
 mod state;
+pub(crate) mod tail;
 
 use std::{future::Future, pin::Pin};
 
@@ -17,6 +18,7 @@ pub use json::Json;
 use poem::{Request, RequestBody, Response};
 pub use query::Query;
 pub use state::State;
+pub use tail::{AllowHidden, FromTail};
 
 use crate::app::endpoint::error_to_json;
 
