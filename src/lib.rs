@@ -46,7 +46,7 @@
 //! | path | matches | binds |
 //! |---|---|---|
 //! | `/items/<id>` or `/items/{id}` | `/items/42` | `id` (any `FromStr` type) |
-//! | `/files/<path..>` | `/files/a/b.txt` | `path = "a/b.txt"` |
+//! | `/files/<path..>` | `/files/a/b.txt` | `path = "a/b.txt"` (a `PathBuf` or `String` with no `..`: [`FromTail`]) |
 //! | `/ws/book/` | `/ws/book` and `/ws/book/` | — |
 
 #![forbid(unsafe_code)]

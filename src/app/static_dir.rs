@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use poem::{
     Body, Request, Response,
-    http::{StatusCode, header},
     http::Extensions,
+    http::{StatusCode, header},
 };
 
 use super::endpoint::Shared;
