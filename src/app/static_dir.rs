@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 
 use poem::{
     Body, Request, Response,
-    http::Extensions,
-    http::{StatusCode, header},
+    http::{Extensions, StatusCode, header},
 };
 
 use super::endpoint::Shared;
