@@ -47,7 +47,7 @@
 //! | path | matches | binds |
 //! |---|---|---|
 //! | `/items/<id>` or `/items/{id}` | `/items/42` | `id` (any `FromStr` type) |
-//! | `/files/<path..>` | `/files/a/b.txt` | `path = "a/b.txt"` |
+//! | `/files/<path..>` | `/files/a/b.txt` | `path = "a/b.txt"` (a `PathBuf` or `String` with no `..`: [`FromTail`]) |
 //! | `/ws/book/` | `/ws/book` and `/ws/book/` | — |
 
 #![forbid(unsafe_code)]
@@ -81,7 +81,7 @@ pub mod __fuzz;
 
 pub use app::{App, Config, ConfigError, Cors, RouteInfo, Server, TrustedProxies, shutdown_signal};
 pub use error::{Error, Result, ValidationError};
-pub use extract::{Extractor, Form, Json, Query, State};
+pub use extract::{AllowHidden, Extractor, Form, FromTail, Json, Query, State};
 pub use hub::Hub;
 pub use logging::init as init_logging;
 /// The HTTP layer sockeye is built on, for what it does not wrap (`poem::Result` in your own

@@ -7,6 +7,7 @@ pub(crate) mod head_deadline;
 pub(crate) mod proxy;
 pub(crate) mod serve;
 mod server;
+mod static_dir;
 
 use std::{fmt, time::Duration};
 
@@ -23,6 +24,7 @@ use crate::{
     Result,
     auth::Auth,
     hub::Hub,
+    route::path,
     router::{self, Mounted, RouteError, Router},
 };
 use endpoint::{AppEndpoint, Shared};
@@ -282,6 +284,42 @@ impl App {
         self.include(Router::new().route(path, &crate::live::console::ROUTE))
     }
 
+    /// Serves the files of the directory `dir` under `prefix` (`GET` and `HEAD`), like
+    /// FastAPI's `app.mount("/static", StaticFiles(directory="public"))`.
+    ///
+    /// `{prefix}/a/b.css` answers `dir/a/b.css` with a Content-Type from its extension;
+    /// `{prefix}` and `{prefix}/a` answer the `index.html` of the directory they name.
+    /// Anything else is 404 `{"detail": "Not Found"}`, and so is every path that could lead
+    /// out of `dir`: `..` and `.` segments in any encoding, hidden files (a segment starting
+    /// with `.`), `//`, `\`, NUL, encoded separators (see [`FromTail`](crate::FromTail)),
+    /// and any file whose real path, symlinks resolved, is not inside `dir`. The app refuses
+    /// to start when `dir` is not a directory. A route of your own under `prefix` wins over
+    /// the files. Since a trailing `/` is dropped before routing, an `index.html` is served at
+    /// its directory's path without one: write its links absolute or relative to that.
+    ///
+    /// ```standalone_crate
+    /// use sockeye::prelude::*;
+    ///
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let public = std::env::temp_dir().join(format!("sockeye-static-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(public.join("css"))?;
+    /// std::fs::write(public.join("index.html"), "<h1>hello</h1>")?;
+    /// std::fs::write(public.join("css/site.css"), "h1 { color: teal }")?;
+    ///
+    /// let client = TestClient::new(App::new().static_dir("/static", &public)); // e.g. "./public"
+    /// let css = client.get("/static/css/site.css").send().await;
+    /// assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
+    /// assert_eq!(css.text(), "h1 { color: teal }");
+    /// assert_eq!(client.get("/static").send().await.text(), "<h1>hello</h1>");
+    /// assert_eq!(client.get("/static/../Cargo.toml").send().await.status(), 404);
+    /// assert_eq!(client.get("/static/missing.js").send().await.status(), 404);
+    /// # std::fs::remove_dir_all(&public) }
+    /// ```
+    pub fn static_dir(mut self, prefix: &str, dir: impl Into<std::path::PathBuf>) -> Self {
+        let router = static_dir::add(&mut self.state, prefix, dir.into());
+        self.include(router)
+    }
+
     /// Creates the missing tables of registered models now rather than on first use.
     pub(crate) async fn prepare_models(&self) -> Result<(), crate::live::LiveError> {
         if let Some(db) = &self.database {
@@ -341,7 +379,8 @@ impl App {
             .into_iter()
             .map(|m| RouteInfo {
                 method: m.def.method,
-                path: m.path,
+                // Written as in route attributes, whatever notation the registration used.
+                path: path::display(&m.path),
                 websocket: m.def.is_websocket(),
                 handler: m.def.qualified_name(),
                 location: m.def.location(),
@@ -364,6 +403,7 @@ impl App {
             })
             .collect();
         let routes = serde_json::Value::Array(table).to_string().into();
+        static_dir::check(&self.state)?;
         if let (Some(model), None) = (self.models.first(), &self.database) {
             return Err(RouteError::NoDatabase { table: model.table.to_string() });
         }

@@ -15,6 +15,7 @@ pub(crate) mod param;
 mod query;
 mod serde_error;
 mod state;
+pub(crate) mod tail;
 
 use std::{future::Future, pin::Pin};
 
@@ -23,6 +24,7 @@ pub use json::Json;
 use poem::{Request, RequestBody, Response};
 pub use query::Query;
 pub use state::State;
+pub use tail::{AllowHidden, FromTail};
 
 use crate::app::endpoint::error_to_json;
 

@@ -61,9 +61,9 @@ pub fn path_param<T: FromParam>(req: &Request, index: usize, name: &str) -> Resu
     }
 }
 
-/// The `<name..>` parameter of the route (the rest of the path).
-pub fn tail_param<T: FromParam>(req: &Request, index: usize, name: &str) -> Result<T, Response> {
-    path_param(req, index, name)
+/// The `<name..>` parameter of the route (the rest of the path), checked: see [`FromTail`](super::tail::FromTail).
+pub fn tail_param<T: super::tail::FromTail>(req: &Request, index: usize, name: &str) -> Result<T, Response> {
+    super::tail::tail_param(req, index, name)
 }
 
 fn query_value(req: &Request, name: &str) -> Option<String> {

@@ -162,6 +162,19 @@ pub(crate) fn poem_param_name(index: usize) -> String {
     format!("p{index}")
 }
 
+/// A path in the notation of route attributes (`/todos/<id>`, `/files/<path..>`), whichever
+/// notation it was registered in; a path that does not parse is returned as is.
+pub(crate) fn display(path: &str) -> String {
+    match parse(path) {
+        Ok(segments) => render(&segments, |_, s| match s {
+            Segment::Param(name) => format!("<{name}>"),
+            Segment::Rest(name) => format!("<{name}..>"),
+            Segment::Static(t) => (*t).to_string(),
+        }),
+        Err(_) => path.to_string(),
+    }
+}
+
 fn render(segments: &[Segment<'_>], mut each: impl FnMut(usize, &Segment<'_>) -> String) -> String {
     if segments.is_empty() {
         return "/".to_string();
@@ -234,6 +247,14 @@ mod tests {
         let accented = parse("/canción/<id>/ñ").unwrap();
         assert_eq!(poem_pattern(&accented), "/canci%C3%B3n/:p0/%C3%B1");
         assert_eq!(params(&a), vec!["id", "rest"]);
+    }
+
+    #[test]
+    fn display_uses_the_attribute_notation() {
+        assert_eq!(display("/todos/{id}"), "/todos/<id>");
+        assert_eq!(display("/files/{path..}/"), "/files/<path..>");
+        assert_eq!(display("/ws/board/<name>"), "/ws/board/<name>");
+        assert_eq!(display("/"), "/");
     }
 
     #[test]

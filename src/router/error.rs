@@ -68,6 +68,14 @@ pub enum RouteError {
         /// The model's table.
         table: String,
     },
+    /// A directory given to [`App::static_dir`](crate::App::static_dir) cannot be served.
+    #[error("static directory `{dir}`: {reason}")]
+    StaticDir {
+        /// The directory as given.
+        dir: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The authentication settings cannot be used (a secret too short to resist guessing).
     #[error("authentication: {0}")]
     Auth(String),
