@@ -69,12 +69,9 @@ fn parse_new(args: &[String]) -> Result<Command, String> {
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(Command::Help(Some("new"))),
-            "--template" | "-t" => {
-                template = it.next().ok_or_else(|| error("--template needs a name".into()))?.clone()
-            }
+            "--template" | "-t" => template = it.next().ok_or_else(|| error("--template needs a name".into()))?.clone(),
             "--sockeye-path" => {
-                sockeye_path =
-                    Some(it.next().ok_or_else(|| error("--sockeye-path needs a directory".into()))?.into())
+                sockeye_path = Some(it.next().ok_or_else(|| error("--sockeye-path needs a directory".into()))?.into())
             }
             flag if flag.starts_with('-') => return Err(error(format!("unknown option `{flag}`"))),
             path if dir.is_none() => dir = Some(PathBuf::from(path)),
@@ -90,9 +87,7 @@ fn parse_dev(args: &[String]) -> Result<Command, String> {
         None => Ok(Command::Dev { app_args: Vec::new() }),
         Some((dashes, app_args)) if dashes == "--" => Ok(Command::Dev { app_args: app_args.to_vec() }),
         Some((help, _)) if help == "-h" || help == "--help" => Ok(Command::Help(Some("dev"))),
-        Some((flag, _)) if flag.starts_with('-') => {
-            Err(usage_error(&format!("unknown option `{flag}`"), Some("dev")))
-        }
+        Some((flag, _)) if flag.starts_with('-') => Err(usage_error(&format!("unknown option `{flag}`"), Some("dev"))),
         Some((extra, _)) => Err(usage_error(
             &format!("unexpected argument `{extra}` (the app's own arguments go after `--`)"),
             Some("dev"),

@@ -11,8 +11,7 @@ use std::{
 
 /// What `sockeye dev` watches, relative to the project's directory: these directories (all
 /// their files but hidden ones, editors' backups and `target/`) and files.
-pub(crate) const WATCHED: &[&str] =
-    &["src/", "templates/", "static/", "migrations/", "build.rs", "Cargo.toml", ".env"];
+pub(crate) const WATCHED: &[&str] = &["src/", "templates/", "static/", "migrations/", "build.rs", "Cargo.toml", ".env"];
 
 /// How often to look.
 pub(crate) const POLL: Duration = Duration::from_millis(300);
