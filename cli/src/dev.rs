@@ -39,17 +39,39 @@ pub(crate) fn run(app_args: &[String]) -> Result<(), String> {
         ));
     }
     let stop = Arc::new(AtomicBool::new(false));
-    for signal in signal_hook::consts::TERM_SIGNALS {
-        signal_hook::flag::register(*signal, stop.clone()).map_err(|e| format!("cannot catch signals: {e}"))?;
+    // SIGHUP too: a closed terminal must not leave the app (in its own group) running.
+    #[cfg(unix)]
+    let signals = [signal_hook::consts::TERM_SIGNALS, &[signal_hook::consts::SIGHUP]].concat();
+    #[cfg(not(unix))]
+    let signals = signal_hook::consts::TERM_SIGNALS.to_vec();
+    for signal in signals {
+        signal_hook::flag::register(signal, stop.clone()).map_err(|e| format!("cannot catch signals: {e}"))?;
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     say(&format!("watching {} (Ctrl-C stops)", watch::WATCHED.join(", ")));
 
     let mut app: Option<App> = None;
-    let mut seen = Snapshot::take(&root);
+    // Whatever ends the loop (a signal, an error), the app does not outlive this command.
+    let result = serve(&cargo, &root, app_args, &mut app, &stop);
+    if let Some(app) = app {
+        say(&format!("stopping the app (pid {})", app.child.id()));
+        app.stop();
+    }
+    result
+}
+
+/// Builds and (re)starts the app into `app` on every change, until `stop`.
+fn serve(
+    cargo: &OsString,
+    root: &Path,
+    app_args: &[String],
+    app: &mut Option<App>,
+    stop: &AtomicBool,
+) -> Result<(), String> {
+    let mut seen = Snapshot::take(root);
     loop {
-        match build(&cargo, &root, &stop)? {
-            None => break,
+        match build(cargo, root, stop)? {
+            None => return Ok(()),
             Some(status) if !status.success() => say(if app.is_some() {
                 "the build failed (errors above): the running app is kept until the next change builds"
             } else {
@@ -60,18 +82,13 @@ pub(crate) fn run(app_args: &[String]) -> Result<(), String> {
                     say(&format!("restarting: stopping the app (pid {})", old.child.id()));
                     old.stop();
                 }
-                app = Some(App::start(&cargo, &root, app_args)?);
+                *app = Some(App::start(cargo, root, app_args)?);
             }
         }
-        let Some(now) = wait_for_change(&root, &seen, &mut app, &stop) else { break };
-        say(&format!("{} changed: rebuilding", listed(&now.changes_since(&seen, &root))));
+        let Some(now) = wait_for_change(root, &seen, app, stop) else { return Ok(()) };
+        say(&format!("{} changed: rebuilding", listed(&now.changes_since(&seen, root))));
         seen = now;
     }
-    if let Some(app) = app {
-        say(&format!("stopping the app (pid {})", app.child.id()));
-        app.stop();
-    }
-    Ok(())
 }
 
 /// Waits for the watched files to differ from `seen` (then for the burst of writes to end);
