@@ -1,54 +1,59 @@
-//! `sockeye new <dir> [--template minimal|chat|realtime] [--sockeye-path <checkout>]`: a new
-//! project from a starter template (embedded in this binary: works offline).
+//! The `sockeye` command:
+//!
+//! - `sockeye new <dir> [--template minimal|chat|realtime] [--sockeye-path <checkout>]`: a new
+//!   project from a starter template (embedded in this binary: works offline);
+//! - `sockeye dev [-- <args>]`: runs the project in the current directory and rebuilds and
+//!   restarts it whenever its source changes;
+//! - `sockeye --help`, `sockeye <command> --help`, `sockeye --version`.
 //!
 //! Install with `cargo install --path cli` from a sockeye checkout.
 
+mod args;
+mod dev;
 mod project;
+mod watch;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: sockeye new <dir> [--template minimal|chat|realtime] [--sockeye-path <sockeye checkout>]";
+use args::Command;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
-        Ok(message) => {
-            println!("{message}");
-            ExitCode::SUCCESS
-        }
+    let command = match args::parse(&args) {
+        Ok(command) => command,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(2)
+            return ExitCode::from(2);
+        }
+    };
+    match command {
+        Command::Help(command) => println!("{}", args::help(command)),
+        Command::Version => println!("sockeye {}", env!("CARGO_PKG_VERSION")),
+        Command::New { dir, template, sockeye_path } => match new(&dir, &template, sockeye_path) {
+            Ok(message) => println!("{message}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        Command::Dev { app_args } => {
+            if let Err(e) = dev::run(&app_args) {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
         }
     }
+    ExitCode::SUCCESS
 }
 
-fn run(args: &[String]) -> Result<String, String> {
-    let Some((command, rest)) = args.split_first() else { return Err(USAGE.into()) };
-    match command.as_str() {
-        "new" => {}
-        "-h" | "--help" | "help" => return Ok(format!("{USAGE}\n\ntemplates: {}", project::names().join(", "))),
-        other => return Err(format!("unknown command `{other}`\n{USAGE}")),
-    }
-    let mut dir = None;
-    let mut template = "minimal".to_string();
-    let mut sockeye_path = None;
-    let mut it = rest.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--template" | "-t" => template = it.next().ok_or("--template needs a name")?.clone(),
-            "--sockeye-path" => sockeye_path = Some(it.next().ok_or("--sockeye-path needs a directory")?.into()),
-            flag if flag.starts_with('-') => return Err(format!("unknown option `{flag}`\n{USAGE}")),
-            path if dir.is_none() => dir = Some(std::path::PathBuf::from(path)),
-            extra => return Err(format!("unexpected argument `{extra}`\n{USAGE}")),
-        }
-    }
-    let dir = dir.ok_or(USAGE)?;
-    let created = project::create(&dir, &template, sockeye_path)?;
+/// Writes the project; what to do next.
+fn new(dir: &std::path::Path, template: &str, sockeye_path: Option<std::path::PathBuf>) -> Result<String, String> {
+    let created = project::create(dir, template, sockeye_path)?;
     Ok(format!(
-        "created {} from the `{template}` template ({} files)\n\nnext:\n  cd {}\n  cargo run        # serves on http://127.0.0.1:8000\n  cargo test       # its tests",
+        "created {} from the `{template}` template ({created} files)\n\nnext:\n  cd {}\n  \
+         sockeye dev      # serves on http://127.0.0.1:8000, rebuilt and restarted on every change\n  \
+         cargo run        # the same, without the restarts\n  cargo test       # its tests",
         dir.display(),
-        created,
         shell_quoted(&dir.display().to_string()),
     ))
 }

@@ -13,6 +13,18 @@ pub(crate) fn names() -> Vec<&'static str> {
     names
 }
 
+/// One line about each template, for the help.
+const ABOUT: &[(&str, &str)] = &[
+    ("minimal", "routes, a prefixed router, tests (the default)"),
+    ("chat", "typed WebSocket rooms, pub/sub, an HTML client"),
+    ("realtime", "a live model on SQLite with a migration, secured writes, the browser console"),
+];
+
+/// What `template` holds, in one line.
+pub(crate) fn about(template: &str) -> &'static str {
+    ABOUT.iter().find(|a| a.0 == template).map_or("", |a| a.1)
+}
+
 /// Names a project cannot take: Rust keywords and built-in crates, cargo's reserved target
 /// names, and the templates' own dependencies.
 const RESERVED: &[&str] = &[
@@ -227,5 +239,8 @@ mod tests {
             assert!(files.iter().any(|f| f.starts_with("tests/")), "{name} has no tests");
         }
         assert_eq!(names(), ["chat", "minimal", "realtime"]);
+        for name in names() {
+            assert!(!about(name).is_empty(), "{name} has no line in the help");
+        }
     }
 }

@@ -126,5 +126,25 @@ fn unknown_templates_options_and_names_are_explained() {
     let out = sockeye(&["new", std::env::temp_dir().join("tokio").to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("reserved"));
     let out = sockeye(&["help"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("usage: sockeye new"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sockeye new <dir>"));
+}
+
+#[test]
+fn no_generated_file_links_to_a_placeholder_address() {
+    for template in ["minimal", "chat", "realtime"] {
+        let dir = scratch(&format!("{template}-links"));
+        let out = sockeye(&["new", dir.to_str().unwrap(), "--template", template]);
+        assert!(out.status.success(), "{template}: {}", String::from_utf8_lossy(&out.stderr));
+        let mut found = Vec::new();
+        for file in files(&dir) {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            for placeholder in ["example.invalid", "example.com"] {
+                if text.contains(placeholder) {
+                    found.push(format!("{}: {placeholder}", file.strip_prefix(&dir).unwrap().display()));
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(found.is_empty(), "{template}: placeholder addresses in {found:?}");
+    }
 }
