@@ -221,8 +221,8 @@ pub use sockeye_macros::secured;
 /// `use sockeye::prelude::*;` brings what handlers and tests use every day.
 pub mod prelude {
     pub use crate::{
-        App, Created, Error, Html, Hub, IntoResponse, Json, NoContent, Query, Request, Result, Router, State,
-        StatusCode, TestClient, TestSocket,
+        App, Created, Error, Html, Hub, IntoResponse, Json, NoContent, Query, Request, Response, Result, Router,
+        State, StatusCode, TestClient, TestSocket,
         auth::{Auth, Claims},
         delete, get, patch, post, put, route, secured, websocket,
         ws::{self, CloseCode, Message, Socket, WebSocket},

@@ -481,10 +481,10 @@ pub(crate) fn authenticate(
     websocket: bool,
 ) -> Result<Principal, AuthError> {
     let auth = &crate::app::endpoint::Shared::of(req).ok_or(AuthError::NotConfigured)?.auth;
-    let (token, source) = token_from_request(req, websocket, auth.reads_query(websocket))?.ok_or(AuthError::Missing)?;
+    let (token, _) = token_from_request(req, websocket, auth.reads_query(websocket))?.ok_or(AuthError::Missing)?;
     let claims = auth.verify(&token)?;
     secured.check(&claims)?;
-    Ok(Principal { claims, source, secured })
+    Ok(Principal { claims, secured })
 }
 
 impl<'a> poem::FromRequest<'a> for Auth {
