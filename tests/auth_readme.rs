@@ -126,7 +126,10 @@ fn the_readme_shows_these_examples_verbatim() {
             .iter()
             .map(|l| if l.trim().is_empty() { String::new() } else { format!("  {}", &l[indent.unwrap_or(0)..]) })
             .collect();
-        assert!(readme.contains(&printed.join("\n")), "README.md does not show `{name}` as tests/auth_readme.rs has it");
+        assert!(
+            readme.contains(&printed.join("\n")),
+            "README.md does not show `{name}` as tests/auth_readme.rs has it"
+        );
         found += 1;
     }
     assert_eq!(found, 6);
