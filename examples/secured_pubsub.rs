@@ -12,7 +12,10 @@
 //! `.env` file is read) and send `Authorization: Bearer <key>`.
 //!
 //! Browsers, which cannot set headers on a WebSocket, send the token as their first message,
-//! `{"type": "auth", "token": "<token>"}`, or offer the subprotocol `bearer.<token>`.
+//! `{"type": "auth", "token": "<token>"}` (answered `{"type": "auth", "status": "ok", "exp": ..}`),
+//! or offer it as a subprotocol beside a real one, which the server selects:
+//! `new WebSocket(url, ["sockeye", "bearer." + token])` (the token alone is refused: a
+//! browser fails a handshake that selects none of its protocols).
 
 use serde::Deserialize;
 use serde_json::{Value, json};

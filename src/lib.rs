@@ -282,15 +282,33 @@ pub use sockeye_macros::websocket;
 /// ```
 ///
 /// Put it above or below the route attribute (`#[get]`, ..., `#[websocket]`). A refused
-/// HTTP request gets 401 (403 for a missing role or scope); a refused WebSocket is closed
-/// with 4401 / 4403 and the reason. The handler never runs for a refused request.
+/// HTTP request gets 401 (403 for a missing role or scope); a WebSocket whose handshake
+/// brought a bad token is refused at connect, closed with 4401 / 4403 and the reason. A
+/// WebSocket handshake with no token at all is accepted and waits for the client's first
+/// message `{"type": "auth", "token": ..}` (see [`auth`]), unless
+/// [`Auth::first_message_auth`](auth::Auth::first_message_auth)`(false)` refuses it at
+/// connect too. The handler never runs for a refused request.
 pub use sockeye_macros::secured;
 
 /// `use sockeye::prelude::*;` brings what handlers and tests use every day.
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// /// A hand-built answer: `Response` comes with the prelude, as `IntoResponse` does.
+/// #[get("/teapot")]
+/// async fn teapot() -> Response {
+///     Response::builder().status(StatusCode::IM_A_TEAPOT).header("x-brew", "earl grey").body("short and stout")
+/// }
+/// # #[tokio::main] async fn main() {
+/// let res = TestClient::new(App::new()).get("/teapot").send().await;
+/// assert_eq!((res.status(), res.header("x-brew")), (StatusCode::IM_A_TEAPOT, Some("earl grey")));
+/// # }
+/// ```
 pub mod prelude {
     pub use crate::{
-        App, Created, Error, Form, Html, Hub, IntoResponse, Json, NoContent, Query, Request, Result, Router, State,
-        StatusCode, TestClient, TestSocket, Validate,
+        App, Created, Error, Form, Html, Hub, IntoResponse, Json, NoContent, Query, Request, Response, Result, Router,
+        State, StatusCode, TestClient, TestSocket, Validate,
         auth::{Auth, Claims},
         delete, get, patch, post, put, route, secured, websocket,
         ws::{self, CloseCode, Message, Socket, WebSocket},

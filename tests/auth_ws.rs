@@ -153,6 +153,73 @@ async fn a_token_in_the_subprotocol_is_accepted_and_the_real_protocol_echoed() {
     assert_eq!(err.close_code(), Some(4401));
 }
 
+/// A browser fails a handshake that selects none of the protocols it offered, and the server
+/// never selects a token: a token offered alone is refused before the upgrade, with the rule.
+#[tokio::test]
+async fn a_token_subprotocol_offered_alone_is_refused_with_400_saying_what_to_offer() {
+    let before = COUNTED_RUNS.load(Ordering::SeqCst);
+    let client = client_with(auth());
+    for path in ["/ws/counted", "/ws/open"] {
+        let err = client.websocket_connect(path).subprotocols([format!("bearer.{}", token("bob", 60))]).await;
+        let Err(TestWsError::Http { status, body }) = err else { panic!("{path}: {err:?}") };
+        assert_eq!(status, 400, "{path}");
+        let detail = serde_json::from_str::<Value>(&body).unwrap()["detail"].as_str().unwrap().to_string();
+        assert!(detail.contains(r#"new WebSocket(url, ["sockeye", "bearer." + token])"#), "{detail}");
+    }
+    assert_eq!(COUNTED_RUNS.load(Ordering::SeqCst), before);
+    // Two token entries and nothing else: the same.
+    let err = client.websocket_connect("/ws/open").subprotocols(["bearer.a", "bearer.b"]).await.unwrap_err();
+    assert!(matches!(err, TestWsError::Http { status, .. } if status == 400), "{err:?}");
+}
+
+/// Not `#[secured]`: the `Claims` argument reads the subprotocol token, and `accept()`
+/// selects the real protocol offered beside it all the same.
+#[websocket("/ws/optional")]
+async fn optional(ws: WebSocket, user: Option<Claims>) -> Result<()> {
+    let ws = ws.accept().await?;
+    let who = user.as_ref().map(|u| u.subject()).transpose()?.unwrap_or("anonymous").to_string();
+    ws.send_text(who).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_token_subprotocol_on_a_route_that_is_not_secured_selects_the_real_protocol() {
+    let client = client_with(auth());
+    let offered = ["sockeye".to_string(), format!("bearer.{}", token("bob", 60))];
+    let mut ws = client.websocket_connect("/ws/optional").subprotocols(offered).await.unwrap();
+    assert_eq!(ws.protocol(), Some("sockeye"));
+    assert_eq!(ws.receive_text().await.unwrap(), "bob");
+    let mut ws = client.websocket_connect("/ws/optional").await.unwrap();
+    assert_eq!(ws.protocol(), None);
+    assert_eq!(ws.receive_text().await.unwrap(), "anonymous");
+}
+
+/// `Claims::subject()` in a WebSocket handler: a token without `sub` closes with 4401 and the
+/// detail, rather than panicking (1011).
+#[tokio::test]
+async fn a_token_without_a_subject_closes_with_4401_missing_claim_sub() {
+    let client = client_with(auth());
+    let nobody = auth().token_for("x").claim("sub", Value::Null).issue().unwrap();
+    let mut ws = client.websocket_connect("/ws/optional").bearer(&nobody).await.unwrap();
+    let close = ws.receive_close().await.unwrap();
+    assert_eq!((close.code.as_u16(), close.reason.as_str()), (4401, "missing claim: sub"));
+}
+
+/// Reports the `Authorization` header its handshake carried.
+#[websocket("/ws/authorization")]
+async fn authorization(ws: WebSocket) -> Result<()> {
+    let header = ws.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("none").to_string();
+    let ws = ws.accept().await?;
+    ws.send_text(header).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn websocket_connect_bearer_sends_an_authorization_bearer_header() {
+    let mut ws = client_with(auth()).websocket_connect("/ws/authorization").bearer("abc.def").await.unwrap();
+    assert_eq!(ws.receive_text().await.unwrap(), "Bearer abc.def");
+}
+
 #[tokio::test]
 async fn a_query_token_is_accepted_unless_switched_off() {
     let t = token("carol", 60);

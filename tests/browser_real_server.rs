@@ -47,7 +47,75 @@ fn main() {
         chromium seed_003_javascript_clients_in_chromium_real_server,
         chromium seed_002_javascript_client_in_chromium_real_server,
         chromium seed_001_react_and_vue_recipes_from_another_origin_in_chromium_real_server,
+        chromium browser_tokens_by_subprotocol_and_first_message_in_chromium_real_server,
     ])
+}
+
+/// How many times the secured route's handler ran.
+static WHOAMI_RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A page of the app's own origin, for the browser to open WebSockets from.
+#[sockeye::get("/blank")]
+async fn blank() -> sockeye::Html<&'static str> {
+    sockeye::Html("<!doctype html><title>blank</title>")
+}
+
+#[sockeye::secured]
+#[sockeye::websocket("/ws/whoami")]
+async fn whoami(ws: sockeye::WebSocket, user: sockeye::auth::Claims) -> sockeye::Result<()> {
+    WHOAMI_RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let ws = ws.accept().await?;
+    ws.send_text(format!("hello {}", user.subject()?)).await?;
+    let _ = ws.receive().await;
+    Ok(())
+}
+
+/// README's browser forms, in Chromium against this binary's app on loopback:
+/// `new WebSocket(url, ["sockeye", "bearer." + token])` opens with `sockeye` selected and
+/// the handler sees the token's subject; the token offered alone fails the handshake (the
+/// server answers 400, a browser reports 1006) and no handler code runs; a socket opened
+/// without a token authenticates with its first message and gets the acknowledgement.
+async fn browser_tokens_by_subprotocol_and_first_message_in_chromium_real_server() {
+    use std::sync::atomic::Ordering;
+    let auth = sockeye::auth::Auth::hs256("a secret of at least thirty-two bytes!!");
+    let token = auth.token_for("chromium").issue().unwrap();
+    let server = sockeye::App::new().auth(auth).bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr();
+    tokio::spawn(server.run());
+    let mut page = Browser::launch().await;
+    page.goto(&format!("http://{addr}/blank")).await;
+    page.eval(&format!("window.TOKEN = {}; window.URL_WS = 'ws://{addr}/ws/whoami'; true", serde_json::json!(token)))
+        .await;
+
+    let documented = r#"new Promise((ok) => {
+        const ws = new WebSocket(URL_WS, ["sockeye", "bearer." + TOKEN]);
+        ws.onmessage = (e) => ok({protocol: ws.protocol, first: e.data});
+        ws.onclose = (e) => ok({closed: e.code});
+    })"#;
+    assert_eq!(page.eval(documented).await, serde_json::json!({"protocol": "sockeye", "first": "hello chromium"}));
+    assert_eq!(WHOAMI_RUNS.load(Ordering::SeqCst), 1);
+
+    let lone = r#"new Promise((ok) => {
+        let opened = false;
+        const ws = new WebSocket(URL_WS, ["bearer." + TOKEN]);
+        ws.onopen = () => { opened = true; };
+        ws.onclose = (e) => ok({opened, code: e.code});
+    })"#;
+    assert_eq!(page.eval(lone).await, serde_json::json!({"opened": false, "code": 1006}));
+    assert_eq!(WHOAMI_RUNS.load(Ordering::SeqCst), 1, "the lone-token handshake ran the handler");
+
+    let first_message = r#"new Promise((ok) => {
+        const got = [];
+        const ws = new WebSocket(URL_WS);
+        ws.onopen = () => ws.send(JSON.stringify({type: "auth", token: TOKEN}));
+        ws.onmessage = (e) => { got.push(e.data); if (got.length === 2) ok(got); };
+        ws.onclose = (e) => ok({closed: e.code, got});
+    })"#;
+    let got = page.eval(first_message).await;
+    let ack: serde_json::Value = serde_json::from_str(got[0].as_str().unwrap()).unwrap();
+    assert_eq!((&ack["type"], &ack["status"]), (&serde_json::json!("auth"), &serde_json::json!("ok")), "{got}");
+    assert!(ack["exp"].is_u64(), "{ack}");
+    assert_eq!(got[1], "hello chromium");
 }
 
 async fn the_console_creates_a_row_and_shows_its_event_without_reloading_in_chromium_real_server() {

@@ -6,8 +6,8 @@
 //!
 //! #[secured(roles = ["admin"])]
 //! #[get("/admin")]
-//! async fn admin(user: Claims) -> String {
-//!     format!("hello {}", user.sub.as_deref().unwrap_or("?"))
+//! async fn admin(user: Claims) -> Result<String> {
+//!     Ok(format!("hello {}", user.subject()?))
 //! }
 //!
 //! # #[tokio::main] async fn main() {
@@ -44,17 +44,31 @@
 //!
 //! Where a token is looked for, in order: the `Authorization: Bearer` header; on a WebSocket
 //! handshake, a `Sec-WebSocket-Protocol` entry `bearer.<token>` or Kubernetes'
-//! `base64url.bearer.authorization.k8s.io.<base64url token>` (browsers cannot set headers on a
-//! WebSocket: offer your real protocol next to it, it is the one echoed back); the
-//! `?token=` query parameter (never logged; switch it off with `query_token(false)`); and on a
-//! WebSocket, a first message `{"type": "auth", "token": "..."}` sent within the auth timeout
-//! (else close 4408). The same message on an open socket refreshes its token: a socket whose
-//! token expires is closed with 4401 "token expired" unless a fresh token for the same
-//! subject arrived first.
+//! `base64url.bearer.authorization.k8s.io.<base64url token>`; the `?token=` query parameter
+//! (never logged; switch it off with `query_token(false)`); and on a WebSocket, a first
+//! message.
+//!
+//! Browsers cannot set headers on a WebSocket. One that sends its token as a subprotocol
+//! offers a real protocol beside it, `new WebSocket(url, ["sockeye", "bearer." + token])`, and
+//! [`WebSocket::accept`](crate::ws::WebSocket::accept) selects the first non-token one
+//! (`sockeye`). A handshake offering token protocols only is answered 400 with that rule: a
+//! browser fails a handshake that selects none of the protocols it offered, and the server
+//! never selects a token (the answer's headers would carry it into proxies and logs).
+//!
+//! First-message authentication: a `#[secured]` WebSocket handshake that brought no token is
+//! accepted, and the client has the auth timeout (10 s, [`Auth::auth_timeout`]) to send
+//! `{"type": "auth", "token": "..."}`. A good token is answered
+//! `{"type": "auth", "status": "ok", "exp": <its exp>}` and then the handler runs, as if the
+//! token had come with the handshake; anything else as the first message closes 4401, and
+//! silence closes 4408 "authentication timeout". [`Auth::first_message_auth`]`(false)`
+//! refuses a handshake without a token at once instead. The same message on an open socket
+//! refreshes its token: a socket whose token expires is closed with 4401 "token expired"
+//! unless a fresh token for the same subject arrived first.
 //!
 //! Refusals: HTTP 401 with `WWW-Authenticate: Bearer error="invalid_token",
 //! error_description="token expired"` and `{"detail": "token expired"}`; 403 for a missing
-//! role or scope. WebSockets close with 4401 / 4403 and the same reason (see
+//! role or scope. A WebSocket whose handshake brought a bad token, from any source, is
+//! refused at connect: closed with 4401 / 4403 and the same reason (see
 //! [`Auth::close_codes`]), before any handler code runs.
 
 mod claims;
@@ -481,10 +495,10 @@ pub(crate) fn authenticate(
     websocket: bool,
 ) -> Result<Principal, AuthError> {
     let auth = &crate::app::endpoint::Shared::of(req).ok_or(AuthError::NotConfigured)?.auth;
-    let (token, source) = token_from_request(req, websocket, auth.reads_query(websocket))?.ok_or(AuthError::Missing)?;
+    let (token, _) = token_from_request(req, websocket, auth.reads_query(websocket))?.ok_or(AuthError::Missing)?;
     let claims = auth.verify(&token)?;
     secured.check(&claims)?;
-    Ok(Principal { claims, source, secured })
+    Ok(Principal { claims, secured })
 }
 
 impl<'a> poem::FromRequest<'a> for Auth {

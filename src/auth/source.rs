@@ -21,7 +21,6 @@ pub(crate) enum TokenSource {
     Header,
     Protocol,
     Query,
-    Message,
 }
 
 /// An authenticated request or connection: the token's claims, kept in the request's
@@ -29,7 +28,6 @@ pub(crate) enum TokenSource {
 #[derive(Debug, Clone)]
 pub(crate) struct Principal {
     pub(crate) claims: Value,
-    pub(crate) source: TokenSource,
     /// What the route required; refreshed tokens must meet it too.
     pub(crate) secured: &'static super::Secured,
 }

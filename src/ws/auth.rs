@@ -19,7 +19,7 @@ use super::{
     conn::{Conn, Phase},
     route::{WsOutcome, WsRun},
 };
-use crate::auth::{Auth, AuthError, Principal, Secured, TokenSource};
+use crate::auth::{Auth, AuthError, Principal, Secured};
 
 /// What an authenticated socket keeps to check refreshed tokens and close at expiry.
 pub(crate) struct AuthWatch {
@@ -95,7 +95,11 @@ pub(crate) async fn first_message(
     secured: &'static Secured,
     user_cap: Option<(Arc<Caps>, usize)>,
 ) -> WsOutcome {
-    let protocol = super::handshake::offered_protocols(req.headers()).first().map(|p| p.to_string());
+    // Never a protocol carrying a token (one that did not decode, say): see `handshake`.
+    let protocol = super::handshake::offered_protocols(req.headers())
+        .into_iter()
+        .find(|p| !crate::auth::is_token_protocol(p))
+        .map(str::to_string);
     if conn.pre_accept(protocol).is_err() {
         return WsOutcome::Done(Ok(()));
     }
@@ -115,7 +119,7 @@ pub(crate) async fn first_message(
         Ok(claims) => claims,
         Err(e) => return WsOutcome::Closed(close_frame(&auth, &e)),
     };
-    let principal = Principal { claims, source: TokenSource::Message, secured };
+    let principal = Principal { claims, secured };
     // Held for as long as the handler runs.
     let _slot = match (&user_cap, principal.capped_user()) {
         (Some((caps, max)), Some(subject)) => match caps.claim_user(subject, *max) {

@@ -67,6 +67,20 @@ pub(crate) fn offered_protocols(headers: &HeaderMap) -> Vec<&str> {
         .collect()
 }
 
+/// Why a handshake that offered only token subprotocols (`bearer.<token>`, Kubernetes'
+/// form) is refused: a browser fails a handshake whose answer selects none of the protocols
+/// it offered, and the server never selects a token (it would be copied into the answer's
+/// headers, where proxies and logs keep it). A real protocol offered beside the token is the
+/// one selected.
+pub(crate) const LONE_TOKEN_PROTOCOL: &str = "a `bearer.<token>` subprotocol needs a real protocol offered beside it, \
+     e.g. `new WebSocket(url, [\"sockeye\", \"bearer.\" + token])`: the server selects that one, never the token";
+
+/// Whether the client offered subprotocols and every one of them carries a token.
+pub(crate) fn offers_only_token_protocols(headers: &HeaderMap) -> bool {
+    let offered = offered_protocols(headers);
+    !offered.is_empty() && offered.iter().all(|p| crate::auth::is_token_protocol(p))
+}
+
 /// The `101` answer; with `refused`, marked so the client knows a close frame follows.
 pub(crate) fn switching(key: &HeaderValue, protocol: Option<&str>, refused: Option<&CloseFrame>) -> Response {
     let mut builder = Response::builder()

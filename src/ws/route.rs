@@ -5,7 +5,7 @@
 use std::{future::Future, panic::AssertUnwindSafe, pin::Pin, sync::Arc};
 
 use futures_util::FutureExt;
-use poem::{Addr, Request, Response, http::StatusCode, web::RemoteAddr};
+use poem::{Addr, IntoResponse, Request, Response, http::StatusCode, web::RemoteAddr};
 use tokio::sync::oneshot;
 
 use super::{
@@ -163,6 +163,9 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         Ok(key) => key,
         Err(resp) => return resp,
     };
+    if handshake::offers_only_token_protocols(req.headers()) {
+        return detail_response(StatusCode::BAD_REQUEST, handshake::LONE_TOKEN_PROTOCOL);
+    }
     if let Err(origin) = shared.auth.check_origin(&req, crate::app::proxy::request_host(&req)) {
         tracing::info!(origin = %origin, path = %req.uri().path(), "WebSocket handshake from a refused origin");
         return detail_response(StatusCode::FORBIDDEN, format!("origin not allowed: {origin}"));
@@ -359,7 +362,8 @@ async fn close_for(outcome: WsOutcome) -> Option<CloseFrame> {
         WsOutcome::Done(Err(e)) => match e.cause().and_then(|c| c.downcast_ref::<WsError>()) {
             Some(WsError::Refused { .. }) => None,
             Some(ws) => Some(CloseFrame::new(ws.close_code(), ws.to_string())),
-            None if e.status().is_client_error() => Some(CloseFrame::new(CloseCode::POLICY_VIOLATION, e.to_string())),
+            // The reason is the detail alone, as when an argument is refused.
+            None if e.status().is_client_error() => Some(refusal_from_response(e.into_response()).await),
             None => {
                 tracing::error!(error = %e, "WebSocket handler failed");
                 Some(CloseFrame::new(CloseCode::INTERNAL_ERROR, "internal error"))
@@ -368,9 +372,9 @@ async fn close_for(outcome: WsOutcome) -> Option<CloseFrame> {
     }
 }
 
-/// An extraction failure's HTTP answer as a close frame: 401 is 4401 and 403 is 4403 (a
-/// `Claims` argument without a valid token), other 4xx 1008 with the detail as the reason
-/// (as FastAPI does), 5xx 1011.
+/// An extraction failure's (or a handler's 4xx error's) HTTP answer as a close frame: 401 is
+/// 4401 and 403 is 4403 (a `Claims` argument without a valid token, `claims.subject()?`),
+/// other 4xx 1008, with the detail as the reason (as FastAPI does); 5xx 1011.
 async fn refusal_from_response(resp: Response) -> CloseFrame {
     let status = resp.status();
     if status.is_server_error() {

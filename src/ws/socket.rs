@@ -14,12 +14,7 @@ use super::{
     CloseCode, CloseFrame, Message, WsError,
     conn::{Conn, ConnectionId, Decision, Phase, PushError},
 };
-use crate::{
-    Error,
-    auth::{Principal, TokenSource},
-    docs::JsonSchema,
-    error::detail_response,
-};
+use crate::{Error, auth::Principal, docs::JsonSchema, error::detail_response};
 
 fn is_token(protocol: &str) -> bool {
     crate::auth::is_token_protocol(protocol)
@@ -116,8 +111,8 @@ pub struct WebSocket<In = Message, Out = Message> {
 struct Head {
     uri: Uri,
     headers: HeaderMap,
-    /// Echoed by `accept()`: when the token came as a `bearer.<token>` subprotocol, the other
-    /// protocol the client offered (a browser drops a handshake that echoes none).
+    /// Selected by `accept()`: when the client offered a `bearer.<token>` subprotocol, the
+    /// first other protocol it offered (a browser drops a handshake that selects none).
     protocol: Option<String>,
     /// The claims of the token a `#[secured]` route verified (at the handshake or in the
     /// first message).
@@ -128,12 +123,15 @@ impl<'a, In, Out> FromRequest<'a> for WebSocket<In, Out> {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         match req.extensions().get::<WsContext>() {
             Some(ctx) => {
-                let token_protocol =
-                    req.extensions().get::<Principal>().is_some_and(|p| p.source == TokenSource::Protocol);
-                let protocol = token_protocol
-                    .then(|| super::handshake::offered_protocols(req.headers()).into_iter().find(|p| !is_token(p)))
+                // A client that sent its token as a subprotocol also offered the protocol to
+                // select (the handshake refuses one that did not), whoever reads the token.
+                let offered = super::handshake::offered_protocols(req.headers());
+                let protocol = offered
+                    .iter()
+                    .any(|p| is_token(p))
+                    .then(|| offered.iter().find(|p| !is_token(p)))
                     .flatten()
-                    .map(str::to_string);
+                    .map(|p| p.to_string());
                 let claims = req.extensions().get::<Principal>().map(|p| p.claims.clone());
                 let head = Head { uri: req.uri().clone(), headers: req.headers().clone(), protocol, claims };
                 Ok(WebSocket { conn: ctx.0.clone(), head: Box::new(head), types: PhantomData })
@@ -203,6 +201,12 @@ impl<In, Out> WebSocket<In, Out> {
     }
 
     /// Completes the handshake; messages can flow once this returns.
+    ///
+    /// Selects no subprotocol, except when the client sent its token as a `bearer.<token>`
+    /// subprotocol: then the first other protocol it offered (from a browser,
+    /// `new WebSocket(url, ["sockeye", "bearer." + token])` gets `sockeye`), since a browser
+    /// fails a handshake that selects none of the protocols it offered. To choose another,
+    /// use [`accept_subprotocol`](WebSocket::accept_subprotocol).
     pub async fn accept(mut self) -> Result<Socket<In, Out>, WsError> {
         let protocol = self.head.protocol.take();
         self.accept_with(protocol).await
