@@ -289,6 +289,10 @@ async fn constraints_and_bare_parameters_are_in_openapi() {
     };
     assert_eq!(body["properties"]["title"]["minLength"], 1, "{body}");
     assert_eq!(body["properties"]["priority"]["exclusiveMinimum"], true, "{body}");
+    let form = &doc["paths"]["/token"]["post"]["requestBody"]["content"];
+    assert_eq!(form["application/x-www-form-urlencoded"]["schema"]["properties"]["username"]["minLength"], 3, "{form}");
+    assert!(form["multipart/form-data"].is_object(), "{form}");
+    assert!(form.get("application/json").is_none(), "{form}");
 }
 
 #[tokio::test]

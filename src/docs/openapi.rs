@@ -51,8 +51,9 @@ pub(crate) fn document(mounted: &[Mounted], models: &[&'static Schema], title: &
                     "loc": {"type": "array", "items": {"oneOf": [{"type": "string"}, {"type": "integer"}]}},
                     "msg": {"type": "string"},
                     "input": {},
+                    "ctx": {"type": "object"},
                 },
-                "required": ["type", "loc", "msg"],
+                "required": ["type", "loc", "msg", "input"],
             }}},
             "required": ["detail"],
         }),
@@ -137,7 +138,9 @@ fn operation(
         out["parameters"] = params.clone().into();
     }
     if let Some(body) = &op.body {
-        out["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": body}}});
+        let media: &[&str] = if op.body_media.is_empty() { &["application/json"] } else { &op.body_media };
+        let content: Map<String, Value> = media.iter().map(|m| (m.to_string(), json!({"schema": body}))).collect();
+        out["requestBody"] = json!({"required": true, "content": content});
     }
     let mut responses = Map::new();
     let (ok, ok_schema) = match (model, m.def.method(), m.def.path().ends_with("{id}")) {
@@ -178,7 +181,7 @@ fn operation(
     responses.insert("default".into(), error("an error", "HTTPError"));
     if op.body.is_some() {
         responses.insert("413".into(), error("the body is larger than the limit", "HTTPError"));
-        responses.insert("415".into(), error("the body is not JSON", "HTTPError"));
+        responses.insert("415".into(), error("the body is not of the media type the route reads", "HTTPError"));
     }
     if !params.is_empty() || op.body.is_some() {
         responses.insert("422".into(), error("a parameter or the body does not parse", "ValidationError"));

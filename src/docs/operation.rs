@@ -35,8 +35,10 @@ pub struct Param {
 pub struct Operation {
     /// Path, query and header parameters.
     pub params: Vec<Param>,
-    /// The JSON request body's schema, if the handler takes `Json<T>`.
+    /// The request body's schema, if the handler takes `Json<T>` or `Form<T>`.
     pub body: Option<Value>,
+    /// The body's media types; empty for JSON.
+    pub body_media: Vec<&'static str>,
     /// The success answer, if the handler's return type tells: status, media type, schema.
     pub response: Option<(u16, &'static str, Value)>,
     /// A WebSocket route's messages from the client, from its `WebSocket<In, Out>` argument.
@@ -179,6 +181,14 @@ impl<T: ?Sized> UnknownAnswer for Probe<T> {
 impl<T: serde::de::DeserializeOwned> Documented for crate::Json<T> {
     fn document(op: &mut Operation) {
         op.body = Some(super::schema::of::<T>());
+    }
+}
+
+/// A form: the fields as an object, sent urlencoded or as multipart.
+impl<T: serde::de::DeserializeOwned> Documented for crate::Form<T> {
+    fn document(op: &mut Operation) {
+        op.body = Some(super::schema::of::<T>());
+        op.body_media = vec!["application/x-www-form-urlencoded", "multipart/form-data"];
     }
 }
 
