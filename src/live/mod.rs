@@ -98,6 +98,7 @@
 
 mod access;
 pub(crate) mod channel;
+pub(crate) mod check;
 pub(crate) mod console;
 mod db;
 mod error;
