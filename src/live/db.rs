@@ -35,10 +35,11 @@ pub const DEFAULT_URL: &str = "sqlite://sockeye.db";
 /// # Ok(()) }
 /// ```
 ///
-/// Tables of registered models that do not exist yet are created on first use
+/// Tables of registered models that do not exist yet are created when the app starts
 /// (`CREATE TABLE IF NOT EXISTS`, a quick start); switch that off with
 /// [`create_missing_tables(false)`](Database::create_missing_tables) when migrations own the
-/// schema.
+/// schema. Either way each registered model is checked against its table at start (see
+/// [`live`](crate::live)'s Schema section).
 #[derive(Clone)]
 pub struct Database {
     pub(crate) inner: Arc<Inner>,
