@@ -56,15 +56,12 @@ async fn migrated(db: &Database) -> Database {
 async fn client(db: &Database) -> TestClient {
     let db = migrated(db).await;
     TestClient::new(
-        App::new()
-            .database(db)
-            .register_with::<Owner>(Access::public())
-            .register_with::<Pet>(Access::public()),
+        App::new().database(db).register_with::<Owner>(Access::public()).register_with::<Pet>(Access::public()),
     )
 }
 
-fn sqlite() -> impl std::future::Future<Output = Database> {
-    async { Database::connect("sqlite::memory:").await.unwrap() }
+async fn sqlite() -> Database {
+    Database::connect("sqlite::memory:").await.unwrap()
 }
 
 /// No answer carries the database's words.
@@ -83,10 +80,16 @@ async fn owner(client: &TestClient, name: &str) -> i64 {
 async fn unique(client: &TestClient) {
     let id = owner(client, "Ada").await;
     let res = client.post("/owners").json(&json!({"name": "Ada"})).send().await;
-    assert_eq!((res.status(), res.json::<Value>()), (StatusCode::CONFLICT, json!({"detail": "a row with this name already exists"})));
+    assert_eq!(
+        (res.status(), res.json::<Value>()),
+        (StatusCode::CONFLICT, json!({"detail": "a row with this name already exists"}))
+    );
     // A key chosen in code that is taken.
     let res = client.post("/svc/owners").json(&json!({"id": id, "name": "Grace"})).send().await;
-    assert_eq!((res.status(), res.json::<Value>()), (StatusCode::CONFLICT, json!({"detail": "a row with this id already exists"})));
+    assert_eq!(
+        (res.status(), res.json::<Value>()),
+        (StatusCode::CONFLICT, json!({"detail": "a row with this id already exists"}))
+    );
     // PUT to another row's name.
     let other = owner(client, "Linus").await;
     let res = client.put(&format!("/owners/{other}")).json(&json!({"name": "Ada"})).send().await;
@@ -147,9 +150,21 @@ macro_rules! both {
     };
 }
 
-both!(sqlite_a_taken_unique_value_is_409_naming_the_field, a_taken_unique_value_is_409_naming_the_field_postgres, unique);
-both!(sqlite_a_missing_reference_or_a_referenced_row_is_409, a_missing_reference_or_a_referenced_row_is_409_postgres, references);
-both!(sqlite_a_null_for_a_not_null_column_is_422_naming_the_field, a_null_for_a_not_null_column_is_422_naming_the_field_postgres, not_null);
+both!(
+    sqlite_a_taken_unique_value_is_409_naming_the_field,
+    a_taken_unique_value_is_409_naming_the_field_postgres,
+    unique
+);
+both!(
+    sqlite_a_missing_reference_or_a_referenced_row_is_409,
+    a_missing_reference_or_a_referenced_row_is_409_postgres,
+    references
+);
+both!(
+    sqlite_a_null_for_a_not_null_column_is_422_naming_the_field,
+    a_null_for_a_not_null_column_is_422_naming_the_field_postgres,
+    not_null
+);
 both!(sqlite_a_failed_check_is_422_naming_the_field, a_failed_check_is_422_naming_the_field_postgres, check);
 
 #[tokio::test]
@@ -164,5 +179,8 @@ async fn sqlite_any_other_refusal_is_a_plain_500() {
     .await
     .unwrap();
     let res = client.post("/owners").json(&json!({"name": "Bob"})).send().await;
-    assert_eq!((res.status(), res.json::<Value>()), (StatusCode::INTERNAL_SERVER_ERROR, json!({"detail": "Internal Server Error"})));
+    assert_eq!(
+        (res.status(), res.json::<Value>()),
+        (StatusCode::INTERNAL_SERVER_ERROR, json!({"detail": "Internal Server Error"}))
+    );
 }

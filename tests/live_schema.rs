@@ -41,7 +41,12 @@ async fn start_error(db: &Database) -> String {
 async fn a_model_without_its_table_stops_the_start_real_server() {
     let (db, dir) = sqlite_file().await;
     let err = start_error(&db).await;
-    for said in ["live model `live_schema::Item`", "table `items` does not exist", "Database::migrate", "create_missing_tables(true)"] {
+    for said in [
+        "live model `live_schema::Item`",
+        "table `items` does not exist",
+        "Database::migrate",
+        "create_missing_tables(true)",
+    ] {
         assert!(err.contains(said), "{said:?} not in: {err}");
     }
     // Once the migration has run, the same app starts and serves.
@@ -92,7 +97,9 @@ async fn a_table_that_does_not_fit_its_model_stops_the_start_real_server() {
 }
 
 #[tokio::test]
-#[should_panic(expected = "TestClient: the app cannot start: live model `live_schema::Item`: its table `items` does not exist")]
+#[should_panic(
+    expected = "TestClient: the app cannot start: live model `live_schema::Item`: its table `items` does not exist"
+)]
 async fn the_test_client_stops_at_its_first_request_when_a_table_is_missing() {
     let db = Database::connect("sqlite::memory:").await.unwrap().create_missing_tables(false);
     let client = TestClient::new(App::new().database(db).register::<Item>());
@@ -126,7 +133,10 @@ async fn a_missing_table_or_a_key_not_generated_stops_the_start_postgres() {
     pg::exec(&db, "DROP TABLE items; CREATE TABLE items (id BIGSERIAL PRIMARY KEY, name NUMERIC, price TEXT)").await;
     let err = start_error(&db).await;
     assert!(err.contains("the column `name` is numeric, which cannot hold the field's text"), "{err}");
-    assert!(err.contains("the column `price` is text, which cannot hold the field's numbers: make it DOUBLE PRECISION"), "{err}");
+    assert!(
+        err.contains("the column `price` is text, which cannot hold the field's numbers: make it DOUBLE PRECISION"),
+        "{err}"
+    );
     // A fitting table: the app starts.
     pg::exec(
         &db,

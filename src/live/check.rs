@@ -27,13 +27,17 @@ struct Found {
 /// The columns of `table`, in the connection's current schema; empty if there is no table.
 async fn columns(db: &Database, table: &str) -> Result<Vec<Found>, LiveError> {
     let text = match db.backend() {
-        Backend::Sqlite => "SELECT name, type, CAST(\"notnull\" AS INTEGER), \
-             CAST(dflt_value IS NOT NULL AS INTEGER), CAST(pk AS INTEGER) FROM pragma_table_info($1)",
-        Backend::Postgres => "SELECT column_name::text, data_type::text, \
+        Backend::Sqlite => {
+            "SELECT name, type, CAST(\"notnull\" AS INTEGER), \
+             CAST(dflt_value IS NOT NULL AS INTEGER), CAST(pk AS INTEGER) FROM pragma_table_info($1)"
+        }
+        Backend::Postgres => {
+            "SELECT column_name::text, data_type::text, \
              CAST(is_nullable = 'NO' AS INTEGER), \
              CAST(column_default IS NOT NULL OR is_identity = 'YES' OR is_generated <> 'NEVER' AS INTEGER), 0 \
              FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
+        }
     };
     let rows = sql::query(text.to_string()).bind(table.to_string()).fetch_all(db.pool()).await?;
     let mut out = Vec::with_capacity(rows.len());

@@ -216,4 +216,3 @@ impl From<sqlx::Error> for LiveError {
         Self::from_sqlx(e, None, false)
     }
 }
-
