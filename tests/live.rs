@@ -501,11 +501,10 @@ async fn migrations(db: Database) {
     )
     .unwrap();
     let db = db.create_missing_tables(false);
-    let client = TestClient::new(App::new().database(db.clone()).register::<Product>());
-    // No table yet, and none is created: the database's error, as a 500.
-    assert_eq!(client.get("/products").send().await.status(), 500);
+    // (Without the table the app would not start: tests/live_schema.rs.)
     db.migrate(&dir).await.unwrap();
     db.migrate(&dir).await.unwrap(); // already applied: nothing to do
+    let client = TestClient::new(App::new().database(db.clone()).register::<Product>());
     let res = client.post("/products").json(&json!({"name": "Laptop", "price": 999})).send().await;
     assert_eq!(res.status(), 201, "{}", res.text());
     // The migration's own constraints answer as a client error.

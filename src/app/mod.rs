@@ -67,6 +67,8 @@ pub struct App {
     auth: Auth,
     database: Option<crate::live::Database>,
     models: Vec<&'static crate::live::Schema>,
+    /// The Rust type of each registered model, by table, for start-up messages.
+    model_types: Vec<(&'static str, &'static str)>,
     /// Each registered model's access, by table.
     access: Vec<(&'static str, crate::live::Access)>,
     quiet_channels: Vec<&'static str>,
@@ -108,6 +110,7 @@ impl App {
             auth: Auth::new(),
             database: None,
             models: Vec::new(),
+            model_types: Vec::new(),
             access: Vec::new(),
             quiet_channels: Vec::new(),
             cors: None,
@@ -223,6 +226,7 @@ impl App {
             router = router.route_secured(def.path(), def, access.of(def));
         }
         self.models.push(M::schema());
+        self.model_types.push((M::schema().table, std::any::type_name::<M>()));
         self.access.retain(|(table, _)| *table != M::schema().table);
         self.access.push((M::schema().table, access));
         self.include(router)
@@ -320,14 +324,28 @@ impl App {
         self.include(router)
     }
 
-    /// Creates the missing tables of registered models now rather than on first use.
-    pub(crate) async fn prepare_models(&self) -> Result<(), crate::live::LiveError> {
-        if let Some(db) = &self.database {
-            for schema in &self.models {
-                db.channel(schema).ready(db).await?;
+    /// The start-up check of the registered models, to run before serving: creates their
+    /// missing tables (if the database is set to), then checks that each table exists and
+    /// fits its model (see [`live`](crate::live)'s Schema section).
+    pub(crate) fn check_models(
+        &self,
+    ) -> impl std::future::Future<Output = Result<(), crate::live::LiveError>> + Send + 'static {
+        let database = self.database.clone();
+        let models: Vec<_> = self
+            .models
+            .iter()
+            .map(|schema| {
+                let name = self.model_types.iter().find(|(t, _)| *t == schema.table).map_or(schema.table, |m| m.1);
+                (name, *schema)
+            })
+            .collect();
+        async move {
+            let Some(db) = database else { return Ok(()) };
+            for (name, schema) in models {
+                crate::live::check::check(&db, name, schema).await?;
             }
+            Ok(())
         }
-        Ok(())
     }
 
     /// The route table the app would serve, sorted by path then method.

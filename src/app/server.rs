@@ -28,7 +28,7 @@ impl Server {
         let shutdown_timeout = app.config.shutdown_timeout;
         let handshake_timeout = app.config.handshake_timeout;
         let table = app.route_table()?;
-        app.prepare_models().await?; // a bad database or schema stops the start, not a request
+        app.check_models().await?; // a bad database or schema stops the start, not a request
         let endpoint = app.into_endpoint()?;
         raise_open_files_limit();
         let listener = TcpListener::bind(addr).await?;

@@ -228,8 +228,11 @@ impl<M: Model> Live<M> {
                 return Err(not_found(schema, id));
             }
         }
-        let row =
-            sql::query(sql::delete(schema, self.db.backend())).bind_key(id).fetch_optional(self.db.pool()).await?;
+        let row = sql::query(sql::delete(schema, self.db.backend()))
+            .bind_key(id)
+            .fetch_optional(self.db.pool())
+            .await
+            .map_err(|e| LiveError::from_sqlx(e, Some(schema), true))?;
         let row = row_to_json(schema, &row.ok_or_else(|| not_found(schema, id))?)?;
         self.announce(&mut seq, "deleted", &row, None).await;
         Ok(row)
@@ -316,7 +319,8 @@ impl<M: Model> Live<M> {
             let column = schema.column(name).ok_or_else(|| LiveError::invalid(name, "unknown field"))?;
             q = bind(q, column, &object[*name])?;
         }
-        let row = row_to_json(schema, &q.fetch_one(self.db.pool()).await?)?;
+        let row = q.fetch_one(self.db.pool()).await.map_err(|e| LiveError::from_sqlx(e, Some(schema), false))?;
+        let row = row_to_json(schema, &row)?;
         self.announce(&mut seq, "created", &row, None).await;
         Ok(row)
     }
@@ -371,9 +375,10 @@ impl<M: Model> Live<M> {
             let column = schema.column(name).ok_or_else(|| LiveError::invalid(name, "unknown field"))?;
             q = bind(q, column, fields.get(*name).unwrap_or(&Value::Null))?;
         }
-        let row = q.bind_key(id).fetch_optional(&mut *tx).await?.ok_or_else(|| not_found(schema, id))?;
-        let row = row_to_json(schema, &row)?;
-        tx.commit().await?;
+        let refused = |e| LiveError::from_sqlx(e, Some(schema), false);
+        let row = q.bind_key(id).fetch_optional(&mut *tx).await.map_err(refused)?;
+        let row = row_to_json(schema, &row.ok_or_else(|| not_found(schema, id))?)?;
+        tx.commit().await.map_err(refused)?; // a deferred constraint is checked here
         self.announce(&mut seq, "updated", &row, Some(&before)).await;
         Ok(row)
     }

@@ -1,7 +1,7 @@
 use poem::http::Method;
 use tokio::{
     io::DuplexStream,
-    sync::{mpsc, oneshot},
+    sync::{mpsc, oneshot, watch},
     task::JoinHandle,
 };
 
@@ -38,6 +38,9 @@ pub struct TestClient {
     server: Option<JoinHandle<()>>,
     hub: Hub,
     shutdown_timeout: std::time::Duration,
+    /// The outcome of the start-up checks (`None` while they run): `Err` holds why the app
+    /// cannot start.
+    started: watch::Receiver<Option<Result<(), String>>>,
 }
 
 impl TestClient {
@@ -47,6 +50,11 @@ impl TestClient {
     /// When the app's route table is invalid (two handlers on one route, a bad prefix), with
     /// the error's message: a test should fail loudly there. [`TestClient::try_new`] returns
     /// the error instead.
+    ///
+    /// The checks that need the database (a registered model whose table is missing or does
+    /// not fit it, as [`App::serve`](crate::App::serve) refuses to start) run in the
+    /// background from here: the first request or WebSocket connection panics with their
+    /// message when they fail.
     pub fn new(app: App) -> Self {
         match Self::try_new(app) {
             Ok(client) => client,
@@ -58,6 +66,7 @@ impl TestClient {
     pub fn try_new(app: App) -> Result<Self, RouteError> {
         let shutdown_timeout = app.config.shutdown_timeout;
         let app_handshake_timeout = app.config.handshake_timeout;
+        let checks = app.check_models();
         let endpoint = app.into_endpoint()?;
         let hub = endpoint.hub();
         let (connect, incoming) = mpsc::unbounded_channel();
@@ -66,12 +75,29 @@ impl TestClient {
         let signal = async {
             let _ = shutdown_rx.await;
         };
-        let server = tokio::spawn(serve(acceptor, endpoint, app_handshake_timeout, signal, shutdown_timeout));
-        Ok(Self { connect, shutdown: Some(shutdown), server: Some(server), hub, shutdown_timeout })
+        let (report, started) = watch::channel(None);
+        let server = tokio::spawn(async move {
+            let checked = checks.await.map_err(|e| e.to_string());
+            let ok = checked.is_ok();
+            let _ = report.send(Some(checked));
+            if ok {
+                serve(acceptor, endpoint, app_handshake_timeout, signal, shutdown_timeout).await;
+            }
+        });
+        Ok(Self { connect, shutdown: Some(shutdown), server: Some(server), hub, shutdown_timeout, started })
     }
 
     /// Opens a new in-memory connection to the app; the raw stream speaks HTTP/1.1.
+    ///
+    /// # Panics
+    /// When the app did not pass its start-up checks (see [`TestClient::new`]).
     pub async fn connect_raw(&self) -> DuplexStream {
+        let mut started = self.started.clone();
+        if let Ok(outcome) = started.wait_for(Option::is_some).await
+            && let Some(Err(e)) = outcome.as_ref()
+        {
+            panic!("TestClient: the app cannot start: {e}");
+        }
         let (client, server) = tokio::io::duplex(PIPE_BUFFER);
         if self.connect.send(server).is_err() {
             panic!("TestClient: the in-process server has stopped (was shutdown() called?)");

@@ -61,9 +61,11 @@ async fn me(user: Claims) -> Result<Json<Value>> {
     Ok(Json(json!({ "user": user.subject()? })))
 }
 
-/// The database at `url`, with the migrations applied: from `MIGRATIONS_DIR`, else
-/// `migrations/` in the working directory, else the project's own (when run where it was
-/// built). Ship the directory next to the binary when you deploy.
+/// The database at `url`, with the migrations applied: those of its kind
+/// (`migrations/sqlite/` or `migrations/postgres/`), from `MIGRATIONS_DIR`, else `migrations/`
+/// in the working directory, else the project's own (when run where it was built). Ship the
+/// directory next to the binary when you deploy. Table creation is off: the app checks at
+/// start that `items` exists and fits `Item`, and says what to change if not.
 pub async fn database(url: &str) -> sockeye::Result<Database> {
     let db = Database::connect(url).await?.create_missing_tables(false);
     let dir = std::env::var("MIGRATIONS_DIR").unwrap_or_else(|_| "migrations".into());

@@ -1,6 +1,0 @@
-CREATE TABLE IF NOT EXISTS items (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    price REAL NOT NULL,
-    in_stock BOOLEAN NOT NULL DEFAULT TRUE
-);
