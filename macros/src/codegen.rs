@@ -59,20 +59,8 @@ fn extraction(i: usize, arg: &Arg) -> TokenStream {
 fn constraints_static(i: usize, arg: &Arg) -> Option<(syn::Ident, TokenStream)> {
     let c = arg.constraints.as_ref()?;
     let name = format_ident!("__SOCKEYE_CONSTRAINTS_{}", i);
-    let bounds = c.bounds.iter().map(|(which, value, text)| {
-        let which = format_ident!("{}", which);
-        quote!(.#which(::sockeye::validation::Bound::new(#value, #text)))
-    });
-    let min = c.min_length.map(|n| quote!(.min_length(#n as usize)));
-    let max = c.max_length.map(|n| quote!(.max_length(#n as usize)));
-    let pattern = c.pattern.as_ref().map(|p| quote!(.pattern(#p)));
-    Some((
-        name.clone(),
-        quote! {
-            static #name: ::sockeye::validation::Constraints =
-                ::sockeye::validation::Constraints::new() #(#bounds)* #min #max #pattern;
-        },
-    ))
+    let statik = c.to_static(&name);
+    Some((name, statik))
 }
 
 /// After extraction: a body type's own checks (`Validate`), or a parameter's constraints.
@@ -99,18 +87,7 @@ fn checks(i: usize, arg: &Arg) -> TokenStream {
                 ArgKind::Query { .. } => "query",
                 _ => "header",
             };
-            let ty = &arg.full_ty;
-            let span = ty.span();
-            let mut calls = Vec::new();
-            if c.numeric() {
-                calls.push(quote_spanned!(span=> #statik.check_number::<#ty>(&#var, &__loc, &mut __errors);));
-            }
-            if c.length() {
-                calls.push(quote_spanned!(span=> #statik.check_length::<#ty>(&#var, &__loc, &mut __errors);));
-            }
-            if c.pattern.is_some() {
-                calls.push(quote_spanned!(span=> #statik.check_pattern::<#ty>(&#var, &__loc, &mut __errors);));
-            }
+            let calls = c.checks(&statik, &arg.full_ty, quote!(&#var), quote!(&__loc), quote!(&mut __errors));
             quote! {
                 {
                     let __loc = [
@@ -118,7 +95,7 @@ fn checks(i: usize, arg: &Arg) -> TokenStream {
                         ::sockeye::__private::serde_json::Value::from(#name),
                     ];
                     let mut __errors = ::std::vec::Vec::new();
-                    #(#calls)*
+                    #calls
                     if let ::core::result::Result::Err(response) =
                         ::sockeye::__private::param_errors(&__req, #location, #name, __errors)
                     {

@@ -7,6 +7,7 @@
 use proc_macro::TokenStream;
 
 mod codegen;
+mod constraints;
 mod model;
 mod parse;
 #[path = "../../src/route/path.rs"]

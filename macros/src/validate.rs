@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::{Data, DeriveInput, Expr, Fields, Meta, Token, punctuated::Punctuated, spanned::Spanned};
 
-use crate::parse::{Constraints, constraint};
+use crate::constraints::{Constraints, constraint};
 
 struct Field {
     ident: syn::Ident,
@@ -74,31 +74,11 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     for (i, f) in fields.iter().enumerate() {
         let (ident, ty, name, c) = (&f.ident, &f.ty, &f.name, &f.constraints);
         let statik = format_ident!("__SOCKEYE_FIELD_{}", i);
-        let bounds = c.bounds.iter().map(|(which, value, text)| {
-            let which = format_ident!("{}", which);
-            quote!(.#which(::sockeye::validation::Bound::new(#value, #text)))
-        });
-        let min = c.min_length.map(|n| quote!(.min_length(#n as usize)));
-        let max = c.max_length.map(|n| quote!(.max_length(#n as usize)));
-        let pattern = c.pattern.as_ref().map(|p| quote!(.pattern(#p)));
-        statics.push(quote! {
-            static #statik: ::sockeye::validation::Constraints =
-                ::sockeye::validation::Constraints::new() #(#bounds)* #min #max #pattern;
-        });
+        statics.push(c.to_static(&statik));
         listed.push(quote!((#name, &#statik)));
-        let span = ty.span();
-        let mut calls = Vec::new();
-        if c.numeric() {
-            calls.push(quote_spanned!(span=> #statik.check_number::<#ty>(&self.#ident, __loc, __errors);));
-        }
-        if c.length() {
-            calls.push(quote_spanned!(span=> #statik.check_length::<#ty>(&self.#ident, __loc, __errors);));
-        }
-        if c.pattern.is_some() {
-            calls.push(quote_spanned!(span=> #statik.check_pattern::<#ty>(&self.#ident, __loc, __errors);));
-        }
+        let mut calls = vec![c.checks(&statik, ty, quote!(&self.#ident), quote!(__loc), quote!(__errors))];
         if f.nested {
-            calls.push(quote_spanned!(span=> ::sockeye::Validate::validate(&self.#ident, __loc, __errors);));
+            calls.push(quote_spanned!(ty.span()=> ::sockeye::Validate::validate(&self.#ident, __loc, __errors);));
         }
         checks.push(quote! {
             __loc.push(::sockeye::__private::serde_json::Value::from(#name));
