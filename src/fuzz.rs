@@ -521,7 +521,7 @@ mod tests {
                 }
                 count += 1;
             }
-            assert!(count >= 10, "{name}: {count} seeds");
+            assert!(count >= 10, "{name}: {count} corpus entries, 10 at least");
         }
     }
 

@@ -15,10 +15,10 @@ pub(crate) fn invalid(location: &str, name: &str, raw: &str, err: impl Display) 
     poem::IntoResponse::into_response(Error::validation(vec![e]))
 }
 
-/// A value that did not parse into `T`, in pydantic's words for the common types.
-fn unparsed<T>(location: &str, name: &str, raw: &str, err: &str) -> Response {
+/// A value at `loc` that did not parse into `T`, in pydantic's words for the common types.
+fn unparsed<T>(loc: Vec<Value>, raw: &str, err: &str) -> Response {
     let (kind, msg, ctx) = param_words(std::any::type_name::<T>(), raw, err);
-    let mut e = ValidationError::new(&kind, vec![Value::from(location), Value::from(name)], msg).with_input(raw);
+    let mut e = ValidationError::new(&kind, loc, msg).with_input(raw);
     e.ctx = ctx;
     poem::IntoResponse::into_response(Error::validation(vec![e]))
 }
@@ -50,7 +50,7 @@ where
 }
 
 fn convert<T: FromParam>(location: &str, name: &str, raw: &str) -> Result<T, Response> {
-    T::from_param(raw).map_err(|e| unparsed::<T>(location, name, raw, &e))
+    T::from_param(raw).map_err(|e| unparsed::<T>(vec![Value::from(location), Value::from(name)], raw, &e))
 }
 
 /// Path parameter number `index` of the route, named `name` in the route's path.
@@ -78,13 +78,8 @@ pub fn query_param_list<T: FromParam>(req: &Request, name: &str) -> Result<Vec<T
         .filter(|(k, _)| k == name)
         .enumerate()
         .map(|(i, (_, raw))| {
-            T::from_param(&raw).map_err(|e| {
-                let (kind, msg, ctx) = param_words(std::any::type_name::<T>(), &raw, &e);
-                let loc = vec![Value::from("query"), Value::from(name), Value::from(i)];
-                let mut e = ValidationError::new(&kind, loc, msg).with_input(raw.as_ref());
-                e.ctx = ctx;
-                poem::IntoResponse::into_response(Error::validation(vec![e]))
-            })
+            T::from_param(&raw)
+                .map_err(|e| unparsed::<T>(vec![Value::from("query"), Value::from(name), Value::from(i)], &raw, &e))
         })
         .collect()
 }

@@ -139,30 +139,10 @@ pub(crate) fn tail_param<T: FromTail>(req: &Request, index: usize, name: &str) -
 /// The suffix of `path`, starting after a `/`, that decodes to `decoded`. Escapes never span
 /// a `/`, so at most one suffix does.
 fn raw_suffix<'p>(path: &'p str, decoded: &str) -> Option<&'p str> {
-    let starts = path.char_indices().filter(|(_, c)| *c == '/').map(|(i, _)| i + 1);
-    let mut starts: Vec<usize> = starts.collect();
-    starts.reverse();
-    starts.into_iter().map(|i| &path[i..]).find(|raw| percent_decode(raw) == decoded.as_bytes())
-}
-
-fn percent_decode(raw: &str) -> Vec<u8> {
-    let b = raw.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| char::from(c).to_digit(16);
-        match (b[i], b.get(i + 1).and_then(|c| hex(*c)), b.get(i + 2).and_then(|c| hex(*c))) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    out
+    path.match_indices('/')
+        .rev()
+        .map(|(i, _)| &path[i + 1..])
+        .find(|raw| percent_encoding::percent_decode_str(raw).eq(decoded.bytes()))
 }
 
 /// Checks the decoded rest of a path and its raw form.
@@ -210,7 +190,7 @@ mod tests {
     use super::*;
 
     fn refusal(raw: &str, allow_hidden: bool) -> Option<Refusal> {
-        let decoded = String::from_utf8(percent_decode(raw)).ok()?;
+        let decoded = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?.into_owned();
         check(&decoded, raw, allow_hidden).err()
     }
 

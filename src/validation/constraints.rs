@@ -123,38 +123,27 @@ impl Constraints {
     /// Checks the length bounds of `value` (characters of a string, items of a list).
     pub fn check_length<T: Length + ?Sized>(&self, value: &T, loc: &[Value], errors: &mut Vec<ValidationError>) {
         let Some((len, is_text)) = value.length() else { return };
-        let plural = |n: usize, what: &str| if n == 1 { what.to_string() } else { format!("{what}s") };
-        if let Some(min) = self.min_length.filter(|min| len < *min) {
+        let broken = [
+            (self.min_length.filter(|min| len < *min), "short", "least", "min_length"),
+            (self.max_length.filter(|max| len > *max), "long", "most", "max_length"),
+        ];
+        for (bound, too, words, key) in broken {
+            let Some(n) = bound else { continue };
+            let s = if n == 1 { "" } else { "s" };
             let (kind, msg, ctx) = if is_text {
                 (
-                    "string_too_short",
-                    format!("String should have at least {min} {}", plural(min, "character")),
-                    json!({"min_length": min}),
+                    format!("string_too_{too}"),
+                    format!("String should have at {words} {n} character{s}"),
+                    json!({ key: n }),
                 )
             } else {
                 (
-                    "too_short",
-                    format!("List should have at least {min} {} after validation, not {len}", plural(min, "item")),
-                    json!({"field_type": "List", "min_length": min, "actual_length": len}),
+                    format!("too_{too}"),
+                    format!("List should have at {words} {n} item{s} after validation, not {len}"),
+                    json!({"field_type": "List", key: n, "actual_length": len}),
                 )
             };
-            errors.push(ValidationError::new(kind, loc.to_vec(), msg).with_input(value.input()).with_ctx(ctx));
-        }
-        if let Some(max) = self.max_length.filter(|max| len > *max) {
-            let (kind, msg, ctx) = if is_text {
-                (
-                    "string_too_long",
-                    format!("String should have at most {max} {}", plural(max, "character")),
-                    json!({"max_length": max}),
-                )
-            } else {
-                (
-                    "too_long",
-                    format!("List should have at most {max} {} after validation, not {len}", plural(max, "item")),
-                    json!({"field_type": "List", "max_length": max, "actual_length": len}),
-                )
-            };
-            errors.push(ValidationError::new(kind, loc.to_vec(), msg).with_input(value.input()).with_ctx(ctx));
+            errors.push(ValidationError::new(&kind, loc.to_vec(), msg).with_input(value.input()).with_ctx(ctx));
         }
     }
 
