@@ -20,7 +20,10 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
 }
 
 fn main() {
-    let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates");
+    // Read when the script runs, not when it was compiled: one build cache shared by two
+    // checkouts would otherwise embed the other checkout's templates (or a deleted one's).
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let templates = Path::new(&manifest_dir).join("../templates");
     println!("cargo:rerun-if-changed={}", templates.display());
     let mut code = String::from(
         "/// (template, path in the project, contents)\npub(crate) static FILES: &[(&str, &str, &str)] = &[\n",
