@@ -224,16 +224,24 @@ impl IntoResponse for Error {
 
 impl<E: StdError + Send + Sync + 'static> From<E> for Error {
     fn from(e: E) -> Self {
-        // An authentication failure keeps its 401/403 when it travels through `?`.
-        let boxed: Box<dyn StdError + Send + Sync> = Box::new(e);
+        Self::from_cause(Box::new(e))
+    }
+}
+
+impl Error {
+    /// An error that knows its answer keeps it (an authentication failure its 401/403, a live
+    /// model's error its status); any other is a 500 hiding its cause.
+    pub(crate) fn from_cause(boxed: Box<dyn StdError + Send + Sync>) -> Self {
         let boxed = match boxed.downcast::<crate::auth::AuthError>() {
             Ok(auth) => return auth.to_error(),
             Err(other) => other,
         };
-        match boxed.downcast::<crate::live::LiveError>() {
-            Ok(live) => live.to_error(),
-            Err(other) => Error::internal(other),
-        }
+        #[cfg(any(feature = "sqlite", feature = "postgres"))]
+        let boxed = match boxed.downcast::<crate::live::LiveError>() {
+            Ok(live) => return live.to_error(),
+            Err(other) => other,
+        };
+        Error::internal(boxed)
     }
 }
 

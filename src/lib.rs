@@ -55,13 +55,19 @@
 // boxing them would cost an allocation on the error path and buy nothing measurable.
 #![allow(clippy::result_large_err)]
 
+extern crate self as sockeye;
+
 mod app;
 pub mod auth;
 pub mod broker;
+mod builtin;
+pub mod describe;
+#[cfg(feature = "openapi")]
 pub mod docs;
 mod error;
 mod extract;
 pub mod hub;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod live;
 mod logging;
 mod response;
@@ -75,11 +81,15 @@ pub mod ws;
 #[path = "private.rs"]
 pub mod __private;
 
+#[cfg(feature = "__fuzz")]
 #[doc(hidden)]
 #[path = "fuzz.rs"]
 pub mod __fuzz;
 
-pub use app::{App, Config, ConfigError, Cors, RouteInfo, Server, TrustedProxies, shutdown_signal};
+pub use app::{
+    App, CheckFuture, Config, ConfigError, Cors, Extension, RouteInfo, Server, Start, TrustedProxies, shutdown_signal,
+};
+pub use describe::JsonSchema;
 pub use error::{Error, Result, ValidationError};
 pub use extract::{AllowHidden, Extractor, Form, FromTail, Json, Query, State};
 pub use hub::Hub;
@@ -129,7 +139,7 @@ pub use testing::{TestClient, TestMessage, TestRequest, TestResponse, TestSocket
 pub use validation::Validate;
 pub use ws::{CloseCode, Message, Socket, WebSocket};
 
-/// Derives [`docs::JsonSchema`] from a type's definition and its serde attributes: see there.
+/// Derives [`JsonSchema`] from a type's definition and its serde attributes: see there.
 pub use sockeye_macros::JsonSchema;
 /// Declares a route for `DELETE`. See [`get`] for everything route attributes accept.
 pub use sockeye_macros::delete;

@@ -31,14 +31,15 @@ use poem::{IntoResponse, error::IntoResult};
 
 /// What the generated `describe` functions use.
 pub mod docs {
-    pub use crate::docs::{
-        Operation, Probe,
+    pub use crate::describe::{
+        Body, Direction, Field, JsonSchema, Names, Operation, Probe, Shape, Tagging, Variant,
         json_schema::{AnySchema, KnownSchema, TracedSchema, handled_by_with},
         operation::{DocumentedArg, KnownAnswer, KnownParam, OtherArg, UnknownAnswer, UnknownParam, build},
     };
 }
 
 /// The generic handlers of live models, named by `#[derive(Model)]`.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod live {
     pub use crate::live::rest::{create, delete, list, patch, read, replace, socket};
 

@@ -143,7 +143,7 @@ fn toml_string(s: &str) -> String {
     out
 }
 
-/// The `sockeye = ..` dependency: a path to a checkout (given, or the one this binary was built
+/// Where the `sockeye` dependency comes from (`path = ".."`, inside the template's inline table): a path to a checkout (given, or the one this binary was built
 /// from), else the published version.
 fn dependency(sockeye_path: Option<PathBuf>) -> Result<(String, Option<PathBuf>), String> {
     let checkout =
@@ -171,7 +171,7 @@ fn dependency(sockeye_path: Option<PathBuf>) -> Result<(String, Option<PathBuf>)
         )
     })?;
     let path = checkout.to_str().ok_or("the sockeye checkout's path is not UTF-8: move it")?;
-    Ok((format!("{{ path = {} }}", toml_string(path)), Some(checkout)))
+    Ok((format!("path = {}", toml_string(path)), Some(checkout)))
 }
 
 /// Writes `template` into `dir` (which must be missing or empty); the number of files.

@@ -70,7 +70,11 @@ fn every_template_builds_and_passes_its_own_tests_with_cargo() {
             let text = std::fs::read_to_string(&file).unwrap();
             assert!(!text.contains("{{"), "{} keeps a placeholder", file.display());
         }
-        assert!(manifest.contains(&format!("sockeye = {{ path = \"{}\" }}", checkout.display())), "{manifest}");
+        // The checkout as a path, with the cargo features the template needs.
+        assert!(manifest.contains(&format!("sockeye = {{ path = \"{}\"", checkout.display())), "{manifest}");
+        if template == "realtime" {
+            assert!(manifest.contains(r#"features = ["sqlite", "postgres", "jwt", "openapi"]"#), "{manifest}");
+        }
         let (ok, log) = cargo_test(&dir, Duration::from_secs(1200));
         assert!(ok, "{template}: cargo test failed:\n{log}");
         let passed: usize = log

@@ -182,7 +182,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         quote!(::sockeye::__private::RouteDef::new(
             #method, #path, #label, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
             ::sockeye::__private::live::#handler::<#ident>,
-        ).model(&SCHEMA))
+        ).described_by(&SCHEMA))
     };
     let routes = [
         route("GET", &list, "list", "list"),

@@ -20,43 +20,19 @@ use crate::{
 
 /// What every request of an app can reach: user state and limits.
 pub(crate) struct Shared {
+    /// The user's state and the extensions' data, by type.
     pub(crate) state: Extensions,
     pub(crate) body_limit: usize,
     pub(crate) ws: WsConfig,
     pub(crate) hub: Hub,
     pub(crate) auth: Auth,
-    pub(crate) database: Option<crate::live::Database>,
-    /// The registered live models, for the console.
-    pub(crate) models: Vec<&'static crate::live::Schema>,
-    /// Each registered model's access, by table.
-    pub(crate) access: Vec<(&'static str, crate::live::Access)>,
-    /// The models whose channel sends no connection message.
-    pub(crate) quiet_channels: Vec<&'static str>,
     /// Whose forwarding headers name the client.
     pub(crate) proxies: super::TrustedProxies,
-    /// The OpenAPI document (`GET /openapi.json`), built once.
-    pub(crate) openapi: std::sync::Arc<str>,
-    /// The AsyncAPI document (`GET /asyncapi.json`), built once.
-    pub(crate) asyncapi: std::sync::Arc<str>,
     /// The route table as JSON (`GET /_routes` in development mode).
     pub(crate) routes: std::sync::Arc<str>,
-    /// The docs page (`GET /docs`).
-    pub(crate) docs_index: std::sync::Arc<str>,
-    /// Its HTTP part, Swagger UI (`GET /docs/http`), rendered on first request.
-    pub(crate) docs_page: std::sync::OnceLock<String>,
 }
 
 impl Shared {
-    /// The access the model stored in `table` was registered with.
-    pub(crate) fn access(&self, table: &str) -> Option<&crate::live::Access> {
-        self.access.iter().find(|(t, _)| *t == table).map(|(_, a)| a)
-    }
-
-    /// Whether the channel of the model stored in `table` greets its clients.
-    pub(crate) fn greets(&self, table: &str) -> bool {
-        !self.quiet_channels.contains(&table)
-    }
-
     pub(crate) fn of(req: &Request) -> Option<&Arc<Shared>> {
         req.extensions().get::<Arc<Shared>>()
     }

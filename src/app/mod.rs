@@ -3,8 +3,10 @@
 mod config;
 mod cors;
 pub(crate) mod endpoint;
+mod extension;
 pub(crate) mod head_deadline;
 pub(crate) mod proxy;
+mod route_table;
 pub(crate) mod serve;
 mod server;
 mod static_dir;
@@ -17,6 +19,8 @@ use tokio::net::ToSocketAddrs;
 pub use config::{Config, ConfigError};
 pub(crate) use config::{DEFAULT_BODY_LIMIT, invalid, positive_secs};
 pub use cors::Cors;
+pub(crate) use extension::data;
+pub use extension::{CheckFuture, Extension, Start};
 pub use proxy::TrustedProxies;
 pub use server::{Server, shutdown_signal};
 
@@ -65,20 +69,9 @@ pub struct App {
     state: Extensions,
     hub: Hub,
     auth: Auth,
-    database: Option<crate::live::Database>,
-    models: Vec<&'static crate::live::Schema>,
-    /// The Rust type of each registered model, by table, for start-up messages.
-    model_types: Vec<(&'static str, &'static str)>,
-    /// Each registered model's access, by table.
-    access: Vec<(&'static str, crate::live::Access)>,
-    quiet_channels: Vec<&'static str>,
     cors: Option<Cors>,
-    /// Models served as a channel only, their rows stored by the app.
-    channels: Vec<&'static crate::live::Schema>,
-    /// Bridges from model channels to pub/sub topics: (table, namespace, topic).
-    bridges: Vec<(&'static str, String, String)>,
-    /// Whether a model was registered with public writes by [`App::register`].
-    public_writes: Vec<&'static str>,
+    /// The parts plugged in: the built-in ones the crate's features bring, and the user's.
+    extensions: Vec<Box<dyn Extension>>,
 }
 
 impl Default for App {
@@ -108,16 +101,30 @@ impl App {
             state: Extensions::new(),
             hub: Hub::default(),
             auth: Auth::new(),
-            database: None,
-            models: Vec::new(),
-            model_types: Vec::new(),
-            access: Vec::new(),
-            quiet_channels: Vec::new(),
             cors: None,
-            channels: Vec::new(),
-            bridges: Vec::new(),
-            public_writes: Vec::new(),
+            extensions: crate::builtin::extensions(),
         }
+    }
+
+    /// Plugs `extension` into the app: its routes, start-up checks and data (see
+    /// [`Extension`]).
+    pub fn extend(mut self, extension: impl Extension) -> Self {
+        self.extensions.push(Box::new(extension));
+        self
+    }
+
+    /// The app's extension of type `E`, added with its default value when missing: for an
+    /// extension's own builder methods (`impl App` blocks in its crate calling this).
+    pub fn extension_mut<E: Extension + Default>(&mut self) -> &mut E {
+        let at = match self.extensions.iter().position(|e| (&**e as &dyn std::any::Any).is::<E>()) {
+            Some(at) => at,
+            None => {
+                self.extensions.push(Box::new(E::default()));
+                self.extensions.len() - 1
+            }
+        };
+        let any: &mut dyn std::any::Any = &mut *self.extensions[at];
+        any.downcast_mut::<E>().unwrap_or_else(|| unreachable!("found by its type above"))
     }
 
     /// An app configured from `.env` and the environment: see [`Config`] for the names.
@@ -200,92 +207,12 @@ impl App {
         self.include(Router::new().route(path, &crate::hub::STATS_ROUTE))
     }
 
-    /// The database of live models (see [`live`](crate::live)).
-    pub fn database(mut self, db: crate::live::Database) -> Self {
-        self.database = Some(db);
-        self
-    }
-
-    /// Serves the live model `M` open to everyone: REST CRUD under `/<table>` and its change
-    /// events on `/ws/<table>` (see [`live`](crate::live)). Needs a
-    /// [`database`](App::database).
-    ///
-    /// Anyone who can reach the server can then change the table, so the app warns at start
-    /// that its writes are public. Say who may read and write with
-    /// [`register_with`](App::register_with) (`Access::public()` says it is meant).
-    pub fn register<M: crate::live::Model>(mut self) -> Self {
-        self.public_writes.push(M::schema().table);
-        self.register_with::<M>(crate::live::Access::public())
-    }
-
-    /// Serves the live model `M` like [`register`](App::register), with reads, writes, the
-    /// channel and rows guarded as `access` says (see [`Access`](crate::live::Access)).
-    pub fn register_with<M: crate::live::Model>(mut self, access: crate::live::Access) -> Self {
-        let mut router = Router::new();
-        for def in M::routes() {
-            router = router.route_secured(def.path(), def, access.of(def));
-        }
-        self.models.push(M::schema());
-        self.model_types.push((M::schema().table, std::any::type_name::<M>()));
-        self.access.retain(|(table, _)| *table != M::schema().table);
-        self.access.push((M::schema().table, access));
-        self.include(router)
-    }
-
     /// Lets browser pages of other origins call the app's HTTP routes (CORS), as `cors`
     /// says: by default the app's allowed origins, the pages that may open its WebSockets
     /// (`SOCKEYE_ALLOWED_ORIGINS`). Preflight requests are answered before routing.
     pub fn cors(mut self, cors: Cors) -> Self {
         self.cors = Some(cors);
         self
-    }
-
-    /// Serves `M`'s channel, `/ws/<table>`, for rows the app stores itself (its own pool,
-    /// another service): no REST routes, no database needed. Send its events with
-    /// [`Events<M>`](crate::live::Events) after each change; clients subscribe, filter and
-    /// choose event kinds as on a stored model's channel (snapshots are refused: sockeye
-    /// cannot read the rows). Anyone may subscribe: see [`channel_with`](App::channel_with).
-    pub fn channel<M: crate::live::Model>(self) -> Self {
-        self.channel_with::<M>(crate::live::Access::public())
-    }
-
-    /// [`channel`](App::channel), with the channel and its rows guarded as `access` says
-    /// (its read rule and row rule; write rules have nothing to guard here).
-    pub fn channel_with<M: crate::live::Model>(mut self, access: crate::live::Access) -> Self {
-        let mut router = Router::new();
-        for def in M::routes().iter().filter(|d| d.is_websocket()) {
-            router = router.route_secured(def.path(), def, access.of(def));
-        }
-        self.channels.push(M::schema());
-        self.access.retain(|(table, _)| *table != M::schema().table);
-        self.access.push((M::schema().table, access));
-        self.include(router)
-    }
-
-    /// Serves `M`'s channel without the connection message: the first message a client
-    /// reads is the first event or the answer to its first request. For clients written for
-    /// servers that send nothing on connect and read every message as an event.
-    pub fn without_greeting<M: crate::live::Model>(mut self) -> Self {
-        self.quiet_channels.push(M::schema().table);
-        self
-    }
-
-    /// Also sends `M`'s change events to the subscribers of `topic` on the pub/sub endpoint
-    /// whose namespace is `namespace` (its path, such as `/ws/chat`). Model channels and
-    /// pub/sub topics are separate namespaces: a pub/sub client cannot subscribe to a model's
-    /// channel by naming its table, so a bridge is how an app chooses to share one. The
-    /// events cross as they are, without the model's row rule: bridge only what every
-    /// subscriber of the topic may read.
-    pub fn bridge<M: crate::live::Model>(mut self, namespace: &str, topic: &str) -> Self {
-        self.bridges.push((M::schema().table, namespace.to_string(), topic.to_string()));
-        self
-    }
-
-    /// Mounts the browser test console of the live models at `path` (such as
-    /// `/static/websocket-test.html`): connect to a channel, watch events, write rows, ping,
-    /// stats and snapshots.
-    pub fn console(self, path: &str) -> Self {
-        self.include(Router::new().route(path, &crate::live::console::ROUTE))
     }
 
     /// Serves the files of the directory `dir` under `prefix` (`GET` and `HEAD`), like
@@ -324,25 +251,14 @@ impl App {
         self.include(router)
     }
 
-    /// The start-up check of the registered models, to run before serving: creates their
-    /// missing tables (if the database is set to), then checks that each table exists and
-    /// fits its model (see [`live`](crate::live)'s Schema section).
-    pub(crate) fn check_models(
+    /// The extensions' start-up checks, to run before serving (a database's tables).
+    pub(crate) fn checks(
         &self,
-    ) -> impl std::future::Future<Output = Result<(), crate::live::LiveError>> + Send + 'static {
-        let database = self.database.clone();
-        let models: Vec<_> = self
-            .models
-            .iter()
-            .map(|schema| {
-                let name = self.model_types.iter().find(|(t, _)| *t == schema.table).map_or(schema.table, |m| m.1);
-                (name, *schema)
-            })
-            .collect();
+    ) -> impl std::future::Future<Output = Result<(), Box<dyn std::error::Error + Send + Sync>>> + Send + 'static {
+        let checks: Vec<CheckFuture> = self.extensions.iter().map(|e| e.check()).collect();
         async move {
-            let Some(db) = database else { return Ok(()) };
-            for (name, schema) in models {
-                crate::live::check::check(&db, name, schema).await?;
+            for check in checks {
+                check.await?;
             }
             Ok(())
         }
@@ -355,19 +271,10 @@ impl App {
 
     fn mount(&self) -> Result<Vec<Mounted>, RouteError> {
         let mut includes = self.includes.clone();
-        let mut docs = Router::new();
-        if let Some(path) = &self.config.openapi_path {
-            docs = docs.route(path.clone(), &crate::docs::OPENAPI_ROUTE);
-            docs = docs.route(asyncapi_path(path), &crate::docs::ASYNCAPI_ROUTE);
-            if let Some(page) = &self.config.docs_path {
-                docs = docs.route(page.clone(), &crate::docs::INDEX_ROUTE);
-                docs = docs.route(format!("{}/http", page.trim_end_matches('/')), &crate::docs::PAGE_ROUTE);
-            }
-        }
+        includes.extend(self.extensions.iter().map(|e| e.routes(&self.config)));
         if self.config.development {
-            docs = docs.route("/_routes", &crate::docs::ROUTES_ROUTE);
+            includes.push(Router::new().route("/_routes", &route_table::ROUTE));
         }
-        includes.push(docs);
         router::mount(&includes, self.auto)
     }
 
@@ -408,46 +315,22 @@ impl App {
         Ok(table)
     }
 
-    pub(crate) fn into_endpoint(self) -> Result<AppEndpoint, RouteError> {
+    pub(crate) fn into_endpoint(mut self) -> Result<AppEndpoint, RouteError> {
         let mounted = self.mount()?;
-        let openapi = crate::docs::openapi::document(&mounted, &self.models, "sockeye app").to_string().into();
-        let asyncapi = crate::docs::asyncapi::document(&mounted, "sockeye app").to_string().into();
-        let table: Vec<serde_json::Value> = self
-            .route_table()?
-            .iter()
-            .map(|r| {
-                serde_json::json!({"method": r.method, "path": r.path, "websocket": r.websocket,
-                    "handler": r.handler, "location": r.location})
-            })
-            .collect();
-        let routes = serde_json::Value::Array(table).to_string().into();
+        let routes = route_table::json(&self.route_table()?).into();
         static_dir::check(&self.state)?;
-        if let (Some(model), None) = (self.models.first(), &self.database) {
-            return Err(RouteError::NoDatabase { table: model.table.to_string() });
-        }
         if let Some(broker) = &self.config.broker {
             self.hub.connect_broker(broker)?;
-            if let Some(db) = &self.database {
-                for schema in &self.models {
-                    crate::live::channel::receive_remote_events(&self.hub, db.channel(schema));
-                }
-            }
-            for schema in &self.channels {
-                crate::live::channel::receive_remote_events(&self.hub, crate::live::events::channel(&self.hub, schema));
-            }
         }
         if let Some(reason) = self.auth.unusable() {
             return Err(RouteError::Auth(reason.to_string()));
         }
         self.auth.warn_at_start();
-        for (table, namespace, topic) in &self.bridges {
-            self.hub.bridge(&crate::hub::RoomKey::model(table), crate::hub::RoomKey::topic(namespace, topic));
-        }
-        for table in &self.public_writes {
-            tracing::warn!(
-                "live model `{table}`: anyone can write it (App::register); say who may with \
-                 App::register_with(Access::..), or Access::public() if that is meant"
-            );
+        for extension in std::mem::take(&mut self.extensions) {
+            let broker = self.config.broker.is_some();
+            let mut start =
+                Start { config: &self.config, mounted: &mounted, hub: &self.hub, data: &mut self.state, broker };
+            extension.start(&mut start)?;
         }
         let shared = Shared {
             state: self.state,
@@ -455,24 +338,8 @@ impl App {
             ws: self.config.websocket.clone(),
             hub: self.hub,
             auth: self.auth,
-            database: self.database,
-            models: self.models,
-            access: self.access,
-            quiet_channels: self.quiet_channels,
             proxies: self.config.trusted_proxies.clone(),
-            docs_index: match (&self.config.openapi_path, &self.config.docs_path) {
-                (Some(openapi), Some(page)) => crate::docs::index(
-                    openapi,
-                    &asyncapi_path(openapi),
-                    &format!("{}/http", page.trim_end_matches('/')),
-                )
-                .into(),
-                _ => "".into(),
-            },
-            openapi,
-            asyncapi,
             routes,
-            docs_page: std::sync::OnceLock::new(),
         };
         let cors = self.cors.map(|c| c.policy(&shared.auth));
         AppEndpoint::new(&mounted, shared, cors)
@@ -510,14 +377,6 @@ impl App {
     pub async fn serve(self) -> Result<()> {
         let addr = self.config.addr();
         self.run(addr).await
-    }
-}
-
-/// The AsyncAPI document's path, beside the OpenAPI one (`/openapi.json` → `/asyncapi.json`).
-fn asyncapi_path(openapi: &str) -> String {
-    match openapi.rsplit_once('/') {
-        Some((dir, _)) => format!("{dir}/asyncapi.json"),
-        None => "/asyncapi.json".to_string(),
     }
 }
 

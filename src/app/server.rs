@@ -28,7 +28,8 @@ impl Server {
         let shutdown_timeout = app.config.shutdown_timeout;
         let handshake_timeout = app.config.handshake_timeout;
         let table = app.route_table()?;
-        app.check_models().await?; // a bad database or schema stops the start, not a request
+        // A bad database or schema stops the start, not a request.
+        app.checks().await.map_err(crate::Error::from_cause)?;
         let endpoint = app.into_endpoint()?;
         raise_open_files_limit();
         let listener = TcpListener::bind(addr).await?;

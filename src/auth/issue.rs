@@ -2,7 +2,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Map, Value, json};
 
 use super::{Auth, AuthError};
@@ -50,7 +49,7 @@ impl<'a> TokenBuilder<'a> {
     /// Signs the token with the configured secret or private key.
     pub fn issue(self) -> Result<String, AuthError> {
         let inner = &self.auth.0;
-        let (Some(jwt), Some(key)) = (&inner.jwt, &inner.signing) else {
+        let Some(keys) = &inner.jwt else {
             return Err(AuthError::Key("no signing key configured (a secret or SOCKEYE_JWT_PRIVATE_KEY)".into()));
         };
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
@@ -63,10 +62,6 @@ impl<'a> TokenBuilder<'a> {
         if let Some(aud) = &inner.audience {
             claims.entry("aud").or_insert_with(|| aud.clone().into());
         }
-        sign(&Header::new(jwt.algorithm), &Value::Object(claims), key)
+        keys.sign(&Value::Object(claims))
     }
-}
-
-fn sign(header: &Header, claims: &Value, key: &EncodingKey) -> Result<String, AuthError> {
-    jsonwebtoken::encode(header, claims, key).map_err(|e| AuthError::Key(format!("could not sign the token: {e}")))
 }

@@ -73,7 +73,10 @@
 
 mod claims;
 mod error;
+#[cfg(feature = "jwt")]
 mod issue;
+#[cfg_attr(not(feature = "jwt"), path = "no_jwt.rs")]
+mod jwt;
 mod origin;
 mod source;
 mod verify;
@@ -82,9 +85,11 @@ use std::{sync::Arc, time::Duration};
 
 pub use claims::{Claims, StandardClaims};
 pub use error::AuthError;
+#[cfg(feature = "jwt")]
 pub use issue::TokenBuilder;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-pub(crate) use source::{Principal, TokenSource, is_token_protocol, token_from_request};
+#[cfg(feature = "__fuzz")]
+pub(crate) use source::TokenSource;
+pub(crate) use source::{Principal, is_token_protocol, token_from_request};
 
 use crate::app::ConfigError;
 
@@ -112,6 +117,7 @@ impl Secured {
 
     /// What both require: every role and scope of each. The lists are leaked (guards live for
     /// the program: this is called once per registration, at start).
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // for live models' access
     pub(crate) fn and(&self, other: &Secured) -> Secured {
         let join = |a: &'static [&'static str], b: &'static [&'static str]| -> &'static [&'static str] {
             Box::leak(a.iter().chain(b).copied().collect::<Vec<_>>().into_boxed_slice())
@@ -126,12 +132,12 @@ impl Secured {
 pub struct Auth(Arc<Inner>);
 
 /// The shortest HS256 secret accepted, from code or the environment.
+#[cfg(feature = "jwt")]
 const MIN_SECRET_BYTES: usize = 32;
 
 #[derive(Clone)]
 struct Inner {
-    jwt: Option<Jwt>,
-    signing: Option<EncodingKey>,
+    jwt: Option<jwt::Keys>,
     issuer: Option<String>,
     audience: Option<String>,
     leeway: u64,
@@ -153,17 +159,10 @@ struct Inner {
     close_reason: Option<String>,
 }
 
-#[derive(Clone)]
-struct Jwt {
-    algorithm: Algorithm,
-    key: DecodingKey,
-}
-
 impl Default for Inner {
     fn default() -> Self {
         Self {
             jwt: None,
-            signing: None,
             issuer: None,
             audience: None,
             leeway: 5,
@@ -185,7 +184,7 @@ impl Default for Inner {
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Auth")
-            .field("algorithm", &self.0.jwt.as_ref().map(|j| j.algorithm))
+            .field("algorithm", &self.0.jwt.as_ref().map(jwt::Keys::algorithm))
             .field("issuer", &self.0.issuer)
             .field("audience", &self.0.audience)
             .field("leeway", &self.0.leeway)
@@ -207,6 +206,7 @@ impl Auth {
     /// can be found by guessing offline from any token. An app given one refuses to start
     /// ([`RouteError::Auth`](crate::RouteError::Auth)), and such an `Auth` verifies no token.
     /// Make one with `openssl rand -base64 48`.
+    #[cfg(feature = "jwt")]
     pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
         let secret = secret.as_ref();
         if secret.len() < MIN_SECRET_BYTES {
@@ -217,15 +217,13 @@ impl Auth {
                 ));
             });
         }
-        Self::new().with(|i| {
-            i.jwt = Some(Jwt { algorithm: Algorithm::HS256, key: DecodingKey::from_secret(secret) });
-            i.signing = Some(EncodingKey::from_secret(secret));
-        })
+        Self::new().with(|i| i.jwt = Some(jwt::Keys::hs256(secret)))
     }
 
     /// HS256 with a fresh 64-byte secret from the operating system's random source: for a
     /// development server that has no key configured. Its tokens stop working when the
     /// process ends, and no other process can check them.
+    #[cfg(feature = "jwt")]
     pub fn hs256_random() -> Self {
         // Version-4 UUIDs are 122 bits from the OS's random source (getrandom) each.
         let secret: Vec<u8> = (0..4).flat_map(|_| uuid::Uuid::new_v4().into_bytes()).collect();
@@ -250,26 +248,20 @@ impl Auth {
 
     /// RS256 (an RSA key) or ES256 (a P-256 key) with a PEM public key; tokens are checked
     /// only. Add [`signing_key_pem`](Auth::signing_key_pem) to issue them too.
+    #[cfg(feature = "jwt")]
     pub fn public_key_pem(pem: &[u8]) -> Result<Self, AuthError> {
-        let (algorithm, key) = match DecodingKey::from_rsa_pem(pem) {
-            Ok(key) => (Algorithm::RS256, key),
-            Err(_) => match DecodingKey::from_ec_pem(pem) {
-                Ok(key) => (Algorithm::ES256, key),
-                Err(e) => return Err(AuthError::Key(format!("not an RSA or EC public key in PEM: {e}"))),
-            },
-        };
-        Ok(Self::new().with(|i| i.jwt = Some(Jwt { algorithm, key })))
+        let keys = jwt::Keys::public_pem(pem)?;
+        Ok(Self::new().with(|i| i.jwt = Some(keys)))
     }
 
     /// The PEM private key matching the public key, to issue tokens.
+    #[cfg(feature = "jwt")]
     pub fn signing_key_pem(self, pem: &[u8]) -> Result<Self, AuthError> {
-        let key = match self.0.jwt.as_ref().map(|j| j.algorithm) {
-            Some(Algorithm::RS256) => EncodingKey::from_rsa_pem(pem),
-            Some(Algorithm::ES256) => EncodingKey::from_ec_pem(pem),
-            _ => return Err(AuthError::Key("a signing key needs a public key configured first".into())),
-        }
-        .map_err(|e| AuthError::Key(format!("bad PEM private key: {e}")))?;
-        Ok(self.with(|i| i.signing = Some(key)))
+        let Some(mut keys) = self.0.jwt.clone() else {
+            return Err(AuthError::Key("a signing key needs a public key configured first".into()));
+        };
+        keys.signing_pem(pem)?;
+        Ok(self.with(|i| i.jwt = Some(keys)))
     }
 
     /// Requires `iss` to be `issuer` (and issues tokens with it).
@@ -369,6 +361,7 @@ impl Auth {
     }
 
     /// Starts a token for `subject`, with this configuration's issuer and audience.
+    #[cfg(feature = "jwt")]
     pub fn token_for(&self, subject: impl Into<String>) -> TokenBuilder<'_> {
         TokenBuilder::new(self, subject.into())
     }
@@ -399,35 +392,7 @@ impl Auth {
     /// Reads the variables in the table above; `Ok(None)` when none is set.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let invalid = crate::app::invalid;
-        let read_pem = |name: &str| -> Result<Option<Vec<u8>>, ConfigError> {
-            lookup(name)
-                .map(|path| {
-                    std::fs::read(&path).map_err(|e| invalid(name, &path, &format!("a readable PEM file ({e})")))
-                })
-                .transpose()
-        };
-        let mut auth = match (lookup("SOCKEYE_JWT_SECRET"), read_pem("SOCKEYE_JWT_PUBLIC_KEY")?) {
-            (Some(_), Some(_)) => {
-                return Err(invalid(
-                    "SOCKEYE_JWT_PUBLIC_KEY",
-                    "(set)",
-                    "either SOCKEYE_JWT_SECRET or SOCKEYE_JWT_PUBLIC_KEY, not both",
-                ));
-            }
-            (Some(secret), None) if secret.len() < MIN_SECRET_BYTES => {
-                return Err(invalid("SOCKEYE_JWT_SECRET", "(hidden)", "a secret of at least 32 bytes"));
-            }
-            (Some(secret), None) => Auth::hs256(secret),
-            (None, Some(pem)) => {
-                let path = lookup("SOCKEYE_JWT_PUBLIC_KEY").unwrap_or_default();
-                Auth::public_key_pem(&pem).map_err(|e| invalid("SOCKEYE_JWT_PUBLIC_KEY", &path, &e.to_string()))?
-            }
-            (None, None) => Auth::new(),
-        };
-        if let Some(pem) = read_pem("SOCKEYE_JWT_PRIVATE_KEY")? {
-            let path = lookup("SOCKEYE_JWT_PRIVATE_KEY").unwrap_or_default();
-            auth = auth.signing_key_pem(&pem).map_err(|e| invalid("SOCKEYE_JWT_PRIVATE_KEY", &path, &e.to_string()))?;
-        }
+        let mut auth = jwt_from_lookup(&lookup)?;
         if let Some(v) = lookup("SOCKEYE_JWT_ISSUER") {
             auth = auth.issuer(v);
         }
@@ -478,6 +443,55 @@ impl Auth {
         }
         Ok(auth)
     }
+}
+
+/// The JWT keys the variables name (`SOCKEYE_JWT_SECRET`, `..._PUBLIC_KEY`, `..._PRIVATE_KEY`).
+#[cfg(feature = "jwt")]
+fn jwt_from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Auth, ConfigError> {
+    use crate::app::invalid;
+    let read_pem = |name: &str| -> Result<Option<Vec<u8>>, ConfigError> {
+        lookup(name)
+            .map(|path| std::fs::read(&path).map_err(|e| invalid(name, &path, &format!("a readable PEM file ({e})"))))
+            .transpose()
+    };
+    let auth = match (lookup("SOCKEYE_JWT_SECRET"), read_pem("SOCKEYE_JWT_PUBLIC_KEY")?) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "SOCKEYE_JWT_PUBLIC_KEY",
+                "(set)",
+                "either SOCKEYE_JWT_SECRET or SOCKEYE_JWT_PUBLIC_KEY, not both",
+            ));
+        }
+        (Some(secret), None) if secret.len() < MIN_SECRET_BYTES => {
+            return Err(invalid("SOCKEYE_JWT_SECRET", "(hidden)", "a secret of at least 32 bytes"));
+        }
+        (Some(secret), None) => Auth::hs256(secret),
+        (None, Some(pem)) => {
+            let path = lookup("SOCKEYE_JWT_PUBLIC_KEY").unwrap_or_default();
+            Auth::public_key_pem(&pem).map_err(|e| invalid("SOCKEYE_JWT_PUBLIC_KEY", &path, &e.to_string()))?
+        }
+        (None, None) => Auth::new(),
+    };
+    if let Some(pem) = read_pem("SOCKEYE_JWT_PRIVATE_KEY")? {
+        let path = lookup("SOCKEYE_JWT_PRIVATE_KEY").unwrap_or_default();
+        return auth.signing_key_pem(&pem).map_err(|e| invalid("SOCKEYE_JWT_PRIVATE_KEY", &path, &e.to_string()));
+    }
+    Ok(auth)
+}
+
+/// Without the `jwt` feature, a JWT variable is an error naming the feature, never ignored.
+#[cfg(not(feature = "jwt"))]
+fn jwt_from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Auth, ConfigError> {
+    for name in ["SOCKEYE_JWT_SECRET", "SOCKEYE_JWT_PUBLIC_KEY", "SOCKEYE_JWT_PRIVATE_KEY"] {
+        if lookup(name).is_some() {
+            return Err(crate::app::invalid(
+                name,
+                "(set)",
+                "unset: this build of sockeye has no `jwt` feature (add it to sockeye's features in Cargo.toml)",
+            ));
+        }
+    }
+    Ok(Auth::new())
 }
 
 /// A `#[secured]` WebSocket handshake that did not authenticate: the route closes with the

@@ -38,9 +38,15 @@
 //! message delivered minutes late is usually worse than one not delivered. Messages a process
 //! receives resume as soon as it is subscribed again.
 
+// Without a backend (features `redis`, `postgres`) the machinery is compiled, since the Hub's
+// cluster code names it, but never reached.
+#![cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
+
 mod envelope;
 mod history;
+#[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "redis")]
 mod redis;
 mod seal;
 
@@ -82,8 +88,13 @@ impl std::fmt::Debug for Secret {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Backend {
+    #[cfg(feature = "redis")]
     Redis(String),
+    #[cfg(feature = "postgres")]
     Postgres(String),
+    /// A build with no backend: no `Broker` can be made.
+    #[cfg(not(any(feature = "redis", feature = "postgres")))]
+    None(std::convert::Infallible),
 }
 
 /// A broker setting that cannot be used.
@@ -93,6 +104,16 @@ pub enum BrokerError {
     /// The URL's scheme is neither `redis://` (`rediss://`) nor `postgres://` (`postgresql://`).
     #[error("broker URL `{0}`: expected redis://host:port or postgres://user@host/db")]
     UnknownScheme(String),
+    /// The URL names a broker this build of sockeye leaves out: turn on the cargo feature.
+    #[error(
+        "broker URL `{url}`: sockeye was built without the `{feature}` feature (add it to sockeye's features in Cargo.toml)"
+    )]
+    NotBuilt {
+        /// The URL.
+        url: String,
+        /// The cargo feature that brings this broker.
+        feature: &'static str,
+    },
     /// The channel name is empty, longer than 63 bytes, or not letters, digits, `_`, `-`, `.`, `:`.
     #[error("broker channel `{0}`: use 1-63 letters, digits, `_`, `-`, `.` or `:`")]
     BadChannel(String),
@@ -105,17 +126,21 @@ pub enum BrokerError {
 }
 
 impl Broker {
-    /// Redis pub/sub at `url` (`redis://127.0.0.1:6379`).
+    /// Redis pub/sub at `url` (`redis://127.0.0.1:6379`). Cargo feature `redis`.
+    #[cfg(feature = "redis")]
     pub fn redis(url: impl Into<String>) -> Self {
         Self::with(Backend::Redis(url.into()))
     }
 
     /// PostgreSQL `LISTEN`/`NOTIFY` at `url` (`postgres://postgres@127.0.0.1:5432/app`).
     /// Payloads over NOTIFY's 8,000-byte limit go through a table (`sockeye_broker`).
+    /// Cargo feature `postgres`.
+    #[cfg(feature = "postgres")]
     pub fn postgres(url: impl Into<String>) -> Self {
         Self::with(Backend::Postgres(url.into()))
     }
 
+    #[cfg(any(feature = "redis", feature = "postgres"))]
     fn with(backend: Backend) -> Self {
         Self { backend, channel: "sockeye".into(), report_interval: Duration::from_secs(1), secret: None }
     }
@@ -124,8 +149,14 @@ impl Broker {
     pub fn from_url(url: &str) -> Result<Self, BrokerError> {
         let scheme = url.split("://").next().unwrap_or("");
         match scheme {
+            #[cfg(feature = "redis")]
             "redis" | "rediss" | "redis+unix" => Ok(Self::redis(url)),
+            #[cfg(feature = "postgres")]
             "postgres" | "postgresql" => Ok(Self::postgres(url)),
+            #[cfg(not(feature = "redis"))]
+            "redis" | "rediss" | "redis+unix" => Err(BrokerError::NotBuilt { url: url.to_string(), feature: "redis" }),
+            #[cfg(not(feature = "postgres"))]
+            "postgres" | "postgresql" => Err(BrokerError::NotBuilt { url: url.to_string(), feature: "postgres" }),
             _ => Err(BrokerError::UnknownScheme(url.to_string())),
         }
     }
@@ -173,7 +204,10 @@ impl Broker {
 
     /// Whether this broker is Redis.
     pub fn is_redis(&self) -> bool {
-        matches!(self.backend, Backend::Redis(_))
+        #[cfg(feature = "redis")]
+        return matches!(self.backend, Backend::Redis(_));
+        #[cfg(not(feature = "redis"))]
+        false
     }
 }
 
@@ -359,6 +393,8 @@ impl Drop for Link {
 
 impl Link {
     /// Starts the backend's tasks; `deliver` gets every payload from the channel.
+    // Without a backend no `Broker` can be made, so nothing here is reached.
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(unused_variables, unreachable_code))]
     pub(crate) fn start(broker: &Broker, deliver: Deliver) -> Result<Self, BrokerError> {
         broker.check()?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| BrokerError::NoRuntime)?;
@@ -366,13 +402,17 @@ impl Link {
         let (out, rx) = mpsc::channel(QUEUE);
         let health = Arc::new(Health::default());
         let (tasks, store) = match &broker.backend {
+            #[cfg(feature = "redis")]
             Backend::Redis(url) => {
                 (redis::start(&runtime, url, &broker.channel, rx, deliver, health.clone()), history::Store::redis(url))
             }
+            #[cfg(feature = "postgres")]
             Backend::Postgres(url) => (
                 postgres::start(&runtime, url, &broker.channel, rx, deliver, health.clone()),
                 history::Store::postgres(postgres::pool(url, 4)),
             ),
+            #[cfg(not(any(feature = "redis", feature = "postgres")))]
+            Backend::None(never) => match *never {},
         };
         Ok(Self {
             node,

@@ -5,8 +5,9 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::describe::draft7;
+
 use crate::{
-    live::Schema,
     route::path::{self, Segment},
     router::Mounted,
 };
@@ -42,17 +43,12 @@ pub(crate) fn document(mounted: &[Mounted], title: &str) -> Value {
         let id = channel_id(&m.path);
         let op = m.def.operation();
         let mut channel_messages = Map::new();
-        let (from_client, to_client): (Vec<String>, Vec<String>) = match (m.def.model, m.def.module()) {
-            (Some(schema), _) => {
-                schemas.insert(schema.table.to_string(), row_schema(schema));
-                let event = format!("{}_event", schema.table);
-                messages.insert(event.clone(), model_event(schema));
-                let snapshot = format!("{}_snapshot", schema.table);
-                messages.insert(snapshot.clone(), model_snapshot(schema));
-                (
-                    names(&["subscribe", "unsubscribe", "snapshot", "ping", "get_stats"]),
-                    [vec![String::from("connection"), event, snapshot], names(&["pong", "stats", "error"])].concat(),
-                )
+        let group = m.def.group().and_then(|g| g.channel());
+        let (from_client, to_client): (Vec<String>, Vec<String>) = match (group, m.def.module()) {
+            (Some(group), _) => {
+                schemas.extend(group.schemas);
+                messages.extend(group.messages);
+                (group.receives, group.sends)
             }
             (None, "sockeye::hub::pubsub") => (
                 names(&["subscribe", "unsubscribe", "publish", "ping", "get_stats"]),
@@ -138,7 +134,7 @@ fn names(list: &[&str]) -> Vec<String> {
 
 /// A route's declared messages, written into its channel (a name taken by a different
 /// message gets `suffix`); their keys, in order.
-fn declared(docs: &[crate::docs::MessageDoc], channel: &mut Map<String, Value>, suffix: &str) -> Vec<String> {
+fn declared(docs: &[crate::describe::MessageDoc], channel: &mut Map<String, Value>, suffix: &str) -> Vec<String> {
     let mut keys = Vec::new();
     for doc in docs {
         // Message keys may only hold letters, digits, `.`, `-` and `_`.
@@ -246,84 +242,4 @@ fn common_messages() -> Vec<(&'static str, Value)> {
             ),
         ),
     ]
-}
-
-/// A row as the server sends it: without its write-only fields.
-fn row_schema(schema: &Schema) -> Value {
-    let mut row = super::openapi::model_schema(schema);
-    for c in schema.columns.iter().filter(|c| c.write_only) {
-        if let Some(properties) = row["properties"].as_object_mut() {
-            properties.remove(c.name);
-        }
-        if let Some(required) = row["required"].as_array_mut() {
-            required.retain(|r| r != c.name);
-        }
-    }
-    draft7(row)
-}
-
-/// An OpenAPI 3.0 schema as JSON Schema draft 7 (AsyncAPI's default schema format), which
-/// has no `nullable`: `{"type": T, "nullable": true}` becomes `{"type": [T, "null"]}`.
-fn draft7(schema: Value) -> Value {
-    match schema {
-        Value::Object(mut m) => {
-            let nullable = m.remove("nullable") == Some(Value::Bool(true));
-            for (key, value) in m.iter_mut() {
-                match key.as_str() {
-                    "properties" => {
-                        if let Value::Object(props) = value {
-                            for p in props.values_mut() {
-                                *p = draft7(p.take());
-                            }
-                        }
-                    }
-                    "items" | "additionalProperties" | "not" => *value = draft7(value.take()),
-                    "oneOf" | "anyOf" | "allOf" => {
-                        if let Value::Array(options) = value {
-                            for o in options.iter_mut() {
-                                *o = draft7(o.take());
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            if nullable {
-                if let Some(Value::String(t)) = m.get("type").cloned() {
-                    m.insert("type".into(), json!([t, "null"]));
-                }
-                if let Some(Value::Array(values)) = m.get_mut("enum")
-                    && !values.contains(&Value::Null)
-                {
-                    values.push(Value::Null);
-                }
-            }
-            Value::Object(m)
-        }
-        other => other,
-    }
-}
-
-fn envelope(kind: Value, data: Value) -> Value {
-    object(
-        json!({
-            "type": kind.clone(), "event": kind, "model": {"type": "string"}, "resource": {"type": "string"},
-            "channel": {"type": "string"}, "timestamp": {"type": "string"}, "seq": {"type": "integer"}, "data": data,
-        }),
-        &["type", "event", "data"],
-    )
-}
-
-fn model_event(schema: &Schema) -> Value {
-    let row = json!({"$ref": format!("#/components/schemas/{}", schema.table)});
-    let kinds = json!({"type": "string", "description": "created, updated, deleted, or a custom event's name"});
-    message(&format!("{} event", schema.table), envelope(kinds, row))
-}
-
-fn model_snapshot(schema: &Schema) -> Value {
-    let rows = json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{}", schema.table)}});
-    let mut body = envelope(json!({"const": "snapshot"}), rows);
-    body["properties"]["page"] = json!({"type": "integer", "minimum": 1, "description": "a large snapshot comes in pages of about 64 KiB, numbered from 1"});
-    body["properties"]["last"] = json!({"type": "boolean", "description": "true on the snapshot's last page"});
-    message(&format!("{} snapshot", schema.table), body)
 }

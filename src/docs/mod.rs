@@ -40,32 +40,97 @@
 //! ```
 
 pub(crate) mod asyncapi;
-pub(crate) mod json_schema;
 pub(crate) mod openapi;
-pub(crate) mod operation;
-pub mod schema;
 
-pub use json_schema::{Body, Direction, Field, JsonSchema, MessageDoc, Names, Shape, Tagging, Variant};
-pub use operation::{Operation, Param, ParamIn, Probe};
+use std::sync::{Arc, OnceLock};
 
 use poem::{Request, Response, http::header};
 
+pub use crate::describe::{
+    Body, Direction, Field, JsonSchema, MessageDoc, Names, Operation, Param, ParamIn, Probe, Shape, Tagging, Variant,
+    schema,
+};
 use crate::{
-    app::endpoint::Shared,
+    Config, Router,
+    app::{Extension, Start},
     route::{HandlerFuture, RouteDef},
+    router::RouteError,
 };
 
 const JSON: &str = "application/json";
 const HTML: &str = "text/html; charset=utf-8";
 
+/// The docs pages as an extension of the app: served at the paths of the app's
+/// [`Config`] (`openapi_path`, `docs_path`), built once at start from the mounted routes.
+pub(crate) struct Docs;
+
+struct Paths {
+    openapi: String,
+    asyncapi: String,
+    /// The page and its HTTP part (Swagger UI), when the page is served.
+    page: Option<(String, String)>,
+}
+
+impl Paths {
+    fn of(config: &Config) -> Option<Self> {
+        let openapi = config.openapi_path.clone()?;
+        let asyncapi = match openapi.rsplit_once('/') {
+            Some((dir, _)) => format!("{dir}/asyncapi.json"),
+            None => "/asyncapi.json".to_string(),
+        };
+        let page = config.docs_path.as_ref().map(|p| (p.clone(), format!("{}/http", p.trim_end_matches('/'))));
+        Some(Self { openapi, asyncapi, page })
+    }
+}
+
+/// The prepared documents, for the handlers.
+#[derive(Clone)]
+struct Documents(Arc<DocumentsInner>);
+
+struct DocumentsInner {
+    openapi: String,
+    asyncapi: String,
+    index: String,
+    /// The Swagger UI page, rendered on first request.
+    page: OnceLock<String>,
+}
+
+impl Extension for Docs {
+    fn routes(&self, config: &Config) -> Router {
+        let mut docs = Router::new();
+        if let Some(paths) = Paths::of(config) {
+            docs = docs.route(paths.openapi.clone(), &OPENAPI_ROUTE).route(paths.asyncapi.clone(), &ASYNCAPI_ROUTE);
+            if let Some((page, http)) = &paths.page {
+                docs = docs.route(page.clone(), &INDEX_ROUTE).route(http.clone(), &PAGE_ROUTE);
+            }
+        }
+        docs
+    }
+
+    fn start(self: Box<Self>, start: &mut Start<'_>) -> Result<(), RouteError> {
+        let Some(paths) = Paths::of(start.config()) else { return Ok(()) };
+        let index = match &paths.page {
+            Some((_, http)) => index(&paths.openapi, &paths.asyncapi, http),
+            None => String::new(),
+        };
+        start.provide(Documents(Arc::new(DocumentsInner {
+            openapi: openapi::document(start.mounted, "sockeye app").to_string(),
+            asyncapi: asyncapi::document(start.mounted, "sockeye app").to_string(),
+            index,
+            page: OnceLock::new(),
+        })));
+        Ok(())
+    }
+}
+
 /// One of the app's prepared documents, as `media`.
-fn prepared(req: &Request, media: &'static str, pick: fn(&Shared) -> std::sync::Arc<str>) -> Response {
-    let body = Shared::of(req).map(|s| pick(s)).unwrap_or_default();
-    Response::builder().header(header::CONTENT_TYPE, media).body(body.to_string())
+fn prepared(req: &Request, media: &'static str, pick: fn(&DocumentsInner) -> &str) -> Response {
+    let body = crate::app::data::<Documents>(req).map(|d| pick(&d.0).to_string()).unwrap_or_default();
+    Response::builder().header(header::CONTENT_TYPE, media).body(body)
 }
 
 fn handler(req: Request) -> HandlerFuture {
-    Box::pin(async move { prepared(&req, JSON, |s| s.openapi.clone()) })
+    Box::pin(async move { prepared(&req, JSON, |d| &d.openapi) })
 }
 
 /// `GET /openapi.json`.
@@ -90,7 +155,7 @@ pub(crate) fn index(openapi: &str, asyncapi: &str, http: &str) -> String {
 }
 
 fn index_handler(req: Request) -> HandlerFuture {
-    Box::pin(async move { prepared(&req, HTML, |s| s.docs_index.clone()) })
+    Box::pin(async move { prepared(&req, HTML, |d| &d.index) })
 }
 
 /// `GET /docs`.
@@ -116,10 +181,10 @@ pub(crate) fn page(spec: &str) -> String {
 
 fn page_handler(req: Request) -> HandlerFuture {
     Box::pin(async move {
-        let Some(shared) = Shared::of(&req) else {
+        let Some(docs) = crate::app::data::<Documents>(&req) else {
             return Response::builder().status(poem::http::StatusCode::INTERNAL_SERVER_ERROR).finish();
         };
-        let html = shared.docs_page.get_or_init(|| page(&shared.openapi));
+        let html = docs.0.page.get_or_init(|| page(&docs.0.openapi));
         Response::builder().header(header::CONTENT_TYPE, HTML).body(html.clone())
     })
 }
@@ -137,7 +202,7 @@ pub(crate) static PAGE_ROUTE: RouteDef = RouteDef::new(
 );
 
 fn asyncapi_handler(req: Request) -> HandlerFuture {
-    Box::pin(async move { prepared(&req, JSON, |s| s.asyncapi.clone()) })
+    Box::pin(async move { prepared(&req, JSON, |d| &d.asyncapi) })
 }
 
 /// `GET /asyncapi.json`.
@@ -150,22 +215,6 @@ pub(crate) static ASYNCAPI_ROUTE: RouteDef = RouteDef::new(
     line!(),
     "The AsyncAPI document of this app's WebSocket channels.",
     asyncapi_handler,
-);
-
-fn routes_handler(req: Request) -> HandlerFuture {
-    Box::pin(async move { prepared(&req, JSON, |s| s.routes.clone()) })
-}
-
-/// `GET /_routes`, in development mode.
-pub(crate) static ROUTES_ROUTE: RouteDef = RouteDef::new(
-    "GET",
-    "/_routes",
-    "routes",
-    "sockeye::docs",
-    file!(),
-    line!(),
-    "The route table, with each handler's source location (development mode).",
-    routes_handler,
 );
 
 #[cfg(test)]

@@ -7,29 +7,27 @@ use serde_json::{Map, Value, json};
 
 use super::Operation;
 use crate::{
-    live::{Kind, Schema},
     route::path::{self, Segment},
     router::Mounted,
 };
 
 /// The document, for `GET /openapi.json`.
-pub(crate) fn document(mounted: &[Mounted], models: &[&'static Schema], title: &str) -> Value {
+pub(crate) fn document(mounted: &[Mounted], title: &str) -> Value {
     let mut paths = Map::new();
     let mut tags: Vec<String> = Vec::new();
     // The docs' own routes are not part of the API.
-    for m in mounted.iter().filter(|m| !m.def.is_websocket() && m.def.module() != "sockeye::docs") {
+    for m in
+        mounted.iter().filter(|m| !m.def.is_websocket() && !matches!(m.def.module(), "sockeye::docs" | "sockeye::app"))
+    {
         let Ok(segments) = path::parse(&m.path) else { continue };
-        let model = m.def.model;
-        let (tag, op) = match model {
-            Some(schema) => (schema.table.to_string(), model_operation(m, schema)),
-            None => (m.def.module().to_string(), m.def.operation()),
-        };
+        let tag = m.def.group().map_or_else(|| m.def.module().to_string(), |g| g.tag().to_string());
+        let op = m.def.operation();
         if !tags.contains(&tag) {
             tags.push(tag.clone());
         }
         let template = openapi_path(&segments);
         let entry = paths.entry(template.clone()).or_insert_with(|| json!({}));
-        entry[m.def.method().to_ascii_lowercase()] = operation(m, &template, &segments, &tag, &op, model);
+        entry[m.def.method().to_ascii_lowercase()] = operation(m, &template, &segments, &tag, &op);
     }
     let mut schemas = Map::new();
     schemas.insert(
@@ -58,15 +56,13 @@ pub(crate) fn document(mounted: &[Mounted], models: &[&'static Schema], title: &
             "required": ["detail"],
         }),
     );
-    for schema in models {
-        schemas.insert(schema.table.to_string(), model_schema(schema));
-        // PATCH: any of the fields, nothing else.
-        let mut patch = model_schema(schema);
-        if let Value::Object(m) = &mut patch {
-            m.remove("required");
-            m.insert("additionalProperties".into(), false.into());
+    // The schemas of the groups (live models) whose HTTP routes are served.
+    for m in mounted.iter().filter(|m| !m.def.is_websocket()) {
+        if let Some(group) = m.def.group()
+            && !schemas.contains_key(group.tag())
+        {
+            schemas.extend(group.schemas());
         }
-        schemas.insert(format!("{}_patch", schema.table), patch);
     }
     json!({
         "openapi": "3.0.3",
@@ -98,14 +94,7 @@ fn error(description: &str, schema: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
 }
 
-fn operation(
-    m: &Mounted,
-    template: &str,
-    segments: &[Segment<'_>],
-    tag: &str,
-    op: &Operation,
-    model: Option<&'static Schema>,
-) -> Value {
+fn operation(m: &Mounted, template: &str, segments: &[Segment<'_>], tag: &str, op: &Operation) -> Value {
     let doc = m.def.doc().trim();
     let (summary, description) = match doc.split_once("\n\n") {
         Some((s, d)) => (s.trim(), d.trim()),
@@ -143,26 +132,16 @@ fn operation(
         out["requestBody"] = json!({"required": true, "content": content});
     }
     let mut responses = Map::new();
-    let (ok, ok_schema) = match (model, m.def.method(), m.def.path().ends_with("{id}")) {
-        (Some(s), "GET", false) => ("200", Some(json!({"type": "array", "items": model_ref(s)}))),
-        (Some(s), "POST", _) => ("201", Some(model_ref(s))),
-        (Some(_), "DELETE", _) => ("204", None),
-        (Some(s), _, _) => ("200", Some(model_ref(s))),
-        (None, _, _) => ("200", None),
-    };
     let mut success = json!({"description": "success"});
-    if let Some(schema) = ok_schema {
-        success["content"] = json!({"application/json": {"schema": schema}});
-    }
     let ok = match &op.response {
-        // The handler's return type says what a success is.
-        Some((status, media, schema)) if model.is_none() => {
+        // The handler's return type (or the route's group) says what a success is.
+        Some((status, media, schema)) => {
             if !media.is_empty() {
                 success["content"] = json!({ *media: {"schema": schema} });
             }
             status.to_string()
         }
-        _ => ok.to_string(),
+        None => "200".to_string(),
     };
     responses.insert(ok, success);
     if m.secured.is_some() {
@@ -170,12 +149,8 @@ fn operation(
         responses.insert("403".into(), error("the token lacks a role or scope", "HTTPError"));
         out["security"] = json!([{"bearer": []}]);
     }
-    if model.is_some() && segments.iter().any(|s| matches!(s, Segment::Param(_))) {
-        responses.insert("404".into(), error("no such row", "HTTPError"));
-    }
-    if model.is_some() && matches!(m.def.method(), "POST" | "PUT" | "PATCH" | "DELETE") {
-        responses
-            .insert("409".into(), error("the database refused the write (a unique key, a reference)", "HTTPError"));
+    for (status, description) in &op.errors {
+        responses.insert(status.to_string(), error(description, "HTTPError"));
     }
     // Whatever else a handler answers: the framework's errors are all this shape.
     responses.insert("default".into(), error("an error", "HTTPError"));
@@ -198,75 +173,4 @@ fn operation_id(method: &str, template: &str) -> String {
         id.push_str(part);
     }
     id
-}
-
-fn model_ref(schema: &Schema) -> Value {
-    json!({"$ref": format!("#/components/schemas/{}", schema.table)})
-}
-
-/// The JSON Schema of a model's rows.
-pub(crate) fn model_schema(schema: &Schema) -> Value {
-    let mut properties = Map::new();
-    let mut required = Vec::new();
-    for c in schema.columns {
-        let mut p = match c.kind {
-            Kind::Integer => json!({"type": "integer", "format": "int64"}),
-            Kind::Real => json!({"type": "number", "format": "double"}),
-            Kind::Bool => json!({"type": "boolean"}),
-            Kind::Text => json!({"type": "string"}),
-        };
-        if c.nullable {
-            p["nullable"] = true.into();
-        } else if !(c.defaulted || c.key && c.kind == Kind::Integer) {
-            required.push(c.name);
-        }
-        if c.key && c.kind == Kind::Integer {
-            p["description"] = "the key, generated by the database".into();
-            p["readOnly"] = true.into();
-        }
-        if c.write_only {
-            p["description"] = "written by clients, never sent back".into();
-            p["writeOnly"] = true.into();
-        }
-        properties.insert(c.name.to_string(), p);
-    }
-    json!({"type": "object", "properties": properties, "required": required})
-}
-
-/// What a model route reads: the key in the path, filters and paging on the list, the row.
-fn model_operation(m: &Mounted, schema: &'static Schema) -> Operation {
-    let mut op = Operation::default();
-    let key = schema.key();
-    if m.def.path().ends_with("{id}") {
-        let s = if key.kind == Kind::Integer {
-            json!({"type": "integer", "format": "int64"})
-        } else {
-            json!({"type": "string"})
-        };
-        super::operation::build::path(&mut op, "id", s);
-    } else if m.def.method() == "GET" {
-        super::operation::build::query(
-            &mut op,
-            "limit",
-            false,
-            json!({"type": "integer", "minimum": 0, "maximum": crate::live::MAX_LIMIT, "default": crate::live::DEFAULT_LIMIT}),
-        );
-        super::operation::build::query(
-            &mut op,
-            "offset",
-            false,
-            json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": i64::MAX, "default": 0}),
-        );
-        let row = model_schema(schema);
-        for c in schema.columns.iter().filter(|c| !c.write_only) {
-            let s = row["properties"][c.name].clone();
-            super::operation::build::query(&mut op, c.name, false, s);
-        }
-    }
-    op.body = match m.def.method() {
-        "POST" | "PUT" => Some(model_ref(schema)),
-        "PATCH" => Some(json!({"$ref": format!("#/components/schemas/{}_patch", schema.table)})),
-        _ => None,
-    };
-    op
 }

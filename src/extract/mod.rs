@@ -29,6 +29,7 @@ pub use tail::{AllowHidden, FromTail};
 use crate::app::endpoint::error_to_json;
 
 /// A JSON body that does not fit its type, as the validation entry naming the field.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by live models
 pub(crate) fn body_error<E: std::fmt::Display>(
     err: &serde_path_to_error::Error<E>,
     body: &serde_json::Value,

@@ -1,6 +1,6 @@
 use poem::{FromRequest, Request, RequestBody};
 
-use crate::{Error, app::endpoint::Shared};
+use crate::Error;
 
 /// Application state registered with [`App::state`](crate::App::state), cloned per request.
 ///
@@ -29,7 +29,7 @@ pub struct State<T>(pub T);
 
 impl<'a, T: Clone + Send + Sync + 'static> FromRequest<'a> for State<T> {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        let value = Shared::of(req).and_then(|s| s.state.get::<T>());
+        let value = crate::app::data::<T>(req);
         match value {
             Some(v) => Ok(State(v.clone())),
             None => Err(Error::internal(format!(

@@ -67,12 +67,14 @@ impl Hub {
     }
 
     /// Runs `hook` with the data of every [`Op::Event`] for `key` from other processes.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by live models
     pub(crate) fn on_remote(&self, key: &str, hook: Hook) {
         self.0.hooks.write().unwrap_or_else(|e| e.into_inner()).insert(key.to_string(), hook);
     }
 
     /// Sends the data `data` makes to the `key` hook of every other process (made only when
     /// there is a broker).
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by live models
     pub(crate) fn forward_event(&self, key: impl FnOnce() -> String, data: impl FnOnce() -> Value) {
         self.forward(|| Op::Event { key: key(), data: data() });
     }

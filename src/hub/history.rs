@@ -54,6 +54,7 @@ impl History {
         self
     }
 
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))] // used by the broker backends
     pub(crate) fn max(&self) -> usize {
         self.max
     }

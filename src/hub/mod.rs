@@ -197,6 +197,7 @@ pub(crate) struct HubInner {
     has_links: std::sync::atomic::AtomicBool,
     /// State that layers above the Hub keep per Hub, one value per type (see
     /// [`Hub::extension`]).
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by live models
     extensions: std::sync::Mutex<HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
 }
 
@@ -235,6 +236,7 @@ impl Hub {
     /// This Hub's value of `T`, made with `Default` on first use: state an extension keeps
     /// per Hub (the live channels of rows stored outside sockeye, say) without the Hub
     /// knowing its type.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by live models
     pub(crate) fn extension<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
         let mut map = self.0.extensions.lock().unwrap_or_else(|e| e.into_inner());
         let any = map.entry(std::any::TypeId::of::<T>()).or_insert_with(|| Arc::new(T::default())).clone();
@@ -416,6 +418,7 @@ impl Hub {
 
     /// The members of `room` in this process whose id or label is `name` (and whose owner
     /// is one of `owners`, when given): see [`Conn::answers_to`].
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by live models
     pub(crate) fn answering(&self, room: &RoomKey, name: &str, owners: Option<&[String]>) -> Vec<String> {
         let rooms = self.0.rooms.read();
         rooms
@@ -463,6 +466,7 @@ impl Hub {
     /// namespaces, which the app asks for explicitly, e.g.
     /// [`App::bridge`](crate::App::bridge)). Filters on `from`'s deliveries do not apply to
     /// `to`'s members, and a connection in both rooms gets the message twice.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by live models
     pub(crate) fn bridge(&self, from: &RoomKey, to: RoomKey) {
         let mut links = self.0.links.write().unwrap_or_else(|e| e.into_inner());
         let targets = links.entry(from.shared()).or_default();
@@ -522,6 +526,7 @@ impl Hub {
 
     /// Offers `msg` to the connection `id` of this process (never forwarded); whether it was
     /// queued.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by live models
     pub(crate) fn offer_local(&self, id: &str, msg: Message) -> bool {
         match self.0.registry.get(id) {
             Some(conn) => matches!(self.offer(&conn, msg.into_tungstenite()), Offer::Queued | Offer::DroppedOldest),

@@ -77,6 +77,7 @@ impl RoomKey {
     }
 
     /// A live model's channel.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by live models
     pub(crate) fn model(table: &str) -> Self {
         Self(format!("m{SEP}{table}").into())
     }

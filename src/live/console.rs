@@ -7,10 +7,7 @@ use poem::{Request, Response, http::header};
 use serde_json::{Value, json};
 
 use super::model::{Kind, Schema};
-use crate::{
-    app::endpoint::Shared,
-    route::{HandlerFuture, RouteDef},
-};
+use crate::route::{HandlerFuture, RouteDef};
 
 const PAGE: &str = include_str!("assets/console.html");
 
@@ -42,7 +39,7 @@ pub(crate) fn render(models: &[&'static Schema]) -> String {
 
 fn handler(req: Request) -> HandlerFuture {
     Box::pin(async move {
-        let models = Shared::of(&req).map(|s| s.models.clone()).unwrap_or_default();
+        let models = super::app::LiveData::of(&req).map(|s| s.stored.clone()).unwrap_or_default();
         Response::builder().header(header::CONTENT_TYPE, "text/html; charset=utf-8").body(render(&models))
     })
 }

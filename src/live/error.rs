@@ -155,13 +155,22 @@ struct Said {
 
 impl Said {
     fn of(db: &dyn sqlx::error::DatabaseError) -> Self {
-        let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+            return Self {
+                message: db.message().to_string(),
+                detail: pg.detail().unwrap_or_default().to_string(),
+                column: pg.column().map(str::to_string),
+                constraint: db.constraint().map(str::to_string),
+                postgres: true,
+            };
+        }
         Self {
             message: db.message().to_string(),
-            detail: pg.and_then(|p| p.detail()).unwrap_or_default().to_string(),
-            column: pg.and_then(|p| p.column()).map(str::to_string),
+            detail: String::new(),
+            column: None,
             constraint: db.constraint().map(str::to_string),
-            postgres: pg.is_some(),
+            postgres: false,
         }
     }
 

@@ -116,10 +116,12 @@
 //! - a `NOT NULL` column without a default has no field, so no insert could succeed.
 
 mod access;
+mod app;
 pub(crate) mod channel;
 pub(crate) mod check;
 pub(crate) mod console;
 mod db;
+mod docs;
 mod error;
 pub(crate) mod events;
 mod filter;

@@ -8,13 +8,13 @@ use serde_json::{Map, Value};
 use super::{
     Filter, Live, Model,
     access::Viewer,
+    app::LiveData,
     channel,
     error::LiveError,
     service::{Key, from_json},
 };
 use crate::{
     Error, Hub, Json,
-    app::endpoint::Shared,
     auth::Principal,
     error::json_response,
     extract::{
@@ -46,7 +46,7 @@ fn respond(result: Result<Response, LiveError>) -> Response {
 async fn live<M: Model>(req: &Request) -> Result<Live<M>, Response> {
     let mut body = poem::RequestBody::default();
     let live = extract::<Live<M>>(req, &mut body).await?;
-    let access = Shared::of(req).and_then(|s| s.access(M::schema().table));
+    let access = LiveData::of(req).and_then(|s| s.access(M::schema().table));
     let claims = req.extensions().get::<Principal>().map(|p| &p.claims);
     let live = live.viewing(Viewer::of(access, claims));
     Ok(match req.header(CLIENT_ID_HEADER) {
@@ -213,11 +213,11 @@ fn run<M: Model>(request: Request) -> WsRunFuture {
             Err(resp) => return WsOutcome::from(resp),
         };
         let table = M::schema().table;
-        let shared = Shared::of(&req);
-        let access = shared.and_then(|s| s.access(table)).cloned();
-        let greet = shared.is_none_or(|s| s.greets(table));
+        let live_data = LiveData::of(&req);
+        let access = live_data.and_then(|s| s.access(table)).cloned();
+        let greet = live_data.is_none_or(|s| s.greets(table));
         // Rows in the app's database (`App::register`), or stored by the app (`App::channel`).
-        let stored = shared.is_some_and(|s| s.models.iter().any(|m| m.table == table));
+        let stored = live_data.is_some_and(|s| s.stored.iter().any(|m| m.table == table));
         let (hub, channel, db) = if stored {
             let live = match live::<M>(&req).await {
                 Ok(l) => l,

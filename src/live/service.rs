@@ -18,7 +18,6 @@ use super::{
 };
 use crate::{
     Error,
-    app::endpoint::Shared,
     hub::{Delivery, Hub},
 };
 
@@ -451,14 +450,14 @@ pub(crate) fn from_json<M: Model>(value: Value) -> Result<M, LiveError> {
 
 impl<'a, M: Model> FromRequest<'a> for Live<M> {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        let shared = Shared::of(req).ok_or_else(|| Error::internal("sockeye: no app state on this request"))?;
-        let Some(db) = &shared.database else {
+        let hub = crate::Hub::from_request_without_body(req).await?;
+        let Some(db) = super::app::LiveData::of(req).and_then(|d| d.database.as_ref()) else {
             return Err(Error::internal(format!(
                 "Live<{}> needs a database: App::database(Database::connect(..).await?)",
                 M::schema().table
             ))
             .into());
         };
-        Ok(Self::new(db, &shared.hub))
+        Ok(Self::new(db, &hub))
     }
 }

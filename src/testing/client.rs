@@ -66,7 +66,7 @@ impl TestClient {
     pub fn try_new(app: App) -> Result<Self, RouteError> {
         let shutdown_timeout = app.config.shutdown_timeout;
         let app_handshake_timeout = app.config.handshake_timeout;
-        let checks = app.check_models();
+        let checks = app.checks();
         let endpoint = app.into_endpoint()?;
         let hub = endpoint.hub();
         let (connect, incoming) = mpsc::unbounded_channel();

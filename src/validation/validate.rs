@@ -5,7 +5,7 @@ use poem::Response;
 use serde_json::Value;
 
 use super::Constraints;
-use crate::{Error, Form, Json, Query, docs::Operation, docs::Probe, error::ValidationError};
+use crate::{Error, Form, Json, Query, describe::Operation, describe::Probe, error::ValidationError};
 
 /// A type whose fields carry constraints, checked when it arrives in a [`Json`], [`Form`] or
 /// [`Query`] argument. Derive it: `#[derive(Deserialize, Validate)]`, then

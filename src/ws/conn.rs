@@ -257,6 +257,7 @@ impl Conn {
 
     /// Who opened the connection: its token's subject (`sub:<subject>`) when it
     /// authenticated, else its client address (`ip:<address>`).
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by live models
     pub(crate) fn owner(&self) -> Option<std::borrow::Cow<'_, str>> {
         match self.owner.get() {
             Some(owner) => Some(std::borrow::Cow::Borrowed(owner)),
@@ -266,6 +267,7 @@ impl Conn {
 
     /// Whether this connection is the one `name` (its id or label) designates, and belongs
     /// to one of `owners` when they are given (a client excluding its own connections).
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by live models
     pub(crate) fn answers_to(&self, name: &str, owners: Option<&[String]>) -> bool {
         (*self.id == *name || self.label.as_deref() == Some(name))
             && owners.is_none_or(|o| self.owner().is_some_and(|mine| o.iter().any(|o| *o == mine)))

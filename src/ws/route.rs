@@ -125,7 +125,7 @@ impl<Out> ConsumerSocket for Socket<super::Message, Out> {
     }
 }
 
-impl<In: serde::de::DeserializeOwned + crate::docs::JsonSchema + Send, Out> ConsumerSocket for Socket<In, Out> {
+impl<In: serde::de::DeserializeOwned + crate::describe::JsonSchema + Send, Out> ConsumerSocket for Socket<In, Out> {
     type Item = In;
     async fn next(&self) -> Next<In> {
         match self.receive().await {

@@ -14,7 +14,7 @@ use super::{
     CloseCode, CloseFrame, Message, WsError,
     conn::{Conn, ConnectionId, Decision, Phase, PushError},
 };
-use crate::{Error, auth::Principal, docs::JsonSchema, error::detail_response};
+use crate::{Error, auth::Principal, describe::JsonSchema, error::detail_response};
 
 fn is_token(protocol: &str) -> bool {
     crate::auth::is_token_protocol(protocol)

@@ -41,6 +41,9 @@ pub struct Operation {
     pub body_media: Vec<&'static str>,
     /// The success answer, if the handler's return type tells: status, media type, schema.
     pub response: Option<(u16, &'static str, Value)>,
+    /// The error answers particular to the route besides the framework's own: status and
+    /// what it means.
+    pub errors: Vec<(u16, &'static str)>,
     /// A WebSocket route's messages from the client, from its `WebSocket<In, Out>` argument.
     pub receives: Vec<super::MessageDoc>,
     /// A WebSocket route's messages to the client.

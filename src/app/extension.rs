@@ -1,0 +1,114 @@
+//! [`Extension`]: how a part of the framework that the core does not need (live models, the
+//! docs pages) or a part of your own plugs into an [`App`](super::App): its routes, the
+//! checks it runs before serving, and the data it hands its handlers.
+
+use std::{any::Any, future::Future, pin::Pin};
+
+use poem::http::Extensions;
+
+use crate::{
+    hub::Hub,
+    router::{Mounted, RouteError, Router},
+};
+
+/// What an extension's start-up check returns: `Err` stops the server from starting, with the
+/// error's message.
+pub type CheckFuture = Pin<Box<dyn Future<Output = Result<(), Box<dyn std::error::Error + Send + Sync>>> + Send>>;
+
+/// A part that plugs into an [`App`](super::App) with [`App::extend`](super::App::extend).
+///
+/// An extension owns its settings until the app is built, then:
+/// 1. its [`routes`](Extension::routes) are mounted with the app's own (they appear in the route
+///    table and in the docs like any other);
+/// 2. [`start`](Extension::start) runs once with the mounted routes: it checks what needs the
+///    whole app (an error stops the start, naming what is wrong), starts its tasks, and
+///    [`provide`](Start::provide)s the data its handlers read (with [`State`](crate::State) or
+///    their own extractor);
+/// 3. [`check`](Extension::check) runs before the first request, for what needs I/O (a
+///    database's tables).
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+/// use sockeye::{Extension, Start, RouteError};
+///
+/// /// Counts requests to `GET /hits`; its handler reads the counter as state.
+/// struct HitCounter;
+///
+/// #[derive(Clone, Default)]
+/// struct Hits(std::sync::Arc<std::sync::atomic::AtomicU64>);
+///
+/// #[get("/hits")]
+/// async fn hits(State(hits): State<Hits>) -> String {
+///     (hits.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1).to_string()
+/// }
+///
+/// impl Extension for HitCounter {
+///     fn start(self: Box<Self>, start: &mut Start<'_>) -> Result<(), RouteError> {
+///         start.provide(Hits::default());
+///         Ok(())
+///     }
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new().extend(HitCounter));
+/// client.get("/hits").send().await;
+/// assert_eq!(client.get("/hits").send().await.text(), "2");
+/// # }
+/// ```
+pub trait Extension: Any + Send + Sync {
+    /// The routes it serves, mounted at the app's root (`config` is the app's settings as
+    /// they are when the app is built).
+    fn routes(&self, config: &super::Config) -> Router {
+        let _ = config;
+        Router::new()
+    }
+
+    /// Runs once when the app is built, after every route is mounted.
+    fn start(self: Box<Self>, start: &mut Start<'_>) -> Result<(), RouteError>;
+
+    /// Checks that need I/O, run before the first request is served (made before `start`).
+    fn check(&self) -> CheckFuture {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// What an extension sees and provides when the app starts: see [`Extension::start`].
+pub struct Start<'a> {
+    pub(crate) config: &'a super::Config,
+    pub(crate) mounted: &'a [Mounted],
+    pub(crate) hub: &'a Hub,
+    pub(crate) data: &'a mut Extensions,
+    pub(crate) broker: bool,
+}
+
+impl Start<'_> {
+    /// Makes `value` available to handlers, as [`App::state`](super::App::state) does.
+    pub fn provide<T: Clone + Send + Sync + 'static>(&mut self, value: T) {
+        self.data.insert(value);
+    }
+
+    /// The app's Hub.
+    pub fn hub(&self) -> &Hub {
+        self.hub
+    }
+
+    /// The app's settings.
+    pub fn config(&self) -> &super::Config {
+        self.config
+    }
+
+    /// Whether the app runs on a broker with other processes.
+    pub fn has_broker(&self) -> bool {
+        self.broker
+    }
+
+    /// Every route the app serves: its full path (prefixes included) and its registration.
+    pub fn routes(&self) -> impl Iterator<Item = (&str, &'static crate::RouteDef)> {
+        self.mounted.iter().map(|m| (m.path.as_str(), m.def))
+    }
+}
+
+/// The app's value of the state `T` (an extension's data or the user's), for the framework's
+/// own extractors.
+pub(crate) fn data<T: Send + Sync + 'static>(req: &poem::Request) -> Option<&T> {
+    super::endpoint::Shared::of(req).and_then(|s| s.state.get::<T>())
+}
