@@ -27,16 +27,25 @@ use std::path::Path;
 /// or of lower layers only. `crate` is `src/lib.rs` with its inline modules (`prelude`),
 /// `__private` is `src/private.rs` and `__fuzz` is `src/fuzz.rs`.
 const LAYERS: &[(&str, &[&str])] = &[
-    // The plumbing: routes, paths, extraction, errors, the app and its server loop, WebSockets.
-    ("core", &["error", "response", "route", "router", "extract", "validation", "ws", "app", "logging"]),
-    ("hub", &["hub"]),
+    // What routes are: errors, answers, registrations and paths, what they say about
+    // themselves, constraints on their arguments.
+    ("foundation", &["error", "response", "route", "describe", "validation", "logging"]),
+    // Who may call a route: `#[secured]`, API keys, JWTs (feature `jwt`).
     ("auth", &["auth"]),
-    ("broker", &["broker"]),
-    ("live", &["live"]),
-    ("docs", &["docs"]),
+    // Mounting routes under prefixes, and reading a request into arguments.
+    ("routing", &["router", "extract"]),
+    // WebSocket connections: handshake, driver, limits.
+    ("ws", &["ws"]),
+    // The app: settings, extensions, the server loop.
+    ("app", &["app"]),
+    // Rooms, presence, pub/sub, and their scale-out over a broker.
+    ("hub", &["hub", "broker"]),
+    // The in-process test client.
     ("testing", &["testing"]),
+    // Extensions, each behind a cargo feature: they plug into the app, never into each other.
+    ("extensions", &["live", "docs"]),
     // The composition root: may use anything.
-    ("top", &["crate", "__private", "__fuzz"]),
+    ("top", &["crate", "__private", "__fuzz", "builtin"]),
 ];
 
 /// The upward imports that exist today: (file, top-level module it uses). A ratchet: a new
