@@ -5,14 +5,12 @@
 //! then quotes it (`codegen.rs`). Generated code names only `::sockeye::__private::...`.
 
 use proc_macro::TokenStream;
+use sockeye_path as path;
 
 mod codegen;
 mod constraints;
 mod model;
 mod parse;
-#[path = "../../src/route/path.rs"]
-#[allow(dead_code)]
-mod path;
 mod router;
 mod schema;
 mod validate;
