@@ -55,6 +55,7 @@
 // boxing them would cost an allocation on the error path and buy nothing measurable.
 #![allow(clippy::result_large_err)]
 
+// The macros name this crate `::sockeye` when they expand inside it (its own tests too).
 extern crate self as sockeye;
 
 mod app;

@@ -1,10 +1,18 @@
 //! What the macros' generated code calls. Not a public API: names here change freely.
+//!
+//! Generated code names nothing of sockeye outside this module (`<root>::__private::...`,
+//! `<root>` being sockeye as the user's `Cargo.toml` names it), so that the public modules can
+//! move without breaking expansions.
 
 pub use inventory;
 pub use poem::{Request, RequestBody, Response};
 pub use serde_json;
 
+/// The marker `#[secured]` leaves for the route attribute below it.
+pub use sockeye_macros::secured;
+
 pub use crate::{
+    Error, ValidationError,
     auth::Secured,
     extract::{
         Extractor,
@@ -17,19 +25,16 @@ pub use crate::{
     },
     route::{Handler, HandlerFuture, RouteDef, RouterDef},
     router::Router,
-    validation::{NoValidation, ValidateArg},
+    validation::{NoValidation, Validate, ValidateArg},
     ws::{
         WsRouteOptions,
-        route::{
-            ConsumerSocket, IntoConnect, IntoWsResult, Next, WsOutcome, WsRun, WsRunFuture, failure_frame, websocket,
-            ws_outcome,
-        },
+        route::{IntoWsResult, WsOutcome, WsRun, WsRunFuture, websocket, ws_outcome},
     },
 };
 
 use poem::{IntoResponse, error::IntoResult};
 
-/// What the generated `describe` functions use.
+/// What the generated `describe` functions and `#[derive(JsonSchema)]` use.
 pub mod docs {
     pub use crate::describe::{
         Body, Direction, Field, JsonSchema, Names, Operation, Probe, Shape, Tagging, Variant,
@@ -38,10 +43,13 @@ pub mod docs {
     };
 }
 
-/// The generic handlers of live models, named by `#[derive(Model)]`.
+/// The generic handlers of live models and what describes a table, named by `#[derive(Model)]`.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod live {
-    pub use crate::live::rest::{create, delete, list, patch, read, replace, socket};
+    pub use crate::live::{
+        Column, Kind, Model, Schema,
+        rest::{create, delete, list, patch, read, replace, socket},
+    };
 
     /// Puts a write-only field's value into a row (see `Model::write_only_fields`).
     pub fn store_field<T: serde::Serialize + ?Sized>(
@@ -51,6 +59,19 @@ pub mod live {
     ) {
         row.insert(name.to_string(), serde_json::to_value(value).unwrap_or(serde_json::Value::Null));
     }
+}
+
+/// The constraints `#[derive(Validate)]` and route arguments declare.
+pub mod validation {
+    pub use crate::validation::{Bound, Constraints};
+}
+
+/// WebSocket route options and consumer types (`#[websocket]` on an `impl` block).
+pub mod ws {
+    pub use crate::ws::{
+        CloseFrame, InvalidMessage,
+        route::{Consumer, ConsumerSocket, run_consumer, run_consumer_on},
+    };
 }
 
 use crate::app::endpoint::error_to_json;

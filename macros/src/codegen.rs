@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 
 use crate::parse::{Arg, ArgKind, Kind, Route, Target, WsOptions};
 
-fn extraction(i: usize, arg: &Arg) -> TokenStream {
+fn extraction(i: usize, arg: &Arg, p: &TokenStream) -> TokenStream {
     let var = format_ident!("__arg{}", i);
     let ty = &arg.ty;
     let helper = match &arg.kind {
@@ -26,26 +26,28 @@ fn extraction(i: usize, arg: &Arg) -> TokenStream {
     // Every token of the call is spanned on the user's type, so a missing `FromStr` or
     // extractor impl underlines the type rather than the attribute.
     let helper = format_ident!("{}", helper, span = ty.span());
+    let at_ty = crate::respan(p, ty.span());
     let call = match &arg.kind {
         ArgKind::Path { index, name, .. } => {
-            quote_spanned!(ty.span()=> ::sockeye::__private::#helper::<#ty>(&__req, #index, #name))
+            quote_spanned!(ty.span()=> #at_ty::#helper::<#ty>(&__req, #index, #name))
         }
         ArgKind::Query { name, .. } | ArgKind::Header { name, .. } => {
-            quote_spanned!(ty.span()=> ::sockeye::__private::#helper::<#ty>(&__req, #name))
+            quote_spanned!(ty.span()=> #at_ty::#helper::<#ty>(&__req, #name))
         }
-        ArgKind::Extract => quote_spanned!(ty.span()=> ::sockeye::__private::#helper::<#ty>(&__req, &mut __body).await),
+        ArgKind::Extract => quote_spanned!(ty.span()=> #at_ty::#helper::<#ty>(&__req, &mut __body).await),
         // Which of extractor / query parameter the type is, the type checker decides (see
         // `sockeye::__private::ArgProbe`); a type that is neither is an error at the name.
         ArgKind::Auto { name, .. } => {
             let helper = format_ident!("{}", helper, span = arg.span);
+            let p = crate::respan(p, arg.span);
             quote_spanned! {arg.span=> {
                 #[allow(unused_imports)]
-                use ::sockeye::__private::{ByExtractor as _, ByParam as _, Neither as _};
-                (&&&::sockeye::__private::ArgProbe::<#ty>::new()).#helper(&__req, &mut __body, #name).await
+                use #p::{ByExtractor as _, ByParam as _, Neither as _};
+                (&&&#p::ArgProbe::<#ty>::new()).#helper(&__req, &mut __body, #name).await
             }}
         }
     };
-    let check = checks(i, arg);
+    let check = checks(i, arg, p);
     quote! {
         let #var = match #call {
             ::core::result::Result::Ok(v) => v,
@@ -56,15 +58,15 @@ fn extraction(i: usize, arg: &Arg) -> TokenStream {
 }
 
 /// The static holding argument `i`'s declared constraints, when it has some.
-fn constraints_static(i: usize, arg: &Arg) -> Option<(syn::Ident, TokenStream)> {
+fn constraints_static(i: usize, arg: &Arg, p: &TokenStream) -> Option<(syn::Ident, TokenStream)> {
     let c = arg.constraints.as_ref()?;
     let name = format_ident!("__SOCKEYE_CONSTRAINTS_{}", i);
-    let statik = c.to_static(&name);
+    let statik = c.to_static(&name, p);
     Some((name, statik))
 }
 
 /// After extraction: a body type's own checks (`Validate`), or a parameter's constraints.
-fn checks(i: usize, arg: &Arg) -> TokenStream {
+fn checks(i: usize, arg: &Arg, p: &TokenStream) -> TokenStream {
     let var = format_ident!("__arg{}", i);
     match &arg.kind {
         ArgKind::Extract | ArgKind::Auto { .. } => {
@@ -72,8 +74,8 @@ fn checks(i: usize, arg: &Arg) -> TokenStream {
             quote! {
                 if let ::core::result::Result::Err(response) = {
                     #[allow(unused_imports)]
-                    use ::sockeye::__private::{NoValidation as _, ValidateArg as _};
-                    (&&::sockeye::__private::docs::Probe::<#full>::new()).validate_arg(&#var)
+                    use #p::{NoValidation as _, ValidateArg as _};
+                    (&&#p::docs::Probe::<#full>::new()).validate_arg(&#var)
                 } {
                     return ::core::convert::From::from(response);
                 }
@@ -81,7 +83,7 @@ fn checks(i: usize, arg: &Arg) -> TokenStream {
         }
         ArgKind::Path { name, .. } | ArgKind::Query { name, .. } | ArgKind::Header { name, .. } => {
             let Some(c) = &arg.constraints else { return quote!() };
-            let Some((statik, _)) = constraints_static(i, arg) else { return quote!() };
+            let Some((statik, _)) = constraints_static(i, arg, p) else { return quote!() };
             let location = match &arg.kind {
                 ArgKind::Path { .. } => "path",
                 ArgKind::Query { .. } => "query",
@@ -91,13 +93,13 @@ fn checks(i: usize, arg: &Arg) -> TokenStream {
             quote! {
                 {
                     let __loc = [
-                        ::sockeye::__private::serde_json::Value::from(#location),
-                        ::sockeye::__private::serde_json::Value::from(#name),
+                        <#p::serde_json::Value as ::core::convert::From<&str>>::from(#location),
+                        <#p::serde_json::Value as ::core::convert::From<&str>>::from(#name),
                     ];
                     let mut __errors = ::std::vec::Vec::new();
                     #calls
                     if let ::core::result::Result::Err(response) =
-                        ::sockeye::__private::param_errors(&__req, #location, #name, __errors)
+                        #p::param_errors(&__req, #location, #name, __errors)
                     {
                         return ::core::convert::From::from(response);
                     }
@@ -108,8 +110,8 @@ fn checks(i: usize, arg: &Arg) -> TokenStream {
 }
 
 /// The body shared by every kind: split the request, extract each argument, then `call`.
-fn extract_then(route: &Route, call: TokenStream) -> TokenStream {
-    let extractions = route.args.iter().enumerate().map(|(i, a)| extraction(i, a));
+fn extract_then(route: &Route, call: TokenStream, p: &TokenStream) -> TokenStream {
+    let extractions = route.args.iter().enumerate().map(|(i, a)| extraction(i, a, p));
     // A long-lived handler (a WebSocket) should not keep the whole request alive: when no
     // argument can borrow from it (no reference or lifetime in any argument type), drop it.
     let release =
@@ -138,7 +140,7 @@ fn opt(v: Option<u64>) -> TokenStream {
     }
 }
 
-fn ws_options(o: &WsOptions) -> TokenStream {
+fn ws_options(o: &WsOptions, p: &TokenStream) -> TokenStream {
     let (m, pi, pt, it, q, r) = (
         opt(o.max_message_size),
         opt(o.ping_interval),
@@ -148,13 +150,13 @@ fn ws_options(o: &WsOptions) -> TokenStream {
         opt(o.rate_limit),
     );
     let invalid = match o.close_on_invalid {
-        Some(true) => quote!(::core::option::Option::Some(::sockeye::ws::InvalidMessage::Close)),
-        Some(false) => quote!(::core::option::Option::Some(::sockeye::ws::InvalidMessage::Reply)),
+        Some(true) => quote!(::core::option::Option::Some(#p::ws::InvalidMessage::Close)),
+        Some(false) => quote!(::core::option::Option::Some(#p::ws::InvalidMessage::Reply)),
         None => quote!(::core::option::Option::None),
     };
     let client_id = o.client_id;
     quote! {
-        ::sockeye::__private::WsRouteOptions {
+        #p::WsRouteOptions {
             max_message_size: #m, ping_interval: #pi, pong_timeout: #pt, idle_timeout: #it, max_queue: #q,
             invalid_message: #invalid, rate_limit: #r, client_id: #client_id,
         }
@@ -179,7 +181,7 @@ fn json_inner(ty: &syn::Type) -> Option<(&syn::Type, bool)> {
 /// For a `Json<T>` body (`answer` false) or answer: `T`'s schema through the probe (its
 /// `JsonSchema` derive first, which also covers `Serialize`-only types and internally tagged
 /// enums), replacing the traced one.
-fn json_schema_of(ty: &syn::Type, answer: bool) -> TokenStream {
+fn json_schema_of(ty: &syn::Type, answer: bool, p: &TokenStream) -> TokenStream {
     let Some((inner, created)) = json_inner(ty) else { return quote!() };
     let traced = if borrows(inner) { quote!() } else { quote!(TracedSchema as _,) };
     let (direction, set) = if answer {
@@ -189,57 +191,57 @@ fn json_schema_of(ty: &syn::Type, answer: bool) -> TokenStream {
     };
     quote! {{
         #[allow(unused_imports)]
-        use ::sockeye::__private::docs::{AnySchema as _, KnownSchema as _, #traced};
-        let __schema = (&&&::sockeye::__private::docs::Probe::<#inner>::new())
-            .field_schema(::sockeye::docs::Direction::#direction);
-        ::sockeye::__private::docs::build::#set;
+        use #p::docs::{AnySchema as _, KnownSchema as _, #traced};
+        let __schema = (&&&#p::docs::Probe::<#inner>::new())
+            .field_schema(#p::docs::Direction::#direction);
+        #p::docs::build::#set;
     }}
 }
 
 /// The route's `describe` function: its parameters and documented extractors, for the docs.
-fn describe(route: &Route) -> TokenStream {
+fn describe(route: &Route, p: &TokenStream) -> TokenStream {
     let lines = route.args.iter().enumerate().map(|(i, arg)| {
         let ty = &arg.ty;
         let schema = quote!({
             #[allow(unused_imports)]
-            use ::sockeye::__private::docs::{KnownParam as _, UnknownParam as _};
-            (&&::sockeye::__private::docs::Probe::<#ty>::new()).schema()
+            use #p::docs::{KnownParam as _, UnknownParam as _};
+            (&&#p::docs::Probe::<#ty>::new()).schema()
         });
-        let schema = match (&arg.kind, constraints_static(i, arg)) {
-            (ArgKind::Query { list: true, .. }, _) => quote!(::sockeye::__private::docs::build::list(#schema)),
+        let schema = match (&arg.kind, constraints_static(i, arg, p)) {
+            (ArgKind::Query { list: true, .. }, _) => quote!(#p::docs::build::list(#schema)),
             (_, Some((statik, _))) => quote!({ let mut __s = #schema; #statik.document(&mut __s); __s }),
             _ => schema,
         };
         let extractor = || {
             let full = &arg.full_ty;
-            let body = json_schema_of(full, false);
+            let body = json_schema_of(full, false, p);
             quote! {{
                 #[allow(unused_imports)]
-                use ::sockeye::__private::docs::{DocumentedArg as _, OtherArg as _};
-                (&&::sockeye::__private::docs::Probe::<#full>::new()).document(__op);
+                use #p::docs::{DocumentedArg as _, OtherArg as _};
+                (&&#p::docs::Probe::<#full>::new()).document(__op);
                 #body
                 #[allow(unused_imports)]
-                use ::sockeye::__private::{NoValidation as _, ValidateArg as _};
-                (&&::sockeye::__private::docs::Probe::<#full>::new()).document_constraints(__op);
+                use #p::{NoValidation as _, ValidateArg as _};
+                (&&#p::docs::Probe::<#full>::new()).document_constraints(__op);
             }}
         };
         match &arg.kind {
-            ArgKind::Path { name, .. } => quote!(::sockeye::__private::docs::build::path(__op, #name, #schema);),
+            ArgKind::Path { name, .. } => quote!(#p::docs::build::path(__op, #name, #schema);),
             ArgKind::Query { name, optional, list } => {
                 let required = !optional && !list;
-                quote!(::sockeye::__private::docs::build::query(__op, #name, #required, #schema);)
+                quote!(#p::docs::build::query(__op, #name, #required, #schema);)
             }
             ArgKind::Header { name, optional } => {
-                quote!(::sockeye::__private::docs::build::header(__op, #name, !#optional, #schema);)
+                quote!(#p::docs::build::header(__op, #name, !#optional, #schema);)
             }
             ArgKind::Extract => extractor(),
             ArgKind::Auto { name, optional } => {
                 let documented = extractor();
                 quote! {{
                     #[allow(unused_imports)]
-                    use ::sockeye::__private::{ByExtractor as _, ByParam as _, Neither as _};
-                    if (&&&::sockeye::__private::ArgProbe::<#ty>::new()).is_query() {
-                        ::sockeye::__private::docs::build::query(__op, #name, !#optional, #schema);
+                    use #p::{ByExtractor as _, ByParam as _, Neither as _};
+                    if (&&&#p::ArgProbe::<#ty>::new()).is_query() {
+                        #p::docs::build::query(__op, #name, !#optional, #schema);
                     } else #documented
                 }}
             }
@@ -249,11 +251,11 @@ fn describe(route: &Route) -> TokenStream {
     let answer = match (&route.kind, &route.target) {
         (Kind::Http, Target::Fn(f)) => match &f.sig.output {
             syn::ReturnType::Type(_, ty) => {
-                let schema = json_schema_of(ty, true);
+                let schema = json_schema_of(ty, true, p);
                 quote! {{
                     #[allow(unused_imports)]
-                    use ::sockeye::__private::docs::{KnownAnswer as _, UnknownAnswer as _};
-                    (&&::sockeye::__private::docs::Probe::<#ty>::new()).answer(__op);
+                    use #p::docs::{KnownAnswer as _, UnknownAnswer as _};
+                    (&&#p::docs::Probe::<#ty>::new()).answer(__op);
                     #schema
                 }}
             }
@@ -262,7 +264,7 @@ fn describe(route: &Route) -> TokenStream {
         _ => quote!(),
     };
     quote! {
-        fn __sockeye_describe(__op: &mut ::sockeye::__private::docs::Operation) {
+        fn __sockeye_describe(__op: &mut #p::docs::Operation) {
             let _ = &__op;
             #(#lines)*
             #answer
@@ -270,70 +272,68 @@ fn describe(route: &Route) -> TokenStream {
     }
 }
 
-pub(crate) fn route(route: &Route) -> TokenStream {
+pub(crate) fn route(route: &Route, p: &TokenStream) -> TokenStream {
     let name = route.target.ident();
     let method = &route.method;
     let path = &route.path;
     let doc = &route.doc;
     let vars: Vec<_> = (0..route.args.len()).map(|i| format_ident!("__arg{}", i)).collect();
-    let (item, call) = match &route.target {
+    let (item, call, consumer) = match &route.target {
         Target::Fn(func) => {
             let ident = &func.sig.ident;
             let span = match &func.sig.output {
                 syn::ReturnType::Default => ident.span(),
                 syn::ReturnType::Type(_, ty) => ty.span(),
             };
+            let at = crate::respan(p, span);
             let respond = match route.kind {
-                Kind::Http => quote_spanned!(span=> ::sockeye::__private::respond(#ident(#(#vars),*).await)),
-                Kind::WebSocket(_) => quote_spanned!(span=> ::sockeye::__private::ws_outcome(#ident(#(#vars),*).await)),
+                Kind::Http => quote_spanned!(span=> #at::respond(#ident(#(#vars),*).await)),
+                Kind::WebSocket(_) => quote_spanned!(span=> #at::ws_outcome(#ident(#(#vars),*).await)),
             };
-            (quote!(#func), respond)
+            (quote!(#func), respond, quote!())
         }
-        Target::Consumer { item, has_disconnect, connect_on_self } => {
+        Target::Consumer { item, socket, has_disconnect, connect_on_self, connected } => {
             let ty = &item.self_ty;
-            let (make, connect, state) = if *connect_on_self {
-                (
-                    quote!(let mut __state = <#ty as ::core::default::Default>::default();),
-                    quote!(<#ty>::connect(&mut __state, #(#vars),*)),
-                    quote!(()),
-                )
+            // The loop is `run_consumer`'s: the expansion only connects, then hands over. A
+            // socket `receive` does not take is an error at `connect`'s return type.
+            let run = crate::respan(p, *connected);
+            let call = if *connect_on_self {
+                quote_spanned! {*connected=>
+                    let mut __state = <#ty as ::core::default::Default>::default();
+                    let __connected = <#ty>::connect(&mut __state, #(#vars),*).await;
+                    #run::ws::run_consumer_on::<#ty>(__state, __connected).await
+                }
             } else {
-                (quote!(), quote!(<#ty>::connect(#(#vars),*)), quote!(mut __state))
+                quote_spanned!(*connected=> #run::ws::run_consumer::<#ty>(<#ty>::connect(#(#vars),*).await).await)
             };
-            let disconnect = if *has_disconnect {
-                quote!(<#ty>::disconnect(&mut __state, &__socket, __frame).await;)
-            } else {
-                quote!(let _ = __frame;)
-            };
-            let call = quote! {
-                #make
-                let (#state, __socket) = match ::sockeye::__private::IntoConnect::into_connect(#connect.await) {
-                    ::core::result::Result::Ok(pair) => pair,
-                    ::core::result::Result::Err(e) => return ::sockeye::__private::ws_outcome(::core::result::Result::<(), _>::Err(e)),
-                };
-                loop {
-                    match ::sockeye::__private::ConsumerSocket::next(&__socket).await {
-                        ::sockeye::__private::Next::Closed(__frame) => {
-                            #disconnect
-                            return ::sockeye::__private::ws_outcome(());
-                        }
-                        ::sockeye::__private::Next::Failed(__e) => {
-                            let __frame = __socket.close_frame().or_else(|| ::sockeye::__private::failure_frame(&__e));
-                            #disconnect
-                            return ::sockeye::__private::ws_outcome(::core::result::Result::<(), _>::Err(__e));
-                        }
-                        ::sockeye::__private::Next::Message(__msg) => {
-                            let __done = ::sockeye::__private::IntoWsResult::into_ws_result(
-                                <#ty>::receive(&mut __state, &__socket, __msg).await,
-                            );
-                            if __done.is_err() {
-                                return ::sockeye::__private::ws_outcome(__done);
-                            }
-                        }
+            // The type's methods, as `run_consumer` calls them.
+            let on_close = if *has_disconnect {
+                quote! {
+                    async fn on_close(
+                        &mut self,
+                        __socket: &Self::Socket,
+                        __frame: ::core::option::Option<#p::ws::CloseFrame>,
+                    ) {
+                        <#ty>::disconnect(self, __socket, __frame).await;
                     }
                 }
+            } else {
+                quote!()
             };
-            (quote!(#item), call)
+            let consumer = quote! {
+                impl #p::ws::Consumer for #ty {
+                    type Socket = #socket;
+                    async fn on_message(
+                        &mut self,
+                        __socket: &Self::Socket,
+                        __msg: <Self::Socket as #p::ws::ConsumerSocket>::Item,
+                    ) -> ::core::result::Result<(), #p::Error> {
+                        #p::IntoWsResult::into_ws_result(<#ty>::receive(self, __socket, __msg).await)
+                    }
+                    #on_close
+                }
+            };
+            (quote!(#item), call, consumer)
         }
     };
     let (secured_static, secured) = match &route.secured {
@@ -341,32 +341,32 @@ pub(crate) fn route(route: &Route) -> TokenStream {
             let (roles, scopes) = (&s.roles, &s.scopes);
             (
                 quote! {
-                    static __SOCKEYE_SECURED: ::sockeye::__private::Secured =
-                        ::sockeye::__private::Secured::new(&[#(#roles),*], &[#(#scopes),*]);
+                    static __SOCKEYE_SECURED: #p::Secured =
+                        #p::Secured::new(&[#(#roles),*], &[#(#scopes),*]);
                 },
                 quote!(.secured(&__SOCKEYE_SECURED)),
             )
         }
         None => (quote!(), quote!()),
     };
-    let describe_fn = describe(route);
-    let statics = route.args.iter().enumerate().filter_map(|(i, a)| constraints_static(i, a)).map(|(_, s)| s);
+    let describe_fn = describe(route, p);
+    let statics = route.args.iter().enumerate().filter_map(|(i, a)| constraints_static(i, a, p)).map(|(_, s)| s);
     let statics = quote!(#(#statics)*);
     match &route.kind {
         Kind::Http => {
-            let body = extract_then(route, call);
+            let body = extract_then(route, call, p);
             quote! {
                 #item
 
                 const _: () = {
                     #statics
-                    fn __sockeye_handler(__request: ::sockeye::__private::Request) -> ::sockeye::__private::HandlerFuture {
+                    fn __sockeye_handler(__request: #p::Request) -> #p::HandlerFuture {
                         #body
                     }
                     #secured_static
                     #describe_fn
-                    ::sockeye::__private::inventory::submit! {
-                        ::sockeye::__private::RouteDef::new(
+                    #p::inventory::submit! {
+                        #p::RouteDef::new(
                             #method, #path, #name, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
                             __sockeye_handler,
                         ).describe(__sockeye_describe)#secured
@@ -375,24 +375,25 @@ pub(crate) fn route(route: &Route) -> TokenStream {
             }
         }
         Kind::WebSocket(options) => {
-            let body = extract_then(route, call);
-            let options = ws_options(options);
+            let body = extract_then(route, call, p);
+            let options = ws_options(options, p);
             quote! {
                 #item
 
                 const _: () = {
                     #statics
-                    fn __sockeye_run(__request: ::sockeye::__private::Request) -> ::sockeye::__private::WsRunFuture {
+                    #consumer
+                    fn __sockeye_run(__request: #p::Request) -> #p::WsRunFuture {
                         #body
                     }
-                    static __SOCKEYE_WS_OPTIONS: ::sockeye::__private::WsRouteOptions = #options;
-                    fn __sockeye_handler(__request: ::sockeye::__private::Request) -> ::sockeye::__private::HandlerFuture {
-                        ::sockeye::__private::websocket(__request, &__SOCKEYE_WS_OPTIONS, __sockeye_run)
+                    static __SOCKEYE_WS_OPTIONS: #p::WsRouteOptions = #options;
+                    fn __sockeye_handler(__request: #p::Request) -> #p::HandlerFuture {
+                        #p::websocket(__request, &__SOCKEYE_WS_OPTIONS, __sockeye_run)
                     }
                     #secured_static
                     #describe_fn
-                    ::sockeye::__private::inventory::submit! {
-                        ::sockeye::__private::RouteDef::new(
+                    #p::inventory::submit! {
+                        #p::RouteDef::new(
                             #method, #path, #name, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
                             __sockeye_handler,
                         ).websocket().describe(__sockeye_describe)#secured

@@ -1,6 +1,6 @@
 //! Constraints on a parameter or field (`ge = 1`, `max_length = 50`, `pattern = "^a"`): read
 //! from attributes, checked where they can be at compile time, and quoted as a
-//! `sockeye::validation::Constraints` static and the checks that use it.
+//! `Constraints` static (sockeye's `validation::Constraints`) and the checks that use it.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -83,17 +83,17 @@ pub(crate) fn constraint(c: &mut Constraints, key: &syn::Ident, value: &Expr) ->
 
 impl Constraints {
     /// `static #name: Constraints = Constraints::new().le(..)...;`
-    pub(crate) fn to_static(&self, name: &syn::Ident) -> TokenStream {
+    pub(crate) fn to_static(&self, name: &syn::Ident, p: &TokenStream) -> TokenStream {
         let bounds = self.bounds.iter().map(|(which, value, text)| {
             let which = format_ident!("{}", which);
-            quote!(.#which(::sockeye::validation::Bound::new(#value, #text)))
+            quote!(.#which(#p::validation::Bound::new(#value, #text)))
         });
         let min = self.min_length.map(|n| quote!(.min_length(#n as usize)));
         let max = self.max_length.map(|n| quote!(.max_length(#n as usize)));
         let pattern = self.pattern.as_ref().map(|p| quote!(.pattern(#p)));
         quote! {
-            static #name: ::sockeye::validation::Constraints =
-                ::sockeye::validation::Constraints::new() #(#bounds)* #min #max #pattern;
+            static #name: #p::validation::Constraints =
+                #p::validation::Constraints::new() #(#bounds)* #min #max #pattern;
         }
     }
 

@@ -2,24 +2,66 @@
 //! `#[derive(Model)]`.
 //!
 //! Entry points are thin: each parses and validates into a typed description (`parse.rs`),
-//! then quotes it (`codegen.rs`). Generated code names only `::sockeye::__private::...`.
+//! then quotes it (`codegen.rs`). Generated code names only `<root>::__private::...`, where
+//! `<root>` is sockeye as the user's `Cargo.toml` names it (see `krate`), found once per
+//! expansion and passed down.
 
 use proc_macro::TokenStream;
+use proc_macro2::TokenStream as TokenStream2;
+use quote::quote;
+use sockeye_path as path;
 
 mod codegen;
 mod constraints;
 mod model;
 mod parse;
-#[path = "../../src/route/path.rs"]
-#[allow(dead_code)]
-mod path;
 mod router;
 mod schema;
 mod validate;
 
+/// The path of sockeye in the crate being compiled: `::sockeye`, or `::web` when its
+/// `Cargo.toml` says `web = { package = "sockeye", .. }`. Inside sockeye itself (its own tests
+/// and examples too) `::sockeye` works: its `lib.rs` has `extern crate self as sockeye;`.
+/// When the manifest cannot be read, `::sockeye` is the best guess.
+fn krate() -> TokenStream2 {
+    use proc_macro_crate::{FoundCrate, crate_name};
+    match crate_name("sockeye") {
+        Ok(FoundCrate::Name(name)) => {
+            let ident = proc_macro2::Ident::new(&name, proc_macro2::Span::call_site());
+            quote!(::#ident)
+        }
+        Ok(FoundCrate::Itself) | Err(_) => quote!(::sockeye),
+    }
+}
+
+/// What generated code names everything through: `<root>::__private`.
+fn private() -> TokenStream2 {
+    let root = krate();
+    quote!(#root::__private)
+}
+
+/// `tokens` with every span set to `span`: the root path in a `quote_spanned!`, so an error
+/// there points where the rest of the call does (the user's type, say).
+fn respan(tokens: &TokenStream2, span: proc_macro2::Span) -> TokenStream2 {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(g) = &tree {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(&g.stream(), span));
+                group.set_span(span);
+                tree = group.into();
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}
+
 fn expand_route(kind: parse::Attr, attr: TokenStream, item: TokenStream) -> TokenStream {
     let item2: proc_macro2::TokenStream = item.clone().into();
-    match parse::route(kind, attr.into(), item2.clone()).map(|r| codegen::route(&r)) {
+    match parse::route(kind, attr.into(), item2.clone()).map(|r| codegen::route(&r, &private())) {
         Ok(tokens) => tokens.into(),
         // Keep the function so rust-analyzer and later errors still see it.
         Err(e) => {
@@ -95,7 +137,7 @@ pub fn websocket(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `sockeye::router!(prefix = "/api")`: see `sockeye::router`.
 #[proc_macro]
 pub fn router(input: TokenStream) -> TokenStream {
-    match router::expand(input.into()) {
+    match router::expand(input.into(), &private()) {
         Ok(tokens) => tokens.into(),
         Err(e) => e.into_compile_error().into(),
     }
@@ -125,7 +167,8 @@ pub fn secured(attr: TokenStream, item: TokenStream) -> TokenStream {
         return secured_alone(&attr, item2);
     };
     let route = attrs.remove(at);
-    let marker: syn::Attribute = syn::parse_quote!(#[::sockeye::secured(#attr)]);
+    let p = private();
+    let marker: syn::Attribute = syn::parse_quote!(#[#p::secured(#attr)]);
     attrs.insert(0, marker);
     attrs.insert(0, route);
     quote::quote!(#parsed).into()
@@ -147,7 +190,7 @@ fn secured_alone(attr: &proc_macro2::TokenStream, item: proc_macro2::TokenStream
 /// `#[derive(Model)]` with `#[model(table = "products")]`: see `sockeye::live::Model`.
 #[proc_macro_derive(Model, attributes(model))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
-    match model::expand(input.into()) {
+    match model::expand(input.into(), &private()) {
         Ok(tokens) => tokens.into(),
         Err(e) => e.into_compile_error().into(),
     }
@@ -156,7 +199,7 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 /// `#[derive(JsonSchema)]`: see `sockeye::docs::JsonSchema`.
 #[proc_macro_derive(JsonSchema, attributes(serde))]
 pub fn derive_json_schema(input: TokenStream) -> TokenStream {
-    match schema::expand(input.into()) {
+    match schema::expand(input.into(), &private()) {
         Ok(tokens) => tokens.into(),
         Err(e) => e.into_compile_error().into(),
     }
@@ -165,7 +208,7 @@ pub fn derive_json_schema(input: TokenStream) -> TokenStream {
 /// `#[derive(Validate)]` with `#[validate(min_length = 1)]` on fields: see `sockeye::Validate`.
 #[proc_macro_derive(Validate, attributes(validate))]
 pub fn derive_validate(input: TokenStream) -> TokenStream {
-    match validate::expand(input.into()) {
+    match validate::expand(input.into(), &private()) {
         Ok(tokens) => tokens.into(),
         Err(e) => e.into_compile_error().into(),
     }

@@ -51,7 +51,7 @@ fn serde_field(attr: &syn::Attribute, out: &mut SerdeField) -> syn::Result<()> {
     })
 }
 
-pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+pub(crate) fn expand(input: TokenStream, p: &TokenStream) -> syn::Result<TokenStream> {
     let input: DeriveInput = syn::parse2(input)?;
     let ident = &input.ident;
     if !input.generics.params.is_empty() {
@@ -156,15 +156,15 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         let (name, kind, nullable, key) = (&f.name, syn::Ident::new(f.kind, Span::call_site()), f.nullable, f.key);
         let defaulted = if f.defaulted { quote!(.defaulted()) } else { quote!() };
         let write_only = if f.write_only { quote!(.write_only()) } else { quote!() };
-        quote!(::sockeye::live::Column::new(#name, ::sockeye::live::Kind::#kind, #nullable, #key)#defaulted #write_only)
+        quote!(#p::live::Column::new(#name, #p::live::Kind::#kind, #nullable, #key)#defaulted #write_only)
     });
     let write_only = fields.iter().filter(|f| f.write_only).map(|f| {
         let (ident, name) = (&f.ident, &f.name);
-        quote!(::sockeye::__private::live::store_field(row, #name, &self.#ident);)
+        quote!(#p::live::store_field(row, #name, &self.#ident);)
     });
     let write_only_fn = if fields.iter().any(|f| f.write_only) {
         quote! {
-            fn write_only_fields(&self, row: &mut ::sockeye::__private::serde_json::Map<::std::string::String, ::sockeye::__private::serde_json::Value>) {
+            fn write_only_fields(&self, row: &mut #p::serde_json::Map<::std::string::String, #p::serde_json::Value>) {
                 #(#write_only)*
             }
         }
@@ -179,9 +179,9 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         let handler = syn::Ident::new(handler, Span::call_site());
         let label = format!("{name}::{what}");
         let doc = format!("{what} `{table}` (live model {name})");
-        quote!(::sockeye::__private::RouteDef::new(
+        quote!(#p::RouteDef::new(
             #method, #path, #label, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
-            ::sockeye::__private::live::#handler::<#ident>,
+            #p::live::#handler::<#ident>,
         ).described_by(&SCHEMA))
     };
     let routes = [
@@ -195,14 +195,14 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let socket = route("GET", &ws, "channel", "socket");
     Ok(quote! {
         const _: () = {
-            static SCHEMA: ::sockeye::live::Schema =
-                ::sockeye::live::Schema { table: #table, columns: &[#(#columns),*] };
-            static ROUTES: [::sockeye::__private::RouteDef; 7] = [#(#routes,)* #socket.websocket()];
-            impl ::sockeye::live::Model for #ident {
-                fn schema() -> &'static ::sockeye::live::Schema {
+            static SCHEMA: #p::live::Schema =
+                #p::live::Schema { table: #table, columns: &[#(#columns),*] };
+            static ROUTES: [#p::RouteDef; 7] = [#(#routes,)* #socket.websocket()];
+            impl #p::live::Model for #ident {
+                fn schema() -> &'static #p::live::Schema {
                     &SCHEMA
                 }
-                fn routes() -> &'static [::sockeye::__private::RouteDef] {
+                fn routes() -> &'static [#p::RouteDef] {
                     &ROUTES
                 }
                 #write_only_fn

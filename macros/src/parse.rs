@@ -96,8 +96,9 @@ pub(crate) enum Target {
     Fn(ItemFn),
     /// A type with `connect`, `receive` and optionally `disconnect` (WebSocket only).
     /// `connect_on_self`: `connect(&mut self, ..)` on a `Default` value, rather than
-    /// `connect(..)` making the value.
-    Consumer { item: ItemImpl, has_disconnect: bool, connect_on_self: bool },
+    /// `connect(..)` making the value. `socket`: the type `receive` takes a reference to;
+    /// `connected`: where `connect` says what it returns.
+    Consumer { item: ItemImpl, socket: Type, has_disconnect: bool, connect_on_self: bool, connected: Span },
 }
 
 impl Target {
@@ -281,8 +282,9 @@ pub(crate) fn route(attr_kind: Attr, attr: TokenStream, item: TokenStream) -> sy
         Item::Impl(mut imp) if matches!(kind, Kind::WebSocket(_)) => {
             secured = take_secured(&mut imp.attrs)?;
             let doc = doc_string(&imp.attrs);
-            let (fn_args, has_disconnect, connect_on_self) = consumer(&mut imp, &params, tail, &args.path)?;
-            (Target::Consumer { item: imp, has_disconnect, connect_on_self }, fn_args, doc)
+            let (fn_args, socket, has_disconnect, connect_on_self, connected) =
+                consumer(&mut imp, &params, tail, &args.path)?;
+            (Target::Consumer { item: imp, socket, has_disconnect, connect_on_self, connected }, fn_args, doc)
         }
         other => {
             return Err(error(
@@ -302,14 +304,21 @@ fn method_named<'a>(imp: &'a mut ItemImpl, name: &str) -> Option<&'a mut ImplIte
 }
 
 /// Checks a consumer impl: `connect` (arguments like a handler's, after an optional
-/// `&mut self`), `receive` and an optional `disconnect` (both `&mut self`).
+/// `&mut self`), `receive` and an optional `disconnect` (both `&mut self`, then the socket by
+/// reference). Gives the socket type `receive` takes.
 fn consumer(
     imp: &mut ItemImpl,
     params: &[&str],
     tail: Option<&str>,
     path: &LitStr,
-) -> syn::Result<(Vec<Arg>, bool, bool)> {
+) -> syn::Result<(Vec<Arg>, Type, bool, bool, Span)> {
     let span = imp.self_ty.span();
+    if !imp.generics.params.is_empty() {
+        return Err(error(&imp.generics, "a WebSocket consumer cannot be generic: one route, one concrete type"));
+    }
+    if imp.trait_.is_some() {
+        return Err(error(span, "#[websocket] goes on the type's own `impl` block, not on a trait impl"));
+    }
     for name in ["receive", "disconnect"] {
         if let Some(f) = method_named(imp, name) {
             if f.sig.asyncness.is_none() {
@@ -321,9 +330,21 @@ fn consumer(
             }
         }
     }
-    if method_named(imp, "receive").is_none() {
+    let Some(receive) = method_named(imp, "receive") else {
         return Err(error(span, "a WebSocket consumer needs `async fn receive(&mut self, ws: &Socket, msg: Message)`"));
-    }
+    };
+    let socket = match (receive.sig.inputs.len(), receive.sig.inputs.iter().nth(1)) {
+        (3, Some(FnArg::Typed(t))) => match &*t.ty {
+            Type::Reference(r) if r.mutability.is_none() => (*r.elem).clone(),
+            other => return Err(error(other, "`receive` takes the socket by reference: `ws: &Socket`")),
+        },
+        _ => {
+            return Err(error(
+                &receive.sig.ident,
+                "`receive` takes `(&mut self, ws: &Socket, msg: Message)` (or `&Socket<In, Out>` and `msg: In`)",
+            ));
+        }
+    };
     let has_disconnect = method_named(imp, "disconnect").is_some();
     let Some(connect) = method_named(imp, "connect") else {
         return Err(error(
@@ -344,7 +365,11 @@ fn consumer(
     check_signature(&plain)?;
     let args = classify_args(&connect.sig, params, tail, path)?;
     strip_param_attrs(&mut connect.sig);
-    Ok((args, has_disconnect, connect_on_self))
+    let connected = match &connect.sig.output {
+        syn::ReturnType::Type(_, ty) => ty.span(),
+        syn::ReturnType::Default => connect.sig.ident.span(),
+    };
+    Ok((args, socket, has_disconnect, connect_on_self, connected))
 }
 
 fn check_signature(sig: &Signature) -> syn::Result<()> {

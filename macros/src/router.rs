@@ -6,7 +6,7 @@ use syn::{Expr, ExprLit, Lit, LitStr, Token, parse::Parser, punctuated::Punctuat
 
 use crate::path;
 
-pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+pub(crate) fn expand(input: TokenStream, p: &TokenStream) -> syn::Result<TokenStream> {
     let items = Punctuated::<Expr, Token![,]>::parse_terminated.parse2(input)?;
     let mut prefix = LitStr::new("", Span::call_site());
     for item in items {
@@ -29,13 +29,13 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     Ok(quote! {
         /// The router of this module: its routes and its submodules', under its prefix.
         #[allow(dead_code, unreachable_pub)]
-        pub fn router() -> ::sockeye::Router {
-            ::sockeye::__private::module_router(::core::module_path!())
+        pub fn router() -> #p::Router {
+            #p::module_router(::core::module_path!())
         }
 
         const _: () = {
-            ::sockeye::__private::inventory::submit! {
-                ::sockeye::__private::RouterDef::new(::core::module_path!(), #prefix)
+            #p::inventory::submit! {
+                #p::RouterDef::new(::core::module_path!(), #prefix)
             }
         };
     })

@@ -172,6 +172,7 @@ fn names(
     attrs: &Serde,
     rules: &PerSide<(String, proc_macro2::Span)>,
     variant: bool,
+    p: &TokenStream,
 ) -> syn::Result<TokenStream> {
     let ident = ident.strip_prefix("r#").unwrap_or(ident);
     let side = |rename: &Option<String>, rule: &Option<(String, proc_macro2::Span)>, skip: bool| {
@@ -187,7 +188,7 @@ fn names(
     };
     let write = side(&attrs.rename.0, &rules.0, attrs.skip_serializing)?;
     let read = side(&attrs.rename.1, &rules.1, attrs.skip_deserializing || attrs.other)?;
-    Ok(quote!(::sockeye::docs::Names { read: #read, write: #write }))
+    Ok(quote!(#p::docs::Names { read: #read, write: #write }))
 }
 
 fn rename_rule(ident: &str, rule: &(String, proc_macro2::Span), variant: bool) -> syn::Result<String> {
@@ -219,24 +220,24 @@ fn borrows(ty: &syn::Type) -> bool {
 /// A `fn(Direction) -> Value` for `ty`'s schema through the docs probe: its `JsonSchema`,
 /// else its traced `Deserialize` (not for borrowing types, which cannot be traced), else any
 /// value; any value on a side a `with` function handles.
-fn schema_fn(ty: &syn::Type, with: (bool, bool)) -> TokenStream {
+fn schema_fn(ty: &syn::Type, with: (bool, bool), p: &TokenStream) -> TokenStream {
     let traced = if borrows(ty) { quote!() } else { quote!(TracedSchema as _,) };
     let (with_write, with_read) = with;
     let opaque = if with_read || with_write {
         quote! {
-            if ::sockeye::__private::docs::handled_by_with(__d, #with_read, #with_write) {
-                return ::sockeye::__private::serde_json::Value::Object(::core::default::Default::default());
+            if #p::docs::handled_by_with(__d, #with_read, #with_write) {
+                return #p::serde_json::Value::Object(::core::default::Default::default());
             }
         }
     } else {
         quote!()
     };
     quote! {
-        |__d: ::sockeye::docs::Direction| {
+        |__d: #p::docs::Direction| {
             #[allow(unused_imports)]
-            use ::sockeye::__private::docs::{AnySchema as _, KnownSchema as _, #traced};
+            use #p::docs::{AnySchema as _, KnownSchema as _, #traced};
             #opaque
-            (&&&::sockeye::__private::docs::Probe::<#ty>::new()).field_schema(__d)
+            (&&&#p::docs::Probe::<#ty>::new()).field_schema(__d)
         }
     }
 }
@@ -251,20 +252,21 @@ fn body(
     rules: &PerSide<(String, proc_macro2::Span)>,
     deny: bool,
     all_default: bool,
+    p: &TokenStream,
 ) -> syn::Result<TokenStream> {
     Ok(match fields {
-        Fields::Unit => quote!(::sockeye::docs::Body::Unit),
+        Fields::Unit => quote!(#p::docs::Body::Unit),
         Fields::Unnamed(u) if u.unnamed.len() == 1 => {
-            let f = schema_fn(&u.unnamed[0].ty, serde(&u.unnamed[0].attrs)?.with);
-            quote!(::sockeye::docs::Body::Newtype(#f))
+            let f = schema_fn(&u.unnamed[0].ty, serde(&u.unnamed[0].attrs)?.with, p);
+            quote!(#p::docs::Body::Newtype(#f))
         }
         Fields::Unnamed(u) => {
             let mut fs = Vec::new();
             for f in &u.unnamed {
-                fs.push(schema_fn(&f.ty, serde(&f.attrs)?.with));
+                fs.push(schema_fn(&f.ty, serde(&f.attrs)?.with, p));
             }
-            quote!(::sockeye::docs::Body::Tuple(
-                ::std::vec![#((#fs) as fn(::sockeye::docs::Direction) -> ::sockeye::__private::serde_json::Value),*]
+            quote!(#p::docs::Body::Tuple(
+                ::std::vec![#((#fs) as fn(#p::docs::Direction) -> #p::serde_json::Value),*]
             ))
         }
         Fields::Named(n) => {
@@ -272,26 +274,26 @@ fn body(
             for f in &n.named {
                 let s = serde(&f.attrs)?;
                 let ident = f.ident.as_ref().map(|i| i.to_string()).unwrap_or_default();
-                let names = names(&ident, &s, rules, false)?;
+                let names = names(&ident, &s, rules, false, p)?;
                 // serde reads a missing `Option` as `None`, unless a `with` function reads it.
                 let optional = is_option(&f.ty) && !s.with.1;
                 let read_required = !(s.default || all_default || optional);
                 // A flattened `None` writes nothing.
                 let write_required = !(s.skip_serializing_if || (s.flatten && is_option(&f.ty)));
-                let (flatten, d, schema) = (s.flatten, doc(&f.attrs), schema_fn(&f.ty, s.with));
+                let (flatten, d, schema) = (s.flatten, doc(&f.attrs), schema_fn(&f.ty, s.with, p));
                 out.push(quote! {
-                    ::sockeye::docs::Field {
+                    #p::docs::Field {
                         names: #names, doc: #d, read_required: #read_required, write_required: #write_required,
                         flatten: #flatten, schema: #schema,
                     }
                 });
             }
-            quote!(::sockeye::docs::Body::Struct { fields: ::std::vec![#(#out),*], deny: #deny })
+            quote!(#p::docs::Body::Struct { fields: ::std::vec![#(#out),*], deny: #deny })
         }
     })
 }
 
-pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+pub(crate) fn expand(input: TokenStream, p: &TokenStream) -> syn::Result<TokenStream> {
     let input: DeriveInput = syn::parse2(input)?;
     let container = serde(&input.attrs)?;
     let ident = &input.ident;
@@ -301,41 +303,41 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let type_doc = doc(&input.attrs);
     let body = match &input.data {
         Data::Struct(data) if container.transparent => {
-            let mut inner = quote!(::sockeye::docs::Body::Unit);
+            let mut inner = quote!(#p::docs::Body::Unit);
             for f in &data.fields {
                 let s = serde(&f.attrs)?;
                 if !(s.skip_serializing && s.skip_deserializing) {
-                    let f = schema_fn(&f.ty, s.with);
-                    inner = quote!(::sockeye::docs::Body::Newtype(#f));
+                    let f = schema_fn(&f.ty, s.with, p);
+                    inner = quote!(#p::docs::Body::Newtype(#f));
                     break;
                 }
             }
             inner
         }
-        Data::Struct(data) => body(&data.fields, &container.rename_all, container.deny, container.default)?,
+        Data::Struct(data) => body(&data.fields, &container.rename_all, container.deny, container.default, p)?,
         Data::Enum(data) => {
             let tagging = match (&container.tag, &container.content, container.untagged) {
-                (_, _, true) => quote!(::sockeye::docs::Tagging::Untagged),
-                (Some(t), Some(c), _) => quote!(::sockeye::docs::Tagging::Adjacent(#t, #c)),
-                (Some(t), None, _) => quote!(::sockeye::docs::Tagging::Internal(#t)),
-                (None, _, _) => quote!(::sockeye::docs::Tagging::External),
+                (_, _, true) => quote!(#p::docs::Tagging::Untagged),
+                (Some(t), Some(c), _) => quote!(#p::docs::Tagging::Adjacent(#t, #c)),
+                (Some(t), None, _) => quote!(#p::docs::Tagging::Internal(#t)),
+                (None, _, _) => quote!(#p::docs::Tagging::External),
             };
             let mut variants = Vec::new();
             for v in &data.variants {
                 let s = serde(&v.attrs)?;
-                let names = names(&v.ident.to_string(), &s, &container.rename_all, true)?;
+                let names = names(&v.ident.to_string(), &s, &container.rename_all, true, p)?;
                 let rules = if s.rename_all.0.is_some() || s.rename_all.1.is_some() {
                     &s.rename_all
                 } else {
                     &container.rename_all_fields
                 };
-                let vbody = body(&v.fields, rules, container.deny, false)?;
+                let vbody = body(&v.fields, rules, container.deny, false, p)?;
                 let (d, untagged) = (doc(&v.attrs), s.untagged);
                 variants.push(quote! {
-                    ::sockeye::docs::Variant { names: #names, doc: #d, untagged: #untagged, body: #vbody }
+                    #p::docs::Variant { names: #names, doc: #d, untagged: #untagged, body: #vbody }
                 });
             }
-            quote!(::sockeye::docs::Body::Enum { tagging: #tagging, variants: ::std::vec![#(#variants),*] })
+            quote!(#p::docs::Body::Enum { tagging: #tagging, variants: ::std::vec![#(#variants),*] })
         }
         Data::Union(u) => {
             return Err(syn::Error::new(u.union_token.span, "#[derive(JsonSchema)] goes on a struct or an enum"));
@@ -348,9 +350,9 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let (read_as_other, write_as_other) = (container.from, container.into);
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     Ok(quote! {
-        impl #impl_generics ::sockeye::docs::JsonSchema for #ident #ty_generics #where_clause {
-            fn shape() -> ::core::option::Option<::sockeye::docs::Shape> {
-                ::core::option::Option::Some(::sockeye::docs::Shape {
+        impl #impl_generics #p::docs::JsonSchema for #ident #ty_generics #where_clause {
+            fn shape() -> ::core::option::Option<#p::docs::Shape> {
+                ::core::option::Option::Some(#p::docs::Shape {
                     name: #name,
                     doc: #type_doc,
                     struct_tag: #struct_tag,

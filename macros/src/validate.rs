@@ -54,7 +54,7 @@ fn read_field(container: &[syn::Attribute], f: &syn::Field) -> syn::Result<Optio
     Ok(Some(Field { ident, ty: f.ty.clone(), name, constraints, nested }))
 }
 
-pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+pub(crate) fn expand(input: TokenStream, p: &TokenStream) -> syn::Result<TokenStream> {
     let input: DeriveInput = syn::parse2(input)?;
     let Data::Struct(data) = &input.data else {
         return Err(syn::Error::new(input.ident.span(), "#[derive(Validate)] goes on a struct with named fields"));
@@ -74,14 +74,15 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     for (i, f) in fields.iter().enumerate() {
         let (ident, ty, name, c) = (&f.ident, &f.ty, &f.name, &f.constraints);
         let statik = format_ident!("__SOCKEYE_FIELD_{}", i);
-        statics.push(c.to_static(&statik));
+        statics.push(c.to_static(&statik, p));
         listed.push(quote!((#name, &#statik)));
         let mut calls = vec![c.checks(&statik, ty, quote!(&self.#ident), quote!(__loc), quote!(__errors))];
         if f.nested {
-            calls.push(quote_spanned!(ty.span()=> ::sockeye::Validate::validate(&self.#ident, __loc, __errors);));
+            let p = crate::respan(p, ty.span());
+            calls.push(quote_spanned!(ty.span()=> #p::Validate::validate(&self.#ident, __loc, __errors);));
         }
         checks.push(quote! {
-            __loc.push(::sockeye::__private::serde_json::Value::from(#name));
+            __loc.push(<#p::serde_json::Value as ::core::convert::From<&str>>::from(#name));
             #(#calls)*
             __loc.pop();
         });
@@ -91,17 +92,17 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     Ok(quote! {
         const _: () = {
             #(#statics)*
-            impl #impl_generics ::sockeye::Validate for #ident #ty_generics #where_clause {
+            impl #impl_generics #p::Validate for #ident #ty_generics #where_clause {
                 fn validate(
                     &self,
-                    __loc: &mut ::std::vec::Vec<::sockeye::__private::serde_json::Value>,
-                    __errors: &mut ::std::vec::Vec<::sockeye::ValidationError>,
+                    __loc: &mut ::std::vec::Vec<#p::serde_json::Value>,
+                    __errors: &mut ::std::vec::Vec<#p::ValidationError>,
                 ) {
                     let _ = (&__loc, &__errors);
                     #(#checks)*
                 }
 
-                fn constraints() -> ::std::vec::Vec<(&'static str, &'static ::sockeye::validation::Constraints)> {
+                fn constraints() -> ::std::vec::Vec<(&'static str, &'static #p::validation::Constraints)> {
                     ::std::vec![#(#listed),*]
                 }
             }

@@ -4,7 +4,7 @@
 
 use std::{future::Future, panic::AssertUnwindSafe, pin::Pin, sync::Arc};
 
-use futures_util::FutureExt;
+use futures_util::{FutureExt, future::Either};
 use poem::{Addr, IntoResponse, Request, Response, http::StatusCode, web::RemoteAddr};
 use tokio::sync::oneshot;
 
@@ -71,6 +71,10 @@ impl<E: Into<Error>> IntoWsResult for Result<(), E> {
 
 /// What a consumer's `connect` returns: `Result<(Self, Socket<In, Out>), E>` with `E` into
 /// [`Error`].
+#[diagnostic::on_unimplemented(
+    message = "`connect` returns `{Self}`, not the socket `receive` takes",
+    label = "return `Result<(Self, Socket<In, Out>)>` (or `Result<Socket<In, Out>>` from `connect(&mut self, ..)`) with the `Socket<In, Out>` of `receive`"
+)]
 pub trait IntoConnect<S, K> {
     /// As a result.
     fn into_connect(self) -> Result<(S, K), Error>;
@@ -91,7 +95,7 @@ impl<In, Out, E: Into<Error>> IntoConnect<(), Socket<In, Out>> for Result<Socket
 
 /// The close frame a failed read leads to (what `disconnect` is told when the socket closed
 /// on an undecodable message).
-pub fn failure_frame(e: &Error) -> Option<CloseFrame> {
+fn failure_frame(e: &Error) -> Option<CloseFrame> {
     let ws = e.cause().and_then(|c| c.downcast_ref::<WsError>())?;
     Some(CloseFrame::new(ws.close_code(), ws.to_string()))
 }
@@ -113,6 +117,8 @@ pub trait ConsumerSocket {
     type Item;
     /// The next message.
     fn next(&self) -> impl Future<Output = Next<Self::Item>> + Send;
+    /// The close frame of the connection, once it is closed.
+    fn close_frame(&self) -> Option<CloseFrame>;
 }
 
 impl<Out> ConsumerSocket for Socket<super::Message, Out> {
@@ -123,6 +129,9 @@ impl<Out> ConsumerSocket for Socket<super::Message, Out> {
             msg => Next::Message(msg),
         }
     }
+    fn close_frame(&self) -> Option<CloseFrame> {
+        Socket::close_frame(self)
+    }
 }
 
 impl<In: serde::de::DeserializeOwned + crate::describe::JsonSchema + Send, Out> ConsumerSocket for Socket<In, Out> {
@@ -132,6 +141,76 @@ impl<In: serde::de::DeserializeOwned + crate::describe::JsonSchema + Send, Out> 
             Ok(Some(msg)) => Next::Message(msg),
             Ok(None) => Next::Closed(self.close_frame()),
             Err(e) => Next::Failed(e.into()),
+        }
+    }
+    fn close_frame(&self) -> Option<CloseFrame> {
+        Socket::close_frame(self)
+    }
+}
+
+/// A consumer type (`#[websocket]` on an `impl` block with `connect`, `receive` and
+/// `disconnect`), as its route's expansion implements it: each method calls the type's own.
+/// [`run_consumer`] runs the loop between them.
+pub trait Consumer: Sized + Send {
+    /// The socket `receive` takes: `Socket` or `Socket<In, Out>`.
+    type Socket: ConsumerSocket<Item: Send> + Send + Sync;
+
+    /// Calls the type's `receive`; an error ends the connection.
+    fn on_message(
+        &mut self,
+        socket: &Self::Socket,
+        msg: <Self::Socket as ConsumerSocket>::Item,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Calls the type's `disconnect`, when it has one.
+    fn on_close(&mut self, socket: &Self::Socket, frame: Option<CloseFrame>) -> impl Future<Output = ()> + Send {
+        let _ = (socket, frame);
+        std::future::ready(())
+    }
+}
+
+/// A consumer's connection, from what its `connect` returned (`Result<(Self, Socket), E>`):
+/// `receive` for each message, until the connection ends (then `disconnect`) or `receive`
+/// fails. Built eagerly, so the connection's future holds the consumer and its socket and
+/// nothing of `connect`.
+pub fn run_consumer<C: Consumer>(connected: impl IntoConnect<C, C::Socket>) -> impl Future<Output = WsOutcome> + Send {
+    match connected.into_connect() {
+        Ok((state, socket)) => Either::Left(consume(state, socket)),
+        Err(e) => Either::Right(std::future::ready(ws_outcome(Err::<(), _>(e)))),
+    }
+}
+
+/// [`run_consumer`] for a consumer whose `connect(&mut self, ..)` ran on `state` (a `Default`
+/// value) and returned `Result<Socket, E>`.
+pub fn run_consumer_on<C: Consumer>(
+    state: C,
+    connected: impl IntoConnect<(), C::Socket>,
+) -> impl Future<Output = WsOutcome> + Send {
+    match connected.into_connect() {
+        Ok(((), socket)) => Either::Left(consume(state, socket)),
+        Err(e) => Either::Right(std::future::ready(ws_outcome(Err::<(), _>(e)))),
+    }
+}
+
+/// A consumer's loop.
+async fn consume<C: Consumer>(mut state: C, socket: C::Socket) -> WsOutcome {
+    loop {
+        match socket.next().await {
+            Next::Closed(frame) => {
+                state.on_close(&socket, frame).await;
+                return ws_outcome(());
+            }
+            Next::Failed(e) => {
+                let frame = socket.close_frame().or_else(|| failure_frame(&e));
+                state.on_close(&socket, frame).await;
+                return ws_outcome(Err::<(), _>(e));
+            }
+            Next::Message(msg) => {
+                let done = state.on_message(&socket, msg).await;
+                if done.is_err() {
+                    return ws_outcome(done);
+                }
+            }
         }
     }
 }
