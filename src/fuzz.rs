@@ -4,6 +4,7 @@
 //! Each function feeds raw input to the real parsing code (nothing is copied here) and panics
 //! when one of the code's promises is broken, so that the fuzzer reports it as a crash.
 
+use sockeye_path::Segment;
 use std::{
     sync::OnceLock,
     time::{SystemTime, UNIX_EPOCH},
@@ -17,7 +18,7 @@ use crate::{
     auth::{Auth, Secured},
     hub::pubsub::{self, Command, MAX_TOPIC_BYTES},
     live::{Column, Filter, Kind, Schema},
-    route::path::{self, Segment},
+    route::path,
 };
 
 /// The longest error message a decoder may send back: errors name what was wrong, and never

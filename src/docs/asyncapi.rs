@@ -4,13 +4,11 @@
 //! scheme on secured routes, and the close codes a client can meet.
 
 use serde_json::{Map, Value, json};
+use sockeye_path::Segment;
 
 use crate::describe::draft7;
 
-use crate::{
-    route::path::{self, Segment},
-    router::Mounted,
-};
+use crate::{route::path, router::Mounted};
 
 /// The close codes every sockeye WebSocket may close with, and what they mean there.
 const CLOSE_CODES: &[(u16, &str)] = &[

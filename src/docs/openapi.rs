@@ -4,12 +4,10 @@
 //! model's REST routes with the model's schema.
 
 use serde_json::{Map, Value, json};
+use sockeye_path::Segment;
 
 use super::Operation;
-use crate::{
-    route::path::{self, Segment},
-    router::Mounted,
-};
+use crate::{route::path, router::Mounted};
 
 /// The document, for `GET /openapi.json`.
 pub(crate) fn document(mounted: &[Mounted], title: &str) -> Value {

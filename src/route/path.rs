@@ -3,4 +3,4 @@
 
 #[cfg(feature = "__fuzz")]
 pub(crate) use sockeye_path::encode_literal;
-pub(crate) use sockeye_path::{Segment, display, join, params, parse, poem_param_name, poem_pattern, shape};
+pub(crate) use sockeye_path::{display, join, params, parse, poem_param_name, poem_pattern, shape};
