@@ -73,6 +73,7 @@ mod logging;
 mod response;
 mod route;
 mod router;
+mod settings;
 mod testing;
 pub mod validation;
 pub mod ws;

@@ -21,6 +21,7 @@ mod validate;
 
 pub use constraints::{Bound, Constraints};
 pub use measure::{Length, Number, Text};
+pub(crate) use validate::Carries;
 pub use validate::Validate;
 
 pub use validate::{NoValidation, ValidateArg};
