@@ -242,7 +242,7 @@ pub use sockeye_macros::router;
 /// `?client_id=` (a label: [`WebSocket::client_id`](ws::WebSocket::client_id); the
 /// connection's [id](ws::WebSocket::id) is always the server's).
 ///
-/// Typed messages: take a `WebSocket<In, Out>` (types deriving [`JsonSchema`](docs::JsonSchema))
+/// Typed messages: take a `WebSocket<In, Out>` (types deriving [`JsonSchema`])
 /// and `receive()` gives `In`, `send(&Out)` sends; a consumer's `receive` then takes `msg: In`.
 /// See [`WebSocket`](ws::WebSocket#typed-messages).
 ///
