@@ -43,6 +43,23 @@
 //! - Serving: [`App`] ([`App::run`], [`App::serve`], [`Config`] from `.env` / environment).
 //! - Testing: [`TestClient`], in-process over the real HTTP stack.
 //!
+//! ## Cargo features
+//! The default is the lean core; everything heavier is a feature named after what it brings
+//! (`sockeye = { version = "0.1", features = ["sqlite", "jwt"] }`).
+//!
+//! | feature | brings |
+//! |---|---|
+//! | *(default)* | routes, routers, extraction and validation, FastAPI-shaped errors, WebSockets, the [`Hub`] with rooms, presence and pub/sub, `#[secured]` with API keys, [`Extension`]s, the [`TestClient`] |
+//! | `sqlite` | live models on SQLite ([`live`]; builds the bundled SQLite C library) |
+//! | `postgres` | live models on PostgreSQL, and the PostgreSQL broker ([`broker`]) |
+//! | `redis` | the Redis broker |
+//! | `jwt` | JSON Web Tokens for `#[secured]` and [`Claims`](auth::Claims): `Auth::hs256`, `public_key_pem`, issuing tokens |
+//! | `openapi` | `GET /openapi.json`, `/asyncapi.json` and the `/docs` pages ([`docs`]) |
+//! | `full` | all of the above |
+//!
+//! A setting that needs a missing feature is an error that names it (`SOCKEYE_JWT_SECRET`
+//! without `jwt`, a `redis://` broker URL without `redis`).
+//!
 //! ## Features of the path syntax
 //! | path | matches | binds |
 //! |---|---|---|
