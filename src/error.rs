@@ -289,6 +289,34 @@ impl fmt::Debug for Error {
     }
 }
 
+/// Turns any poem error (ours carry a ready JSON response) into a JSON answer.
+pub(crate) fn error_to_json(e: poem::Error) -> Response {
+    if e.is_from_response() {
+        return e.into_response();
+    }
+    let status = e.status();
+    if status.is_server_error() {
+        tracing::error!(error = %e, "request failed");
+        return detail_response(status, status.canonical_reason().unwrap_or("Internal Server Error"));
+    }
+    let detail = match status {
+        StatusCode::NOT_FOUND => "Not Found".to_string(),
+        _ => e.to_string(),
+    };
+    detail_response(status, detail)
+}
+
+/// The text of a panic's payload, for the log.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

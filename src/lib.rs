@@ -43,6 +43,23 @@
 //! - Serving: [`App`] ([`App::run`], [`App::serve`], [`Config`] from `.env` / environment).
 //! - Testing: [`TestClient`], in-process over the real HTTP stack.
 //!
+//! ## Cargo features
+//! The default is the lean core; everything heavier is a feature named after what it brings
+//! (`sockeye = { version = "0.1", features = ["sqlite", "jwt"] }`).
+//!
+//! | feature | brings |
+//! |---|---|
+//! | *(default)* | routes, routers, extraction and validation, FastAPI-shaped errors, WebSockets, the [`Hub`] with rooms, presence and pub/sub, `#[secured]` with API keys, [`Extension`]s, the [`TestClient`] |
+//! | `sqlite` | live models on SQLite ([`live`]; builds the bundled SQLite C library) |
+//! | `postgres` | live models on PostgreSQL, and the PostgreSQL broker ([`broker`]) |
+//! | `redis` | the Redis broker |
+//! | `jwt` | JSON Web Tokens for `#[secured]` and [`Claims`](auth::Claims): `Auth::hs256`, `public_key_pem`, issuing tokens |
+//! | `openapi` | `GET /openapi.json`, `/asyncapi.json` and the `/docs` pages ([`docs`]) |
+//! | `full` | all of the above |
+//!
+//! A setting that needs a missing feature is an error that names it (`SOCKEYE_JWT_SECRET`
+//! without `jwt`, a `redis://` broker URL without `redis`).
+//!
 //! ## Features of the path syntax
 //! | path | matches | binds |
 //! |---|---|---|
@@ -74,6 +91,7 @@ mod logging;
 mod response;
 mod route;
 mod router;
+mod settings;
 mod testing;
 pub mod validation;
 pub mod ws;
@@ -242,7 +260,7 @@ pub use sockeye_macros::router;
 /// `?client_id=` (a label: [`WebSocket::client_id`](ws::WebSocket::client_id); the
 /// connection's [id](ws::WebSocket::id) is always the server's).
 ///
-/// Typed messages: take a `WebSocket<In, Out>` (types deriving [`JsonSchema`](docs::JsonSchema))
+/// Typed messages: take a `WebSocket<In, Out>` (types deriving [`JsonSchema`])
 /// and `receive()` gives `In`, `send(&Out)` sends; a consumer's `receive` then takes `msg: In`.
 /// See [`WebSocket`](ws::WebSocket#typed-messages).
 ///

@@ -74,7 +74,7 @@ pub mod ws {
     };
 }
 
-use crate::app::endpoint::error_to_json;
+use crate::error::error_to_json;
 
 /// Turns a handler's return value (a response or a `Result` of one) into the response.
 pub fn respond<T: IntoResponse>(value: impl IntoResult<T>) -> Response {

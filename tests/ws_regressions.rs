@@ -238,21 +238,20 @@ async fn receivers_keep_getting_broadcasts_while_pings_fly() {
     while client.hub().members("pinged").len() < sockets.len() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
-    let mut rounds = 0;
-    while tokio::time::Instant::now() < deadline && rounds < 300 {
-        let text = format!("round {rounds}");
+    // A fixed number of rounds, each waiting long enough for a slow, busy machine: a lost
+    // wake-up leaves a receiver stuck for good, so any bound finds it, and a time budget for
+    // the whole loop would only measure the machine's load.
+    for round in 0..25 {
+        let text = format!("round {round}");
         assert_eq!(client.hub().room("pinged").send_text(text.clone()).await.delivered, sockets.len());
         let got = futures_util::future::join_all(sockets.iter_mut().map(|s| async move {
-            s.set_timeout(Duration::from_secs(3));
+            s.set_timeout(Duration::from_secs(20));
             s.receive_text().await
         }))
         .await;
         let missing = got.iter().filter(|r| r.as_deref().ok() != Some(text.as_str())).count();
-        assert_eq!(missing, 0, "round {rounds}: {missing} receivers did not get the broadcast");
-        rounds += 1;
+        assert_eq!(missing, 0, "round {round}: {missing} receivers did not get the broadcast");
     }
-    assert!(rounds >= 20, "too few rounds to mean anything: {rounds}");
 }
 
 /// The upgrade request followed, in the same write, by two masked text frames: a client may

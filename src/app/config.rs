@@ -1,8 +1,9 @@
 use std::time::Duration;
 
-use thiserror::Error;
-
-use crate::ws::WsConfig;
+use crate::{
+    settings::{ConfigError, invalid, positive_secs},
+    ws::WsConfig,
+};
 
 /// Settings of an [`App`](crate::App), from code or from the environment.
 ///
@@ -52,8 +53,7 @@ pub struct Config {
     pub trusted_proxies: super::TrustedProxies,
 }
 
-/// The body limit when nothing else is configured (1 MiB).
-pub(crate) const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+pub(crate) use crate::extract::DEFAULT_BODY_LIMIT;
 
 impl Default for Config {
     fn default() -> Self {
@@ -71,25 +71,6 @@ impl Default for Config {
             trusted_proxies: super::TrustedProxies::none(),
         }
     }
-}
-
-/// A setting that could not be used: which one, the value, and what was expected.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A variable holds a value of the wrong shape.
-    #[error("{name}={value:?} is invalid: expected {expected}")]
-    Invalid {
-        /// The variable's name.
-        name: String,
-        /// The value found.
-        value: String,
-        /// What was expected instead.
-        expected: String,
-    },
-    /// The `.env` file could not be read or parsed.
-    #[error("could not load .env: {0}")]
-    DotEnv(String),
 }
 
 impl Config {
@@ -193,18 +174,6 @@ impl Config {
     }
 }
 
-/// A positive whole number of seconds, or an error naming the variable.
-pub(crate) fn positive_secs(name: &str, value: &str) -> Result<Duration, ConfigError> {
-    match value.trim().parse::<u64>() {
-        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
-        _ => Err(invalid(name, value, "a positive whole number of seconds")),
-    }
-}
-
-pub(crate) fn invalid(name: &str, value: &str, expected: &str) -> ConfigError {
-    ConfigError::Invalid { name: name.to_string(), value: value.to_string(), expected: expected.to_string() }
-}
-
 /// `1048576`, `512k`, `2m`, `1g` (powers of 1024), case-insensitive, optional `b`/`ib` suffix.
 fn parse_size(value: &str) -> Option<usize> {
     let v = value.trim().to_ascii_lowercase();
@@ -222,6 +191,7 @@ fn parse_size(value: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::ConfigError;
 
     fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

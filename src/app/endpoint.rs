@@ -11,49 +11,31 @@ use poem::{
 
 use crate::{
     auth::{Auth, AuthPending},
-    error::detail_response,
+    error::{detail_response, error_to_json, panic_message},
     hub::Hub,
-    route::{RouteDef, path},
+    route::{AppData, RouteDef, path},
     router::{Mounted, RouteError},
-    ws::WsConfig,
 };
-
-/// What every request of an app can reach: user state and limits.
-pub(crate) struct Shared {
-    /// The user's state and the extensions' data, by type.
-    pub(crate) state: Extensions,
-    pub(crate) body_limit: usize,
-    pub(crate) ws: WsConfig,
-    pub(crate) hub: Hub,
-    pub(crate) auth: Auth,
-    /// Whose forwarding headers name the client.
-    pub(crate) proxies: super::TrustedProxies,
-    /// The route table as JSON (`GET /_routes` in development mode).
-    pub(crate) routes: std::sync::Arc<str>,
-}
-
-impl Shared {
-    pub(crate) fn of(req: &Request) -> Option<&Arc<Shared>> {
-        req.extensions().get::<Arc<Shared>>()
-    }
-}
 
 pub(crate) struct AppEndpoint {
     route: Route,
-    shared: Arc<Shared>,
+    data: AppData,
+    hub: Hub,
     cors: Option<super::cors::CorsPolicy>,
 }
 
 impl AppEndpoint {
     pub(crate) fn new(
         mounted: &[Mounted],
-        shared: Shared,
+        data: Extensions,
         cors: Option<super::cors::CorsPolicy>,
     ) -> Result<Self, RouteError> {
+        let configured = data.get::<Auth>().is_some_and(Auth::is_configured);
+        let hub = data.get::<Hub>().cloned().unwrap_or_default();
         // One poem route per path shape; the methods on it are dispatched by `Methods`.
         let mut by_pattern: BTreeMap<String, Vec<&Mounted>> = BTreeMap::new();
         for m in mounted {
-            if m.secured.is_some() && !shared.auth.is_configured() {
+            if m.secured.is_some() && !configured {
                 return Err(RouteError::NoAuth { handler: m.def.qualified_name(), location: m.def.location() });
             }
             let segments = path::parse(&m.path).map_err(|e| RouteError::BadPath {
@@ -72,12 +54,12 @@ impl AppEndpoint {
                 reason: e.to_string(),
             })?;
         }
-        Ok(Self { route, shared: Arc::new(shared), cors })
+        Ok(Self { route, data: AppData(Arc::new(data)), hub, cors })
     }
 
     /// The app's connections and rooms.
     pub(crate) fn hub(&self) -> Hub {
-        self.shared.hub.clone()
+        self.hub.clone()
     }
 }
 
@@ -92,7 +74,7 @@ impl Endpoint for AppEndpoint {
         {
             return Ok(preflight);
         }
-        req.extensions_mut().insert(self.shared.clone());
+        req.extensions_mut().insert(self.data.clone());
         let mut resp = match self.route.call(req).await {
             Ok(resp) => resp,
             Err(e) => error_to_json(e),
@@ -154,23 +136,6 @@ fn upper_case_escapes(path: &str) -> String {
     String::from_utf8(bytes).unwrap_or_else(|_| path.to_string())
 }
 
-/// Turns any poem error (ours carry a ready JSON response) into a JSON answer.
-pub(crate) fn error_to_json(e: poem::Error) -> Response {
-    if e.is_from_response() {
-        return e.into_response();
-    }
-    let status = e.status();
-    if status.is_server_error() {
-        tracing::error!(error = %e, "request failed");
-        return detail_response(status, status.canonical_reason().unwrap_or("Internal Server Error"));
-    }
-    let detail = match status {
-        StatusCode::NOT_FOUND => "Not Found".to_string(),
-        _ => e.to_string(),
-    };
-    detail_response(status, detail)
-}
-
 /// Dispatches one path to the handler of the request's method.
 struct Methods {
     handlers: Vec<(Method, &'static RouteDef, Option<&'static crate::auth::Secured>)>,
@@ -230,15 +195,5 @@ impl Endpoint for Methods {
                 Ok(detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"))
             }
         }
-    }
-}
-
-pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_string()
     }
 }

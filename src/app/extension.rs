@@ -106,9 +106,3 @@ impl Start<'_> {
         self.mounted.iter().map(|m| (m.path.as_str(), m.def))
     }
 }
-
-/// The app's value of the state `T` (an extension's data or the user's), for the framework's
-/// own extractors.
-pub(crate) fn data<T: Send + Sync + 'static>(req: &poem::Request) -> Option<&T> {
-    super::endpoint::Shared::of(req).and_then(|s| s.state.get::<T>())
-}

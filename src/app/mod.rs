@@ -4,8 +4,6 @@ mod config;
 mod cors;
 pub(crate) mod endpoint;
 mod extension;
-pub(crate) mod head_deadline;
-pub(crate) mod proxy;
 mod route_table;
 pub(crate) mod serve;
 mod server;
@@ -16,12 +14,11 @@ use std::{fmt, time::Duration};
 use poem::http::Extensions;
 use tokio::net::ToSocketAddrs;
 
-pub use config::{Config, ConfigError};
-pub(crate) use config::{DEFAULT_BODY_LIMIT, invalid, positive_secs};
+pub use crate::extract::TrustedProxies;
+pub use crate::settings::ConfigError;
+pub use config::Config;
 pub use cors::Cors;
-pub(crate) use extension::data;
 pub use extension::{CheckFuture, Extension, Start};
-pub use proxy::TrustedProxies;
 pub use server::{Server, shutdown_signal};
 
 use crate::{
@@ -31,7 +28,7 @@ use crate::{
     route::path,
     router::{self, Mounted, RouteError, Router},
 };
-use endpoint::{AppEndpoint, Shared};
+use endpoint::AppEndpoint;
 
 /// A sockeye application.
 ///
@@ -332,17 +329,16 @@ impl App {
                 Start { config: &self.config, mounted: &mounted, hub: &self.hub, data: &mut self.state, broker };
             extension.start(&mut start)?;
         }
-        let shared = Shared {
-            state: self.state,
-            body_limit: self.config.body_limit,
-            ws: self.config.websocket.clone(),
-            hub: self.hub,
-            auth: self.auth,
-            proxies: self.config.trusted_proxies.clone(),
-            routes,
-        };
-        let cors = self.cors.map(|c| c.policy(&shared.auth));
-        AppEndpoint::new(&mounted, shared, cors)
+        let cors = self.cors.map(|c| c.policy(&self.auth));
+        // What the framework's parts read from every request, beside the user's state.
+        let mut data = self.state;
+        data.insert(crate::extract::BodyLimit(self.config.body_limit));
+        data.insert(self.config.websocket.clone());
+        data.insert(self.config.trusted_proxies.clone());
+        data.insert(route_table::Json(routes));
+        data.insert(self.hub);
+        data.insert(self.auth);
+        AppEndpoint::new(&mounted, data, cors)
     }
 
     /// Binds `addr` without serving yet; see [`Server`].

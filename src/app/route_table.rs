@@ -3,8 +3,12 @@
 
 use poem::{Request, Response, http::header};
 
-use super::{RouteInfo, endpoint::Shared};
+use super::RouteInfo;
 use crate::route::{HandlerFuture, RouteDef};
+
+/// The route table as `GET /_routes` answers it, in the app's data.
+#[derive(Clone)]
+pub(super) struct Json(pub(super) std::sync::Arc<str>);
 
 /// The table as the JSON `GET /_routes` answers.
 pub(super) fn json(table: &[RouteInfo]) -> String {
@@ -20,7 +24,7 @@ pub(super) fn json(table: &[RouteInfo]) -> String {
 
 fn handler(req: Request) -> HandlerFuture {
     Box::pin(async move {
-        let body = Shared::of(&req).map(|s| s.routes.to_string()).unwrap_or_default();
+        let body = crate::route::data::<Json>(&req).map(|j| j.0.to_string()).unwrap_or_default();
         Response::builder().header(header::CONTENT_TYPE, "application/json").body(body)
     })
 }

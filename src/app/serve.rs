@@ -28,7 +28,8 @@ use tokio::{
     task::JoinSet,
 };
 
-use super::{endpoint::AppEndpoint, head_deadline::HeadDeadline};
+use super::endpoint::AppEndpoint;
+use crate::ws::HeadDeadline;
 use crate::ws::io::{Upgrade, WsIo};
 
 /// Where connections come from: a TCP listener, or the `TestClient`'s in-memory pipes.

@@ -13,7 +13,6 @@ use poem::{
     http::{Extensions, StatusCode, header},
 };
 
-use super::endpoint::Shared;
 use crate::{
     error::detail_response,
     extract::tail::checked_tail,
@@ -62,7 +61,7 @@ fn not_found() -> Response {
 
 fn root_of(req: &Request, prefix: &str) -> Option<PathBuf> {
     let prefix = if prefix.is_empty() { "/" } else { prefix };
-    let dirs = Shared::of(req)?.state.get::<StaticDirs>()?;
+    let dirs = crate::route::data::<StaticDirs>(req)?;
     dirs.0.iter().find(|d| d.prefix == prefix).map(|d| d.root.clone())
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
 
 use super::{AuthError, Principal};
-use crate::{Error, app::endpoint::Shared};
+use crate::Error;
 
 /// The registered JWT claims plus `roles` and `scope`; anything else is in `extra`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -108,9 +108,9 @@ impl<'a, T: DeserializeOwned> FromRequest<'a> for Claims<T> {
 
 /// Checks the token of a request that no `#[secured]` checked.
 fn authenticate(req: &Request) -> Result<Principal, Error> {
-    let shared = Shared::of(req).ok_or_else(|| Error::internal("request outside an App"))?;
+    let auth = crate::route::data::<super::Auth>(req).ok_or_else(|| Error::internal("request outside an App"))?;
     let websocket = req.headers().contains_key(poem::http::header::SEC_WEBSOCKET_KEY);
     let (token, _) =
-        super::token_from_request(req, websocket, shared.auth.reads_query(websocket))?.ok_or(AuthError::Missing)?;
-    Ok(Principal { claims: shared.auth.verify(&token)?, secured: &super::ANYONE })
+        super::token_from_request(req, websocket, auth.reads_query(websocket))?.ok_or(AuthError::Missing)?;
+    Ok(Principal { claims: auth.verify(&token)?, secured: &super::ANYONE })
 }

@@ -83,53 +83,30 @@ mod verify;
 
 use std::{sync::Arc, time::Duration};
 
+pub use crate::route::Secured;
 pub use claims::{Claims, StandardClaims};
 pub use error::AuthError;
 #[cfg(feature = "jwt")]
 pub use issue::TokenBuilder;
 #[cfg(feature = "__fuzz")]
 pub(crate) use source::TokenSource;
-pub(crate) use source::{Principal, is_token_protocol, token_from_request};
+pub(crate) use source::{Principal, is_token_protocol, offered_protocols, token_from_request};
 
-use crate::app::ConfigError;
-
-/// What `#[secured(roles = [..], scopes = [..])]` requires; written by the macro.
-#[derive(Debug, Default)]
-pub struct Secured {
-    roles: &'static [&'static str],
-    scopes: &'static [&'static str],
-}
+use crate::settings::ConfigError;
 
 /// No role or scope: any authenticated client.
 pub(crate) static ANYONE: Secured = Secured::new(&[], &[]);
-
-impl Secured {
-    /// Any authenticated client, whatever its roles and scopes.
-    pub const AUTHENTICATED: Secured = Secured::new(&[], &[]);
-
-    /// A requirement: every role and every scope listed.
-    ///
-    /// Routes keep a `&'static Secured`: write it in a `const` (or `static`) and pass
-    /// `&NAME`, e.g. `const ADMINS: Secured = Secured::new(&["admin"], &[]);`.
-    pub const fn new(roles: &'static [&'static str], scopes: &'static [&'static str]) -> Self {
-        Self { roles, scopes }
-    }
-
-    /// What both require: every role and scope of each. The lists are leaked (guards live for
-    /// the program: this is called once per registration, at start).
-    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // for live models' access
-    pub(crate) fn and(&self, other: &Secured) -> Secured {
-        let join = |a: &'static [&'static str], b: &'static [&'static str]| -> &'static [&'static str] {
-            Box::leak(a.iter().chain(b).copied().collect::<Vec<_>>().into_boxed_slice())
-        };
-        Secured { roles: join(self.roles, other.roles), scopes: join(self.scopes, other.scopes) }
-    }
-}
 
 /// The authentication settings of an app: keys, checks, token sources and refusal codes.
 /// Cheap to clone; also an extractor, so a login route can issue tokens.
 #[derive(Clone, Default)]
 pub struct Auth(Arc<Inner>);
+
+/// The close code of a WebSocket refused for want of valid credentials (as HTTP's 401).
+pub(crate) const UNAUTHENTICATED: u16 = 4401;
+
+/// The close code of a WebSocket refused for a missing role or scope (as HTTP's 403).
+pub(crate) const FORBIDDEN: u16 = 4403;
 
 /// The shortest HS256 secret accepted, from code or the environment.
 #[cfg(feature = "jwt")]
@@ -169,8 +146,8 @@ impl Default for Inner {
             api_keys: Vec::new(),
             query_token: true,
             auth_timeout: Duration::from_secs(10),
-            unauthenticated_code: crate::ws::CloseCode::UNAUTHENTICATED.as_u16(),
-            forbidden_code: crate::ws::CloseCode::FORBIDDEN.as_u16(),
+            unauthenticated_code: UNAUTHENTICATED,
+            forbidden_code: FORBIDDEN,
             origins: Vec::new(),
             any_origin: false,
             weak: None,
@@ -391,7 +368,7 @@ impl Auth {
 
     /// Reads the variables in the table above; `Ok(None)` when none is set.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let invalid = crate::app::invalid;
+        let invalid = crate::settings::invalid;
         let mut auth = jwt_from_lookup(&lookup)?;
         if let Some(v) = lookup("SOCKEYE_JWT_ISSUER") {
             auth = auth.issuer(v);
@@ -436,7 +413,7 @@ impl Auth {
             auth = auth.close_reason(v.trim());
         }
         if let Some(v) = lookup("SOCKEYE_AUTH_TIMEOUT") {
-            auth = auth.auth_timeout(crate::app::positive_secs("SOCKEYE_AUTH_TIMEOUT", &v)?);
+            auth = auth.auth_timeout(crate::settings::positive_secs("SOCKEYE_AUTH_TIMEOUT", &v)?);
         }
         if let Some(v) = lookup("SOCKEYE_ALLOWED_ORIGINS") {
             auth = auth.allowed_origins(v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()));
@@ -448,7 +425,7 @@ impl Auth {
 /// The JWT keys the variables name (`SOCKEYE_JWT_SECRET`, `..._PUBLIC_KEY`, `..._PRIVATE_KEY`).
 #[cfg(feature = "jwt")]
 fn jwt_from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Auth, ConfigError> {
-    use crate::app::invalid;
+    use crate::settings::invalid;
     let read_pem = |name: &str| -> Result<Option<Vec<u8>>, ConfigError> {
         lookup(name)
             .map(|path| std::fs::read(&path).map_err(|e| invalid(name, &path, &format!("a readable PEM file ({e})"))))
@@ -484,7 +461,7 @@ fn jwt_from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Auth, Con
 fn jwt_from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Auth, ConfigError> {
     for name in ["SOCKEYE_JWT_SECRET", "SOCKEYE_JWT_PUBLIC_KEY", "SOCKEYE_JWT_PRIVATE_KEY"] {
         if lookup(name).is_some() {
-            return Err(crate::app::invalid(
+            return Err(crate::settings::invalid(
                 name,
                 "(set)",
                 "unset: this build of sockeye has no `jwt` feature (add it to sockeye's features in Cargo.toml)",
@@ -508,7 +485,7 @@ pub(crate) fn authenticate(
     secured: &'static Secured,
     websocket: bool,
 ) -> Result<Principal, AuthError> {
-    let auth = &crate::app::endpoint::Shared::of(req).ok_or(AuthError::NotConfigured)?.auth;
+    let auth = crate::route::data::<Auth>(req).ok_or(AuthError::NotConfigured)?;
     let (token, _) = token_from_request(req, websocket, auth.reads_query(websocket))?.ok_or(AuthError::Missing)?;
     let claims = auth.verify(&token)?;
     secured.check(&claims)?;
@@ -517,8 +494,8 @@ pub(crate) fn authenticate(
 
 impl<'a> poem::FromRequest<'a> for Auth {
     async fn from_request(req: &'a poem::Request, _body: &mut poem::RequestBody) -> poem::Result<Self> {
-        match crate::app::endpoint::Shared::of(req) {
-            Some(shared) => Ok(shared.auth.clone()),
+        match crate::route::data::<Auth>(req) {
+            Some(auth) => Ok(auth.clone()),
             None => Err(crate::Error::internal("request outside an App").into()),
         }
     }

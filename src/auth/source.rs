@@ -81,7 +81,7 @@ pub(crate) fn token_from_request(
 /// form), if any.
 pub(crate) fn bearer_protocol(headers: &poem::http::HeaderMap) -> Option<String> {
     use base64::Engine;
-    crate::ws::handshake::offered_protocols(headers).into_iter().find_map(|p| {
+    offered_protocols(headers).into_iter().find_map(|p| {
         if let Some(token) = p.strip_prefix(PROTOCOL_PREFIX) {
             return Some(token.to_string());
         }
@@ -89,4 +89,16 @@ pub(crate) fn bearer_protocol(headers: &poem::http::HeaderMap) -> Option<String>
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded.trim_end_matches('=')).ok()?;
         String::from_utf8(bytes).ok()
     })
+}
+
+/// The subprotocols a client offered, in its order.
+pub(crate) fn offered_protocols(headers: &poem::http::HeaderMap) -> Vec<&str> {
+    headers
+        .get_all(poem::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
 }

@@ -427,16 +427,6 @@ scalar!(json!({"type": "string"}) => String, str, char);
 scalar!(json!({}) => Value);
 scalar!(json!({"type": "object", "additionalProperties": true}) => Map<String, Value>);
 
-/// A text message: a plain `WebSocket` handler's messages.
-impl JsonSchema for crate::ws::Message {
-    fn schema_for(_: Direction) -> Value {
-        json!({"type": "string"})
-    }
-    fn messages(_: Direction) -> Vec<MessageDoc> {
-        vec![MessageDoc { name: "text".into(), summary: "a text message".into(), payload: json!({"type": "string"}) }]
-    }
-}
-
 impl<T: JsonSchema> JsonSchema for Option<T> {
     fn schema_for(direction: Direction) -> Value {
         let mut s = T::schema_for(direction);

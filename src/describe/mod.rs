@@ -3,7 +3,7 @@
 //! from its message types. The route macros fill an [`Operation`] per route; the docs pages
 //! (cargo feature `openapi`) render them as OpenAPI and AsyncAPI documents.
 //!
-//! A type documents its JSON shape by deriving [`JsonSchema`](crate::JsonSchema); request
+//! A type documents its JSON shape by deriving [`JsonSchema`]; request
 //! bodies need nothing more than their `Deserialize` (their shape is traced from it, see
 //! [`schema`]).
 

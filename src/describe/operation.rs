@@ -54,7 +54,7 @@ pub struct Operation {
 }
 
 impl Operation {
-    fn param(&mut self, name: &str, location: ParamIn, required: bool, schema: Value) {
+    pub(crate) fn param(&mut self, name: &str, location: ParamIn, required: bool, schema: Value) {
         self.params.push(Param { name: name.to_string(), location, required, schema });
     }
 }
@@ -128,14 +128,6 @@ pub trait Answers {
     /// Status, media type and schema of a success.
     fn answer() -> (u16, &'static str, Value);
 }
-/// Traced from `T`'s `Deserialize`; where the route macro sees `Json<T>` in the return type
-/// it replaces this with `T`'s derived [`JsonSchema`](super::JsonSchema) (see
-/// `build::response_schema`), which also covers `Serialize`-only types.
-impl<T: serde::de::DeserializeOwned> Answers for crate::Json<T> {
-    fn answer() -> (u16, &'static str, Value) {
-        (200, "application/json", super::schema::of::<T>())
-    }
-}
 impl<T: Answers> Answers for crate::Created<T> {
     fn answer() -> (u16, &'static str, Value) {
         (201, T::answer().1, T::answer().2)
@@ -178,39 +170,6 @@ pub trait UnknownAnswer {
 }
 impl<T: ?Sized> UnknownAnswer for Probe<T> {
     fn answer(&self, _: &mut Operation) {}
-}
-
-/// A JSON body: its schema, traced from `T`'s `Deserialize`.
-impl<T: serde::de::DeserializeOwned> Documented for crate::Json<T> {
-    fn document(op: &mut Operation) {
-        op.body = Some(super::schema::of::<T>());
-    }
-}
-
-/// A form: the fields as an object, sent urlencoded or as multipart.
-impl<T: serde::de::DeserializeOwned> Documented for crate::Form<T> {
-    fn document(op: &mut Operation) {
-        op.body = Some(super::schema::of::<T>());
-        op.body_media = vec!["application/x-www-form-urlencoded", "multipart/form-data"];
-    }
-}
-
-/// A query struct: one query parameter per field (required unless an `Option`).
-impl<T: serde::de::DeserializeOwned> Documented for crate::Query<T> {
-    fn document(op: &mut Operation) {
-        for (name, schema, required) in super::schema::fields::<T>().unwrap_or_default() {
-            op.param(&name, ParamIn::Query, required, schema);
-        }
-    }
-}
-
-/// A WebSocket handle: the messages each way (a plain `WebSocket` is text both ways).
-impl<In: super::JsonSchema, Out: super::JsonSchema> Documented for crate::ws::WebSocket<In, Out> {
-    fn document(op: &mut Operation) {
-        op.receives = In::messages(super::Direction::Read);
-        op.sends = Out::messages(super::Direction::Write);
-        op.decodes = std::any::type_name::<In>() != std::any::type_name::<crate::ws::Message>();
-    }
 }
 
 /// Helpers the generated `describe` functions call.
@@ -260,9 +219,5 @@ mod tests {
         assert_eq!((&&Probe::<bool>::new()).schema(), json!({"type": "boolean"}));
         struct Custom;
         assert_eq!((&&Probe::<Custom>::new()).schema(), json!({"type": "string"}));
-        let mut op = Operation::default();
-        (&&Probe::<crate::Json<u8>>::new()).document(&mut op);
-        (&&Probe::<crate::hub::Hub>::new()).document(&mut op);
-        assert_eq!(op.body, Some(json!({"type": "integer", "format": "int32", "minimum": 0})));
     }
 }

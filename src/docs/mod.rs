@@ -125,7 +125,7 @@ impl Extension for Docs {
 
 /// One of the app's prepared documents, as `media`.
 fn prepared(req: &Request, media: &'static str, pick: fn(&DocumentsInner) -> &str) -> Response {
-    let body = crate::app::data::<Documents>(req).map(|d| pick(&d.0).to_string()).unwrap_or_default();
+    let body = crate::route::data::<Documents>(req).map(|d| pick(&d.0).to_string()).unwrap_or_default();
     Response::builder().header(header::CONTENT_TYPE, media).body(body)
 }
 
@@ -181,7 +181,7 @@ pub(crate) fn page(spec: &str) -> String {
 
 fn page_handler(req: Request) -> HandlerFuture {
     Box::pin(async move {
-        let Some(docs) = crate::app::data::<Documents>(&req) else {
+        let Some(docs) = crate::route::data::<Documents>(&req) else {
             return Response::builder().status(poem::http::StatusCode::INTERNAL_SERVER_ERROR).finish();
         };
         let html = docs.0.page.get_or_init(|| page(&docs.0.openapi));

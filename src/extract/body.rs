@@ -2,12 +2,19 @@
 
 use poem::{Request, RequestBody, error::ReadBodyError, http::StatusCode, http::header};
 
-use crate::{Error, app::endpoint::Shared};
+use crate::Error;
+
+/// The body limit when nothing else is configured (1 MiB).
+pub(crate) const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// The largest body the app reads (`App::body_limit`), in its data.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyLimit(pub(crate) usize);
 
 /// The body's bytes, refused with 413 when it declares or turns out larger than the app's
 /// body limit (outside an App, the default limit).
 pub(crate) async fn read_limited(req: &Request, body: &mut RequestBody) -> poem::Result<bytes::Bytes> {
-    let limit = Shared::of(req).map_or(crate::app::DEFAULT_BODY_LIMIT, |s| s.body_limit);
+    let limit = crate::route::data::<BodyLimit>(req).map_or(DEFAULT_BODY_LIMIT, |l| l.0);
     let too_large =
         || Error::new(StatusCode::PAYLOAD_TOO_LARGE, format!("request body is larger than the limit of {limit} bytes"));
     let declared = req.header(header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());

@@ -9,6 +9,10 @@
 
 pub(crate) mod arg;
 mod body;
+pub(crate) mod client;
+mod describe;
+pub(crate) use body::{BodyLimit, DEFAULT_BODY_LIMIT};
+pub use client::TrustedProxies;
 mod form;
 mod json;
 pub(crate) mod param;
@@ -26,7 +30,7 @@ pub use query::Query;
 pub use state::State;
 pub use tail::{AllowHidden, FromTail};
 
-use crate::app::endpoint::error_to_json;
+use crate::error::error_to_json;
 
 /// A JSON body that does not fit its type, as the validation entry naming the field.
 #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by live models

@@ -29,7 +29,7 @@ pub struct State<T>(pub T);
 
 impl<'a, T: Clone + Send + Sync + 'static> FromRequest<'a> for State<T> {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        let value = crate::app::data::<T>(req);
+        let value = crate::route::data::<T>(req);
         match value {
             Some(v) => Ok(State(v.clone())),
             None => Err(Error::internal(format!(

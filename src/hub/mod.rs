@@ -63,7 +63,6 @@ pub use topics::Topics;
 
 use crate::{
     Error,
-    app::endpoint::Shared,
     ws::{
         CloseFrame, ConnectionId, IntoCloseCode, Message, Receiver, Sender, Socket, WebSocket, WsError,
         conn::{Conn, Offer},
@@ -247,8 +246,8 @@ impl Hub {
 
 impl<'a> FromRequest<'a> for Hub {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        match Shared::of(req) {
-            Some(shared) => Ok(shared.hub.clone()),
+        match crate::route::data::<Hub>(req) {
+            Some(hub) => Ok(hub.clone()),
             None => Err(Error::internal("the Hub is only available inside an App").into()),
         }
     }

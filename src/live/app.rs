@@ -44,7 +44,7 @@ pub(crate) struct LiveInner {
 
 impl LiveData {
     pub(crate) fn of(req: &poem::Request) -> Option<&LiveInner> {
-        crate::app::data::<LiveData>(req).map(|d| &*d.0)
+        crate::route::data::<LiveData>(req).map(|d| &*d.0)
     }
 }
 

@@ -65,7 +65,7 @@ impl LiveError {
         }
     }
 
-    /// The error as a handler's [`Error`]: the database's own words are logged, never sent
+    /// The error as a handler's [`Error`](struct@crate::Error): the database's own words are logged, never sent
     /// (a 500 says `Internal Server Error`, a 503 that the database is unavailable).
     pub fn to_error(&self) -> Error {
         match self {

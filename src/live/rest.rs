@@ -60,7 +60,7 @@ async fn live<M: Model>(req: &Request) -> Result<Live<M>, Response> {
 /// request's only if the subjects match; one opened without, if the addresses do.
 fn owners(req: &Request) -> Vec<String> {
     let subject = req.extensions().get::<Principal>().and_then(Principal::subject).map(|s| format!("sub:{s}"));
-    let address = crate::app::proxy::client_ip(req).map(|ip| format!("ip:{ip}"));
+    let address = crate::extract::client::client_ip(req).map(|ip| format!("ip:{ip}"));
     subject.into_iter().chain(address).collect()
 }
 

@@ -23,7 +23,7 @@ pub struct RouteDef {
     pub(crate) doc: &'static str,
     pub(crate) handler: Handler,
     pub(crate) websocket: bool,
-    pub(crate) secured: Option<&'static crate::auth::Secured>,
+    pub(crate) secured: Option<&'static super::Secured>,
     pub(crate) describe: Option<fn(&mut crate::describe::Operation)>,
     pub(crate) group: Option<&'static dyn crate::describe::RouteGroup>,
 }
@@ -88,7 +88,7 @@ impl RouteDef {
     }
 
     /// Requires authentication (`#[secured]`).
-    pub const fn secured(mut self, secured: &'static crate::auth::Secured) -> Self {
+    pub const fn secured(mut self, secured: &'static super::Secured) -> Self {
         self.secured = Some(secured);
         self
     }

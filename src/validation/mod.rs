@@ -6,7 +6,7 @@
 //! somewhere; anchor it with `^...$` to match the whole). On path, query and header arguments:
 //! `#[query(ge = 1, le = 100)] limit: u32`, `#[path(min_length = 3)] slug: String`,
 //! `#[header("X-Token", min_length = 10)] token: String`. On body fields: derive
-//! [`Validate`](crate::Validate) and write `#[validate(min_length = 1)]` above a field; a
+//! [`Validate`] and write `#[validate(min_length = 1)]` above a field; a
 //! [`Json<T>`](crate::Json), [`Form<T>`](crate::Form) or [`Query<T>`](crate::Query) of such a
 //! type is checked before the handler runs.
 //!
@@ -21,6 +21,7 @@ mod validate;
 
 pub use constraints::{Bound, Constraints};
 pub use measure::{Length, Number, Text};
+pub(crate) use validate::Carries;
 pub use validate::Validate;
 
 pub use validate::{NoValidation, ValidateArg};

@@ -5,10 +5,10 @@ use poem::Response;
 use serde_json::Value;
 
 use super::Constraints;
-use crate::{Error, Form, Json, Query, describe::Operation, describe::Probe, error::ValidationError};
+use crate::{Error, describe::Operation, describe::Probe, error::ValidationError};
 
-/// A type whose fields carry constraints, checked when it arrives in a [`Json`], [`Form`] or
-/// [`Query`] argument. Derive it: `#[derive(Deserialize, Validate)]`, then
+/// A type whose fields carry constraints, checked when it arrives in a [`Json`](crate::Json), [`Form`](crate::Form) or
+/// [`Query`](crate::Query) argument. Derive it: `#[derive(Deserialize, Validate)]`, then
 /// `#[validate(min_length = 1, max_length = 100)]` above a field (see
 /// [`validation`](crate::validation) for the constraints), `#[validate(nested)]` above a field
 /// whose type derives `Validate` too.
@@ -81,30 +81,6 @@ pub(crate) trait Carries {
     type Inner: Validate;
     const LOCATION: &'static str;
     fn inner(&self) -> &Self::Inner;
-}
-
-impl<T: Validate> Carries for Json<T> {
-    type Inner = T;
-    const LOCATION: &'static str = "body";
-    fn inner(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T: Validate> Carries for Form<T> {
-    type Inner = T;
-    const LOCATION: &'static str = "body";
-    fn inner(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T: Validate> Carries for Query<T> {
-    type Inner = T;
-    const LOCATION: &'static str = "query";
-    fn inner(&self) -> &T {
-        &self.0
-    }
 }
 
 /// Runs the check of an extracted argument that carries a [`Validate`] type; the route macros

@@ -54,9 +54,9 @@ impl CloseCode {
     /// 1014: a gateway received an invalid response.
     pub const BAD_GATEWAY: Self = Self(1014);
     /// 4401: not authenticated (sockeye's default for `#[secured]`; the HTTP 401 analogue).
-    pub const UNAUTHENTICATED: Self = Self(4401);
+    pub const UNAUTHENTICATED: Self = Self(crate::auth::UNAUTHENTICATED);
     /// 4403: authenticated but not allowed (a missing role or scope; the HTTP 403 analogue).
-    pub const FORBIDDEN: Self = Self(4403);
+    pub const FORBIDDEN: Self = Self(crate::auth::FORBIDDEN);
     /// 4408: no auth message within the deadline (first-message authentication).
     pub const AUTH_TIMEOUT: Self = Self(4408);
     /// 4429: the client sent messages faster than its connection's [`RateLimit`](super::RateLimit)

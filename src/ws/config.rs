@@ -206,9 +206,9 @@ impl WsConfig {
 
     pub(crate) fn from_lookup(
         lookup: &impl Fn(&str) -> Option<String>,
-        invalid: impl Fn(&str, &str, &str) -> crate::ConfigError,
+        invalid: impl Fn(&str, &str, &str) -> crate::settings::ConfigError,
         parse_size: impl Fn(&str) -> Option<usize>,
-    ) -> Result<Self, crate::ConfigError> {
+    ) -> Result<Self, crate::settings::ConfigError> {
         let mut c = Self::default();
         if let Some(v) = lookup("SOCKEYE_WS_MAX_MESSAGE") {
             c.max_message_size = parse_size(&v)

@@ -55,17 +55,7 @@ pub(crate) fn check(req: &Request) -> Result<HeaderValue, Response> {
     }
 }
 
-/// The subprotocols a client offered, in its order.
-pub(crate) fn offered_protocols(headers: &HeaderMap) -> Vec<&str> {
-    headers
-        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect()
-}
+pub(crate) use crate::auth::offered_protocols;
 
 /// Why a handshake that offered only token subprotocols (`bearer.<token>`, Kubernetes'
 /// form) is refused: a browser fails a handshake whose answer selects none of the protocols

@@ -21,7 +21,7 @@ use tokio::{
     net::TcpStream,
 };
 
-use crate::app::head_deadline::HeadDeadline;
+use super::head_deadline::HeadDeadline;
 
 /// A socket a WebSocket runs on.
 pub(crate) enum WsIo {

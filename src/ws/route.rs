@@ -19,14 +19,11 @@ use super::{
 };
 use crate::{
     Error,
-    app::{
-        endpoint::{Shared, panic_message},
-        proxy::client_ip,
-    },
     auth::{Auth, AuthError, AuthPending, Principal},
-    error::detail_response,
+    error::{detail_response, panic_message},
+    extract::client::{client_ip, request_host},
     hub::Hub,
-    route::HandlerFuture,
+    route::{HandlerFuture, data},
 };
 
 /// What the generated run function of a WebSocket route ends with.
@@ -235,7 +232,8 @@ fn remote_socket(req: &Request) -> Option<std::net::SocketAddr> {
 }
 
 async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -> Response {
-    let Some(shared) = Shared::of(&req).cloned() else {
+    let (Some(auth), Some(hub), Some(ws)) = (data::<Auth>(&req), data::<Hub>(&req), data::<super::WsConfig>(&req))
+    else {
         return detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
     };
     let key = match handshake::check(&req) {
@@ -245,15 +243,16 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
     if handshake::offers_only_token_protocols(req.headers()) {
         return detail_response(StatusCode::BAD_REQUEST, handshake::LONE_TOKEN_PROTOCOL);
     }
-    if let Err(origin) = shared.auth.check_origin(&req, crate::app::proxy::request_host(&req)) {
+    if let Err(origin) = auth.check_origin(&req, request_host(&req)) {
         tracing::info!(origin = %origin, path = %req.uri().path(), "WebSocket handshake from a refused origin");
         return detail_response(StatusCode::FORBIDDEN, format!("origin not allowed: {origin}"));
     }
-    let registry = shared.hub.registry();
+    let (auth, hub) = (auth.clone(), hub.clone());
+    let registry = hub.registry();
     if registry.is_shutting_down() {
         return detail_response(StatusCode::SERVICE_UNAVAILABLE, "server shutting down");
     }
-    let config = Arc::new(shared.ws.with(options)); // shared by the driver, not copied into it
+    let config = Arc::new(ws.with(options)); // shared by the driver, not copied into it
     let slots = match claim_slots(&req, &config, registry) {
         Ok(slots) => slots,
         Err(over) => {
@@ -292,8 +291,8 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         .find(|p| !crate::auth::is_token_protocol(p))
         .map(str::to_string);
     let user_cap = config.max_connections_per_user.map(|max| (registry.caps.clone(), max));
-    let running = authenticated(&conn, req, run, &shared.auth, user_cap);
-    tokio::spawn(connection(conn, running, upgrade, config, shared.hub.clone(), slots));
+    let running = authenticated(&conn, req, run, &auth, user_cap);
+    tokio::spawn(connection(conn, running, upgrade, config, hub.clone(), slots));
 
     match decision_rx.await {
         Ok(Decision::Accept { protocol }) => handshake::switching(&key, protocol.as_deref(), None),

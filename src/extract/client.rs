@@ -153,15 +153,15 @@ pub(crate) fn client_ip(req: &Request) -> Option<IpAddr> {
         RemoteAddr(poem::Addr::SocketAddr(a)) => canonical(a.ip()),
         _ => return None,
     };
-    let Some(shared) = super::endpoint::Shared::of(req) else { return Some(peer) };
-    Some(shared.proxies.client(peer, req.headers()))
+    let Some(proxies) = crate::route::data::<TrustedProxies>(req) else { return Some(peer) };
+    Some(proxies.client(peer, req.headers()))
 }
 
 /// The host the request was sent to (for same-origin checks): `Host`, or behind a trusted
 /// proxy `X-Forwarded-Host` when it set one.
 pub(crate) fn request_host(req: &Request) -> Option<&str> {
-    let trusted = match (req.remote_addr(), super::endpoint::Shared::of(req)) {
-        (RemoteAddr(poem::Addr::SocketAddr(a)), Some(shared)) => shared.proxies.contains(a.ip()),
+    let trusted = match (req.remote_addr(), crate::route::data::<TrustedProxies>(req)) {
+        (RemoteAddr(poem::Addr::SocketAddr(a)), Some(proxies)) => proxies.contains(a.ip()),
         _ => false,
     };
     let forwarded = trusted.then(|| req.header("x-forwarded-host")).flatten();
