@@ -9,6 +9,7 @@
 
 pub(crate) mod json_schema;
 pub(crate) mod operation;
+#[cfg_attr(not(feature = "openapi"), path = "untraced.rs")]
 pub mod schema;
 
 pub use json_schema::{Body, Direction, Field, JsonSchema, MessageDoc, Names, Shape, Tagging, Variant};
