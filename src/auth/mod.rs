@@ -232,6 +232,10 @@ impl Auth {
     }
 
     /// The PEM private key matching the public key, to issue tokens.
+    ///
+    /// Prefer a P-256 key (ES256) or HS256 for issuing: signing with an RSA key goes through
+    /// the `rsa` crate, whose private-key operations are not constant-time (RUSTSEC-2023-0071,
+    /// no fixed release). Checking RS256 tokens uses only the public key and is not affected.
     #[cfg(feature = "jwt")]
     pub fn signing_key_pem(self, pem: &[u8]) -> Result<Self, AuthError> {
         let Some(mut keys) = self.0.jwt.clone() else {
