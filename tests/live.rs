@@ -631,12 +631,22 @@ async fn the_hello_comes_before_any_event() {
             }
         })
     };
+    let mut greeted = 0;
     for _ in 0..150 {
         let mut ws = client.websocket_connect("/ws/products").await.unwrap();
-        assert_eq!(ws.receive_json::<Value>().await.unwrap()["type"], "connection");
+        match ws.receive_json::<Value>().await {
+            Ok(first) => {
+                assert_eq!(first["type"], "connection", "an event came before the hello: {first}");
+                greeted += 1;
+            }
+            // A client that reads nothing while the ticks pile up (a loaded machine) is closed
+            // as too slow, its queue dropped: no message came out of order.
+            Err(e) => assert_eq!(e.close_code(), Some(1013), "{e}"),
+        }
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     ticker.await.unwrap();
+    assert!(greeted > 0, "no client was greeted at all");
 }
 
 /// A client that hangs up while its write runs: the row is committed and its event is sent

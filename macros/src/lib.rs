@@ -196,7 +196,7 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
     }
 }
 
-/// `#[derive(JsonSchema)]`: see `sockeye::docs::JsonSchema`.
+/// `#[derive(JsonSchema)]`: see `sockeye::JsonSchema`.
 #[proc_macro_derive(JsonSchema, attributes(serde))]
 pub fn derive_json_schema(input: TokenStream) -> TokenStream {
     match schema::expand(input.into(), &private()) {

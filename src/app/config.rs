@@ -137,8 +137,14 @@ impl Config {
                 v.parse().map_err(|e: String| invalid("SOCKEYE_TRUSTED_PROXIES", &v, &format!("CIDR ranges: {e}")))?;
         }
         if let Some(v) = lookup("SOCKEYE_BROKER_URL").filter(|v| !v.trim().is_empty()) {
-            let broker = crate::broker::Broker::from_url(v.trim())
-                .map_err(|_| invalid("SOCKEYE_BROKER_URL", &v, "redis://host:port or postgres://user@host/db"))?;
+            let broker = crate::broker::Broker::from_url(v.trim()).map_err(|e| match e {
+                crate::broker::BrokerError::NotBuilt { feature, .. } => invalid(
+                    "SOCKEYE_BROKER_URL",
+                    &v,
+                    &format!("a broker this build has (turn on sockeye's `{feature}` feature for this one)"),
+                ),
+                _ => invalid("SOCKEYE_BROKER_URL", &v, "redis://host:port or postgres://user@host/db"),
+            })?;
             config.broker = Some(broker);
         }
         if let Some(v) = lookup("SOCKEYE_BROKER_CHANNEL") {

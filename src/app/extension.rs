@@ -18,14 +18,20 @@ pub type CheckFuture = Pin<Box<dyn Future<Output = Result<(), Box<dyn std::error
 /// A part that plugs into an [`App`](super::App) with [`App::extend`](super::App::extend).
 ///
 /// An extension owns its settings until the app is built, then:
-/// 1. its [`routes`](Extension::routes) are mounted with the app's own (they appear in the route
-///    table and in the docs like any other);
-/// 2. [`start`](Extension::start) runs once with the mounted routes: it checks what needs the
-///    whole app (an error stops the start, naming what is wrong), starts its tasks, and
-///    [`provide`](Start::provide)s the data its handlers read (with [`State`](crate::State) or
-///    their own extractor);
-/// 3. [`check`](Extension::check) runs before the first request, for what needs I/O (a
-///    database's tables).
+/// - its [`routes`](Extension::routes) are mounted with the app's own (they appear in the route
+///   table and in the docs like any other);
+/// - [`start`](Extension::start) runs once with the mounted routes, before any other check
+///   of the app and before the app reaches the network (a broker): it checks what needs the
+///   whole app (an error stops the start, naming what is wrong), starts its tasks, and
+///   [`provide`](Start::provide)s the data its handlers read (with [`State`](crate::State) or
+///   their own extractor);
+/// - [`check`](Extension::check) runs before the first request is served, for what needs I/O
+///   (a database's tables). It is made before `start` and awaited by the server before it
+///   binds; the in-process [`TestClient`](crate::TestClient) awaits it in the background and
+///   fails the first request when it failed.
+///
+/// Data is one value per type, shared with the app's [`state`](super::App::state): provide
+/// types of the extension's own.
 ///
 /// ```standalone_crate
 /// use sockeye::prelude::*;
@@ -101,8 +107,12 @@ impl Start<'_> {
         self.broker
     }
 
-    /// Every route the app serves: its full path (prefixes included) and its registration.
-    pub fn routes(&self) -> impl Iterator<Item = (&str, &'static crate::RouteDef)> {
-        self.mounted.iter().map(|m| (m.path.as_str(), m.def))
+    /// Every route the app serves: its full path (prefixes included, as registered), its
+    /// registration, and what it requires of its caller (`#[secured]`, or the guard a router
+    /// or a live model's access put on it).
+    pub fn routes(
+        &self,
+    ) -> impl Iterator<Item = (&str, &'static crate::RouteDef, Option<&'static crate::route::Secured>)> {
+        self.mounted.iter().map(|m| (m.path.as_str(), m.def, m.secured))
     }
 }

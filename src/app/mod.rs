@@ -316,18 +316,19 @@ impl App {
         let mounted = self.mount()?;
         let routes = route_table::json(&self.route_table()?).into();
         static_dir::check(&self.state)?;
-        if let Some(broker) = &self.config.broker {
-            self.hub.connect_broker(broker)?;
-        }
-        if let Some(reason) = self.auth.unusable() {
-            return Err(RouteError::Auth(reason.to_string()));
-        }
-        self.auth.warn_at_start();
         for extension in std::mem::take(&mut self.extensions) {
             let broker = self.config.broker.is_some();
             let mut start =
                 Start { config: &self.config, mounted: &mounted, hub: &self.hub, data: &mut self.state, broker };
             extension.start(&mut start)?;
+        }
+        if let Some(reason) = self.auth.unusable() {
+            return Err(RouteError::Auth(reason.to_string()));
+        }
+        self.auth.warn_at_start();
+        // Last: nothing reaches the network before every check has passed.
+        if let Some(broker) = &self.config.broker {
+            self.hub.connect_broker(broker)?;
         }
         let cors = self.cors.map(|c| c.policy(&self.auth));
         // What the framework's parts read from every request, beside the user's state.

@@ -6,7 +6,7 @@
 //!
 //! ```standalone_crate
 //! use sockeye::prelude::*;
-//! use sockeye::docs::JsonSchema;
+//! use sockeye::JsonSchema;
 //!
 //! /// What a player sends.
 //! #[derive(Deserialize, sockeye::JsonSchema)]
@@ -22,7 +22,7 @@
 //! assert_eq!(schema["oneOf"][0]["required"], serde_json::json!(["type", "table"]));
 //! // As WebSocket messages: one per variant, named by its tag.
 //! let names: Vec<String> =
-//!     FromPlayer::messages(sockeye::docs::Direction::Read).into_iter().map(|m| m.name).collect();
+//!     FromPlayer::messages(sockeye::describe::Direction::Read).into_iter().map(|m| m.name).collect();
 //! assert_eq!(names, ["join", "leave"]);
 //! ```
 
@@ -49,7 +49,9 @@ pub enum Direction {
 }
 
 /// A type whose JSON Schema is known. Derive it (`#[derive(sockeye::JsonSchema)]`) on structs
-/// and enums; it is implemented for the standard scalar and collection types.
+/// and enums; it is implemented for the standard scalar and collection types. A field of a
+/// type that derives only `Deserialize` is traced from it with the `openapi` feature, and is
+/// `{}` (any value) without it, when nothing renders schemas.
 pub trait JsonSchema {
     /// The schema of what this type reads (OpenAPI 3.0 / JSON Schema draft 7 compatible:
     /// constants are one-value `enum`s).

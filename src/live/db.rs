@@ -65,6 +65,18 @@ impl Database {
     /// `sqlite::memory:`, or `postgres://user@host/db`.
     pub async fn connect(url: &str) -> Result<Self, LiveError> {
         sqlx::any::install_default_drivers();
+        let built = |feature: &str| {
+            LiveError::Config(format!(
+                "database URL `{}`: this build of sockeye has no `{feature}` feature (add it to sockeye's features in Cargo.toml)",
+                redact(url)
+            ))
+        };
+        if url.starts_with("sqlite:") && cfg!(not(feature = "sqlite")) {
+            return Err(built("sqlite"));
+        }
+        if (url.starts_with("postgres://") || url.starts_with("postgresql://")) && cfg!(not(feature = "postgres")) {
+            return Err(built("postgres"));
+        }
         let (backend, url) = if url.starts_with("sqlite:") {
             (Backend::Sqlite, sqlite_url(url))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {

@@ -78,7 +78,12 @@ impl RouteDef {
     /// What the route's arguments (or its group) say about its parameters and body.
     pub fn operation(&self) -> crate::describe::Operation {
         if let Some(group) = self.group {
-            return group.operation(self.method, self.path);
+            // A group's WebSocket route is its channel (`RouteGroup::channel`): no HTTP operation.
+            return if self.websocket {
+                crate::describe::Operation::default()
+            } else {
+                group.operation(self.method, self.path)
+            };
         }
         let mut op = crate::describe::Operation::default();
         if let Some(describe) = self.describe {

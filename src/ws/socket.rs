@@ -59,7 +59,7 @@ pub(crate) struct WsContext(pub(crate) Arc<Conn>);
 /// # Typed messages
 ///
 /// `WebSocket<In, Out>` declares the messages the route receives and sends: serde types
-/// (usually enums tagged by `type`) deriving [`JsonSchema`](crate::docs::JsonSchema), so
+/// (usually enums tagged by `type`) deriving [`JsonSchema`](crate::JsonSchema), so
 /// that the docs describe them (`serde_json::Value` takes anything). The
 /// socket then decodes every incoming message into `In` (a message that does not decode is
 /// answered as the route's [`InvalidMessage`](super::InvalidMessage) policy says), sends only
