@@ -58,23 +58,25 @@ for c in "${crates[@]}"; do
     n=$(cd "$work/$c" && cargo tree -e normal --prefix none | awk '{print $1" "$2}' | sort -u | wc -l)
     echo "crates $c $n"
 done
+# Builds crate $2 and prints "$1 <crate> round $3 <seconds> s".
+timed_build() {
+    local start end
+    start=$(date +%s.%N)
+    (cd "$work/$2" && CARGO_TARGET_DIR="$work/target-$2" cargo build -q --offline)
+    end=$(date +%s.%N)
+    echo "$1 $2 round $3 $(echo "$end - $start" | bc) s"
+}
 for round in $(seq 1 "$rounds"); do
     for c in "${crates[@]}"; do
         rm -rf "$work/target-$c"
-        start=$(date +%s.%N)
-        (cd "$work/$c" && CARGO_TARGET_DIR="$work/target-$c" cargo build -q --offline)
-        end=$(date +%s.%N)
-        echo "cold $c round $round $(echo "$end - $start" | bc) s"
+        timed_build cold "$c" "$round"
     done
 done
 # Incremental: change the handler's answer, rebuild (the dependencies are built).
 for round in $(seq 1 "$rounds"); do
     for c in "${crates[@]}"; do
         sed -i "s/\"hello[0-9]*\"/\"hello$round\"/" "$work/$c/src/main.rs"
-        start=$(date +%s.%N)
-        (cd "$work/$c" && CARGO_TARGET_DIR="$work/target-$c" cargo build -q --offline)
-        end=$(date +%s.%N)
-        echo "incremental $c round $round $(echo "$end - $start" | bc) s"
+        timed_build incremental "$c" "$round"
     done
 done
 echo "work dir: $work"

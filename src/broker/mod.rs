@@ -487,8 +487,9 @@ impl Link {
         data: &Value,
     ) -> Result<crate::hub::history::Position, String> {
         let mac = self.seal.mac(&[&self.channel, room, &data.to_string()]);
-        let entry = history::Entry { room, except, data, mac: mac.as_deref() };
-        self.store.append(&self.channel, &self.node, keep, entry).await
+        let entry =
+            history::Entry { channel: &self.channel, node: &self.node, keep, room, except, data, mac: mac.as_deref() };
+        self.store.append(entry).await
     }
 
     /// `room`'s head on the broker and its entries after `since`.

@@ -27,9 +27,13 @@ fn new_epoch() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// A message to keep: its room, the connection not to send it to, its data and, with a
-/// broker secret, the MAC of channel, room and data.
+/// A message to keep: the app's channel and this process, how much its room keeps, its
+/// room, the connection not to send it to, its data and, with a broker secret, the MAC of
+/// channel, room and data.
 pub(crate) struct Entry<'a> {
+    pub(crate) channel: &'a str,
+    pub(crate) node: &'a str,
+    pub(crate) keep: History,
     pub(crate) room: &'a str,
     pub(crate) except: Option<&'a str>,
     pub(crate) data: &'a Value,
@@ -64,18 +68,12 @@ impl Store {
     /// Numbers the entry's data, keeps it in its room's history and publishes it to every
     /// process.
     #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(unused_variables))]
-    pub(crate) async fn append(
-        &self,
-        channel: &str,
-        node: &str,
-        keep: History,
-        entry: Entry<'_>,
-    ) -> Result<Position, String> {
+    pub(crate) async fn append(&self, entry: Entry<'_>) -> Result<Position, String> {
         match self {
             #[cfg(feature = "redis")]
-            Store::Redis(store) => store.append(channel, node, keep, entry).await,
+            Store::Redis(store) => store.append(entry).await,
             #[cfg(feature = "postgres")]
-            Store::Postgres(store) => store.append(channel, node, keep, entry).await,
+            Store::Postgres(store) => store.append(entry).await,
             Store::None => Err("the broker URL cannot be used".into()),
         }
     }

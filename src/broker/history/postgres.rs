@@ -8,7 +8,7 @@ use sqlx::{Executor, postgres::PgPool};
 use super::{Entry, new_epoch};
 use crate::{
     broker::{Envelope, Op},
-    hub::history::{History, Position},
+    hub::history::Position,
 };
 
 const TABLES: &[&str] = &[
@@ -45,14 +45,8 @@ impl PgStore {
             .map(|_| ())
     }
 
-    pub(crate) async fn append(
-        &self,
-        channel: &str,
-        node: &str,
-        keep: History,
-        entry: Entry<'_>,
-    ) -> Result<Position, String> {
-        let Entry { room, except, data, mac } = entry;
+    pub(crate) async fn append(&self, entry: Entry<'_>) -> Result<Position, String> {
+        let Entry { channel, node, keep, room, except, data, mac } = entry;
         self.ready().await.map_err(|e| e.to_string())?;
         let mut tx = self.pool.begin().await.map_err(|e| e.to_string())?;
         let (epoch, last): (String, i64) = sqlx::query_as(

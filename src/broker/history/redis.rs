@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use serde_json::{Value, json};
 
 use super::{Entry, key, new_epoch, now_ms};
-use crate::hub::history::{History, Position};
+use crate::hub::history::Position;
 
 const APPEND: &str = r#"
 local epoch = redis.call('GET', KEYS[3])
@@ -58,14 +58,8 @@ impl RedisStore {
         Ok(c)
     }
 
-    pub(crate) async fn append(
-        &self,
-        channel: &str,
-        node: &str,
-        keep: History,
-        entry: Entry<'_>,
-    ) -> Result<Position, String> {
-        let Entry { room, except, data, mac } = entry;
+    pub(crate) async fn append(&self, entry: Entry<'_>) -> Result<Position, String> {
+        let Entry { channel, node, keep, room, except, data, mac } = entry;
         let keys = |suffix: &str| key(channel, room, suffix);
         let mut c = self.connection().await.map_err(|e| e.to_string())?;
         let (epoch, offset): (String, u64) = redis::cmd("EVAL")
