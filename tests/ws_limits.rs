@@ -6,6 +6,12 @@ use std::time::Duration;
 use sockeye::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// The app of these tests: every route of the binary, with the log channel one of them
+/// reads (a test that reads the log provides its own).
+fn app() -> App {
+    App::new().state(tokio::sync::mpsc::unbounded_channel::<String>().0)
+}
+
 #[websocket("/small", max_message_size = 1024)]
 async fn small(ws: WebSocket) -> Result<()> {
     let ws = ws.accept().await?;
@@ -53,7 +59,7 @@ async fn echo_works(ws: &mut sockeye::TestSocket) {
 
 #[tokio::test]
 async fn oversized_message_closes_1009_and_others_keep_going() {
-    let client = TestClient::new(App::new());
+    let client = TestClient::new(app());
     let mut other = client.websocket_connect("/small").await.unwrap();
     let mut big = client.websocket_connect("/small").await.unwrap();
     big.send_text("x".repeat(1000)).await.unwrap();
@@ -67,7 +73,7 @@ async fn oversized_message_closes_1009_and_others_keep_going() {
 
 #[tokio::test]
 async fn the_default_limit_is_64_kib() {
-    let client = TestClient::new(App::new());
+    let client = TestClient::new(app());
     let mut ws = client.websocket_connect("/default").await.unwrap();
     ws.send_bytes(vec![0u8; 64 * 1024]).await.unwrap();
     assert_eq!(ws.receive_bytes().await.unwrap().len(), 64 * 1024);
@@ -79,7 +85,7 @@ async fn the_default_limit_is_64_kib() {
 async fn the_app_limit_is_configurable() {
     let mut config = sockeye::ws::WsConfig::default();
     config.max_message_size = 10;
-    let client = TestClient::new(App::new().websocket(config));
+    let client = TestClient::new(app().websocket(config));
     let mut ws = client.websocket_connect("/default").await.unwrap();
     ws.send_text("0123456789A").await.unwrap();
     assert_eq!(ws.receive_close().await.unwrap().code, 1009);
@@ -87,7 +93,7 @@ async fn the_app_limit_is_configurable() {
 
 #[tokio::test(start_paused = true)]
 async fn a_client_that_misses_pongs_is_closed_and_freed() {
-    let client = TestClient::new(App::new());
+    let client = TestClient::new(app());
     let mut healthy = client.websocket_connect("/default").await.unwrap();
     let mut silent = client.websocket_connect("/default").await.unwrap();
     // `silent` reads nothing while the server pings at 25 s and gives up 20 s later; it looks
@@ -106,7 +112,7 @@ async fn a_client_that_misses_pongs_is_closed_and_freed() {
 
 #[tokio::test(start_paused = true)]
 async fn idle_timeout_closes_a_quiet_client() {
-    let client = TestClient::new(App::new());
+    let client = TestClient::new(app());
     let mut ws = client.websocket_connect("/idle").await.unwrap();
     ws.set_timeout(Duration::from_secs(120));
     tokio::time::sleep(Duration::from_secs(20)).await;
@@ -119,7 +125,7 @@ async fn idle_timeout_closes_a_quiet_client() {
 
 #[tokio::test(start_paused = true)]
 async fn a_half_sent_handshake_is_dropped_at_the_deadline_while_others_connect() {
-    let client = TestClient::new(App::new().handshake_timeout(Duration::from_secs(10)));
+    let client = TestClient::new(app().handshake_timeout(Duration::from_secs(10)));
     let mut slow = client.connect_raw().await;
     slow.write_all(b"GET /default HTTP/1.1\r\nHost: t\r\nUpgrade: webs").await.unwrap();
     let mut ws = client.websocket_connect("/default").await.unwrap();
@@ -136,7 +142,7 @@ async fn a_half_sent_handshake_is_dropped_at_the_deadline_while_others_connect()
 #[tokio::test(start_paused = true)]
 async fn shutdown_sends_1001_and_lets_handlers_finish() {
     let (tx, mut log) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let mut client = TestClient::new(App::new().state(tx));
+    let mut client = TestClient::new(app().state(tx));
     let mut a = client.websocket_connect("/finishes").await.unwrap();
     let mut b = client.websocket_connect("/default").await.unwrap();
     let readers = tokio::spawn(async move { (a.receive_close().await.unwrap(), b.receive_close().await.unwrap()) });
@@ -167,7 +173,7 @@ async fn brief() -> &'static str {
 #[tokio::test(start_paused = true)]
 async fn websockets_get_1001_after_requests_in_flight_but_never_later_than_a_third_of_the_timeout() {
     for (path, expected_at) in [("/brief", Duration::from_secs(2)), ("/forever", Duration::from_secs(10))] {
-        let mut client = TestClient::new(App::new().shutdown_timeout(Duration::from_secs(30)));
+        let mut client = TestClient::new(app().shutdown_timeout(Duration::from_secs(30)));
         let mut ws = client.websocket_connect("/default").await.unwrap();
         ws.set_timeout(Duration::from_secs(60));
         let mut raw = client.connect_raw().await;
@@ -189,7 +195,7 @@ async fn websockets_get_1001_after_requests_in_flight_but_never_later_than_a_thi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_hundred_half_handshakes_are_dropped_at_the_deadline_while_a_client_upgrades_real_server() {
     let deadline = Duration::from_secs(4);
-    let server = App::new().handshake_timeout(deadline).bind("127.0.0.1:0").await.unwrap();
+    let server = app().handshake_timeout(deadline).bind("127.0.0.1:0").await.unwrap();
     let addr = server.local_addr();
     let serving = tokio::spawn(server.run_until(std::future::pending()));
     let started = tokio::time::Instant::now();

@@ -14,6 +14,12 @@ use tokio_tungstenite::{
     tungstenite::{self, client::IntoClientRequest, protocol::CloseFrame},
 };
 
+/// The app of these tests: every route of the binary, with the log channel one of them
+/// reads (a test that reads the log provides its own).
+fn app() -> App {
+    App::new().state(tokio::sync::mpsc::unbounded_channel::<String>().0)
+}
+
 #[websocket("/big")]
 async fn big(ws: WebSocket) -> Result<()> {
     let ws = ws.accept().await?;
@@ -25,7 +31,7 @@ async fn big(ws: WebSocket) -> Result<()> {
 
 #[tokio::test]
 async fn a_server_message_of_200_kb_gets_through() {
-    let client = TestClient::new(App::new());
+    let client = TestClient::new(app());
     let mut ws = client.websocket_connect("/big").await.unwrap();
     let got = ws.receive_bytes().await;
     assert_eq!(got.map(|b| b.len()), Ok(200_000));
@@ -48,7 +54,7 @@ async fn flood(ws: WebSocket) -> Result<()> {
 
 #[tokio::test]
 async fn the_close_answer_survives_blocked_output() {
-    let client = TestClient::new(App::new());
+    let client = TestClient::new(app());
     let io = client.connect_raw().await;
     let req = "ws://testserver/flood".into_client_request().unwrap();
     let (mut ws, _) = tokio_tungstenite::client_async(req, io).await.unwrap();
@@ -94,7 +100,7 @@ async fn shared(ws: WebSocket, State(log): State<UnboundedSender<String>>) -> Re
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_in_another_task_is_woken_on_close() {
     let (tx, mut log) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let client = TestClient::new(App::new().state(tx));
+    let client = TestClient::new(app().state(tx));
     let mut ws = client.websocket_connect("/shared").await.unwrap();
     let _ = ws.receive_close().await; // answers the server's close
     let first = log.recv().await.unwrap();
@@ -114,7 +120,7 @@ async fn echo(ws: WebSocket) -> Result<()> {
 }
 
 async fn echo_after_pause(nl: &str) -> Result<String, String> {
-    let client = TestClient::new(App::new().handshake_timeout(Duration::from_secs(2)));
+    let client = TestClient::new(app().handshake_timeout(Duration::from_secs(2)));
     let mut io = client.connect_raw().await;
     common::raw_upgrade(&mut io, "/echo", nl).await;
     let mut ws = WebSocketStream::from_raw_socket(io, tungstenite::protocol::Role::Client, None).await;
@@ -170,7 +176,7 @@ async fn a_slow_steady_reader_is_not_cut_by_the_write_timeout() {
 }
 
 async fn run(path: &str) {
-    let client = TestClient::new(App::new());
+    let client = TestClient::new(app());
     let mut io = client.connect_raw().await;
     common::raw_upgrade(&mut io, path, "\r\n").await;
     let (mut raw_r, raw_w) = tokio::io::split(io);
@@ -230,7 +236,7 @@ async fn listen_pinged(ws: WebSocket, hub: Hub) -> Result<()> {
 async fn receivers_keep_getting_broadcasts_while_pings_fly() {
     let mut config = sockeye::ws::WsConfig::default();
     config.ping_interval = Some(Duration::from_millis(20));
-    let client = TestClient::new(App::new().websocket(config));
+    let client = TestClient::new(app().websocket(config));
     let mut sockets = Vec::new();
     for _ in 0..2000 {
         sockets.push(client.websocket_connect("/listen/pinged").await.unwrap());
@@ -285,7 +291,7 @@ async fn frames_behind_the_head<IO: tokio::io::AsyncRead + tokio::io::AsyncWrite
 /// is taken back from hyper after the upgrade (`ws::io`).
 #[tokio::test]
 async fn frames_sent_with_the_request_head_reach_the_handler_real_server() {
-    let server = App::new().bind("127.0.0.1:0").await.unwrap();
+    let server = app().bind("127.0.0.1:0").await.unwrap();
     let addr = server.local_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(server.run_until(async {
@@ -299,7 +305,7 @@ async fn frames_sent_with_the_request_head_reach_the_handler_real_server() {
 
 #[tokio::test]
 async fn frames_sent_with_the_request_head_reach_the_handler_in_process() {
-    let client = TestClient::new(App::new());
+    let client = TestClient::new(app());
     let io = client.connect_raw().await;
     assert_eq!(frames_behind_the_head(io).await, ["early one", "early two"]);
 }
@@ -313,7 +319,7 @@ async fn hi() -> &'static str {
 /// first (a client could hold a connection with half of its second head).
 #[tokio::test]
 async fn a_second_request_head_has_a_deadline_too_real_server() {
-    let server = App::new().handshake_timeout(Duration::from_millis(300)).bind("127.0.0.1:0").await.unwrap();
+    let server = app().handshake_timeout(Duration::from_millis(300)).bind("127.0.0.1:0").await.unwrap();
     let addr = server.local_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(server.run_until(async {

@@ -339,6 +339,16 @@ impl App {
         data.insert(route_table::Json(routes));
         data.insert(self.hub);
         data.insert(self.auth);
+        // A `State<T>` nobody provides is found here, not by a 500 on every request.
+        for m in &mounted {
+            if let Some(missing) = m.def.operation().requires.iter().find(|r| !r.is_provided(&data)) {
+                return Err(RouteError::MissingState {
+                    handler: m.def.qualified_name(),
+                    location: m.def.location(),
+                    type_name: missing.type_name().to_string(),
+                });
+            }
+        }
         AppEndpoint::new(&mounted, data, cors)
     }
 

@@ -13,7 +13,7 @@ pub(crate) mod operation;
 pub mod schema;
 
 pub use json_schema::{Body, Direction, Field, JsonSchema, MessageDoc, Names, Shape, Tagging, Variant};
-pub use operation::{Operation, Param, ParamIn, Probe};
+pub use operation::{Operation, Param, ParamIn, Probe, Requirement};
 use serde_json::{Value, json};
 
 /// Routes that are described by what they serve rather than by their handler's arguments: a

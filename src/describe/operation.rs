@@ -6,6 +6,43 @@ use std::marker::PhantomData;
 
 use serde_json::{Value, json};
 
+/// A value a route reads from its app's data (a [`State<T>`](crate::State) argument): an app
+/// that does not provide it refuses to start, naming the handler.
+#[derive(Clone, Copy)]
+pub struct Requirement {
+    type_name: &'static str,
+    provided: fn(&poem::http::Extensions) -> bool,
+}
+
+impl Requirement {
+    /// The requirement of a value of type `T`.
+    pub fn of<T: Send + Sync + 'static>() -> Self {
+        Self { type_name: std::any::type_name::<T>(), provided: |data| data.get::<T>().is_some() }
+    }
+
+    /// The required type's name.
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
+    /// Whether `data` holds the value.
+    pub(crate) fn is_provided(&self, data: &poem::http::Extensions) -> bool {
+        (self.provided)(data)
+    }
+}
+
+impl PartialEq for Requirement {
+    fn eq(&self, other: &Self) -> bool {
+        self.type_name == other.type_name
+    }
+}
+
+impl std::fmt::Debug for Requirement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Requirement").field(&self.type_name).finish()
+    }
+}
+
 /// Where a parameter is read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamIn {
@@ -44,6 +81,9 @@ pub struct Operation {
     /// The error answers particular to the route besides the framework's own: status and
     /// what it means.
     pub errors: Vec<(u16, &'static str)>,
+    /// The app data the route's arguments read ([`State<T>`](crate::State)), checked when the
+    /// app starts.
+    pub requires: Vec<Requirement>,
     /// A WebSocket route's messages from the client, from its `WebSocket<In, Out>` argument.
     pub receives: Vec<super::MessageDoc>,
     /// A WebSocket route's messages to the client.

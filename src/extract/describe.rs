@@ -3,10 +3,10 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{Form, Json, Query};
+use super::{Form, Json, Query, State};
 use crate::{
     describe::{
-        Operation, ParamIn,
+        Operation, ParamIn, Requirement,
         operation::{Answers, Documented},
     },
     validation::{Carries, Validate},
@@ -45,6 +45,13 @@ impl<T: DeserializeOwned> Documented for Query<T> {
     }
 }
 
+/// App data: required at start.
+impl<T: Clone + Send + Sync + 'static> Documented for State<T> {
+    fn document(op: &mut Operation) {
+        op.requires.push(Requirement::of::<T>());
+    }
+}
+
 impl<T: Validate> Carries for Json<T> {
     type Inner = T;
     const LOCATION: &'static str = "body";
@@ -80,11 +87,13 @@ mod tests {
 
     #[test]
     #[allow(clippy::needless_borrow)] // the two borrows are the point: see `Probe`
-    fn a_body_documents_itself_and_another_extractor_documents_nothing() {
+    fn a_body_documents_itself_state_is_required_and_another_type_documents_nothing() {
         let mut op = Operation::default();
         (&&Probe::<crate::Json<u8>>::new()).document(&mut op);
-        (&&Probe::<crate::State<u8>>::new()).document(&mut op);
+        (&&Probe::<crate::State<u16>>::new()).document(&mut op);
+        (&&Probe::<crate::Request>::new()).document(&mut op);
         assert_eq!(op.body, Some(json!({"type": "integer", "format": "int32", "minimum": 0})));
+        assert_eq!(op.requires.iter().map(|r| r.type_name()).collect::<Vec<_>>(), ["u16"]);
         assert!(op.params.is_empty());
     }
 }

@@ -59,6 +59,19 @@ pub enum RouteError {
         /// Where it is defined.
         location: String,
     },
+    /// A handler takes `State<T>` but the app provides no `T`.
+    #[error(
+        "route `{handler}` ({location}) takes State<{type_name}> but the app provides none: call \
+         App::state(value) with a `{type_name}`"
+    )]
+    MissingState {
+        /// The handler.
+        handler: String,
+        /// Where it is defined.
+        location: String,
+        /// The type of the missing value.
+        type_name: String,
+    },
     /// A live model registered in an app without a database.
     #[error(
         "the live model `{table}` is registered but the app has no database: call \
