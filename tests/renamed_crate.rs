@@ -1,5 +1,6 @@
 //! The macros find sockeye under the name the user's `Cargo.toml` gives it: tests/renamed is a
-//! crate depending on `web = { package = "sockeye", .. }`, built and run here. Its build shares
+//! crate depending on `web = { package = "sockeye", .. }` with the default features only,
+//! built and run here (so it also runs the lean build). Its build shares
 //! this test's target directory, and uses the workspace's lock file offline: the same versions,
 //! nothing downloaded.
 

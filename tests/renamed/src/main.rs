@@ -1,5 +1,7 @@
 //! Every macro, used through a dependency renamed to `web`: no crate named `sockeye` exists
-//! here, so any `::sockeye::` in an expansion fails to compile.
+//! here, so any `::sockeye::` in an expansion fails to compile. The dependency has sockeye's
+//! default features only, so this is also the lean build at work: routes, validation and
+//! WebSockets serve, and a setting that needs a feature it leaves out says which.
 
 use web::{App, TestClient};
 
@@ -60,5 +62,13 @@ async fn main() {
     let mut ws = client.websocket_connect("/renamed/ws/count").await.unwrap();
     ws.send_text("a").await.unwrap();
     assert_eq!(ws.receive_text().await.unwrap(), "1");
+
+    // Settings that need a feature this build leaves out name the feature.
+    let broker =
+        web::Config::from_lookup(|name| (name == "SOCKEYE_BROKER_URL").then(|| "redis://127.0.0.1:6379".to_string()))
+            .unwrap_err();
+    assert!(broker.to_string().contains("`redis` feature"), "{broker}");
+    let jwt = web::auth::Auth::from_lookup(|name| (name == "SOCKEYE_JWT_SECRET").then(|| "s".repeat(48))).unwrap_err();
+    assert!(jwt.to_string().contains("`jwt` feature"), "{jwt}");
     println!("the renamed crate's routes answer");
 }
