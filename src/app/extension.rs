@@ -83,7 +83,6 @@ pub struct Start<'a> {
     pub(crate) mounted: &'a [Mounted],
     pub(crate) hub: &'a Hub,
     pub(crate) data: &'a mut Extensions,
-    pub(crate) broker: bool,
 }
 
 impl Start<'_> {
@@ -104,7 +103,7 @@ impl Start<'_> {
 
     /// Whether the app runs on a broker with other processes.
     pub fn has_broker(&self) -> bool {
-        self.broker
+        self.config.broker.is_some()
     }
 
     /// Every route the app serves: its full path (prefixes included, as registered), its

@@ -296,30 +296,15 @@ impl App {
     }
 
     pub(crate) fn route_table(&self) -> Result<Vec<RouteInfo>, RouteError> {
-        let mut table: Vec<RouteInfo> = self
-            .mount()?
-            .into_iter()
-            .map(|m| RouteInfo {
-                method: m.def.method,
-                // Written as in route attributes, whatever notation the registration used.
-                path: path::display(&m.path),
-                websocket: m.def.is_websocket(),
-                handler: m.def.qualified_name(),
-                location: m.def.location(),
-            })
-            .collect();
-        table.sort_by(|a, b| (&a.path, a.method).cmp(&(&b.path, b.method)));
-        Ok(table)
+        Ok(table_of(&self.mount()?))
     }
 
     pub(crate) fn into_endpoint(mut self) -> Result<AppEndpoint, RouteError> {
         let mounted = self.mount()?;
-        let routes = route_table::json(&self.route_table()?).into();
+        let routes = route_table::json(&table_of(&mounted)).into();
         static_dir::check(&self.state)?;
         for extension in std::mem::take(&mut self.extensions) {
-            let broker = self.config.broker.is_some();
-            let mut start =
-                Start { config: &self.config, mounted: &mounted, hub: &self.hub, data: &mut self.state, broker };
+            let mut start = Start { config: &self.config, mounted: &mounted, hub: &self.hub, data: &mut self.state };
             extension.start(&mut start)?;
         }
         if let Some(reason) = self.auth.unusable() {
@@ -385,6 +370,23 @@ impl App {
         let addr = self.config.addr();
         self.run(addr).await
     }
+}
+
+/// The route table of mounted routes, sorted by path then method.
+fn table_of(mounted: &[Mounted]) -> Vec<RouteInfo> {
+    let mut table: Vec<RouteInfo> = mounted
+        .iter()
+        .map(|m| RouteInfo {
+            method: m.def.method,
+            // Written as in route attributes, whatever notation the registration used.
+            path: path::display(&m.path),
+            websocket: m.def.is_websocket(),
+            handler: m.def.qualified_name(),
+            location: m.def.location(),
+        })
+        .collect();
+    table.sort_by(|a, b| (&a.path, a.method).cmp(&(&b.path, b.method)));
+    table
 }
 
 /// One line of the route table.

@@ -171,10 +171,7 @@ pub trait Consumer: Sized + Send {
 /// fails. Built eagerly, so the connection's future holds the consumer and its socket and
 /// nothing of `connect`.
 pub fn run_consumer<C: Consumer>(connected: impl IntoConnect<C, C::Socket>) -> impl Future<Output = WsOutcome> + Send {
-    match connected.into_connect() {
-        Ok((state, socket)) => Either::Left(consume(state, socket)),
-        Err(e) => Either::Right(std::future::ready(ws_outcome(Err::<(), _>(e)))),
-    }
+    start_consumer(connected.into_connect())
 }
 
 /// [`run_consumer`] for a consumer whose `connect(&mut self, ..)` ran on `state` (a `Default`
@@ -183,8 +180,12 @@ pub fn run_consumer_on<C: Consumer>(
     state: C,
     connected: impl IntoConnect<(), C::Socket>,
 ) -> impl Future<Output = WsOutcome> + Send {
-    match connected.into_connect() {
-        Ok(((), socket)) => Either::Left(consume(state, socket)),
+    start_consumer(connected.into_connect().map(|((), socket)| (state, socket)))
+}
+
+fn start_consumer<C: Consumer>(connected: Result<(C, C::Socket), Error>) -> impl Future<Output = WsOutcome> + Send {
+    match connected {
+        Ok((state, socket)) => Either::Left(consume(state, socket)),
         Err(e) => Either::Right(std::future::ready(ws_outcome(Err::<(), _>(e)))),
     }
 }
