@@ -47,8 +47,8 @@ fn active() -> bool {
 #[post("/users/<id>/login")]
 async fn login(id: i64, users: Live<User>) -> Result<Json<serde_json::Value>> {
     let user = users.get(id).await?.ok_or_else(|| Error::not_found("User not found"))?;
-    let at = sockeye::hub::pubsub::timestamp(std::time::SystemTime::now());
-    users.broadcast_custom("user_login", serde_json::json!({ "user_id": user.id, "timestamp": at })).await?;
+    // Every event carries its `timestamp` beside `data`.
+    users.broadcast_custom("user_login", serde_json::json!({ "user_id": user.id })).await?;
     Ok(Json(serde_json::json!({ "message": format!("{} logged in", user.name) })))
 }
 

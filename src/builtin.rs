@@ -1,11 +1,46 @@
-//! The extensions an [`App`](crate::App) starts with, by cargo feature: the one place that
-//! knows which optional parts this build has.
+//! How a new [`App`] is made: its constructors, with the extensions it starts with by cargo
+//! feature. The one place that knows which optional parts this build has; the app's core
+//! knows only the [`Extension`] interface.
 
-use crate::app::Extension;
+use crate::{App, Config, ConfigError, app::Extension, auth::Auth};
+
+impl Default for App {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl App {
+    /// An app serving every registered handler, with the default [`Config`].
+    pub fn new() -> Self {
+        Self::with_config(Config::default())
+    }
+
+    /// An app serving no handler until routers are [`include`](App::include)d: for tests and
+    /// for binaries that mount a chosen subset.
+    pub fn empty() -> Self {
+        Self::compose(Config::default(), false, extensions())
+    }
+
+    /// An app serving every registered handler, with `config`.
+    pub fn with_config(config: Config) -> Self {
+        Self::compose(config, true, extensions())
+    }
+
+    /// An app configured from `.env` and the environment: see [`Config`] for the names.
+    /// Authentication (`SOCKEYE_JWT_*`, `API_KEY`, ...) is read too: see [`auth`](crate::auth).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let config = Config::from_env()?;
+        let auth = Auth::from_lookup(|name| std::env::var(name).ok())?;
+        Ok(Self::with_config(config).auth(auth))
+    }
+}
 
 /// A new app's extensions.
-pub(crate) fn extensions() -> Vec<Box<dyn Extension>> {
+fn extensions() -> Vec<Box<dyn Extension>> {
     vec![
+        // First: the extensions after it read the Hub it provides.
+        Box::new(crate::hub::HubExtension::default()),
         #[cfg(feature = "openapi")]
         Box::new(crate::docs::Docs),
         #[cfg(not(feature = "openapi"))]

@@ -230,20 +230,23 @@ impl<E: StdError + Send + Sync + 'static> From<E> for Error {
 
 impl Error {
     /// An error that knows its answer keeps it (an authentication failure its 401/403, a live
-    /// model's error its status); any other is a 500 hiding its cause.
+    /// model's error its status: see [`Answers`]); any other is a 500 hiding its cause.
     pub(crate) fn from_cause(boxed: Box<dyn StdError + Send + Sync>) -> Self {
-        let boxed = match boxed.downcast::<crate::auth::AuthError>() {
-            Ok(auth) => return auth.to_error(),
-            Err(other) => other,
-        };
-        #[cfg(any(feature = "sqlite", feature = "postgres"))]
-        let boxed = match boxed.downcast::<crate::live::LiveError>() {
-            Ok(live) => return live.to_error(),
-            Err(other) => other,
-        };
+        for answers in inventory::iter::<Answers> {
+            if let Some(error) = (answers.0)(&*boxed) {
+                return error;
+            }
+        }
         Error::internal(boxed)
     }
 }
+
+/// How an error type of a layer above says its own answer when `?` turns it into an
+/// [`Error`]: the layer submits one with `inventory::submit!`, so this module names none of
+/// their types (`Answers(|e| e.downcast_ref::<AuthError>().map(AuthError::to_error))`).
+pub(crate) struct Answers(pub(crate) fn(&(dyn StdError + Send + Sync + 'static)) -> Option<Error>);
+
+inventory::collect!(Answers);
 
 impl From<Error> for poem::Error {
     fn from(e: Error) -> Self {

@@ -106,7 +106,8 @@ pub mod __private;
 pub mod __fuzz;
 
 pub use app::{
-    App, CheckFuture, Config, ConfigError, Cors, Extension, RouteInfo, Server, Start, TrustedProxies, shutdown_signal,
+    App, BrokerSettings, CheckFuture, Config, ConfigError, Cors, Extension, RouteInfo, Server, Start, TrustedProxies,
+    shutdown_signal,
 };
 pub use describe::JsonSchema;
 pub use error::{Error, Result, ValidationError};
@@ -217,6 +218,27 @@ pub use sockeye_macros::delete;
 /// );
 /// # }
 /// ```
+///
+/// # A route to mount where you choose
+///
+/// `def = NAME` defines the route as a static `NAME` (with the function's visibility)
+/// instead of registering it for [`App::new`]: nothing serves it until a router mounts it,
+/// at any path, with [`Router::route`]. For routes a library hands out (sockeye's own stats,
+/// pub/sub and docs pages are written this way); `#[secured]` goes with it.
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// /// Says hello.
+/// #[get("/hello", def = HELLO)]
+/// pub async fn hello() -> &'static str { "hello" }
+///
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new().include(Router::new().route("/greet", &HELLO)));
+/// assert_eq!(client.get("/greet").send().await.text(), "hello");
+/// assert_eq!(client.get("/hello").send().await.status(), 404);
+/// # }
+/// ```
 pub use sockeye_macros::get;
 /// Declares a route for `PATCH`. See [`get`].
 pub use sockeye_macros::patch;
@@ -256,7 +278,8 @@ pub use sockeye_macros::router;
 /// `ping_interval`, `pong_timeout`, `idle_timeout` (seconds, 0 = off), `max_queue`,
 /// `rate_limit` (messages per second, 0 = off) and `invalid_message` (`"reply"` or
 /// `"close"`: what a typed socket does with a message that does not decode, see
-/// [`ws::InvalidMessage`]). `client_id = true` lets clients name their connection with
+/// [`ws::InvalidMessage`]). `def = NAME` defines the route as a static to mount with
+/// [`Router::route`] (see [`get`]). `client_id = true` lets clients name their connection with
 /// `?client_id=` (a label: [`WebSocket::client_id`](ws::WebSocket::client_id); the
 /// connection's [id](ws::WebSocket::id) is always the server's).
 ///

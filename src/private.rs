@@ -27,19 +27,68 @@ pub use crate::{
     router::Router,
     validation::{NoValidation, Validate, ValidateArg},
     ws::{
-        WsRouteOptions,
+        config::WsRouteOptions,
         route::{IntoWsResult, WsOutcome, WsRun, WsRunFuture, websocket, ws_outcome},
     },
 };
 
 use poem::{IntoResponse, error::IntoResult};
 
+/// How the macros build registrations (in `const`s and statics).
+pub mod def {
+    use crate::{
+        auth::Secured,
+        describe::{Operation, RouteGroup},
+        route::{Handler, RouteDef, RouterDef},
+    };
+
+    /// A route registration; `path` was checked by the macro.
+    #[allow(clippy::too_many_arguments)]
+    pub const fn new(
+        method: &'static str,
+        path: &'static str,
+        name: &'static str,
+        module: &'static str,
+        file: &'static str,
+        line: u32,
+        doc: &'static str,
+        handler: Handler,
+    ) -> RouteDef {
+        RouteDef::new(method, path, name, module, file, line, doc, handler)
+    }
+
+    /// `def` documented by what its arguments say.
+    pub const fn describe(def: RouteDef, describe: fn(&mut Operation)) -> RouteDef {
+        def.describe(describe)
+    }
+
+    /// `def` documented by `group` (a live model's routes).
+    pub const fn described_by(def: RouteDef, group: &'static dyn RouteGroup) -> RouteDef {
+        def.described_by(group)
+    }
+
+    /// `def` behind `#[secured]`.
+    pub const fn secured(def: RouteDef, secured: &'static Secured) -> RouteDef {
+        def.secured(secured)
+    }
+
+    /// `def` as a WebSocket route.
+    pub const fn websocket(def: RouteDef) -> RouteDef {
+        def.websocket()
+    }
+
+    /// A `router!` declaration; `prefix` was checked by the macro.
+    pub const fn router(module: &'static str, prefix: &'static str) -> RouterDef {
+        RouterDef::new(module, prefix)
+    }
+}
+
 /// What the generated `describe` functions and `#[derive(JsonSchema)]` use.
 pub mod docs {
     pub use crate::describe::{
-        Body, Direction, Field, JsonSchema, Names, Operation, Probe, Shape, Tagging, Variant,
+        Body, Direction, Field, JsonSchema, Names, Operation, Shape, Tagging, Variant,
         json_schema::{AnySchema, KnownSchema, TracedSchema, handled_by_with},
-        operation::{DocumentedArg, KnownAnswer, KnownParam, OtherArg, UnknownAnswer, UnknownParam, build},
+        operation::{DocumentedArg, KnownAnswer, KnownParam, OtherArg, Probe, UnknownAnswer, UnknownParam, build},
     };
 }
 

@@ -61,16 +61,22 @@ fn from_env_reads_dotenv_then_environment_and_reports_bad_values() {
     for name in ["SOCKEYE_WS_RATE_LIMIT", "SOCKEYE_WS_MAX_PER_IP", "SOCKEYE_WS_MAX_PER_USER"] {
         unsafe { std::env::remove_var(name) };
     }
-    // The broker: a URL of another kind, or a channel without a URL, names the variable.
+    // The broker: plain settings, checked when the app starts; a URL of another kind, a bad
+    // channel, or a channel without a URL is an error naming the variable.
     unsafe { std::env::set_var("SOCKEYE_BROKER_URL", "kafka://127.0.0.1:9092") };
-    let err = App::from_env().err().unwrap();
-    assert!(err.to_string().contains("SOCKEYE_BROKER_URL=\"kafka://127.0.0.1:9092\""), "{err}");
+    let err = start_error(App::from_env().unwrap());
+    assert!(err.contains("SOCKEYE_BROKER_URL=\"kafka://127.0.0.1:9092\""), "{err}");
     unsafe { std::env::set_var("SOCKEYE_BROKER_URL", "redis://127.0.0.1:6379") };
     unsafe { std::env::set_var("SOCKEYE_BROKER_CHANNEL", "bad channel") };
-    let err = App::from_env().err().unwrap();
-    assert!(err.to_string().contains("SOCKEYE_BROKER_CHANNEL"), "{err}");
+    let err = start_error(App::from_env().unwrap());
+    assert!(err.contains("SOCKEYE_BROKER_CHANNEL=\"bad channel\""), "{err}");
     unsafe { std::env::set_var("SOCKEYE_BROKER_CHANNEL", "app_1") };
-    assert!(App::from_env().unwrap().config().broker.as_ref().unwrap().is_redis());
+    unsafe { std::env::set_var("SOCKEYE_BROKER_SECRET", "too short") };
+    let err = start_error(App::from_env().unwrap());
+    assert!(err.contains("SOCKEYE_BROKER_SECRET") && !err.contains("too short"), "{err}");
+    unsafe { std::env::remove_var("SOCKEYE_BROKER_SECRET") };
+    let broker = App::from_env().unwrap().config().broker.clone().unwrap();
+    assert_eq!((broker.url.as_str(), broker.channel.as_deref()), ("redis://127.0.0.1:6379", Some("app_1")));
     unsafe { std::env::remove_var("SOCKEYE_BROKER_URL") };
     let err = App::from_env().err().unwrap();
     assert!(err.to_string().contains("SOCKEYE_BROKER_CHANNEL"), "{err}");
@@ -83,4 +89,13 @@ fn from_env_reads_dotenv_then_environment_and_reports_bad_values() {
 
     std::env::set_current_dir(std::env::temp_dir()).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Why `app` cannot start (it must not).
+fn start_error(app: App) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    match runtime.block_on(async { sockeye::TestClient::try_new(app).map(drop) }) {
+        Ok(()) => panic!("the app started"),
+        Err(e) => e.to_string(),
+    }
 }

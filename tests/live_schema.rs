@@ -148,3 +148,23 @@ async fn a_missing_table_or_a_key_not_generated_stops_the_start_postgres() {
     drop(server);
     schema.drop().await;
 }
+
+/// Several processes of one app starting at once on an empty database (workers behind a load
+/// balancer, two test clients): each creates the missing table, and none may fail because
+/// another one was creating it at the same moment (PostgreSQL's `CREATE TABLE IF NOT EXISTS`
+/// is not safe against itself: the loser sees a duplicate key in the catalog).
+#[tokio::test]
+async fn apps_starting_together_on_an_empty_database_all_start_postgres() {
+    for round in 0..5 {
+        let schema = pg::PgSchema::new().await; // empty, and new to this process
+        let mut pools = Vec::new();
+        for _ in 0..6 {
+            pools.push(schema.connect().await);
+        }
+        let starts = pools.into_iter().map(|db| App::new().database(db).register::<Item>().bind("127.0.0.1:0"));
+        for started in futures_util::future::join_all(starts).await {
+            assert!(started.is_ok(), "round {round}: {:?}", started.err().map(|e| e.to_string()));
+        }
+        schema.drop().await;
+    }
+}

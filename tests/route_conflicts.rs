@@ -49,7 +49,7 @@ fn conflicting_handlers_are_an_error_naming_both() {
 
 #[tokio::test]
 async fn different_methods_and_parameter_names_share_a_path() {
-    let c = TestClient::new(App::empty().include(first::router()).include(second::router().prefix("/other")));
+    let c = TestClient::new(App::empty().include(first::router()).include(second::router().with_prefix("/other")));
     assert_eq!(c.get("/shop/items/4").send().await.text(), "4");
     assert_eq!(c.get("/other/items/5").send().await.text(), "5");
     assert_eq!(c.put("/other/items/6").send().await.text(), "6");

@@ -87,7 +87,7 @@ async fn including_a_module_router_mounts_it_once() {
 
 #[tokio::test]
 async fn include_moves_a_router_under_another_prefix() {
-    let app = App::new().include(Router::new().prefix("/v2").include(admin::router()));
+    let app = App::new().include(Router::new().with_prefix("/v2").include(admin::router()));
     let c = TestClient::new(app);
     assert_eq!(c.get("/v2/admin/users").send().await.text(), "admin users");
     assert_eq!(c.get("/admin/users").send().await.status(), 404);
@@ -96,7 +96,7 @@ async fn include_moves_a_router_under_another_prefix() {
 
 #[tokio::test]
 async fn a_submodule_router_can_be_detached_from_its_parent() {
-    let app = App::new().include(api::v1::router().prefix("/legacy"));
+    let app = App::new().include(api::v1::router().with_prefix("/legacy"));
     let c = TestClient::new(app);
     assert_eq!(c.get("/legacy/items/2").send().await.text(), "v1 item 2");
     assert_eq!(c.get("/api/v1/items/2").send().await.status(), 404);
@@ -117,7 +117,7 @@ async fn empty_app_serves_only_what_is_included() {
 
 #[test]
 fn including_the_same_router_twice_is_an_error() {
-    let app = App::new().include(admin::router()).include(Router::new().prefix("/x").include(admin::router()));
+    let app = App::new().include(admin::router()).include(Router::new().with_prefix("/x").include(admin::router()));
     let err = app.routes().unwrap_err();
     assert_eq!(err, RouteError::IncludedTwice { module: "routers::admin".into() });
     assert!(TestClient::try_new(App::new().include(admin::router()).include(admin::router())).is_err());
@@ -125,10 +125,11 @@ fn including_the_same_router_twice_is_an_error() {
 
 #[test]
 fn a_prefix_with_parameters_is_an_error_not_a_panic() {
-    let err = App::empty().include(Router::new().prefix("/users/<id>").include(admin::router())).routes().unwrap_err();
+    let err =
+        App::empty().include(Router::new().with_prefix("/users/<id>").include(admin::router())).routes().unwrap_err();
     assert!(matches!(err, RouteError::BadPrefix { .. }), "{err:?}");
     assert!(err.to_string().contains("cannot hold parameters"));
-    let err = App::empty().include(admin::router().prefix("no-slash")).routes().unwrap_err();
+    let err = App::empty().include(admin::router().with_prefix("no-slash")).routes().unwrap_err();
     assert!(err.to_string().contains("must start with `/`"), "{err}");
 }
 
@@ -160,4 +161,40 @@ async fn non_ascii_literal_segments_are_reached_percent_encoded() {
     // Lower-case escapes are the same text; with a trailing slash too.
     assert_eq!(client.get("/canci%c3%b3n/8/").send().await.text(), "canción 8");
     assert_eq!(client.get("/canci%C3%B3n").send().await.status().as_u16(), 404);
+}
+
+/// A route a library hands out as a static (`def = NAME`): `App::new()` does not mount it;
+/// a router mounts it at any path, and its `#[secured]` guard goes with it.
+mod library {
+    use sockeye::prelude::*;
+
+    /// Says hello.
+    #[get("/hello", def = HELLO)]
+    pub(crate) async fn hello(name: Option<String>) -> String {
+        format!("hello {}", name.as_deref().unwrap_or("you"))
+    }
+
+    /// Only for admins.
+    #[secured]
+    #[get("/admin", def = ADMIN)]
+    pub(crate) async fn admin() -> &'static str {
+        "admin"
+    }
+}
+
+#[tokio::test]
+async fn a_route_defined_as_a_static_is_mounted_only_where_a_router_routes_it() {
+    let client = TestClient::new(App::new());
+    assert_eq!(client.get("/hello").send().await.status(), 404, "App::new() mounted a `def` route");
+    let auth = sockeye::auth::Auth::new().api_key("the-key");
+    let app = App::new()
+        .auth(auth)
+        .include(Router::new().with_prefix("/lib").route("/greet", &library::HELLO).route("/admin", &library::ADMIN));
+    let client = TestClient::new(app);
+    assert_eq!(client.get("/lib/greet?name=ann").send().await.text(), "hello ann");
+    assert_eq!(client.get("/lib/admin").send().await.status(), 401);
+    assert_eq!(client.get("/lib/admin").header("authorization", "Bearer the-key").send().await.text(), "admin");
+    assert_eq!((library::HELLO.name(), library::HELLO.path()), ("hello", "/hello"));
+    let table = App::new().include(Router::new().route("/greet", &library::HELLO)).routes().unwrap();
+    assert!(table.iter().any(|r| r.path == "/greet" && r.handler.ends_with("library::hello")), "{table:?}");
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use sockeye::{
-    docs::{Direction, JsonSchema},
+    describe::{Direction, JsonSchema},
     prelude::*,
     ws::CloseFrame,
 };

@@ -344,7 +344,7 @@ pub(crate) fn route(route: &Route, p: &TokenStream) -> TokenStream {
                     static __SOCKEYE_SECURED: #p::Secured =
                         #p::Secured::new(&[#(#roles),*], &[#(#scopes),*]);
                 },
-                quote!(.secured(&__SOCKEYE_SECURED)),
+                quote!(&__SOCKEYE_SECURED),
             )
         }
         None => (quote!(), quote!()),
@@ -352,52 +352,82 @@ pub(crate) fn route(route: &Route, p: &TokenStream) -> TokenStream {
     let describe_fn = describe(route, p);
     let statics = route.args.iter().enumerate().filter_map(|(i, a)| constraints_static(i, a, p)).map(|(_, s)| s);
     let statics = quote!(#(#statics)*);
-    match &route.kind {
+    let (items, registration) = match &route.kind {
         Kind::Http => {
             let body = extract_then(route, call, p);
-            quote! {
-                #item
-
-                const _: () = {
-                    #statics
-                    fn __sockeye_handler(__request: #p::Request) -> #p::HandlerFuture {
-                        #body
-                    }
-                    #secured_static
-                    #describe_fn
-                    #p::inventory::submit! {
-                        #p::RouteDef::new(
-                            #method, #path, #name, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
-                            __sockeye_handler,
-                        ).describe(__sockeye_describe)#secured
-                    }
-                };
-            }
+            let items = quote! {
+                #statics
+                fn __sockeye_handler(__request: #p::Request) -> #p::HandlerFuture {
+                    #body
+                }
+                #secured_static
+                #describe_fn
+            };
+            let registration = quote! {
+                #p::def::describe(#p::def::new(
+                    #method, #path, #name, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
+                    __sockeye_handler,
+                ), __sockeye_describe)
+            };
+            (items, registration)
         }
         Kind::WebSocket(options) => {
             let body = extract_then(route, call, p);
             let options = ws_options(options, p);
+            let items = quote! {
+                #statics
+                #consumer
+                fn __sockeye_run(__request: #p::Request) -> #p::WsRunFuture {
+                    #body
+                }
+                static __SOCKEYE_WS_OPTIONS: #p::WsRouteOptions = #options;
+                fn __sockeye_handler(__request: #p::Request) -> #p::HandlerFuture {
+                    #p::websocket(__request, &__SOCKEYE_WS_OPTIONS, __sockeye_run)
+                }
+                #secured_static
+                #describe_fn
+            };
+            let registration = quote! {
+                #p::def::describe(#p::def::websocket(#p::def::new(
+                    #method, #path, #name, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
+                    __sockeye_handler,
+                )), __sockeye_describe)
+            };
+            (items, registration)
+        }
+    };
+    let registration = match &route.secured {
+        Some(_) => quote!(#p::def::secured(#registration, #secured)),
+        None => registration,
+    };
+    match &route.def {
+        // Collected for `App::new`, which mounts it under its module's routers.
+        None => quote! {
+            #item
+
+            const _: () = {
+                #items
+                #p::inventory::submit! { #registration }
+            };
+        },
+        // A static of its own, mounted where a router routes it.
+        Some(def) => {
+            // The item's visibility and documentation (an impl block's: private to the module).
+            let (vis, attrs) = match &route.target {
+                Target::Fn(func) => (func.vis.clone(), func.attrs.as_slice()),
+                Target::Consumer { item, .. } => (syn::Visibility::Inherited, item.attrs.as_slice()),
+            };
+            let docs = attrs.iter().filter(|a| a.path().is_ident("doc"));
+            let doc = format!(" The route of `{name}`, to mount with `Router::route`.");
             quote! {
                 #item
 
-                const _: () = {
-                    #statics
-                    #consumer
-                    fn __sockeye_run(__request: #p::Request) -> #p::WsRunFuture {
-                        #body
-                    }
-                    static __SOCKEYE_WS_OPTIONS: #p::WsRouteOptions = #options;
-                    fn __sockeye_handler(__request: #p::Request) -> #p::HandlerFuture {
-                        #p::websocket(__request, &__SOCKEYE_WS_OPTIONS, __sockeye_run)
-                    }
-                    #secured_static
-                    #describe_fn
-                    #p::inventory::submit! {
-                        #p::RouteDef::new(
-                            #method, #path, #name, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
-                            __sockeye_handler,
-                        ).websocket().describe(__sockeye_describe)#secured
-                    }
+                #(#docs)*
+                #[doc = ""]
+                #[doc = #doc]
+                #vis static #def: #p::RouteDef = {
+                    #items
+                    #registration
                 };
             }
         }

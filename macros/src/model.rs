@@ -154,9 +154,11 @@ pub(crate) fn expand(input: TokenStream, p: &TokenStream) -> syn::Result<TokenSt
     }
     let columns = fields.iter().map(|f| {
         let (name, kind, nullable, key) = (&f.name, syn::Ident::new(f.kind, Span::call_site()), f.nullable, f.key);
-        let defaulted = if f.defaulted { quote!(.defaulted()) } else { quote!() };
-        let write_only = if f.write_only { quote!(.write_only()) } else { quote!() };
-        quote!(#p::live::Column::new(#name, #p::live::Kind::#kind, #nullable, #key)#defaulted #write_only)
+        let (defaulted, write_only) = (f.defaulted, f.write_only);
+        quote!(#p::live::Column {
+            name: #name, kind: #p::live::Kind::#kind, nullable: #nullable, key: #key, defaulted: #defaulted,
+            write_only: #write_only,
+        })
     });
     let write_only = fields.iter().filter(|f| f.write_only).map(|f| {
         let (ident, name) = (&f.ident, &f.name);
@@ -179,10 +181,10 @@ pub(crate) fn expand(input: TokenStream, p: &TokenStream) -> syn::Result<TokenSt
         let handler = syn::Ident::new(handler, Span::call_site());
         let label = format!("{name}::{what}");
         let doc = format!("{what} `{table}` (live model {name})");
-        quote!(#p::RouteDef::new(
+        quote!(#p::def::described_by(#p::def::new(
             #method, #path, #label, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
             #p::live::#handler::<#ident>,
-        ).described_by(&SCHEMA))
+        ), &SCHEMA))
     };
     let routes = [
         route("GET", &list, "list", "list"),
@@ -197,7 +199,7 @@ pub(crate) fn expand(input: TokenStream, p: &TokenStream) -> syn::Result<TokenSt
         const _: () = {
             static SCHEMA: #p::live::Schema =
                 #p::live::Schema { table: #table, columns: &[#(#columns),*] };
-            static ROUTES: [#p::RouteDef; 7] = [#(#routes,)* #socket.websocket()];
+            static ROUTES: [#p::RouteDef; 7] = [#(#routes,)* #p::def::websocket(#socket)];
             impl #p::live::Model for #ident {
                 fn schema() -> &'static #p::live::Schema {
                     &SCHEMA

@@ -23,6 +23,9 @@ pub(crate) struct Route {
     pub(crate) doc: String,
     /// `#[secured(roles = [..], scopes = [..])]`, when present.
     pub(crate) secured: Option<Secured>,
+    /// `def = NAME`: the registration is the static `NAME` (with the item's visibility),
+    /// mounted where a router routes it, instead of being collected for `App::new`.
+    pub(crate) def: Option<syn::Ident>,
 }
 
 /// What `#[secured]` requires.
@@ -214,8 +217,15 @@ pub(crate) fn route(attr_kind: Attr, attr: TokenStream, item: TokenStream) -> sy
     let args = parse_attr(attr)?;
     let mut method = None;
     let mut ws = WsOptions::default();
+    let mut def = None;
     for (key, value) in &args.options {
         match (attr_kind, key.to_string().as_str()) {
+            (_, "def") => match value {
+                Expr::Path(p) if p.path.get_ident().is_some() => def = p.path.get_ident().cloned(),
+                other => {
+                    return Err(error(other, "`def` takes the name of the static to define, like `def = STATS_ROUTE`"));
+                }
+            },
             (Attr::Any, "method") => match value {
                 Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => method = Some(check_method(s)?),
                 other => return Err(error(other, "`method` takes a string literal")),
@@ -245,10 +255,11 @@ pub(crate) fn route(attr_kind: Attr, attr: TokenStream, item: TokenStream) -> sy
             (Attr::WebSocket, _) => {
                 return Err(error(
                     key,
-                    "unknown option: #[websocket] takes max_message_size, ping_interval, pong_timeout, idle_timeout, max_queue, invalid_message, rate_limit and client_id",
+                    "unknown option: #[websocket] takes max_message_size, ping_interval, pong_timeout, idle_timeout, max_queue, invalid_message, rate_limit, client_id and def",
                 ));
             }
-            _ => return Err(error(key, "unknown route option")),
+            (Attr::Any, _) => return Err(error(key, "unknown route option: #[route] takes method and def")),
+            _ => return Err(error(key, "unknown route option: only `def = NAME` is taken here")),
         }
     }
     let (method, kind) = match attr_kind {
@@ -293,7 +304,7 @@ pub(crate) fn route(attr_kind: Attr, attr: TokenStream, item: TokenStream) -> sy
             ));
         }
     };
-    Ok(Route { method, path: args.path, kind, target, args: args_of, doc, secured })
+    Ok(Route { method, path: args.path, kind, target, args: args_of, doc, secured, def })
 }
 
 fn method_named<'a>(imp: &'a mut ItemImpl, name: &str) -> Option<&'a mut ImplItemFn> {

@@ -35,7 +35,7 @@ pub(crate) fn expand(input: TokenStream, p: &TokenStream) -> syn::Result<TokenSt
 
         const _: () = {
             #p::inventory::submit! {
-                #p::RouterDef::new(::core::module_path!(), #prefix)
+                #p::def::router(::core::module_path!(), #prefix)
             }
         };
     })

@@ -1,4 +1,4 @@
-use std::time::Duration;
+use std::{fmt, time::Duration};
 
 use crate::{
     settings::{ConfigError, invalid, positive_secs},
@@ -47,8 +47,9 @@ pub struct Config {
     pub docs_path: Option<String>,
     /// Development mode: `GET /_routes` lists the route table with source locations.
     pub development: bool,
-    /// The Hub's broker, for several processes of one app (`None`: this process alone).
-    pub broker: Option<crate::broker::Broker>,
+    /// The Hub's broker, for several processes of one app (`None`: this process alone;
+    /// [`App::broker`](crate::App::broker) wins over it). Checked when the app starts.
+    pub broker: Option<BrokerSettings>,
     /// Reverse proxies whose forwarding headers name the client (none by default).
     pub trusted_proxies: super::TrustedProxies,
 }
@@ -137,35 +138,19 @@ impl Config {
                 v.parse().map_err(|e: String| invalid("SOCKEYE_TRUSTED_PROXIES", &v, &format!("CIDR ranges: {e}")))?;
         }
         if let Some(v) = lookup("SOCKEYE_BROKER_URL").filter(|v| !v.trim().is_empty()) {
-            let broker = crate::broker::Broker::from_url(v.trim()).map_err(|e| match e {
-                crate::broker::BrokerError::NotBuilt { feature, .. } => invalid(
-                    "SOCKEYE_BROKER_URL",
-                    &v,
-                    &format!("a broker this build has (turn on sockeye's `{feature}` feature for this one)"),
-                ),
-                _ => invalid("SOCKEYE_BROKER_URL", &v, "redis://host:port or postgres://user@host/db"),
-            })?;
-            config.broker = Some(broker);
+            config.broker = Some(BrokerSettings { url: v.trim().to_string(), channel: None, secret: None });
         }
         if let Some(v) = lookup("SOCKEYE_BROKER_CHANNEL") {
-            let Some(broker) = config.broker.take() else {
+            let Some(broker) = &mut config.broker else {
                 return Err(invalid("SOCKEYE_BROKER_CHANNEL", &v, "to be set together with SOCKEYE_BROKER_URL"));
             };
-            let broker = broker.channel(v.trim());
-            broker
-                .check()
-                .map_err(|_| invalid("SOCKEYE_BROKER_CHANNEL", &v, "1-63 letters, digits, `_`, `-`, `.` or `:`"))?;
-            config.broker = Some(broker);
+            broker.channel = Some(v.trim().to_string());
         }
         if let Some(v) = lookup("SOCKEYE_BROKER_SECRET").filter(|v| !v.is_empty()) {
-            let Some(broker) = config.broker.take() else {
+            let Some(broker) = &mut config.broker else {
                 return Err(invalid("SOCKEYE_BROKER_SECRET", "(hidden)", "to be set together with SOCKEYE_BROKER_URL"));
             };
-            let broker = broker.secret(v.as_bytes());
-            broker
-                .check()
-                .map_err(|_| invalid("SOCKEYE_BROKER_SECRET", "(hidden)", "a secret of at least 32 bytes"))?;
-            config.broker = Some(broker);
+            broker.secret = Some(Secret(v.into_bytes().into()));
         }
         Ok(config)
     }
@@ -241,5 +226,45 @@ mod tests {
         assert_eq!(parse_size("100"), Some(100));
         assert_eq!(parse_size(""), None);
         assert_eq!(parse_size("k"), None);
+    }
+}
+
+/// The Hub's broker as the environment names it (`SOCKEYE_BROKER_URL`, `_CHANNEL`,
+/// `_SECRET`): plain values, checked by the Hub when the app starts (an unknown scheme, a
+/// broker this build leaves out, a bad channel or a short secret stop the start, naming the
+/// variable). See [`crate::broker`].
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BrokerSettings {
+    /// `redis://..` or `postgres://..`.
+    pub url: String,
+    /// The channel the app's processes share (`None`: the default, `sockeye`).
+    pub channel: Option<String>,
+    secret: Option<Secret>,
+}
+
+impl BrokerSettings {
+    /// The broker at `url`, on the default channel, without a secret.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into(), channel: None, secret: None }
+    }
+
+    /// The secret that authenticates the processes' envelopes, if set.
+    pub fn secret(&self) -> Option<&[u8]> {
+        self.secret.as_ref().map(|s| &*s.0)
+    }
+}
+
+/// Compared, never printed.
+#[derive(Clone, PartialEq, Eq)]
+struct Secret(std::sync::Arc<[u8]>);
+
+impl fmt::Debug for BrokerSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BrokerSettings")
+            .field("url", &self.url)
+            .field("channel", &self.channel)
+            .field("secret", &self.secret.as_ref().map(|_| "(hidden)"))
+            .finish()
     }
 }

@@ -12,16 +12,18 @@ use poem::{
 use crate::{
     auth::{Auth, AuthPending},
     error::{detail_response, error_to_json, panic_message},
-    hub::Hub,
     route::{AppData, RouteDef, path},
     router::{Mounted, RouteError},
+    ws::registry::Registry,
 };
 
 pub(crate) struct AppEndpoint {
     route: Route,
     data: AppData,
-    hub: Hub,
+    registry: Arc<Registry>,
     cors: Option<super::cors::CorsPolicy>,
+    /// What the extensions asked to run when the server stops.
+    shutdown: Vec<super::extension::ShutdownHook>,
 }
 
 impl AppEndpoint {
@@ -29,9 +31,10 @@ impl AppEndpoint {
         mounted: &[Mounted],
         data: Extensions,
         cors: Option<super::cors::CorsPolicy>,
+        shutdown: Vec<super::extension::ShutdownHook>,
     ) -> Result<Self, RouteError> {
         let configured = data.get::<Auth>().is_some_and(Auth::is_configured);
-        let hub = data.get::<Hub>().cloned().unwrap_or_default();
+        let registry = data.get::<Arc<Registry>>().cloned().unwrap_or_default();
         // One poem route per path shape; the methods on it are dispatched by `Methods`.
         let mut by_pattern: BTreeMap<String, Vec<&Mounted>> = BTreeMap::new();
         for m in mounted {
@@ -54,12 +57,22 @@ impl AppEndpoint {
                 reason: e.to_string(),
             })?;
         }
-        Ok(Self { route, data: AppData(Arc::new(data)), hub, cors })
+        Ok(Self { route, data: AppData(Arc::new(data)), registry, cors, shutdown })
     }
 
-    /// The app's connections and rooms.
-    pub(crate) fn hub(&self) -> Hub {
-        self.hub.clone()
+    /// The app's open WebSockets.
+    pub(crate) fn registry(&self) -> Arc<Registry> {
+        self.registry.clone()
+    }
+
+    /// A value of the app's per-request data.
+    pub(crate) fn data<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.data.0.get::<T>()
+    }
+
+    /// What to run once the server has stopped serving (taken once).
+    pub(crate) fn take_shutdown(&mut self) -> super::extension::Stopping {
+        super::extension::Stopping(std::mem::take(&mut self.shutdown))
     }
 }
 

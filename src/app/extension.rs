@@ -6,10 +6,7 @@ use std::{any::Any, future::Future, pin::Pin};
 
 use poem::http::Extensions;
 
-use crate::{
-    hub::Hub,
-    router::{Mounted, RouteError, Router},
-};
+use crate::router::{Mounted, RouteError, Router};
 
 /// What an extension's start-up check returns: `Err` stops the server from starting, with the
 /// error's message.
@@ -20,11 +17,14 @@ pub type CheckFuture = Pin<Box<dyn Future<Output = Result<(), Box<dyn std::error
 /// An extension owns its settings until the app is built, then:
 /// - its [`routes`](Extension::routes) are mounted with the app's own (they appear in the route
 ///   table and in the docs like any other);
-/// - [`start`](Extension::start) runs once with the mounted routes, before any other check
-///   of the app and before the app reaches the network (a broker): it checks what needs the
-///   whole app (an error stops the start, naming what is wrong), starts its tasks, and
-///   [`provide`](Start::provide)s the data its handlers read (with [`State`](crate::State) or
-///   their own extractor);
+/// - [`start`](Extension::start) runs once with the mounted routes, in the order the
+///   extensions were added (the built-in ones first: the Hub, the docs), before the app's own
+///   checks: it checks what needs the whole app (an error stops the start, naming what is
+///   wrong), [`provide`](Start::provide)s the data its handlers read (with
+///   [`State`](crate::State) or their own extractor) and may read what the extensions before
+///   it provided ([`Start::data`]). What reaches the network waits for
+///   [`Start::on_ready`], which runs once every check has passed; what must happen when the
+///   server stops goes to [`Start::on_shutdown`];
 /// - [`check`](Extension::check) runs before the first request is served, for what needs I/O
 ///   (a database's tables). It is made before `start` and awaited by the server before it
 ///   binds; the in-process [`TestClient`](crate::TestClient) awaits it in the background and
@@ -81,8 +81,30 @@ pub trait Extension: Any + Send + Sync {
 pub struct Start<'a> {
     pub(crate) config: &'a super::Config,
     pub(crate) mounted: &'a [Mounted],
-    pub(crate) hub: &'a Hub,
     pub(crate) data: &'a mut Extensions,
+    pub(crate) hooks: &'a mut Hooks,
+}
+
+/// What extensions asked to run when the app is ready to serve, and when it stops.
+#[derive(Default)]
+pub(crate) struct Hooks {
+    pub(crate) ready: Vec<Box<dyn FnOnce() -> Result<(), RouteError> + Send>>,
+    pub(crate) shutdown: Vec<ShutdownHook>,
+}
+
+/// Made when the server stops: the future it awaits.
+pub(crate) type ShutdownHook = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// The extensions' shutdown hooks, taken from the endpoint before it is served.
+pub(crate) struct Stopping(pub(crate) Vec<ShutdownHook>);
+
+impl Stopping {
+    /// Runs every hook, in the order they were asked for.
+    pub(crate) async fn run(self) {
+        for stop in self.0 {
+            stop().await;
+        }
+    }
 }
 
 impl Start<'_> {
@@ -91,9 +113,10 @@ impl Start<'_> {
         self.data.insert(value);
     }
 
-    /// The app's Hub.
-    pub fn hub(&self) -> &Hub {
-        self.hub
+    /// A value the app's state or an extension started before this one provides: the
+    /// [`Hub`](crate::Hub), for instance, which the built-in Hub extension provides first.
+    pub fn data<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.data.get::<T>()
     }
 
     /// The app's settings.
@@ -101,9 +124,22 @@ impl Start<'_> {
         self.config
     }
 
-    /// Whether the app runs on a broker with other processes.
-    pub fn has_broker(&self) -> bool {
-        self.config.broker.is_some()
+    /// Runs `ready` once every extension has started and every check of the app has passed,
+    /// just before it serves (in the order asked): where an extension reaches the network, so
+    /// that an app refused at start leaves nothing running. An error stops the start.
+    pub fn on_ready(&mut self, ready: impl FnOnce() -> Result<(), RouteError> + Send + 'static) {
+        self.hooks.ready.push(Box::new(ready));
+    }
+
+    /// Runs `stop` when the server shuts down, once its connections have ended (or the
+    /// shutdown timeout has passed): to flush or say goodbye to what the extension reached.
+    /// The in-process [`TestClient`](crate::TestClient) runs it in
+    /// [`shutdown`](crate::TestClient::shutdown).
+    pub fn on_shutdown<F>(&mut self, stop: impl FnOnce() -> F + Send + Sync + 'static)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.hooks.shutdown.push(Box::new(move || Box::pin(stop())));
     }
 
     /// Every route the app serves: its full path (prefixes included, as registered), its

@@ -3,7 +3,7 @@
 mod config;
 mod cors;
 pub(crate) mod endpoint;
-mod extension;
+pub(crate) mod extension;
 mod route_table;
 pub(crate) mod serve;
 mod server;
@@ -16,7 +16,7 @@ use tokio::net::ToSocketAddrs;
 
 pub use crate::extract::TrustedProxies;
 pub use crate::settings::ConfigError;
-pub use config::Config;
+pub use config::{BrokerSettings, Config};
 pub use cors::Cors;
 pub use extension::{CheckFuture, Extension, Start};
 pub use server::{Server, shutdown_signal};
@@ -24,7 +24,6 @@ pub use server::{Server, shutdown_signal};
 use crate::{
     Result,
     auth::Auth,
-    hub::Hub,
     route::path,
     router::{self, Mounted, RouteError, Router},
 };
@@ -64,43 +63,17 @@ pub struct App {
     auto: bool,
     includes: Vec<Router>,
     state: Extensions,
-    hub: Hub,
     auth: Auth,
     cors: Option<Cors>,
     /// The parts plugged in: the built-in ones the crate's features bring, and the user's.
     extensions: Vec<Box<dyn Extension>>,
 }
 
-impl Default for App {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl App {
-    /// An app serving every registered handler, with the default [`Config`].
-    pub fn new() -> Self {
-        Self::with_config(Config::default())
-    }
-
-    /// An app serving no handler until routers are [`include`](App::include)d: for tests and
-    /// for binaries that mount a chosen subset.
-    pub fn empty() -> Self {
-        Self { auto: false, ..Self::new() }
-    }
-
-    /// An app serving every registered handler, with `config`.
-    pub fn with_config(config: Config) -> Self {
-        Self {
-            config,
-            auto: true,
-            includes: Vec::new(),
-            state: Extensions::new(),
-            hub: Hub::default(),
-            auth: Auth::new(),
-            cors: None,
-            extensions: crate::builtin::extensions(),
-        }
+    /// An app of `config` with `extensions` (the constructors, [`App::new`] and the others,
+    /// are in `builtin.rs`, which knows the built-in extensions of this build).
+    pub(crate) fn compose(config: Config, auto: bool, extensions: Vec<Box<dyn Extension>>) -> Self {
+        Self { config, auto, includes: Vec::new(), state: Extensions::new(), auth: Auth::new(), cors: None, extensions }
     }
 
     /// Plugs `extension` into the app: its routes, start-up checks and data (see
@@ -108,6 +81,12 @@ impl App {
     pub fn extend(mut self, extension: impl Extension) -> Self {
         self.extensions.push(Box::new(extension));
         self
+    }
+
+    /// The app's extension of type `E`, if it has one.
+    pub fn extension<E: Extension>(&self) -> Option<&E> {
+        let found = self.extensions.iter().find(|e| (&***e as &dyn std::any::Any).is::<E>())?;
+        (&**found as &dyn std::any::Any).downcast_ref::<E>()
     }
 
     /// The app's extension of type `E`, added with its default value when missing: for an
@@ -124,24 +103,11 @@ impl App {
         any.downcast_mut::<E>().unwrap_or_else(|| unreachable!("found by its type above"))
     }
 
-    /// An app configured from `.env` and the environment: see [`Config`] for the names.
-    /// Authentication (`SOCKEYE_JWT_*`, `API_KEY`, ...) is read too: see [`auth`](crate::auth).
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
-        let auth = Auth::from_lookup(|name| std::env::var(name).ok())?;
-        Ok(Self::with_config(config).auth(auth))
-    }
-
     /// Sets how `#[secured]` routes and the [`Claims`](crate::auth::Claims) extractor check
     /// tokens.
     pub fn auth(mut self, auth: Auth) -> Self {
         self.auth = auth;
         self
-    }
-
-    /// The app's [`Hub`], for background tasks (it is also an extractor in every handler).
-    pub fn hub(&self) -> Hub {
-        self.hub.clone()
     }
 
     /// The settings in force.
@@ -191,17 +157,6 @@ impl App {
     pub fn include(mut self, router: Router) -> Self {
         self.includes.push(router);
         self
-    }
-
-    /// Mounts the ready JSON pub/sub endpoint at `path` (see [`hub::pubsub`](crate::hub::pubsub)).
-    pub fn pubsub(self, path: &str) -> Self {
-        self.include(Router::new().route(path, &crate::hub::pubsub::ROUTE))
-    }
-
-    /// Mounts `GET path` answering the Hub's [`Stats`](crate::hub::Stats) as JSON: the stats
-    /// endpoint, usually `GET /ws/stats`.
-    pub fn ws_stats(self, path: &str) -> Self {
-        self.include(Router::new().route(path, &crate::hub::STATS_ROUTE))
     }
 
     /// Lets browser pages of other origins call the app's HTTP routes (CORS), as `cors`
@@ -303,18 +258,15 @@ impl App {
         let mounted = self.mount()?;
         let routes = route_table::json(&table_of(&mounted)).into();
         static_dir::check(&self.state)?;
+        let mut hooks = extension::Hooks::default();
         for extension in std::mem::take(&mut self.extensions) {
-            let mut start = Start { config: &self.config, mounted: &mounted, hub: &self.hub, data: &mut self.state };
+            let mut start = Start { config: &self.config, mounted: &mounted, data: &mut self.state, hooks: &mut hooks };
             extension.start(&mut start)?;
         }
         if let Some(reason) = self.auth.unusable() {
             return Err(RouteError::Auth(reason.to_string()));
         }
         self.auth.warn_at_start();
-        // Last: nothing reaches the network before every check has passed.
-        if let Some(broker) = &self.config.broker {
-            self.hub.connect_broker(broker)?;
-        }
         let cors = self.cors.map(|c| c.policy(&self.auth));
         // What the framework's parts read from every request, beside the user's state.
         let mut data = self.state;
@@ -322,8 +274,11 @@ impl App {
         data.insert(self.config.websocket.clone());
         data.insert(self.config.trusted_proxies.clone());
         data.insert(route_table::Json(routes));
-        data.insert(self.hub);
         data.insert(self.auth);
+        // The open WebSockets: the Hub's registry, or the app's own when no Hub provided one.
+        if data.get::<std::sync::Arc<crate::ws::registry::Registry>>().is_none() {
+            data.insert(std::sync::Arc::new(crate::ws::registry::Registry::default()));
+        }
         // A `State<T>` nobody provides is found here, not by a 500 on every request.
         for m in &mounted {
             if let Some(missing) = m.def.operation().requires.iter().find(|r| !r.is_provided(&data)) {
@@ -334,26 +289,17 @@ impl App {
                 });
             }
         }
-        AppEndpoint::new(&mounted, data, cors)
+        let endpoint = AppEndpoint::new(&mounted, data, cors, hooks.shutdown)?;
+        // Last: nothing reaches the network before every check has passed.
+        for ready in hooks.ready {
+            ready()?;
+        }
+        Ok(endpoint)
     }
 
     /// Binds `addr` without serving yet; see [`Server`].
     pub async fn bind(self, addr: impl ToSocketAddrs) -> Result<Server> {
         Server::bind(self, addr).await
-    }
-
-    /// Keeps the last messages of the rooms (pub/sub topics) named `pattern`, or starting with
-    /// it when it ends with `*`, for clients that reconnect: see [`crate::hub::history`].
-    pub fn history(self, pattern: &str, keep: crate::hub::history::History) -> Self {
-        self.hub.keep_history(pattern, keep);
-        self
-    }
-
-    /// Runs the Hub across processes on `broker` (Redis or PostgreSQL): see [`crate::broker`].
-    /// `SOCKEYE_BROKER_URL` sets it from the environment.
-    pub fn broker(mut self, broker: crate::broker::Broker) -> Self {
-        self.config.broker = Some(broker);
-        self
     }
 
     /// Serves on `addr` until SIGINT or SIGTERM, then shuts down gracefully. Logs the bound

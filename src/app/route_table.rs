@@ -1,10 +1,10 @@
 //! `GET /_routes` in development mode: the route table as JSON, with each handler's source
 //! location.
 
-use poem::{Request, Response, http::header};
+use poem::{Response, http::header};
 
 use super::RouteInfo;
-use crate::route::{HandlerFuture, RouteDef};
+use crate::State;
 
 /// The route table as `GET /_routes` answers it, in the app's data.
 #[derive(Clone)]
@@ -22,21 +22,8 @@ pub(super) fn json(table: &[RouteInfo]) -> String {
     serde_json::Value::Array(rows).to_string()
 }
 
-fn handler(req: Request) -> HandlerFuture {
-    Box::pin(async move {
-        let body = crate::route::data::<Json>(&req).map(|j| j.0.to_string()).unwrap_or_default();
-        Response::builder().header(header::CONTENT_TYPE, "application/json").body(body)
-    })
+/// The route table, with each handler's source location (development mode).
+#[crate::get("/_routes", def = ROUTE)]
+pub(super) async fn routes(State(table): State<Json>) -> Response {
+    Response::builder().header(header::CONTENT_TYPE, "application/json").body(table.0.to_string())
 }
-
-/// `GET /_routes`, in development mode.
-pub(super) static ROUTE: RouteDef = RouteDef::new(
-    "GET",
-    "/_routes",
-    "routes",
-    "sockeye::app",
-    file!(),
-    line!(),
-    "The route table, with each handler's source location (development mode).",
-    handler,
-);

@@ -51,7 +51,7 @@ pub(crate) async fn serve<A: Accept>(
     signal: impl Future<Output = ()>,
     shutdown_timeout: Duration,
 ) {
-    let hub = endpoint.hub();
+    let registry = endpoint.registry();
     let endpoint = Arc::new(endpoint);
     let local = acceptor.local_addr();
     let (stop, stopped) = watch::channel(false);
@@ -74,7 +74,7 @@ pub(crate) async fn serve<A: Accept>(
     // during the shutdown still reach them; they get their 1001 after those events, or after a
     // third of the timeout if a request is still running then (a stream, a long poll, a slow
     // upload), so they always keep two thirds of it to close.
-    hub.registry().refuse_new();
+    registry.refuse_new();
     let _ = stop.send(true);
     let started = tokio::time::Instant::now();
     let websockets_by = started + shutdown_timeout / 3;
@@ -85,7 +85,7 @@ pub(crate) async fn serve<A: Accept>(
                 next = connections.join_next() => if next.is_none() { return },
                 () = tokio::time::sleep_until(websockets_by), if !websockets_told => {
                     tracing::info!(requests = connections.len(), "requests still running: WebSockets get their 1001 now");
-                    hub.registry().shutdown();
+                    registry.shutdown();
                     websockets_told = true;
                 }
             }
@@ -97,7 +97,7 @@ pub(crate) async fn serve<A: Accept>(
         connections.shutdown().await;
     }
     if !websockets_told {
-        hub.registry().shutdown();
+        registry.shutdown();
     }
 }
 

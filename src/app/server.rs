@@ -57,9 +57,10 @@ impl Server {
     }
 
     /// Serves until `signal` completes, then shuts down gracefully like [`Server::run`].
-    pub async fn run_until(self, signal: impl Future<Output = ()>) -> Result<()> {
+    pub async fn run_until(mut self, signal: impl Future<Output = ()>) -> Result<()> {
         let acceptor = NoDelayAcceptor { listener: self.listener, local_addr: self.local_addr };
-        let hub = self.endpoint.hub();
+        let registry = self.endpoint.registry();
+        let stopping = self.endpoint.take_shutdown();
         // One shutdown timeout for everything: HTTP connections, then WebSockets.
         let signalled = std::sync::Arc::new(std::sync::OnceLock::new());
         let signal = {
@@ -74,8 +75,8 @@ impl Server {
         };
         serve::serve(acceptor, self.endpoint, self.handshake_timeout, signal, self.shutdown_timeout).await;
         let spent = signalled.get().map(|at| at.elapsed()).unwrap_or_default();
-        hub.registry().wait_empty(self.shutdown_timeout.saturating_sub(spent)).await;
-        hub.leave_broker().await;
+        registry.wait_empty(self.shutdown_timeout.saturating_sub(spent)).await;
+        stopping.run().await;
         tracing::info!("server stopped");
         Ok(())
     }

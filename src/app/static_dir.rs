@@ -16,7 +16,7 @@ use poem::{
 use crate::{
     error::detail_response,
     extract::tail::checked_tail,
-    route::{HandlerFuture, RouteDef, path},
+    route::path,
     router::{RouteError, Router},
 };
 
@@ -38,7 +38,7 @@ pub(crate) fn add(state: &mut Extensions, prefix: &str, dir: PathBuf) -> Router 
     let mut dirs = state.remove::<StaticDirs>().unwrap_or_default();
     dirs.0.push(StaticDir { prefix: request_form, root: dir });
     state.insert(dirs);
-    Router::new().prefix(prefix).route("/", &INDEX_ROUTE).route("/<path..>", &FILE_ROUTE)
+    Router::new().with_prefix(prefix).route("/", &INDEX_ROUTE).route("/<path..>", &FILE_ROUTE)
 }
 
 /// Refuses to start with a served directory that does not exist (a typo would otherwise
@@ -65,46 +65,27 @@ fn root_of(req: &Request, prefix: &str) -> Option<PathBuf> {
     dirs.0.iter().find(|d| d.prefix == prefix).map(|d| d.root.clone())
 }
 
-fn index_handler(req: Request) -> HandlerFuture {
-    Box::pin(async move {
-        let Some(root) = root_of(&req, req.uri().path()) else { return not_found() };
-        serve(&root, Path::new("")).await
-    })
+/// The index.html of a served directory.
+///
+/// `GET {prefix}`.
+#[crate::get("/", def = INDEX_ROUTE)]
+async fn static_dir(req: &Request) -> Response {
+    let Some(root) = root_of(req, req.uri().path()) else { return not_found() };
+    serve(&root, Path::new("")).await
 }
 
-fn file_handler(req: Request) -> HandlerFuture {
-    Box::pin(async move {
-        let Ok((decoded, raw)) = checked_tail(&req, 0, false) else { return not_found() };
-        let path = req.uri().path();
-        let prefix = &path[..path.len() - raw.len() - 1];
-        let Some(root) = root_of(&req, prefix) else { return not_found() };
-        serve(&root, Path::new(decoded)).await
-    })
+/// A file of a served directory.
+///
+/// `GET {prefix}/<path..>`: `path` is checked like every tail (no `..`, no hidden names:
+/// 404).
+#[crate::get("/<path..>", def = FILE_ROUTE)]
+async fn static_file(path: String, req: &Request) -> Response {
+    // The directory's prefix: the request's path without the tail as it was sent.
+    let Ok((_, raw)) = checked_tail(req, 0, false) else { return not_found() };
+    let full = req.uri().path();
+    let Some(root) = root_of(req, &full[..full.len() - raw.len() - 1]) else { return not_found() };
+    serve(&root, Path::new(&path)).await
 }
-
-/// `GET {prefix}`: the directory's `index.html`.
-static INDEX_ROUTE: RouteDef = RouteDef::new(
-    "GET",
-    "/",
-    "static_dir",
-    "sockeye::app::static_dir",
-    file!(),
-    line!(),
-    "The index.html of a served directory.",
-    index_handler,
-);
-
-/// `GET {prefix}/<path..>`: a file of the directory.
-static FILE_ROUTE: RouteDef = RouteDef::new(
-    "GET",
-    "/<path..>",
-    "static_dir",
-    "sockeye::app::static_dir",
-    file!(),
-    line!(),
-    "A file of a served directory.",
-    file_handler,
-);
 
 /// The file `rel` names under `root`, or `index.html` if it is a directory, if it is still
 /// inside `root` once every symlink is resolved.

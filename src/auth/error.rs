@@ -118,3 +118,8 @@ impl AuthError {
         crate::Error::new(e.status(), e.to_string()).header("www-authenticate", &e.challenge())
     }
 }
+
+// `?` on an authentication failure keeps its 401/403 and challenge.
+inventory::submit! {
+    crate::error::Answers(|e| e.downcast_ref::<AuthError>().map(AuthError::to_error))
+}

@@ -189,6 +189,35 @@ impl Broker {
         self
     }
 
+    /// The broker the environment's settings name, or what is wrong with them, naming the
+    /// variable (`SOCKEYE_BROKER_URL`, `_CHANNEL`, `_SECRET`).
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(unreachable_code, unused_mut))]
+    pub(crate) fn from_settings(settings: &crate::BrokerSettings) -> Result<Self, crate::ConfigError> {
+        use crate::settings::invalid;
+        let url = &settings.url;
+        let mut broker = Self::from_url(url).map_err(|e| match e {
+            BrokerError::NotBuilt { feature, .. } => invalid(
+                "SOCKEYE_BROKER_URL",
+                url,
+                &format!("a broker this build has (turn on sockeye's `{feature}` feature for this one)"),
+            ),
+            _ => invalid("SOCKEYE_BROKER_URL", url, "redis://host:port or postgres://user@host/db"),
+        })?;
+        if let Some(channel) = &settings.channel {
+            broker = broker.channel(channel);
+            if let Err(BrokerError::BadChannel(_)) = broker.check() {
+                return Err(invalid("SOCKEYE_BROKER_CHANNEL", channel, "1-63 letters, digits, `_`, `-`, `.` or `:`"));
+            }
+        }
+        if let Some(secret) = settings.secret() {
+            broker = broker.secret(secret);
+            if let Err(BrokerError::WeakSecret(_)) = broker.check() {
+                return Err(invalid("SOCKEYE_BROKER_SECRET", "(hidden)", "a secret of at least 32 bytes"));
+            }
+        }
+        Ok(broker)
+    }
+
     pub(crate) fn check(&self) -> Result<(), BrokerError> {
         let ok = !self.channel.is_empty()
             && self.channel.len() <= 63

@@ -34,7 +34,7 @@ use std::{
 
 use serde_json::{Map, Value, json};
 
-use super::Probe;
+use super::operation::Probe;
 
 /// Which side of serde a schema describes: what a type accepts when read (a request body, a
 /// message from a client) or what it produces when written (an answer, a message to a

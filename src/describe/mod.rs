@@ -13,12 +13,12 @@ pub(crate) mod operation;
 pub mod schema;
 
 pub use json_schema::{Body, Direction, Field, JsonSchema, MessageDoc, Names, Shape, Tagging, Variant};
-pub use operation::{Operation, Param, ParamIn, Probe, Requirement};
+pub use operation::{Operation, Param, ParamIn, Requirement};
 use serde_json::{Value, json};
 
 /// Routes that are described by what they serve rather than by their handler's arguments: a
 /// live model's REST routes and channel take their parameters, bodies and messages from the
-/// model. Given to a route with [`RouteDef::described_by`](crate::RouteDef::described_by).
+/// model (`#[derive(Model)]` gives its routes one).
 pub trait RouteGroup: std::fmt::Debug + Sync + 'static {
     /// The tag the group's routes are listed under.
     fn tag(&self) -> &'static str;

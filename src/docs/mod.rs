@@ -6,7 +6,7 @@
 //! (AsyncAPI 3). `GET /docs` shows both: the HTTP API in Swagger UI (bundled, offline) and
 //! the WebSocket channels with a console that sends example messages made from the schemas.
 //! A WebSocket route documents its messages by declaring them: `WebSocket<In, Out>` with
-//! types deriving [`JsonSchema`] (see [`WebSocket`](crate::ws::WebSocket#typed-messages)).
+//! types deriving [`JsonSchema`](crate::JsonSchema) (see [`WebSocket`](crate::ws::WebSocket#typed-messages)).
 //!
 //! ```standalone_crate
 //! use sockeye::prelude::*;
@@ -44,16 +44,12 @@ pub(crate) mod openapi;
 
 use std::sync::{Arc, OnceLock};
 
-use poem::{Request, Response, http::header};
+use poem::{Response, http::header};
 
-pub use crate::describe::{
-    Body, Direction, Field, JsonSchema, MessageDoc, Names, Operation, Param, ParamIn, Probe, Shape, Tagging, Variant,
-    schema,
-};
+use crate::describe::{Operation, ParamIn};
 use crate::{
-    Config, Router,
+    Config, Router, State,
     app::{Extension, Start},
-    route::{HandlerFuture, RouteDef},
     router::RouteError,
 };
 
@@ -124,26 +120,15 @@ impl Extension for Docs {
 }
 
 /// One of the app's prepared documents, as `media`.
-fn prepared(req: &Request, media: &'static str, pick: fn(&DocumentsInner) -> &str) -> Response {
-    let body = crate::route::data::<Documents>(req).map(|d| pick(&d.0).to_string()).unwrap_or_default();
-    Response::builder().header(header::CONTENT_TYPE, media).body(body)
+fn prepared(media: &'static str, body: &str) -> Response {
+    Response::builder().header(header::CONTENT_TYPE, media).body(body.to_string())
 }
 
-fn handler(req: Request) -> HandlerFuture {
-    Box::pin(async move { prepared(&req, JSON, |d| &d.openapi) })
+/// The OpenAPI document of this app.
+#[crate::get("/openapi.json", def = OPENAPI_ROUTE)]
+async fn openapi(State(docs): State<Documents>) -> Response {
+    prepared(JSON, &docs.0.openapi)
 }
-
-/// `GET /openapi.json`.
-pub(crate) static OPENAPI_ROUTE: RouteDef = RouteDef::new(
-    "GET",
-    "/openapi.json",
-    "openapi",
-    "sockeye::docs",
-    file!(),
-    line!(),
-    "The OpenAPI document of this app.",
-    handler,
-);
 
 const INDEX: &str = include_str!("assets/docs.html");
 
@@ -154,21 +139,11 @@ pub(crate) fn index(openapi: &str, asyncapi: &str, http: &str) -> String {
     INDEX.replace("__SOCKEYE_DOCS_CONFIG__", &config.replace("</", "<\\/"))
 }
 
-fn index_handler(req: Request) -> HandlerFuture {
-    Box::pin(async move { prepared(&req, HTML, |d| &d.index) })
+/// The API documentation page of this app.
+#[crate::get("/docs", def = INDEX_ROUTE)]
+async fn docs(State(docs): State<Documents>) -> Response {
+    prepared(HTML, &docs.0.index)
 }
-
-/// `GET /docs`.
-pub(crate) static INDEX_ROUTE: RouteDef = RouteDef::new(
-    "GET",
-    "/docs",
-    "docs",
-    "sockeye::docs",
-    file!(),
-    line!(),
-    "The API documentation page of this app.",
-    index_handler,
-);
 
 /// The docs page: poem-openapi's bundled Swagger UI (no internet needed) showing this app's
 /// OpenAPI document.
@@ -179,43 +154,20 @@ pub(crate) fn page(spec: &str) -> String {
     html.replacen(&placeholder, &spec.replace("</", "<\\/"), 1)
 }
 
-fn page_handler(req: Request) -> HandlerFuture {
-    Box::pin(async move {
-        let Some(docs) = crate::route::data::<Documents>(&req) else {
-            return Response::builder().status(poem::http::StatusCode::INTERNAL_SERVER_ERROR).finish();
-        };
-        let html = docs.0.page.get_or_init(|| page(&docs.0.openapi));
-        Response::builder().header(header::CONTENT_TYPE, HTML).body(html.clone())
-    })
-}
-
+/// The API documentation page of this app.
+///
 /// `GET /docs/http`: the HTTP API in Swagger UI.
-pub(crate) static PAGE_ROUTE: RouteDef = RouteDef::new(
-    "GET",
-    "/docs/http",
-    "docs_http",
-    "sockeye::docs",
-    file!(),
-    line!(),
-    "The API documentation page of this app.",
-    page_handler,
-);
-
-fn asyncapi_handler(req: Request) -> HandlerFuture {
-    Box::pin(async move { prepared(&req, JSON, |d| &d.asyncapi) })
+#[crate::get("/docs/http", def = PAGE_ROUTE)]
+async fn docs_http(State(docs): State<Documents>) -> Response {
+    let html = docs.0.page.get_or_init(|| page(&docs.0.openapi));
+    Response::builder().header(header::CONTENT_TYPE, HTML).body(html.clone())
 }
 
-/// `GET /asyncapi.json`.
-pub(crate) static ASYNCAPI_ROUTE: RouteDef = RouteDef::new(
-    "GET",
-    "/asyncapi.json",
-    "asyncapi",
-    "sockeye::docs",
-    file!(),
-    line!(),
-    "The AsyncAPI document of this app's WebSocket channels.",
-    asyncapi_handler,
-);
+/// The AsyncAPI document of this app's WebSocket channels.
+#[crate::get("/asyncapi.json", def = ASYNCAPI_ROUTE)]
+async fn asyncapi(State(docs): State<Documents>) -> Response {
+    prepared(JSON, &docs.0.asyncapi)
+}
 
 #[cfg(test)]
 mod tests {

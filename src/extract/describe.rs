@@ -81,8 +81,8 @@ mod tests {
     use serde_json::json;
 
     use crate::describe::{
-        Operation, Probe,
-        operation::{DocumentedArg, OtherArg},
+        Operation,
+        operation::{DocumentedArg, OtherArg, Probe},
     };
 
     #[test]

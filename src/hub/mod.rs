@@ -34,6 +34,7 @@
 //! # }
 //! ```
 
+mod app;
 mod cluster;
 pub mod history;
 mod namespace;
@@ -56,6 +57,7 @@ use serde_json::Value;
 use thiserror::Error;
 use tokio::sync::broadcast;
 
+pub(crate) use app::HubExtension;
 pub use namespace::Namespace;
 pub(crate) use namespace::RoomKey;
 pub use stats::{ROUTE as STATS_ROUTE, Stats};
@@ -180,7 +182,9 @@ impl HasConnectionId for String {
 }
 
 pub(crate) struct HubInner {
-    pub(crate) registry: Registry,
+    /// The app's open connections: the Hub's, shared with the WebSocket routes and the
+    /// server (which the Hub provides it to at start).
+    pub(crate) registry: Arc<Registry>,
     rooms: Rooms,
     presence: broadcast::Sender<PresenceEvent>,
     slow_closed: AtomicU64,
@@ -215,18 +219,27 @@ pub struct Hub(pub(crate) Arc<HubInner>);
 impl Default for Hub {
     fn default() -> Self {
         let (presence, _) = broadcast::channel(1024);
-        Hub(Arc::new(HubInner {
-            registry: Registry::default(),
-            rooms: Rooms::default(),
-            presence,
-            slow_closed: AtomicU64::new(0),
-            dropped: AtomicU64::new(0),
-            link: OnceLock::new(),
-            hooks: RwLock::default(),
-            logs: history::Logs::default(),
-            links: RwLock::default(),
-            has_links: std::sync::atomic::AtomicBool::new(false),
-            extensions: std::sync::Mutex::default(),
+        Hub(Arc::new_cyclic(|hub: &std::sync::Weak<HubInner>| {
+            let registry = Arc::new(Registry::default());
+            let hub = hub.clone();
+            registry.on_leave(Box::new(move |conn| {
+                if let Some(inner) = hub.upgrade() {
+                    Hub(inner).left(conn);
+                }
+            }));
+            HubInner {
+                registry,
+                rooms: Rooms::default(),
+                presence,
+                slow_closed: AtomicU64::new(0),
+                dropped: AtomicU64::new(0),
+                link: OnceLock::new(),
+                hooks: RwLock::default(),
+                logs: history::Logs::default(),
+                links: RwLock::default(),
+                has_links: std::sync::atomic::AtomicBool::new(false),
+                extensions: std::sync::Mutex::default(),
+            }
         }))
     }
 }
@@ -254,7 +267,7 @@ impl<'a> FromRequest<'a> for Hub {
 }
 
 impl Hub {
-    pub(crate) fn registry(&self) -> &Registry {
+    pub(crate) fn registry(&self) -> &Arc<Registry> {
         &self.0.registry
     }
 
@@ -613,12 +626,11 @@ impl Hub {
         delivery
     }
 
-    /// A connection ended: out of every room, out of the registry.
-    pub(crate) fn disconnected(&self, conn: &Conn) {
+    /// A connection ended (the registry tells, then removes it): out of every room.
+    fn left(&self, conn: &Conn) {
         for (room, meta) in self.0.rooms.leave_all(conn) {
             self.presence_event(&room, "leave", conn.id.to_string(), meta);
         }
-        self.0.registry.remove(&conn.id);
     }
 }
 

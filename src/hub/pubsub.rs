@@ -77,11 +77,7 @@ use super::{
 use crate::{
     Result,
     auth::{Secured, StandardClaims},
-    route::{HandlerFuture, RouteDef},
-    ws::{
-        Message, Socket, WebSocket, WsRouteOptions,
-        route::{WsOutcome, WsRunFuture, websocket, ws_outcome},
-    },
+    ws::{Message, Socket, WebSocket},
 };
 
 /// The longest topic name accepted, in bytes.
@@ -421,7 +417,7 @@ pub(crate) fn truncate(s: &str) -> &str {
 
 /// `2025-12-04T10:00:00.000000`, UTC: the `timestamp` of the connection message and of
 /// live-model events.
-pub fn timestamp(t: std::time::SystemTime) -> String {
+pub(crate) fn timestamp(t: std::time::SystemTime) -> String {
     let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
@@ -444,32 +440,14 @@ pub fn timestamp(t: std::time::SystemTime) -> String {
     )
 }
 
-fn run(request: poem::Request) -> WsRunFuture {
-    Box::pin(async move {
-        let (req, mut body) = request.split();
-        let ws = match crate::extract::extract::<WebSocket>(&req, &mut body).await {
-            Ok(ws) => ws,
-            Err(resp) => return WsOutcome::from(resp),
-        };
-        let hub = match crate::extract::extract::<Hub>(&req, &mut body).await {
-            Ok(hub) => hub,
-            Err(resp) => return WsOutcome::from(resp),
-        };
-        ws_outcome(PubSub::new().serve(ws, &hub).await)
-    })
-}
-
-static OPTIONS: WsRouteOptions = WsRouteOptions { client_id: true, ..WsRouteOptions::NONE };
-
-fn handler(request: poem::Request) -> HandlerFuture {
-    websocket(request, &OPTIONS, run)
-}
-
+/// JSON pub/sub
+///
 /// The pub/sub endpoint with default settings, to mount with
 /// [`App::pubsub`](crate::App::pubsub) or [`Router::route`](crate::Router::route).
-pub static ROUTE: RouteDef =
-    RouteDef::new("GET", "/ws/pubsub", "pubsub", "sockeye::hub::pubsub", file!(), line!(), "JSON pub/sub", handler)
-        .websocket();
+#[crate::websocket("/ws/pubsub", client_id = true, def = ROUTE)]
+pub async fn pubsub(ws: WebSocket, hub: Hub) -> Result<()> {
+    PubSub::new().serve(ws, &hub).await
+}
 
 #[cfg(test)]
 mod tests {

@@ -76,32 +76,15 @@ impl Stats {
     }
 }
 
-use poem::IntoResponse;
-
 use super::Hub;
-use crate::{
-    Json,
-    route::{HandlerFuture, RouteDef},
-};
+use crate::Json;
 
-fn handler(request: poem::Request) -> HandlerFuture {
-    Box::pin(async move {
-        match crate::extract::extract::<Hub>(&request, &mut Default::default()).await {
-            Ok(hub) => Json(hub.stats()).into_response(),
-            Err(resp) => resp,
-        }
-    })
-}
-
+/// WebSocket statistics
+///
 /// `GET` the Hub's [`Stats`] as JSON (the stats endpoint, `GET /ws/stats`), to mount with
 /// [`App::ws_stats`](crate::App::ws_stats).
-pub static ROUTE: RouteDef = RouteDef::new(
-    "GET",
-    "/ws/stats",
-    "ws_stats",
-    "sockeye::hub::stats",
-    file!(),
-    line!(),
-    "WebSocket statistics",
-    handler,
-);
+#[crate::get("/ws/stats", def = ROUTE)]
+#[allow(unreachable_pub)] // public as its route, `hub::STATS_ROUTE`
+pub async fn ws_stats(hub: Hub) -> Json<Stats> {
+    Json(hub.stats())
+}

@@ -7,7 +7,7 @@ use super::{Access, Database, Model, Schema};
 use crate::{
     App, Router,
     app::{CheckFuture, Extension, Start},
-    hub::RoomKey,
+    hub::{Hub, RoomKey},
     router::RouteError,
 };
 
@@ -33,7 +33,7 @@ pub(crate) struct Models {
 
 /// What live handlers read from every request.
 #[derive(Clone)]
-pub(crate) struct LiveData(Arc<LiveInner>);
+pub(crate) struct LiveData(pub(crate) Arc<LiveInner>);
 
 pub(crate) struct LiveInner {
     pub(crate) database: Option<Database>,
@@ -93,16 +93,20 @@ impl Extension for Models {
         if let (Some((model, _)), None) = (self.stored.first(), &self.database) {
             return Err(RouteError::NoDatabase { table: model.table.to_string() });
         }
-        let hub = start.hub().clone();
-        if start.has_broker() {
-            if let Some(db) = &self.database {
-                for (schema, _) in &self.stored {
-                    super::channel::receive_remote_events(&hub, db.channel(schema));
-                }
+        let Some(hub) = start.data::<Hub>().cloned() else {
+            return Err(RouteError::Extension {
+                extension: "live models".to_string(),
+                reason: "the app has no Hub to publish changes through".to_string(),
+            });
+        };
+        // What other processes forward, if the app runs on a broker (never called otherwise).
+        if let Some(db) = &self.database {
+            for (schema, _) in &self.stored {
+                super::channel::receive_remote_events(&hub, db.channel(schema));
             }
-            for schema in &self.channels {
-                super::channel::receive_remote_events(&hub, super::events::channel(&hub, schema));
-            }
+        }
+        for schema in &self.channels {
+            super::channel::receive_remote_events(&hub, super::events::channel(&hub, schema));
         }
         for (table, namespace, topic) in &self.bridges {
             hub.bridge(&RoomKey::model(table), RoomKey::topic(namespace, topic));

@@ -3,11 +3,11 @@
 //! ping, snapshots.
 //! Mounted with [`App::console`](crate::App::console).
 
-use poem::{Request, Response, http::header};
+use poem::{Response, http::header};
 use serde_json::{Value, json};
 
 use super::model::{Kind, Schema};
-use crate::route::{HandlerFuture, RouteDef};
+use crate::State;
 
 const PAGE: &str = include_str!("assets/console.html");
 
@@ -37,24 +37,13 @@ pub(crate) fn render(models: &[&'static Schema]) -> String {
     PAGE.replace("__SOCKEYE_MODELS__", &data)
 }
 
-fn handler(req: Request) -> HandlerFuture {
-    Box::pin(async move {
-        let models = super::app::LiveData::of(&req).map(|s| s.stored.clone()).unwrap_or_default();
-        Response::builder().header(header::CONTENT_TYPE, "text/html; charset=utf-8").body(render(&models))
-    })
+/// the browser test console of live models
+///
+/// Mounted by [`App::console`](crate::App::console).
+#[crate::get("/static/websocket-test.html", def = ROUTE)]
+pub(crate) async fn console(State(live): State<super::app::LiveData>) -> Response {
+    Response::builder().header(header::CONTENT_TYPE, "text/html; charset=utf-8").body(render(&live.0.stored))
 }
-
-/// The console's route, for [`App::console`](crate::App::console).
-pub(crate) static ROUTE: RouteDef = RouteDef::new(
-    "GET",
-    "/static/websocket-test.html",
-    "console",
-    "sockeye::live::console",
-    file!(),
-    line!(),
-    "the browser test console of live models",
-    handler,
-);
 
 #[cfg(test)]
 mod tests {

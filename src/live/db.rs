@@ -157,9 +157,29 @@ impl Database {
         if !self.inner.create_missing {
             return Ok(());
         }
-        sql::query(sql::create_table(schema, self.inner.backend)).execute(&self.inner.pool).await?;
+        let create = sql::create_table(schema, self.inner.backend);
+        if self.inner.backend != Backend::Postgres {
+            sql::query(create).execute(&self.inner.pool).await?;
+            return Ok(());
+        }
+        // PostgreSQL's `CREATE TABLE IF NOT EXISTS` fails (a duplicate key in its catalog) when
+        // another process creates the same table at the same moment: processes of one app
+        // starting together take turns on a lock of the table's name, held until commit.
+        let mut tx = self.inner.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(lock_key(schema.table)).execute(&mut *tx).await?;
+        sql::query(create).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
     }
+}
+
+/// The advisory lock of a table's creation: a stable hash of its name (FNV-1a), in a space
+/// of sockeye's own.
+fn lock_key(table: &str) -> i64 {
+    let hash = format!("sockeye:create:{table}")
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
+    i64::from_ne_bytes(hash.to_ne_bytes())
 }
 
 /// `dir/sqlite` or `dir/postgres` for `backend` when `dir` has either, else `dir`.

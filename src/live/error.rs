@@ -225,3 +225,8 @@ impl From<sqlx::Error> for LiveError {
         Self::from_sqlx(e, None, false)
     }
 }
+
+// `?` on a live model's error keeps its status.
+inventory::submit! {
+    crate::error::Answers(|e| e.downcast_ref::<LiveError>().map(LiveError::to_error))
+}

@@ -79,19 +79,14 @@ pub struct Column {
 }
 
 impl Column {
-    /// A column description, for the derive.
-    pub const fn new(name: &'static str, kind: Kind, nullable: bool, key: bool) -> Self {
+    /// A column description (the derive writes the struct instead).
+    pub(crate) const fn new(name: &'static str, kind: Kind, nullable: bool, key: bool) -> Self {
         Self { name, kind, nullable, key, defaulted: false, write_only: false }
     }
 
-    /// Marks a field with a serde default (`#[serde(default)]`).
-    pub const fn defaulted(mut self) -> Self {
-        self.defaulted = true;
-        self
-    }
-
     /// Marks a write-only field (`#[serde(skip_serializing)]`).
-    pub const fn write_only(mut self) -> Self {
+    #[cfg(test)]
+    pub(crate) const fn write_only(mut self) -> Self {
         self.write_only = true;
         self
     }

@@ -92,7 +92,12 @@ pub enum RouteError {
     /// The authentication settings cannot be used (a secret too short to resist guessing).
     #[error("authentication: {0}")]
     Auth(String),
-    /// The broker setting cannot be used.
-    #[error("broker: {0}")]
-    Broker(#[from] crate::broker::BrokerError),
+    /// An extension cannot start with the app's settings (the Hub's broker, say).
+    #[error("{extension}: {reason}")]
+    Extension {
+        /// What could not start (`broker`, ...).
+        extension: String,
+        /// Why, naming the setting.
+        reason: String,
+    },
 }

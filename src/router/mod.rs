@@ -35,7 +35,7 @@ use crate::{
 ///
 /// # #[tokio::main] async fn main() {
 /// // `v2`'s routes are served under /api/v2/items, and no longer under /items.
-/// let app = App::new().include(Router::new().prefix("/api/v2").include(v2::router()));
+/// let app = App::new().include(Router::new().with_prefix("/api/v2").include(v2::router()));
 /// let client = TestClient::new(app);
 /// assert_eq!(client.get("/api/v2/items").send().await.text(), "items");
 /// assert_eq!(client.get("/items").send().await.status(), 404);
@@ -57,9 +57,9 @@ impl Router {
         Self::default()
     }
 
-    /// Sets this router's own prefix (replacing the one from `router!`). A prefix is literal
-    /// text: parameters (`<id>`) are refused when the app is built.
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+    /// This router with its own prefix set to `prefix` (replacing the one from `router!`).
+    /// A prefix is literal text: parameters (`<id>`) are refused when the app is built.
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self
     }
@@ -91,7 +91,12 @@ impl Router {
     }
 
     /// The prefix of this router alone (without the routers it is mounted under).
-    pub fn get_prefix(&self) -> &str {
+    ///
+    /// ```
+    /// let v2 = sockeye::Router::new().with_prefix("/v2");
+    /// assert_eq!(v2.prefix(), "/v2");
+    /// ```
+    pub fn prefix(&self) -> &str {
         &self.prefix
     }
 

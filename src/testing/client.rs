@@ -6,7 +6,7 @@ use tokio::{
 };
 
 use super::{acceptor::DuplexAcceptor, request::TestRequest, websocket::WsConnect};
-use crate::{App, app::serve::serve, hub::Hub, router::RouteError};
+use crate::{App, app::serve::serve, hub::Hub, router::RouteError, ws::registry::Registry};
 
 /// Size of each in-memory pipe's buffer, in each direction.
 const PIPE_BUFFER: usize = 64 * 1024;
@@ -37,6 +37,9 @@ pub struct TestClient {
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
     hub: Hub,
+    registry: std::sync::Arc<Registry>,
+    /// What the extensions run when the server stops (taken by `shutdown`).
+    stopping: Option<crate::app::extension::Stopping>,
     shutdown_timeout: std::time::Duration,
     /// The outcome of the start-up checks (`None` while they run): `Err` holds why the app
     /// cannot start.
@@ -67,8 +70,10 @@ impl TestClient {
         let shutdown_timeout = app.config.shutdown_timeout;
         let app_handshake_timeout = app.config.handshake_timeout;
         let checks = app.checks();
-        let endpoint = app.into_endpoint()?;
-        let hub = endpoint.hub();
+        let mut endpoint = app.into_endpoint()?;
+        let hub = endpoint.data::<Hub>().cloned().unwrap_or_default();
+        let registry = endpoint.registry();
+        let stopping = Some(endpoint.take_shutdown());
         let (connect, incoming) = mpsc::unbounded_channel();
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
         let acceptor = DuplexAcceptor { incoming, next_port: 50_000 };
@@ -84,7 +89,16 @@ impl TestClient {
                 serve(acceptor, endpoint, app_handshake_timeout, signal, shutdown_timeout).await;
             }
         });
-        Ok(Self { connect, shutdown: Some(shutdown), server: Some(server), hub, shutdown_timeout, started })
+        Ok(Self {
+            connect,
+            shutdown: Some(shutdown),
+            server: Some(server),
+            hub,
+            registry,
+            stopping,
+            shutdown_timeout,
+            started,
+        })
     }
 
     /// Opens a new in-memory connection to the app; the raw stream speaks HTTP/1.1.
@@ -119,7 +133,7 @@ impl TestClient {
 
     /// How many WebSocket connections are open.
     pub fn open_websockets(&self) -> usize {
-        self.hub.connections()
+        self.registry.len()
     }
 
     /// The app's [`Hub`].
@@ -168,8 +182,11 @@ impl TestClient {
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
-        self.hub.registry().shutdown(); // already done unless the server task was gone
-        self.hub.registry().wait_empty(self.shutdown_timeout).await;
+        self.registry.shutdown(); // already done unless the server task was gone
+        self.registry.wait_empty(self.shutdown_timeout).await;
+        if let Some(stopping) = self.stopping.take() {
+            stopping.run().await;
+        }
     }
 }
 

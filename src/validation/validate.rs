@@ -5,7 +5,7 @@ use poem::Response;
 use serde_json::Value;
 
 use super::Constraints;
-use crate::{Error, describe::Operation, describe::Probe, error::ValidationError};
+use crate::{Error, describe::Operation, describe::operation::Probe, error::ValidationError};
 
 /// A type whose fields carry constraints, checked when it arrives in a [`Json`](crate::Json), [`Form`](crate::Form) or
 /// [`Query`](crate::Query) argument. Derive it: `#[derive(Deserialize, Validate)]`, then

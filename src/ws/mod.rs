@@ -30,7 +30,7 @@
 pub(crate) mod auth;
 mod caps;
 mod close;
-mod config;
+pub(crate) mod config;
 pub(crate) mod conn;
 mod describe;
 mod driver;
@@ -47,7 +47,8 @@ mod wake;
 
 pub use bytes::Bytes;
 pub use close::{CloseCode, CloseFrame, MAX_REASON_BYTES};
-pub use config::{InvalidMessage, SlowConsumer, WsConfig, WsRouteOptions};
+pub(crate) use config::WsRouteOptions;
+pub use config::{InvalidMessage, SlowConsumer, WsConfig};
 pub use conn::ConnectionId;
 pub use error::WsError;
 pub use handshake::REFUSED_HEADER;

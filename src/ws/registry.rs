@@ -1,9 +1,10 @@
-//! Every open connection of an app, by id: for unique ids, for shutdown, and for the Hub.
+//! Every open connection of an app, by id: for unique ids, for shutdown, and for the layers
+//! above (the Hub reads it, and hears when a connection ends through [`Registry::on_leave`]).
 
 use std::{
     collections::HashMap,
     sync::{
-        Arc, Mutex, MutexGuard,
+        Arc, Mutex, MutexGuard, OnceLock,
         atomic::{AtomicBool, Ordering},
     },
     time::Duration,
@@ -23,7 +24,12 @@ pub(crate) struct Registry {
     emptied: Notify,
     /// Open connections by IP address and user, for the connection caps.
     pub(crate) caps: Arc<super::caps::Caps>,
+    /// What runs when a connection ends, before it leaves the registry.
+    on_leave: OnceLock<LeaveHook>,
 }
+
+/// Told of every connection that ends (the Hub takes it out of its rooms).
+pub(crate) type LeaveHook = Box<dyn Fn(&Conn) + Send + Sync>;
 
 impl Registry {
     fn map(&self) -> MutexGuard<'_, HashMap<ConnectionId, Arc<Conn>>> {
@@ -54,7 +60,20 @@ impl Registry {
         self.map().values().cloned().collect()
     }
 
-    pub(crate) fn remove(&self, id: &ConnectionId) {
+    /// Sets what runs when a connection ends (once; a second hook is ignored).
+    pub(crate) fn on_leave(&self, hook: LeaveHook) {
+        let _ = self.on_leave.set(hook);
+    }
+
+    /// A connection ended: the leave hook runs, then it is removed.
+    pub(crate) fn disconnected(&self, conn: &Conn) {
+        if let Some(hook) = self.on_leave.get() {
+            hook(conn);
+        }
+        self.remove(&conn.id);
+    }
+
+    fn remove(&self, id: &ConnectionId) {
         let empty = {
             let mut map = self.map();
             map.remove(id);

@@ -22,7 +22,6 @@ use crate::{
     auth::{Auth, AuthError, AuthPending, Principal},
     error::{detail_response, panic_message},
     extract::client::{client_ip, request_host},
-    hub::Hub,
     route::{HandlerFuture, data},
 };
 
@@ -233,7 +232,8 @@ fn remote_socket(req: &Request) -> Option<std::net::SocketAddr> {
 }
 
 async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -> Response {
-    let (Some(auth), Some(hub), Some(ws)) = (data::<Auth>(&req), data::<Hub>(&req), data::<super::WsConfig>(&req))
+    let (Some(auth), Some(registry), Some(ws)) =
+        (data::<Auth>(&req), data::<Arc<Registry>>(&req), data::<super::WsConfig>(&req))
     else {
         return detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
     };
@@ -248,13 +248,12 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         tracing::info!(origin = %origin, path = %req.uri().path(), "WebSocket handshake from a refused origin");
         return detail_response(StatusCode::FORBIDDEN, format!("origin not allowed: {origin}"));
     }
-    let (auth, hub) = (auth.clone(), hub.clone());
-    let registry = hub.registry();
+    let (auth, registry) = (auth.clone(), registry.clone());
     if registry.is_shutting_down() {
         return detail_response(StatusCode::SERVICE_UNAVAILABLE, "server shutting down");
     }
     let config = Arc::new(ws.with(options)); // shared by the driver, not copied into it
-    let slots = match claim_slots(&req, &config, registry) {
+    let slots = match claim_slots(&req, &config, &registry) {
         Ok(slots) => slots,
         Err(over) => {
             tracing::info!(client = ?client_ip(&req), path = %req.uri().path(), reason = %over.0, "WebSocket handshake over a connection cap");
@@ -293,7 +292,7 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         .map(str::to_string);
     let user_cap = config.max_connections_per_user.map(|max| (registry.caps.clone(), max));
     let running = authenticated(&conn, req, run, &auth, user_cap);
-    tokio::spawn(connection(conn, running, upgrade, config, hub.clone(), slots));
+    tokio::spawn(connection(conn, running, upgrade, config, registry, slots));
 
     match decision_rx.await {
         Ok(Decision::Accept { protocol }) => handshake::switching(&key, protocol.as_deref(), None),
@@ -357,13 +356,13 @@ fn connection(
     running: WsRunFuture,
     upgrade: super::io::Upgrade,
     config: Arc<super::WsConfig>,
-    hub: Hub,
+    registry: Arc<Registry>,
     slots: Vec<Slot>,
 ) -> impl Future<Output = ()> + Send {
-    let driver = driver::run(conn.clone(), upgrade, config, hub.registry().caps.clone());
+    let driver = driver::run(conn.clone(), upgrade, config, registry.caps.clone());
     let handler = handler_part(conn.clone(), running);
     run_together(handler, driver).map(move |()| {
-        hub.disconnected(&conn);
+        registry.disconnected(&conn);
         drop(slots);
     })
 }

@@ -13,6 +13,8 @@ pub(crate) struct PgSchema {
     pub(crate) db: Database,
     name: String,
     admin: Database,
+    /// The URL of this schema.
+    url: String,
 }
 
 impl PgSchema {
@@ -22,8 +24,14 @@ impl PgSchema {
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}"))).execute(admin.pool()).await.unwrap();
         let sep = if url.contains('?') { '&' } else { '?' };
-        let db = Database::connect(&format!("{url}{sep}options=-c%20search_path%3D{name}")).await.unwrap();
-        Self { db, name, admin }
+        let url = format!("{url}{sep}options=-c%20search_path%3D{name}");
+        let db = Database::connect(&url).await.unwrap();
+        Self { db, name, admin, url }
+    }
+
+    /// Another connection pool to this schema, as another process of the app would have.
+    pub(crate) async fn connect(&self) -> Database {
+        Database::connect(&self.url).await.unwrap()
     }
 
     pub(crate) async fn drop(self) {
