@@ -162,6 +162,21 @@ pub use ws::{CloseCode, Message, Socket, WebSocket};
 /// Derives [`JsonSchema`] from a type's definition and its serde attributes: see there.
 pub use sockeye_macros::JsonSchema;
 /// Declares a route for `DELETE`. See [`get`] for everything route attributes accept.
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// #[delete("/items/<id>")]
+/// async fn remove(id: u32) -> Result<NoContent> {
+///     if id == 0 { return Err(Error::not_found("Item not found")) }
+///     Ok(NoContent)
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// assert_eq!(client.delete("/items/3").send().await.status(), 204);
+/// assert_eq!(client.delete("/items/0").send().await.json::<serde_json::Value>(), serde_json::json!({"detail": "Item not found"}));
+/// # }
+/// ```
 pub use sockeye_macros::delete;
 /// Declares a route for `GET`.
 ///
@@ -241,12 +256,76 @@ pub use sockeye_macros::delete;
 /// ```
 pub use sockeye_macros::get;
 /// Declares a route for `PATCH`. See [`get`].
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// #[derive(Deserialize)]
+/// struct Rename { name: Option<String> }
+///
+/// #[patch("/items/<id>")]
+/// async fn rename(id: u32, Json(change): Json<Rename>) -> String {
+///     format!("{id}: {}", change.name.unwrap_or_else(|| "unchanged".into()))
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// assert_eq!(client.patch("/items/1").json(&serde_json::json!({})).send().await.text(), "1: unchanged");
+/// # }
+/// ```
 pub use sockeye_macros::patch;
 /// Declares a route for `POST`. See [`get`].
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// #[derive(Deserialize, Serialize, Validate)]
+/// struct Item {
+///     #[validate(min_length = 1)]
+///     name: String,
+///     price: f64,
+/// }
+///
+/// #[post("/items")]
+/// async fn create(Json(item): Json<Item>) -> Created<Json<Item>> {
+///     Created(Json(item))
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// let res = client.post("/items").json(&serde_json::json!({"name": "Lamp", "price": 9.5})).send().await;
+/// assert_eq!(res.status(), 201);
+/// let res = client.post("/items").json(&serde_json::json!({"name": "", "price": 9.5})).send().await;
+/// assert_eq!(res.status(), 422); // FastAPI's shape: {"detail": [{"type": "string_too_short", ..}]}
+/// # }
+/// ```
 pub use sockeye_macros::post;
 /// Declares a route for `PUT`. See [`get`].
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// #[put("/settings/<key>")]
+/// async fn set(key: String, #[body] value: String) -> String {
+///     format!("{key}={value}")
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// assert_eq!(client.put("/settings/theme").body("dark").send().await.text(), "theme=dark");
+/// # }
+/// ```
 pub use sockeye_macros::put;
 /// Declares a route for any method: `#[route("/path", method = "OPTIONS")]`. See [`get`].
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// #[route("/files", method = "PROPFIND")]
+/// async fn propfind() -> &'static str { "<multistatus/>" }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// let method = sockeye::poem::http::Method::from_bytes(b"PROPFIND").unwrap();
+/// assert_eq!(client.request(method, "/files").send().await.text(), "<multistatus/>");
+/// # }
+/// ```
 pub use sockeye_macros::route;
 /// Declares the router of the current module: `sockeye::router!(prefix = "/api/v1");`.
 ///

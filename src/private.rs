@@ -38,7 +38,7 @@ use poem::{IntoResponse, error::IntoResult};
 pub mod def {
     use crate::{
         auth::Secured,
-        describe::{Operation, RouteGroup},
+        describe::Operation,
         route::{Handler, RouteDef, RouterDef},
     };
 
@@ -60,11 +60,6 @@ pub mod def {
     /// `def` documented by what its arguments say.
     pub const fn describe(def: RouteDef, describe: fn(&mut Operation)) -> RouteDef {
         def.describe(describe)
-    }
-
-    /// `def` documented by `group` (a live model's routes).
-    pub const fn described_by(def: RouteDef, group: &'static dyn RouteGroup) -> RouteDef {
-        def.described_by(group)
     }
 
     /// `def` behind `#[secured]`.
@@ -99,6 +94,11 @@ pub mod live {
         Column, Kind, Model, Schema,
         rest::{create, delete, list, patch, read, replace, socket},
     };
+
+    /// `def` documented by its model's `schema` instead of its handler's arguments.
+    pub const fn described_by(def: crate::RouteDef, schema: &'static Schema) -> crate::RouteDef {
+        def.described_by(schema)
+    }
 
     /// Puts a write-only field's value into a row (see `Model::write_only_fields`).
     pub fn store_field<T: serde::Serialize + ?Sized>(

@@ -181,7 +181,7 @@ pub(crate) fn expand(input: TokenStream, p: &TokenStream) -> syn::Result<TokenSt
         let handler = syn::Ident::new(handler, Span::call_site());
         let label = format!("{name}::{what}");
         let doc = format!("{what} `{table}` (live model {name})");
-        quote!(#p::def::described_by(#p::def::new(
+        quote!(#p::live::described_by(#p::def::new(
             #method, #path, #label, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
             #p::live::#handler::<#ident>,
         ), &SCHEMA))

@@ -26,6 +26,23 @@ use crate::{
 ///
 /// [`App::from_env`](crate::App::from_env) reads a `.env` file in the working directory first
 /// (if there is one); variables already set in the environment win over the file.
+///
+/// ```
+/// use sockeye::{App, Config};
+///
+/// // What the environment would say, from any source (a test, a secrets store):
+/// let config = Config::from_lookup(|name| match name {
+///     "PORT" => Some("9000".to_string()),
+///     "SOCKEYE_BODY_LIMIT" => Some("2m".to_string()),
+///     _ => None,
+/// })
+/// .unwrap();
+/// assert_eq!((config.addr().as_str(), config.body_limit), ("127.0.0.1:9000", 2 * 1024 * 1024));
+/// let err = Config::from_lookup(|name| (name == "PORT").then(|| "http".to_string())).unwrap_err();
+/// assert_eq!(err.to_string(), r#"PORT="http" is invalid: expected a port number (0-65535)"#);
+/// let app = App::with_config(config);
+/// # let _ = app;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Config {

@@ -77,7 +77,8 @@ pub trait Extension: Any + Send + Sync {
     }
 }
 
-/// What an extension sees and provides when the app starts: see [`Extension::start`].
+/// What an extension sees and provides when the app starts: see [`Extension::start`] and the
+/// example of [`Extension`].
 pub struct Start<'a> {
     pub(crate) config: &'a super::Config,
     pub(crate) mounted: &'a [Mounted],

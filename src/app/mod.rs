@@ -335,7 +335,20 @@ fn table_of(mounted: &[Mounted]) -> Vec<RouteInfo> {
     table
 }
 
-/// One line of the route table.
+/// One line of the route table: what [`App::routes`] lists and the server logs at start.
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// #[get("/items/<id>")]
+/// async fn item(id: u32) -> String { id.to_string() }
+/// # fn main() {
+/// let table = App::new().routes().unwrap();
+/// let line = table.iter().find(|r| r.path == "/items/<id>").unwrap();
+/// assert_eq!((line.method, line.websocket), ("GET", false));
+/// assert!(line.handler.ends_with("::item") && line.location.contains(".rs:"));
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteInfo {
     /// HTTP method.

@@ -15,6 +15,19 @@ use crate::Result;
 ///
 /// Binding first lets a caller learn the real address (e.g. after binding port 0) before
 /// serving.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> sockeye::Result<()> {
+/// let server = sockeye::App::new().bind("127.0.0.1:0").await?;
+/// let addr = server.local_addr(); // the port the system chose
+/// assert_ne!(addr.port(), 0);
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// let serving = tokio::spawn(server.run_until(async { let _ = stopped.await; }));
+/// // ... clients talk to `addr` ...
+/// let _ = stop.send(());
+/// serving.await.unwrap()?; // graceful: requests in flight finish, WebSockets get 1001
+/// # Ok(()) }
+/// ```
 pub struct Server {
     listener: TcpListener,
     local_addr: SocketAddr,

@@ -65,19 +65,16 @@ fn root_of(req: &Request, prefix: &str) -> Option<PathBuf> {
     dirs.0.iter().find(|d| d.prefix == prefix).map(|d| d.root.clone())
 }
 
+// `GET {prefix}`.
 /// The index.html of a served directory.
-///
-/// `GET {prefix}`.
 #[crate::get("/", def = INDEX_ROUTE)]
 async fn static_dir(req: &Request) -> Response {
     let Some(root) = root_of(req, req.uri().path()) else { return not_found() };
     serve(&root, Path::new("")).await
 }
 
+// `GET {prefix}/<path..>`: `path` is checked like every tail (no `..`, no hidden names: 404).
 /// A file of a served directory.
-///
-/// `GET {prefix}/<path..>`: `path` is checked like every tail (no `..`, no hidden names:
-/// 404).
 #[crate::get("/<path..>", def = FILE_ROUTE)]
 async fn static_file(path: String, req: &Request) -> Response {
     // The directory's prefix: the request's path without the tail as it was sent.

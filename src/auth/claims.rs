@@ -7,7 +7,16 @@ use serde_json::{Map, Value};
 use super::{AuthError, Principal};
 use crate::Error;
 
-/// The registered JWT claims plus `roles` and `scope`; anything else is in `extra`.
+/// The registered JWT claims plus `roles` and `scope`; anything else is in `extra`. What
+/// [`Claims`] holds unless you name your own type.
+///
+/// ```
+/// let claims: sockeye::auth::StandardClaims =
+///     serde_json::from_value(serde_json::json!({"sub": "ann", "roles": ["admin"], "team": "blue"})).unwrap();
+/// assert_eq!(claims.subject().unwrap(), "ann");
+/// assert_eq!(claims.roles, ["admin"]);
+/// assert_eq!(claims.extra["team"], "blue");
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StandardClaims {
@@ -78,6 +87,32 @@ impl StandardClaims {
 /// On a `#[secured]` route the token was already checked; elsewhere the extractor checks it
 /// and answers 401 (or closes 4401) when there is none or it is invalid. Use
 /// `Option<Claims>` for routes where a token is optional.
+///
+/// ```standalone_crate
+/// use sockeye::{auth::{Auth, Claims}, prelude::*};
+///
+/// #[derive(Deserialize)]
+/// struct Team { sub: String, team: String }
+///
+/// #[get("/team")]
+/// async fn team(claims: Claims<Team>) -> String {
+///     format!("{} is in {}", claims.sub, claims.team)
+/// }
+///
+/// #[get("/hello")]
+/// async fn hello(claims: Option<Claims>) -> String {
+///     let who = claims.as_ref().and_then(|c| c.sub.clone()).unwrap_or_else(|| "stranger".into());
+///     format!("hello {who}")
+/// }
+/// # #[tokio::main] async fn main() {
+/// let auth = Auth::hs256("a secret of at least thirty-two bytes!!");
+/// let token = auth.token_for("ann").claim("team", serde_json::json!("blue")).issue().unwrap();
+/// let client = TestClient::new(App::new().auth(auth));
+/// assert_eq!(client.get("/team").bearer(&token).send().await.text(), "ann is in blue");
+/// assert_eq!(client.get("/team").send().await.status(), 401);
+/// assert_eq!(client.get("/hello").send().await.text(), "hello stranger");
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claims<T = StandardClaims>(pub T);
 

@@ -8,6 +8,22 @@ use super::{Auth, AuthError};
 
 /// A token being built by [`Auth::token_for`]: `exp` one hour ahead unless changed, `iat`
 /// now, and the configured issuer and audience.
+///
+/// ```
+/// use std::time::Duration;
+/// use sockeye::auth::Auth;
+///
+/// let auth = Auth::hs256("a secret of at least thirty-two bytes!!").issuer("https://id.example");
+/// let token = auth
+///     .token_for("ann")
+///     .roles(["editor"])
+///     .scopes(["posts:write"])
+///     .claim("team", serde_json::json!("blue"))
+///     .expires_in(Duration::from_secs(15 * 60))
+///     .issue()
+///     .unwrap();
+/// assert_eq!(token.split('.').count(), 3); // a signed JWT
+/// ```
 #[must_use = "call .issue() to get the token"]
 pub struct TokenBuilder<'a> {
     auth: &'a Auth,

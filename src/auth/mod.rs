@@ -99,6 +99,27 @@ pub(crate) static ANYONE: Secured = Secured::new(&[], &[]);
 
 /// The authentication settings of an app: keys, checks, token sources and refusal codes.
 /// Cheap to clone; also an extractor, so a login route can issue tokens.
+///
+/// ```standalone_crate
+/// use sockeye::{auth::Auth, prelude::*};
+///
+/// #[secured(roles = ["admin"])]
+/// #[get("/admin")]
+/// async fn admin() -> &'static str { "welcome" }
+///
+/// #[post("/login")]
+/// async fn login(auth: Auth, name: String) -> Result<String> {
+///     Ok(auth.token_for(name).roles(["admin"]).issue()?) // check a password first
+/// }
+/// # #[tokio::main] async fn main() {
+/// let auth = Auth::hs256("a secret of at least thirty-two bytes!!").api_key_with_roles("ops-key", ["admin"]);
+/// let client = TestClient::new(App::new().auth(auth));
+/// assert_eq!(client.get("/admin").send().await.status(), 401);
+/// let token = client.post("/login?name=ann").send().await.text();
+/// assert_eq!(client.get("/admin").bearer(&token).send().await.text(), "welcome");
+/// assert_eq!(client.get("/admin").bearer("ops-key").send().await.text(), "welcome");
+/// # }
+/// ```
 #[derive(Clone, Default)]
 pub struct Auth(Arc<Inner>);
 

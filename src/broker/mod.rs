@@ -43,7 +43,7 @@
 #![cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
 
 mod envelope;
-mod history;
+pub(crate) mod history;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "redis")]
@@ -67,7 +67,22 @@ pub(crate) use envelope::{Envelope, Op, Payload};
 pub(crate) use seal::Opened;
 use seal::Seal;
 
-/// The broker behind the Hub: where the processes of one app meet.
+/// The broker behind the Hub: where the processes of one app meet. Nothing connects until
+/// the app starts (and its checks have passed).
+///
+/// ```
+/// use std::time::Duration;
+/// use sockeye::{App, broker::Broker};
+///
+/// let broker = Broker::redis("redis://127.0.0.1:6379")
+///     .channel("shop")                                    // apps sharing a Redis: one each
+///     .secret("a shared secret of at least 32 bytes!!")   // envelopes are authenticated
+///     .report_interval(Duration::from_secs(2));
+/// assert!(broker.is_redis());
+/// let app = App::new().broker(broker);
+/// # let _ = app;
+/// assert!(Broker::from_url("kafka://127.0.0.1:9092").is_err());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Broker {
     backend: Backend,
@@ -511,10 +526,10 @@ impl Link {
     pub(crate) async fn append(
         &self,
         room: &str,
-        keep: crate::hub::history::History,
+        keep: history::History,
         except: Option<&str>,
         data: &Value,
-    ) -> Result<crate::hub::history::Position, String> {
+    ) -> Result<history::Position, String> {
         let mac = self.seal.mac(&[&self.channel, room, &data.to_string()]);
         let entry =
             history::Entry { channel: &self.channel, node: &self.node, keep, room, except, data, mac: mac.as_deref() };
@@ -526,8 +541,8 @@ impl Link {
         &self,
         room: &str,
         since: u64,
-        keep: crate::hub::history::History,
-    ) -> Result<crate::hub::history::Backlog, String> {
+        keep: history::History,
+    ) -> Result<history::Backlog, String> {
         let authentic = |data: &Value, mac: Option<&str>| {
             let ok = self.logged_is_authentic(room, data, mac);
             if !ok {

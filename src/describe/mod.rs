@@ -19,7 +19,8 @@ use serde_json::{Value, json};
 /// Routes that are described by what they serve rather than by their handler's arguments: a
 /// live model's REST routes and channel take their parameters, bodies and messages from the
 /// model (`#[derive(Model)]` gives its routes one).
-pub trait RouteGroup: std::fmt::Debug + Sync + 'static {
+#[cfg_attr(not(any(feature = "openapi", feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by the docs and live models
+pub(crate) trait RouteGroup: std::fmt::Debug + Sync + 'static {
     /// The tag the group's routes are listed under.
     fn tag(&self) -> &'static str;
 
@@ -39,16 +40,17 @@ pub trait RouteGroup: std::fmt::Debug + Sync + 'static {
 }
 
 /// The messages of a group's WebSocket channel.
+#[cfg_attr(not(any(feature = "openapi", feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by the docs and live models
 #[derive(Debug, Clone, Default)]
-pub struct ChannelDoc {
+pub(crate) struct ChannelDoc {
     /// The names of the messages clients send.
-    pub receives: Vec<String>,
+    pub(crate) receives: Vec<String>,
     /// The names of the messages the server sends.
-    pub sends: Vec<String>,
+    pub(crate) sends: Vec<String>,
     /// The messages of its own among those, by name (AsyncAPI message objects).
-    pub messages: Vec<(String, Value)>,
+    pub(crate) messages: Vec<(String, Value)>,
     /// The named schemas the messages refer to (JSON Schema draft 7).
-    pub schemas: Vec<(String, Value)>,
+    pub(crate) schemas: Vec<(String, Value)>,
 }
 
 /// An OpenAPI 3.0 schema as JSON Schema draft 7 (AsyncAPI's default schema format), which

@@ -154,9 +154,8 @@ pub(crate) fn page(spec: &str) -> String {
     html.replacen(&placeholder, &spec.replace("</", "<\\/"), 1)
 }
 
+// `GET /docs/http`: the HTTP API in Swagger UI.
 /// The API documentation page of this app.
-///
-/// `GET /docs/http`: the HTTP API in Swagger UI.
 #[crate::get("/docs/http", def = PAGE_ROUTE)]
 async fn docs_http(State(docs): State<Documents>) -> Response {
     let html = docs.0.page.get_or_init(|| page(&docs.0.openapi));

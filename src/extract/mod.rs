@@ -45,6 +45,32 @@ pub(crate) fn body_error<E: std::fmt::Display>(
 /// parameter (see [`get`](crate::get) for how arguments are read).
 ///
 /// Implemented for every poem `FromRequest` type; implement poem's trait for your own.
+///
+/// ```standalone_crate
+/// use sockeye::{FromRequest, RequestBody, prelude::*};
+///
+/// /// The caller's tenant, from the `X-Tenant` header (400 without it).
+/// struct Tenant(String);
+///
+/// impl<'a> FromRequest<'a> for Tenant {
+///     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> sockeye::poem::Result<Self> {
+///         match req.header("x-tenant") {
+///             Some(t) => Ok(Tenant(t.to_string())),
+///             None => Err(Error::bad_request("X-Tenant is required").into()),
+///         }
+///     }
+/// }
+///
+/// #[get("/whoami")]
+/// async fn whoami(tenant: Tenant) -> String {
+///     tenant.0
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// assert_eq!(client.get("/whoami").header("x-tenant", "acme").send().await.text(), "acme");
+/// assert_eq!(client.get("/whoami").send().await.status(), 400);
+/// # }
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an extractor",
     label = "not an extractor",

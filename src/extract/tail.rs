@@ -26,6 +26,22 @@ use crate::{error::detail_response, route::path::poem_param_name};
 /// percent-encoded separator (`%2F`, `%5C`), or a Windows drive (`C:`). It is decoded once:
 /// `%2e%2e` is `..` and refused, `%252e` stays the literal text `%2e`. Wrap the type in
 /// [`AllowHidden`] to accept segments starting with `.`.
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+/// use std::path::PathBuf;
+///
+/// #[get("/docs/<page..>")]
+/// async fn page(page: PathBuf) -> String {
+///     PathBuf::from("site").join(page).display().to_string() // safe to join
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// assert_eq!(client.get("/docs/guide/intro.md").send().await.text(), "site/guide/intro.md");
+/// assert_eq!(client.get("/docs/guide/%2e%2e/%2e%2e/etc/passwd").send().await.status(), 404);
+/// assert_eq!(client.get("/docs/.git/config").send().await.status(), 404);
+/// # }
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be parsed from the rest of the path",
     label = "needs `FromStr` (with a displayable error)",

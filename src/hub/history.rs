@@ -23,57 +23,17 @@
 use std::{
     collections::{HashMap, VecDeque},
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Instant,
 };
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
     HasConnectionId, Hub, HubError,
     namespace::{Kind, RoomKey},
 };
+pub use crate::broker::history::values::{History, Position};
 use crate::ws::{Message, conn::Conn};
-
-/// How much of a room's past is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct History {
-    max: usize,
-    max_age: Option<Duration>,
-}
-
-impl History {
-    /// The last `n` messages (1 to 1,000,000,000).
-    pub fn last(n: usize) -> Self {
-        Self { max: n.clamp(1, 1_000_000_000), max_age: None }
-    }
-
-    /// ... and none older than `age`.
-    pub fn max_age(mut self, age: Duration) -> Self {
-        self.max_age = Some(age);
-        self
-    }
-
-    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))] // used by the broker backends
-    pub(crate) fn max(&self) -> usize {
-        self.max
-    }
-
-    pub(crate) fn age(&self) -> Option<Duration> {
-        self.max_age
-    }
-}
-
-/// A place in a room's history: its epoch and an offset in it. A room nothing was sent to
-/// yet is at `{"epoch": "", "offset": 0}`, which also means "from the start" when coming back
-/// (the first message of any epoch is offset 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Position {
-    /// The history's id; another epoch means the history the offset was in is gone.
-    pub epoch: String,
-    /// The offset of a message (0: before the first one).
-    pub offset: u64,
-}
 
 /// How a join with [`Hub::join_since`] went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,10 +98,10 @@ impl Log {
     }
 
     fn trim(&mut self) {
-        while self.entries.len() > self.keep.max {
+        while self.entries.len() > self.keep.max() {
             self.entries.pop_front();
         }
-        if let Some(age) = self.keep.max_age {
+        if let Some(age) = self.keep.age() {
             while self.entries.front().is_some_and(|e| e.at.elapsed() > age) {
                 self.entries.pop_front();
             }
@@ -205,14 +165,6 @@ impl Drop for HoldBack<'_> {
             self.hub.offer(self.conn, message.into_tungstenite());
         }
     }
-}
-
-/// What the broker's history holds after a position: the room's head and the entries.
-pub(crate) struct Backlog {
-    pub(crate) head: Position,
-    /// The oldest offset still kept (head + 1 when empty).
-    pub(crate) first: u64,
-    pub(crate) entries: Vec<(u64, Value)>,
 }
 
 /// Whether a client at `since` can be replayed from a history at `head` whose oldest entry is

@@ -97,7 +97,29 @@ pub enum HubError {
     Broker(String),
 }
 
-/// A join or a leave, for presence.
+/// A join or a leave, for presence: [`Hub::presence`] streams them.
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// #[websocket("/ws/<room>")]
+/// async fn room(ws: WebSocket, room: String, hub: Hub) -> Result<()> {
+///     let ws = ws.accept().await?;
+///     hub.join_with(&room, &ws, serde_json::json!({"name": "ann"}));
+///     while ws.receive_text().await?.is_some() {}
+///     Ok(())
+/// }
+/// # #[tokio::main] async fn main() {
+/// let app = App::new();
+/// let mut presence = app.hub().presence();
+/// let client = TestClient::new(app);
+/// let ws = client.websocket_connect("/ws/lobby").await.unwrap();
+/// let join = presence.recv().await.unwrap();
+/// assert_eq!((join.event, join.room.as_str(), &join.meta["name"]), ("join", "lobby", &serde_json::json!("ann")));
+/// drop(ws);
+/// assert_eq!(presence.recv().await.unwrap().event, "leave");
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PresenceEvent {
     /// `"join"` or `"leave"`.
@@ -113,7 +135,8 @@ pub struct PresenceEvent {
     pub meta: Value,
 }
 
-/// One member of a room.
+/// One member of a room, as [`Hub::members`] lists them (the example of [`PresenceEvent`]
+/// joins with metadata; `members` would list `{"id": .., "meta": {"name": "ann"}}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     /// The connection id.
@@ -122,7 +145,7 @@ pub struct Member {
     pub meta: Value,
 }
 
-/// How a broadcast went.
+/// How a broadcast went: see the example of [`Broadcast`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Delivery {
     /// Connections the message was queued for.
@@ -133,7 +156,16 @@ pub struct Delivery {
     pub closed_slow: usize,
 }
 
-/// Something that names a connection: a [`Socket`], its halves, a [`WebSocket`] or an id.
+/// Something that names a connection: a [`Socket`], its halves, a [`WebSocket`] or an id
+/// (`&str`, `String`), for [`Hub::join`], [`Hub::leave`] and [`Broadcast::except`].
+///
+/// ```
+/// # async fn f(hub: sockeye::Hub, ws: sockeye::Socket) {
+/// hub.join("lobby", &ws);                        // the socket itself
+/// hub.join("lobby", "8f14e45f-ceea-467f-9c6a");  // or an id from elsewhere
+/// hub.room("lobby").except(&ws).send_text("someone joined").await;
+/// # }
+/// ```
 pub trait HasConnectionId {
     /// The connection's id.
     fn connection_id(&self) -> &str;
@@ -635,6 +667,33 @@ impl Hub {
 }
 
 /// A broadcast being addressed: made by [`Hub::room`], [`Topics::topic`] or [`Hub::everyone`].
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// #[websocket("/ws/news")]
+/// async fn news(ws: WebSocket, hub: Hub) -> Result<()> {
+///     let ws = ws.accept().await?;
+///     hub.join("news", &ws);
+///     while ws.receive_text().await?.is_some() {}
+///     Ok(())
+/// }
+/// # #[tokio::main] async fn main() {
+/// let app = App::new();
+/// let hub = app.hub(); // for background tasks: a ticker, a queue consumer
+/// let client = TestClient::new(app);
+/// let mut a = client.websocket_connect("/ws/news").await.unwrap();
+/// let mut b = client.websocket_connect("/ws/news").await.unwrap();
+/// # while hub.members("news").len() < 2 { tokio::task::yield_now().await; }
+/// let first = hub.members("news")[0].id.clone();
+/// let delivery = hub.room("news").send_text("to all").await;
+/// assert_eq!(delivery.delivered, 2);
+/// let delivery = hub.room("news").except(first.as_str()).send_json(&serde_json::json!({"n": 1})).await.unwrap();
+/// assert_eq!(delivery.delivered, 1);
+/// assert_eq!(a.receive_text().await.unwrap(), "to all");
+/// assert_eq!(b.receive_text().await.unwrap(), "to all");
+/// # }
+/// ```
 #[must_use = "a broadcast does nothing until one of its send methods is called"]
 pub struct Broadcast<'h> {
     hub: &'h Hub,

@@ -92,7 +92,7 @@ pub enum Action {
     Publish,
 }
 
-/// A request the permission hook decides on.
+/// A request the permission hook ([`PubSub::authorize`]) decides on: see the module's example.
 #[derive(Debug, Clone, Copy)]
 pub struct Access<'a> {
     /// Subscribe or publish.
@@ -107,7 +107,27 @@ pub struct Access<'a> {
 
 type Authorize = Arc<dyn Fn(&Access<'_>) -> std::result::Result<(), String> + Send + Sync>;
 
-/// The pub/sub endpoint's settings.
+/// The pub/sub endpoint's settings, served from your own `#[websocket]` handler with
+/// [`serve`](PubSub::serve) (the module's example puts roles and a hook on it).
+///
+/// ```standalone_crate
+/// use sockeye::{hub::pubsub::PubSub, prelude::*};
+///
+/// #[websocket("/ws/quotes")]
+/// async fn quotes(ws: WebSocket, hub: Hub) -> Result<()> {
+///     PubSub::new().namespace("market").max_subscriptions(16).without_greeting().serve(ws, &hub).await
+/// }
+/// # #[tokio::main] async fn main() {
+/// let app = App::new();
+/// let hub = app.hub();
+/// let client = TestClient::new(app);
+/// let mut ws = client.websocket_connect("/ws/quotes").await.unwrap();
+/// ws.send_text(r#"{"action": "subscribe", "topic": "EURUSD"}"#).await.unwrap();
+/// # while hub.topics("market").members("EURUSD").is_empty() { tokio::task::yield_now().await; }
+/// hub.topics("market").topic("EURUSD").send_json(&serde_json::json!({"bid": 1.08})).await.unwrap();
+/// assert_eq!(ws.receive_text().await.unwrap(), r#"{"bid":1.08}"#);
+/// # }
+/// ```
 #[derive(Clone, Default)]
 pub struct PubSub {
     channel: Option<String>,
@@ -440,10 +460,9 @@ pub(crate) fn timestamp(t: std::time::SystemTime) -> String {
     )
 }
 
+// The endpoint with default settings, mounted by `App::pubsub` or `Router::route(path,
+// &ROUTE)` (its doc line is the channel's description in the AsyncAPI document).
 /// JSON pub/sub
-///
-/// The pub/sub endpoint with default settings, to mount with
-/// [`App::pubsub`](crate::App::pubsub) or [`Router::route`](crate::Router::route).
 #[crate::websocket("/ws/pubsub", client_id = true, def = ROUTE)]
 pub async fn pubsub(ws: WebSocket, hub: Hub) -> Result<()> {
     PubSub::new().serve(ws, &hub).await

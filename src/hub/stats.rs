@@ -79,10 +79,9 @@ impl Stats {
 use super::Hub;
 use crate::Json;
 
-/// WebSocket statistics
-///
-/// `GET` the Hub's [`Stats`] as JSON (the stats endpoint, `GET /ws/stats`), to mount with
-/// [`App::ws_stats`](crate::App::ws_stats).
+// `GET` the Hub's `Stats` as JSON, mounted by `App::ws_stats` (its doc line is the route's
+// description in the OpenAPI document).
+/// WebSocket statistics: connections, rooms, topics and delivery counters.
 #[crate::get("/ws/stats", def = ROUTE)]
 #[allow(unreachable_pub)] // public as its route, `hub::STATS_ROUTE`
 pub async fn ws_stats(hub: Hub) -> Json<Stats> {

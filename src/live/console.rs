@@ -37,9 +37,8 @@ pub(crate) fn render(models: &[&'static Schema]) -> String {
     PAGE.replace("__SOCKEYE_MODELS__", &data)
 }
 
+// Mounted by `App::console`.
 /// the browser test console of live models
-///
-/// Mounted by [`App::console`](crate::App::console).
 #[crate::get("/static/websocket-test.html", def = ROUTE)]
 pub(crate) async fn console(State(live): State<super::app::LiveData>) -> Response {
     Response::builder().header(header::CONTENT_TYPE, "text/html; charset=utf-8").body(render(&live.0.stored))

@@ -6,13 +6,45 @@ use serde_json::{Map, Value};
 
 use super::model::{Kind, Schema};
 
-/// Column = value conditions, all of which must hold.
+/// Column = value conditions, all of which must hold: what `?owner_id=42` asks of a REST
+/// list and `"filter"` of a subscription, and what [`Live::list`](super::Live::list) takes
+/// (`Filter::default()`: every row).
+///
+/// ```
+/// use sockeye::live::{Filter, Model};
+/// # use sockeye::prelude::*;
+///
+/// #[derive(Model, Serialize, Deserialize, Clone, Debug)]
+/// #[model(table = "todos")]
+/// struct Todo { id: i64, owner_id: i64, title: String, done: bool }
+///
+/// let mine = Filter::of::<Todo>(&serde_json::json!({"owner_id": 42, "done": false})).unwrap();
+/// assert!(mine.matches(&serde_json::json!({"id": 1, "owner_id": 42, "title": "a", "done": false})));
+/// assert!(!mine.matches(&serde_json::json!({"id": 2, "owner_id": 7, "title": "b", "done": false})));
+/// let err = Filter::of::<Todo>(&serde_json::json!({"done": "no"})).unwrap_err();
+/// assert_eq!(err.to_string(), "invalid input: filter on `done`: expected true or false");
+/// // in a handler: `todos.list(&mine, 100, 0).await?` with `todos: Live<Todo>`
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
     pub(crate) conditions: Vec<(&'static str, Value)>,
 }
 
 impl Filter {
+    /// The rows of `M` whose columns equal the values of `conditions`, a JSON object
+    /// (`{"owner_id": 42}`). An unknown column, a write-only one, `null` or a value of the
+    /// wrong kind is [`LiveError::Invalid`](super::LiveError::Invalid) naming the column (a 422
+    /// through `?`).
+    pub fn of<M: super::Model>(conditions: &Value) -> Result<Self, super::LiveError> {
+        let invalid = |msg: String| {
+            super::LiveError::Invalid(vec![crate::ValidationError::new("value_error", vec!["filter".into()], msg)])
+        };
+        match conditions {
+            Value::Object(object) => Self::from_json(M::schema(), object).map_err(invalid),
+            _ => Err(invalid("a filter is a JSON object of column values".to_string())),
+        }
+    }
+
     /// From a JSON object (`{"owner_id": 42}`); names an unknown column or a value of the
     /// wrong kind.
     pub(crate) fn from_json(schema: &'static Schema, object: &Map<String, Value>) -> Result<Self, String> {

@@ -139,5 +139,31 @@ pub use filter::Filter;
 pub use model::{Column, Kind, Model, Schema};
 pub use rest::{CLIENT_ID_HEADER, DEFAULT_LIMIT, MAX_LIMIT};
 pub use service::{Key, Live};
+/// Derives [`Model`](trait@Model): `#[model(table = "name")]` on the struct; the key is the
+/// field `id`, or the one marked `#[model(primary_key)]` (an integer the database generates,
+/// or a `String`). Fields are `i8`..`i64`, `u8`..`u32`, `f32`, `f64`, `bool`, `String`, or an
+/// `Option` of one (a nullable column); `#[serde(default)]` makes a field optional in request
+/// bodies and `#[serde(skip_serializing)]` write-only (stored, never sent).
+///
+/// ```
+/// use sockeye::{live::{Kind, Model}, prelude::*};
+///
+/// #[derive(Model, Serialize, Deserialize, Clone, Debug)]
+/// #[model(table = "users")]
+/// struct User {
+///     #[model(primary_key)]
+///     email: String,
+///     name: Option<String>,
+///     #[serde(skip_serializing, default)]
+///     password_hash: String,
+/// }
+///
+/// let schema = User::schema();
+/// assert_eq!((schema.table, schema.key().name), ("users", "email"));
+/// let name = schema.column("name").unwrap();
+/// assert_eq!((name.kind, name.nullable), (Kind::Text, true));
+/// assert!(schema.column("password_hash").unwrap().write_only);
+/// assert_eq!(User::routes().len(), 7); // REST CRUD under /users and the channel /ws/users
+/// ```
 pub use sockeye_macros::Model;
 pub use sql::Backend;

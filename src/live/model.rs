@@ -22,7 +22,8 @@ pub trait Model: Serialize + DeserializeOwned + Send + Sync + 'static {
     }
 }
 
-/// A model's table.
+/// A model's table, as [`Model::schema`] describes it (see the example of the
+/// [derive](derive@super::Model)).
 #[derive(Debug)]
 pub struct Schema {
     /// The table name, also the REST path and the channel name.
@@ -59,7 +60,7 @@ impl Schema {
     }
 }
 
-/// One column: a field of the model.
+/// One column: a field of the model (see the example of the [derive](derive@super::Model)).
 #[derive(Debug)]
 pub struct Column {
     /// The column (and JSON field) name.
@@ -92,7 +93,8 @@ impl Column {
     }
 }
 
-/// The kinds of values a column holds, from the field's Rust type.
+/// The kinds of values a column holds, from the field's Rust type (see the example of the
+/// [derive](derive@super::Model)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// `i8`..`i64`, `u8`..`u32`: `BIGINT` / `INTEGER`.

@@ -1,7 +1,25 @@
 //! [`Secured`]: what a route requires of its caller, part of the route's registration; the
 //! `auth` module checks it.
 
-/// What `#[secured(roles = [..], scopes = [..])]` requires; written by the macro.
+/// What `#[secured(roles = [..], scopes = [..])]` requires: written by the macro on a route,
+/// or by you for a route a router mounts ([`Router::route_secured`](crate::Router::route_secured)).
+///
+/// ```standalone_crate
+/// use sockeye::{auth::{Auth, Secured}, prelude::*};
+///
+/// const ADMINS: Secured = Secured::new(&["admin"], &[]);
+///
+/// #[get("/stats", def = STATS)]
+/// async fn stats() -> &'static str { "42" }
+/// # #[tokio::main] async fn main() {
+/// let app = App::new()
+///     .auth(Auth::new().api_key_with_roles("admin-key", ["admin"]).api_key("user-key"))
+///     .include(Router::new().route_secured("/admin/stats", &STATS, Some(&ADMINS)));
+/// let client = TestClient::new(app);
+/// assert_eq!(client.get("/admin/stats").bearer("user-key").send().await.status(), 403);
+/// assert_eq!(client.get("/admin/stats").bearer("admin-key").send().await.text(), "42");
+/// # }
+/// ```
 #[derive(Debug, Default)]
 pub struct Secured {
     pub(crate) roles: &'static [&'static str],

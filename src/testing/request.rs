@@ -10,6 +10,28 @@ use super::client::TestClient;
 ///
 /// Building mistakes (an invalid header name, a query that does not serialize) fail the test
 /// with a message when the request is sent.
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// #[post("/echo")]
+/// async fn echo(Json(body): Json<serde_json::Value>, page: Option<u32>, #[header] x_trace: Option<String>) -> Json<serde_json::Value> {
+///     Json(serde_json::json!({"body": body, "page": page, "trace": x_trace}))
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// let res = client
+///     .post("/echo")
+///     .query(&[("page", 2)])
+///     .header("x-trace", "t-1")
+///     .json(&serde_json::json!({"a": 1}))
+///     .send()
+///     .await;
+/// assert_eq!(res.status(), 200);
+/// assert_eq!(res.header("content-type"), Some("application/json; charset=utf-8"));
+/// assert_eq!(res.json::<serde_json::Value>(), serde_json::json!({"body": {"a": 1}, "page": 2, "trace": "t-1"}));
+/// # }
+/// ```
 #[must_use = "a request does nothing until it is sent"]
 pub struct TestRequest<'c> {
     client: &'c TestClient,
@@ -142,7 +164,7 @@ impl<'c> TestRequest<'c> {
     }
 }
 
-/// A complete response received by a [`TestClient`].
+/// A complete response received by a [`TestClient`] (see the example of [`TestRequest`]).
 #[derive(Debug, Clone)]
 pub struct TestResponse {
     status: StatusCode,

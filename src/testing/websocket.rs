@@ -85,6 +85,35 @@ impl fmt::Display for TestWsError {
 impl std::error::Error for TestWsError {}
 
 /// A WebSocket connection being opened by [`TestClient::websocket_connect`]; `.await` it.
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// #[websocket("/ws/<room>")]
+/// async fn room(ws: WebSocket, room: String, nick: String) -> Result<()> {
+///     if nick.is_empty() {
+///         return ws.reject(4000, "a nick is needed");
+///     }
+///     let ws = ws.accept().await?;
+///     ws.send_text(format!("{nick} joined {room}")).await?;
+///     while let Some(text) = ws.receive_text().await? {
+///         ws.send_json(&serde_json::json!({"from": nick, "text": text})).await?;
+///     }
+///     Ok(())
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// let mut ws = client.websocket_connect("/ws/lobby").query(&[("nick", "ann")]).await.unwrap();
+/// assert_eq!(ws.receive_text().await.unwrap(), "ann joined lobby");
+/// ws.send_text("hi").await.unwrap();
+/// let got: serde_json::Value = ws.receive_json().await.unwrap();
+/// assert_eq!(got["text"], "hi");
+/// ws.assert_no_message(std::time::Duration::from_millis(20)).await;
+///
+/// let refused = client.websocket_connect("/ws/lobby?nick=").await.err().unwrap();
+/// assert_eq!((refused.close_code(), refused.close_reason()), (Some(4000), Some("a nick is needed")));
+/// # }
+/// ```
 #[must_use = "a connection is opened when awaited"]
 pub struct WsConnect<'c> {
     client: &'c TestClient,
@@ -182,7 +211,8 @@ impl<'c> IntoFuture for WsConnect<'c> {
     }
 }
 
-/// A message received by a [`TestSocket`].
+/// A message received by a [`TestSocket`] with [`receive`](TestSocket::receive) (see the
+/// example of [`WsConnect`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TestMessage {
     /// Text.
@@ -191,7 +221,7 @@ pub enum TestMessage {
     Binary(Bytes),
 }
 
-/// The client end of an in-process WebSocket connection.
+/// The client end of an in-process WebSocket connection (see the example of [`WsConnect`]).
 ///
 /// Receiving waits at most the socket's timeout (5 s by default), so a broken test fails
 /// instead of hanging; it works with `tokio::time::pause()`. Pings from the server are

@@ -140,7 +140,16 @@ impl PartialEq<u16> for CloseCode {
 /// The largest reason a close frame can carry: 125 bytes of payload minus the 2-byte code.
 pub const MAX_REASON_BYTES: usize = 123;
 
-/// A close code with its reason.
+/// A close code with its reason: how a connection ended ([`Socket::close_frame`](super::Socket::close_frame),
+/// [`Message::Close`](super::Message::Close)).
+///
+/// ```
+/// use sockeye::ws::{CloseCode, CloseFrame};
+///
+/// let frame = CloseFrame::new(CloseCode::custom(4001).unwrap(), "x".repeat(200));
+/// assert_eq!(frame.code.as_u16(), 4001);
+/// assert_eq!(frame.reason.len(), 123); // what fits in a close frame
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloseFrame {
     /// The code.

@@ -6,7 +6,8 @@ use super::RateLimit;
 
 /// What happens when a connection's outgoing queue is full and a broadcast (or
 /// [`Sender::try_send`](super::Sender::try_send) through the Hub) offers it one more message.
-/// A broadcaster never waits for a slow receiver.
+/// A broadcaster never waits for a slow receiver. Set in [`WsConfig::slow_consumer`] (see its
+/// example) or `SOCKEYE_WS_SLOW_CONSUMER`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SlowConsumer {
     /// Close that connection with 1013 "try again later" (dropping what it has queued).
@@ -19,7 +20,8 @@ pub enum SlowConsumer {
 }
 
 /// What a typed socket (`WebSocket<In, Out>`) does with a message that does not decode into
-/// `In`. Set per route with `#[websocket("/ws", invalid_message = "close")]`.
+/// `In`. Set per route with `#[websocket("/ws", invalid_message = "close")]`, or for the app in
+/// [`WsConfig::invalid_message`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum InvalidMessage {
     /// Answer that client with `{"type": "error", "message": "invalid message: <why>"}` and
@@ -64,6 +66,20 @@ pub enum InvalidMessage {
 /// at most `max_queue_bytes` queued plus the batch the connection is writing (at most as
 /// much again), so a few large messages (snapshot pages) cannot pile up megabytes per
 /// connection. A message larger than the byte bound still goes through an empty queue.
+///
+/// ```
+/// use std::time::Duration;
+/// use sockeye::{App, Config, ws::{InvalidMessage, SlowConsumer}};
+///
+/// let mut config = Config::default(); // or Config::from_env()
+/// config.websocket.max_message_size = 1024 * 1024;
+/// config.websocket.ping_interval = Some(Duration::from_secs(10));
+/// config.websocket.slow_consumer = SlowConsumer::DropOldest; // tickers: the latest value matters
+/// config.websocket.invalid_message = InvalidMessage::Close;
+/// config.websocket.max_connections_per_ip = Some(50);
+/// let app = App::with_config(config);
+/// assert_eq!(app.config().websocket.max_queue, 256);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WsConfig {

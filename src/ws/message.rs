@@ -6,6 +6,20 @@ use super::CloseFrame;
 
 /// A WebSocket message as a handler sees it. Pings and pongs are answered by the framework
 /// and never show up here.
+///
+/// ```
+/// use sockeye::ws::Message;
+///
+/// fn describe(msg: &Message) -> String {
+///     match msg {
+///         Message::Text(text) => format!("text: {}", text.as_str()),
+///         Message::Binary(bytes) => format!("{} bytes", bytes.len()),
+///         Message::Close(frame) => format!("closed: {frame:?}"),
+///     }
+/// }
+/// assert_eq!(describe(&Message::text("hi")), "text: hi");
+/// assert_eq!(describe(&Message::binary(vec![1, 2, 3])), "3 bytes");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     /// A text message (UTF-8 checked). Cloning shares the bytes.

@@ -259,6 +259,37 @@ impl<In, Out> WebSocket<In, Out> {
 /// An accepted WebSocket connection. Receives and sends; [`split`](Socket::split) it to send
 /// from other tasks. `Socket<In, Out>` (from a `WebSocket<In, Out>`) receives `In` and sends
 /// `Out`; [`untyped`](Socket::untyped) gives the plain socket underneath.
+///
+/// ```standalone_crate
+/// use std::time::Duration;
+/// use sockeye::prelude::*;
+///
+/// /// Echoes what it receives, and ticks from another task meanwhile.
+/// #[websocket("/ws/ticks")]
+/// async fn ticks(ws: WebSocket) -> Result<()> {
+///     let (receiver, sender) = ws.accept().await?.split();
+///     let ticker = sender.clone();
+///     let task = tokio::spawn(async move {
+///         for n in 1..=2 {
+///             tokio::time::sleep(Duration::from_millis(10)).await;
+///             if ticker.send_text(format!("tick {n}")).await.is_err() { break } // the client left
+///         }
+///     });
+///     while let Some(text) = receiver.receive_text().await? {
+///         sender.send_text(format!("echo {text}")).await?;
+///     }
+///     task.abort();
+///     Ok(())
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// let mut ws = client.websocket_connect("/ws/ticks").await.unwrap();
+/// assert_eq!(ws.receive_text().await.unwrap(), "tick 1");
+/// ws.send_text("hi").await.unwrap();
+/// assert_eq!(ws.receive_text().await.unwrap(), "echo hi");
+/// assert_eq!(ws.receive_text().await.unwrap(), "tick 2");
+/// # }
+/// ```
 pub struct Socket<In = Message, Out = Message> {
     rx: Receiver<In>,
     tx: Sender<Out>,
@@ -378,7 +409,7 @@ impl<In, Out: Serialize + JsonSchema> Socket<In, Out> {
     }
 }
 
-/// The receiving half of a [`Socket`].
+/// The receiving half of a [`Socket`] (see its example).
 pub struct Receiver<In = Message> {
     conn: Arc<Conn>,
     types: PhantomData<fn() -> In>,
@@ -466,7 +497,8 @@ impl<In: DeserializeOwned + JsonSchema> Receiver<In> {
     }
 }
 
-/// The sending half of a [`Socket`]: cheap to clone, usable from any task.
+/// The sending half of a [`Socket`]: cheap to clone, usable from any task (see the example of
+/// [`Socket`]).
 ///
 /// Messages go into the connection's bounded queue and are written in batches with one flush.
 /// [`send`](Sender::send) waits for room when the client reads slower than you send.

@@ -5,12 +5,13 @@
 mod postgres;
 #[cfg(feature = "redis")]
 mod redis;
+pub(crate) mod values;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use crate::hub::history::{Backlog, History, Position};
+pub(crate) use values::{Backlog, History, Position};
 
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)

@@ -5,11 +5,8 @@
 use serde_json::Value;
 use sqlx::{Executor, postgres::PgPool};
 
-use super::{Entry, new_epoch};
-use crate::{
-    broker::{Envelope, Op},
-    hub::history::Position,
-};
+use super::{Entry, Position, new_epoch};
+use crate::broker::{Envelope, Op};
 
 const TABLES: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS sockeye_history_heads (

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use serde_json::{Value, json};
 
+use super::Position;
 use super::{Entry, key, new_epoch, now_ms};
-use crate::hub::history::Position;
 
 const APPEND: &str = r#"
 local epoch = redis.call('GET', KEYS[3])
