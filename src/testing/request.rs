@@ -28,7 +28,7 @@ use super::client::TestClient;
 ///     .send()
 ///     .await;
 /// assert_eq!(res.status(), 200);
-/// assert_eq!(res.header("content-type"), Some("application/json; charset=utf-8"));
+/// assert_eq!(res.header("content-type"), Some("application/json"));
 /// assert_eq!(res.json::<serde_json::Value>(), serde_json::json!({"body": {"a": 1}, "page": 2, "trace": "t-1"}));
 /// # }
 /// ```
