@@ -61,6 +61,29 @@ enum Kind {
 /// One entry of a 422 answer, in FastAPI's shape: which kind of failure (`type`), where
 /// (`loc`), what was wrong in a sentence (`msg`), the value that failed (`input`, `null` when
 /// there was none) and, for a broken constraint, its bound (`ctx`, e.g. `{"le": 100}`).
+///
+/// ```standalone_crate
+/// use sockeye::{ValidationError, prelude::*};
+///
+/// #[get("/rooms/<name>")]
+/// async fn room(name: String) -> Result<String> {
+///     if name.starts_with('_') {
+///         let e = ValidationError::new("value_error", vec!["path".into(), "name".into()], "reserved name")
+///             .with_input(name.clone());
+///         return Err(Error::validation(vec![e]));
+///     }
+///     Ok(name)
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// let res = client.get("/rooms/_admin").send().await;
+/// assert_eq!(res.status(), 422);
+/// assert_eq!(
+///     res.json::<serde_json::Value>()["detail"][0],
+///     serde_json::json!({"type": "value_error", "loc": ["path", "name"], "msg": "reserved name", "input": "_admin"})
+/// );
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ValidationError {
     /// Kind of failure: `missing`, `int_parsing`, `less_than_equal`, `string_too_short`, ...

@@ -1,7 +1,14 @@
 //! Logging set-up for programs that did not install a `tracing` subscriber themselves.
 
 /// Installs a `tracing` subscriber printing to stderr, filtered by `RUST_LOG` (default
-/// `info`). Does nothing when a subscriber is already installed.
+/// `info`). Does nothing when a subscriber is already installed. [`App::run`](crate::App::run)
+/// calls it; call it yourself to log before that.
+///
+/// ```
+/// sockeye::init_logging();
+/// sockeye::init_logging(); // again: nothing happens
+/// tracing::info!("starting"); // printed to stderr
+/// ```
 pub fn init() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

@@ -106,7 +106,21 @@ fn raise_open_files_limit() {
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
+/// Resolves on SIGINT or SIGTERM: what [`Server::run`] waits for, to combine with a signal of
+/// your own in [`Server::run_until`].
+///
+/// ```no_run
+/// # async fn f(server: sockeye::Server, mut admin_stop: tokio::sync::mpsc::Receiver<()>) -> sockeye::Result<()> {
+/// server
+///     .run_until(async move {
+///         tokio::select! {
+///             () = sockeye::shutdown_signal() => {}
+///             _ = admin_stop.recv() => {}   // or an admin route asked to stop
+///         }
+///     })
+///     .await
+/// # }
+/// ```
 pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {

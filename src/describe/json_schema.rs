@@ -52,6 +52,24 @@ pub enum Direction {
 /// and enums; it is implemented for the standard scalar and collection types. A field of a
 /// type that derives only `Deserialize` is traced from it with the `openapi` feature, and is
 /// `{}` (any value) without it, when nothing renders schemas.
+///
+/// ```
+/// use sockeye::{JsonSchema, prelude::*};
+///
+/// /// What a chat client sends.
+/// #[derive(Deserialize, JsonSchema)]
+/// #[serde(tag = "type", rename_all = "snake_case")]
+/// enum ChatIn {
+///     /// Says something to the room.
+///     Say { text: String },
+///     Leave,
+/// }
+///
+/// let schema = ChatIn::json_schema();
+/// assert!(schema.to_string().contains(r#""say""#));
+/// let names: Vec<String> = ChatIn::messages(sockeye::describe::Direction::Read).into_iter().map(|m| m.name).collect();
+/// assert_eq!(names, ["say", "leave"]); // one AsyncAPI message per variant
+/// ```
 pub trait JsonSchema {
     /// The schema of what this type reads (OpenAPI 3.0 / JSON Schema draft 7 compatible:
     /// constants are one-value `enum`s).

@@ -245,6 +245,35 @@ pub(crate) struct HubInner {
 /// connection's [`SlowConsumer`](crate::ws::SlowConsumer) policy applies (by default the slow
 /// connection is closed with 1013 and counted). Messages from one sender to one room arrive
 /// in the order sent.
+///
+/// ```standalone_crate
+/// use sockeye::prelude::*;
+///
+/// #[websocket("/ws/users/<name>")]
+/// async fn user(ws: WebSocket, name: String, hub: Hub) -> Result<()> {
+///     let ws = ws.accept().await?;
+///     hub.join(&format!("user:{name}"), &ws); // one room per user: all their tabs
+///     while ws.receive_text().await?.is_some() {}
+///     Ok(())
+/// }
+///
+/// /// Tells every tab of one user, from an ordinary route.
+/// #[post("/users/<name>/notify")]
+/// async fn notify(name: String, #[body] text: String, hub: Hub) -> String {
+///     let delivery = hub.room(&format!("user:{name}")).send_text(text).await;
+///     format!("{} tabs", delivery.delivered)
+/// }
+/// # #[tokio::main] async fn main() {
+/// let client = TestClient::new(App::new());
+/// let mut tab1 = client.websocket_connect("/ws/users/ann").await.unwrap();
+/// let mut tab2 = client.websocket_connect("/ws/users/ann").await.unwrap();
+/// # while client.hub().members("user:ann").len() < 2 { tokio::task::yield_now().await; }
+/// assert_eq!(client.post("/users/ann/notify").body("hello").send().await.text(), "2 tabs");
+/// assert_eq!(tab1.receive_text().await.unwrap(), "hello");
+/// assert_eq!(tab2.receive_text().await.unwrap(), "hello");
+/// assert_eq!(client.hub().stats().rooms["user:ann"], 2);
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Hub(pub(crate) Arc<HubInner>);
 

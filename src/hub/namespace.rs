@@ -18,6 +18,17 @@ use serde::{Serialize, Serializer};
 
 /// Which part of the Hub a room belongs to. Shown in [`Stats`](super::Stats) and presence
 /// events as `room`, `model` or `topics:<namespace>`.
+///
+/// ```
+/// # async fn f(hub: sockeye::Hub) {
+/// let mut presence = hub.presence();
+/// while let Ok(event) = presence.recv().await {
+///     if event.namespace == sockeye::hub::Namespace::Room {
+///         println!("{} {} {}", event.id, event.event, event.room); // a handler's room
+///     }
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Namespace {
     /// Rooms handlers join by name ([`Hub::join`](super::Hub::join)).

@@ -10,8 +10,24 @@ pub type Handler = fn(Request) -> HandlerFuture;
 
 /// One decorated handler, as registered by a route attribute.
 ///
-/// Built in a `const` by the macros and collected with `inventory`; users read it through
-/// [`App::routes`](crate::App::routes) and rarely build one by hand.
+/// Built by the route attributes (collected for [`App::new`](crate::App::new), or a static
+/// of its own with `def = NAME`, to mount with [`Router::route`](crate::Router::route)); it
+/// says what the route is and what it documents.
+///
+/// ```standalone_crate
+/// use sockeye::{describe::ParamIn, prelude::*};
+///
+/// /// Lists the items of one page.
+/// #[get("/items", def = ITEMS)]
+/// pub async fn items(page: Option<u32>) -> Json<Vec<String>> {
+///     Json(vec![format!("page {}", page.unwrap_or(1))])
+/// }
+/// # fn main() {
+/// assert_eq!((ITEMS.method(), ITEMS.path(), ITEMS.name()), ("GET", "/items", "items"));
+/// let op = ITEMS.operation();
+/// assert_eq!((op.params[0].name.as_str(), op.params[0].location, op.params[0].required), ("page", ParamIn::Query, false));
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct RouteDef {
     pub(crate) method: &'static str,
