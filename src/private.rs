@@ -54,7 +54,20 @@ pub mod def {
         doc: &'static str,
         handler: Handler,
     ) -> RouteDef {
-        RouteDef::new(method, path, name, module, file, line, doc, handler)
+        RouteDef {
+            method,
+            path,
+            name,
+            module,
+            file,
+            line,
+            doc,
+            handler,
+            websocket: false,
+            secured: None,
+            describe: None,
+            group: None,
+        }
     }
 
     /// `def` documented by what its arguments say.
