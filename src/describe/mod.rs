@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 /// Routes that are described by what they serve rather than by their handler's arguments: a
 /// live model's REST routes and channel take their parameters, bodies and messages from the
 /// model (`#[derive(Model)]` gives its routes one).
-#[cfg_attr(not(any(feature = "openapi", feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by the docs and live models
+#[cfg_attr(not(feature = "openapi"), allow(dead_code))] // its tags, schemas and channels are read by the docs
 pub(crate) trait RouteGroup: std::fmt::Debug + Sync + 'static {
     /// The tag the group's routes are listed under.
     fn tag(&self) -> &'static str;
@@ -40,7 +40,7 @@ pub(crate) trait RouteGroup: std::fmt::Debug + Sync + 'static {
 }
 
 /// The messages of a group's WebSocket channel.
-#[cfg_attr(not(any(feature = "openapi", feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by the docs and live models
+#[cfg_attr(not(feature = "openapi"), allow(dead_code))] // read by the docs
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ChannelDoc {
     /// The names of the messages clients send.
@@ -55,7 +55,7 @@ pub(crate) struct ChannelDoc {
 
 /// An OpenAPI 3.0 schema as JSON Schema draft 7 (AsyncAPI's default schema format), which
 /// has no `nullable`: `{"type": T, "nullable": true}` becomes `{"type": [T, "null"]}`.
-#[cfg_attr(not(any(feature = "openapi", feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by the docs and live models
+#[cfg_attr(not(feature = "openapi"), allow(dead_code))] // used by the docs (and the live models' documents)
 pub(crate) fn draft7(schema: Value) -> Value {
     match schema {
         Value::Object(mut m) => {

@@ -53,14 +53,14 @@ impl RouteDef {
 
     /// Describes the route by `group` instead of its arguments (a live model's routes, by
     /// their model).
-    #[cfg_attr(not(any(feature = "openapi", feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by the docs and live models
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by live models
     pub(crate) const fn described_by(mut self, group: &'static dyn crate::describe::RouteGroup) -> Self {
         self.group = Some(group);
         self
     }
 
     /// The group describing this route, if any (a live model's routes are described by their model).
-    #[cfg_attr(not(any(feature = "openapi", feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by the docs and live models
+    #[cfg_attr(not(feature = "openapi"), allow(dead_code))] // read by the docs
     pub(crate) fn group(&self) -> Option<&'static dyn crate::describe::RouteGroup> {
         self.group
     }
