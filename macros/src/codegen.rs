@@ -336,18 +336,20 @@ pub(crate) fn route(route: &Route, p: &TokenStream) -> TokenStream {
             (quote!(#item), call, consumer)
         }
     };
-    let (secured_static, secured) = match &route.secured {
+    let secured_static = match &route.secured {
         Some(s) => {
             let (roles, scopes) = (&s.roles, &s.scopes);
-            (
-                quote! {
-                    static __SOCKEYE_SECURED: #p::Secured =
-                        #p::Secured::new(&[#(#roles),*], &[#(#scopes),*]);
-                },
-                quote!(&__SOCKEYE_SECURED),
-            )
+            quote! {
+                static __SOCKEYE_SECURED: #p::Secured = #p::Secured::new(&[#(#roles),*], &[#(#scopes),*]);
+            }
         }
-        None => (quote!(), quote!()),
+        None => quote!(),
+    };
+    let new = quote! {
+        #p::def::new(
+            #method, #path, #name, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
+            __sockeye_handler,
+        )
     };
     let describe_fn = describe(route, p);
     let statics = route.args.iter().enumerate().filter_map(|(i, a)| constraints_static(i, a, p)).map(|(_, s)| s);
@@ -363,12 +365,7 @@ pub(crate) fn route(route: &Route, p: &TokenStream) -> TokenStream {
                 #secured_static
                 #describe_fn
             };
-            let registration = quote! {
-                #p::def::describe(#p::def::new(
-                    #method, #path, #name, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
-                    __sockeye_handler,
-                ), __sockeye_describe)
-            };
+            let registration = quote!(#p::def::describe(#new, __sockeye_describe));
             (items, registration)
         }
         Kind::WebSocket(options) => {
@@ -387,17 +384,12 @@ pub(crate) fn route(route: &Route, p: &TokenStream) -> TokenStream {
                 #secured_static
                 #describe_fn
             };
-            let registration = quote! {
-                #p::def::describe(#p::def::websocket(#p::def::new(
-                    #method, #path, #name, ::core::module_path!(), ::core::file!(), ::core::line!(), #doc,
-                    __sockeye_handler,
-                )), __sockeye_describe)
-            };
+            let registration = quote!(#p::def::describe(#p::def::websocket(#new), __sockeye_describe));
             (items, registration)
         }
     };
     let registration = match &route.secured {
-        Some(_) => quote!(#p::def::secured(#registration, #secured)),
+        Some(_) => quote!(#p::def::secured(#registration, &__SOCKEYE_SECURED)),
         None => registration,
     };
     match &route.def {

@@ -23,18 +23,26 @@ pub(crate) struct AppEndpoint {
     registry: Arc<Registry>,
     cors: Option<super::cors::CorsPolicy>,
     /// What the extensions asked to run when the server stops.
-    shutdown: Vec<super::extension::ShutdownHook>,
+    shutdown: super::extension::Stopping,
 }
 
 impl AppEndpoint {
     pub(crate) fn new(
         mounted: &[Mounted],
-        data: Extensions,
+        mut data: Extensions,
         cors: Option<super::cors::CorsPolicy>,
-        shutdown: Vec<super::extension::ShutdownHook>,
+        shutdown: super::extension::Stopping,
     ) -> Result<Self, RouteError> {
         let configured = data.get::<Auth>().is_some_and(Auth::is_configured);
-        let registry = data.get::<Arc<Registry>>().cloned().unwrap_or_default();
+        // The open WebSockets: the Hub's registry, or the app's own when no Hub provided one.
+        let registry = match data.get::<Arc<Registry>>() {
+            Some(registry) => registry.clone(),
+            None => {
+                let registry = Arc::new(Registry::default());
+                data.insert(registry.clone());
+                registry
+            }
+        };
         // One poem route per path shape; the methods on it are dispatched by `Methods`.
         let mut by_pattern: BTreeMap<String, Vec<&Mounted>> = BTreeMap::new();
         for m in mounted {
@@ -72,7 +80,7 @@ impl AppEndpoint {
 
     /// What to run once the server has stopped serving (taken once).
     pub(crate) fn take_shutdown(&mut self) -> super::extension::Stopping {
-        super::extension::Stopping(std::mem::take(&mut self.shutdown))
+        std::mem::take(&mut self.shutdown)
     }
 }
 

@@ -90,14 +90,15 @@ pub struct Start<'a> {
 #[derive(Default)]
 pub(crate) struct Hooks {
     pub(crate) ready: Vec<Box<dyn FnOnce() -> Result<(), RouteError> + Send>>,
-    pub(crate) shutdown: Vec<ShutdownHook>,
+    pub(crate) shutdown: Stopping,
 }
 
 /// Made when the server stops: the future it awaits.
-pub(crate) type ShutdownHook = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+type ShutdownHook = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// The extensions' shutdown hooks, taken from the endpoint before it is served.
-pub(crate) struct Stopping(pub(crate) Vec<ShutdownHook>);
+#[derive(Default)]
+pub(crate) struct Stopping(Vec<ShutdownHook>);
 
 impl Stopping {
     /// Runs every hook, in the order they were asked for.
@@ -140,7 +141,7 @@ impl Start<'_> {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        self.hooks.shutdown.push(Box::new(move || Box::pin(stop())));
+        self.hooks.shutdown.0.push(Box::new(move || Box::pin(stop())));
     }
 
     /// Every route the app serves: its full path (prefixes included, as registered), its

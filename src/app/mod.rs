@@ -275,10 +275,6 @@ impl App {
         data.insert(self.config.trusted_proxies.clone());
         data.insert(route_table::Json(routes));
         data.insert(self.auth);
-        // The open WebSockets: the Hub's registry, or the app's own when no Hub provided one.
-        if data.get::<std::sync::Arc<crate::ws::registry::Registry>>().is_none() {
-            data.insert(std::sync::Arc::new(crate::ws::registry::Registry::default()));
-        }
         // A `State<T>` nobody provides is found here, not by a 500 on every request.
         for m in &mounted {
             if let Some(missing) = m.def.operation().requires.iter().find(|r| !r.is_provided(&data)) {
