@@ -55,6 +55,7 @@
 //! | `redis` | the Redis broker |
 //! | `jwt` | JSON Web Tokens for `#[secured]` and [`Claims`](auth::Claims): `Auth::hs256`, `public_key_pem`, issuing tokens |
 //! | `openapi` | `GET /openapi.json`, `/asyncapi.json` and the `/docs` pages ([`docs`]) |
+//! | `compression` | gzip and brotli answers: [`App::compression`], `Compression` |
 //! | `full` | all of the above |
 //!
 //! A setting that needs a missing feature is an error that names it (`SOCKEYE_JWT_SECRET`
@@ -106,9 +107,11 @@ pub mod __private;
 pub mod __fuzz;
 
 pub use app::{
-    App, BrokerSettings, CheckFuture, Config, ConfigError, Cors, Extension, RouteInfo, Server, Start, TrustedProxies,
-    shutdown_signal,
+    App, BrokerSettings, CheckFuture, Config, ConfigError, Cors, Extension, Next, RouteInfo, Server, Start,
+    TrustedProxies, shutdown_signal,
 };
+#[cfg(feature = "compression")]
+pub use app::{Compression, CompressionEndpoint};
 pub use describe::JsonSchema;
 pub use error::{Error, Result, ValidationError};
 pub use extract::{AllowHidden, Extractor, Form, FromTail, Json, Query, State};

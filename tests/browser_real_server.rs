@@ -48,6 +48,7 @@ fn main() {
         chromium seed_002_javascript_client_in_chromium_real_server,
         chromium seed_001_react_and_vue_recipes_from_another_origin_in_chromium_real_server,
         chromium browser_tokens_by_subprotocol_and_first_message_in_chromium_real_server,
+        chromium cors_origins_from_the_environment_admit_one_origin_and_not_another_in_chromium_real_server,
     ])
 }
 
@@ -513,6 +514,38 @@ async fn seed_001_react_and_vue_recipes_from_another_origin_in_chromium_real_ser
         assert_eq!(expected, ["John Updated - user@example.com"]);
         assert!(browser.errors().is_empty(), "{page}: {:?}", browser.errors());
     }
+}
+
+/// `SOCKEYE_CORS_ORIGINS` alone, no code: a page of the named origin makes a preflighted
+/// cross-origin `POST` (JSON) and reads the answer; a page of another origin is refused by
+/// the browser itself, and its preflight never reaches the handler.
+async fn cors_origins_from_the_environment_admit_one_origin_and_not_another_in_chromium_real_server() {
+    let pages = tempdir::Dir::new();
+    std::fs::write(pages.0.join("page.html"), "<!doctype html><title>elsewhere</title>").unwrap();
+    let (allowed, other) = (browser::StaticSite::serve(pages.0.clone()), browser::StaticSite::serve(pages.0.clone()));
+    let allowed_origin = format!("http://{}", allowed.addr);
+    let db = tempdir::Dir::new();
+    let url = format!("sqlite://{}/realtime.db", db.0.display());
+    let example = Example::start(
+        "realtime",
+        &[("DATABASE_URL", url.as_str()), ("SOCKEYE_CORS_ORIGINS", allowed_origin.as_str())],
+    );
+    let api = format!("http://{}", example.addr);
+    let post = |name: &str| {
+        format!(
+            "fetch('{api}/products', {{method: 'POST', headers: {{'content-type': 'application/json', 'x-client': 'page'}}, \
+             body: JSON.stringify({{name: '{name}', price: 3}})}}).then(r => r.json()).then(p => p.name, e => 'refused: ' + e.name)"
+        )
+    };
+    let mut browser = Browser::launch().await;
+    browser.goto(&format!("{allowed_origin}/page.html")).await;
+    assert_eq!(browser.eval(&post("from the allowed page")).await, "from the allowed page");
+    browser.goto(&format!("http://{}/page.html", other.addr)).await;
+    assert_eq!(browser.eval(&post("from another page")).await, "refused: TypeError");
+    // Only the allowed page's product was created.
+    let products = common::raw_request(example.addr, "GET", "/products", None).await.unwrap();
+    assert!(common::body(&products).contains("from the allowed page"), "{products}");
+    assert!(!common::body(&products).contains("from another page"), "{products}");
 }
 
 /// `/docs` shows the HTTP operations (Swagger UI bundled by poem-openapi, no internet) and the

@@ -84,8 +84,14 @@ impl Answer {
 
 /// Sends `method target HTTP/1.1` exactly as written and reads the whole answer.
 async fn raw(addr: std::net::SocketAddr, method: &str, target: &str) -> Answer {
+    raw_with(addr, method, target, &[]).await
+}
+
+/// [`raw`] with more header lines.
+async fn raw_with(addr: std::net::SocketAddr, method: &str, target: &str, headers: &[(&str, &str)]) -> Answer {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("{method} {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let request = format!("{method} {target} HTTP/1.1\r\nHost: localhost\r\n{extra}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut bytes = Vec::new();
     stream.read_to_end(&mut bytes).await.unwrap();
@@ -214,6 +220,52 @@ async fn static_dir_serves_files_with_their_content_type_real_server() {
     assert_eq!(empty_dir.status, 404, "a directory without index.html");
     let post = raw(addr, "POST", "/static/index.html").await;
     assert_eq!((post.status, post.header("allow")), (405, Some("get, head")));
+}
+
+/// Browsers revalidate with the validators of the last answer: an unchanged file answers 304
+/// without a body, a changed one 200 with new validators.
+#[tokio::test]
+async fn static_dir_answers_etag_and_last_modified_and_304_while_unchanged_real_server() {
+    let tree = Tree::new("static-etag");
+    let addr = start(App::new().state(Base(tree.public())).static_dir("/assets", tree.public())).await;
+    let first = raw(addr, "GET", "/assets/css/site.css").await;
+    assert_eq!(first.status, 200);
+    let etag = first.header("etag").expect("an ETag").to_string();
+    // Dates are case-sensitive, and `raw` lower-cases the head: the value as sent.
+    let at = first.head.find("last-modified: ").expect("a Last-Modified") + "last-modified: ".len();
+    let modified = httpdate::fmt_http_date(httpdate::parse_http_date(&title_case(&first.head[at..at + 29])).unwrap());
+    assert_eq!(first.header("cache-control"), Some("no-cache"));
+    let again = raw_with(addr, "GET", "/assets/css/site.css", &[("If-None-Match", &etag)]).await;
+    assert_eq!((again.status, again.body.len()), (304, 0), "{}", again.head);
+    assert_eq!(again.header("etag"), Some(etag.as_str()));
+    let weak = format!("\"other\", W/{etag}");
+    assert_eq!(raw_with(addr, "GET", "/assets/css/site.css", &[("If-None-Match", &weak)]).await.status, 304);
+    let since = raw_with(addr, "GET", "/assets/css/site.css", &[("If-Modified-Since", &modified)]).await;
+    assert_eq!(since.status, 304);
+    let other = raw_with(addr, "GET", "/assets/css/site.css", &[("If-None-Match", "\"stale\"")]).await;
+    assert_eq!((other.status, other.text().as_str()), (200, "h1 { color: teal }"));
+    // The index of a directory has validators too.
+    let index = raw(addr, "GET", "/assets").await;
+    let index_tag = index.header("etag").unwrap().to_string();
+    assert_eq!(raw_with(addr, "GET", "/assets", &[("If-None-Match", &index_tag)]).await.status, 304);
+
+    // A changed file: the old validator no longer matches.
+    std::fs::write(tree.public().join("css/site.css"), "h1 { color: navy; font-weight: bold }").unwrap();
+    let changed = raw_with(addr, "GET", "/assets/css/site.css", &[("If-None-Match", &etag)]).await;
+    assert_eq!((changed.status, changed.text().as_str()), (200, "h1 { color: navy; font-weight: bold }"));
+    assert_ne!(changed.header("etag"), Some(etag.as_str()));
+}
+
+/// `sat, 06 dec 2026 14:00:00 gmt` as sent: `Sat, 06 Dec 2026 14:00:00 GMT`.
+fn title_case(date: &str) -> String {
+    let words: Vec<String> = date
+        .split(' ')
+        .map(|w| match w {
+            "gmt" => "GMT".to_string(),
+            w => w[..1].to_ascii_uppercase() + &w[1..],
+        })
+        .collect();
+    words.join(" ")
 }
 
 #[tokio::test]

@@ -21,6 +21,8 @@ use crate::{
 /// | `SOCKEYE_BROKER_CHANNEL` | the channel the app's processes share on it | `sockeye` |
 /// | `SOCKEYE_BROKER_SECRET` | authenticates the broker's envelopes (a MAC; at least 32 bytes): see [`crate::broker`] | none (unauthenticated) |
 /// | `SOCKEYE_TRUSTED_PROXIES` | comma-separated CIDRs of reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client (see [`TrustedProxies`](crate::TrustedProxies)) | none |
+/// | `SOCKEYE_CORS_ORIGINS` | comma-separated origins (`https://app.example.com`, or `*`) whose pages may call the HTTP routes from a browser (see [`Cors`](crate::Cors); [`App::cors`](crate::App::cors) wins over it) | none (no CORS) |
+/// | `SOCKEYE_HEALTH` | `on` serves `GET /health` and `GET /ready` (see [`App::health`](crate::App::health)) | `off` |
 /// | `SOCKEYE_ENV` | `development` also serves `GET /_routes`, the route table with source locations | `production` |
 /// | `RUST_LOG` | log filter used when sockeye sets up logging itself | `info` |
 ///
@@ -69,6 +71,11 @@ pub struct Config {
     pub broker: Option<BrokerSettings>,
     /// Reverse proxies whose forwarding headers name the client (none by default).
     pub trusted_proxies: super::TrustedProxies,
+    /// The origins whose pages may call the HTTP routes from a browser (`None`: no CORS
+    /// unless [`App::cors`](crate::App::cors) says).
+    pub cors_origins: Option<Vec<String>>,
+    /// Whether `GET /health` and `GET /ready` are served.
+    pub health: bool,
 }
 
 pub(crate) use crate::extract::DEFAULT_BODY_LIMIT;
@@ -87,6 +94,8 @@ impl Default for Config {
             development: false,
             broker: None,
             trusted_proxies: super::TrustedProxies::none(),
+            cors_origins: None,
+            health: false,
         }
     }
 }
@@ -124,12 +133,10 @@ impl Config {
             config.handshake_timeout = positive_secs("SOCKEYE_HANDSHAKE_TIMEOUT", &v)?;
         }
         config.websocket = WsConfig::from_lookup(&lookup, invalid, parse_size)?;
-        if let Some(v) = lookup("SOCKEYE_DOCS") {
-            match v.trim().to_ascii_lowercase().as_str() {
-                "off" | "false" | "0" => (config.openapi_path, config.docs_path) = (None, None),
-                "on" | "true" | "1" => {}
-                _ => return Err(invalid("SOCKEYE_DOCS", &v, "on or off")),
-            }
+        if let Some(v) = lookup("SOCKEYE_DOCS")
+            && !on_off("SOCKEYE_DOCS", &v)?
+        {
+            (config.openapi_path, config.docs_path) = (None, None);
         }
         for (name, slot) in
             [("SOCKEYE_OPENAPI_PATH", &mut config.openapi_path), ("SOCKEYE_DOCS_PATH", &mut config.docs_path)]
@@ -143,6 +150,9 @@ impl Config {
                 *slot = Some(v);
             }
         }
+        if let Some(v) = lookup("SOCKEYE_HEALTH") {
+            config.health = on_off("SOCKEYE_HEALTH", &v)?;
+        }
         if let Some(v) = lookup("SOCKEYE_ENV") {
             config.development = match v.trim().to_ascii_lowercase().as_str() {
                 "development" | "dev" => true,
@@ -153,6 +163,16 @@ impl Config {
         if let Some(v) = lookup("SOCKEYE_TRUSTED_PROXIES") {
             config.trusted_proxies =
                 v.parse().map_err(|e: String| invalid("SOCKEYE_TRUSTED_PROXIES", &v, &format!("CIDR ranges: {e}")))?;
+        }
+        if let Some(v) = lookup("SOCKEYE_CORS_ORIGINS").filter(|v| !v.trim().is_empty()) {
+            let origins = super::cors::parse_origins(&v).map_err(|e| {
+                invalid(
+                    "SOCKEYE_CORS_ORIGINS",
+                    &v,
+                    &format!("comma-separated origins like https://app.example.com, or *: {e}"),
+                )
+            })?;
+            config.cors_origins = Some(origins);
         }
         if let Some(v) = lookup("SOCKEYE_BROKER_URL").filter(|v| !v.trim().is_empty()) {
             config.broker = Some(BrokerSettings { url: v.trim().to_string(), channel: None, secret: None });
@@ -179,6 +199,15 @@ impl Config {
         } else {
             format!("{}:{}", self.host, self.port)
         }
+    }
+}
+
+/// `on`/`off` (also `true`/`false`, `1`/`0`).
+fn on_off(name: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" => Ok(true),
+        "off" | "false" | "0" => Ok(false),
+        _ => Err(invalid(name, value, "on or off")),
     }
 }
 
@@ -234,6 +263,18 @@ mod tests {
         let e = from(&[("SOCKEYE_BODY_LIMIT", "lots")]).unwrap_err();
         assert!(e.to_string().starts_with("SOCKEYE_BODY_LIMIT=\"lots\""));
         assert!(from(&[("SOCKEYE_BODY_LIMIT", "99999999999999999999g")]).is_err());
+    }
+
+    #[test]
+    fn cors_origins_are_checked_one_by_one() {
+        let c = from(&[("SOCKEYE_CORS_ORIGINS", "https://app.example.com, http://localhost:5173/")]).unwrap();
+        assert_eq!(c.cors_origins.unwrap(), ["https://app.example.com", "http://localhost:5173"]);
+        assert_eq!(from(&[("SOCKEYE_CORS_ORIGINS", "*")]).unwrap().cors_origins.unwrap(), ["*"]);
+        assert_eq!(from(&[("SOCKEYE_CORS_ORIGINS", " ")]).unwrap().cors_origins, None);
+        for bad in ["app.example.com", "https://app.example.com/path", "ftp://x", "https://*.example.com"] {
+            let e = from(&[("SOCKEYE_CORS_ORIGINS", bad)]).unwrap_err().to_string();
+            assert!(e.starts_with("SOCKEYE_CORS_ORIGINS=") && e.contains("is not an origin"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -15,9 +15,10 @@ use crate::{auth::Auth, error::detail_response};
 /// [`App::cors`](crate::App::cors). Same-origin pages need nothing; clients that are not
 /// browsers are not affected.
 ///
-/// By default the origins are the app's allowed origins, the same list that may open
-/// WebSockets (`SOCKEYE_ALLOWED_ORIGINS`, [`Auth::allowed_origins`]), so one setting covers
-/// a front end served elsewhere (a dev server on another port, a CDN).
+/// By default the origins are those of `SOCKEYE_CORS_ORIGINS` ([`Config::cors_origins`](crate::Config::cors_origins))
+/// when it is set, else the app's allowed origins, the same list that may open WebSockets
+/// (`SOCKEYE_ALLOWED_ORIGINS`, [`Auth::allowed_origins`]), so one setting covers a front end
+/// served elsewhere (a dev server on another port, a CDN).
 ///
 /// ```standalone_crate
 /// use sockeye::{App, Cors};
@@ -65,12 +66,33 @@ impl Cors {
         self
     }
 
-    /// The policy with the app's origins filled in.
-    pub(crate) fn policy(&self, auth: &Auth) -> CorsPolicy {
-        let origins = self.origins.clone().unwrap_or_else(|| auth.origin_list().to_vec());
+    /// The policy with the app's origins filled in: `SOCKEYE_CORS_ORIGINS` when set, else
+    /// the allowed origins.
+    pub(crate) fn policy(&self, auth: &Auth, configured: Option<&[String]>) -> CorsPolicy {
+        let origins = (self.origins.clone())
+            .or_else(|| configured.map(<[String]>::to_vec))
+            .unwrap_or_else(|| auth.origin_list().to_vec());
         let any = origins.iter().any(|o| o == "*");
         CorsPolicy { origins, any, credentials: self.credentials, max_age: self.max_age.as_secs() }
     }
+}
+
+/// `https://a.example, http://localhost:5173` or `*`: each origin a scheme, a host and maybe
+/// a port, nothing after them.
+pub(crate) fn parse_origins(list: &str) -> Result<Vec<String>, String> {
+    let mut origins = Vec::new();
+    for origin in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let origin = origin.trim_end_matches('/');
+        let well_formed = origin == "*"
+            || origin.split_once("://").is_some_and(|(scheme, rest)| {
+                matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.contains(['/', '?', '#', '@', ' ', '*'])
+            });
+        if !well_formed {
+            return Err(format!("`{origin}` is not an origin"));
+        }
+        origins.push(origin.to_string());
+    }
+    Ok(origins)
 }
 
 pub(crate) struct CorsPolicy {

@@ -1,11 +1,13 @@
 //! The poem endpoint an [`App`](super::App) becomes: a poem route tree with one method
-//! dispatcher per path shape, wrapped so that every answer (404, 405, a panic) is JSON.
+//! dispatcher per path shape, wrapped so that every answer (404, 405, a panic) is JSON, inside
+//! the user's middlewares ([`App::with`](super::App::with)).
 
 use std::{collections::BTreeMap, panic::AssertUnwindSafe, sync::Arc};
 
 use futures_util::FutureExt;
 use poem::{
-    Endpoint, Request, Response, Route,
+    Endpoint, EndpointExt, IntoResponse, Request, Response, Route,
+    endpoint::BoxEndpoint,
     http::{Extensions, HeaderValue, Method, StatusCode, Uri, header, uri::PathAndQuery},
 };
 
@@ -18,21 +20,36 @@ use crate::{
 };
 
 pub(crate) struct AppEndpoint {
-    route: Route,
+    /// The routes, behind the user's middlewares when there are any.
+    served: Served,
+    cors: Option<super::cors::CorsPolicy>,
     data: AppData,
     registry: Arc<Registry>,
-    cors: Option<super::cors::CorsPolicy>,
     /// What the extensions asked to run when the server stops.
     shutdown: super::extension::Stopping,
 }
 
+enum Served {
+    Routes(Arc<Routes>),
+    Wrapped(BoxEndpoint<'static, Response>),
+}
+
+/// The app's own routes and the endpoints mounted beside them, under the body limit.
+struct Routes {
+    route: Route,
+    body_limit: usize,
+}
+
+/// How the served endpoint is put together besides its routes.
+pub(crate) struct Parts {
+    pub(crate) cors: Option<super::cors::CorsPolicy>,
+    pub(crate) shutdown: super::extension::Stopping,
+    pub(crate) layers: Vec<super::middleware::Layer>,
+    pub(crate) mounts: Vec<(String, BoxEndpoint<'static, Response>)>,
+}
+
 impl AppEndpoint {
-    pub(crate) fn new(
-        mounted: &[Mounted],
-        mut data: Extensions,
-        cors: Option<super::cors::CorsPolicy>,
-        shutdown: super::extension::Stopping,
-    ) -> Result<Self, RouteError> {
+    pub(crate) fn new(mounted: &[Mounted], mut data: Extensions, parts: Parts) -> Result<Self, RouteError> {
         let configured = data.get::<Auth>().is_some_and(Auth::is_configured);
         // The open WebSockets: the Hub's registry, or the app's own when no Hub provided one.
         let registry = match data.get::<Arc<Registry>>() {
@@ -65,7 +82,19 @@ impl AppEndpoint {
                 reason: e.to_string(),
             })?;
         }
-        Ok(Self { route, data: AppData(Arc::new(data)), registry, cors, shutdown })
+        for (path, endpoint) in parts.mounts {
+            route = route
+                .try_nest(&path, endpoint)
+                .map_err(|e| RouteError::Mount { path: path.clone(), reason: e.to_string() })?;
+        }
+        let body_limit = data.get::<crate::extract::BodyLimit>().map_or(crate::extract::DEFAULT_BODY_LIMIT, |l| l.0);
+        let routes = Arc::new(Routes { route, body_limit });
+        let served = match parts.layers.is_empty() {
+            true => Served::Routes(routes),
+            // The first middleware added is the innermost, as with poem's `EndpointExt::with`.
+            false => Served::Wrapped(parts.layers.into_iter().fold(routes.boxed(), |inner, layer| layer(inner))),
+        };
+        Ok(Self { served, cors: parts.cors, data: AppData(Arc::new(data)), registry, shutdown: parts.shutdown })
     }
 
     /// The app's open WebSockets.
@@ -89,21 +118,40 @@ impl Endpoint for AppEndpoint {
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
         normalize_path(req.uri_mut());
+        // CORS first: a preflight is answered before any middleware could refuse it, and
+        // every answer, a middleware's included, is marked for an allowed page.
         let cors = self.cors.as_ref().and_then(|c| Some((c, req.header(header::ORIGIN)?.to_string())));
         if let Some((cors, origin)) = &cors
             && let Some(preflight) = cors.preflight(&req, origin)
         {
             return Ok(preflight);
         }
+        // Middlewares see the app's data too (`State<T>`, the Hub).
         req.extensions_mut().insert(self.data.clone());
-        let mut resp = match self.route.call(req).await {
-            Ok(resp) => resp,
-            Err(e) => error_to_json(e),
+        let mut resp = match &self.served {
+            Served::Routes(routes) => routes.call(req).await?,
+            Served::Wrapped(endpoint) => endpoint.call(req).await.unwrap_or_else(error_to_json),
         };
         if let Some((cors, origin)) = &cors {
             cors.decorate(origin, &mut resp);
         }
         Ok(resp)
+    }
+}
+
+impl Endpoint for Routes {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        let exceeded = match super::body_limit::limit(&mut req, self.body_limit) {
+            Ok(exceeded) => exceeded,
+            Err(too_large) => return Ok(too_large),
+        };
+        let resp = self.route.call(req).await.map_or_else(error_to_json, IntoResponse::into_response);
+        match exceeded {
+            Some(exceeded) if exceeded.happened() => Ok(super::body_limit::too_large(self.body_limit)),
+            _ => Ok(resp),
+        }
     }
 }
 

@@ -91,6 +91,7 @@ pub struct Start<'a> {
 pub(crate) struct Hooks {
     pub(crate) ready: Vec<Box<dyn FnOnce() -> Result<(), RouteError> + Send>>,
     pub(crate) shutdown: Stopping,
+    pub(crate) readiness: super::health::Readiness,
 }
 
 /// Made when the server stops: the future it awaits.
@@ -142,6 +143,17 @@ impl Start<'_> {
         F: Future<Output = ()> + Send + 'static,
     {
         self.hooks.shutdown.0.push(Box::new(move || Box::pin(stop())));
+    }
+
+    /// Adds `check` to what `GET /ready` asks (see [`App::health`](super::App::health)): the
+    /// app is ready while every check answers `Ok` within two seconds. `name` labels the
+    /// check in the answer (`database`, `broker`); an error's text is logged, not answered.
+    pub fn readiness<F, Fut>(&mut self, name: &'static str, check: F)
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.hooks.readiness.add(name, check);
     }
 
     /// Every route the app serves: its full path (prefixes included, as registered), its

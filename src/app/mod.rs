@@ -1,9 +1,14 @@
 //! [`App`]: the routes, state and settings of a service, and how it is served.
 
+mod body_limit;
+#[cfg(feature = "compression")]
+mod compression;
 mod config;
 mod cors;
 pub(crate) mod endpoint;
 pub(crate) mod extension;
+mod health;
+mod middleware;
 mod route_table;
 pub(crate) mod serve;
 mod server;
@@ -16,9 +21,12 @@ use tokio::net::ToSocketAddrs;
 
 pub use crate::extract::TrustedProxies;
 pub use crate::settings::ConfigError;
+#[cfg(feature = "compression")]
+pub use compression::{Compression, CompressionEndpoint};
 pub use config::{BrokerSettings, Config};
 pub use cors::Cors;
 pub use extension::{CheckFuture, Extension, Start};
+pub use middleware::Next;
 pub use server::{Server, shutdown_signal};
 
 use crate::{
@@ -65,6 +73,10 @@ pub struct App {
     state: Extensions,
     auth: Auth,
     cors: Option<Cors>,
+    /// The user's middlewares, innermost first.
+    layers: Vec<middleware::Layer>,
+    /// Endpoints mounted beside the routes, by path.
+    mounts: Vec<(String, poem::endpoint::BoxEndpoint<'static, poem::Response>)>,
     /// The parts plugged in: the built-in ones the crate's features bring, and the user's.
     extensions: Vec<Box<dyn Extension>>,
 }
@@ -73,7 +85,17 @@ impl App {
     /// An app of `config` with `extensions` (the constructors, [`App::new`] and the others,
     /// are in `builtin.rs`, which knows the built-in extensions of this build).
     pub(crate) fn compose(config: Config, auto: bool, extensions: Vec<Box<dyn Extension>>) -> Self {
-        Self { config, auto, includes: Vec::new(), state: Extensions::new(), auth: Auth::new(), cors: None, extensions }
+        Self {
+            config,
+            auto,
+            includes: Vec::new(),
+            state: Extensions::new(),
+            auth: Auth::new(),
+            cors: None,
+            layers: Vec::new(),
+            mounts: Vec::new(),
+            extensions,
+        }
     }
 
     /// Plugs `extension` into the app: its routes, start-up checks and data (see
@@ -115,7 +137,9 @@ impl App {
         &self.config
     }
 
-    /// Largest request body [`Json`](crate::Json) reads; larger bodies get 413.
+    /// Largest request body the app reads, whatever reads it ([`Json`](crate::Json),
+    /// [`Form`](crate::Form), a `String` or `Bytes` argument, a mounted endpoint); larger
+    /// bodies get 413 `{"detail": "request body is larger than the limit of N bytes"}`.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.config.body_limit = bytes;
         self
@@ -161,7 +185,10 @@ impl App {
 
     /// Lets browser pages of other origins call the app's HTTP routes (CORS), as `cors`
     /// says: by default the app's allowed origins, the pages that may open its WebSockets
-    /// (`SOCKEYE_ALLOWED_ORIGINS`). Preflight requests are answered before routing.
+    /// (`SOCKEYE_ALLOWED_ORIGINS`). Preflight requests are answered before routing and
+    /// before the middlewares of [`App::with`], and every answer is marked, a middleware's
+    /// too. `SOCKEYE_CORS_ORIGINS` (see [`Config`]) turns
+    /// this on with `Cors::new()` when the app does not call it.
     pub fn cors(mut self, cors: Cors) -> Self {
         self.cors = Some(cors);
         self
@@ -221,11 +248,14 @@ impl App {
         self.route_table()
     }
 
-    fn mount(&self) -> Result<Vec<Mounted>, RouteError> {
+    fn mounted(&self) -> Result<Vec<Mounted>, RouteError> {
         let mut includes = self.includes.clone();
         includes.extend(self.extensions.iter().map(|e| e.routes(&self.config)));
         if self.config.development {
             includes.push(Router::new().route("/_routes", &route_table::ROUTE));
+        }
+        if self.config.health {
+            includes.push(health::routes());
         }
         router::mount(&includes, self.auto)
     }
@@ -251,11 +281,11 @@ impl App {
     }
 
     pub(crate) fn route_table(&self) -> Result<Vec<RouteInfo>, RouteError> {
-        Ok(table_of(&self.mount()?))
+        Ok(table_of(&self.mounted()?))
     }
 
     pub(crate) fn into_endpoint(mut self) -> Result<AppEndpoint, RouteError> {
-        let mounted = self.mount()?;
+        let mounted = self.mounted()?;
         let routes = route_table::json(&table_of(&mounted)).into();
         static_dir::check(&self.state)?;
         let mut hooks = extension::Hooks::default();
@@ -267,7 +297,9 @@ impl App {
             return Err(RouteError::Auth(reason.to_string()));
         }
         self.auth.warn_at_start();
-        let cors = self.cors.map(|c| c.policy(&self.auth));
+        // `SOCKEYE_CORS_ORIGINS` alone turns CORS on.
+        let cors = self.cors.or_else(|| self.config.cors_origins.is_some().then(Cors::new));
+        let cors = cors.map(|c| c.policy(&self.auth, self.config.cors_origins.as_deref()));
         // What the framework's parts read from every request, beside the user's state.
         let mut data = self.state;
         data.insert(crate::extract::BodyLimit(self.config.body_limit));
@@ -275,6 +307,7 @@ impl App {
         data.insert(self.config.trusted_proxies.clone());
         data.insert(route_table::Json(routes));
         data.insert(self.auth);
+        data.insert(std::mem::take(&mut hooks.readiness));
         // A `State<T>` nobody provides is found here, not by a 500 on every request.
         for m in &mounted {
             if let Some(missing) = m.def.operation().requires.iter().find(|r| !r.is_provided(&data)) {
@@ -285,7 +318,8 @@ impl App {
                 });
             }
         }
-        let endpoint = AppEndpoint::new(&mounted, data, cors, hooks.shutdown)?;
+        let parts = endpoint::Parts { cors, shutdown: hooks.shutdown, layers: self.layers, mounts: self.mounts };
+        let endpoint = AppEndpoint::new(&mounted, data, parts)?;
         // Last: nothing reaches the network before every check has passed.
         for ready in hooks.ready {
             ready()?;

@@ -6,7 +6,10 @@
 //! [`FromTail`](crate::FromTail)), and the file it names is canonicalized and must still be
 //! inside the canonical directory, so a symlink pointing out of it is refused too.
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 use poem::{
     Body, Request, Response,
@@ -70,7 +73,7 @@ fn root_of(req: &Request, prefix: &str) -> Option<PathBuf> {
 #[crate::get("/", def = INDEX_ROUTE)]
 async fn static_dir(req: &Request) -> Response {
     let Some(root) = root_of(req, req.uri().path()) else { return not_found() };
-    serve(&root, Path::new("")).await
+    serve(req, &root, Path::new("")).await
 }
 
 // `GET {prefix}/<path..>`: `path` is checked like every tail (no `..`, no hidden names: 404).
@@ -81,7 +84,7 @@ async fn static_file(path: String, req: &Request) -> Response {
     let Ok((_, raw)) = checked_tail(req, 0, false) else { return not_found() };
     let full = req.uri().path();
     let Some(root) = root_of(req, &full[..full.len() - raw.len() - 1]) else { return not_found() };
-    serve(&root, Path::new(&path)).await
+    serve(req, &root, Path::new(&path)).await
 }
 
 /// The file `rel` names under `root`, or `index.html` if it is a directory, if it is still
@@ -97,16 +100,52 @@ async fn resolve(root: &Path, rel: &Path) -> Option<PathBuf> {
     tokio::fs::metadata(&target).await.ok()?.is_file().then_some(target)
 }
 
-async fn serve(root: &Path, rel: &Path) -> Response {
+async fn serve(req: &Request, root: &Path, rel: &Path) -> Response {
     let Some(target) = resolve(root, rel).await else { return not_found() };
     let Ok(file) = tokio::fs::File::open(&target).await else { return not_found() };
     let Ok(meta) = file.metadata().await else { return not_found() };
-    Response::builder()
+    let modified = meta.modified().ok();
+    let etag = etag(meta.len(), modified);
+    let builder = Response::builder()
+        .header(header::ETAG, &etag)
+        // Cached copies are revalidated (a 304 costs no body), so a changed file shows at once.
+        .header(header::CACHE_CONTROL, "no-cache");
+    let builder = match modified {
+        Some(at) => builder.header(header::LAST_MODIFIED, httpdate::fmt_http_date(at)),
+        None => builder,
+    };
+    if not_modified(req, &etag, modified) {
+        return builder.status(StatusCode::NOT_MODIFIED).finish();
+    }
+    builder
         .header(header::CONTENT_TYPE, content_type(&target))
         .header(header::CONTENT_LENGTH, meta.len())
         // Browsers must not guess a script out of a file served as text.
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
         .body(Body::from_async_read(file))
+}
+
+/// A validator that changes whenever the file's size or modification time does.
+fn etag(len: u64, modified: Option<SystemTime>) -> String {
+    let nanos = modified.and_then(|m| m.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+    format!("\"{len:x}-{nanos:x}\"")
+}
+
+/// Whether the client's cached copy is current (RFC 9110 §13.1.2-3): `If-None-Match` when
+/// sent (weak comparison, `*` matches), else `If-Modified-Since` to the second.
+fn not_modified(req: &Request, etag: &str, modified: Option<SystemTime>) -> bool {
+    if let Some(tags) = req.header(header::IF_NONE_MATCH) {
+        let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
+        return tags.split(',').any(|t| t.trim() == "*" || bare(t) == etag);
+    }
+    let since = req.header(header::IF_MODIFIED_SINCE).and_then(|v| httpdate::parse_http_date(v).ok());
+    match (since, modified) {
+        (Some(since), Some(modified)) => {
+            let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            secs(modified) <= secs(since)
+        }
+        _ => false,
+    }
 }
 
 /// The media type of a file, by its extension; `application/octet-stream` when unknown.
@@ -148,6 +187,25 @@ pub(crate) fn content_type(path: &Path) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn validators_follow_the_file() {
+        let at = UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        let tag = etag(10, Some(at));
+        assert_ne!(tag, etag(11, Some(at)));
+        assert_ne!(tag, etag(10, Some(at + std::time::Duration::from_nanos(1))));
+        let req = |name: &str, value: &str| Request::builder().header(name, value).finish();
+        assert!(not_modified(&req("if-none-match", &tag), &tag, Some(at)));
+        assert!(not_modified(&req("if-none-match", &format!("\"x\", W/{tag}")), &tag, Some(at)));
+        assert!(!not_modified(&req("if-none-match", "\"other\""), &tag, Some(at)));
+        let date = httpdate::fmt_http_date(at);
+        assert!(not_modified(&req("if-modified-since", &date), &tag, Some(at)));
+        let earlier = httpdate::fmt_http_date(at - std::time::Duration::from_secs(1));
+        assert!(!not_modified(&req("if-modified-since", &earlier), &tag, Some(at)));
+        // If-None-Match wins over If-Modified-Since.
+        let both = Request::builder().header("if-none-match", "\"other\"").header("if-modified-since", &date).finish();
+        assert!(!not_modified(&both, &tag, Some(at)));
+    }
 
     #[test]
     fn content_types_follow_the_extension() {

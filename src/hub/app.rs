@@ -34,6 +34,11 @@ impl Extension for HubExtension {
         if let Some(broker) = broker {
             let hub = self.hub.clone();
             start.on_ready(move || hub.connect_broker(&broker).map_err(|e| broker_error(&e)));
+            let hub = self.hub.clone();
+            start.readiness("broker", move || {
+                let connected = hub.broker().is_some_and(|b| b.connected);
+                async move { if connected { Ok(()) } else { Err("the broker is not connected".to_string()) } }
+            });
             let hub = self.hub;
             start.on_shutdown(move || async move { hub.leave_broker().await });
         }

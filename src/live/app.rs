@@ -117,6 +117,13 @@ impl Extension for Models {
                  App::register_with(Access::..), or Access::public() if that is meant"
             );
         }
+        if let Some(db) = &self.database {
+            let pool = db.pool().clone();
+            start.readiness("database", move || {
+                let pool = pool.clone();
+                async move { sqlx::query("SELECT 1").execute(&pool).await.map(drop).map_err(|e| e.to_string()) }
+            });
+        }
         let models = *self;
         start.provide(LiveData(Arc::new(LiveInner {
             database: models.database,

@@ -89,6 +89,15 @@ pub enum RouteError {
         /// What is wrong with it.
         reason: String,
     },
+    /// An endpoint given to [`App::mount`](crate::App::mount) cannot be mounted where asked
+    /// (a path that is not a literal path, or one that a route already takes).
+    #[error("cannot mount an endpoint at `{path}`: {reason}")]
+    Mount {
+        /// The path as given.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The authentication settings cannot be used (a secret too short to resist guessing).
     #[error("authentication: {0}")]
     Auth(String),

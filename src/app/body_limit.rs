@@ -1,0 +1,66 @@
+//! The app's body limit on every request, whatever reads the body: [`Json`](crate::Json) and
+//! [`Form`](crate::Form) check it themselves, and so does this for `String`, `Bytes`,
+//! `Vec<u8>`, poem's `Body` and `Multipart`, and the endpoints of [`App::mount`](super::App::mount).
+//!
+//! A body that declares a larger `Content-Length` is refused before routing. One that does
+//! not (chunked, HTTP/2) is read through a counter: past the limit the reader gets an error,
+//! and whatever the handler answered after it is replaced by the 413.
+
+use std::{
+    io,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+use futures_util::StreamExt;
+use poem::{
+    Body, Request, Response,
+    http::{StatusCode, header},
+};
+
+use crate::error::detail_response;
+
+/// Set when a request's body went past the limit while it was read.
+pub(crate) struct Exceeded(Arc<AtomicBool>);
+
+impl Exceeded {
+    pub(crate) fn happened(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The 413 answer.
+pub(crate) fn too_large(limit: usize) -> Response {
+    detail_response(StatusCode::PAYLOAD_TOO_LARGE, format!("request body is larger than the limit of {limit} bytes"))
+}
+
+/// Refuses `req` at once when it declares a body over `limit`; otherwise counts its body as
+/// it is read (nothing to count for a request without a body).
+pub(crate) fn limit(req: &mut Request, limit: usize) -> Result<Option<Exceeded>, Response> {
+    let declared = req.header(header::CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(limit));
+    }
+    let body = req.take_body();
+    if declared.is_some() || body.is_empty() {
+        // hyper stops a body at its declared length: nothing more can arrive.
+        req.set_body(body);
+        return Ok(None);
+    }
+    let flag = Arc::new(AtomicBool::new(false));
+    let exceeded = flag.clone();
+    let mut read = 0usize;
+    let counted = body.into_bytes_stream().map(move |chunk| {
+        let chunk = chunk?;
+        read = read.saturating_add(chunk.len());
+        if read > limit {
+            flag.store(true, Ordering::Relaxed);
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "request body over the limit"));
+        }
+        Ok(chunk)
+    });
+    req.set_body(Body::from_bytes_stream(counted));
+    Ok(Some(Exceeded(exceeded)))
+}
