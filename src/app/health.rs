@@ -49,9 +49,9 @@ impl App {
     /// passes (the database of live models answers a query, the Hub's broker is connected,
     /// and any check an [`Extension`](crate::Extension) adds with
     /// [`Start::readiness`](crate::Start::readiness)), else 503 `{"status": "unavailable",
-    /// "checks": {"database": "failing", ..}}`, with the reason logged as a warning. From
-    /// the moment a shutdown begins `/ready` answers 503 `"shutting_down"`, so a load
-    /// balancer stops sending traffic while the requests in flight finish.
+    /// "checks": {"database": "failing", ..}}`, with the reason logged as a warning. A
+    /// request that still reaches `/ready` once a shutdown has begun (on a connection
+    /// already open) gets 503 `"shutting_down"`.
     ///
     /// ```standalone_crate
     /// use sockeye::prelude::*;
