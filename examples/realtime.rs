@@ -106,6 +106,7 @@ async fn main() -> sockeye::Result<()> {
         .cors(sockeye::Cors::new())
         .pubsub("/ws/chat") // the JSON subscribe / publish protocol
         .ws_stats("/ws/stats") // the stats endpoint
+        .health() // GET /health (liveness) and /ready (the database answers)
         .console("/static/websocket-test.html") // the browser test console
         .serve()
         .await

@@ -107,7 +107,7 @@ pub mod __private;
 pub mod __fuzz;
 
 pub use app::{
-    App, BrokerSettings, CheckFuture, Config, ConfigError, Cors, Extension, Next, RouteInfo, Server, Start,
+    App, BrokerSettings, CheckFuture, Config, ConfigError, Cors, Extension, Next, RequestId, RouteInfo, Server, Start,
     TrustedProxies, shutdown_signal,
 };
 #[cfg(feature = "compression")]

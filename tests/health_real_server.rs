@@ -56,4 +56,3 @@ async fn ready_fails_while_the_database_is_stopped_and_recovers_postgres_real_se
     let _ = stop.send(());
     serving.await.unwrap().unwrap();
 }
-

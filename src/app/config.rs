@@ -23,6 +23,8 @@ use crate::{
 /// | `SOCKEYE_TRUSTED_PROXIES` | comma-separated CIDRs of reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client (see [`TrustedProxies`](crate::TrustedProxies)) | none |
 /// | `SOCKEYE_CORS_ORIGINS` | comma-separated origins (`https://app.example.com`, or `*`) whose pages may call the HTTP routes from a browser (see [`Cors`](crate::Cors); [`App::cors`](crate::App::cors) wins over it) | none (no CORS) |
 /// | `SOCKEYE_HEALTH` | `on` serves `GET /health` and `GET /ready` (see [`App::health`](crate::App::health)) | `off` |
+/// | `SOCKEYE_ACCESS_LOG` | `on` writes a line per request (see [`App::access_log`](crate::App::access_log)) | `off` |
+/// | `SOCKEYE_LOG_FORMAT` | `json` writes log lines as JSON objects, `text` as text (read by [`init_logging`](crate::init_logging)) | `text` |
 /// | `SOCKEYE_ENV` | `development` also serves `GET /_routes`, the route table with source locations | `production` |
 /// | `RUST_LOG` | log filter used when sockeye sets up logging itself | `info` |
 ///
@@ -76,6 +78,8 @@ pub struct Config {
     pub cors_origins: Option<Vec<String>>,
     /// Whether `GET /health` and `GET /ready` are served.
     pub health: bool,
+    /// Whether a line is logged per request.
+    pub access_log: bool,
 }
 
 pub(crate) use crate::extract::DEFAULT_BODY_LIMIT;
@@ -96,6 +100,7 @@ impl Default for Config {
             trusted_proxies: super::TrustedProxies::none(),
             cors_origins: None,
             health: false,
+            access_log: false,
         }
     }
 }
@@ -152,6 +157,14 @@ impl Config {
         }
         if let Some(v) = lookup("SOCKEYE_HEALTH") {
             config.health = on_off("SOCKEYE_HEALTH", &v)?;
+        }
+        if let Some(v) = lookup("SOCKEYE_ACCESS_LOG") {
+            config.access_log = on_off("SOCKEYE_ACCESS_LOG", &v)?;
+        }
+        if let Some(v) = lookup("SOCKEYE_LOG_FORMAT")
+            && !matches!(v.trim().to_ascii_lowercase().as_str(), "json" | "text")
+        {
+            return Err(invalid("SOCKEYE_LOG_FORMAT", &v, "json or text"));
         }
         if let Some(v) = lookup("SOCKEYE_ENV") {
             config.development = match v.trim().to_ascii_lowercase().as_str() {

@@ -23,6 +23,7 @@ pub(crate) struct AppEndpoint {
     /// The routes, behind the user's middlewares when there are any.
     served: Served,
     cors: Option<super::cors::CorsPolicy>,
+    access_log: bool,
     data: AppData,
     registry: Arc<Registry>,
     /// What the extensions asked to run when the server stops.
@@ -46,6 +47,7 @@ pub(crate) struct Parts {
     pub(crate) shutdown: super::extension::Stopping,
     pub(crate) layers: Vec<super::middleware::Layer>,
     pub(crate) mounts: Vec<(String, BoxEndpoint<'static, Response>)>,
+    pub(crate) access_log: bool,
 }
 
 impl AppEndpoint {
@@ -75,7 +77,9 @@ impl AppEndpoint {
         }
         let mut route = Route::new();
         for (pattern, group) in by_pattern {
-            let methods = Methods::new(group.iter().map(|m| (m.def, m.secured)));
+            let matched =
+                parts.access_log.then(|| super::access_log::MatchedRoute(path::display(&group[0].path).into()));
+            let methods = Methods::new(group.iter().map(|m| (m.def, m.secured)), matched);
             route = route.try_at(&pattern, methods).map_err(|e| RouteError::BadPath {
                 handler: group[0].def.qualified_name(),
                 path: group[0].path.clone(),
@@ -94,7 +98,8 @@ impl AppEndpoint {
             // The first middleware added is the innermost, as with poem's `EndpointExt::with`.
             false => Served::Wrapped(parts.layers.into_iter().fold(routes.boxed(), |inner, layer| layer(inner))),
         };
-        Ok(Self { served, cors: parts.cors, data: AppData(Arc::new(data)), registry, shutdown: parts.shutdown })
+        let data = AppData(Arc::new(data));
+        Ok(Self { served, cors: parts.cors, access_log: parts.access_log, data, registry, shutdown: parts.shutdown })
     }
 
     /// The app's open WebSockets.
@@ -118,24 +123,41 @@ impl Endpoint for AppEndpoint {
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
         normalize_path(req.uri_mut());
+        req.extensions_mut().insert(self.data.clone());
+        let (request_id, request_id_header) = super::request_id::assign(&mut req);
+        let pending = self.access_log.then(|| super::access_log::Pending {
+            started: std::time::Instant::now(),
+            method: req.method().clone(),
+            client: crate::extract::client_ip(&req),
+        });
+        let mut resp = self.answer(req).await;
+        resp.headers_mut().insert("x-request-id", request_id_header);
+        if let Some(pending) = pending {
+            super::access_log::write(pending, &mut resp, request_id.as_str());
+        }
+        Ok(resp)
+    }
+}
+
+impl AppEndpoint {
+    async fn answer(&self, req: Request) -> Response {
         // CORS first: a preflight is answered before any middleware could refuse it, and
         // every answer, a middleware's included, is marked for an allowed page.
         let cors = self.cors.as_ref().and_then(|c| Some((c, req.header(header::ORIGIN)?.to_string())));
         if let Some((cors, origin)) = &cors
             && let Some(preflight) = cors.preflight(&req, origin)
         {
-            return Ok(preflight);
+            return preflight;
         }
-        // Middlewares see the app's data too (`State<T>`, the Hub).
-        req.extensions_mut().insert(self.data.clone());
+        // Middlewares see the app's data too (`State<T>`, the Hub): set above.
         let mut resp = match &self.served {
-            Served::Routes(routes) => routes.call(req).await?,
+            Served::Routes(routes) => routes.call(req).await.unwrap_or_else(error_to_json),
             Served::Wrapped(endpoint) => endpoint.call(req).await.unwrap_or_else(error_to_json),
         };
         if let Some((cors, origin)) = &cors {
             cors.decorate(origin, &mut resp);
         }
-        Ok(resp)
+        resp
     }
 }
 
@@ -209,10 +231,15 @@ fn upper_case_escapes(path: &str) -> String {
 struct Methods {
     handlers: Vec<(Method, &'static RouteDef, Option<&'static crate::auth::Secured>)>,
     allow: HeaderValue,
+    /// Its pattern, set on every answer for the access log (when it is on).
+    route: Option<super::access_log::MatchedRoute>,
 }
 
 impl Methods {
-    fn new(defs: impl Iterator<Item = (&'static RouteDef, Option<&'static crate::auth::Secured>)>) -> Self {
+    fn new(
+        defs: impl Iterator<Item = (&'static RouteDef, Option<&'static crate::auth::Secured>)>,
+        route: Option<super::access_log::MatchedRoute>,
+    ) -> Self {
         let handlers: Vec<_> =
             defs.filter_map(|(d, s)| Method::from_bytes(d.method.as_bytes()).ok().map(|m| (m, d, s))).collect();
         let mut names: Vec<&str> = handlers.iter().map(|(m, _, _)| m.as_str()).collect();
@@ -221,7 +248,7 @@ impl Methods {
         }
         names.sort_unstable();
         let allow = HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static(""));
-        Self { handlers, allow }
+        Self { handlers, allow, route }
     }
 
     fn find(&self, method: &Method) -> Option<(&'static RouteDef, Option<&'static crate::auth::Secured>)> {
@@ -237,11 +264,21 @@ impl Methods {
 impl Endpoint for Methods {
     type Output = Response;
 
-    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let mut resp = self.dispatch(req).await;
+        if let Some(route) = &self.route {
+            resp.extensions_mut().insert(route.clone());
+        }
+        Ok(resp)
+    }
+}
+
+impl Methods {
+    async fn dispatch(&self, mut req: Request) -> Response {
         let Some((def, secured)) = self.find(req.method()) else {
             let mut resp = detail_response(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
             resp.headers_mut().insert(header::ALLOW, self.allow.clone());
-            return Ok(resp);
+            return resp;
         };
         if let Some(secured) = secured {
             match crate::auth::authenticate(&req, secured, def.websocket) {
@@ -252,16 +289,16 @@ impl Endpoint for Methods {
                 Err(error) if def.websocket => {
                     req.extensions_mut().insert(AuthPending { error, secured });
                 }
-                Err(error) => return Ok(error.into_response()),
+                Err(error) => return error.into_response(),
             }
         }
         // A panicking handler answers 500 and is logged; the server and other requests go on.
         match AssertUnwindSafe((def.handler)(req)).catch_unwind().await {
-            Ok(resp) => Ok(resp),
+            Ok(resp) => resp,
             Err(panic) => {
                 let message = panic_message(panic.as_ref());
                 tracing::error!(handler = %def.qualified_name(), panic = %message, "handler panicked");
-                Ok(detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"))
+                detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
             }
         }
     }

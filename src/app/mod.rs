@@ -1,5 +1,6 @@
 //! [`App`]: the routes, state and settings of a service, and how it is served.
 
+mod access_log;
 mod body_limit;
 #[cfg(feature = "compression")]
 mod compression;
@@ -9,6 +10,7 @@ pub(crate) mod endpoint;
 pub(crate) mod extension;
 mod health;
 mod middleware;
+mod request_id;
 mod route_table;
 pub(crate) mod serve;
 mod server;
@@ -27,6 +29,7 @@ pub use config::{BrokerSettings, Config};
 pub use cors::Cors;
 pub use extension::{CheckFuture, Extension, Start};
 pub use middleware::Next;
+pub use request_id::RequestId;
 pub use server::{Server, shutdown_signal};
 
 use crate::{
@@ -155,6 +158,22 @@ impl App {
     /// (see [`TrustedProxies`]; `SOCKEYE_TRUSTED_PROXIES`).
     pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
         self.config.trusted_proxies = proxies;
+        self
+    }
+
+    /// Writes a line per answered request at `info` (target `sockeye::access`): method,
+    /// route pattern, status, duration, body bytes, client address (after the
+    /// [trusted proxies](App::trusted_proxies)) and [`RequestId`]; a WebSocket's line is its
+    /// handshake (status 101). The query string and headers are never written, so no token
+    /// or API key reaches the log. `SOCKEYE_ACCESS_LOG=on` does the same; with
+    /// `SOCKEYE_LOG_FORMAT=json` each line is a JSON object (see
+    /// [`init_logging`](crate::init_logging)).
+    ///
+    /// ```text
+    /// INFO sockeye::access: GET /items/<id> 200 method=GET route="/items/<id>" status=200 duration_ms=0.412 bytes=Some(27) client="203.0.113.9" request_id="1f2e3d4c5b6a-2a"
+    /// ```
+    pub fn access_log(mut self, on: bool) -> Self {
+        self.config.access_log = on;
         self
     }
 
@@ -318,7 +337,13 @@ impl App {
                 });
             }
         }
-        let parts = endpoint::Parts { cors, shutdown: hooks.shutdown, layers: self.layers, mounts: self.mounts };
+        let parts = endpoint::Parts {
+            cors,
+            shutdown: hooks.shutdown,
+            layers: self.layers,
+            mounts: self.mounts,
+            access_log: self.config.access_log,
+        };
         let endpoint = AppEndpoint::new(&mounted, data, parts)?;
         // Last: nothing reaches the network before every check has passed.
         for ready in hooks.ready {

@@ -13,6 +13,7 @@ pub(crate) mod client;
 mod describe;
 pub(crate) use body::{BodyLimit, DEFAULT_BODY_LIMIT};
 pub use client::TrustedProxies;
+pub(crate) use client::client_ip;
 mod form;
 mod json;
 pub(crate) mod param;

@@ -102,7 +102,10 @@ impl Example {
                 panic!("example {name} logged no address: {seen:?}");
             };
             if let Some(rest) = line.split("listening on http://").nth(1) {
-                example.addr = rest.split_whitespace().next().unwrap().parse().unwrap();
+                // Text or JSON lines: the address is what follows, up to a character no
+                // address has.
+                let addr = rest.split(|c: char| !(c.is_ascii_alphanumeric() || ".:[]".contains(c))).next();
+                example.addr = addr.unwrap().parse().unwrap();
                 return example;
             }
             seen.push(line);

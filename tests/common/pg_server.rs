@@ -37,8 +37,7 @@ fn command(program: &Path) -> Command {
 
 /// `program args..` (see [`command`]); panics with its output on failure.
 fn run(program: &Path, args: &[&str]) {
-    let out = command(program)
-        .args(args).output().unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+    let out = command(program).args(args).output().unwrap_or_else(|e| panic!("{}: {e}", program.display()));
     assert!(
         out.status.success(),
         "{} {args:?}: {}{}",
@@ -86,7 +85,10 @@ impl PgServer {
     /// Starts it again after [`down`](Self::down), waiting until it accepts connections.
     pub(crate) fn up(&self) {
         let log = self.dir.join("log");
-        run(&self.bin.join("pg_ctl"), &["-D", self.data().to_str().unwrap(), "-l", log.to_str().unwrap(), "-w", "start"]);
+        run(
+            &self.bin.join("pg_ctl"),
+            &["-D", self.data().to_str().unwrap(), "-l", log.to_str().unwrap(), "-w", "start"],
+        );
     }
 
     /// Stops it at once (connections are cut, as when a database host goes away).
