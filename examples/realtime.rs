@@ -107,6 +107,7 @@ async fn main() -> sockeye::Result<()> {
         .pubsub("/ws/chat") // the JSON subscribe / publish protocol
         .ws_stats("/ws/stats") // the stats endpoint
         .health() // GET /health (liveness) and /ready (the database answers)
+        .metrics() // GET /metrics, for Prometheus
         .console("/static/websocket-test.html") // the browser test console
         .serve()
         .await

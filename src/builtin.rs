@@ -45,6 +45,10 @@ fn extensions() -> Vec<Box<dyn Extension>> {
         Box::new(crate::docs::Docs),
         #[cfg(not(feature = "openapi"))]
         Box::new(NoDocs),
+        #[cfg(feature = "metrics")]
+        Box::new(crate::metrics::Metrics),
+        #[cfg(not(feature = "metrics"))]
+        Box::new(NoMetrics),
     ]
 }
 
@@ -60,6 +64,24 @@ impl Extension for NoDocs {
                 "API docs are not served ({path}, /docs): they need sockeye's `openapi` cargo feature \
                  (SOCKEYE_DOCS=off silences this)"
             );
+        }
+        Ok(())
+    }
+}
+
+/// Without the `metrics` feature: `SOCKEYE_METRICS=on` (or `App::metrics`, which needs it)
+/// cannot be honoured, and says so instead of serving nothing silently.
+#[cfg(not(feature = "metrics"))]
+struct NoMetrics;
+
+#[cfg(not(feature = "metrics"))]
+impl Extension for NoMetrics {
+    fn start(self: Box<Self>, start: &mut crate::app::Start<'_>) -> Result<(), crate::RouteError> {
+        if start.config().metrics {
+            return Err(crate::RouteError::Extension {
+                extension: "metrics".to_string(),
+                reason: "SOCKEYE_METRICS=on needs sockeye's `metrics` cargo feature".to_string(),
+            });
         }
         Ok(())
     }

@@ -56,6 +56,7 @@
 //! | `jwt` | JSON Web Tokens for `#[secured]` and [`Claims`](auth::Claims): `Auth::hs256`, `public_key_pem`, issuing tokens |
 //! | `openapi` | `GET /openapi.json`, `/asyncapi.json` and the `/docs` pages ([`docs`]) |
 //! | `compression` | gzip and brotli answers: [`App::compression`], `Compression` |
+//! | `metrics` | Prometheus metrics at `GET /metrics`: [`App::metrics`], [`metrics`] |
 //! | `full` | all of the above |
 //!
 //! A setting that needs a missing feature is an error that names it (`SOCKEYE_JWT_SECRET`
@@ -89,6 +90,8 @@ pub mod hub;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod live;
 mod logging;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod response;
 mod route;
 mod router;
@@ -107,8 +110,8 @@ pub mod __private;
 pub mod __fuzz;
 
 pub use app::{
-    App, BrokerSettings, CheckFuture, Config, ConfigError, Cors, Extension, Next, RequestId, RouteInfo, Server, Start,
-    TrustedProxies, shutdown_signal,
+    Answered, App, BrokerSettings, CheckFuture, Config, ConfigError, Cors, Extension, Next, RequestId, RouteInfo,
+    Server, Start, TrustedProxies, shutdown_signal,
 };
 #[cfg(feature = "compression")]
 pub use app::{Compression, CompressionEndpoint};

@@ -43,7 +43,9 @@ async fn one_json_line_per_request_with_its_request_id_and_no_secret_real_server
     let auth = format!("Authorization: Bearer {SECRET}\r\nX-API-Key: {SECRET}\r\nCookie: session={SECRET}\r\n");
     let close = "Host: x\r\nConnection: close\r\n";
 
-    let listed = send(addr, &format!("GET /products?token={SECRET} HTTP/1.1\r\n{close}X-Request-Id: trace-1\r\n{auth}\r\n")).await;
+    let listed =
+        send(addr, &format!("GET /products?token={SECRET} HTTP/1.1\r\n{close}X-Request-Id: trace-1\r\n{auth}\r\n"))
+            .await;
     assert_eq!(header(&listed, "x-request-id"), Some("trace-1"));
     let body = r#"{"name":"Lamp","price":12}"#;
     let created = send(
@@ -57,8 +59,7 @@ async fn one_json_line_per_request_with_its_request_id_and_no_secret_real_server
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
     let nowhere = send(addr, &format!("GET /nowhere/{SECRET} HTTP/1.1\r\n{close}\r\n")).await;
     assert!(nowhere.starts_with("HTTP/1.1 404"), "{nowhere}");
-    let (ws, resp) =
-        tokio_tungstenite::connect_async(format!("ws://{addr}/ws/products?token={SECRET}")).await.unwrap();
+    let (ws, resp) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/products?token={SECRET}")).await.unwrap();
     let ws_id = resp.headers()["x-request-id"].to_str().unwrap().to_string();
     drop(ws);
 
@@ -76,7 +77,11 @@ async fn one_json_line_per_request_with_its_request_id_and_no_secret_real_server
     }
     assert_eq!(access.len(), 5, "{lines:#?}");
     let row = |a: &Value| {
-        (a["method"].as_str().unwrap().to_string(), a["route"].as_str().unwrap().to_string(), a["status"].as_u64().unwrap())
+        (
+            a["method"].as_str().unwrap().to_string(),
+            a["route"].as_str().unwrap().to_string(),
+            a["status"].as_u64().unwrap(),
+        )
     };
     let expected = [
         // `token` is not a column: refused, and the query it came in is not logged.

@@ -25,6 +25,7 @@ use crate::{
 /// | `SOCKEYE_HEALTH` | `on` serves `GET /health` and `GET /ready` (see [`App::health`](crate::App::health)) | `off` |
 /// | `SOCKEYE_ACCESS_LOG` | `on` writes a line per request (see [`App::access_log`](crate::App::access_log)) | `off` |
 /// | `SOCKEYE_LOG_FORMAT` | `json` writes log lines as JSON objects, `text` as text (read by [`init_logging`](crate::init_logging)) | `text` |
+/// | `SOCKEYE_METRICS` | `on` serves Prometheus metrics at `GET /metrics` (see [`App::metrics`](crate::App::metrics); cargo feature `metrics`) | `off` |
 /// | `SOCKEYE_ENV` | `development` also serves `GET /_routes`, the route table with source locations | `production` |
 /// | `RUST_LOG` | log filter used when sockeye sets up logging itself | `info` |
 ///
@@ -80,6 +81,8 @@ pub struct Config {
     pub health: bool,
     /// Whether a line is logged per request.
     pub access_log: bool,
+    /// Whether Prometheus metrics are served at `GET /metrics` (cargo feature `metrics`).
+    pub metrics: bool,
 }
 
 pub(crate) use crate::extract::DEFAULT_BODY_LIMIT;
@@ -101,6 +104,7 @@ impl Default for Config {
             cors_origins: None,
             health: false,
             access_log: false,
+            metrics: false,
         }
     }
 }
@@ -160,6 +164,9 @@ impl Config {
         }
         if let Some(v) = lookup("SOCKEYE_ACCESS_LOG") {
             config.access_log = on_off("SOCKEYE_ACCESS_LOG", &v)?;
+        }
+        if let Some(v) = lookup("SOCKEYE_METRICS") {
+            config.metrics = on_off("SOCKEYE_METRICS", &v)?;
         }
         if let Some(v) = lookup("SOCKEYE_LOG_FORMAT")
             && !matches!(v.trim().to_ascii_lowercase().as_str(), "json" | "text")

@@ -24,6 +24,8 @@ pub(crate) struct AppEndpoint {
     served: Served,
     cors: Option<super::cors::CorsPolicy>,
     access_log: bool,
+    /// Told of every answer (metrics).
+    answered: Vec<super::extension::AnswerHook>,
     data: AppData,
     registry: Arc<Registry>,
     /// What the extensions asked to run when the server stops.
@@ -48,6 +50,7 @@ pub(crate) struct Parts {
     pub(crate) layers: Vec<super::middleware::Layer>,
     pub(crate) mounts: Vec<(String, BoxEndpoint<'static, Response>)>,
     pub(crate) access_log: bool,
+    pub(crate) answered: Vec<super::extension::AnswerHook>,
 }
 
 impl AppEndpoint {
@@ -77,8 +80,8 @@ impl AppEndpoint {
         }
         let mut route = Route::new();
         for (pattern, group) in by_pattern {
-            let matched =
-                parts.access_log.then(|| super::access_log::MatchedRoute(path::display(&group[0].path).into()));
+            let observed = parts.access_log || !parts.answered.is_empty();
+            let matched = observed.then(|| super::access_log::MatchedRoute(path::display(&group[0].path).into()));
             let methods = Methods::new(group.iter().map(|m| (m.def, m.secured)), matched);
             route = route.try_at(&pattern, methods).map_err(|e| RouteError::BadPath {
                 handler: group[0].def.qualified_name(),
@@ -99,7 +102,15 @@ impl AppEndpoint {
             false => Served::Wrapped(parts.layers.into_iter().fold(routes.boxed(), |inner, layer| layer(inner))),
         };
         let data = AppData(Arc::new(data));
-        Ok(Self { served, cors: parts.cors, access_log: parts.access_log, data, registry, shutdown: parts.shutdown })
+        Ok(Self {
+            served,
+            cors: parts.cors,
+            access_log: parts.access_log,
+            answered: parts.answered,
+            data,
+            registry,
+            shutdown: parts.shutdown,
+        })
     }
 
     /// The app's open WebSockets.
@@ -125,15 +136,29 @@ impl Endpoint for AppEndpoint {
         normalize_path(req.uri_mut());
         req.extensions_mut().insert(self.data.clone());
         let (request_id, request_id_header) = super::request_id::assign(&mut req);
-        let pending = self.access_log.then(|| super::access_log::Pending {
+        let pending = (self.access_log || !self.answered.is_empty()).then(|| super::access_log::Pending {
             started: std::time::Instant::now(),
             method: req.method().clone(),
-            client: crate::extract::client_ip(&req),
+            client: self.access_log.then(|| crate::extract::client_ip(&req)).flatten(),
         });
         let mut resp = self.answer(req).await;
         resp.headers_mut().insert("x-request-id", request_id_header);
         if let Some(pending) = pending {
-            super::access_log::write(pending, &mut resp, request_id.as_str());
+            if !self.answered.is_empty() {
+                let route = resp.extensions().get::<super::access_log::MatchedRoute>().map(|r| r.0.clone());
+                let answered = super::extension::Answered {
+                    method: &pending.method,
+                    route: route.as_deref(),
+                    status: resp.status(),
+                    duration: pending.started.elapsed(),
+                };
+                for hook in &self.answered {
+                    hook(&answered);
+                }
+            }
+            if self.access_log {
+                super::access_log::write(pending, &mut resp, request_id.as_str());
+            }
         }
         Ok(resp)
     }

@@ -92,6 +92,26 @@ pub(crate) struct Hooks {
     pub(crate) ready: Vec<Box<dyn FnOnce() -> Result<(), RouteError> + Send>>,
     pub(crate) shutdown: Stopping,
     pub(crate) readiness: super::health::Readiness,
+    pub(crate) answered: Vec<AnswerHook>,
+}
+
+/// Called with every answered request (see [`Start::on_answer`]).
+pub(crate) type AnswerHook = std::sync::Arc<dyn Fn(&Answered<'_>) + Send + Sync>;
+
+/// A request the app has answered, as [`Start::on_answer`] hooks see it: for metrics.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Answered<'a> {
+    /// The request's method.
+    pub method: &'a poem::http::Method,
+    /// The pattern of the route that answered (`/items/<id>`), `None` when no route did (a
+    /// 404, a CORS preflight, a mounted endpoint).
+    pub route: Option<&'a str>,
+    /// The answer's status (`101` for a WebSocket handshake).
+    pub status: poem::http::StatusCode,
+    /// From the request's arrival to its answer's head (a streamed body may still be
+    /// sending).
+    pub duration: std::time::Duration,
 }
 
 /// Made when the server stops: the future it awaits.
@@ -154,6 +174,12 @@ impl Start<'_> {
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
         self.hooks.readiness.add(name, check);
+    }
+
+    /// Calls `hook` with every request the app answers, once its answer is ready: what
+    /// request metrics are made of. Keep it quick, it runs on the request's task.
+    pub fn on_answer(&mut self, hook: impl Fn(&Answered<'_>) + Send + Sync + 'static) {
+        self.hooks.answered.push(std::sync::Arc::new(hook));
     }
 
     /// Every route the app serves: its full path (prefixes included, as registered), its

@@ -27,7 +27,7 @@ pub use crate::settings::ConfigError;
 pub use compression::{Compression, CompressionEndpoint};
 pub use config::{BrokerSettings, Config};
 pub use cors::Cors;
-pub use extension::{CheckFuture, Extension, Start};
+pub use extension::{Answered, CheckFuture, Extension, Start};
 pub use middleware::Next;
 pub use request_id::RequestId;
 pub use server::{Server, shutdown_signal};
@@ -343,6 +343,7 @@ impl App {
             layers: self.layers,
             mounts: self.mounts,
             access_log: self.config.access_log,
+            answered: std::mem::take(&mut hooks.answered),
         };
         let endpoint = AppEndpoint::new(&mounted, data, parts)?;
         // Last: nothing reaches the network before every check has passed.

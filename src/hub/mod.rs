@@ -585,7 +585,7 @@ impl Hub {
         let _ = self.0.presence.send(event);
     }
 
-    fn local_stats(&self) -> Stats {
+    pub(crate) fn local_stats(&self) -> Stats {
         let rooms = self.0.rooms.read();
         let mut stats = Stats::default();
         for (key, members) in rooms.iter() {
