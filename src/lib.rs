@@ -57,6 +57,7 @@
 //! | `openapi` | `GET /openapi.json`, `/asyncapi.json` and the `/docs` pages ([`docs`]) |
 //! | `compression` | gzip and brotli answers: [`App::compression`], `Compression` |
 //! | `metrics` | Prometheus metrics at `GET /metrics`: [`App::metrics`], [`metrics`] |
+//! | `tls` | HTTPS and WSS through rustls, HTTP/2 by ALPN: [`App::tls`] |
 //! | `full` | all of the above |
 //!
 //! A setting that needs a missing feature is an error that names it (`SOCKEYE_JWT_SECRET`
@@ -97,6 +98,8 @@ mod route;
 mod router;
 mod settings;
 mod testing;
+#[cfg(feature = "tls")]
+mod tls;
 pub mod validation;
 pub mod ws;
 
@@ -111,7 +114,7 @@ pub mod __fuzz;
 
 pub use app::{
     Answered, App, BrokerSettings, CheckFuture, Config, ConfigError, Cors, Extension, Next, RequestId, RouteInfo,
-    Server, Start, TrustedProxies, shutdown_signal,
+    Server, Start, TlsSettings, TrustedProxies, shutdown_signal,
 };
 #[cfg(feature = "compression")]
 pub use app::{Compression, CompressionEndpoint};

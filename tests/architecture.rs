@@ -34,6 +34,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("auth", &["auth"]),
     // Mounting routes under prefixes, and reading a request into arguments.
     ("routing", &["router", "extract"]),
+    // The bytes under HTTP: TLS (feature `tls`).
+    ("transport", &["tls"]),
     // WebSocket connections: handshake, driver, limits.
     ("ws", &["ws"]),
     // The app: settings, extensions, the server loop.
@@ -43,7 +45,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     // The in-process test client.
     ("testing", &["testing"]),
     // Extensions, each behind a cargo feature: they plug into the app, never into each other.
-    ("extensions", &["live", "docs"]),
+    ("extensions", &["live", "docs", "metrics"]),
     // The composition root: may use anything.
     ("top", &["crate", "__private", "__fuzz", "builtin"]),
 ];

@@ -26,6 +26,8 @@ use crate::{
 /// | `SOCKEYE_ACCESS_LOG` | `on` writes a line per request (see [`App::access_log`](crate::App::access_log)) | `off` |
 /// | `SOCKEYE_LOG_FORMAT` | `json` writes log lines as JSON objects, `text` as text (read by [`init_logging`](crate::init_logging)) | `text` |
 /// | `SOCKEYE_METRICS` | `on` serves Prometheus metrics at `GET /metrics` (see [`App::metrics`](crate::App::metrics); cargo feature `metrics`) | `off` |
+/// | `SOCKEYE_TLS_CERT` / `SOCKEYE_TLS_KEY` | PEM files of the certificate chain and its private key: the app serves HTTPS and WSS (see [`App::tls`](crate::App::tls); cargo feature `tls`) | none (plain HTTP) |
+/// | `SOCKEYE_TLS_RELOAD` | seconds between checks of the certificate files for a change | `10` |
 /// | `SOCKEYE_ENV` | `development` also serves `GET /_routes`, the route table with source locations | `production` |
 /// | `RUST_LOG` | log filter used when sockeye sets up logging itself | `info` |
 ///
@@ -83,6 +85,28 @@ pub struct Config {
     pub access_log: bool,
     /// Whether Prometheus metrics are served at `GET /metrics` (cargo feature `metrics`).
     pub metrics: bool,
+    /// The certificate to serve HTTPS and WSS with (`None`: plain HTTP; cargo feature `tls`).
+    pub tls: Option<TlsSettings>,
+}
+
+/// The certificate of an app served over TLS: see [`App::tls`](crate::App::tls).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TlsSettings {
+    /// The certificate chain, PEM (the server's certificate first).
+    pub cert: std::path::PathBuf,
+    /// Its private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    pub key: std::path::PathBuf,
+    /// How often the files are checked for a change (10 s by default): a new certificate is
+    /// served to new connections without a restart.
+    pub reload_every: Duration,
+}
+
+impl TlsSettings {
+    /// The chain in `cert` and the key in `key`, checked for a change every 10 s.
+    pub fn new(cert: impl Into<std::path::PathBuf>, key: impl Into<std::path::PathBuf>) -> Self {
+        Self { cert: cert.into(), key: key.into(), reload_every: Duration::from_secs(10) }
+    }
 }
 
 pub(crate) use crate::extract::DEFAULT_BODY_LIMIT;
@@ -105,6 +129,7 @@ impl Default for Config {
             health: false,
             access_log: false,
             metrics: false,
+            tls: None,
         }
     }
 }
@@ -167,6 +192,31 @@ impl Config {
         }
         if let Some(v) = lookup("SOCKEYE_METRICS") {
             config.metrics = on_off("SOCKEYE_METRICS", &v)?;
+        }
+        match (lookup("SOCKEYE_TLS_CERT"), lookup("SOCKEYE_TLS_KEY")) {
+            (Some(cert), Some(key)) => {
+                if cfg!(not(feature = "tls")) {
+                    return Err(invalid(
+                        "SOCKEYE_TLS_CERT",
+                        &cert,
+                        "unset: this build of sockeye has no `tls` feature (add it to sockeye's features in Cargo.toml)",
+                    ));
+                }
+                config.tls = Some(TlsSettings::new(cert.trim(), key.trim()));
+            }
+            (Some(cert), None) => {
+                return Err(invalid("SOCKEYE_TLS_CERT", &cert, "to be set together with SOCKEYE_TLS_KEY"));
+            }
+            (None, Some(_)) => {
+                return Err(invalid("SOCKEYE_TLS_KEY", "(hidden)", "to be set together with SOCKEYE_TLS_CERT"));
+            }
+            (None, None) => {}
+        }
+        if let Some(v) = lookup("SOCKEYE_TLS_RELOAD") {
+            let every = positive_secs("SOCKEYE_TLS_RELOAD", &v)?;
+            if let Some(tls) = &mut config.tls {
+                tls.reload_every = every;
+            }
         }
         if let Some(v) = lookup("SOCKEYE_LOG_FORMAT")
             && !matches!(v.trim().to_ascii_lowercase().as_str(), "json" | "text")
@@ -294,6 +344,26 @@ mod tests {
         for bad in ["app.example.com", "https://app.example.com/path", "ftp://x", "https://*.example.com"] {
             let e = from(&[("SOCKEYE_CORS_ORIGINS", bad)]).unwrap_err().to_string();
             assert!(e.starts_with("SOCKEYE_CORS_ORIGINS=") && e.contains("is not an origin"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        let c = from(&[("SOCKEYE_TLS_CERT", "/c.pem"), ("SOCKEYE_TLS_KEY", "/k.pem"), ("SOCKEYE_TLS_RELOAD", "3")]);
+        if cfg!(feature = "tls") {
+            let tls = c.unwrap().tls.unwrap();
+            assert_eq!((tls.cert.to_str(), tls.key.to_str()), (Some("/c.pem"), Some("/k.pem")));
+            assert_eq!(tls.reload_every, Duration::from_secs(3));
+        } else {
+            assert!(c.unwrap_err().to_string().contains("no `tls` feature"));
+        }
+        let e = from(&[("SOCKEYE_TLS_CERT", "/c.pem")]).unwrap_err().to_string();
+        assert!(e.contains("together with SOCKEYE_TLS_KEY"), "{e}");
+        let e = from(&[("SOCKEYE_TLS_KEY", "/k.pem")]).unwrap_err().to_string();
+        assert!(e.contains("together with SOCKEYE_TLS_CERT") && !e.contains("/k.pem"), "{e}");
+        for (name, bad) in [("SOCKEYE_HEALTH", "yes please"), ("SOCKEYE_METRICS", "2"), ("SOCKEYE_LOG_FORMAT", "xml")] {
+            let e = from(&[(name, bad)]).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("{name}=")), "{e}");
         }
     }
 

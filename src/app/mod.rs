@@ -25,7 +25,7 @@ pub use crate::extract::TrustedProxies;
 pub use crate::settings::ConfigError;
 #[cfg(feature = "compression")]
 pub use compression::{Compression, CompressionEndpoint};
-pub use config::{BrokerSettings, Config};
+pub use config::{BrokerSettings, Config, TlsSettings};
 pub use cors::Cors;
 pub use extension::{Answered, CheckFuture, Extension, Start};
 pub use middleware::Next;
@@ -174,6 +174,33 @@ impl App {
     /// ```
     pub fn access_log(mut self, on: bool) -> Self {
         self.config.access_log = on;
+        self
+    }
+
+    /// Serves HTTPS and WSS with the certificate chain in the PEM file `cert` and its
+    /// private key in `key` (`SOCKEYE_TLS_CERT` and `SOCKEYE_TLS_KEY` do the same), through
+    /// rustls: TLS 1.2 and 1.3, HTTP/2 and HTTP/1.1 offered by ALPN. Needs the `tls` cargo
+    /// feature.
+    ///
+    /// The files are read when the server binds: a missing or unreadable file, one that holds
+    /// no certificate or no key, or a key that is not the certificate's stops the start with
+    /// an error naming the file. They are checked again every 10 s
+    /// ([`TlsSettings::reload_every`], `SOCKEYE_TLS_RELOAD`): a renewed certificate (by
+    /// certbot, cert-manager) is served to new connections without a restart, while open
+    /// ones carry on; a renewed pair that cannot be used is logged and the one in use stays.
+    ///
+    /// ```no_run,standalone_crate
+    /// # #[tokio::main] async fn main() -> sockeye::Result<()> {
+    /// sockeye::App::new().tls("/etc/ssl/app/fullchain.pem", "/etc/ssl/app/privkey.pem").serve().await
+    /// # }
+    /// ```
+    pub fn tls(mut self, cert: impl Into<std::path::PathBuf>, key: impl Into<std::path::PathBuf>) -> Self {
+        let reload_every = self.config.tls.as_ref().map(|t| t.reload_every);
+        let mut tls = TlsSettings::new(cert, key);
+        if let Some(every) = reload_every {
+            tls.reload_every = every;
+        }
+        self.config.tls = Some(tls);
         self
     }
 

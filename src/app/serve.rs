@@ -40,6 +40,11 @@ pub(crate) trait Accept: Send + 'static {
     fn accept(&mut self) -> impl Future<Output = (Self::Io, RemoteAddr)> + Send;
 
     fn local_addr(&self) -> LocalAddr;
+
+    /// `https` for TLS connections.
+    fn scheme(&self) -> Scheme {
+        Scheme::HTTP
+    }
 }
 
 /// Serves until `signal`, then stops accepting, lets in-flight requests finish and closes
@@ -54,6 +59,7 @@ pub(crate) async fn serve<A: Accept>(
     let registry = endpoint.registry();
     let endpoint = Arc::new(endpoint);
     let local = acceptor.local_addr();
+    let scheme = acceptor.scheme();
     let (stop, stopped) = watch::channel(false);
     let mut connections = JoinSet::new();
     tokio::pin!(signal);
@@ -62,7 +68,7 @@ pub(crate) async fn serve<A: Accept>(
             () = &mut signal => break,
             (io, remote) = acceptor.accept() => {
                 let io = HeadDeadline::new(io, handshake_timeout);
-                let conn = connection(io, local.clone(), remote, endpoint.clone(), handshake_timeout, stopped.clone());
+                let conn = connection(io, (local.clone(), remote, scheme.clone()), endpoint.clone(), handshake_timeout, stopped.clone());
                 connections.spawn(conn);
             }
             // Finished connections are reaped as they end, so the set holds only live ones.
@@ -104,8 +110,7 @@ pub(crate) async fn serve<A: Accept>(
 /// One connection, until the client goes or shutdown has let its requests finish.
 async fn connection<IO>(
     io: HeadDeadline<IO>,
-    local: LocalAddr,
-    remote: RemoteAddr,
+    (local, remote, scheme): (LocalAddr, RemoteAddr, Scheme),
     endpoint: Arc<AppEndpoint>,
     handshake_timeout: Duration,
     mut stopped: watch::Receiver<bool>,
@@ -113,12 +118,12 @@ async fn connection<IO>(
     IO: Into<WsIo> + AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     let service = service_fn(move |mut req: http::Request<Incoming>| {
-        let (endpoint, local, remote) = (endpoint.clone(), local.clone(), remote.clone());
+        let (endpoint, local, remote, scheme) = (endpoint.clone(), local.clone(), remote.clone(), scheme.clone());
         async move {
             // Taken before poem sees it (poem would keep hyper's boxed stream): WebSocket
             // routes open it as the connection's own socket.
             let on_upgrade = req.extensions_mut().remove::<OnUpgrade>();
-            let mut req = poem::Request::from((req, local, remote, Scheme::HTTP));
+            let mut req = poem::Request::from((req, local, remote, scheme));
             if let Some(on_upgrade) = on_upgrade {
                 req.extensions_mut().insert(Upgrade::new::<IO>(on_upgrade));
             }

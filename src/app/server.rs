@@ -30,6 +30,9 @@ use crate::Result;
 /// ```
 pub struct Server {
     listener: TcpListener,
+    /// The certificate, when serving HTTPS.
+    #[cfg(feature = "tls")]
+    tls: Option<(crate::tls::Tls, Duration)>,
     local_addr: SocketAddr,
     endpoint: AppEndpoint,
     shutdown_timeout: Duration,
@@ -41,17 +44,45 @@ impl Server {
         let shutdown_timeout = app.config.shutdown_timeout;
         let handshake_timeout = app.config.handshake_timeout;
         let table = app.route_table()?;
+        // An unusable certificate stops the start before anything else is done.
+        #[cfg(feature = "tls")]
+        let tls = match &app.config.tls {
+            Some(settings) => {
+                let files = crate::tls::TlsFiles { cert: settings.cert.clone(), key: settings.key.clone() };
+                let tls =
+                    crate::tls::Tls::new(files).map_err(|e| crate::Error::from_cause(format!("TLS: {e}").into()))?;
+                Some((tls, settings.reload_every))
+            }
+            None => None,
+        };
+        #[cfg(not(feature = "tls"))]
+        if app.config.tls.is_some() {
+            let reason = "TLS: this build of sockeye has no `tls` feature (add it to sockeye's features in Cargo.toml)";
+            return Err(crate::Error::from_cause(reason.into()));
+        }
         // A bad database or schema stops the start, not a request.
         app.checks().await.map_err(crate::Error::from_cause)?;
         let endpoint = app.into_endpoint()?;
         raise_open_files_limit();
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
-        tracing::info!("sockeye listening on http://{local_addr}");
+        #[cfg(feature = "tls")]
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        #[cfg(not(feature = "tls"))]
+        let scheme = "http";
+        tracing::info!("sockeye listening on {scheme}://{local_addr}");
         for route in &table {
             tracing::info!("  {route}");
         }
-        Ok(Self { listener, local_addr, endpoint, shutdown_timeout, handshake_timeout })
+        Ok(Self {
+            listener,
+            #[cfg(feature = "tls")]
+            tls,
+            local_addr,
+            endpoint,
+            shutdown_timeout,
+            handshake_timeout,
+        })
     }
 
     /// The address the server is bound to.
@@ -86,6 +117,16 @@ impl Server {
                 );
             }
         };
+        #[cfg(feature = "tls")]
+        if let Some((tls, reload_every)) = self.tls {
+            let watching = tls.watch(reload_every);
+            let acceptor = TlsAcceptor { tcp: acceptor, tls };
+            serve::serve(acceptor, self.endpoint, self.handshake_timeout, signal, self.shutdown_timeout).await;
+            watching.abort();
+        } else {
+            serve::serve(acceptor, self.endpoint, self.handshake_timeout, signal, self.shutdown_timeout).await;
+        }
+        #[cfg(not(feature = "tls"))]
         serve::serve(acceptor, self.endpoint, self.handshake_timeout, signal, self.shutdown_timeout).await;
         let spent = signalled.get().map(|at| at.elapsed()).unwrap_or_default();
         registry.wait_empty(self.shutdown_timeout.saturating_sub(spent)).await;
@@ -177,5 +218,31 @@ impl serve::Accept for NoDelayAcceptor {
                 }
             }
         }
+    }
+}
+
+/// Accepts TLS connections: TCP ones as [`NoDelayAcceptor`] does, whose handshake then runs
+/// on the connection's own task.
+#[cfg(feature = "tls")]
+struct TlsAcceptor {
+    tcp: NoDelayAcceptor,
+    tls: crate::tls::Tls,
+}
+
+#[cfg(feature = "tls")]
+impl serve::Accept for TlsAcceptor {
+    type Io = crate::tls::TlsIo;
+
+    fn local_addr(&self) -> LocalAddr {
+        serve::Accept::local_addr(&self.tcp)
+    }
+
+    fn scheme(&self) -> poem::http::uri::Scheme {
+        poem::http::uri::Scheme::HTTPS
+    }
+
+    async fn accept(&mut self) -> (crate::tls::TlsIo, RemoteAddr) {
+        let (stream, remote) = serve::Accept::accept(&mut self.tcp).await;
+        (self.tls.accept(stream), remote)
     }
 }

@@ -27,6 +27,9 @@ use super::head_deadline::HeadDeadline;
 pub(crate) enum WsIo {
     Tcp(TcpStream),
     Memory(DuplexStream),
+    /// A TLS connection (boxed: its buffers are large, and plain sockets should not pay them).
+    #[cfg(feature = "tls")]
+    Tls(Box<crate::tls::TlsIo>),
     /// Any other stream hyper was given (not produced by sockeye's own connection loop).
     Other(TokioIo<Upgraded>),
 }
@@ -34,6 +37,13 @@ pub(crate) enum WsIo {
 impl From<TcpStream> for WsIo {
     fn from(s: TcpStream) -> Self {
         Self::Tcp(s)
+    }
+}
+
+#[cfg(feature = "tls")]
+impl From<crate::tls::TlsIo> for WsIo {
+    fn from(s: crate::tls::TlsIo) -> Self {
+        Self::Tls(Box::new(s))
     }
 }
 
@@ -82,6 +92,8 @@ impl AsyncRead for WsIo {
         match self.get_mut() {
             Self::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             Self::Memory(s) => Pin::new(s).poll_read(cx, buf),
+            #[cfg(feature = "tls")]
+            Self::Tls(s) => Pin::new(&mut **s).poll_read(cx, buf),
             Self::Other(s) => Pin::new(s).poll_read(cx, buf),
         }
     }
@@ -92,6 +104,8 @@ impl AsyncWrite for WsIo {
         match self.get_mut() {
             Self::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Self::Memory(s) => Pin::new(s).poll_write(cx, buf),
+            #[cfg(feature = "tls")]
+            Self::Tls(s) => Pin::new(&mut **s).poll_write(cx, buf),
             Self::Other(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
@@ -100,6 +114,8 @@ impl AsyncWrite for WsIo {
         match self.get_mut() {
             Self::Tcp(s) => Pin::new(s).poll_flush(cx),
             Self::Memory(s) => Pin::new(s).poll_flush(cx),
+            #[cfg(feature = "tls")]
+            Self::Tls(s) => Pin::new(&mut **s).poll_flush(cx),
             Self::Other(s) => Pin::new(s).poll_flush(cx),
         }
     }
@@ -108,6 +124,8 @@ impl AsyncWrite for WsIo {
         match self.get_mut() {
             Self::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             Self::Memory(s) => Pin::new(s).poll_shutdown(cx),
+            #[cfg(feature = "tls")]
+            Self::Tls(s) => Pin::new(&mut **s).poll_shutdown(cx),
             Self::Other(s) => Pin::new(s).poll_shutdown(cx),
         }
     }

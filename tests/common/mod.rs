@@ -101,7 +101,9 @@ impl Example {
             let Ok(line) = example.logs.recv_timeout(Duration::from_secs(30)) else {
                 panic!("example {name} logged no address: {seen:?}");
             };
-            if let Some(rest) = line.split("listening on http://").nth(1) {
+            if let Some(rest) =
+                line.split("listening on http://").nth(1).or_else(|| line.split("listening on https://").nth(1))
+            {
                 // Text or JSON lines: the address is what follows, up to a character no
                 // address has.
                 let addr = rest.split(|c: char| !(c.is_ascii_alphanumeric() || ".:[]".contains(c))).next();
