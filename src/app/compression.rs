@@ -193,6 +193,15 @@ fn compress(resp: Response, coding: Coding) -> Response {
     Response::from_parts(parts, body)
 }
 
+impl crate::App {
+    /// Compresses the app's HTTP answers for the clients that accept it: shorthand for
+    /// `.with(Compression::new())` (see [`Compression`]). Needs the `compression` cargo
+    /// feature.
+    pub fn compression(self) -> Self {
+        self.with(Compression::new())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,14 +226,5 @@ mod tests {
         for no in ["image/png", "video/mp4", "application/zip", "text/event-stream", "font/woff2"] {
             assert!(!compressible(no), "{no}");
         }
-    }
-}
-
-impl crate::App {
-    /// Compresses the app's HTTP answers for the clients that accept it: shorthand for
-    /// `.with(Compression::new())` (see [`Compression`]). Needs the `compression` cargo
-    /// feature.
-    pub fn compression(self) -> Self {
-        self.with(Compression::new())
     }
 }
