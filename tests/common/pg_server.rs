@@ -15,9 +15,21 @@ pub(crate) struct PgServer {
     pub(crate) port: u16,
 }
 
+/// Where `initdb` and `pg_ctl` are: `pg_config --bindir`, else Debian's
+/// `/usr/lib/postgresql/<version>/bin` (the newest).
 fn bindir() -> PathBuf {
-    let out = Command::new("pg_config").arg("--bindir").output().expect("pg_config (PostgreSQL's server package)");
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    let configured = Command::new("pg_config").arg("--bindir").output().ok().filter(|o| o.status.success());
+    if let Some(out) = configured {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if dir.join("initdb").exists() {
+            return dir;
+        }
+    }
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| d.filter_map(|e| Some(e.ok()?.path().join("bin"))).filter(|b| b.join("initdb").exists()).collect())
+        .unwrap_or_default();
+    versions.sort();
+    versions.pop().expect("PostgreSQL's server programs (initdb, pg_ctl): Debian's postgresql package")
 }
 
 fn is_root() -> bool {
