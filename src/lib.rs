@@ -113,8 +113,8 @@ pub mod __private;
 pub mod __fuzz;
 
 pub use app::{
-    Answered, App, BrokerSettings, CheckFuture, Config, ConfigError, Cors, Extension, Next, RequestId, RouteInfo,
-    Server, Start, TlsSettings, TrustedProxies, shutdown_signal,
+    Answered, ApiInfo, App, BrokerSettings, CheckFuture, Config, ConfigError, Cors, Extension, Next, RequestId,
+    RouteInfo, Server, Start, TlsSettings, TrustedProxies, shutdown_signal,
 };
 #[cfg(feature = "compression")]
 pub use app::{Compression, CompressionEndpoint};

@@ -147,3 +147,48 @@ async fn derived_schemas_describe_tagged_bodies_and_serialize_only_answers() {
     let aliased = &doc["paths"]["/aliased"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
     assert_eq!(aliased["required"], serde_json::json!(["id"]), "{aliased}");
 }
+
+#[tokio::test]
+async fn the_docs_take_the_apps_title_version_and_description_from_code_or_environment() {
+    let client = TestClient::new(App::new().auth(app_auth()).title("Inventory", "2.3.0").description("Stock, live."));
+    for path in ["/openapi.json", "/asyncapi.json"] {
+        let doc: Value = client.get(path).send().await.json();
+        assert_eq!(doc["info"]["title"], "Inventory", "{path}");
+        assert_eq!(doc["info"]["version"], "2.3.0", "{path}");
+        assert_eq!(doc["info"]["description"], "Stock, live.", "{path}");
+    }
+    let env = |name: &str| match name {
+        "SOCKEYE_DOCS_TITLE" => Some("From the environment".to_string()),
+        "SOCKEYE_DOCS_VERSION" => Some("9.9.9".to_string()),
+        _ => None,
+    };
+    let client = TestClient::new(App::with_config(Config::from_lookup(env).unwrap()).auth(app_auth()));
+    let doc: Value = client.get("/openapi.json").send().await.json();
+    assert_eq!(
+        (doc["info"]["title"].as_str(), doc["info"]["version"].as_str()),
+        (Some("From the environment"), Some("9.9.9"))
+    );
+    let bad = Config::from_lookup(|n| (n == "SOCKEYE_DOCS_TITLE").then(|| " ".to_string())).unwrap_err();
+    assert!(bad.to_string().starts_with("SOCKEYE_DOCS_TITLE="), "{bad}");
+}
+
+#[tokio::test]
+async fn the_docs_are_revalidated_with_an_etag_and_compressed_on_request() {
+    let client = TestClient::new(App::new().auth(app_auth()).compression());
+    for path in ["/openapi.json", "/asyncapi.json", "/docs", "/docs/http"] {
+        let first = client.get(path).send().await;
+        assert_eq!(first.status(), 200, "{path}");
+        assert_eq!(first.header("cache-control"), Some("no-cache"), "{path}");
+        let etag = first.header("etag").expect("an ETag").to_string();
+        let again = client.get(path).header("if-none-match", &etag).send().await;
+        assert_eq!((again.status(), again.text()), (StatusCode::NOT_MODIFIED, String::new()), "{path}");
+        let other = client.get(path).header("if-none-match", "\"old\"").send().await;
+        assert_eq!(other.status(), 200, "{path}");
+    }
+    // The Swagger UI page is the big one: brotli when the browser asks.
+    let plain = client.get("/docs/http").send().await.text().len();
+    let compressed = client.get("/docs/http").header("accept-encoding", "gzip, deflate, br").send().await;
+    assert_eq!(compressed.header("content-encoding"), Some("br"));
+    let size = compressed.bytes().len();
+    assert!(size * 3 < plain, "{size} bytes compressed, {plain} plain");
+}

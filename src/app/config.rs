@@ -17,6 +17,7 @@ use crate::{
 /// | `SOCKEYE_WS_*` | WebSocket limits: see [`WsConfig`] | |
 /// | `SOCKEYE_DOCS` | `off` stops serving the OpenAPI document and the docs page | `on` |
 /// | `SOCKEYE_OPENAPI_PATH` / `SOCKEYE_DOCS_PATH` | where they are served | `/openapi.json` / `/docs` |
+/// | `SOCKEYE_DOCS_TITLE` / `SOCKEYE_DOCS_VERSION` / `SOCKEYE_DOCS_DESCRIPTION` | the API's name, version and description in the docs (see [`App::title`](crate::App::title)) | `sockeye app` / `0.1.0` / none |
 /// | `SOCKEYE_BROKER_URL` | the Hub's broker for scale-out: `redis://..` or `postgres://..` (see [`crate::broker`]) | none (one process) |
 /// | `SOCKEYE_BROKER_CHANNEL` | the channel the app's processes share on it | `sockeye` |
 /// | `SOCKEYE_BROKER_SECRET` | authenticates the broker's envelopes (a MAC; at least 32 bytes): see [`crate::broker`] | none (unauthenticated) |
@@ -83,10 +84,31 @@ pub struct Config {
     pub health: bool,
     /// Whether a line is logged per request.
     pub access_log: bool,
+    /// The API's name, version and description, as the docs show them.
+    pub info: ApiInfo,
     /// Whether Prometheus metrics are served at `GET /metrics` (cargo feature `metrics`).
     pub metrics: bool,
     /// The certificate to serve HTTPS and WSS with (`None`: plain HTTP; cargo feature `tls`).
     pub tls: Option<TlsSettings>,
+}
+
+/// The API's name, version and description, shown by the docs page and written in the
+/// OpenAPI and AsyncAPI documents' `info` (see [`App::title`](crate::App::title)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiInfo {
+    /// The API's name (`sockeye app` by default).
+    pub title: String,
+    /// The API's version (`0.1.0` by default, as a new crate's).
+    pub version: String,
+    /// What the API is for, in a sentence or in Markdown (none by default).
+    pub description: Option<String>,
+}
+
+impl Default for ApiInfo {
+    fn default() -> Self {
+        Self { title: "sockeye app".to_string(), version: "0.1.0".to_string(), description: None }
+    }
 }
 
 /// The certificate of an app served over TLS: see [`App::tls`](crate::App::tls).
@@ -128,6 +150,7 @@ impl Default for Config {
             cors_origins: None,
             health: false,
             access_log: false,
+            info: ApiInfo::default(),
             metrics: false,
             tls: None,
         }
@@ -222,6 +245,19 @@ impl Config {
             && !matches!(v.trim().to_ascii_lowercase().as_str(), "json" | "text")
         {
             return Err(invalid("SOCKEYE_LOG_FORMAT", &v, "json or text"));
+        }
+        for (name, slot) in
+            [("SOCKEYE_DOCS_TITLE", &mut config.info.title), ("SOCKEYE_DOCS_VERSION", &mut config.info.version)]
+        {
+            if let Some(v) = lookup(name) {
+                if v.trim().is_empty() {
+                    return Err(invalid(name, &v, "a non-empty text"));
+                }
+                *slot = v.trim().to_string();
+            }
+        }
+        if let Some(v) = lookup("SOCKEYE_DOCS_DESCRIPTION").filter(|v| !v.trim().is_empty()) {
+            config.info.description = Some(v.trim().to_string());
         }
         if let Some(v) = lookup("SOCKEYE_ENV") {
             config.development = match v.trim().to_ascii_lowercase().as_str() {

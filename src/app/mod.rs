@@ -25,7 +25,7 @@ pub use crate::extract::TrustedProxies;
 pub use crate::settings::ConfigError;
 #[cfg(feature = "compression")]
 pub use compression::{Compression, CompressionEndpoint};
-pub use config::{BrokerSettings, Config, TlsSettings};
+pub use config::{ApiInfo, BrokerSettings, Config, TlsSettings};
 pub use cors::Cors;
 pub use extension::{Answered, CheckFuture, Extension, Start};
 pub use middleware::Next;
@@ -310,6 +310,31 @@ impl App {
     /// `/openapi.json` and `/docs`; see [`docs`](crate::docs)).
     pub fn without_docs(mut self) -> Self {
         (self.config.openapi_path, self.config.docs_path) = (None, None);
+        self
+    }
+
+    /// Names the API in its docs (the docs page and the OpenAPI and AsyncAPI documents'
+    /// `info`), as FastAPI's `FastAPI(title=.., version=.., description=..)`:
+    /// `SOCKEYE_DOCS_TITLE`, `SOCKEYE_DOCS_VERSION` and `SOCKEYE_DOCS_DESCRIPTION` do the same.
+    ///
+    /// ```standalone_crate
+    /// use sockeye::prelude::*;
+    ///
+    /// # #[tokio::main] async fn main() {
+    /// let app = App::new().title("Inventory", env!("CARGO_PKG_VERSION")).description("Stock, live.");
+    /// let doc = TestClient::new(app).get("/openapi.json").send().await.json::<serde_json::Value>();
+    /// assert_eq!(doc["info"]["title"], "Inventory");
+    /// assert_eq!(doc["info"]["description"], "Stock, live.");
+    /// # }
+    /// ```
+    pub fn title(mut self, title: impl Into<String>, version: impl Into<String>) -> Self {
+        (self.config.info.title, self.config.info.version) = (title.into(), version.into());
+        self
+    }
+
+    /// Says what the API is for, in its docs (Markdown is rendered by the docs page).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.config.info.description = Some(description.into());
         self
     }
 

@@ -28,7 +28,7 @@ const AUTH_CLOSE_CODES: &[(u16, &str)] = &[
 ];
 
 /// The document.
-pub(crate) fn document(mounted: &[Mounted], title: &str) -> Value {
+pub(crate) fn document(mounted: &[Mounted], info: &crate::ApiInfo) -> Value {
     let mut channels = Map::new();
     let mut operations = Map::new();
     let mut messages = Map::new();
@@ -107,11 +107,10 @@ pub(crate) fn document(mounted: &[Mounted], title: &str) -> Value {
     }
     json!({
         "asyncapi": "3.0.0",
-        "info": {
-            "title": title,
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": "WebSocket channels. `receive` operations: what the server receives from a client; `send`: what it sends.",
-        },
+        "info": super::info(
+            info,
+            Some("WebSocket channels. `receive` operations: what the server receives from a client; `send`: what it sends."),
+        ),
         "defaultContentType": "application/json",
         "channels": channels,
         "operations": operations,

@@ -44,7 +44,7 @@ pub(crate) mod openapi;
 
 use std::sync::{Arc, OnceLock};
 
-use poem::{Response, http::header};
+use poem::{Request, Response, http::header};
 
 use crate::describe::{Operation, ParamIn};
 use crate::{
@@ -84,11 +84,39 @@ impl Paths {
 struct Documents(Arc<DocumentsInner>);
 
 struct DocumentsInner {
-    openapi: String,
-    asyncapi: String,
-    index: String,
+    openapi: Prepared,
+    asyncapi: Prepared,
+    index: Prepared,
     /// The Swagger UI page, rendered on first request.
-    page: OnceLock<String>,
+    page: OnceLock<Prepared>,
+}
+
+/// A document and its validator: clients revalidate (`no-cache`) and get 304 while it is
+/// unchanged, which it is until the app is redeployed.
+struct Prepared {
+    body: String,
+    etag: String,
+}
+
+impl Prepared {
+    fn new(body: String) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(body.as_bytes());
+        let etag = format!("\"{}\"", digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
+        Self { body, etag }
+    }
+
+    /// The document as `media`, or 304 when the client's copy is this one.
+    fn answer(&self, req: &Request, media: &'static str) -> Response {
+        let builder = Response::builder().header(header::ETAG, &self.etag).header(header::CACHE_CONTROL, "no-cache");
+        let cached = req.header(header::IF_NONE_MATCH).is_some_and(|tags| {
+            tags.split(',').any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == self.etag)
+        });
+        match cached {
+            true => builder.status(poem::http::StatusCode::NOT_MODIFIED).finish(),
+            false => builder.header(header::CONTENT_TYPE, media).body(self.body.clone()),
+        }
+    }
 }
 
 impl Extension for Docs {
@@ -110,24 +138,29 @@ impl Extension for Docs {
             None => String::new(),
         };
         start.provide(Documents(Arc::new(DocumentsInner {
-            openapi: openapi::document(start.mounted, "sockeye app").to_string(),
-            asyncapi: asyncapi::document(start.mounted, "sockeye app").to_string(),
-            index,
+            openapi: Prepared::new(openapi::document(start.mounted, &start.config().info).to_string()),
+            asyncapi: Prepared::new(asyncapi::document(start.mounted, &start.config().info).to_string()),
+            index: Prepared::new(index),
             page: OnceLock::new(),
         })));
         Ok(())
     }
 }
 
-/// One of the app's prepared documents, as `media`.
-fn prepared(media: &'static str, body: &str) -> Response {
-    Response::builder().header(header::CONTENT_TYPE, media).body(body.to_string())
+/// A document's `info`: the app's title, version and description (`fallback` when it has
+/// none).
+fn info(info: &crate::ApiInfo, fallback: Option<&str>) -> serde_json::Value {
+    let mut value = serde_json::json!({"title": info.title, "version": info.version});
+    if let Some(description) = info.description.as_deref().or(fallback) {
+        value["description"] = description.into();
+    }
+    value
 }
 
 /// The OpenAPI document of this app.
 #[crate::get("/openapi.json", def = OPENAPI_ROUTE)]
-async fn openapi(State(docs): State<Documents>) -> Response {
-    prepared(JSON, &docs.0.openapi)
+async fn openapi(State(docs): State<Documents>, req: &Request) -> Response {
+    docs.0.openapi.answer(req, JSON)
 }
 
 const INDEX: &str = include_str!("assets/docs.html");
@@ -141,8 +174,8 @@ pub(crate) fn index(openapi: &str, asyncapi: &str, http: &str) -> String {
 
 /// The API documentation page of this app.
 #[crate::get("/docs", def = INDEX_ROUTE)]
-async fn docs(State(docs): State<Documents>) -> Response {
-    prepared(HTML, &docs.0.index)
+async fn docs(State(docs): State<Documents>, req: &Request) -> Response {
+    docs.0.index.answer(req, HTML)
 }
 
 /// The docs page: poem-openapi's bundled Swagger UI (no internet needed) showing this app's
@@ -157,15 +190,14 @@ pub(crate) fn page(spec: &str) -> String {
 // `GET /docs/http`: the HTTP API in Swagger UI.
 /// The API documentation page of this app.
 #[crate::get("/docs/http", def = PAGE_ROUTE)]
-async fn docs_http(State(docs): State<Documents>) -> Response {
-    let html = docs.0.page.get_or_init(|| page(&docs.0.openapi));
-    Response::builder().header(header::CONTENT_TYPE, HTML).body(html.clone())
+async fn docs_http(State(docs): State<Documents>, req: &Request) -> Response {
+    docs.0.page.get_or_init(|| Prepared::new(page(&docs.0.openapi.body))).answer(req, HTML)
 }
 
 /// The AsyncAPI document of this app's WebSocket channels.
 #[crate::get("/asyncapi.json", def = ASYNCAPI_ROUTE)]
-async fn asyncapi(State(docs): State<Documents>) -> Response {
-    prepared(JSON, &docs.0.asyncapi)
+async fn asyncapi(State(docs): State<Documents>, req: &Request) -> Response {
+    docs.0.asyncapi.answer(req, JSON)
 }
 
 #[cfg(test)]

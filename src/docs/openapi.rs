@@ -10,7 +10,7 @@ use super::Operation;
 use crate::{route::path, router::Mounted};
 
 /// The document, for `GET /openapi.json`.
-pub(crate) fn document(mounted: &[Mounted], title: &str) -> Value {
+pub(crate) fn document(mounted: &[Mounted], info: &crate::ApiInfo) -> Value {
     let mut paths = Map::new();
     let mut tags: Vec<String> = Vec::new();
     // The docs' own routes are not part of the API.
@@ -64,7 +64,7 @@ pub(crate) fn document(mounted: &[Mounted], title: &str) -> Value {
     }
     json!({
         "openapi": "3.0.3",
-        "info": {"title": title, "version": env!("CARGO_PKG_VERSION")},
+        "info": super::info(info, None),
         "paths": paths,
         "tags": tags.iter().map(|t| json!({"name": t})).collect::<Vec<_>>(),
         "components": {
