@@ -3,14 +3,14 @@
 //!
 //! | metric | type | labels | what |
 //! |---|---|---|---|
-//! | `sockeye_http_requests_total` | counter | `method`, `route`, `status` | answered requests; `route` is the route's pattern, `(none)` when no route answered |
+//! | `sockeye_http_requests_total` | counter | `method`, `route`, `status` | answered requests; `route` is the route's pattern, `(none)` when no route answered; a non-standard method counts as `other` |
 //! | `sockeye_http_request_duration_seconds` | histogram | `method`, `route` | from arrival to the answer's head |
 //! | `sockeye_websocket_connections` | gauge | | WebSockets open in this process |
 //! | `sockeye_websocket_slow_consumers_closed_total` | counter | | sockets closed with 1013 because they read too slowly |
 //! | `sockeye_websocket_messages_dropped_total` | counter | | messages dropped by the drop-oldest / drop-newest policies |
 //! | `sockeye_rooms` | gauge | `kind` (`room`, `topic`, `model`) | rooms with at least one member in this process |
 //! | `sockeye_room_members` | gauge | `kind` | memberships (subscriptions) in this process |
-//! | `sockeye_broker_connected` | gauge | | 1 while the Hub's broker is connected (absent without a broker) |
+//! | `sockeye_broker_connected` | gauge | | 1 while the Hub's broker is connected (absent without a broker, and until it is first started) |
 //! | `sockeye_broker_envelopes_total` | counter | `outcome` (`published`, `received`, `lost`, `rejected`) | envelopes through the broker |
 //! | `sockeye_broker_outages_total` | counter | | connections to the broker lost |
 //!
@@ -102,6 +102,9 @@ struct Scraped {
     broker_connected: IntGauge,
     envelopes: IntCounterVec,
     outages: IntCounter,
+    /// Whether the broker's series are registered: once the broker is connected to, which
+    /// happens after the extensions have started.
+    broker_registered: bool,
 }
 
 impl Exported {
@@ -134,6 +137,7 @@ impl Exported {
                 &["outcome"],
             )?,
             outages: IntCounter::new("sockeye_broker_outages_total", "Connections to the broker lost")?,
+            broker_registered: false,
         };
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(durations.clone()))?;
@@ -142,17 +146,16 @@ impl Exported {
         registry.register(Box::new(scraped.dropped.clone()))?;
         registry.register(Box::new(scraped.rooms.clone()))?;
         registry.register(Box::new(scraped.members.clone()))?;
-        if hub.as_ref().is_some_and(|h| h.broker().is_some()) {
-            registry.register(Box::new(scraped.broker_connected.clone()))?;
-            registry.register(Box::new(scraped.envelopes.clone()))?;
-            registry.register(Box::new(scraped.outages.clone()))?;
-        }
         Ok(Self { registry, requests, durations, scrape: Mutex::new(scraped), hub })
     }
 
     fn answered(&self, answered: &Answered<'_>) {
         let route = answered.route.unwrap_or("(none)");
-        let method = answered.method.as_str();
+        // Any token is a method to hyper: only the standard ones get a series of their own.
+        let method = match answered.method.as_str() {
+            m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" | "CONNECT" | "TRACE") => m,
+            _ => "other",
+        };
         let status = answered.status.as_str();
         self.requests.with_label_values(&[method, route, status]).inc();
         self.durations.with_label_values(&[method, route]).observe(answered.duration.as_secs_f64());
@@ -160,7 +163,7 @@ impl Exported {
 
     /// The exposition text, with the Hub's values read now.
     fn render(&self) -> Result<String, String> {
-        let scraped = self.scrape.lock().unwrap_or_else(|e| e.into_inner());
+        let mut scraped = self.scrape.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(hub) = &self.hub {
             let stats = hub.local_stats();
             scraped.connections.set(stats.total_connections as i64);
@@ -176,6 +179,17 @@ impl Exported {
                 scraped.members.with_label_values(&[kind]).set(counts.iter().sum::<usize>() as i64);
             }
             if let Some(broker) = hub.broker() {
+                if !scraped.broker_registered {
+                    let series: [Box<dyn prometheus::core::Collector>; 3] = [
+                        Box::new(scraped.broker_connected.clone()),
+                        Box::new(scraped.envelopes.clone()),
+                        Box::new(scraped.outages.clone()),
+                    ];
+                    for series in series {
+                        self.registry.register(series).map_err(|e| e.to_string())?;
+                    }
+                    scraped.broker_registered = true;
+                }
                 scraped.broker_connected.set(i64::from(broker.connected));
                 for (outcome, n) in [
                     ("published", broker.published),

@@ -79,11 +79,14 @@ pub(crate) struct Tls {
     acceptor: TlsAcceptor,
     current: Arc<Current>,
     files: TlsFiles,
+    /// The files' modification times when they were loaded.
+    loaded: (Option<SystemTime>, Option<SystemTime>),
 }
 
 impl Tls {
     /// Reads the files now: an error stops the start.
     pub(crate) fn new(files: TlsFiles) -> Result<Self, String> {
+        let loaded = stamps(&files);
         let key = load(&files)?;
         let current = Arc::new(Current(RwLock::new(key)));
         let mut config = ServerConfig::builder_with_provider(Arc::new(provider()))
@@ -92,7 +95,7 @@ impl Tls {
             .with_no_client_auth()
             .with_cert_resolver(current.clone());
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        Ok(Self { acceptor: TlsAcceptor::from(Arc::new(config)), current, files })
+        Ok(Self { acceptor: TlsAcceptor::from(Arc::new(config)), current, files, loaded })
     }
 
     /// Reads the files again whenever their modification time changes (checked every
@@ -100,21 +103,26 @@ impl Tls {
     /// and the certificate in use stays.
     pub(crate) fn watch(&self, every: Duration) -> tokio::task::JoinHandle<()> {
         let (current, files) = (self.current.clone(), self.files.clone());
+        // From the load: a change between binding and serving is seen at the first check.
+        let mut seen = self.loaded;
         tokio::spawn(async move {
-            let mut seen = stamps(&files);
             loop {
                 tokio::time::sleep(every).await;
                 let now = stamps(&files);
                 if now == seen {
                     continue;
                 }
-                seen = now;
                 match load(&files) {
                     Ok(key) => {
+                        // Only once loaded: a pair that failed (half written, not yet readable)
+                        // is tried again at the next check.
+                        seen = now;
                         *current.0.write().unwrap_or_else(|e| e.into_inner()) = key;
                         tracing::info!(cert = %files.cert.display(), "TLS certificate reloaded");
                     }
-                    Err(e) => tracing::error!(error = %e, "TLS certificate not reloaded: the one in use stays"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "TLS certificate not reloaded (tried again): the one in use stays")
+                    }
                 }
             }
         })

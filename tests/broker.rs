@@ -571,3 +571,25 @@ async fn broker_history_has_an_age_limit_postgres() {
     let channel = channel();
     broker_history_has_an_age_limit(|| Broker::postgres(postgres_url()).channel(&channel)).await;
 }
+
+/// `/metrics` of an app on a broker shows it connected and counts its envelopes (the
+/// broker's series appear once it has started, after the app's extensions).
+#[tokio::test]
+async fn metrics_show_the_broker_connected_and_its_envelopes_redis() {
+    let channel = channel();
+    let client = TestClient::new(App::new().metrics().broker(Broker::redis(redis_url()).channel(&channel)));
+    assert!(client.hub().wait_for_broker(WAIT).await, "broker not reachable");
+    // Counters only grow: what the Hub reports before the scrape is a floor for it.
+    let status = client.hub().broker().unwrap();
+    let scraped = client.get("/metrics").send().await.text();
+    assert!(scraped.contains("\nsockeye_broker_connected 1\n"), "{scraped}");
+    for (outcome, at_least) in
+        [("published", status.published), ("received", status.received), ("lost", 0), ("rejected", 0)]
+    {
+        let value = scraped
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!(r#"sockeye_broker_envelopes_total{{outcome="{outcome}"}} "#)))
+            .and_then(|v| v.parse::<u64>().ok());
+        assert!(value.is_some_and(|n| n >= at_least), "{outcome}: {scraped}");
+    }
+}

@@ -50,6 +50,10 @@ async fn scraped_counters_match_a_scripted_sequence_real_server() {
         assert!(common::raw_request(addr, "GET", path, None).await.unwrap().starts_with("HTTP/1.1 404"));
     }
     assert!(common::raw_request(addr, "POST", "/m/hello", Some("{}")).await.unwrap().starts_with("HTTP/1.1 405"));
+    // Made-up methods share one series: a client cannot grow the page by inventing them.
+    for method in ["BREW", "XYZ0001"] {
+        assert!(common::raw_request(addr, method, "/m/hello", None).await.unwrap().starts_with("HTTP/1.1 405"));
+    }
     let mut sockets = Vec::new();
     for _ in 0..2 {
         use futures_util::StreamExt;
@@ -69,6 +73,8 @@ async fn scraped_counters_match_a_scripted_sequence_real_server() {
     assert_eq!(by("GET", "/m/hello", "200"), Some(3.0), "{out}");
     assert_eq!(by("GET", "(none)", "404"), Some(2.0), "unknown paths share one series");
     assert_eq!(by("POST", "/m/hello", "405"), Some(1.0));
+    assert_eq!(by("other", "/m/hello", "405"), Some(2.0));
+    assert!(!out.contains("BREW") && !out.contains("XYZ0001"), "{out}");
     assert_eq!(by("GET", "/m/ws", "101"), Some(2.0));
     assert_eq!(scraped["types"]["sockeye_http_requests"], "counter");
     assert_eq!(scraped["types"]["sockeye_http_request_duration_seconds"], "histogram");

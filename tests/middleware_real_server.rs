@@ -4,7 +4,10 @@
 
 use std::{
     net::SocketAddr,
-    sync::atomic::{AtomicUsize, Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use bytes::Bytes;
@@ -40,9 +43,6 @@ async fn ws_echo(ws: WebSocket) -> sockeye::Result<()> {
     Ok(())
 }
 
-/// Requests the counting middleware saw.
-static SEEN: AtomicUsize = AtomicUsize::new(0);
-
 /// Serves `app` on an ephemeral loopback port until the returned sender is dropped.
 async fn serve(app: App) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let server = app.bind("127.0.0.1:0").await.unwrap();
@@ -68,22 +68,30 @@ fn get(addr: SocketAddr, path: &str) -> hyper::http::request::Builder {
     hyper::Request::get(format!("http://{addr}{path}")).header("host", addr.to_string())
 }
 
-fn app() -> App {
+/// The app with a header-setting middleware and one that counts what it sees into `seen`
+/// (one counter per app: the tests of this file run at once).
+fn app_counting(seen: Arc<AtomicUsize>) -> App {
     App::new().with(SetHeader::new().overriding("x-served-by", "sockeye")).around(
-        |req: Request, next: sockeye::Next| async move {
-            SEEN.fetch_add(1, Ordering::SeqCst);
-            if req.header("x-block").is_some() {
-                return Err(sockeye::Error::new(StatusCode::FORBIDDEN, "blocked by the middleware").into());
+        move |req: Request, next: sockeye::Next| {
+            seen.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if req.header("x-block").is_some() {
+                    return Err(sockeye::Error::new(StatusCode::FORBIDDEN, "blocked by the middleware").into());
+                }
+                Ok(next.run(req).await)
             }
-            Ok(next.run(req).await)
         },
     )
 }
 
+fn app() -> App {
+    app_counting(Arc::default())
+}
+
 #[tokio::test]
 async fn middlewares_wrap_http_routes_unknown_paths_and_websocket_handshakes_real_server() {
-    let (addr, _stop) = serve(app()).await;
-    let before = SEEN.load(Ordering::SeqCst);
+    let seen = Arc::new(AtomicUsize::new(0));
+    let (addr, _stop) = serve(app_counting(seen.clone())).await;
 
     let (head, body) = send(addr, get(addr, "/mw/hello").body(Full::default()).unwrap()).await;
     assert_eq!((head.status.as_u16(), &body[..]), (200, &b"hello"[..]));
@@ -109,7 +117,7 @@ async fn middlewares_wrap_http_routes_unknown_paths_and_websocket_handshakes_rea
         Err(tungstenite::Error::Http(resp)) => assert_eq!(resp.status().as_u16(), 403),
         other => panic!("the handshake should be refused: {:?}", other.map(|(_, r)| r.status())),
     }
-    assert_eq!(SEEN.load(Ordering::SeqCst) - before, 5, "every request and handshake was seen once");
+    assert_eq!(seen.load(Ordering::SeqCst), 5, "every request and handshake was seen once");
 }
 
 #[tokio::test]
@@ -194,4 +202,45 @@ async fn the_body_limit_holds_for_a_string_body_declared_or_chunked_real_server(
             assert!(answer.contains("larger than the limit of 64 bytes"), "{answer}");
         }
     }
+}
+
+/// Behind a middleware the body the routes read may not be the one the client sent (a
+/// decompressing middleware inflates it under the declared length): it is counted anyway.
+/// And a middleware that reads the body itself reads it within the limit.
+#[tokio::test]
+async fn the_body_limit_holds_behind_a_middleware_that_replaces_or_reads_the_body_real_server() {
+    let inflating = App::new().body_limit(64).around(|mut req: Request, next: sockeye::Next| async move {
+        if req.header("x-inflate").is_some() {
+            // What a decompressing middleware does: a larger body, the header left as sent.
+            req.set_body("z".repeat(10_000));
+        }
+        if req.header("x-read-here").is_some() {
+            let read = req.take_body().into_bytes().await;
+            return Ok(poem::Response::builder().body(format!("read: {}", read.map(|b| b.len()).unwrap_or(0))));
+        }
+        Ok(next.run(req).await)
+    });
+    let (addr, _stop) = serve(inflating).await;
+    let post = |body: &str, header: &str| {
+        hyper::Request::post(format!("http://{addr}/mw/echo"))
+            .header("host", addr.to_string())
+            .header(header, "1")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .unwrap()
+    };
+    let (head, _) = send(addr, post("small", "x-inflate")).await;
+    assert_eq!(head.status.as_u16(), 413, "the inflated body is over the limit");
+    let (head, body) = send(addr, post("small", "x-plain")).await;
+    assert_eq!((head.status.as_u16(), &body[..]), (200, &b"small"[..]));
+    // Chunked and over the limit, read by the middleware: it gets an error, the client 413.
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let chunk = "y".repeat(100);
+    let request = format!(
+        "POST /mw/echo HTTP/1.1\r\nHost: {addr}\r\nX-Read-Here: 1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
+        chunk.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
 }

@@ -4,7 +4,10 @@
 //!
 //! A body that declares a larger `Content-Length` is refused before routing. One that does
 //! not (chunked, HTTP/2) is read through a counter: past the limit the reader gets an error,
-//! and whatever the handler answered after it is replaced by the 413.
+//! and whatever the handler answered after it is replaced by the 413. With middlewares
+//! ([`App::with`](super::App::with)) the limit holds twice: on the bytes the client sent,
+//! for a middleware that reads the body, and on the body the routes read, whatever a
+//! middleware made of it (a decompressed body is counted as it is inflated).
 
 use std::{
     io,
@@ -37,15 +40,17 @@ pub(crate) fn too_large(limit: usize) -> Response {
 }
 
 /// Refuses `req` at once when it declares a body over `limit`; otherwise counts its body as
-/// it is read (nothing to count for a request without a body).
-pub(crate) fn limit(req: &mut Request, limit: usize) -> Result<Option<Exceeded>, Response> {
+/// it is read (nothing to count for a request without a body). `trust_declared`: the body is
+/// the one hyper reads, which stops at its declared length, so a declared length within the
+/// limit needs no counting; a middleware may have replaced it (a decompressed body under the
+/// compressed length), so behind middlewares every body is counted.
+pub(crate) fn limit(req: &mut Request, limit: usize, trust_declared: bool) -> Result<Option<Exceeded>, Response> {
     let declared = req.header(header::CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }
     let body = req.take_body();
-    if declared.is_some() || body.is_empty() {
-        // hyper stops a body at its declared length: nothing more can arrive.
+    if (trust_declared && declared.is_some()) || body.is_empty() {
         req.set_body(body);
         return Ok(None);
     }

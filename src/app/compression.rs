@@ -14,7 +14,7 @@ use tokio::io::BufReader;
 /// Needs the `compression` cargo feature.
 ///
 /// Left as they are: answers to `HEAD`, answers without a body (`101` WebSocket handshakes,
-/// `204`, `304`), answers already encoded, bodies known to be smaller than
+/// `204`, `304`), ranges (`206`), answers already encoded, bodies known to be smaller than
 /// [`min_size`](Compression::min_size) (1 KiB by default), event streams (compressing them
 /// would hold events back), and media that is compressed already (images other than SVG,
 /// audio, video, fonts in WOFF, archives). A compressed answer loses its `Content-Length`,
@@ -103,7 +103,13 @@ impl<E: Endpoint> Endpoint for CompressionEndpoint<E> {
 /// Whether the answer's kind is worth compressing (its size is looked at after).
 fn worth_it(resp: &Response) -> bool {
     let status = resp.status().as_u16();
-    if status < 200 || status == 204 || status == 304 || resp.headers().contains_key(header::CONTENT_ENCODING) {
+    // A range is a slice of the identity body: compressed, its Content-Range would lie.
+    let headers = resp.headers();
+    if status < 200
+        || matches!(status, 204 | 206 | 304)
+        || headers.contains_key(header::CONTENT_ENCODING)
+        || headers.contains_key(header::CONTENT_RANGE)
+    {
         return false;
     }
     let content_type = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -216,6 +222,24 @@ mod tests {
         assert_eq!(preferred(Some("*")), Some(Coding::Gzip));
         assert_eq!(preferred(Some("gzip;q=0")), None);
         assert_eq!(preferred(None), None);
+    }
+
+    #[test]
+    fn ranges_and_bodiless_answers_are_left_alone() {
+        let with = |status: u16, header: Option<(&str, &str)>| {
+            let mut builder = Response::builder().status(poem::http::StatusCode::from_u16(status).unwrap());
+            if let Some((k, v)) = header {
+                builder = builder.header(k, v);
+            }
+            builder.content_type("text/plain").body("x".repeat(4096))
+        };
+        assert!(worth_it(&with(200, None)));
+        for resp in
+            [with(206, None), with(200, Some(("content-range", "bytes 0-9/100"))), with(304, None), with(101, None)]
+        {
+            assert!(!worth_it(&resp), "{:?}", resp.status());
+        }
+        assert!(!worth_it(&with(200, Some(("content-encoding", "gzip")))));
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub(crate) struct AppEndpoint {
     /// The routes, behind the user's middlewares when there are any.
     served: Served,
     cors: Option<super::cors::CorsPolicy>,
+    body_limit: usize,
     access_log: bool,
     /// Told of every answer (metrics).
     answered: Vec<super::extension::AnswerHook>,
@@ -41,6 +42,8 @@ enum Served {
 struct Routes {
     route: Route,
     body_limit: usize,
+    /// Whether user middlewares run before: then the body may not be the one the client sent.
+    behind_layers: bool,
 }
 
 /// How the served endpoint is put together besides its routes.
@@ -95,7 +98,8 @@ impl AppEndpoint {
                 .map_err(|e| RouteError::Mount { path: path.clone(), reason: e.to_string() })?;
         }
         let body_limit = data.get::<crate::extract::BodyLimit>().map_or(crate::extract::DEFAULT_BODY_LIMIT, |l| l.0);
-        let routes = Arc::new(Routes { route, body_limit });
+        let behind_layers = !parts.layers.is_empty();
+        let routes = Arc::new(Routes { route, body_limit, behind_layers });
         let served = match parts.layers.is_empty() {
             true => Served::Routes(routes),
             // The first middleware added is the innermost, as with poem's `EndpointExt::with`.
@@ -105,6 +109,7 @@ impl AppEndpoint {
         Ok(Self {
             served,
             cors: parts.cors,
+            body_limit,
             access_log: parts.access_log,
             answered: parts.answered,
             data,
@@ -165,7 +170,7 @@ impl Endpoint for AppEndpoint {
 }
 
 impl AppEndpoint {
-    async fn answer(&self, req: Request) -> Response {
+    async fn answer(&self, mut req: Request) -> Response {
         // CORS first: a preflight is answered before any middleware could refuse it, and
         // every answer, a middleware's included, is marked for an allowed page.
         let cors = self.cors.as_ref().and_then(|c| Some((c, req.header(header::ORIGIN)?.to_string())));
@@ -177,7 +182,17 @@ impl AppEndpoint {
         // Middlewares see the app's data too (`State<T>`, the Hub): set above.
         let mut resp = match &self.served {
             Served::Routes(routes) => routes.call(req).await.unwrap_or_else(error_to_json),
-            Served::Wrapped(endpoint) => endpoint.call(req).await.unwrap_or_else(error_to_json),
+            // The bytes the client sent are limited too: a middleware may read them.
+            Served::Wrapped(endpoint) => match super::body_limit::limit(&mut req, self.body_limit, true) {
+                Err(too_large) => too_large,
+                Ok(exceeded) => {
+                    let resp = endpoint.call(req).await.unwrap_or_else(error_to_json);
+                    match exceeded {
+                        Some(exceeded) if exceeded.happened() => super::body_limit::too_large(self.body_limit),
+                        _ => resp,
+                    }
+                }
+            },
         };
         if let Some((cors, origin)) = &cors {
             cors.decorate(origin, &mut resp);
@@ -190,7 +205,7 @@ impl Endpoint for Routes {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
-        let exceeded = match super::body_limit::limit(&mut req, self.body_limit) {
+        let exceeded = match super::body_limit::limit(&mut req, self.body_limit, !self.behind_layers) {
             Ok(exceeded) => exceeded,
             Err(too_large) => return Ok(too_large),
         };
