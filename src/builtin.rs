@@ -2,7 +2,7 @@
 //! feature. The one place that knows which optional parts this build has; the app's core
 //! knows only the [`Extension`] interface.
 
-use crate::{App, Config, ConfigError, app::Extension, auth::Auth};
+use crate::{App, Config, ConfigError, ConfigSources, app::Extension, auth::Auth};
 
 impl Default for App {
     fn default() -> Self {
@@ -27,11 +27,13 @@ impl App {
         Self::compose(config, true, extensions())
     }
 
-    /// An app configured from `.env` and the environment: see [`Config`] for the names.
-    /// Authentication (`SOCKEYE_JWT_*`, `API_KEY`, ...) is read too: see [`auth`](crate::auth).
+    /// An app configured from the environment, `.env` and `sockeye.toml`: see [`Config`] for
+    /// the settings and [`ConfigSources`] for the file. Authentication (`SOCKEYE_JWT_*`,
+    /// `SOCKEYE_API_KEY`, ...) is read too: see [`auth`](crate::auth).
     pub fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
-        let auth = Auth::from_lookup(|name| std::env::var(name).ok())?;
+        let sources = ConfigSources::load()?;
+        let config = Config::from_sources(&sources)?;
+        let auth = Auth::from_lookup(sources.lookup()).map_err(|e| sources.explain(e))?;
         Ok(Self::with_config(config).auth(auth))
     }
 }

@@ -162,6 +162,7 @@ pub use poem::{
 pub use response::{Created, NoContent};
 pub use route::RouteDef;
 pub use router::{RouteError, Router};
+pub use settings::ConfigSources;
 /// Derives [`Validate`] from `#[validate(..)]` attributes on a struct's fields: see there.
 pub use sockeye_macros::Validate;
 pub use testing::{TestClient, TestMessage, TestRequest, TestResponse, TestSocket, TestWsError, WsConnect};

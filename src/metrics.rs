@@ -6,6 +6,10 @@
 //! | `sockeye_http_requests_total` | counter | `method`, `route`, `status` | answered requests; `route` is the route's pattern, `(none)` when no route answered; a non-standard method counts as `other` |
 //! | `sockeye_http_request_duration_seconds` | histogram | `method`, `route` | from arrival to the answer's head |
 //! | `sockeye_websocket_connections` | gauge | | WebSockets open in this process |
+//! | `sockeye_websocket_opened_total` | counter | | WebSockets opened (handshake completed) |
+//! | `sockeye_websocket_closed_total` | counter | `code` | WebSockets ended, by close code (`1006`: the peer vanished without one) |
+//! | `sockeye_websocket_messages_total` | counter | `direction` (`in`, `out`) | text and binary messages received and sent |
+//! | `sockeye_websocket_bytes_total` | counter | `direction` | their payload bytes |
 //! | `sockeye_websocket_slow_consumers_closed_total` | counter | | sockets closed with 1013 because they read too slowly |
 //! | `sockeye_websocket_messages_dropped_total` | counter | | messages dropped by the drop-oldest / drop-newest policies |
 //! | `sockeye_rooms` | gauge | `kind` (`room`, `topic`, `model`) | rooms with at least one member in this process |
@@ -13,6 +17,7 @@
 //! | `sockeye_broker_connected` | gauge | | 1 while the Hub's broker is connected (absent without a broker, and until it is first started) |
 //! | `sockeye_broker_envelopes_total` | counter | `outcome` (`published`, `received`, `lost`, `rejected`) | envelopes through the broker |
 //! | `sockeye_broker_outages_total` | counter | | connections to the broker lost |
+//! | `sockeye_broker_publish_lag_seconds` | histogram | | from another process publishing an envelope (its clock) to its arrival here |
 //!
 //! The route label is the pattern, never the path as sent, so the number of series stays
 //! that of the routes. The endpoint is not authenticated: serve it on a private network or
@@ -22,7 +27,8 @@ use std::sync::{Arc, Mutex};
 
 use poem::{Request, Response, http::StatusCode};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 use crate::{
@@ -33,8 +39,9 @@ use crate::{
 
 impl App {
     /// Serves Prometheus metrics at `GET /metrics` (`SOCKEYE_METRICS=on` does the same):
-    /// HTTP requests by route and status with latency histograms, open WebSockets, rooms and
-    /// subscriptions, slow-consumer closes and dropped messages, and the broker's state (see
+    /// HTTP requests by route and status with latency histograms, WebSockets open, opened and
+    /// closed by close code, their messages and bytes in and out, rooms and subscriptions,
+    /// slow-consumer closes and dropped messages, and the broker's state (see
     /// [`metrics`](crate::metrics) for the list). Needs the `metrics` cargo feature.
     ///
     /// ```standalone_crate
@@ -73,9 +80,16 @@ impl Extension for Metrics {
             return Ok(());
         }
         let hub = start.data::<Hub>().cloned();
+        if let Some(hub) = &hub {
+            hub.registry().traffic.count();
+        }
         let exported = Exported::new(hub)
             .map_err(|e| RouteError::Extension { extension: "metrics".to_string(), reason: e.to_string() })?;
         let exported = Arc::new(exported);
+        if let Some(hub) = &exported.hub {
+            let lag = exported.scrape.lock().unwrap_or_else(|e| e.into_inner()).lag.clone();
+            hub.on_broker_lag(move |took| lag.observe(took.as_secs_f64()));
+        }
         let counting = exported.clone();
         start.on_answer(move |answered| counting.answered(answered));
         start.provide(exported);
@@ -95,6 +109,10 @@ pub(crate) struct Exported {
 
 struct Scraped {
     connections: IntGauge,
+    opened: IntCounter,
+    closed: IntCounterVec,
+    messages: IntCounterVec,
+    bytes: IntCounterVec,
     slow_closed: IntCounter,
     dropped: IntCounter,
     rooms: IntGaugeVec,
@@ -102,6 +120,7 @@ struct Scraped {
     broker_connected: IntGauge,
     envelopes: IntCounterVec,
     outages: IntCounter,
+    lag: Histogram,
     /// Whether the broker's series are registered: once the broker is connected to, which
     /// happens after the extensions have started.
     broker_registered: bool,
@@ -121,6 +140,19 @@ impl Exported {
         )?;
         let scraped = Scraped {
             connections: IntGauge::new("sockeye_websocket_connections", "WebSockets open in this process")?,
+            opened: IntCounter::new("sockeye_websocket_opened_total", "WebSockets opened")?,
+            closed: IntCounterVec::new(
+                Opts::new("sockeye_websocket_closed_total", "WebSockets ended, by close code"),
+                &["code"],
+            )?,
+            messages: IntCounterVec::new(
+                Opts::new("sockeye_websocket_messages_total", "Text and binary WebSocket messages, by direction"),
+                &["direction"],
+            )?,
+            bytes: IntCounterVec::new(
+                Opts::new("sockeye_websocket_bytes_total", "Payload bytes of WebSocket messages, by direction"),
+                &["direction"],
+            )?,
             slow_closed: IntCounter::new(
                 "sockeye_websocket_slow_consumers_closed_total",
                 "WebSockets closed with 1013 because they read too slowly",
@@ -137,11 +169,22 @@ impl Exported {
                 &["outcome"],
             )?,
             outages: IntCounter::new("sockeye_broker_outages_total", "Connections to the broker lost")?,
+            lag: Histogram::with_opts(
+                HistogramOpts::new(
+                    "sockeye_broker_publish_lag_seconds",
+                    "From another process publishing an envelope to its arrival here",
+                )
+                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            )?,
             broker_registered: false,
         };
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(durations.clone()))?;
         registry.register(Box::new(scraped.connections.clone()))?;
+        registry.register(Box::new(scraped.opened.clone()))?;
+        registry.register(Box::new(scraped.closed.clone()))?;
+        registry.register(Box::new(scraped.messages.clone()))?;
+        registry.register(Box::new(scraped.bytes.clone()))?;
         registry.register(Box::new(scraped.slow_closed.clone()))?;
         registry.register(Box::new(scraped.dropped.clone()))?;
         registry.register(Box::new(scraped.rooms.clone()))?;
@@ -167,6 +210,18 @@ impl Exported {
         if let Some(hub) = &self.hub {
             let stats = hub.local_stats();
             scraped.connections.set(stats.total_connections as i64);
+            let traffic = hub.registry().traffic.read();
+            set_counter(&scraped.opened, traffic.opened);
+            for (code, n) in &traffic.closed {
+                set_counter(&scraped.closed.with_label_values(&[code.to_string().as_str()]), *n);
+            }
+            for (direction, messages, bytes) in [
+                ("in", traffic.counts.messages_in, traffic.counts.bytes_in),
+                ("out", traffic.counts.messages_out, traffic.counts.bytes_out),
+            ] {
+                set_counter(&scraped.messages.with_label_values(&[direction]), messages);
+                set_counter(&scraped.bytes.with_label_values(&[direction]), bytes);
+            }
             set_counter(&scraped.slow_closed, stats.slow_consumers_closed);
             set_counter(&scraped.dropped, stats.messages_dropped);
             let topics: Vec<usize> = stats.topics.values().flat_map(|t| t.values().copied()).collect();
@@ -180,10 +235,11 @@ impl Exported {
             }
             if let Some(broker) = hub.broker() {
                 if !scraped.broker_registered {
-                    let series: [Box<dyn prometheus::core::Collector>; 3] = [
+                    let series: [Box<dyn prometheus::core::Collector>; 4] = [
                         Box::new(scraped.broker_connected.clone()),
                         Box::new(scraped.envelopes.clone()),
                         Box::new(scraped.outages.clone()),
+                        Box::new(scraped.lag.clone()),
                     ];
                     for series in series {
                         self.registry.register(series).map_err(|e| e.to_string())?;

@@ -64,6 +64,13 @@ fn provider() -> tokio_rustls::rustls::crypto::CryptoProvider {
     ring::default_provider()
 }
 
+/// Makes ring the process's rustls provider unless one is installed already: the PostgreSQL
+/// and Redis drivers build their TLS clients with the process's provider, and rustls cannot
+/// pick one by itself when a program's dependencies bring two.
+pub(crate) fn use_ring_provider() {
+    let _ = provider().install_default();
+}
+
 /// The certificate in use, swapped when its files change.
 #[derive(Debug)]
 struct Current(RwLock<Arc<CertifiedKey>>);

@@ -8,8 +8,10 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::Example;
+use futures_util::StreamExt;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
 
 const SECRET: &str = "s3cr3t-t0ken-never-logged";
 
@@ -59,15 +61,21 @@ async fn one_json_line_per_request_with_its_request_id_and_no_secret_real_server
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
     let nowhere = send(addr, &format!("GET /nowhere/{SECRET} HTTP/1.1\r\n{close}\r\n")).await;
     assert!(nowhere.starts_with("HTTP/1.1 404"), "{nowhere}");
-    let (ws, resp) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/products?token={SECRET}")).await.unwrap();
+    let (mut ws, resp) =
+        tokio_tungstenite::connect_async(format!("ws://{addr}/ws/products?token={SECRET}")).await.unwrap();
     let ws_id = resp.headers()["x-request-id"].to_str().unwrap().to_string();
-    drop(ws);
+    // The snapshot comes first; then the client says goodbye with 1000.
+    let snapshot = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.unwrap().unwrap().unwrap();
+    let snapshot_bytes = snapshot.len() as u64;
+    let bye = CloseFrame { code: CloseCode::Normal, reason: "bye".into() };
+    ws.close(Some(bye)).await.unwrap();
+    while let Ok(Some(Ok(_))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await {}
 
-    // Every line the process writes, until the five access lines are in.
+    // Every line the process writes, until the six access lines are in.
     let mut lines = Vec::new();
     let mut access: Vec<Value> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while access.len() < 5 && Instant::now() < deadline {
+    while access.len() < 6 && Instant::now() < deadline {
         let Ok(line) = example.logs.recv_timeout(Duration::from_millis(200)) else { continue };
         let parsed: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
         if parsed["target"] == "sockeye::access" {
@@ -75,7 +83,7 @@ async fn one_json_line_per_request_with_its_request_id_and_no_secret_real_server
         }
         lines.push(line);
     }
-    assert_eq!(access.len(), 5, "{lines:#?}");
+    assert_eq!(access.len(), 6, "{lines:#?}");
     let row = |a: &Value| {
         (
             a["method"].as_str().unwrap().to_string(),
@@ -90,6 +98,8 @@ async fn one_json_line_per_request_with_its_request_id_and_no_secret_real_server
         ("GET", "/products/<id>", 404),
         ("GET", "(no route)", 404),
         ("GET", "/ws/products", 101),
+        // The connection's own line, when it ended.
+        ("GET", "/ws/products", 101),
     ];
     for (line, (method, route, status)) in access.iter().zip(expected) {
         assert_eq!(row(line), (method.to_string(), route.to_string(), status), "{line}");
@@ -100,6 +110,12 @@ async fn one_json_line_per_request_with_its_request_id_and_no_secret_real_server
     assert_eq!(access[0]["request_id"], "trace-1");
     assert_eq!(access[1]["request_id"], made_up.as_str());
     assert_eq!(access[4]["request_id"], ws_id.as_str());
+    let ended = &access[5];
+    assert_eq!(ended["request_id"], ws_id.as_str(), "{ended}");
+    assert_eq!(ended["close_code"], 1000, "{ended}");
+    assert_eq!((ended["messages_in"].as_u64(), ended["bytes_in"].as_u64()), (Some(0), Some(0)), "{ended}");
+    assert_eq!(ended["messages_out"], 1, "{ended}");
+    assert_eq!(ended["bytes_out"].as_u64(), Some(snapshot_bytes), "{ended}");
     // The body length, where the answer knew it: the created product as it was sent.
     let created_body = common::body(&created);
     assert_eq!(access[1]["bytes"].as_u64(), Some(created_body.len() as u64), "{created}");

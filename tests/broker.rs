@@ -578,7 +578,11 @@ async fn broker_history_has_an_age_limit_postgres() {
 async fn metrics_show_the_broker_connected_and_its_envelopes_redis() {
     let channel = channel();
     let client = TestClient::new(App::new().metrics().broker(Broker::redis(redis_url()).channel(&channel)));
+    // Another process on the channel: its reports arrive as envelopes, with their lag.
+    let other = TestClient::new(App::new().broker(Broker::redis(redis_url()).channel(&channel)));
     assert!(client.hub().wait_for_broker(WAIT).await, "broker not reachable");
+    assert!(other.hub().wait_for_broker(WAIT).await, "broker not reachable");
+    eventually("an envelope from the other process", || client.hub().broker().unwrap().received >= 2).await;
     // Counters only grow: what the Hub reports before the scrape is a floor for it.
     let status = client.hub().broker().unwrap();
     let scraped = client.get("/metrics").send().await.text();
@@ -592,4 +596,11 @@ async fn metrics_show_the_broker_connected_and_its_envelopes_redis() {
             .and_then(|v| v.parse::<u64>().ok());
         assert!(value.is_some_and(|n| n >= at_least), "{outcome}: {scraped}");
     }
+    let lagged = scraped
+        .lines()
+        .find_map(|l| l.strip_prefix("sockeye_broker_publish_lag_seconds_count "))
+        .and_then(|v| v.parse::<u64>().ok());
+    assert!(lagged.is_some_and(|n| n >= 2), "{scraped}");
+    assert!(scraped.contains("sockeye_broker_publish_lag_seconds_bucket{le=\"0.001\"}"), "{scraped}");
+    drop(other);
 }

@@ -92,5 +92,49 @@ async fn scraped_counters_match_a_scripted_sequence_real_server() {
     assert_eq!(sample(&scraped, "sockeye_room_members", &[("kind", "room")]), Some(2.0));
     // No series names a path as sent.
     assert!(!out.contains("nothing"), "{out}");
+    // Counted while the sockets are open: two opened, each sent "joined".
+    assert_eq!(sample(&scraped, "sockeye_websocket_opened_total", &[]), Some(2.0), "{out}");
+    assert_eq!(sample(&scraped, "sockeye_websocket_messages_total", &[("direction", "out")]), Some(2.0));
+    assert_eq!(sample(&scraped, "sockeye_websocket_bytes_total", &[("direction", "out")]), Some(12.0));
+
+    // Two messages in, then one socket closes with 1000 and the other with 4001.
+    {
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::{Message, protocol::CloseFrame, protocol::frame::coding::CloseCode};
+        for text in ["abc", "hello!"] {
+            sockets[0].send(Message::text(text)).await.unwrap();
+        }
+        for (ws, code) in sockets.iter_mut().zip([1000u16, 4001]) {
+            ws.send(Message::Close(Some(CloseFrame { code: CloseCode::from(code), reason: "".into() }))).await.unwrap();
+            while let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+                if msg.is_close() {
+                    break;
+                }
+            }
+        }
+    }
     drop(sockets);
+    // The server ends both connections (and counts them) before its gauge drops to 0.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !common::raw_request(addr, "GET", "/metrics", None)
+        .await
+        .unwrap()
+        .contains("\nsockeye_websocket_connections 0\n")
+    {
+        assert!(tokio::time::Instant::now() < deadline, "the sockets were never counted closed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let python = crate::python();
+    let out = tokio::task::spawn_blocking(move || common::python::run_script(&python, "scrape_metrics.py", addr, &[]))
+        .await
+        .unwrap();
+    let scraped: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(sample(&scraped, "sockeye_websocket_opened_total", &[]), Some(2.0), "{out}");
+    assert_eq!(sample(&scraped, "sockeye_websocket_closed_total", &[("code", "1000")]), Some(1.0), "{out}");
+    assert_eq!(sample(&scraped, "sockeye_websocket_closed_total", &[("code", "4001")]), Some(1.0), "{out}");
+    assert_eq!(sample(&scraped, "sockeye_websocket_messages_total", &[("direction", "in")]), Some(2.0));
+    assert_eq!(sample(&scraped, "sockeye_websocket_bytes_total", &[("direction", "in")]), Some(9.0));
+    assert_eq!(sample(&scraped, "sockeye_websocket_messages_total", &[("direction", "out")]), Some(2.0));
+    assert_eq!(sample(&scraped, "sockeye_websocket_bytes_total", &[("direction", "out")]), Some(12.0));
+    assert_eq!(sample(&scraped, "sockeye_websocket_connections", &[]), Some(0.0));
 }

@@ -188,12 +188,15 @@ pub(crate) fn create(dir: &Path, template: &str, sockeye_path: Option<PathBuf>) 
     }
     let name = package_name(dir)?;
     let (sockeye, checkout) = dependency(sockeye_path)?;
+    // Where the Dockerfile finds sockeye (the checkout, until it is on crates.io).
+    let checkout_path = checkout.as_ref().map_or_else(|| "/path/to/sockeye".to_string(), |c| c.display().to_string());
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for (_, path, contents) in &files {
         let text = contents
             .replace("{{name}}", &name)
             .replace("{{crate}}", &name.replace('-', "_"))
-            .replace("{{sockeye}}", &sockeye);
+            .replace("{{sockeye}}", &sockeye)
+            .replace("{{checkout}}", &checkout_path);
         let target = dir.join(path);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
@@ -233,7 +236,9 @@ mod tests {
     fn every_template_has_its_pieces() {
         for name in names() {
             let files: Vec<&str> = embedded::FILES.iter().filter(|f| f.0 == name).map(|f| f.1).collect();
-            for needed in ["Cargo.toml", "README.md", ".env.example", "src/main.rs", "src/lib.rs"] {
+            for needed in
+                ["Cargo.toml", "README.md", ".env.example", "src/main.rs", "src/lib.rs", "Dockerfile", ".dockerignore"]
+            {
                 assert!(files.contains(&needed), "{name} has no {needed}");
             }
             assert!(files.iter().any(|f| f.starts_with("tests/")), "{name} has no tests");

@@ -1,7 +1,7 @@
-use std::{fmt, time::Duration};
+use std::{fmt, sync::Arc, time::Duration};
 
 use crate::{
-    settings::{ConfigError, invalid, positive_secs},
+    settings::{ConfigError, ConfigSources, invalid, positive_secs},
     ws::WsConfig,
 };
 
@@ -32,8 +32,10 @@ use crate::{
 /// | `SOCKEYE_ENV` | `development` also serves `GET /_routes`, the route table with source locations | `production` |
 /// | `RUST_LOG` | log filter used when sockeye sets up logging itself | `info` |
 ///
-/// [`App::from_env`](crate::App::from_env) reads a `.env` file in the working directory first
-/// (if there is one); variables already set in the environment win over the file.
+/// [`App::from_env`](crate::App::from_env) also reads a `.env` file in the working directory
+/// and a `sockeye.toml` file (see [`ConfigSources`] for its keys): the environment wins over
+/// `.env`, which wins over `sockeye.toml`. A program started with `--print-config` prints
+/// every setting with its source, secrets hidden, and exits.
 ///
 /// ```
 /// use sockeye::{App, Config};
@@ -90,6 +92,8 @@ pub struct Config {
     pub metrics: bool,
     /// The certificate to serve HTTPS and WSS with (`None`: plain HTTP; cargo feature `tls`).
     pub tls: Option<TlsSettings>,
+    /// Where the settings came from, when they were read from sources.
+    sources: Option<Arc<ConfigSources>>,
 }
 
 /// The API's name, version and description, shown by the docs page and written in the
@@ -153,19 +157,30 @@ impl Default for Config {
             info: ApiInfo::default(),
             metrics: false,
             tls: None,
+            sources: None,
         }
     }
 }
 
 impl Config {
-    /// Reads `.env` (when present), then the environment, over the defaults.
+    /// Reads the environment over `.env` over `sockeye.toml` (each when present) over the
+    /// defaults: see [`ConfigSources::load`].
     pub fn from_env() -> Result<Self, ConfigError> {
-        match dotenvy::dotenv() {
-            Ok(_) => {}
-            Err(e) if e.not_found() => {}
-            Err(e) => return Err(ConfigError::DotEnv(e.to_string())),
-        }
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_sources(&ConfigSources::load()?)
+    }
+
+    /// The settings `sources` give; an invalid one is named as its source names it, with
+    /// the source.
+    pub fn from_sources(sources: &ConfigSources) -> Result<Self, ConfigError> {
+        let mut config = Self::from_lookup(sources.lookup()).map_err(|e| sources.explain(e))?;
+        config.sources = Some(Arc::new(sources.clone()));
+        Ok(config)
+    }
+
+    /// Where the settings came from, when they were read with [`Config::from_env`] or
+    /// [`Config::from_sources`].
+    pub fn sources(&self) -> Option<&ConfigSources> {
+        self.sources.as_deref()
     }
 
     /// Builds a configuration from any variable source (for tests and embedding).
@@ -401,6 +416,32 @@ mod tests {
             let e = from(&[(name, bad)]).unwrap_err().to_string();
             assert!(e.starts_with(&format!("{name}=")), "{e}");
         }
+    }
+
+    #[test]
+    fn every_setting_read_is_in_the_catalogue_with_its_default() {
+        use crate::settings::catalogue::{SETTINGS, by_var};
+        let read = std::sync::Mutex::new(Vec::new());
+        let record = |name: &str| {
+            read.lock().unwrap().push(name.to_string());
+            None
+        };
+        Config::from_lookup(record).unwrap();
+        crate::auth::Auth::from_lookup(record).unwrap();
+        let read = read.into_inner().unwrap();
+        for name in read.iter().filter(|n| *n != "API_KEY") {
+            assert!(by_var(name).is_some(), "{name} is read but missing from settings::catalogue");
+        }
+        for setting in SETTINGS {
+            let elsewhere = ["DATABASE_URL", "RUST_LOG"].contains(&setting.var);
+            assert!(read.iter().any(|n| n == setting.var) || elsewhere, "{} is listed but never read", setting.var);
+        }
+        // The defaults the catalogue prints are the defaults that apply.
+        let defaults = Config::from_lookup(|name| {
+            by_var(name).filter(|s| s.var != "SOCKEYE_BROKER_CHANNEL").and_then(|s| s.default).map(String::from)
+        })
+        .unwrap();
+        assert_eq!(defaults, Config::default());
     }
 
     #[test]

@@ -85,7 +85,8 @@ impl AppEndpoint {
         for (pattern, group) in by_pattern {
             let observed = parts.access_log || !parts.answered.is_empty();
             let matched = observed.then(|| super::access_log::MatchedRoute(path::display(&group[0].path).into()));
-            let methods = Methods::new(group.iter().map(|m| (m.def, m.secured)), matched);
+            let mut methods = Methods::new(group.iter().map(|m| (m.def, m.secured)), matched);
+            methods.log_websockets = parts.access_log;
             route = route.try_at(&pattern, methods).map_err(|e| RouteError::BadPath {
                 handler: group[0].def.qualified_name(),
                 path: group[0].path.clone(),
@@ -273,6 +274,8 @@ struct Methods {
     allow: HeaderValue,
     /// Its pattern, set on every answer for the access log (when it is on).
     route: Option<super::access_log::MatchedRoute>,
+    /// Whether a WebSocket of this path gets an access log line when it ends.
+    log_websockets: bool,
 }
 
 impl Methods {
@@ -288,7 +291,7 @@ impl Methods {
         }
         names.sort_unstable();
         let allow = HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static(""));
-        Self { handlers, allow, route }
+        Self { handlers, allow, route, log_websockets: false }
     }
 
     fn find(&self, method: &Method) -> Option<(&'static RouteDef, Option<&'static crate::auth::Secured>)> {
@@ -331,6 +334,13 @@ impl Methods {
                 }
                 Err(error) => return error.into_response(),
             }
+        }
+        if def.websocket
+            && self.log_websockets
+            && let (Some(route), Some(id)) = (&self.route, req.extensions().get::<super::RequestId>())
+        {
+            let logged = crate::ws::traffic::Logged { route: route.0.clone(), request_id: id.shared() };
+            req.extensions_mut().insert(logged);
         }
         // A panicking handler answers 500 and is logged; the server and other requests go on.
         match AssertUnwindSafe((def.handler)(req)).catch_unwind().await {

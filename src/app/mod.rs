@@ -163,14 +163,16 @@ impl App {
 
     /// Writes a line per answered request at `info` (target `sockeye::access`): method,
     /// route pattern, status, duration, body bytes, client address (after the
-    /// [trusted proxies](App::trusted_proxies)) and [`RequestId`]; a WebSocket's line is its
-    /// handshake (status 101). The query string and headers are never written, so no token
-    /// or API key reaches the log. `SOCKEYE_ACCESS_LOG=on` does the same; with
-    /// `SOCKEYE_LOG_FORMAT=json` each line is a JSON object (see
-    /// [`init_logging`](crate::init_logging)).
+    /// [trusted proxies](App::trusted_proxies)) and [`RequestId`]. A WebSocket gets two: its
+    /// handshake (status 101), and when it ends, one with its close code, how long it was
+    /// open, and the messages and payload bytes it received and sent, under the same request
+    /// id. The query string and headers are never written, so no token or API key reaches the
+    /// log. `SOCKEYE_ACCESS_LOG=on` does the same; with `SOCKEYE_LOG_FORMAT=json` each line is
+    /// a JSON object (see [`init_logging`](crate::init_logging)).
     ///
     /// ```text
     /// INFO sockeye::access: GET /items/<id> 200 method=GET route="/items/<id>" status=200 duration_ms=0.412 bytes=Some(27) client="203.0.113.9" request_id="1f2e3d4c5b6a-2a"
+    /// INFO sockeye::access: WS /ws/<room> closed 1000 method="GET" route="/ws/<room>" status=101 close_code=1000 duration_ms=5234.1 messages_in=3 messages_out=7 bytes_in=61 bytes_out=402 client="203.0.113.9" request_id="1f2e3d4c5b6a-2b"
     /// ```
     pub fn access_log(mut self, on: bool) -> Self {
         self.config.access_log = on;
@@ -412,9 +414,15 @@ impl App {
 
     /// Serves on `addr` until SIGINT or SIGTERM, then shuts down gracefully. Logs the bound
     /// address and the route table at start (sets up logging from `RUST_LOG`, default `info`,
-    /// unless the program already did).
+    /// unless the program already did); at debug level, the settings and their sources.
     pub async fn run(self, addr: impl ToSocketAddrs) -> Result<()> {
-        crate::logging::init();
+        match self.config.sources() {
+            Some(sources) => {
+                crate::logging::init_from(sources);
+                tracing::debug!("settings:\n{}", sources.redacted());
+            }
+            None => crate::logging::init(),
+        }
         self.bind(addr).await?.run().await
     }
 

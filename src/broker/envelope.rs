@@ -80,8 +80,21 @@ pub(crate) struct Envelope {
     /// notifications of one transaction into one).
     #[serde(default)]
     pub(crate) seq: u64,
+    /// When it was published: milliseconds since the Unix epoch by the sender's clock (0:
+    /// not said), for the publish lag the receivers measure.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) at: u64,
     #[serde(flatten)]
     pub(crate) op: Op,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Now, in milliseconds since the Unix epoch.
+pub(crate) fn now_millis() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 #[cfg(test)]
@@ -93,6 +106,7 @@ mod tests {
         let env = Envelope {
             node: "n1".into(),
             seq: 7,
+            at: 0,
             op: Op::Room {
                 room: "lobby".into(),
                 except: None,

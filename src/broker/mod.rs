@@ -63,7 +63,7 @@ use serde_json::Value;
 use thiserror::Error;
 use tokio::sync::{Notify, mpsc};
 
-pub(crate) use envelope::{Envelope, Op, Payload};
+pub(crate) use envelope::{Envelope, Op, Payload, now_millis};
 pub(crate) use seal::Opened;
 use seal::Seal;
 
@@ -160,19 +160,25 @@ impl Broker {
         Self { backend, channel: "sockeye".into(), report_interval: Duration::from_secs(1), secret: None }
     }
 
-    /// The broker for a URL, by its scheme (what `SOCKEYE_BROKER_URL` holds).
+    /// The broker for a URL, by its scheme (what `SOCKEYE_BROKER_URL` holds). A URL asking
+    /// for TLS (`rediss://`, `sslmode=require`) needs the `tls` feature: without it the URL
+    /// is refused rather than used over plain TCP.
     pub fn from_url(url: &str) -> Result<Self, BrokerError> {
         let scheme = url.split("://").next().unwrap_or("");
+        let shown = crate::settings::url::redact(url);
+        if crate::settings::url::needs_tls(url) && cfg!(not(feature = "tls")) {
+            return Err(BrokerError::NotBuilt { url: shown, feature: "tls" });
+        }
         match scheme {
             #[cfg(feature = "redis")]
             "redis" | "rediss" | "redis+unix" => Ok(Self::redis(url)),
             #[cfg(feature = "postgres")]
             "postgres" | "postgresql" => Ok(Self::postgres(url)),
             #[cfg(not(feature = "redis"))]
-            "redis" | "rediss" | "redis+unix" => Err(BrokerError::NotBuilt { url: url.to_string(), feature: "redis" }),
+            "redis" | "rediss" | "redis+unix" => Err(BrokerError::NotBuilt { url: shown, feature: "redis" }),
             #[cfg(not(feature = "postgres"))]
-            "postgres" | "postgresql" => Err(BrokerError::NotBuilt { url: url.to_string(), feature: "postgres" }),
-            _ => Err(BrokerError::UnknownScheme(url.to_string())),
+            "postgres" | "postgresql" => Err(BrokerError::NotBuilt { url: shown, feature: "postgres" }),
+            _ => Err(BrokerError::UnknownScheme(shown)),
         }
     }
 
@@ -209,8 +215,13 @@ impl Broker {
     #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(unreachable_code, unused_mut))]
     pub(crate) fn from_settings(settings: &crate::BrokerSettings) -> Result<Self, crate::ConfigError> {
         use crate::settings::invalid;
-        let url = &settings.url;
-        let mut broker = Self::from_url(url).map_err(|e| match e {
+        let url = &crate::settings::url::redact(&settings.url);
+        let mut broker = Self::from_url(&settings.url).map_err(|e| match e {
+            BrokerError::NotBuilt { feature: "tls", .. } => invalid(
+                "SOCKEYE_BROKER_URL",
+                url,
+                "a URL without TLS, or a build with sockeye's `tls` feature (never used over plain TCP)",
+            ),
             BrokerError::NotBuilt { feature, .. } => invalid(
                 "SOCKEYE_BROKER_URL",
                 url,
@@ -234,6 +245,17 @@ impl Broker {
     }
 
     pub(crate) fn check(&self) -> Result<(), BrokerError> {
+        let url = match &self.backend {
+            #[cfg(feature = "redis")]
+            Backend::Redis(url) => url,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(url) => url,
+            #[cfg(not(any(feature = "redis", feature = "postgres")))]
+            Backend::None(never) => match *never {},
+        };
+        if crate::settings::url::needs_tls(url) && cfg!(not(feature = "tls")) {
+            return Err(BrokerError::NotBuilt { url: crate::settings::url::redact(url), feature: "tls" });
+        }
         let ok = !self.channel.is_empty()
             && self.channel.len() <= 63
             && self.channel.chars().all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c));
@@ -441,6 +463,8 @@ impl Link {
     #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(unused_variables, unreachable_code))]
     pub(crate) fn start(broker: &Broker, deliver: Deliver) -> Result<Self, BrokerError> {
         broker.check()?;
+        #[cfg(feature = "tls")]
+        crate::tls::use_ring_provider();
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| BrokerError::NoRuntime)?;
         let node = uuid::Uuid::new_v4().simple().to_string();
         let (out, rx) = mpsc::channel(QUEUE);
@@ -479,7 +503,7 @@ impl Link {
             return;
         }
         let seq = self.sent.fetch_add(1, Ordering::Relaxed);
-        let envelope = Envelope { node: self.node.clone(), seq, op };
+        let envelope = Envelope { node: self.node.clone(), seq, at: self::envelope::now_millis(), op };
         let Ok(text) = serde_json::to_string(&envelope) else { return };
         let text = self.seal.seal(text);
         let len = text.len();

@@ -47,6 +47,12 @@ impl Hub {
         Ok(())
     }
 
+    /// Runs `hook` with the publish lag of each envelope from another process: from its
+    /// sender's clock at publishing to this process's at arrival (once; a second is ignored).
+    pub(crate) fn on_broker_lag(&self, hook: impl Fn(Duration) + Send + Sync + 'static) {
+        let _ = self.0.lag_hook.set(Box::new(hook));
+    }
+
     pub(crate) fn link(&self) -> Option<&Link> {
         self.0.link.get()
     }
@@ -142,6 +148,12 @@ impl Hub {
             return; // our own, already delivered locally
         }
         link.received();
+        if envelope.at > 0
+            && let Some(hook) = self.0.lag_hook.get()
+        {
+            let now = crate::broker::now_millis();
+            hook(Duration::from_millis(now.saturating_sub(envelope.at)));
+        }
         match envelope.op {
             Op::Room { room, except, msg } => {
                 if let Some(msg) = msg.into_message() {

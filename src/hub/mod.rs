@@ -223,6 +223,8 @@ pub(crate) struct HubInner {
     dropped: AtomicU64,
     /// The link to the other processes, when the app has a broker.
     link: OnceLock<crate::broker::Link>,
+    /// Told how long each envelope from another process took to arrive (the metrics).
+    lag_hook: OnceLock<Box<dyn Fn(std::time::Duration) + Send + Sync>>,
     /// What runs with events other processes forward, by key.
     hooks: RwLock<HashMap<String, cluster::Hook>>,
     /// Rooms that keep their last messages.
@@ -295,6 +297,7 @@ impl Default for Hub {
                 slow_closed: AtomicU64::new(0),
                 dropped: AtomicU64::new(0),
                 link: OnceLock::new(),
+                lag_hook: OnceLock::new(),
                 hooks: RwLock::default(),
                 logs: history::Logs::default(),
                 links: RwLock::default(),

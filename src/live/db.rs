@@ -1,6 +1,7 @@
 //! [`Database`]: the sqlx pool of live models (SQLite by default, PostgreSQL for real
 //! deployments), and the row operations they run, on JSON objects.
 
+use crate::settings::url::redact;
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
@@ -77,6 +78,14 @@ impl Database {
         if (url.starts_with("postgres://") || url.starts_with("postgresql://")) && cfg!(not(feature = "postgres")) {
             return Err(built("postgres"));
         }
+        // `sslmode=require` without TLS in the build: refused, never a plain connection.
+        if crate::settings::url::needs_tls(url) {
+            if cfg!(not(feature = "tls")) {
+                return Err(built("tls"));
+            }
+            #[cfg(feature = "tls")]
+            crate::tls::use_ring_provider();
+        }
         let (backend, url) = if url.starts_with("sqlite:") {
             (Backend::Sqlite, sqlite_url(url))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -103,11 +112,12 @@ impl Database {
         Ok(Self { inner: Arc::new(Inner { pool, backend, create_missing: true, channels: Arc::default() }) })
     }
 
-    /// Connects to `DATABASE_URL` (also read from `.env`), or to [`DEFAULT_URL`].
+    /// Connects to `DATABASE_URL` (also read from `.env`, or `database_url` in
+    /// `sockeye.toml`: see [`ConfigSources`](crate::ConfigSources)), or to [`DEFAULT_URL`].
     pub async fn from_env() -> Result<Self, LiveError> {
-        let _ = dotenvy::dotenv();
-        let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_string());
-        Self::connect(&url).await
+        let sources = crate::settings::ConfigSources::load().map_err(|e| LiveError::Config(e.to_string()))?;
+        let url = sources.get("DATABASE_URL").unwrap_or(DEFAULT_URL);
+        Self::connect(url).await
     }
 
     /// Whether tables of registered models are created when missing (default: yes).
@@ -210,20 +220,6 @@ fn sqlite_url(url: &str) -> String {
     format!("{url}{sep}mode=rwc")
 }
 
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            match creds.find(':') {
-                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
-
 /// Binds `value` as the column's type (`null` as a typed NULL).
 pub(crate) fn bind<'q>(
     q: Query<'q, sqlx::Any, AnyArguments>,
@@ -293,12 +289,5 @@ mod tests {
         assert_eq!(sqlite_url("sqlite://app.db?cache=shared"), "sqlite://app.db?cache=shared&mode=rwc");
         assert_eq!(sqlite_url("sqlite://app.db?mode=ro"), "sqlite://app.db?mode=ro");
         assert_eq!(sqlite_url("sqlite::memory:"), "sqlite::memory:");
-    }
-
-    #[test]
-    fn passwords_never_reach_messages() {
-        assert_eq!(redact("postgres://app:s3cret@db/app"), "postgres://app:***@db/app");
-        assert_eq!(redact("postgres://app@db/app"), "postgres://app@db/app");
-        assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
     }
 }

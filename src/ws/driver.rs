@@ -26,11 +26,20 @@ use super::{
     conn::{Conn, Phase},
     io::{Upgrade, WsIo},
     rate::Meter,
+    traffic::{Counts, Totals},
     wake::{Flag, StableWaker},
 };
 
 /// Runs a connection from the handler's decision to the end of the TCP stream.
-pub(crate) async fn run(conn: Arc<Conn>, upgrade: Upgrade, config: Arc<WsConfig>, caps: Arc<Caps>) {
+/// Returns what the connection sent and received, and how long it was open (zero when it
+/// never opened).
+pub(crate) async fn run(
+    conn: Arc<Conn>,
+    upgrade: Upgrade,
+    config: Arc<WsConfig>,
+    caps: Arc<Caps>,
+    totals: Arc<Totals>,
+) -> (Counts, std::time::Duration) {
     // Wait for the handler to accept or refuse.
     poll_fn(|cx| {
         conn.register_driver(cx);
@@ -42,13 +51,19 @@ pub(crate) async fn run(conn: Arc<Conn>, upgrade: Upgrade, config: Arc<WsConfig>
         (st.rejection.clone(), st.phase)
     };
     if phase == Phase::Closed {
-        return; // refused with a plain HTTP answer: no upgrade
+        return Default::default(); // refused with a plain HTTP answer: no upgrade
     }
     let Some(stream) = open(upgrade, &config).await else {
-        return conn.finish(Some(CloseFrame::new(CloseCode::ABNORMAL, "handshake did not complete")));
+        conn.finish(Some(CloseFrame::new(CloseCode::ABNORMAL, "handshake did not complete")));
+        return Default::default();
     };
+    let opened = Instant::now();
     let mut driver = Driver::new(conn.clone(), stream, config);
     driver.caps = driver.meter.is_some().then_some(caps);
+    if totals.counting() {
+        totals.opened();
+        driver.totals = Some(totals);
+    }
     match rejection {
         Some(frame) => driver.start_close(frame, false),
         None => {
@@ -58,7 +73,9 @@ pub(crate) async fn run(conn: Arc<Conn>, upgrade: Upgrade, config: Arc<WsConfig>
         }
     }
     let how = poll_fn(|cx| driver.poll(cx)).await;
+    driver.flush_counts();
     conn.finish(how);
+    (driver.counts, opened.elapsed())
 }
 
 /// The socket after the `101`, as a WebSocket. A function of its own so that nothing of the
@@ -115,6 +132,11 @@ struct Driver<S = WsIo> {
     meter: Option<Meter>,
     /// Where an address over its rate is put to cool down (with a rate limit only).
     caps: Option<Arc<Caps>>,
+    /// What this connection sent and received so far.
+    counts: Counts,
+    /// The app's totals (when metrics are on), and how much of `counts` they hold.
+    totals: Option<Arc<Totals>>,
+    flushed: Counts,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
@@ -143,7 +165,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             discard: false,
             meter: config.rate_limit.map(|limit| Meter::new(limit, now)),
             caps: None,
+            counts: Counts::default(),
+            totals: None,
+            flushed: Counts::default(),
             config,
+        }
+    }
+
+    /// Adds what was counted since the last time to the app's totals (once per round of
+    /// work, so a burst costs one atomic add per total, not one per message).
+    fn flush_counts(&mut self) {
+        if let Some(totals) = &self.totals
+            && self.counts != self.flushed
+        {
+            totals.add(self.counts - self.flushed);
+            self.flushed = self.counts;
         }
     }
 
@@ -193,7 +229,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             match self.poll_timers(cx) {
                 Poll::Ready(true) => continue,
                 Poll::Ready(false) => return Poll::Ready(self.outcome.take()),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    self.flush_counts();
+                    return Poll::Pending;
+                }
             }
         }
     }
@@ -235,6 +274,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             self.write_blocked_since = None; // the sink took more: progress
             let Some(msg) = self.pending.pop_front() else { break };
             let is_close = matches!(msg, tungstenite::Message::Close(_));
+            if let tungstenite::Message::Text(_) | tungstenite::Message::Binary(_) = &msg {
+                self.counts.messages_out += 1;
+                self.counts.bytes_out += msg.len() as u64;
+            }
             if let Err(e) = ws.as_mut().start_send(msg) {
                 return self.write_failed(e);
             }
@@ -314,6 +357,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
 
     fn on_message(&mut self, msg: tungstenite::Message) {
         self.pong_deadline = None; // any frame proves the peer is alive
+        if let tungstenite::Message::Text(_) | tungstenite::Message::Binary(_) = &msg {
+            self.counts.messages_in += 1;
+            self.counts.bytes_in += msg.len() as u64;
+        }
         if matches!(
             msg,
             tungstenite::Message::Text(_) | tungstenite::Message::Binary(_) | tungstenite::Message::Ping(_)

@@ -43,6 +43,7 @@ mod rate;
 pub(crate) mod registry;
 pub(crate) mod route;
 mod socket;
+pub(crate) mod traffic;
 mod wake;
 
 pub use bytes::Bytes;

@@ -26,6 +26,8 @@ pub(crate) struct Registry {
     pub(crate) caps: Arc<super::caps::Caps>,
     /// What runs when a connection ends, before it leaves the registry.
     on_leave: OnceLock<LeaveHook>,
+    /// Connections opened and closed, messages and bytes, when metrics count them.
+    pub(crate) traffic: Arc<super::traffic::Totals>,
 }
 
 /// Told of every connection that ends (the Hub takes it out of its rooms).

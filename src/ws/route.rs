@@ -291,8 +291,9 @@ async fn serve(mut req: Request, options: &'static WsRouteOptions, run: WsRun) -
         .find(|p| !crate::auth::is_token_protocol(p))
         .map(str::to_string);
     let user_cap = config.max_connections_per_user.map(|max| (registry.caps.clone(), max));
+    let logged = req.extensions().get::<super::traffic::Logged>().map(|l| Box::new(l.clone()));
     let running = authenticated(&conn, req, run, &auth, user_cap);
-    tokio::spawn(connection(conn, running, upgrade, config, registry, slots));
+    tokio::spawn(connection(conn, running, upgrade, config, registry, slots, logged));
 
     match decision_rx.await {
         Ok(Decision::Accept { protocol }) => handshake::switching(&key, protocol.as_deref(), None),
@@ -358,10 +359,21 @@ fn connection(
     config: Arc<super::WsConfig>,
     registry: Arc<Registry>,
     slots: Vec<Slot>,
+    logged: Option<Box<super::traffic::Logged>>,
 ) -> impl Future<Output = ()> + Send {
-    let driver = driver::run(conn.clone(), upgrade, config, registry.caps.clone());
+    let driver = driver::run(conn.clone(), upgrade, config, registry.caps.clone(), registry.traffic.clone());
     let handler = handler_part(conn.clone(), running);
-    run_together(handler, driver).map(move |()| {
+    run_together(handler, driver).map(move |(counts, lasted)| {
+        let opened = !lasted.is_zero();
+        if opened && (logged.is_some() || registry.traffic.counting()) {
+            let code = conn.lock().closed.as_ref().map_or(CloseCode::ABNORMAL.as_u16(), |f| f.code.as_u16());
+            if registry.traffic.counting() {
+                registry.traffic.closed(code);
+            }
+            if let Some(logged) = &logged {
+                super::traffic::log_end(logged, conn.remote.map(|a| a.ip()), code, lasted, counts);
+            }
+        }
         registry.disconnected(&conn);
         drop(slots);
     })
@@ -393,10 +405,10 @@ async fn handler_part(conn: Arc<Conn>, running: WsRunFuture) {
 ///
 /// Not an `async fn`: the two futures are boxed once and polled in place, so the task holds
 /// each of them exactly once (an `async fn` would keep its arguments and the pinned copies).
-fn run_together(
+fn run_together<D: Send>(
     handler: impl Future<Output = ()> + Send,
-    driver: impl Future<Output = ()> + Send,
-) -> impl Future<Output = ()> + Send {
+    driver: impl Future<Output = D> + Send,
+) -> impl Future<Output = D> + Send {
     let mut handler = Box::pin(handler);
     let mut driver = Box::pin(driver);
     // While this loop runs, wake-ups of either side only set its flag (see `wake`).
@@ -404,6 +416,7 @@ fn run_together(
     let parent = StableWaker::new();
     let (handler_flag, driver_flag) = (Flag::polled_by(&parent, &busy), Flag::polled_by(&parent, &busy));
     let (mut handler_done, mut driver_done) = (false, false);
+    let mut driver_out = None;
     std::future::poll_fn(move |cx| {
         parent.register(cx);
         let running = Busy::enter(&busy);
@@ -415,10 +428,12 @@ fn run_together(
             }
             if !driver_done && driver_flag.take() {
                 polled = true;
-                driver_done = driver_flag.poll_with(|cx| driver.as_mut().poll(cx)).is_ready();
+                if let std::task::Poll::Ready(out) = driver_flag.poll_with(|cx| driver.as_mut().poll(cx)) {
+                    (driver_done, driver_out) = (true, Some(out));
+                }
             }
-            if handler_done && driver_done {
-                return std::task::Poll::Ready(());
+            if handler_done && let Some(out) = driver_out.take() {
+                return std::task::Poll::Ready(out);
             }
             let live = [(!handler_done).then_some(&*handler_flag), (!driver_done).then_some(&*driver_flag)];
             if !polled && !running.leave(&live) {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod npm;
+pub(crate) mod pki;
 pub(crate) mod python;
 
 use std::net::SocketAddr;
@@ -51,6 +52,8 @@ pub(crate) struct Example {
     pub(crate) addr: SocketAddr,
     /// Log lines after the address line.
     pub(crate) logs: mpsc::Receiver<String>,
+    /// Log lines before it, the address line included.
+    pub(crate) start_logs: Vec<String>,
 }
 
 /// The example's binary, built if it is missing or older than the code (`cargo test --test
@@ -76,17 +79,24 @@ fn example_binary(name: &str) -> PathBuf {
 impl Example {
     /// Starts `examples/<name>.rs` with `PORT=0` and waits for its "listening on" log line.
     pub(crate) fn start(name: &str, env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(example_binary(name));
-        command
-            .env("PORT", "0")
-            .env("NO_COLOR", "1")
-            .env("RUST_LOG", "info")
-            .current_dir(env!("CARGO_TARGET_TMPDIR"))
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null());
+        let mut command = Self::command(name);
+        command.env("PORT", "0").env("RUST_LOG", "info").current_dir(env!("CARGO_TARGET_TMPDIR"));
         for (k, v) in env {
             command.env(k, v);
         }
+        Self::spawn(name, command)
+    }
+
+    /// The example's command (built first if it needs to be), without colours in its logs.
+    pub(crate) fn command(name: &str) -> Command {
+        let mut command = Command::new(example_binary(name));
+        command.env("NO_COLOR", "1");
+        command
+    }
+
+    /// Runs `command` (from [`Example::command`]) and waits for its "listening on" log line.
+    pub(crate) fn spawn(name: &str, mut command: Command) -> Self {
+        command.stderr(Stdio::piped()).stdout(Stdio::null());
         let mut child = command.spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
         let (tx, logs) = mpsc::channel();
@@ -95,12 +105,12 @@ impl Example {
                 let _ = tx.send(line);
             }
         });
-        let mut example = Example { child, addr: SocketAddr::from(([127, 0, 0, 1], 0)), logs };
-        let mut seen = Vec::new();
+        let mut example = Example { child, addr: SocketAddr::from(([127, 0, 0, 1], 0)), logs, start_logs: Vec::new() };
         loop {
             let Ok(line) = example.logs.recv_timeout(Duration::from_secs(30)) else {
-                panic!("example {name} logged no address: {seen:?}");
+                panic!("example {name} logged no address: {:?}", example.start_logs);
             };
+            example.start_logs.push(line.clone());
             if let Some(rest) =
                 line.split("listening on http://").nth(1).or_else(|| line.split("listening on https://").nth(1))
             {
@@ -110,7 +120,6 @@ impl Example {
                 example.addr = addr.unwrap().parse().unwrap();
                 return example;
             }
-            seen.push(line);
         }
     }
 

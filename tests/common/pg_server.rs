@@ -62,6 +62,12 @@ fn run(program: &Path, args: &[&str]) {
 impl PgServer {
     /// initdb (trust authentication) and start, with `conf` lines added to postgresql.conf.
     pub(crate) fn start(conf: &str) -> Self {
+        Self::start_with_files(conf, &[], None)
+    }
+
+    /// [`start`](Self::start), with `files` copied into the data directory first (readable
+    /// by the server alone, as it wants its key), and `hba` as pg_hba.conf when given.
+    pub(crate) fn start_with_files(conf: &str, files: &[(&str, &Path)], hba: Option<&str>) -> Self {
         let dir = std::env::temp_dir().join(format!("sockeye-pg-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         if is_root() {
@@ -80,6 +86,18 @@ impl PgServer {
         let mut all = std::fs::read_to_string(&conf_file).unwrap();
         all.push_str(&settings);
         std::fs::write(&conf_file, all).unwrap();
+        if let Some(hba) = hba {
+            std::fs::write(data.join("pg_hba.conf"), hba).unwrap();
+        }
+        for (name, from) in files {
+            std::fs::copy(from, data.join(name)).unwrap();
+            let chmod = Command::new("chmod").arg("600").arg(data.join(name)).status().unwrap();
+            assert!(chmod.success());
+        }
+        if is_root() {
+            let status = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&data).status().unwrap();
+            assert!(status.success(), "chown {}", data.display());
+        }
         let server = Self { dir, bin, port };
         server.up();
         server

@@ -78,6 +78,7 @@ impl PgStore {
         let envelope = Envelope {
             node: node.to_string(),
             seq: 0, // unique already: one offset per logged message
+            at: 0,
             op: Op::Logged {
                 room: room.to_string(),
                 except: except.map(str::to_string),
