@@ -66,6 +66,13 @@ fn from_env_reads_dotenv_then_environment_and_reports_bad_values() {
     unsafe { std::env::set_var("SOCKEYE_BROKER_URL", "kafka://127.0.0.1:9092") };
     let err = start_error(App::from_env().unwrap());
     assert!(err.contains("SOCKEYE_BROKER_URL=\"kafka://127.0.0.1:9092\""), "{err}");
+    // A URL its driver cannot read stops the start too (never a process left on its own),
+    // and the message keeps the password out.
+    for bad in ["redis://:hunter2@127.0.0.1:notaport", "postgres://app:hunter2@127.0.0.1:5432/db?sslmode=sometimes"] {
+        unsafe { std::env::set_var("SOCKEYE_BROKER_URL", bad) };
+        let err = start_error(App::from_env().unwrap());
+        assert!(err.contains("SOCKEYE_BROKER_URL=") && !err.contains("hunter2"), "{err}");
+    }
     unsafe { std::env::set_var("SOCKEYE_BROKER_URL", "redis://127.0.0.1:6379") };
     unsafe { std::env::set_var("SOCKEYE_BROKER_CHANNEL", "bad channel") };
     let err = start_error(App::from_env().unwrap());

@@ -171,7 +171,7 @@ fn run_the_dockerfile_of(template: &str) {
     } else {
         Command::new(&program)
     };
-    run.args(&command[1..]).current_dir(under(&root, "/app")).env_clear().env("PATH", "/usr/bin:/bin");
+    run.args(&command[1..]).current_dir(under(&root, "/app")).env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
     for (k, v) in &env {
         run.env(k, v);
     }

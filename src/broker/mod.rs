@@ -119,6 +119,14 @@ pub enum BrokerError {
     /// The URL's scheme is neither `redis://` (`rediss://`) nor `postgres://` (`postgresql://`).
     #[error("broker URL `{0}`: expected redis://host:port or postgres://user@host/db")]
     UnknownScheme(String),
+    /// The URL's driver cannot read it (a bad port, an unknown parameter).
+    #[error("broker URL `{url}`: {reason}")]
+    BadUrl {
+        /// The URL, without its password.
+        url: String,
+        /// What the driver said.
+        reason: String,
+    },
     /// The URL names a broker this build of sockeye leaves out: turn on the cargo feature.
     #[error(
         "broker URL `{url}`: sockeye was built without the `{feature}` feature (add it to sockeye's features in Cargo.toml)"
@@ -169,7 +177,7 @@ impl Broker {
         if crate::settings::url::needs_tls(url) && cfg!(not(feature = "tls")) {
             return Err(BrokerError::NotBuilt { url: shown, feature: "tls" });
         }
-        match scheme {
+        let broker: Self = match scheme {
             #[cfg(feature = "redis")]
             "redis" | "rediss" | "redis+unix" => Ok(Self::redis(url)),
             #[cfg(feature = "postgres")]
@@ -179,7 +187,28 @@ impl Broker {
             #[cfg(not(feature = "postgres"))]
             "postgres" | "postgresql" => Err(BrokerError::NotBuilt { url: shown, feature: "postgres" }),
             _ => Err(BrokerError::UnknownScheme(shown)),
+        }?;
+        broker.check_url()?;
+        Ok(broker)
+    }
+
+    /// Whether the backend's driver can read the URL (nothing is connected).
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(unreachable_code))]
+    fn check_url(&self) -> Result<(), BrokerError> {
+        let (url, read): (&str, Result<(), String>) = match &self.backend {
+            #[cfg(feature = "redis")]
+            Backend::Redis(url) => (url, ::redis::Client::open(url.as_str()).map(drop).map_err(|e| e.to_string())),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(url) => {
+                (url, url.parse::<sqlx::postgres::PgConnectOptions>().map(drop).map_err(|e| e.to_string()))
+            }
+            #[cfg(not(any(feature = "redis", feature = "postgres")))]
+            Backend::None(never) => match *never {},
+        };
+        if crate::settings::url::needs_tls(url) && cfg!(not(feature = "tls")) {
+            return Err(BrokerError::NotBuilt { url: crate::settings::url::redact(url), feature: "tls" });
         }
+        read.map_err(|reason| BrokerError::BadUrl { url: crate::settings::url::redact(url), reason })
     }
 
     /// The channel the app's processes share (`sockeye` by default): apps sharing a broker
@@ -227,6 +256,9 @@ impl Broker {
                 url,
                 &format!("a broker this build has (turn on sockeye's `{feature}` feature for this one)"),
             ),
+            BrokerError::BadUrl { reason, .. } => {
+                invalid("SOCKEYE_BROKER_URL", url, &format!("a URL the broker's driver reads ({reason})"))
+            }
             _ => invalid("SOCKEYE_BROKER_URL", url, "redis://host:port or postgres://user@host/db"),
         })?;
         if let Some(channel) = &settings.channel {
@@ -245,17 +277,7 @@ impl Broker {
     }
 
     pub(crate) fn check(&self) -> Result<(), BrokerError> {
-        let url = match &self.backend {
-            #[cfg(feature = "redis")]
-            Backend::Redis(url) => url,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(url) => url,
-            #[cfg(not(any(feature = "redis", feature = "postgres")))]
-            Backend::None(never) => match *never {},
-        };
-        if crate::settings::url::needs_tls(url) && cfg!(not(feature = "tls")) {
-            return Err(BrokerError::NotBuilt { url: crate::settings::url::redact(url), feature: "tls" });
-        }
+        self.check_url()?;
         let ok = !self.channel.is_empty()
             && self.channel.len() <= 63
             && self.channel.chars().all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c));

@@ -49,6 +49,7 @@ impl Hub {
 
     /// Runs `hook` with the publish lag of each envelope from another process: from its
     /// sender's clock at publishing to this process's at arrival (once; a second is ignored).
+    #[cfg(feature = "metrics")]
     pub(crate) fn on_broker_lag(&self, hook: impl Fn(Duration) + Send + Sync + 'static) {
         let _ = self.0.lag_hook.set(Box::new(hook));
     }

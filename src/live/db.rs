@@ -79,11 +79,11 @@ impl Database {
             return Err(built("postgres"));
         }
         // `sslmode=require` without TLS in the build: refused, never a plain connection.
+        if crate::settings::url::needs_tls(url) && cfg!(not(feature = "tls")) {
+            return Err(built("tls"));
+        }
+        #[cfg(feature = "tls")]
         if crate::settings::url::needs_tls(url) {
-            if cfg!(not(feature = "tls")) {
-                return Err(built("tls"));
-            }
-            #[cfg(feature = "tls")]
             crate::tls::use_ring_provider();
         }
         let (backend, url) = if url.starts_with("sqlite:") {

@@ -47,6 +47,7 @@ pub(crate) struct Totals {
 }
 
 /// A reading of [`Totals`].
+#[cfg(feature = "metrics")]
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Reading {
     pub(crate) opened: u64,
@@ -56,6 +57,7 @@ pub(crate) struct Reading {
 
 impl Totals {
     /// Counts from now on (what the metrics turn on).
+    #[cfg(feature = "metrics")]
     pub(crate) fn count(&self) {
         self.on.store(true, Relaxed);
     }
@@ -85,6 +87,7 @@ impl Totals {
         *self.closed.lock().unwrap_or_else(|e| e.into_inner()).entry(code).or_default() += 1;
     }
 
+    #[cfg(feature = "metrics")]
     pub(crate) fn read(&self) -> Reading {
         Reading {
             opened: self.opened.load(Relaxed),
