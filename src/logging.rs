@@ -15,7 +15,7 @@
 /// `RUST_LOG` and `SOCKEYE_LOG_FORMAT` may also come from `.env` or `sockeye.toml` (`rust_log`,
 /// `log_format`): see [`ConfigSources`](crate::ConfigSources).
 pub fn init() {
-    match crate::settings::ConfigSources::load() {
+    match crate::settings::ConfigSources::read() {
         Ok(sources) => init_from(&sources),
         // Said by whatever reads the settings next; logging goes on with the environment's.
         Err(_) => {

@@ -7,8 +7,8 @@
 //! | `sockeye_http_request_duration_seconds` | histogram | `method`, `route` | from arrival to the answer's head |
 //! | `sockeye_websocket_connections` | gauge | | WebSockets open in this process |
 //! | `sockeye_websocket_opened_total` | counter | | WebSockets opened (handshake completed) |
-//! | `sockeye_websocket_closed_total` | counter | `code` | WebSockets ended, by close code (`1006`: the peer vanished without one) |
-//! | `sockeye_websocket_messages_total` | counter | `direction` (`in`, `out`) | text and binary messages received and sent |
+//! | `sockeye_websocket_closed_total` | counter | `code` | WebSockets ended, by close code (`1006`: the peer vanished without one; codes 3000-4999 a client sent are grouped as `3xxx` / `4xxx`, so clients cannot add series) |
+//! | `sockeye_websocket_messages_total` | counter | `direction` (`in`, `out`) | text and binary messages read from clients (also those dropped once a close began, or over the rate limit) and handed to the socket for them |
 //! | `sockeye_websocket_bytes_total` | counter | `direction` | their payload bytes |
 //! | `sockeye_websocket_slow_consumers_closed_total` | counter | | sockets closed with 1013 because they read too slowly |
 //! | `sockeye_websocket_messages_dropped_total` | counter | | messages dropped by the drop-oldest / drop-newest policies |
@@ -213,7 +213,7 @@ impl Exported {
             let traffic = hub.registry().traffic.read();
             set_counter(&scraped.opened, traffic.opened);
             for (code, n) in &traffic.closed {
-                set_counter(&scraped.closed.with_label_values(&[code.to_string().as_str()]), *n);
+                set_counter(&scraped.closed.with_label_values(&[code.as_str()]), *n);
             }
             for (direction, messages, bytes) in [
                 ("in", traffic.counts.messages_in, traffic.counts.bytes_in),

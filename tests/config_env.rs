@@ -89,10 +89,19 @@ fn from_env_reads_dotenv_then_environment_and_reports_bad_values() {
     assert!(err.to_string().contains("SOCKEYE_BROKER_CHANNEL"), "{err}");
     unsafe { std::env::remove_var("SOCKEYE_BROKER_CHANNEL") };
 
-    // A .env that does not parse is reported with the problem.
+    // A .env that does not parse is reported with the line, never its value.
     std::fs::write(".env", "GOOD=1\nthis line is not an assignment\n").unwrap();
     let err = App::from_env().err().unwrap();
     assert!(matches!(err, ConfigError::DotEnv(_)), "{err:?}");
+    assert!(err.to_string().contains("line 2"), "{err}");
+    for bad in ["SOCKEYE_JWT_SECRET=\"never-shown-secret-value\n", "SOCKEYE_JWT_SECRET=never shown secret value\n"] {
+        std::fs::write(".env", format!("GOOD=1\n{bad}")).unwrap();
+        let err = App::from_env().err().unwrap().to_string();
+        assert!(err.contains("line 2 (SOCKEYE_JWT_SECRET)") && !err.contains("never"), "{err}");
+    }
+    // A byte-order mark (as some editors save) is not part of the first name.
+    std::fs::write(".env", "\u{feff}SOCKEYE_DOCS_TITLE=\"With a BOM\"\n").unwrap();
+    assert_eq!(App::from_env().unwrap().config().info.title, "With a BOM");
 
     std::env::set_current_dir(std::env::temp_dir()).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();

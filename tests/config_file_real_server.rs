@@ -69,8 +69,8 @@ async fn sockeye_toml_under_dotenv_under_the_environment_printed_without_secrets
         "port = \"0\"  # the environment (PORT)\n",
         "body_limit = \"4k\"  # sockeye.toml\n",
         "ws_max_message = \"2k\"  # sockeye.toml\n",
-        "jwt_secret = \"(hidden)\"  # sockeye.toml\n",
-        "api_keys = \"(hidden)\"  # sockeye.toml\n",
+        "# jwt_secret = (hidden)  # sockeye.toml\n",
+        "# api_keys = (hidden)  # sockeye.toml\n",
         "broker_url = \"redis://:***@127.0.0.1:6379\"  # the environment (SOCKEYE_BROKER_URL)\n",
         "# host = \"127.0.0.1\"  (default)\n",
     ] {

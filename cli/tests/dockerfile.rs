@@ -87,6 +87,10 @@ fn run_the_dockerfile_of(template: &str) {
     std::os::unix::fs::symlink(&shared, project.join("target")).unwrap();
 
     let (mut stage, mut env, mut user, mut command) = (String::new(), Vec::new(), None, None);
+    let (mut workdir, mut chowned) = (None, Vec::new());
+    // Every step a working image needs, ticked off as it is run.
+    let mut needed = vec!["FROM build", "WORKDIR /src", "COPY sockeye", "COPY . .", "RUN", "FROM runtime", "WORKDIR"];
+    let mut tick = |step: &str| needed.retain(|n| *n != step);
     for (instruction, args) in instructions(&dockerfile) {
         match (instruction.as_str(), stage.as_str()) {
             ("FROM", _) => {
@@ -94,10 +98,16 @@ fn run_the_dockerfile_of(template: &str) {
                 let image = args.split(' ').next().unwrap();
                 let expected = if stage == "build" { "rust:1.95-" } else { "gcr.io/distroless/cc-debian12:nonroot" };
                 assert!(image.starts_with(expected), "{template}: FROM {image}");
+                tick(if stage == "build" { "FROM build" } else { "FROM runtime" });
             }
-            ("WORKDIR", "build") => assert_eq!(args, "/src"),
-            ("COPY", "build") if args == ". ." => {}
+            ("WORKDIR", "build") => {
+                // The paths below (`/src/...`) are read relative to it.
+                assert_eq!(args, "/src");
+                tick("WORKDIR /src");
+            }
+            ("COPY", "build") if args == ". ." => tick("COPY . ."),
             ("COPY", "build") => {
+                tick("COPY sockeye");
                 // sockeye's checkout, at the path Cargo.toml names.
                 let to = args.strip_prefix("--from=sockeye . ").unwrap_or_else(|| panic!("COPY {args}"));
                 assert_eq!(Path::new(to), checkout());
@@ -105,6 +115,7 @@ fn run_the_dockerfile_of(template: &str) {
                 assert!(manifest.contains(&format!("path = \"{to}\"")), "{manifest}");
             }
             ("RUN", "build") => {
+                tick("RUN");
                 // The release profile as fast to build as the tests': the commands are the
                 // Dockerfile's, the optimisations are not what is checked here.
                 let mut child = Command::new("timeout")
@@ -123,18 +134,26 @@ fn run_the_dockerfile_of(template: &str) {
                 child.stderr.take().unwrap().read_to_string(&mut errors).unwrap();
                 assert!(child.wait().unwrap().success(), "{template}: RUN {args}:\n{errors}");
             }
-            ("WORKDIR", "runtime") => std::fs::create_dir_all(under(&root, &args)).unwrap(),
+            ("WORKDIR", "runtime") => {
+                std::fs::create_dir_all(under(&root, &args)).unwrap();
+                workdir = Some(args.clone());
+                tick("WORKDIR");
+            }
             ("COPY", "runtime") => {
                 let words: Vec<&str> = args.split_whitespace().collect();
-                let chown = words.iter().any(|w| w.starts_with("--chown="));
+                let chown = words.iter().find_map(|w| w.strip_prefix("--chown="));
                 let [from, to] = words[words.len() - 2..] else { unreachable!() };
                 assert!(words.contains(&"--from=build"), "COPY {args}");
                 let from = project.join(from.strip_prefix("/src/").unwrap_or_else(|| panic!("COPY {args}")));
-                let to = under(&root, to);
-                copy_tree(&from, &to);
-                if chown && is_root() {
-                    let status = Command::new("chown").args(["-R", "nobody"]).arg(&to).status().unwrap();
-                    assert!(status.success());
+                let target = under(&root, to);
+                copy_tree(&from, &target);
+                if let Some(owner) = chown {
+                    chowned.push((owner.to_string(), to.to_string()));
+                    if is_root() {
+                        // The image's user is played by `nobody` here.
+                        let status = Command::new("chown").args(["-R", "nobody"]).arg(&target).status().unwrap();
+                        assert!(status.success());
+                    }
                 }
             }
             ("ENV", "runtime") => {
@@ -154,8 +173,16 @@ fn run_the_dockerfile_of(template: &str) {
             _ => panic!("{template}: {instruction} {args} in stage {stage}: not understood by this test"),
         }
     }
+    assert!(needed.is_empty(), "{template}: the Dockerfile lacks {needed:?}");
+    // Numeric and not root: Kubernetes' `runAsNonRoot` checks a number.
     let user = user.expect("no USER: the app would run as root");
-    assert!(user != "root" && user != "0", "USER {user}");
+    let ids: Vec<u32> =
+        user.split(':').map(|id| id.parse().unwrap_or_else(|_| panic!("USER {user}: not numeric"))).collect();
+    assert!(ids.iter().all(|id| *id != 0), "USER {user}");
+    for (owner, to) in &chowned {
+        assert_eq!(owner, &user, "COPY --chown={owner} {to}: not the image's user");
+    }
+    let workdir = workdir.expect("no WORKDIR in the runtime stage");
     let lookup = |k: &str| env.iter().find(|(name, _)| name == k).map(|(_, v)| v.as_str());
     assert_eq!((lookup("SOCKEYE_HOST"), lookup("PORT")), (Some("0.0.0.0"), Some("8000")));
     assert_eq!(lookup("SOCKEYE_HEALTH"), Some("on"));
@@ -164,21 +191,27 @@ fn run_the_dockerfile_of(template: &str) {
 
     let command = command.expect("no CMD");
     let program = under(&root, &command[0]);
-    let mut run = if is_root() {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "nobody", "--"]).arg(&program);
-        c
-    } else {
-        Command::new(&program)
-    };
-    run.args(&command[1..]).current_dir(under(&root, "/app")).env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+    let mut run = Command::new(&program);
+    if is_root() {
+        // As `nobody`, set in the process itself (no `runuser` in between to outlive).
+        use std::os::unix::process::CommandExt;
+        let id = |flag: &str| -> u32 {
+            let out = Command::new("id").args([flag, "nobody"]).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+        };
+        run.uid(id("-u")).gid(id("-g"));
+    }
+    run.args(&command[1..])
+        .current_dir(under(&root, &workdir))
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
     for (k, v) in &env {
         run.env(k, v);
     }
     // Loopback and a free port on a test machine; the image's values are checked above.
     run.env("SOCKEYE_HOST", "127.0.0.1").env("PORT", "0").env("NO_COLOR", "1");
-    let mut child = run.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut child = Running(run.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap());
+    let lines = BufReader::new(child.0.stderr.take().unwrap()).lines();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in lines.map_while(Result::ok) {
@@ -190,7 +223,6 @@ fn run_the_dockerfile_of(template: &str) {
     let addr = loop {
         let line = rx.recv_timeout(deadline.saturating_duration_since(Instant::now()));
         let Ok(line) = line else {
-            let _ = child.kill();
             panic!("{template}: the app logged no address: {seen:#?}");
         };
         if let Some(rest) = line.split("listening on http://").nth(1) {
@@ -199,13 +231,28 @@ fn run_the_dockerfile_of(template: &str) {
         seen.push(line);
     };
     let answers = (status_of(&addr, "/health"), status_of(&addr, "/ready"));
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     assert_eq!(answers, (200, 200), "{template}: /health and /ready");
     if template == "realtime" {
-        assert!(under(&root, &format!("/app/data/{}.db", name.replace('-', "_"))).exists(), "no database in /app/data");
+        // The SQLite file is where the image's user may write, and nowhere else.
+        let url = lookup("DATABASE_URL").expect("DATABASE_URL");
+        let file = url.strip_prefix("sqlite://").expect("a SQLite URL");
+        let dir = std::path::Path::new(file).parent().unwrap().to_str().unwrap().to_string();
+        let dir = format!("{}/{dir}", workdir.trim_end_matches('/'));
+        assert!(chowned.iter().any(|(_, to)| *to == dir), "{dir} is not given to the image's user: {chowned:?}");
+        assert!(under(&root, &format!("{}/{file}", workdir)).exists(), "no database at {file}");
     }
     let _ = std::fs::remove_dir_all(&base);
+}
+
+/// The app's process, ended when the test is done with it (or fails).
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 #[test]

@@ -93,8 +93,21 @@ pub struct Config {
     /// The certificate to serve HTTPS and WSS with (`None`: plain HTTP; cargo feature `tls`).
     pub tls: Option<TlsSettings>,
     /// Where the settings came from, when they were read from sources.
-    sources: Option<Arc<ConfigSources>>,
+    sources: Provenance,
 }
+
+/// Where a [`Config`]'s values came from: not part of what it is (two configs with the same
+/// values are equal wherever they were read).
+#[derive(Debug, Clone, Default)]
+struct Provenance(Option<Arc<ConfigSources>>);
+
+impl PartialEq for Provenance {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Provenance {}
 
 /// The API's name, version and description, shown by the docs page and written in the
 /// OpenAPI and AsyncAPI documents' `info` (see [`App::title`](crate::App::title)).
@@ -157,7 +170,7 @@ impl Default for Config {
             info: ApiInfo::default(),
             metrics: false,
             tls: None,
-            sources: None,
+            sources: Provenance::default(),
         }
     }
 }
@@ -173,14 +186,14 @@ impl Config {
     /// the source.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self, ConfigError> {
         let mut config = Self::from_lookup(sources.lookup()).map_err(|e| sources.explain(e))?;
-        config.sources = Some(Arc::new(sources.clone()));
+        config.sources = Provenance(Some(Arc::new(sources.clone())));
         Ok(config)
     }
 
     /// Where the settings came from, when they were read with [`Config::from_env`] or
     /// [`Config::from_sources`].
     pub fn sources(&self) -> Option<&ConfigSources> {
-        self.sources.as_deref()
+        self.sources.0.as_deref()
     }
 
     /// Builds a configuration from any variable source (for tests and embedding).
@@ -487,7 +500,7 @@ struct Secret(std::sync::Arc<[u8]>);
 impl fmt::Debug for BrokerSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BrokerSettings")
-            .field("url", &self.url)
+            .field("url", &crate::settings::url::redact(&self.url))
             .field("channel", &self.channel)
             .field("secret", &self.secret.as_ref().map(|_| "(hidden)"))
             .finish()

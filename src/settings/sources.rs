@@ -4,12 +4,13 @@ use std::{collections::BTreeMap, fmt};
 
 use super::{
     ConfigError,
-    catalogue::{self, SETTINGS},
+    catalogue::{self, Kind, SETTINGS},
 };
 
 /// The settings of an app as its sources give them, each with where it came from: the
-/// environment, over a `.env` file in the working directory, over a `sockeye.toml` file
-/// (`SOCKEYE_CONFIG` names another path), over the defaults.
+/// environment, over a `.env` file in the working directory (or the nearest one above it),
+/// over a `sockeye.toml` file (`SOCKEYE_CONFIG`, read from the environment only, names
+/// another path), over the defaults.
 ///
 /// In `sockeye.toml` a setting's key is its variable's name in lower case without `SOCKEYE_`
 /// (`PORT` is `port`, `SOCKEYE_WS_MAX_MESSAGE` is `ws_max_message`, `DATABASE_URL` is
@@ -84,41 +85,14 @@ const PRINT_FLAG: &str = "--print-config";
 
 impl ConfigSources {
     /// Reads `sockeye.toml` (or the file `SOCKEYE_CONFIG` names; a missing file it names is an
-    /// error), `.env`, and the environment. `.env`'s variables are also set in the process's
-    /// environment where it has none of that name, for the program's own use.
+    /// error), `.env` (in the working directory or the nearest one above it), and the
+    /// environment. `.env`'s variables are also set in the process's environment where it has
+    /// none of that name, for the program's own use.
     ///
     /// When the program was started with `--print-config`, prints the settings to stdout and
     /// exits.
     pub fn load() -> Result<Self, ConfigError> {
-        let named = std::env::var("SOCKEYE_CONFIG").ok().filter(|p| !p.trim().is_empty());
-        let path = named.clone().unwrap_or_else(|| "sockeye.toml".to_string());
-        let mut sources = match std::fs::read_to_string(&path) {
-            Ok(text) => Self::from_toml(&path, &text)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && named.is_none() => Self::default(),
-            Err(e) => return Err(ConfigError::File { path, problem: format!("cannot be read: {e}") }),
-        };
-        let dotenv = match dotenvy::dotenv_iter() {
-            Ok(pairs) => pairs.collect::<Result<Vec<_>, _>>().map_err(|e| ConfigError::DotEnv(e.to_string()))?,
-            Err(e) if e.not_found() => Vec::new(),
-            Err(e) => return Err(ConfigError::DotEnv(e.to_string())),
-        };
-        for (name, value) in dotenv {
-            // Absent from the environment, or set there from `.env` by an earlier load (and
-            // not changed since).
-            let current = std::env::var_os(&name);
-            if current.is_none() || (current.as_deref() == Some(value.as_ref()) && set_from_dotenv(&name, false)) {
-                set_from_dotenv(&name, true);
-                sources.values.insert(name, (value, Origin::DotEnv));
-            }
-        }
-        // What the program reads itself, it finds in the environment (set where unset).
-        let _ = dotenvy::dotenv();
-        for (name, value) in std::env::vars_os() {
-            let (Ok(name), Ok(value)) = (name.into_string(), value.into_string()) else { continue };
-            if !matches!(sources.values.get(&name), Some((_, Origin::DotEnv))) {
-                sources.values.insert(name, (value, Origin::Environment));
-            }
-        }
+        let sources = Self::gather(true)?;
         if std::env::args_os().skip(1).any(|a| a == PRINT_FLAG) {
             print!("{}", sources.redacted());
             std::process::exit(0);
@@ -126,10 +100,59 @@ impl ConfigSources {
         Ok(sources)
     }
 
+    /// [`load`](Self::load) without touching the process: no variable set, no flag obeyed
+    /// (for logging set up by a program that may not read its settings this way).
+    pub(crate) fn read() -> Result<Self, ConfigError> {
+        Self::gather(false)
+    }
+
+    fn gather(export: bool) -> Result<Self, ConfigError> {
+        let named = std::env::var("SOCKEYE_CONFIG").ok().filter(|p| !p.trim().is_empty());
+        let path = named.clone().unwrap_or_else(|| "sockeye.toml".to_string());
+        let mut sources = match std::fs::read_to_string(&path) {
+            Ok(text) => Self::from_toml(&path, &text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && named.is_none() => Self::default(),
+            Err(e) => return Err(ConfigError::File { path, problem: format!("cannot be read: {e}") }),
+        };
+        let (dotenv, found) = dotenv_file()?;
+        for (name, value) in dotenv {
+            if matches!(sources.values.get(&name), Some((_, Origin::DotEnv))) {
+                continue; // a name repeated in the file: the first wins, as in the environment
+            }
+            // Absent from the environment, or set there from `.env` by an earlier load (and
+            // not changed since).
+            let current = std::env::var_os(&name);
+            if current.is_none() || (current.as_deref() == Some(value.as_ref()) && set_from_dotenv(&name, false)) {
+                if export {
+                    set_from_dotenv(&name, true);
+                }
+                sources.values.insert(name, (value, Origin::DotEnv));
+            }
+        }
+        // What the program reads itself, it finds in the environment (set where unset).
+        if let (true, Some(path)) = (export, found) {
+            let _ = dotenvy::from_path(path);
+        }
+        for (name, value) in std::env::vars_os() {
+            let (Ok(name), Ok(value)) = (name.into_string(), value.into_string()) else { continue };
+            if !matches!(sources.values.get(&name), Some((_, Origin::DotEnv))) {
+                sources.values.insert(name, (value, Origin::Environment));
+            }
+        }
+        Ok(sources)
+    }
+
     /// The settings of a `sockeye.toml` text (`name` is how messages call the file), alone.
     pub fn from_toml(name: &str, text: &str) -> Result<Self, ConfigError> {
         let file_error = |problem: String| ConfigError::File { path: name.to_string(), problem };
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| file_error(e.to_string()))?;
+        // The parser's message and where, never the line itself: it may hold a secret.
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            let message = e.message().trim().replace('\n', "; ");
+            file_error(match e.span() {
+                Some(span) => format!("{}: {message}", line_and_column(text, span.start)),
+                None => message,
+            })
+        })?;
         let mut flat = Vec::new();
         flatten("", table, &mut flat).map_err(file_error)?;
         let mut values = BTreeMap::new();
@@ -202,12 +225,15 @@ impl ConfigSources {
         for setting in SETTINGS {
             let line = match (self.values.get(setting.var), setting.default) {
                 (Some((value, origin)), _) => {
-                    let shown = quote(&setting.kind.show(value));
                     let from = match origin {
                         Origin::File(_) => origin.to_string(),
                         _ => format!("{origin} ({})", setting.var),
                     };
-                    format!("{} = {shown}  # {from}", setting.key)
+                    match setting.kind {
+                        // Commented out: a copy of this output must not hold a usable value.
+                        Kind::Secret => format!("# {} = (hidden)  # {from}", setting.key),
+                        _ => format!("{} = {}  # {from}", setting.key, quote(&setting.kind.show(value))),
+                    }
                 }
                 (None, Some(default)) => format!("# {} = {}  (default)", setting.key, quote(default)),
                 (None, None) => format!("# {}  (not set)", setting.key),
@@ -230,6 +256,50 @@ impl fmt::Debug for ConfigSources {
         }
         map.finish()
     }
+}
+
+/// `line L, column C` of a byte offset of `text`.
+fn line_and_column(text: &str, offset: usize) -> String {
+    let before = text.get(..offset.min(text.len())).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!("line {line}, column {column}")
+}
+
+/// Variables and their values, in the order of a file.
+type Pairs = Vec<(String, String)>;
+
+/// The pairs of the `.env` file in the working directory or the nearest one above it (where
+/// `dotenvy` looks), and its path. A byte-order mark is skipped; an error names the line and
+/// the variable, never the value.
+fn dotenv_file() -> Result<(Pairs, Option<std::path::PathBuf>), ConfigError> {
+    let Ok(dir) = std::env::current_dir() else { return Ok((Vec::new(), None)) };
+    let Some(path) = dir.ancestors().map(|d| d.join(".env")).find(|p| p.is_file()) else {
+        return Ok((Vec::new(), None));
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| ConfigError::DotEnv(format!("{} cannot be read: {e}", path.display())))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let pairs = dotenvy::from_read_iter(text.as_bytes()).collect::<Result<Vec<_>, _>>();
+    let pairs = pairs.map_err(|e| ConfigError::DotEnv(dotenv_problem(e, text)))?;
+    Ok((pairs, Some(path)))
+}
+
+/// What is wrong in a `.env` file: the line and the variable, never the value.
+fn dotenv_problem(e: dotenvy::Error, text: &str) -> String {
+    // What dotenvy quotes is the line, its value, or the rest of the file from an unclosed
+    // quote: used to find the line, never shown.
+    let dotenvy::Error::LineParse(quoted, _) = e else { return e.to_string() };
+    let first = quoted.lines().next().unwrap_or_default();
+    let found = text.lines().enumerate().find(|(_, l)| !first.is_empty() && l.contains(first));
+    let Some((n, line)) = found else { return "a line cannot be parsed: expected NAME=value".to_string() };
+    let name = line
+        .split('=')
+        .next()
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'));
+    let name = name.map_or(String::new(), |n| format!(" ({n})"));
+    format!("line {}{name} cannot be parsed: expected NAME=value (a value with spaces in quotes)", n + 1)
 }
 
 /// Whether `name` was set in the environment from `.env` by this process (after `record`ing it).
@@ -258,7 +328,11 @@ fn flatten(prefix: &str, table: toml::Table, out: &mut Vec<(String, String)>) ->
             }
             toml::Value::Array(items) => {
                 let items: Result<Vec<String>, String> = items.into_iter().map(|v| scalar(&key, v)).collect();
-                items?.join(",")
+                let items = items?;
+                if items.iter().any(|i| i.contains(',')) {
+                    return Err(format!("`{key}`: an element holds a comma (the list's separator)"));
+                }
+                items.join(",")
             }
             other => scalar(&key, other)?,
         };
@@ -338,6 +412,10 @@ mod tests {
         assert!(e("ws_max_message = 1\n[ws]\nmax_message = 2").contains("`ws_max_message` is set twice"));
         assert!(e("port = 1979-05-27").contains("expected a string, a number"));
         assert!(e("cors_origins = [[1]]").contains("expected a string"));
+        assert!(e("api_keys = [\"a,b\"]").contains("holds a comma"));
+        // A broken line is placed, never quoted: it may be a secret.
+        let broken = e("port = 1\njwt_secret = \"half a secret");
+        assert!(broken.starts_with("app.toml: line 2, column ") && !broken.contains("half a secret"), "{broken}");
     }
 
     #[test]
@@ -356,7 +434,8 @@ mod tests {
         let printed = s.redacted();
         assert!(printed.contains("port = \"8080\"  # app.toml\n"), "{printed}");
         assert!(printed.contains("broker_url = \"redis://:***@cache:6379\"  # app.toml\n"), "{printed}");
-        assert!(printed.contains("broker_secret = \"(hidden)\"  # the environment (SOCKEYE_BROKER_SECRET)\n"));
+        assert!(printed.contains("# broker_secret = (hidden)  # the environment (SOCKEYE_BROKER_SECRET)\n"));
+        assert!(printed.contains("# jwt_secret = (hidden)  # app.toml\n"), "{printed}");
         assert!(printed.contains("# host = \"127.0.0.1\"  (default)\n"), "{printed}");
         assert!(printed.contains("# tls_cert  (not set)\n"), "{printed}");
         // What it prints is a file sockeye reads back.

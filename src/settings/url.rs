@@ -1,7 +1,8 @@
 //! What sockeye reads in database and broker URLs before handing them to their drivers.
 
 /// The URL without its password (`redis://:***@host`, `postgres://user:***@host/db`), for
-/// messages and logs; the query's `password=` too.
+/// messages and logs; the query's `password=` (PostgreSQL) and `pass=` (Redis over a Unix
+/// socket) too.
 pub(crate) fn redact(url: &str) -> String {
     let mut shown = match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
@@ -18,7 +19,9 @@ pub(crate) fn redact(url: &str) -> String {
         let tail: Vec<String> = tail
             .split('&')
             .map(|pair| match pair.split_once('=') {
-                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                Some((k, _)) if ["password", "pass", "sslpassword"].iter().any(|p| k.eq_ignore_ascii_case(p)) => {
+                    format!("{k}=***")
+                }
                 _ => pair.to_string(),
             })
             .collect();
@@ -38,7 +41,7 @@ pub(crate) fn needs_tls(url: &str) -> bool {
     (scheme == "postgres" || scheme == "postgresql")
         && query.split('&').any(|pair| match pair.split_once('=') {
             Some((k, v)) => {
-                k.eq_ignore_ascii_case("sslmode")
+                (k.eq_ignore_ascii_case("sslmode") || k.eq_ignore_ascii_case("ssl-mode"))
                     && ["require", "verify-ca", "verify-full"].iter().any(|m| v.eq_ignore_ascii_case(m))
             }
             None => false,
@@ -55,6 +58,10 @@ mod tests {
         assert_eq!(redact("postgres://app:s3cret@db/app?sslmode=require"), "postgres://app:***@db/app?sslmode=require");
         assert_eq!(redact("postgres://db/app?user=app&password=s3cret"), "postgres://db/app?user=app&password=***");
         assert_eq!(redact("postgres://app@db/app"), "postgres://app@db/app");
+        assert_eq!(
+            redact("redis+unix:///run/redis.sock?db=1&pass=s3cret"),
+            "redis+unix:///run/redis.sock?db=1&pass=***"
+        );
         assert_eq!(redact("sqlite://sockeye.db"), "sqlite://sockeye.db");
     }
 
@@ -66,6 +73,7 @@ mod tests {
             "postgres://app@db/app?sslmode=require",
             "postgresql://db/app?application_name=x&sslmode=verify-full&sslrootcert=/ca.pem",
             "postgres://db/app?SSLMODE=Verify-CA",
+            "postgres://db/app?ssl-mode=require",
         ] {
             assert!(needs_tls(url), "{url}");
         }

@@ -26,20 +26,19 @@ use super::{
     conn::{Conn, Phase},
     io::{Upgrade, WsIo},
     rate::Meter,
-    traffic::{Counts, Totals},
+    traffic::{Counts, Ended, Totals},
     wake::{Flag, StableWaker},
 };
 
 /// Runs a connection from the handler's decision to the end of the TCP stream.
-/// Returns what the connection sent and received, and how long it was open (zero when it
-/// never opened).
+/// Returns how the connection went: whether it opened, how long, what it sent and received.
 pub(crate) async fn run(
     conn: Arc<Conn>,
     upgrade: Upgrade,
     config: Arc<WsConfig>,
     caps: Arc<Caps>,
     totals: Arc<Totals>,
-) -> (Counts, std::time::Duration) {
+) -> Ended {
     // Wait for the handler to accept or refuse.
     poll_fn(|cx| {
         conn.register_driver(cx);
@@ -75,7 +74,7 @@ pub(crate) async fn run(
     let how = poll_fn(|cx| driver.poll(cx)).await;
     driver.flush_counts();
     conn.finish(how);
-    (driver.counts, opened.elapsed())
+    Ended { opened: true, lasted: opened.elapsed(), counts: driver.counts, peer_chose: driver.peer_chose }
 }
 
 /// The socket after the `101`, as a WebSocket. A function of its own so that nothing of the
@@ -134,6 +133,8 @@ struct Driver<S = WsIo> {
     caps: Option<Arc<Caps>>,
     /// What this connection sent and received so far.
     counts: Counts,
+    /// Whether the outcome's close code came from the peer.
+    peer_chose: bool,
     /// The app's totals (when metrics are on), and how much of `counts` they hold.
     totals: Option<Arc<Totals>>,
     flushed: Counts,
@@ -166,6 +167,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             meter: config.rate_limit.map(|limit| Meter::new(limit, now)),
             caps: None,
             counts: Counts::default(),
+            peer_chose: false,
             totals: None,
             flushed: Counts::default(),
             config,
@@ -389,6 +391,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 let frame = frame
                     .map(CloseFrame::from_tungstenite)
                     .unwrap_or_else(|| CloseFrame { code: CloseCode::NO_STATUS, reason: String::new() });
+                self.peer_chose |= self.outcome.is_none();
                 self.outcome.get_or_insert(frame);
                 if self.closing.is_none() {
                     // tungstenite answers the peer's close itself; senders are told it is over.

@@ -363,15 +363,14 @@ fn connection(
 ) -> impl Future<Output = ()> + Send {
     let driver = driver::run(conn.clone(), upgrade, config, registry.caps.clone(), registry.traffic.clone());
     let handler = handler_part(conn.clone(), running);
-    run_together(handler, driver).map(move |(counts, lasted)| {
-        let opened = !lasted.is_zero();
-        if opened && (logged.is_some() || registry.traffic.counting()) {
+    run_together(handler, driver).map(move |ended| {
+        if ended.opened && (logged.is_some() || registry.traffic.counting()) {
             let code = conn.lock().closed.as_ref().map_or(CloseCode::ABNORMAL.as_u16(), |f| f.code.as_u16());
             if registry.traffic.counting() {
-                registry.traffic.closed(code);
+                registry.traffic.closed(super::traffic::code_label(code, ended.peer_chose));
             }
             if let Some(logged) = &logged {
-                super::traffic::log_end(logged, conn.remote.map(|a| a.ip()), code, lasted, counts);
+                super::traffic::log_end(logged, conn.remote.map(|a| a.ip()), code, &ended);
             }
         }
         registry.disconnected(&conn);

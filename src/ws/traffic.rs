@@ -42,8 +42,30 @@ pub(crate) struct Totals {
     bytes_in: AtomicU64,
     messages_out: AtomicU64,
     bytes_out: AtomicU64,
-    /// Connections ended, by the close code they ended with (1006 when the peer vanished).
-    closed: Mutex<BTreeMap<u16, u64>>,
+    /// Connections ended, by the label of the close code they ended with (see [`code_label`]).
+    closed: Mutex<BTreeMap<String, u64>>,
+}
+
+/// How a connection ended, for the log line and the totals.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Ended {
+    /// Whether the WebSocket was ever open (a handshake that did not complete was not).
+    pub(crate) opened: bool,
+    pub(crate) lasted: std::time::Duration,
+    pub(crate) counts: Counts,
+    /// Whether the close code is one the peer chose (its close frame came first).
+    pub(crate) peer_chose: bool,
+}
+
+/// The metric label of a close code: the code itself, except that the application codes a
+/// client chooses (3000-4999) are grouped as `3xxx` and `4xxx`, so clients cannot grow the
+/// number of series. The codes the server sends, its handlers' included, keep their number.
+pub(crate) fn code_label(code: u16, peer_chose: bool) -> String {
+    match code {
+        3000..=3999 if peer_chose => "3xxx".to_string(),
+        4000..=4999 if peer_chose => "4xxx".to_string(),
+        _ => code.to_string(),
+    }
 }
 
 /// A reading of [`Totals`].
@@ -52,7 +74,7 @@ pub(crate) struct Totals {
 pub(crate) struct Reading {
     pub(crate) opened: u64,
     pub(crate) counts: Counts,
-    pub(crate) closed: BTreeMap<u16, u64>,
+    pub(crate) closed: BTreeMap<String, u64>,
 }
 
 impl Totals {
@@ -83,8 +105,8 @@ impl Totals {
         }
     }
 
-    pub(crate) fn closed(&self, code: u16) {
-        *self.closed.lock().unwrap_or_else(|e| e.into_inner()).entry(code).or_default() += 1;
+    pub(crate) fn closed(&self, label: String) {
+        *self.closed.lock().unwrap_or_else(|e| e.into_inner()).entry(label).or_default() += 1;
     }
 
     #[cfg(feature = "metrics")]
@@ -111,14 +133,8 @@ pub(crate) struct Logged {
 }
 
 /// Writes the access log line of a connection that ended.
-pub(crate) fn log_end(
-    logged: &Logged,
-    client: Option<std::net::IpAddr>,
-    code: u16,
-    lasted: std::time::Duration,
-    counts: Counts,
-) {
-    let millis = lasted.as_secs_f64() * 1000.0;
+pub(crate) fn log_end(logged: &Logged, client: Option<std::net::IpAddr>, code: u16, ended: &Ended) {
+    let (counts, millis) = (ended.counts, ended.lasted.as_secs_f64() * 1000.0);
     let client = client.map(|c| c.to_string());
     let route = &*logged.route;
     tracing::info!(
@@ -136,4 +152,18 @@ pub(crate) fn log_end(
         request_id = &*logged.request_id,
         "WS {route} closed {code}",
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_a_client_chooses_are_grouped() {
+        assert_eq!(code_label(1000, true), "1000");
+        assert_eq!(code_label(4001, true), "4xxx");
+        assert_eq!(code_label(3999, true), "3xxx");
+        assert_eq!(code_label(4001, false), "4001");
+        assert_eq!(code_label(1006, false), "1006");
+    }
 }
