@@ -125,7 +125,6 @@ fn run_the_dockerfile_of(template: &str) {
                     .env_remove("RUSTFLAGS")
                     .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
                     .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "64")
-                    .env("CARGO_PROFILE_RELEASE_INCREMENTAL", "true")
                     .stdout(Stdio::null())
                     .stderr(Stdio::piped())
                     .spawn()
