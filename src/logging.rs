@@ -19,9 +19,7 @@ pub fn init() {
         Ok(sources) => init_from(&sources),
         // Said by whatever reads the settings next; logging goes on with the environment's.
         Err(_) => {
-            init_from(&crate::settings::ConfigSources::default().with_env(
-                std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
-            ))
+            init_from(&crate::settings::ConfigSources::default().with_env(crate::settings::process_environment()))
         }
     }
 }

@@ -80,14 +80,12 @@ impl Extension for Metrics {
             return Ok(());
         }
         let hub = start.data::<Hub>().cloned();
-        if let Some(hub) = &hub {
-            hub.registry().traffic.count();
-        }
         let exported = Exported::new(hub)
             .map_err(|e| RouteError::Extension { extension: "metrics".to_string(), reason: e.to_string() })?;
         let exported = Arc::new(exported);
         if let Some(hub) = &exported.hub {
-            let lag = exported.scrape.lock().unwrap_or_else(|e| e.into_inner()).lag.clone();
+            hub.registry().traffic.count();
+            let lag = exported.lag.clone();
             hub.on_broker_lag(move |took| lag.observe(took.as_secs_f64()));
         }
         let counting = exported.clone();
@@ -102,6 +100,8 @@ pub(crate) struct Exported {
     registry: Registry,
     requests: IntCounterVec,
     durations: HistogramVec,
+    /// Observed as envelopes arrive (registered with the broker's series).
+    lag: Histogram,
     /// The values read off the Hub at each scrape, set under this lock.
     scrape: Mutex<Scraped>,
     hub: Option<Hub>,
@@ -120,7 +120,6 @@ struct Scraped {
     broker_connected: IntGauge,
     envelopes: IntCounterVec,
     outages: IntCounter,
-    lag: Histogram,
     /// Whether the broker's series are registered: once the broker is connected to, which
     /// happens after the extensions have started.
     broker_registered: bool,
@@ -169,15 +168,15 @@ impl Exported {
                 &["outcome"],
             )?,
             outages: IntCounter::new("sockeye_broker_outages_total", "Connections to the broker lost")?,
-            lag: Histogram::with_opts(
-                HistogramOpts::new(
-                    "sockeye_broker_publish_lag_seconds",
-                    "From another process publishing an envelope to its arrival here",
-                )
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
-            )?,
             broker_registered: false,
         };
+        let lag = Histogram::with_opts(
+            HistogramOpts::new(
+                "sockeye_broker_publish_lag_seconds",
+                "From another process publishing an envelope to its arrival here",
+            )
+            .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(durations.clone()))?;
         registry.register(Box::new(scraped.connections.clone()))?;
@@ -189,7 +188,7 @@ impl Exported {
         registry.register(Box::new(scraped.dropped.clone()))?;
         registry.register(Box::new(scraped.rooms.clone()))?;
         registry.register(Box::new(scraped.members.clone()))?;
-        Ok(Self { registry, requests, durations, scrape: Mutex::new(scraped), hub })
+        Ok(Self { registry, requests, durations, lag, scrape: Mutex::new(scraped), hub })
     }
 
     fn answered(&self, answered: &Answered<'_>) {
@@ -239,7 +238,7 @@ impl Exported {
                         Box::new(scraped.broker_connected.clone()),
                         Box::new(scraped.envelopes.clone()),
                         Box::new(scraped.outages.clone()),
-                        Box::new(scraped.lag.clone()),
+                        Box::new(self.lag.clone()),
                     ];
                     for series in series {
                         self.registry.register(series).map_err(|e| e.to_string())?;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 pub use sources::ConfigSources;
+pub(crate) use sources::process_environment;
 
 /// A setting that could not be used: which one, the value, and what was expected.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]

@@ -70,14 +70,25 @@ enum Origin {
     Environment,
 }
 
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Origin {
+    fn as_str(&self) -> &str {
         match self {
-            Origin::File(path) => f.write_str(path),
-            Origin::DotEnv => f.write_str(".env"),
-            Origin::Environment => f.write_str("the environment"),
+            Origin::File(path) => path,
+            Origin::DotEnv => ".env",
+            Origin::Environment => "the environment",
         }
     }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The process's environment variables whose names and values are UTF-8.
+pub(crate) fn process_environment() -> impl Iterator<Item = (String, String)> {
+    std::env::vars_os().filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
 }
 
 /// The flag that prints the settings and exits.
@@ -133,8 +144,7 @@ impl ConfigSources {
         if let (true, Some(path)) = (export, found) {
             let _ = dotenvy::from_path(path);
         }
-        for (name, value) in std::env::vars_os() {
-            let (Ok(name), Ok(value)) = (name.into_string(), value.into_string()) else { continue };
+        for (name, value) in process_environment() {
             if !matches!(sources.values.get(&name), Some((_, Origin::DotEnv))) {
                 sources.values.insert(name, (value, Origin::Environment));
             }
@@ -183,11 +193,7 @@ impl ConfigSources {
 
     /// Where that value came from: the file's path, `.env` or `the environment`.
     pub fn origin(&self, var: &str) -> Option<&str> {
-        self.values.get(var).map(|(_, origin)| match origin {
-            Origin::File(path) => path.as_str(),
-            Origin::DotEnv => ".env",
-            Origin::Environment => "the environment",
-        })
+        self.values.get(var).map(|(_, origin)| origin.as_str())
     }
 
     /// A variable lookup over these sources, for the parsers.
