@@ -472,16 +472,26 @@ async fn seed_001_react_and_vue_recipes_from_another_origin_in_chromium_real_ser
             .replace("ws://localhost:8000", &format!("ws://{}", example.addr));
         std::fs::write(site_dir.0.join(recipe), source).unwrap();
 
+        // One user before the recipe loads: its fetch must show it. Created before the page
+        // exists: the recipe subscribes and then fetches, and keeps whatever answer comes
+        // last, so a user created while its fetch is in flight may come back after a delete.
+        let created = common::raw_request(
+            example.addr,
+            "POST",
+            "/users",
+            Some(r#"{"email": "first@example.com", "name": "First"}"#),
+        )
+        .await
+        .unwrap();
+        let first: serde_json::Value = serde_json::from_str(common::body(&created)).unwrap();
         let mut browser = Browser::launch().await;
         browser.goto(&format!("{site_origin}/{page}")).await;
         assert_ne!(browser.eval("location.origin").await, api.as_str(), "the page must be of another origin");
-        // One user before the recipe loads: its fetch must show it.
         let post = |body: &str| {
             format!(
                 "fetch('{api}/users', {{method: 'POST', headers: {{'content-type': 'application/json'}}, body: JSON.stringify({body})}}).then(r => r.json())"
             )
         };
-        let first = browser.eval(&post("{email: 'first@example.com', name: 'First'}")).await;
         browser.wait_for("window.__mounted || window.__failed", WAIT).await;
         assert!(browser.eval("window.__failed || ''").await == "", "{page}: {}", browser.eval("window.__failed").await);
         let text = |w: &str| format!("document.getElementById('root').innerText.includes({})", serde_json::json!(w));
