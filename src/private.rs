@@ -104,7 +104,7 @@ pub mod docs {
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod live {
     pub use crate::live::{
-        Column, Kind, Model, Schema,
+        Column, Kind, Model, Now, Schema,
         rest::{create, delete, list, patch, read, replace, socket},
     };
 

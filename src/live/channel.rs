@@ -23,6 +23,7 @@ use super::{
     error::LiveError,
     filter::Filter,
     model::Schema,
+    order::Order,
     sql,
 };
 use crate::{
@@ -539,7 +540,9 @@ impl Session<'_> {
             self.hub.join_key(&channel.key, id, Value::Null);
             (tx, *seq)
         };
-        let rows = select_in(&mut *tx, db, channel.schema, &filter, MAX_SNAPSHOT_ROWS + 1, 0).await;
+        let order = Order::by_key(channel.schema);
+        let query = sql::Select { filter: &filter, order: &order, after: None, limit: Some(MAX_SNAPSHOT_ROWS + 1), offset: 0 };
+        let rows = select_in(&mut *tx, db, channel.schema, &query).await;
         drop(tx); // read only: rolled back
         let reply = match rows {
             Err(e) => Some(failed(&e)),
@@ -613,33 +616,17 @@ async fn pin(tx: &mut sqlx::Transaction<'static, sqlx::Any>, db: &Database, sche
     Ok(())
 }
 
-/// Rows meeting `filter`, ordered by key (every column: callers show clients
-/// [`Schema::public`] rows).
-pub(crate) async fn select(
-    db: &Database,
-    schema: &'static Schema,
-    filter: &Filter,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<Value>, LiveError> {
-    select_in(db.pool(), db, schema, filter, limit, offset).await
+/// The rows `query` asks for (every column: callers show clients [`Schema::public`] rows).
+pub(crate) async fn select(db: &Database, schema: &'static Schema, query: &sql::Select<'_>) -> Result<Vec<Value>, LiveError> {
+    select_in(db.pool(), db, schema, query).await
 }
 
 async fn select_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     executor: E,
     db: &Database,
     schema: &'static Schema,
-    filter: &Filter,
-    limit: i64,
-    offset: i64,
+    query: &sql::Select<'_>,
 ) -> Result<Vec<Value>, LiveError> {
-    let names: Vec<&str> = filter.conditions.iter().map(|(n, _)| *n).collect();
-    let text = sql::select(schema, db.backend(), &names, true);
-    let mut q = sql::query(text);
-    for (name, value) in &filter.conditions {
-        let column = schema.column(name).ok_or_else(|| LiveError::Database(format!("no column {name}")))?;
-        q = super::db::bind(q, column, value)?;
-    }
-    let rows = q.bind(limit).bind(offset).fetch_all(executor).await?;
+    let rows = sql::select(schema, db.backend(), query).query()?.fetch_all(executor).await?;
     rows.iter().map(|r| row_to_json(schema, r)).collect()
 }

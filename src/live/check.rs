@@ -164,6 +164,13 @@ fn describe(kind: Kind) -> &'static str {
         Kind::Real => "numbers",
         Kind::Bool => "booleans",
         Kind::Text => "text",
+        Kind::TimestampTz => "timestamps with time zone",
+        Kind::Timestamp => "timestamps",
+        Kind::Date => "dates",
+        Kind::Uuid => "UUIDs",
+        Kind::Json => "JSON",
+        Kind::Decimal => "exact decimals",
+        Kind::Bytes => "bytes",
     }
 }
 
@@ -176,7 +183,11 @@ fn holds(backend: Backend, ty: &str, kind: Kind) -> bool {
             match kind {
                 Kind::Integer => matches!(affinity, Affinity::Integer | Affinity::Numeric | Affinity::Blob),
                 Kind::Real | Kind::Bool => affinity != Affinity::Text,
-                Kind::Text => matches!(affinity, Affinity::Text | Affinity::Blob),
+                // Stored as their canonical text: NUMERIC affinity would turn `12.50` into 12.5.
+                Kind::Text | Kind::TimestampTz | Kind::Timestamp | Kind::Date | Kind::Uuid | Kind::Json | Kind::Decimal => {
+                    matches!(affinity, Affinity::Text | Affinity::Blob)
+                }
+                Kind::Bytes => affinity == Affinity::Blob,
             }
         }
         Backend::Postgres => match kind {
@@ -184,6 +195,13 @@ fn holds(backend: Backend, ty: &str, kind: Kind) -> bool {
             Kind::Real => matches!(ty, "real" | "double precision"),
             Kind::Bool => ty == "boolean",
             Kind::Text => matches!(ty, "text" | "character varying" | "character"),
+            Kind::TimestampTz => ty == "timestamp with time zone",
+            Kind::Timestamp => ty == "timestamp without time zone",
+            Kind::Date => ty == "date",
+            Kind::Uuid => ty == "uuid",
+            Kind::Json => ty == "jsonb",
+            Kind::Decimal => ty == "numeric",
+            Kind::Bytes => ty == "bytea",
         },
     }
 }

@@ -6,7 +6,7 @@
 use poem::{Response, http::header};
 use serde_json::{Value, json};
 
-use super::model::{Kind, Schema};
+use super::model::Schema;
 use crate::State;
 
 const PAGE: &str = include_str!("assets/console.html");
@@ -20,13 +20,7 @@ pub(crate) fn render(models: &[&'static Schema]) -> String {
                 .columns
                 .iter()
                 .map(|c| {
-                    let kind = match c.kind {
-                        Kind::Integer => "integer",
-                        Kind::Real => "real",
-                        Kind::Bool => "bool",
-                        Kind::Text => "text",
-                    };
-                    json!({"name": c.name, "kind": kind, "nullable": c.nullable, "key": c.key})
+                    json!({"name": c.name, "kind": c.kind.name(), "nullable": c.nullable, "key": c.key})
                 })
                 .collect();
             json!({"table": s.table, "columns": columns})
@@ -51,7 +45,7 @@ mod tests {
 
     #[test]
     fn the_models_are_written_into_the_page_safely() {
-        static S: Schema = Schema { table: "x</script>", columns: &[Column::new("id", Kind::Integer, false, true)] };
+        static S: Schema = Schema { table: "x</script>", columns: &[Column::new("id", crate::live::Kind::Integer, false, true)] };
         let page = render(&[&S]);
         assert!(!page.contains("__SOCKEYE_MODELS__"));
         assert!(page.contains(

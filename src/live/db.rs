@@ -18,6 +18,7 @@ use super::{
     error::LiveError,
     model::{Column, Kind, Schema},
     sql::{self, Backend},
+    value,
 };
 
 /// The default `DATABASE_URL`: a SQLite file next to the binary, created when missing.
@@ -220,15 +221,34 @@ fn sqlite_url(url: &str) -> String {
     format!("{url}{sep}mode=rwc")
 }
 
-/// Binds `value` as the column's type (`null` as a typed NULL).
+/// Binds `value` (from a body or a model) as the column's type, in canonical form: what does
+/// not fit is a 422 naming the column and what was expected.
 pub(crate) fn bind<'q>(
     q: Query<'q, sqlx::Any, AnyArguments>,
     column: &Column,
     value: &Value,
 ) -> Result<Query<'q, sqlx::Any, AnyArguments>, LiveError> {
-    let wrong =
-        |expected: &str| LiveError::invalid(column.name, format!("expected {expected}, got {}", kind_of(value)));
-    Ok(match (column.kind, value) {
+    match value {
+        // A JSON column that may not be null holds JSON's `null`.
+        Value::Null if column.kind == Kind::Json && !column.nullable => return Ok(q.bind("null".to_string())),
+        Value::Null => return bind_value(q, column.kind, &Value::Null),
+        _ => {}
+    }
+    let canonical = value::normalize(column.kind, value)
+        .map_err(|expected| LiveError::invalid(column.name, format!("expected {expected}, got {}", kind_of(value))))?;
+    bind_value(q, column.kind, &canonical)
+}
+
+/// Binds a canonical value of `kind` (`null` as a typed NULL). Timestamps, dates, UUIDs,
+/// JSON and decimals are bound as their text (the statement casts them on PostgreSQL), bytes
+/// as bytes.
+pub(crate) fn bind_value<'q>(
+    q: Query<'q, sqlx::Any, AnyArguments>,
+    kind: Kind,
+    value: &Value,
+) -> Result<Query<'q, sqlx::Any, AnyArguments>, LiveError> {
+    let bad = || LiveError::Database(format!("a value of the wrong kind reached the database: {}", kind_of(value)));
+    Ok(match (kind, value) {
         (Kind::Integer, Value::Null) => q.bind(None::<i64>),
         // sqlx 0.9's Any driver turns a NULL `f64` into a NULL `f32` (and the reverse); on
         // PostgreSQL the statement cached from that call then refuses every later `f64`
@@ -236,11 +256,18 @@ pub(crate) fn bind<'q>(
         // a value of this column has. (tests/live.rs `nullable_columns_take_nulls_then_values_postgres`)
         (Kind::Real, Value::Null) => q.bind(None::<f32>),
         (Kind::Bool, Value::Null) => q.bind(None::<bool>),
-        (Kind::Text, Value::Null) => q.bind(None::<String>),
-        (Kind::Integer, v) => q.bind(v.as_i64().ok_or_else(|| wrong("an integer"))?),
-        (Kind::Real, v) => q.bind(v.as_f64().ok_or_else(|| wrong("a number"))?),
-        (Kind::Bool, v) => q.bind(v.as_bool().ok_or_else(|| wrong("true or false"))?),
-        (Kind::Text, v) => q.bind(v.as_str().ok_or_else(|| wrong("a string"))?.to_string()),
+        (Kind::Bytes, Value::Null) => q.bind(None::<Vec<u8>>),
+        (_, Value::Null) => q.bind(None::<String>),
+        (Kind::Integer, v) => q.bind(v.as_i64().ok_or_else(bad)?),
+        (Kind::Real, v) => q.bind(v.as_f64().ok_or_else(bad)?),
+        (Kind::Bool, v) => q.bind(v.as_bool().ok_or_else(bad)?),
+        (Kind::Json, v) => q.bind(v.to_string()),
+        (Kind::Bytes, v) => {
+            use base64::Engine;
+            let text = v.as_str().ok_or_else(bad)?;
+            q.bind(base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| bad())?)
+        }
+        (_, v) => q.bind(v.as_str().ok_or_else(bad)?.to_string()),
     })
 }
 
@@ -255,24 +282,32 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-/// A row as a JSON object, by the model's column kinds.
+/// A row as a JSON object, by the model's column kinds, each value in canonical form.
 pub(crate) fn row_to_json(schema: &Schema, row: &AnyRow) -> Result<Value, LiveError> {
     let mut out = Map::with_capacity(schema.columns.len());
     for (i, c) in schema.columns.iter().enumerate() {
-        let bad = |e: sqlx::Error| LiveError::Database(format!("column `{}` of `{}`: {e}", c.name, schema.table));
+        let bad = |e: String| LiveError::Database(format!("column `{}` of `{}`: {e}", c.name, schema.table));
         let v = match c.kind {
-            Kind::Integer => row.try_get::<Option<i64>, _>(i).map_err(bad)?.map(Value::from),
+            Kind::Integer => row.try_get::<Option<i64>, _>(i).map_err(|e| bad(e.to_string()))?.map(Value::from),
             Kind::Real => match row.try_get::<Option<f64>, _>(i) {
                 Ok(v) => v.map(Value::from),
                 // SQLite keeps an integral REAL as an integer.
-                Err(_) => row.try_get::<Option<i64>, _>(i).map_err(bad)?.map(|n| Value::from(n as f64)),
+                Err(_) => row.try_get::<Option<i64>, _>(i).map_err(|e| bad(e.to_string()))?.map(|n| Value::from(n as f64)),
             },
             Kind::Bool => match row.try_get::<Option<bool>, _>(i) {
                 Ok(v) => v.map(Value::from),
                 // SQLite has no boolean storage: 0 / 1.
-                Err(_) => row.try_get::<Option<i64>, _>(i).map_err(bad)?.map(|n| Value::from(n != 0)),
+                Err(_) => row.try_get::<Option<i64>, _>(i).map_err(|e| bad(e.to_string()))?.map(|n| Value::from(n != 0)),
             },
-            Kind::Text => row.try_get::<Option<String>, _>(i).map_err(bad)?.map(Value::from),
+            Kind::Bytes => {
+                use base64::Engine;
+                let bytes = row.try_get::<Option<Vec<u8>>, _>(i).map_err(|e| bad(e.to_string()))?;
+                bytes.map(|b| Value::from(base64::engine::general_purpose::STANDARD.encode(b)))
+            }
+            kind => match row.try_get::<Option<String>, _>(i).map_err(|e| bad(e.to_string()))? {
+                None => None,
+                Some(text) => Some(value::from_database(kind, text).map_err(|e| bad(format!("not {e}")))?),
+            },
         };
         out.insert(c.name.to_string(), v.unwrap_or(Value::Null));
     }

@@ -117,6 +117,7 @@
 
 mod access;
 mod app;
+pub mod base64;
 pub(crate) mod channel;
 pub(crate) mod check;
 pub(crate) mod console;
@@ -124,19 +125,22 @@ mod db;
 mod docs;
 mod error;
 pub(crate) mod events;
-mod filter;
+pub(crate) mod filter;
 mod model;
+mod order;
+mod query;
 pub(crate) mod rest;
 mod service;
 mod sql;
+mod value;
 
 pub use access::Access;
 pub use channel::MAX_SNAPSHOT_ROWS;
 pub use db::{DEFAULT_URL, Database};
 pub use error::LiveError;
 pub use events::Events;
-pub use filter::Filter;
-pub use model::{Column, Kind, Model, Schema};
+pub use filter::{Filter, MAX_FILTER_VALUES};
+pub use model::{Column, Kind, Model, Now, Schema};
 pub use rest::{CLIENT_ID_HEADER, DEFAULT_LIMIT, MAX_LIMIT};
 pub use service::{Key, Live};
 /// Derives [`Model`](trait@Model): `#[model(table = "name")]` on the struct; the key is the

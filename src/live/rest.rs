@@ -6,12 +6,14 @@ use poem::{Request, Response, http::StatusCode};
 use serde_json::{Map, Value};
 
 use super::{
-    Filter, Live, Model,
+    Live, Model,
     access::Viewer,
     app::LiveData,
     channel,
     error::LiveError,
+    query::ListQuery,
     service::{Key, from_json},
+    sql,
 };
 use crate::{
     Error, Hub, Json,
@@ -66,7 +68,7 @@ fn owners(req: &Request) -> Vec<String> {
 
 fn key<M: Model>(req: &Request) -> Result<Key, Response> {
     let raw: String = path_param(req, 0, "id")?;
-    Key::parse(M::schema(), &raw).ok_or_else(|| invalid("path", "id", &raw, "expected an integer"))
+    Key::parse(M::schema(), &raw).map_err(|expected| invalid("path", "id", &raw, &format!("expected {expected}")))
 }
 
 fn invalid_query(name: &str, msg: String) -> Response {
@@ -86,34 +88,40 @@ macro_rules! try_resp {
     };
 }
 
-/// `GET /<table>?limit=&offset=&<column>=<value>..`
+/// `GET /<table>?<conditions>&order=&limit=&offset=|cursor=&count=exact`: the rows, a JSON
+/// array; a full page links to the next (`Link: <..&cursor=..>; rel="next"`), `count=exact`
+/// adds `X-Total-Count`.
 pub fn list<M: Model>(req: Request) -> HandlerFuture {
     Box::pin(async move {
         let live = try_resp!(live::<M>(&req).await);
-        let (mut limit, mut offset, mut filters) = (DEFAULT_LIMIT, 0, Vec::new());
-        let query = req.uri().query().unwrap_or("");
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-        for (k, v) in &pairs {
-            match k.as_str() {
-                "limit" => match v.parse::<i64>() {
-                    Ok(n) if (0..=MAX_LIMIT).contains(&n) => limit = n,
-                    _ => return invalid_query("limit", format!("limit must be an integer from 0 to {MAX_LIMIT}")),
-                },
-                "offset" => match v.parse::<i64>() {
-                    Ok(n) if n >= 0 => offset = n,
-                    _ => return invalid_query("offset", "offset must be a non-negative integer".into()),
-                },
-                _ => filters.push((k.as_str(), v.as_str())),
-            }
-        }
-        let filter = match Filter::from_query(M::schema(), filters.iter().copied()) {
-            Ok(f) => f,
-            Err(e) => return invalid_query(filters.first().map_or("", |f| f.0), e),
+        let raw = req.uri().query().unwrap_or("");
+        let query = match ListQuery::parse(M::schema(), raw) {
+            Ok(q) => q,
+            Err((name, msg)) => return invalid_query(&name, msg),
         };
         respond(
             async {
-                let rows = live.list_json(&filter, limit, offset).await?;
-                Ok(json_response(StatusCode::OK, &rows))
+                let select = sql::Select {
+                    filter: &query.filter,
+                    order: &query.order,
+                    after: query.after.as_deref(),
+                    limit: Some(query.limit),
+                    offset: query.offset,
+                };
+                let (rows, last) = live.page_json(&select).await?;
+                let total = if query.count { Some(live.count(&query.filter).await?) } else { None };
+                let mut resp = json_response(StatusCode::OK, &rows);
+                let headers = resp.headers_mut();
+                if let Some(last) = last {
+                    let next = format!("<{}?{}>; rel=\"next\"", req.uri().path(), ListQuery::next(raw, &query.order.cursor(&last)));
+                    if let Ok(v) = poem::http::HeaderValue::from_str(&next) {
+                        headers.insert(poem::http::header::LINK, v);
+                    }
+                }
+                if let Some(total) = total {
+                    headers.insert("x-total-count", total.into());
+                }
+                Ok(resp)
             }
             .await,
         )
@@ -135,6 +143,7 @@ pub fn create<M: Model>(req: Request) -> HandlerFuture {
                     // 0 stands in for the model's key field during the check.
                     object.insert(key.name.to_string(), 0.into());
                 }
+                super::service::fill_on_create(M::schema(), &mut object);
                 let checked = super::service::to_row(&from_json::<M>(Value::Object(object))?)?;
                 let row = live.create_json(checked).await?;
                 Ok(json_response(StatusCode::CREATED, &M::schema().public(&row)))
@@ -163,15 +172,11 @@ pub fn read<M: Model>(req: Request) -> HandlerFuture {
 fn write<M: Model>(req: Request, partial: bool) -> HandlerFuture {
     Box::pin(async move {
         let (req, mut body) = req.split();
-        let Json(mut object) = try_resp!(extract::<Json<Map<String, Value>>>(&req, &mut body).await);
+        let Json(object) = try_resp!(extract::<Json<Map<String, Value>>>(&req, &mut body).await);
         let live = try_resp!(live::<M>(&req).await);
         let id = try_resp!(key::<M>(&req));
         respond(
             async {
-                if !partial {
-                    object.insert(M::schema().key().name.to_string(), id.to_json());
-                    object = super::service::to_row(&from_json::<M>(Value::Object(object))?)?;
-                }
                 let row = live.update_json(&id, object, partial).await?;
                 Ok(json_response(StatusCode::OK, &M::schema().public(&row)))
             }

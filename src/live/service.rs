@@ -13,8 +13,8 @@ use super::{
     channel::{Channel, Except, envelope, select},
     db::{bind, row_to_json},
     error::LiveError,
-    model::{Kind, Schema},
-    sql,
+    model::{Kind, Now, Schema},
+    sql, value,
 };
 use crate::{
     Error,
@@ -68,12 +68,21 @@ impl Key {
         }
     }
 
-    /// A key from a path segment, parsed as the key column's kind.
-    pub(crate) fn parse(schema: &Schema, raw: &str) -> Option<Self> {
-        match schema.key().kind {
-            Kind::Integer => raw.parse().ok().map(Self::Int),
-            _ => Some(Self::Text(raw.to_string())),
+    /// A key from a path segment, parsed as the key column's kind (what was expected if
+    /// it is not one).
+    pub(crate) fn parse(schema: &Schema, raw: &str) -> Result<Self, &'static str> {
+        match value::parse(schema.key().kind, raw)? {
+            Value::Number(n) => n.as_i64().map(Self::Int).ok_or("an integer"),
+            Value::String(s) => Ok(Self::Text(s)),
+            _ => Err(value::expected(schema.key().kind)),
         }
+    }
+
+    /// The key as its column holds it (a UUID in canonical form), bound to a statement.
+    fn canonical(&self, schema: &Schema) -> Result<Value, LiveError> {
+        let key = schema.key();
+        value::normalize(key.kind, &self.to_json())
+            .map_err(|expected| LiveError::invalid(key.name, format!("expected {expected}")))
     }
 }
 
@@ -228,7 +237,7 @@ impl<M: Model> Live<M> {
             }
         }
         let row = sql::query(sql::delete(schema, self.db.backend()))
-            .bind_key(id)
+            .bind_key(schema, id)?
             .fetch_optional(self.db.pool())
             .await
             .map_err(|e| LiveError::from_sqlx(e, Some(schema), true))?;
@@ -259,16 +268,45 @@ impl<M: Model> Live<M> {
         &self.db
     }
 
-    /// Rows as JSON, for the REST list: those the viewer may read, without write-only
-    /// fields.
-    pub(crate) async fn list_json(&self, filter: &Filter, limit: i64, offset: i64) -> Result<Vec<Value>, LiveError> {
-        Ok(self.list_rows(filter, limit, offset).await?.iter().map(|r| M::schema().public(r)).collect())
+    /// A page of a REST list: the rows the viewer may read, without write-only fields, and
+    /// the last row read (visible or not), where the next page starts when this one is full.
+    pub(crate) async fn page_json(&self, query: &sql::Select<'_>) -> Result<(Vec<Value>, Option<Value>), LiveError> {
+        self.ready().await?;
+        let rows = select(&self.db, M::schema(), query).await?;
+        let full = query.limit.is_some_and(|l| rows.len() as i64 >= l && l > 0);
+        let last = if full { rows.last().cloned() } else { None };
+        let visible = rows.iter().filter(|r| self.visible(r)).map(|r| M::schema().public(r)).collect();
+        Ok((visible, last))
     }
 
-    /// Whole rows the viewer may read.
+    /// How many rows meet `filter` that the viewer may read. With a row rule the rows are
+    /// read and counted, up to [`MAX_SNAPSHOT_ROWS`](super::MAX_SNAPSHOT_ROWS).
+    pub(crate) async fn count(&self, filter: &Filter) -> Result<i64, LiveError> {
+        self.ready().await?;
+        let schema = M::schema();
+        if self.viewer.is_none() {
+            let row = sql::count(schema, self.db.backend(), filter).query()?.fetch_one(self.db.pool()).await?;
+            return Ok(sqlx::Row::try_get::<i64, _>(&row, 0)?);
+        }
+        let cap = super::MAX_SNAPSHOT_ROWS;
+        let order = super::order::Order::by_key(schema);
+        let all = sql::Select { filter, order: &order, after: None, limit: Some(cap + 1), offset: 0 };
+        let rows = select(&self.db, schema, &all).await?;
+        if rows.len() as i64 > cap {
+            return Err(LiveError::invalid(
+                "count",
+                format!("this model's rows are counted one by one (a row rule): at most {cap}; narrow the filter"),
+            ));
+        }
+        Ok(rows.iter().filter(|r| self.visible(r)).count() as i64)
+    }
+
+    /// Whole rows the viewer may read, by key.
     async fn list_rows(&self, filter: &Filter, limit: i64, offset: i64) -> Result<Vec<Value>, LiveError> {
         self.ready().await?;
-        let mut rows = select(&self.db, M::schema(), filter, limit, offset).await?;
+        let order = super::order::Order::by_key(M::schema());
+        let query = sql::Select { filter, order: &order, after: None, limit: Some(limit), offset };
+        let mut rows = select(&self.db, M::schema(), &query).await?;
         rows.retain(|r| self.visible(r));
         Ok(rows)
     }
@@ -286,10 +324,7 @@ impl<M: Model> Live<M> {
     async fn fetch(&self, id: &Key) -> Result<Option<Value>, LiveError> {
         self.ready().await?;
         let schema = M::schema();
-        let row = sql::query(sql::select(schema, self.db.backend(), &[schema.key().name], false))
-            .bind_key(id)
-            .fetch_optional(self.db.pool())
-            .await?;
+        let row = sql::by_key(schema, self.db.backend(), id.canonical(schema)?).query()?.fetch_optional(self.db.pool()).await?;
         row.map(|r| row_to_json(schema, &r)).transpose()
     }
 
@@ -310,6 +345,7 @@ impl<M: Model> Live<M> {
         if key.kind == Kind::Integer && object.get(key.name).is_none_or(|v| v.as_i64() == Some(0) || v.is_null()) {
             object.remove(key.name); // generated by the database
         }
+        fill_on_create(schema, &mut object);
         let names: Vec<&str> = schema.columns.iter().map(|c| c.name).filter(|n| object.contains_key(*n)).collect();
         let text = sql::insert(schema, self.db.backend(), &names);
         let mut seq = self.channel.order.lock().await;
@@ -346,23 +382,25 @@ impl<M: Model> Live<M> {
         let mut tx = self.db.pool().begin().await?;
         // The row before the change: 404 if none, the base of a PATCH, and for subscribers
         // whose filter it met (the row may be leaving their filter).
-        let before = sql::query(sql::select(schema, self.db.backend(), &[key.name], false))
-            .bind_key(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let before = sql::by_key(schema, self.db.backend(), id.canonical(schema)?).query()?.fetch_optional(&mut *tx).await?;
         let before = row_to_json(schema, &before.ok_or_else(|| not_found(schema, id))?)?;
         if !self.visible(&before) {
             return Err(not_found(schema, id)); // not there for this client
         }
-        if partial {
-            // The merged row must still fit the model.
-            let Value::Object(mut row) = before.clone() else {
-                return Err(LiveError::Database("a row is not an object".into()));
-            };
-            row.extend(std::mem::take(&mut fields));
-            row.insert(key.name.to_string(), id.to_json());
-            fields = to_row(&from_json::<M>(Value::Object(row))?)?;
+        // A PATCH changes the fields given; a replace keeps the times the server sets when it
+        // leaves them out. The merged row must still fit the model.
+        let Value::Object(mut row) = before.clone() else {
+            return Err(LiveError::Database("a row is not an object".into()));
+        };
+        row.retain(|name, _| {
+            partial || (!fields.contains_key(name) && schema.column(name).is_some_and(|c| c.now != Now::Never))
+        });
+        row.extend(std::mem::take(&mut fields));
+        for column in schema.columns.iter().filter(|c| c.now == Now::OnWrite) {
+            row.insert(column.name.to_string(), value::now(column.kind));
         }
+        row.insert(key.name.to_string(), id.to_json());
+        fields = to_row(&from_json::<M>(Value::Object(row))?)?;
         fields.insert(key.name.to_string(), id.to_json()); // the path's key wins
         let names: Vec<&str> = schema.columns.iter().filter(|c| !c.key).map(|c| c.name).collect();
         if names.is_empty() {
@@ -375,7 +413,7 @@ impl<M: Model> Live<M> {
             q = bind(q, column, fields.get(*name).unwrap_or(&Value::Null))?;
         }
         let refused = |e| LiveError::from_sqlx(e, Some(schema), false);
-        let row = q.bind_key(id).fetch_optional(&mut *tx).await.map_err(refused)?;
+        let row = q.bind_key(schema, id)?.fetch_optional(&mut *tx).await.map_err(refused)?;
         let row = row_to_json(schema, &row.ok_or_else(|| not_found(schema, id))?)?;
         tx.commit().await.map_err(refused)?; // a deferred constraint is checked here
         self.announce(&mut seq, "updated", &row, Some(&before)).await;
@@ -401,16 +439,13 @@ async fn detached<T: Send + 'static>(
     tokio::spawn(write).await.unwrap_or_else(|e| Err(LiveError::Database(format!("the write did not finish: {e}"))))
 }
 
-trait BindKey<'q> {
-    fn bind_key(self, key: &Key) -> Self;
+trait BindKey: Sized {
+    fn bind_key(self, schema: &Schema, key: &Key) -> Result<Self, LiveError>;
 }
 
-impl<'q> BindKey<'q> for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    fn bind_key(self, key: &Key) -> Self {
-        match key {
-            Key::Int(v) => self.bind(*v),
-            Key::Text(v) => self.bind(v.clone()),
-        }
+impl<'q> BindKey for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    fn bind_key(self, schema: &Schema, key: &Key) -> Result<Self, LiveError> {
+        super::db::bind_value(self, schema.key().kind, &key.canonical(schema)?)
     }
 }
 
@@ -423,6 +458,22 @@ fn to_object<M: Serialize>(value: &M) -> Result<Map<String, Value>, LiveError> {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(LiveError::invalid("body", "a model must serialize to a JSON object")),
         Err(e) => Err(LiveError::invalid("body", e.to_string())),
+    }
+}
+
+/// Fills what the server sets on create: a UUID key left out (or nil) with a new UUIDv7,
+/// `#[model(default = now)]` / `#[model(on_update = now)]` times left out with now.
+pub(crate) fn fill_on_create(schema: &Schema, object: &mut Map<String, Value>) {
+    let key = schema.key();
+    if key.kind == Kind::Uuid
+        && object.get(key.name).is_none_or(|v| v.is_null() || v.as_str().is_some_and(|s| s == uuid::Uuid::nil().to_string()))
+    {
+        object.insert(key.name.to_string(), uuid::Uuid::now_v7().to_string().into());
+    }
+    for column in schema.columns.iter().filter(|c| c.now != Now::Never) {
+        if object.get(column.name).is_none_or(Value::is_null) {
+            object.insert(column.name.to_string(), value::now(column.kind));
+        }
     }
 }
 
