@@ -24,6 +24,7 @@ use super::{
     filter::Filter,
     model::Schema,
     order::Order,
+    query::ListQuery,
     sql,
 };
 use crate::{
@@ -450,13 +451,24 @@ impl Session<'_> {
         {
             return Some(pubsub::error(&format!("this channel serves `{table}` only")));
         }
-        let filter = match msg.get("filter") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(f)) => match Filter::from_json(schema, f) {
-                Ok(f) => Some(f),
+        let (filter, order) = match (msg.get("filter"), msg.get("query")) {
+            (Some(f), Some(q)) if !f.is_null() && !q.is_null() => {
+                return Some(pubsub::error("give `filter` or `query`, not both"));
+            }
+            (Some(Value::Object(f)), _) => match Filter::from_json(schema, f) {
+                Ok(f) => (Some(f), None),
                 Err(e) => return Some(pubsub::error(&e)),
             },
-            Some(_) => return Some(pubsub::error("`filter` must be an object of column: value")),
+            // A REST list's query string: its conditions, and its order for a snapshot.
+            (_, Some(Value::String(q))) => match ListQuery::parse(schema, q) {
+                Ok(list) => (Some(list.filter), Some(list.order)),
+                Err((_, e)) => return Some(pubsub::error(&e)),
+            },
+            (None | Some(Value::Null), None | Some(Value::Null)) => (None, None),
+            (Some(_), _) => {
+                return Some(pubsub::error("`filter` must be an object of conditions, like {\"price__gt\": 100}"));
+            }
+            (_, Some(_)) => return Some(pubsub::error("`query` must be a list's query string, like \"price__gt=100\"")),
         };
         let id = self.socket.id().as_str();
         match action {
@@ -476,7 +488,7 @@ impl Session<'_> {
                 None
             }
             "snapshot" => match self.take_snapshot_turn() {
-                Ok(()) => self.snapshot(filter.unwrap_or_default()).await,
+                Ok(()) => self.snapshot(filter.unwrap_or_default(), order.unwrap_or_else(|| Order::by_key(schema))).await,
                 Err(wait) => Some(pubsub::error(&format!(
                     "too many snapshots: at most {SNAPSHOT_BURST} in a row, then one a second; wait {} ms",
                     wait.as_millis().max(1)
@@ -508,7 +520,7 @@ impl Session<'_> {
     /// The current rows (filtered, and only those the client may read), then every later
     /// change: see the module documentation. Sent as one or more messages
     /// `{"type": "snapshot", "data": [rows], "seq", "filter", "page", "last"}`.
-    async fn snapshot(&self, filter: Filter) -> Option<Value> {
+    async fn snapshot(&self, filter: Filter, order: Order) -> Option<Value> {
         let (channel, id) = (self.channel, self.socket.id().as_str());
         let Some(db) = self.db else {
             return Some(pubsub::error("no snapshot on this channel: its rows are not stored by sockeye"));
@@ -540,7 +552,6 @@ impl Session<'_> {
             self.hub.join_key(&channel.key, id, Value::Null);
             (tx, *seq)
         };
-        let order = Order::by_key(channel.schema);
         let query = sql::Select { filter: &filter, order: &order, after: None, limit: Some(MAX_SNAPSHOT_ROWS + 1), offset: 0 };
         let rows = select_in(&mut *tx, db, channel.schema, &query).await;
         drop(tx); // read only: rolled back

@@ -396,8 +396,9 @@ impl<M: Model> Live<M> {
             partial || (!fields.contains_key(name) && schema.column(name).is_some_and(|c| c.now != Now::Never))
         });
         row.extend(std::mem::take(&mut fields));
+        let now = value::Moment::now();
         for column in schema.columns.iter().filter(|c| c.now == Now::OnWrite) {
-            row.insert(column.name.to_string(), value::now(column.kind));
+            row.insert(column.name.to_string(), now.as_kind(column.kind));
         }
         row.insert(key.name.to_string(), id.to_json());
         fields = to_row(&from_json::<M>(Value::Object(row))?)?;
@@ -470,9 +471,10 @@ pub(crate) fn fill_on_create(schema: &Schema, object: &mut Map<String, Value>) {
     {
         object.insert(key.name.to_string(), uuid::Uuid::now_v7().to_string().into());
     }
+    let now = value::Moment::now();
     for column in schema.columns.iter().filter(|c| c.now != Now::Never) {
         if object.get(column.name).is_none_or(Value::is_null) {
-            object.insert(column.name.to_string(), value::now(column.kind));
+            object.insert(column.name.to_string(), now.as_kind(column.kind));
         }
     }
 }

@@ -123,15 +123,24 @@ pub(crate) fn compare(kind: Kind, a: &Value, b: &Value) -> Option<Ordering> {
     }
 }
 
-/// Now, as a column of `kind` holds it (`#[model(default = now)]`): UTC.
-pub(crate) fn now(kind: Kind) -> Value {
-    let now = OffsetDateTime::now_utc();
-    let micros = now.replace_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now);
-    Value::from(match kind {
-        Kind::Date => format_date(micros.date()),
-        Kind::Timestamp => format_naive(PrimitiveDateTime::new(micros.date(), micros.time())),
-        _ => format_naive(PrimitiveDateTime::new(micros.date(), micros.time())) + "Z",
-    })
+/// A moment, written as a time column holds it (`#[model(default = now)]`): one per write,
+/// so every column it sets shows the same time.
+pub(crate) struct Moment(OffsetDateTime);
+
+impl Moment {
+    pub(crate) fn now() -> Self {
+        Self(OffsetDateTime::now_utc())
+    }
+
+    /// In UTC, as a column of `kind`.
+    pub(crate) fn as_kind(&self, kind: Kind) -> Value {
+        let t = self.0;
+        Value::from(match kind {
+            Kind::Date => format_date(t.date()),
+            Kind::Timestamp => format_naive(PrimitiveDateTime::new(t.date(), t.time())),
+            _ => format_naive(PrimitiveDateTime::new(t.date(), t.time())) + "Z",
+        })
+    }
 }
 
 fn timestamp_tz(s: &str, lenient: bool) -> Option<String> {
@@ -270,7 +279,7 @@ mod tests {
             from_database(Kind::TimestampTz, "2025-01-31 09:30:00".into()),
             Ok(json!("2025-01-31T09:30:00.000000Z"))
         );
-        assert_eq!(now(Kind::TimestampTz).as_str().map(str::len), Some(27));
+        assert_eq!(Moment::now().as_kind(Kind::TimestampTz).as_str().map(str::len), Some(27));
     }
 
     #[test]

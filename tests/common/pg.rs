@@ -51,3 +51,21 @@ pub(crate) async fn exec(db: &Database, sql: &str) {
             .unwrap_or_else(|e| panic!("{statement}: {e}"));
     }
 }
+
+/// Two tests running `$body(db: Database)`: `$sqlite` on an in-memory SQLite database,
+/// `$postgres` in a schema of its own on the real PostgreSQL.
+#[allow(unused_macros)]
+macro_rules! both {
+    ($sqlite:ident, $postgres:ident, $body:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            $body(sockeye::live::Database::connect("sqlite::memory:").await.unwrap()).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            let schema = pg::PgSchema::new().await;
+            $body(schema.db.clone()).await;
+            schema.drop().await;
+        }
+    };
+}
