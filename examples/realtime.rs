@@ -9,6 +9,8 @@
 //! curl -X POST localhost:8000/products -H 'content-type: application/json' -d '{"name":"Laptop","price":999}'
 //! curl localhost:8000/products                     # a live model
 //! curl localhost:8000/users/                       # another (a trailing slash is fine)
+//! curl 'localhost:8000/products?price__gte=100&order=-price&count=exact'   # the query language
+//! curl -X POST localhost:8000/orders -H 'content-type: application/json' -d '{"product_id":1,"quantity":2,"total":"19.98"}'
 //! curl localhost:8000/ws/stats
 //! websocat ws://localhost:8000/ws/products         # {"type": "created", "event": "created", .., "data": {..}}
 //! ```
@@ -36,7 +38,24 @@ struct User {
     name: String,
     #[serde(default = "active")]
     is_active: bool,
-    created_at: Option<String>,
+    /// Set by the server when a create leaves it out: `"2025-01-31T09:30:00.000000Z"`.
+    #[model(default = now)]
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `Order`: `/orders` and `/ws/orders`, keyed by a UUID the server makes (UUIDv7) when a
+/// create leaves it out, with an exact decimal total (`"19.98"` on the wire).
+#[derive(Model, Serialize, Deserialize, Clone, Debug)]
+#[model(table = "orders")]
+struct Order {
+    id: uuid::Uuid,
+    product_id: i64,
+    quantity: i64,
+    total: rust_decimal::Decimal,
+    #[model(default = now)]
+    placed_at: chrono::DateTime<chrono::Utc>,
+    #[model(on_update = now)]
+    updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 fn active() -> bool {
@@ -101,6 +120,7 @@ async fn main() -> sockeye::Result<()> {
         // `Access::public().writes(&ADMINS)` or `Access::authenticated().rows(..)`.
         .register_with::<Product>(Access::public())
         .register_with::<User>(Access::public())
+        .register_with::<Order>(Access::public())
         // Pages of SOCKEYE_ALLOWED_ORIGINS (a front end served elsewhere) may call the REST
         // routes, as they may open the WebSockets.
         .cors(sockeye::Cors::new())

@@ -336,10 +336,13 @@ fn wire_form(ty: &Type, kind: &str, nullable: bool) -> Option<String> {
         }
         _ => return None,
     };
-    Some(format!("this column is {} on the wire: add #[serde(with = \"{with}\")]", match kind {
-        "Bytes" => "base64",
-        _ => "an RFC 3339 timestamp",
-    }))
+    Some(format!(
+        "this column is {} on the wire: add #[serde(with = \"{with}\")]",
+        match kind {
+            "Bytes" => "base64",
+            _ => "an RFC 3339 timestamp",
+        }
+    ))
 }
 
 fn check_name(name: &str, span: Span, what: &str) -> syn::Result<()> {

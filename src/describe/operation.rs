@@ -65,6 +65,9 @@ pub struct Param {
     pub required: bool,
     /// Its JSON Schema.
     pub schema: Value,
+    /// A list written in one value, comma-separated (`id__in=1,2,3`; OpenAPI's `style:
+    /// form, explode: false`), rather than repeated.
+    pub comma_separated: bool,
 }
 
 /// What a handler's arguments tell the docs.
@@ -95,7 +98,7 @@ pub struct Operation {
 
 impl Operation {
     pub(crate) fn param(&mut self, name: &str, location: ParamIn, required: bool, schema: Value) {
-        self.params.push(Param { name: name.to_string(), location, required, schema });
+        self.params.push(Param { name: name.to_string(), location, required, schema, comma_separated: false });
     }
 }
 
@@ -225,6 +228,19 @@ pub mod build {
     /// A `#[query]` argument.
     pub fn query(op: &mut Operation, name: &str, required: bool, schema: Value) {
         op.param(name, ParamIn::Query, required, schema);
+    }
+
+    /// An optional query parameter holding a comma-separated list of `item`s.
+    pub fn query_commas(op: &mut Operation, name: &str, item: Value, max_items: usize) {
+        op.param(
+            name,
+            ParamIn::Query,
+            false,
+            serde_json::json!({"type": "array", "items": item, "maxItems": max_items}),
+        );
+        if let Some(p) = op.params.last_mut() {
+            p.comma_separated = true;
+        }
     }
 
     /// The schema of a repeated query parameter (`Vec<T>`), from its item's.

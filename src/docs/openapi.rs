@@ -109,7 +109,12 @@ fn operation(m: &Mounted, template: &str, segments: &[Segment<'_>], tag: &str, o
     }
     for p in op.params.iter().filter(|p| p.location != super::ParamIn::Path) {
         let location = if p.location == super::ParamIn::Query { "query" } else { "header" };
-        params.push(json!({"name": p.name, "in": location, "required": p.required, "schema": p.schema}));
+        let mut param = json!({"name": p.name, "in": location, "required": p.required, "schema": p.schema});
+        if p.comma_separated {
+            param["style"] = "form".into();
+            param["explode"] = false.into();
+        }
+        params.push(param);
     }
     let mut out = json!({
         "operationId": operation_id(m.def.method(), template),

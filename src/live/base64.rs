@@ -47,7 +47,9 @@ pub mod option {
     /// Reads base64 or `null`.
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<u8>>, D::Error> {
         let text = <Option<std::borrow::Cow<'de, str>>>::deserialize(deserializer)?;
-        text.map(|t| STANDARD.decode(t.as_bytes()).map_err(|_| D::Error::custom("expected base64 (standard alphabet, padded)")))
-            .transpose()
+        text.map(|t| {
+            STANDARD.decode(t.as_bytes()).map_err(|_| D::Error::custom("expected base64 (standard alphabet, padded)"))
+        })
+        .transpose()
     }
 }

@@ -468,7 +468,9 @@ impl Session<'_> {
             (Some(_), _) => {
                 return Some(pubsub::error("`filter` must be an object of conditions, like {\"price__gt\": 100}"));
             }
-            (_, Some(_)) => return Some(pubsub::error("`query` must be a list's query string, like \"price__gt=100\"")),
+            (_, Some(_)) => {
+                return Some(pubsub::error("`query` must be a list's query string, like \"price__gt=100\""));
+            }
         };
         let id = self.socket.id().as_str();
         match action {
@@ -488,7 +490,9 @@ impl Session<'_> {
                 None
             }
             "snapshot" => match self.take_snapshot_turn() {
-                Ok(()) => self.snapshot(filter.unwrap_or_default(), order.unwrap_or_else(|| Order::by_key(schema))).await,
+                Ok(()) => {
+                    self.snapshot(filter.unwrap_or_default(), order.unwrap_or_else(|| Order::by_key(schema))).await
+                }
                 Err(wait) => Some(pubsub::error(&format!(
                     "too many snapshots: at most {SNAPSHOT_BURST} in a row, then one a second; wait {} ms",
                     wait.as_millis().max(1)
@@ -552,7 +556,8 @@ impl Session<'_> {
             self.hub.join_key(&channel.key, id, Value::Null);
             (tx, *seq)
         };
-        let query = sql::Select { filter: &filter, order: &order, after: None, limit: Some(MAX_SNAPSHOT_ROWS + 1), offset: 0 };
+        let query =
+            sql::Select { filter: &filter, order: &order, after: None, limit: Some(MAX_SNAPSHOT_ROWS + 1), offset: 0 };
         let rows = select_in(&mut *tx, db, channel.schema, &query).await;
         drop(tx); // read only: rolled back
         let reply = match rows {
@@ -628,7 +633,11 @@ async fn pin(tx: &mut sqlx::Transaction<'static, sqlx::Any>, db: &Database, sche
 }
 
 /// The rows `query` asks for (every column: callers show clients [`Schema::public`] rows).
-pub(crate) async fn select(db: &Database, schema: &'static Schema, query: &sql::Select<'_>) -> Result<Vec<Value>, LiveError> {
+pub(crate) async fn select(
+    db: &Database,
+    schema: &'static Schema,
+    query: &sql::Select<'_>,
+) -> Result<Vec<Value>, LiveError> {
     select_in(db.pool(), db, schema, query).await
 }
 

@@ -184,7 +184,13 @@ fn holds(backend: Backend, ty: &str, kind: Kind) -> bool {
                 Kind::Integer => matches!(affinity, Affinity::Integer | Affinity::Numeric | Affinity::Blob),
                 Kind::Real | Kind::Bool => affinity != Affinity::Text,
                 // Stored as their canonical text: NUMERIC affinity would turn `12.50` into 12.5.
-                Kind::Text | Kind::TimestampTz | Kind::Timestamp | Kind::Date | Kind::Uuid | Kind::Json | Kind::Decimal => {
+                Kind::Text
+                | Kind::TimestampTz
+                | Kind::Timestamp
+                | Kind::Date
+                | Kind::Uuid
+                | Kind::Json
+                | Kind::Decimal => {
                     matches!(affinity, Affinity::Text | Affinity::Blob)
                 }
                 Kind::Bytes => affinity == Affinity::Blob,

@@ -19,9 +19,7 @@ pub(crate) fn render(models: &[&'static Schema]) -> String {
             let columns: Vec<Value> = s
                 .columns
                 .iter()
-                .map(|c| {
-                    json!({"name": c.name, "kind": c.kind.name(), "nullable": c.nullable, "key": c.key})
-                })
+                .map(|c| json!({"name": c.name, "kind": c.kind.name(), "nullable": c.nullable, "key": c.key}))
                 .collect();
             json!({"table": s.table, "columns": columns})
         })
@@ -45,7 +43,8 @@ mod tests {
 
     #[test]
     fn the_models_are_written_into_the_page_safely() {
-        static S: Schema = Schema { table: "x</script>", columns: &[Column::new("id", crate::live::Kind::Integer, false, true)] };
+        static S: Schema =
+            Schema { table: "x</script>", columns: &[Column::new("id", crate::live::Kind::Integer, false, true)] };
         let page = render(&[&S]);
         assert!(!page.contains("__SOCKEYE_MODELS__"));
         assert!(page.contains(

@@ -292,12 +292,16 @@ pub(crate) fn row_to_json(schema: &Schema, row: &AnyRow) -> Result<Value, LiveEr
             Kind::Real => match row.try_get::<Option<f64>, _>(i) {
                 Ok(v) => v.map(Value::from),
                 // SQLite keeps an integral REAL as an integer.
-                Err(_) => row.try_get::<Option<i64>, _>(i).map_err(|e| bad(e.to_string()))?.map(|n| Value::from(n as f64)),
+                Err(_) => {
+                    row.try_get::<Option<i64>, _>(i).map_err(|e| bad(e.to_string()))?.map(|n| Value::from(n as f64))
+                }
             },
             Kind::Bool => match row.try_get::<Option<bool>, _>(i) {
                 Ok(v) => v.map(Value::from),
                 // SQLite has no boolean storage: 0 / 1.
-                Err(_) => row.try_get::<Option<i64>, _>(i).map_err(|e| bad(e.to_string()))?.map(|n| Value::from(n != 0)),
+                Err(_) => {
+                    row.try_get::<Option<i64>, _>(i).map_err(|e| bad(e.to_string()))?.map(|n| Value::from(n != 0))
+                }
             },
             Kind::Bytes => {
                 use base64::Engine;

@@ -14,9 +14,12 @@ use super::{
     value,
 };
 
-/// The most values one filter holds (an `in` list counts each of its values): every value
-/// is a bound parameter, and the databases bound those.
+/// The most values one `in` list holds.
 pub const MAX_FILTER_VALUES: usize = 1000;
+
+/// The most values one filter holds in all (an `in` list counts each of its values): every
+/// value is a bound parameter, and the databases bound those (SQLite at 32,766).
+const MAX_TOTAL_VALUES: usize = 10_000;
 
 /// Conditions on columns, all of which must hold: what `?owner_id=42&price__gt=100` asks of
 /// a REST list and `"filter"` of a subscription, and what [`Live::list`](super::Live::list)
@@ -27,7 +30,7 @@ pub const MAX_FILTER_VALUES: usize = 1000;
 /// | `col=v`, `col__eq=v` | equals `v` |
 /// | `col__ne=v` | differs from `v` (and is not null) |
 /// | `col__gt`, `__gte`, `__lt`, `__lte` | is greater / at least / less / at most (numbers, text, times, dates, decimals, UUIDs) |
-/// | `col__in=a,b,c` | equals one of them (a JSON array in a subscription) |
+/// | `col__in=a,b,c` | equals one of them (a JSON array in a subscription; `col__in=` is the empty list) |
 /// | `col__contains=v`, `__icontains`, `__startswith` | text containing `v` (`i`: ignoring case), or starting with it |
 /// | `col__isnull=true` | is null (`false`: is not) |
 ///
@@ -150,7 +153,9 @@ impl Filter {
                     (Op::IsNull, Value::Bool(_)) => Ok(v.clone()),
                     (Op::IsNull, _) => Err(format!("filter `{key}`: expected true or false")),
                     // `= NULL` matches nothing in SQL: refused rather than meaning two things.
-                    (_, Value::Null) => Err(format!("filter `{key}`: null is not a value here, use `{}__isnull`", column.name)),
+                    (_, Value::Null) => {
+                        Err(format!("filter `{key}`: null is not a value here, use `{}__isnull`", column.name))
+                    }
                     _ => value::normalize(column.kind, v).map_err(|e| format!("filter `{key}`: expected {e}")),
                 }
             };
@@ -158,6 +163,9 @@ impl Filter {
                 let Value::Array(items) = value else {
                     return Err(format!("filter `{key}`: expected a list of values"));
                 };
+                if items.len() > MAX_FILTER_VALUES {
+                    return Err(too_many(key));
+                }
                 Value::Array(items.iter().map(one).collect::<Result<_, _>>()?)
             } else {
                 one(value)?
@@ -174,11 +182,14 @@ impl Filter {
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, (String, String)> {
         let mut conditions = Vec::new();
+        let mut last = String::new();
         for (key, raw) in pairs {
+            last = key.chars().take(64).collect();
             let shown = || key.chars().take(64).collect::<String>();
             let (column, op) = target(schema, key).map_err(|e| (shown(), e))?;
             let one = |raw: &str| -> Result<Value, (String, String)> {
-                let parsed = if op == Op::IsNull { value::parse(Kind::Bool, raw) } else { value::parse(column.kind, raw) };
+                let parsed =
+                    if op == Op::IsNull { value::parse(Kind::Bool, raw) } else { value::parse(column.kind, raw) };
                 parsed.map_err(|e| {
                     let raw: String = raw.chars().take(64).collect();
                     (shown(), format!("filter `{}`: expected {e}, got `{raw}`", shown()))
@@ -187,23 +198,25 @@ impl Filter {
             let value = if op == Op::In {
                 // Counted before parsing: a list of 10,000 values is refused, not parsed.
                 if raw.split(',').count() > MAX_FILTER_VALUES {
-                    return Err((shown(), too_many()));
+                    return Err((shown(), too_many(&shown())));
                 }
-                Value::Array(raw.split(',').map(one).collect::<Result<_, _>>()?)
+                // `id__in=`: the empty list, which nothing is in.
+                let items = raw.split(',').filter(|_| !raw.is_empty());
+                Value::Array(items.map(one).collect::<Result<_, _>>()?)
             } else {
                 one(raw)?
             };
             conditions.push(Condition { column, op, value });
         }
-        Self::sorted(schema, conditions).map_err(|e| (String::new(), e))
+        Self::sorted(schema, conditions).map_err(|e| (last, e))
     }
 
     /// In the schema's column order (then operator), so equal filters compare equal however
-    /// they were written; at most [`MAX_FILTER_VALUES`] values.
+    /// they were written; at most `MAX_TOTAL_VALUES` values.
     fn sorted(schema: &Schema, mut conditions: Vec<Condition>) -> Result<Self, String> {
         let values: usize = conditions.iter().map(|c| c.value.as_array().map_or(1, Vec::len)).sum();
-        if values > MAX_FILTER_VALUES {
-            return Err(too_many());
+        if values > MAX_TOTAL_VALUES {
+            return Err(format!("a filter holds at most {MAX_TOTAL_VALUES} values in all"));
         }
         conditions.sort_by_key(|c| (schema.columns.iter().position(|col| col.name == c.column.name), c.op));
         Ok(Self { conditions })
@@ -263,8 +276,8 @@ fn invalid(msg: String) -> super::LiveError {
     super::LiveError::Invalid(vec![crate::ValidationError::new("value_error", vec!["filter".into()], msg)])
 }
 
-fn too_many() -> String {
-    format!("a filter holds at most {MAX_FILTER_VALUES} values")
+fn too_many(key: &str) -> String {
+    format!("filter `{key}`: at most {MAX_FILTER_VALUES} values")
 }
 
 /// The column and operator `key` names (`price__gt`, or `price` for equality). A
@@ -279,7 +292,10 @@ fn target(schema: &'static Schema, key: &str) -> Result<(&'static Column, Op), S
                     readable(schema, name).ok_or_else(|| unknown(schema, name))?;
                     let names: Vec<&str> = OPS.iter().map(|(n, _)| *n).collect();
                     let op: String = op.chars().take(32).collect();
-                    return Err(format!("filter `{name}__{op}`: unknown operator `{op}` (operators: {})", names.join(", ")));
+                    return Err(format!(
+                        "filter `{name}__{op}`: unknown operator `{op}` (operators: {})",
+                        names.join(", ")
+                    ));
                 };
                 (name, op)
             }
@@ -400,9 +416,15 @@ mod tests {
     #[test]
     fn in_lists_are_bounded() {
         let ten_thousand = (0..10_000).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
-        assert_eq!(q(&[("id__in", &ten_thousand)]).unwrap_err(), "a filter holds at most 1000 values");
+        assert_eq!(q(&[("id__in", &ten_thousand)]).unwrap_err(), "filter `id__in`: at most 1000 values");
         let many = json!({"id__in": (0..1001).collect::<Vec<_>>()});
         assert!(Filter::from_json(&TODOS, many.as_object().unwrap()).unwrap_err().contains("at most 1000"));
+        let thousands: Vec<(String, String)> = (0..11)
+            .map(|i| (format!("id__in"), (0..1000).map(|v| (v + i).to_string()).collect::<Vec<_>>().join(",")))
+            .collect();
+        let e = Filter::from_query(&TODOS, thousands.iter().map(|(k, v)| (k.as_str(), v.as_str()))).unwrap_err().1;
+        assert_eq!(e, "a filter holds at most 10000 values in all");
+        assert!(!q(&[("id__in", "")]).unwrap().matches(&json!({"id": 1})), "the empty list");
         let thousand = (0..1000).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
         assert_eq!(q(&[("id__in", &thousand)]).unwrap().conditions[0].value.as_array().map(Vec::len), Some(1000));
     }

@@ -132,7 +132,7 @@ mod query;
 pub(crate) mod rest;
 mod service;
 mod sql;
-mod value;
+pub(crate) mod value;
 
 pub use access::Access;
 pub use channel::MAX_SNAPSHOT_ROWS;

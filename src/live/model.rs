@@ -87,8 +87,9 @@ pub struct Column {
 pub enum Now {
     /// Never: the value is the client's or the code's.
     Never,
-    /// `#[model(default = now)]`: on create, when the value is left out (or `null`). A
-    /// replace (`PUT`) that leaves it out keeps the stored value.
+    /// `#[model(default = now)]`: on create, when the value is left out (like SQL's
+    /// `DEFAULT`: an explicit `null` stays). A replace (`PUT`) that leaves it out keeps the
+    /// stored value.
     OnCreate,
     /// `#[model(on_update = now)]`: on create when left out, and on every update, whatever
     /// the client sent.

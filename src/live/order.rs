@@ -16,8 +16,6 @@ use super::{
     value,
 };
 
-/// The most columns an order names.
-const MAX_ORDER_COLUMNS: usize = 8;
 /// The longest cursor accepted, in bytes.
 const MAX_CURSOR_BYTES: usize = 4096;
 
@@ -54,12 +52,9 @@ impl Order {
             if matches!(column.kind, Kind::Json | Kind::Bytes) {
                 return Err(format!("order: `{name}` holds {} and cannot be sorted on", value::expected(column.kind)));
             }
-            if keys.iter().any(|(c, _)| c.name == column.name) {
-                return Err(format!("order: `{name}` is named twice"));
-            }
-            keys.push((column, dir));
-            if keys.len() > MAX_ORDER_COLUMNS {
-                return Err(format!("order: at most {MAX_ORDER_COLUMNS} columns"));
+            // Named again: the first mention decides, as in SQL.
+            if !keys.iter().any(|(c, _)| c.name == column.name) {
+                keys.push((column, dir));
             }
         }
         let key = schema.key();
@@ -125,13 +120,13 @@ mod tests {
     fn orders_end_with_the_key() {
         assert_eq!(Order::parse(&PRODUCTS, "-price,name").unwrap().spec(), "-price,name,id");
         assert_eq!(Order::parse(&PRODUCTS, "-id").unwrap().spec(), "-id");
+        assert_eq!(Order::parse(&PRODUCTS, "name,-name,+price").unwrap().spec(), "name,price,id");
         assert_eq!(Order::by_key(&PRODUCTS).spec(), "id");
         for (bad, msg) in [
             ("", "order: expected column names"),
             ("price,,name", "order: expected column names"),
             ("colour", "order: `products` has no column `colour`"),
             ("tags", "order: `tags` holds JSON and cannot be sorted on"),
-            ("name,-name", "order: `name` is named twice"),
         ] {
             let e = Order::parse(&PRODUCTS, bad).unwrap_err();
             assert!(e.starts_with(msg), "{bad}: {e}");

@@ -3,12 +3,7 @@
 
 use serde_json::Value;
 
-use super::{
-    DEFAULT_LIMIT, MAX_LIMIT,
-    filter::Filter,
-    model::Schema,
-    order::Order,
-};
+use super::{DEFAULT_LIMIT, MAX_LIMIT, filter::Filter, model::Schema, order::Order};
 
 /// `GET /<table>?..` read: everything but the conditions is a reserved name.
 pub(crate) struct ListQuery {
@@ -42,6 +37,8 @@ impl ListQuery {
                     Ok(n) if n >= 0 => offset = Some(n),
                     _ => return Err(refuse("offset", "offset must be a non-negative integer".into())),
                 },
+                // Empty: not given (a form's blank field).
+                "order" | "cursor" if v.is_empty() => {}
                 "order" => order = Some(Order::parse(schema, v).map_err(|e| refuse("order", e))?),
                 "cursor" => cursor = Some(v.as_str()),
                 "count" => match v.as_str() {
@@ -56,7 +53,10 @@ impl ListQuery {
         let order = order.unwrap_or_else(|| Order::by_key(schema));
         let after = match (cursor, offset) {
             (Some(_), Some(_)) => {
-                return Err(refuse("cursor", "give `cursor` or `offset`, not both: a cursor says where to start".into()));
+                return Err(refuse(
+                    "cursor",
+                    "give `cursor` or `offset`, not both: a cursor says where to start".into(),
+                ));
             }
             (Some(c), None) => Some(order.after(c).map_err(|e| refuse("cursor", e))?),
             (None, _) => None,

@@ -113,7 +113,11 @@ pub fn list<M: Model>(req: Request) -> HandlerFuture {
                 let mut resp = json_response(StatusCode::OK, &rows);
                 let headers = resp.headers_mut();
                 if let Some(last) = last {
-                    let next = format!("<{}?{}>; rel=\"next\"", req.uri().path(), ListQuery::next(raw, &query.order.cursor(&last)));
+                    let next = format!(
+                        "<{}?{}>; rel=\"next\"",
+                        req.uri().path(),
+                        ListQuery::next(raw, &query.order.cursor(&last))
+                    );
                     if let Ok(v) = poem::http::HeaderValue::from_str(&next) {
                         headers.insert(poem::http::header::LINK, v);
                     }
@@ -143,6 +147,7 @@ pub fn create<M: Model>(req: Request) -> HandlerFuture {
                     // 0 stands in for the model's key field during the check.
                     object.insert(key.name.to_string(), 0.into());
                 }
+                super::service::check_kinds(M::schema(), &object)?;
                 super::service::fill_on_create(M::schema(), &mut object);
                 let checked = super::service::to_row(&from_json::<M>(Value::Object(object))?)?;
                 let row = live.create_json(checked).await?;

@@ -324,7 +324,10 @@ impl<M: Model> Live<M> {
     async fn fetch(&self, id: &Key) -> Result<Option<Value>, LiveError> {
         self.ready().await?;
         let schema = M::schema();
-        let row = sql::by_key(schema, self.db.backend(), id.canonical(schema)?).query()?.fetch_optional(self.db.pool()).await?;
+        let row = sql::by_key(schema, self.db.backend(), id.canonical(schema)?)
+            .query()?
+            .fetch_optional(self.db.pool())
+            .await?;
         row.map(|r| row_to_json(schema, &r)).transpose()
     }
 
@@ -378,11 +381,14 @@ impl<M: Model> Live<M> {
         if partial && let Some(k) = fields.keys().find(|k| schema.column(k).is_none()) {
             return Err(LiveError::invalid(k, format!("`{}` has no field `{k}`", schema.table)));
         }
+        // The path names the row; a key in the body is ignored, but it must be a key.
+        check_kinds(schema, &fields)?;
         let mut seq = self.channel.order.lock().await;
         let mut tx = self.db.pool().begin().await?;
         // The row before the change: 404 if none, the base of a PATCH, and for subscribers
         // whose filter it met (the row may be leaving their filter).
-        let before = sql::by_key(schema, self.db.backend(), id.canonical(schema)?).query()?.fetch_optional(&mut *tx).await?;
+        let before =
+            sql::by_key(schema, self.db.backend(), id.canonical(schema)?).query()?.fetch_optional(&mut *tx).await?;
         let before = row_to_json(schema, &before.ok_or_else(|| not_found(schema, id))?)?;
         if !self.visible(&before) {
             return Err(not_found(schema, id)); // not there for this client
@@ -462,18 +468,38 @@ fn to_object<M: Serialize>(value: &M) -> Result<Map<String, Value>, LiveError> {
     }
 }
 
-/// Fills what the server sets on create: a UUID key left out (or nil) with a new UUIDv7,
-/// `#[model(default = now)]` / `#[model(on_update = now)]` times left out with now.
+/// Checks the values of a body against their columns' kinds, before the model's own serde
+/// reads them: every model accepts the same forms (a date is `2025-01-31`, not the
+/// `2025-1-31` some parsers take), and a value that does not fit is a 422 in sockeye's words.
+pub(crate) fn check_kinds(schema: &Schema, object: &Map<String, Value>) -> Result<(), LiveError> {
+    for (name, v) in object {
+        let Some(column) = schema.column(name) else { continue };
+        let fits = match v {
+            // A JSON column's `null` is JSON's.
+            Value::Null => column.nullable || column.kind == Kind::Json,
+            v => value::normalize(column.kind, v).is_ok(),
+        };
+        if !fits {
+            let got = if v.is_null() { ", not null" } else { "" };
+            return Err(LiveError::invalid(name, format!("expected {}{got}", value::expected(column.kind))));
+        }
+    }
+    Ok(())
+}
+
+/// Fills what the server sets on create, like SQL's `DEFAULT`: a UUID key left out (or
+/// nil) with a new UUIDv7, `#[model(default = now)]` / `#[model(on_update = now)]` times
+/// left out with now. An explicit `null` stays (a nullable column stores it, another refuses
+/// it).
 pub(crate) fn fill_on_create(schema: &Schema, object: &mut Map<String, Value>) {
     let key = schema.key();
-    if key.kind == Kind::Uuid
-        && object.get(key.name).is_none_or(|v| v.is_null() || v.as_str().is_some_and(|s| s == uuid::Uuid::nil().to_string()))
-    {
+    let nil = uuid::Uuid::nil().to_string();
+    if key.kind == Kind::Uuid && object.get(key.name).is_none_or(|v| v.as_str() == Some(nil.as_str())) {
         object.insert(key.name.to_string(), uuid::Uuid::now_v7().to_string().into());
     }
     let now = value::Moment::now();
     for column in schema.columns.iter().filter(|c| c.now != Now::Never) {
-        if object.get(column.name).is_none_or(Value::is_null) {
+        if !object.contains_key(column.name) {
             object.insert(column.name.to_string(), now.as_kind(column.kind));
         }
     }

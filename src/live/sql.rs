@@ -167,7 +167,8 @@ pub(crate) struct Select<'a> {
 
 /// `SELECT .. WHERE .. ORDER BY .. LIMIT .. OFFSET ..`.
 pub(crate) fn select(schema: &Schema, backend: Backend, s: &Select<'_>) -> Statement {
-    let mut st = Statement { text: format!("SELECT {} FROM \"{}\"", columns(schema, backend), schema.table), params: vec![] };
+    let mut st =
+        Statement { text: format!("SELECT {} FROM \"{}\"", columns(schema, backend), schema.table), params: vec![] };
     let mut conditions = where_(&mut st, schema, backend, s.filter);
     if let Some(after) = s.after {
         conditions.push(keyset(&mut st, schema, backend, s.order, after));
@@ -207,7 +208,8 @@ pub(crate) fn count(schema: &Schema, backend: Backend, filter: &Filter) -> State
 
 /// The row whose key is `key`.
 pub(crate) fn by_key(schema: &Schema, backend: Backend, key: Value) -> Statement {
-    let mut st = Statement { text: format!("SELECT {} FROM \"{}\"", columns(schema, backend), schema.table), params: vec![] };
+    let mut st =
+        Statement { text: format!("SELECT {} FROM \"{}\"", columns(schema, backend), schema.table), params: vec![] };
     let k = schema.key();
     let p = st.param(k.kind, key, backend);
     st.text.push_str(&format!(" WHERE \"{}\" = {p}", k.name));
@@ -294,7 +296,8 @@ fn keyset(st: &mut Statement, schema: &Schema, backend: Backend, order: &Order, 
 /// `INSERT .. RETURNING ..` of the named columns.
 pub(crate) fn insert(schema: &Schema, backend: Backend, names: &[&str]) -> String {
     let cols: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
-    let params: Vec<String> = names.iter().enumerate().map(|(i, n)| placeholder(kind(schema, n), backend, i + 1)).collect();
+    let params: Vec<String> =
+        names.iter().enumerate().map(|(i, n)| placeholder(kind(schema, n), backend, i + 1)).collect();
     if names.is_empty() {
         return format!("INSERT INTO \"{}\" DEFAULT VALUES RETURNING {}", schema.table, columns(schema, backend));
     }
@@ -313,8 +316,11 @@ fn kind(schema: &Schema, name: &str) -> Kind {
 
 /// `UPDATE .. SET a = $1, .. WHERE key = $n RETURNING ..` (the key bound last).
 pub(crate) fn update(schema: &Schema, backend: Backend, names: &[&str]) -> String {
-    let sets: Vec<String> =
-        names.iter().enumerate().map(|(i, n)| format!("\"{n}\" = {}", placeholder(kind(schema, n), backend, i + 1))).collect();
+    let sets: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("\"{n}\" = {}", placeholder(kind(schema, n), backend, i + 1)))
+        .collect();
     format!(
         "UPDATE \"{}\" SET {} WHERE \"{}\" = {} RETURNING {}",
         schema.table,
@@ -425,7 +431,10 @@ mod tests {
         let after = [Value::Null, json!("x"), json!(1)];
         let s = Select { filter: &Filter::default(), order: &order, after: Some(&after), limit: None, offset: 0 };
         let text = select(&PRODUCTS, Backend::Sqlite, &s).text;
-        assert!(text.contains(r#"WHERE (("products"."price" IS NOT NULL) OR ("products"."price" IS NULL AND"#), "{text}");
+        assert!(
+            text.contains(r#"WHERE (("products"."price" IS NOT NULL) OR ("products"."price" IS NULL AND"#),
+            "{text}"
+        );
     }
 
     #[test]
