@@ -420,7 +420,7 @@ mod tests {
         let many = json!({"id__in": (0..1001).collect::<Vec<_>>()});
         assert!(Filter::from_json(&TODOS, many.as_object().unwrap()).unwrap_err().contains("at most 1000"));
         let thousands: Vec<(String, String)> = (0..11)
-            .map(|i| (format!("id__in"), (0..1000).map(|v| (v + i).to_string()).collect::<Vec<_>>().join(",")))
+            .map(|i| ("id__in".to_string(), (0..1000).map(|v| (v + i).to_string()).collect::<Vec<_>>().join(",")))
             .collect();
         let e = Filter::from_query(&TODOS, thousands.iter().map(|(k, v)| (k.as_str(), v.as_str()))).unwrap_err().1;
         assert_eq!(e, "a filter holds at most 10000 values in all");

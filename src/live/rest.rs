@@ -68,7 +68,7 @@ fn owners(req: &Request) -> Vec<String> {
 
 fn key<M: Model>(req: &Request) -> Result<Key, Response> {
     let raw: String = path_param(req, 0, "id")?;
-    Key::parse(M::schema(), &raw).map_err(|expected| invalid("path", "id", &raw, &format!("expected {expected}")))
+    Key::parse(M::schema(), &raw).map_err(|expected| invalid("path", "id", &raw, format!("expected {expected}")))
 }
 
 fn invalid_query(name: &str, msg: String) -> Response {
