@@ -125,7 +125,7 @@ async fn the_console_creates_a_row_and_shows_its_event_without_reloading_in_chro
     page.goto(&format!("http://{}/static/websocket-test.html", example.addr)).await;
     // The page lists the app's models.
     let channels = page.eval("[...document.querySelectorAll('#channel option')].map(o => o.value).join(',')").await;
-    assert_eq!(channels, "products,users");
+    assert_eq!(channels, "products,users,orders");
     page.eval("document.getElementById('channel').value = 'products'; document.getElementById('channel').dispatchEvent(new Event('change'))").await;
     page.eval("document.getElementById('connect').click()").await;
     page.wait_for("document.getElementById('status').textContent === 'connected'", WAIT).await;
@@ -584,7 +584,7 @@ async fn the_docs_page_lists_http_and_websocket_operations_without_errors_in_chr
     let channels = page
         .wait_for("document.body.dataset.ready && [...document.querySelectorAll('.channel')].map(c => c.dataset.address).join(' ')", WAIT)
         .await;
-    assert_eq!(channels, "/ws/chat /ws/products /ws/rooms/{room} /ws/users");
+    assert_eq!(channels, "/ws/chat /ws/orders /ws/products /ws/rooms/{room} /ws/users");
     // The console: connect to /ws/products, send the generated `ping` example, read the pong.
     let products = "document.querySelector('[data-address=\"/ws/products\"]')";
     page.eval(&format!("{products}.querySelector('.connect').click()")).await;
