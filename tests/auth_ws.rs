@@ -67,6 +67,11 @@ async fn logout(user: String, hub: Hub) -> String {
     hub.close_user(&user, 4401, "logged out").unwrap().to_string()
 }
 
+#[post("/revoke-key/<name>")]
+async fn revoke_key(name: String, hub: Hub) -> String {
+    hub.close_api_key(&name, 4401, "key revoked").unwrap().to_string()
+}
+
 fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
@@ -317,6 +322,61 @@ async fn revoking_a_user_closes_all_of_their_sockets() {
     }
     b.send_text("unaffected").await.unwrap();
     assert_eq!(b.receive_text().await.unwrap(), "unaffected");
+}
+
+#[tokio::test]
+async fn a_named_api_keys_sockets_are_closed_by_its_name() {
+    let client =
+        client_with(auth().named_api_key("ci", "ci-key", ["deploy"]).named_api_key("ops", "ops-key", ["admin"]));
+    let mut ci1 = client.websocket_connect("/ws/echo").bearer("ci-key").await.unwrap();
+    let mut ci2 = client.websocket_connect("/ws/echo").query(&[("token", "ci-key")]).await.unwrap();
+    let mut ops = client.websocket_connect("/ws/echo").bearer("ops-key").await.unwrap();
+    assert_eq!(ci1.receive_text().await.unwrap(), "hello api-key:ci");
+    ci2.receive_text().await.unwrap();
+    assert_eq!(ops.receive_text().await.unwrap(), "hello api-key:ops");
+    assert_eq!(client.post("/revoke-key/ci").send().await.text(), "2");
+    for ws in [&mut ci1, &mut ci2] {
+        let close = ws.receive_close().await.unwrap();
+        assert_eq!((close.code.as_u16(), close.reason.as_str()), (4401, "key revoked"));
+    }
+    ops.send_text("unaffected").await.unwrap();
+    assert_eq!(ops.receive_text().await.unwrap(), "unaffected");
+    // By subject too, like a user's.
+    assert_eq!(client.post("/logout/api-key:ops").send().await.text(), "1");
+    assert_eq!(ops.receive_close().await.unwrap().code.as_u16(), 4401);
+}
+
+#[tokio::test]
+async fn close_user_reaches_the_sockets_of_unnamed_api_keys() {
+    // They used to be out of its reach: only sockets whose token expires were looked at.
+    let client = client_with(auth().api_key("plain-key"));
+    let mut ws = client.websocket_connect("/ws/echo").bearer("plain-key").await.unwrap();
+    assert_eq!(ws.receive_text().await.unwrap(), "hello api-key");
+    assert_eq!(client.post("/logout/api-key").send().await.text(), "1");
+    assert_eq!(ws.receive_close().await.unwrap().code.as_u16(), 4401);
+}
+
+#[tokio::test]
+async fn an_api_key_socket_lives_its_lifetime_unless_the_key_is_sent_again() {
+    let client = client_with(auth().named_api_key("ci", "ci-key", ["deploy"]).api_key_lifetime(Duration::from_secs(2)));
+    let mut idle = client.websocket_connect("/ws/echo").bearer("ci-key").await.unwrap();
+    let mut renewed = client.websocket_connect("/ws/echo").bearer("ci-key").await.unwrap();
+    idle.receive_text().await.unwrap();
+    renewed.receive_text().await.unwrap();
+    // Lifetimes count in whole seconds: renewed a little later, it ends at least a second
+    // after the first.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    renewed.send_json(&json!({ "type": "auth", "token": "ci-key" })).await.unwrap();
+    let ack: Value = renewed.receive_json().await.unwrap();
+    assert_eq!(ack["status"], "ok", "{ack}");
+    idle.set_timeout(Duration::from_secs(5));
+    let close = idle.receive_close().await.unwrap();
+    assert_eq!((close.code.as_u16(), close.reason.as_str()), (4401, "token expired"));
+    // The renewed one outlives the first lifetime, then ends at its own.
+    renewed.send_text("still here").await.unwrap();
+    assert_eq!(renewed.receive_text().await.unwrap(), "still here");
+    renewed.set_timeout(Duration::from_secs(5));
+    assert_eq!(renewed.receive_close().await.unwrap().code.as_u16(), 4401);
 }
 
 #[tokio::test]

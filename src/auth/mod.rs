@@ -71,6 +71,7 @@
 //! refused at connect: closed with 4401 / 4403 and the same reason (see
 //! [`Auth::close_codes`]), before any handler code runs.
 
+mod api_key;
 mod claims;
 mod error;
 #[cfg(feature = "jwt")]
@@ -139,7 +140,9 @@ struct Inner {
     issuer: Option<String>,
     audience: Option<String>,
     leeway: u64,
-    api_keys: Vec<(String, Vec<String>)>,
+    api_keys: Vec<api_key::ApiKey>,
+    /// How long a socket opened with an API key stays open (none: as long as it lives).
+    api_key_lifetime: Option<Duration>,
     query_token: bool,
     auth_timeout: Duration,
     unauthenticated_code: u16,
@@ -165,6 +168,7 @@ impl Default for Inner {
             audience: None,
             leeway: 5,
             api_keys: Vec::new(),
+            api_key_lifetime: None,
             query_token: true,
             auth_timeout: Duration::from_secs(10),
             unauthenticated_code: UNAUTHENTICATED,
@@ -284,7 +288,8 @@ impl Auth {
     }
 
     /// Accepts a static API key as a Bearer value (compared in constant time). Its claims have
-    /// `sub` `"api-key"` and no roles.
+    /// `sub` `"api-key"` and no roles; name it ([`named_api_key`](Auth::named_api_key)) to
+    /// close its sockets apart from other keys'.
     pub fn api_key(self, key: impl Into<String>) -> Self {
         self.api_key_with_roles(key, std::iter::empty::<String>())
     }
@@ -295,8 +300,42 @@ impl Auth {
         key: impl Into<String>,
         roles: impl IntoIterator<Item = S>,
     ) -> Self {
-        let entry = (key.into(), roles.into_iter().map(Into::into).collect());
+        let entry = api_key::ApiKey { name: None, key: key.into(), roles: roles.into_iter().map(Into::into).collect() };
         self.with(|i| i.api_keys.push(entry))
+    }
+
+    /// A named API key with roles: its claims have `sub` `"api-key:<name>"` and `api_key`
+    /// `<name>`, and [`Hub::close_api_key`](crate::Hub::close_api_key)`(name, ..)` closes the
+    /// sockets opened with it (on every process, with a broker). `SOCKEYE_API_KEYS` names keys
+    /// as `name:key`.
+    ///
+    /// ```
+    /// use sockeye::auth::Auth;
+    /// let auth = Auth::hs256("a secret of at least thirty-two bytes!!").named_api_key("ci-bot", "k-123", ["deploy"]);
+    /// # let _ = auth;
+    /// ```
+    pub fn named_api_key<S: Into<String>>(
+        self,
+        name: impl Into<String>,
+        key: impl Into<String>,
+        roles: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let entry = api_key::ApiKey {
+            name: Some(name.into()),
+            key: key.into(),
+            roles: roles.into_iter().map(Into::into).collect(),
+        };
+        self.with(|i| i.api_keys.push(entry))
+    }
+
+    /// Gives sockets opened with an API key a lifetime (`SOCKEYE_API_KEY_LIFETIME`, in
+    /// seconds): they are closed like a socket whose token expired (4401 `token expired`)
+    /// unless the client sends the key again in an auth message (`{"type": "auth", "token":
+    /// key}`), which starts a new lifetime. A key removed from the app's settings is then
+    /// refused at the next refresh. Without it, a key's sockets stay open as long as they
+    /// live.
+    pub fn api_key_lifetime(self, lifetime: Duration) -> Self {
+        self.with(|i| i.api_key_lifetime = Some(lifetime))
     }
 
     /// Whether WebSocket handshakes may bring their token as `?token=` (default true:
@@ -410,13 +449,23 @@ impl Auth {
             // Not read: a variable of that name may belong to anything else on the machine.
             tracing::warn!("API_KEY is set but not read as a credential: name the app's key SOCKEYE_API_KEY");
         }
-        let keys = lookup("SOCKEYE_API_KEY").into_iter().chain(
-            lookup("SOCKEYE_API_KEYS")
-                .map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
-                .unwrap_or_default(),
-        );
-        for key in keys.map(|k| k.trim().to_string()).filter(|k| !k.is_empty()) {
+        if let Some(key) = lookup("SOCKEYE_API_KEY").map(|k| k.trim().to_string()).filter(|k| !k.is_empty()) {
             auth = auth.api_key(key);
+        }
+        // `name:key` names a key.
+        let keys = lookup("SOCKEYE_API_KEYS").map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>());
+        for entry in keys.unwrap_or_default().iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
+            let key = api_key::ApiKey::from_setting(entry);
+            auth = auth.with(|i| i.api_keys.push(key));
+        }
+        if let Some(v) = lookup("SOCKEYE_API_KEY_LIFETIME") {
+            let secs: u64 = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|s| *s > 0)
+                .ok_or_else(|| invalid("SOCKEYE_API_KEY_LIFETIME", &v, "a whole number of seconds above 0"))?;
+            auth = auth.api_key_lifetime(Duration::from_secs(secs));
         }
         if let Some(v) = lookup("SOCKEYE_AUTH_QUERY_TOKEN") {
             let (websocket, http) = match v.trim() {

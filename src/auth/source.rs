@@ -37,8 +37,8 @@ impl Principal {
         self.claims.get("sub").and_then(Value::as_str)
     }
 
-    /// The user a per-user connection cap counts: a JWT's `sub`. API keys (which have no
-    /// `exp`; every JWT must) are services sharing the subject `api-key`, not users.
+    /// The user a per-user connection cap counts: a JWT's `sub`. API keys without a lifetime
+    /// (they have no `exp`; every JWT must) are services, not users.
     pub(crate) fn capped_user(&self) -> Option<&str> {
         self.expires().and(self.subject())
     }

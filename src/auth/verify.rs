@@ -1,15 +1,15 @@
 //! Checking a token: API keys in constant time, JWTs with strict validation, then roles and
 //! scopes.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{Auth, AuthError, Secured};
 
 impl Auth {
     /// The claims of a valid token (API key or JWT).
     pub(crate) fn verify(&self, token: &str) -> Result<Value, AuthError> {
-        if let Some(roles) = self.api_key_roles(token) {
-            return Ok(json!({ "sub": "api-key", "roles": roles }));
+        if let Some(key) = self.api_key_of(token) {
+            return Ok(key.claims(self.0.api_key_lifetime));
         }
         let Some(jwt) = &self.0.jwt else {
             return Err(if self.0.api_keys.is_empty() { AuthError::NotConfigured } else { AuthError::ApiKey });
@@ -22,12 +22,12 @@ impl Auth {
         jwt.verify(token, &rules)
     }
 
-    /// The roles of a matching API key. Every key is compared, each in constant time.
-    fn api_key_roles(&self, token: &str) -> Option<Vec<String>> {
+    /// The API key `token` is. Every key is compared, each in constant time.
+    fn api_key_of(&self, token: &str) -> Option<&super::api_key::ApiKey> {
         let mut found = None;
-        for (key, roles) in &self.0.api_keys {
-            if constant_time_eq(key.as_bytes(), token.as_bytes()) {
-                found = Some(roles.clone());
+        for key in &self.0.api_keys {
+            if constant_time_eq(key.key.as_bytes(), token.as_bytes()) {
+                found = Some(key);
             }
         }
         found
@@ -70,6 +70,8 @@ fn strings<'a>(claims: &'a Value, names: &[&str]) -> Vec<&'a str> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

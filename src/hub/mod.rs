@@ -414,10 +414,26 @@ impl Hub {
         Ok(closed)
     }
 
+    /// Closes every socket opened with the API key named `name`
+    /// ([`Auth::named_api_key`](crate::auth::Auth::named_api_key), `SOCKEYE_API_KEYS=name:key`):
+    /// a leaked or retired key. [`close_user`](Hub::close_user) with the key's subject
+    /// `api-key:<name>`; unnamed keys share the subject `api-key`.
+    pub fn close_api_key(
+        &self,
+        name: &str,
+        code: impl IntoCloseCode,
+        reason: impl Into<String>,
+    ) -> Result<usize, HubError> {
+        self.close_user(&format!("api-key:{name}"), code, reason)
+    }
+
     fn close_user_here(&self, subject: &str, frame: &CloseFrame) -> usize {
         let mut closed = 0;
+        let owner = format!("sub:{subject}");
         for conn in self.0.registry.all() {
-            if conn.auth_watch().is_some_and(|w| w.subject.as_deref() == Some(subject)) {
+            // Every authenticated socket is owned by its subject, whether or not its token
+            // expires (API keys do not).
+            if conn.owner.get().is_some_and(|o| **o == *owner) {
                 conn.request_close(frame.clone());
                 closed += 1;
             }
