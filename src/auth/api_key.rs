@@ -60,7 +60,7 @@ mod tests {
         assert_eq!((named.name.as_deref(), named.key.as_str()), (Some("ci-bot"), "s3cr3t:with:colons"));
         assert_eq!(named.claims(None), json!({"sub": "api-key:ci-bot", "api_key": "ci-bot", "roles": []}));
         let plain = ApiKey::from_setting("abcdef");
-        assert_eq!((plain.name, plain.subject()), (None, "api-key".to_string()));
+        assert_eq!((plain.name.as_deref(), plain.subject()), (None, "api-key".to_string()));
         let expiring = ApiKey::from_setting("k").claims(Some(Duration::from_secs(60)));
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
         assert!((now + 59..=now + 61).contains(&expiring["exp"].as_u64().unwrap()));
