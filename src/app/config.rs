@@ -20,6 +20,7 @@ use crate::{
 /// | `SOCKEYE_DOCS_TITLE` / `SOCKEYE_DOCS_VERSION` / `SOCKEYE_DOCS_DESCRIPTION` | the API's name, version and description in the docs (see [`App::title`](crate::App::title)) | `sockeye app` / `0.1.0` / none |
 /// | `SOCKEYE_BROKER_URL` | the Hub's broker for scale-out: `redis://..` or `postgres://..` (see [`crate::broker`]) | none (one process) |
 /// | `SOCKEYE_BROKER_CHANNEL` | the channel the app's processes share on it | `sockeye` |
+/// | `SOCKEYE_BROKER_NODE_TIMEOUT` | seconds a silent process is waited for before the others declare it gone and send its members' leave events | three report intervals (3) |
 /// | `SOCKEYE_BROKER_SECRET` | authenticates the broker's envelopes (a MAC; at least 32 bytes): see [`crate::broker`] | none (unauthenticated) |
 /// | `SOCKEYE_TRUSTED_PROXIES` | comma-separated CIDRs of reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client (see [`TrustedProxies`](crate::TrustedProxies)) | none |
 /// | `SOCKEYE_CORS_ORIGINS` | comma-separated origins (`https://app.example.com`, or `*`) whose pages may call the HTTP routes from a browser (see [`Cors`](crate::Cors); [`App::cors`](crate::App::cors) wins over it) | none (no CORS) |
@@ -309,13 +310,22 @@ impl Config {
             config.cors_origins = Some(origins);
         }
         if let Some(v) = lookup("SOCKEYE_BROKER_URL").filter(|v| !v.trim().is_empty()) {
-            config.broker = Some(BrokerSettings { url: v.trim().to_string(), channel: None, secret: None });
+            config.broker = Some(BrokerSettings::new(v.trim()));
         }
         if let Some(v) = lookup("SOCKEYE_BROKER_CHANNEL") {
             let Some(broker) = &mut config.broker else {
                 return Err(invalid("SOCKEYE_BROKER_CHANNEL", &v, "to be set together with SOCKEYE_BROKER_URL"));
             };
             broker.channel = Some(v.trim().to_string());
+        }
+        if let Some(v) = lookup("SOCKEYE_BROKER_NODE_TIMEOUT") {
+            let Some(broker) = &mut config.broker else {
+                return Err(invalid("SOCKEYE_BROKER_NODE_TIMEOUT", &v, "to be set together with SOCKEYE_BROKER_URL"));
+            };
+            let secs = v.trim().parse::<u64>().ok().filter(|s| *s > 0);
+            let secs =
+                secs.ok_or_else(|| invalid("SOCKEYE_BROKER_NODE_TIMEOUT", &v, "a whole number of seconds above 0"))?;
+            broker.node_timeout = Some(std::time::Duration::from_secs(secs));
         }
         if let Some(v) = lookup("SOCKEYE_BROKER_SECRET").filter(|v| !v.is_empty()) {
             let Some(broker) = &mut config.broker else {
@@ -478,13 +488,16 @@ pub struct BrokerSettings {
     pub url: String,
     /// The channel the app's processes share (`None`: the default, `sockeye`).
     pub channel: Option<String>,
+    /// How long a silent process is waited for before it is declared gone (`None`: three
+    /// report intervals; see [`Broker::node_timeout`](crate::broker::Broker::node_timeout)).
+    pub node_timeout: Option<std::time::Duration>,
     secret: Option<Secret>,
 }
 
 impl BrokerSettings {
     /// The broker at `url`, on the default channel, without a secret.
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into(), channel: None, secret: None }
+        Self { url: url.into(), channel: None, node_timeout: None, secret: None }
     }
 
     /// The secret that authenticates the processes' envelopes, if set.

@@ -21,11 +21,12 @@
 //! Stats and presence: every process reports its connections, rooms and members every
 //! [`report_interval`](Broker::report_interval) (1 s by default); [`Hub::stats`](crate::Hub::stats)
 //! and [`Hub::members`](crate::Hub::members) add the other processes' latest reports, so they
-//! are at most one interval old, and a process that stops reporting is forgotten after three.
-//! A process with more than 2,000 room members reports their counts only (`members()` then
-//! lists this process's own). Join and leave events are forwarded as they happen (a process
-//! that crashes sends no leave events: its members drop out of `members()` and `stats()` when
-//! its report expires).
+//! are at most one interval old. A process with more than 2,000 room members reports their
+//! counts only (`members()` then lists this process's own). Join and leave events are
+//! forwarded as they happen. A process that stops reporting (it crashed, or lost the broker)
+//! is declared gone after the [node timeout](Broker::node_timeout) (three intervals by
+//! default): every other process drops it from `members()` and `stats()` and sends a `leave`
+//! [presence event](crate::Hub::presence) for each member of its last report.
 //!
 //! Order: per channel, the messages one process sends arrive everywhere in the order sent;
 //! messages of rooms with history (`send_logged`) are ordered among themselves by offset
@@ -88,6 +89,8 @@ pub struct Broker {
     backend: Backend,
     channel: String,
     report_interval: Duration,
+    /// How long a silent process is waited for (`None`: three report intervals).
+    node_timeout: Option<Duration>,
     secret: Option<Secret>,
 }
 
@@ -180,7 +183,13 @@ impl Broker {
 
     #[cfg(any(feature = "redis", feature = "postgres"))]
     fn with(backend: Backend) -> Self {
-        Self { backend, channel: "sockeye".into(), report_interval: Duration::from_secs(1), secret: None }
+        Self {
+            backend,
+            channel: "sockeye".into(),
+            report_interval: Duration::from_secs(1),
+            node_timeout: None,
+            secret: None,
+        }
     }
 
     /// The broker for a URL, by its scheme (what `SOCKEYE_BROKER_URL` holds). A URL asking
@@ -251,6 +260,18 @@ impl Broker {
         self
     }
 
+    /// How long a process may stay silent (no report) before the others declare it gone
+    /// (`SOCKEYE_BROKER_NODE_TIMEOUT`, in seconds; three report intervals by default): its
+    /// members leave [`Hub::members`](crate::Hub::members) and [`Hub::stats`](crate::Hub::stats)
+    /// everywhere, and every other process sends a `leave` [presence
+    /// event](crate::Hub::presence) for each of them, as if they had left. A process that
+    /// crashed or lost the broker for longer is gone; when it comes back, its members show
+    /// again from its next report (without join events). At least one report interval.
+    pub fn node_timeout(mut self, after: Duration) -> Self {
+        self.node_timeout = Some(after);
+        self
+    }
+
     /// The broker the environment's settings name, or what is wrong with them, naming the
     /// variable (`SOCKEYE_BROKER_URL`, `_CHANNEL`, `_SECRET`).
     #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(unreachable_code, unused_mut))]
@@ -278,6 +299,9 @@ impl Broker {
             if let Err(BrokerError::BadChannel(_)) = broker.check() {
                 return Err(invalid("SOCKEYE_BROKER_CHANNEL", channel, "1-63 letters, digits, `_`, `-`, `.` or `:`"));
             }
+        }
+        if let Some(after) = settings.node_timeout {
+            broker = broker.node_timeout(after);
         }
         if let Some(secret) = settings.secret() {
             broker = broker.secret(secret);
@@ -471,6 +495,8 @@ pub(crate) struct Link {
     out: mpsc::Sender<String>,
     health: Arc<Health>,
     pub(crate) interval: Duration,
+    /// How long another process may stay silent before it is declared gone.
+    timeout: Duration,
     /// The latest report of each other process, and when it came.
     reports: Mutex<HashMap<String, (Instant, Value)>>,
     tasks: Vec<tokio::task::AbortHandle>,
@@ -521,6 +547,7 @@ impl Link {
             out,
             health,
             interval: broker.report_interval,
+            timeout: broker.node_timeout.unwrap_or(broker.report_interval * 3).max(broker.report_interval),
             reports: Mutex::default(),
             tasks,
             store,
@@ -659,11 +686,21 @@ impl Link {
         self.reports.lock().unwrap_or_else(|e| e.into_inner()).remove(node);
     }
 
-    /// The other processes' reports no older than three intervals.
+    /// The other processes' reports, but those of processes silent for longer than the node
+    /// timeout.
     pub(crate) fn reports(&self) -> Vec<Value> {
+        let reports = self.reports.lock().unwrap_or_else(|e| e.into_inner());
+        reports.values().filter(|(at, _)| at.elapsed() <= self.timeout).map(|(_, r)| r.clone()).collect()
+    }
+
+    /// Forgets the processes silent for longer than the node timeout: each one's id, last
+    /// report and how long it has been silent (each is returned once).
+    pub(crate) fn expired(&self) -> Vec<(String, Value, Duration)> {
         let mut reports = self.reports.lock().unwrap_or_else(|e| e.into_inner());
-        let fresh = self.interval * 3;
-        reports.retain(|_, (at, _)| at.elapsed() <= fresh);
-        reports.values().map(|(_, r)| r.clone()).collect()
+        let gone: Vec<String> =
+            reports.iter().filter(|(_, (at, _))| at.elapsed() > self.timeout).map(|(node, _)| node.clone()).collect();
+        gone.into_iter()
+            .filter_map(|node| reports.remove(&node).map(|(at, report)| (node, report, at.elapsed())))
+            .collect()
     }
 }

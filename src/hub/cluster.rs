@@ -234,6 +234,36 @@ impl Hub {
             .collect()
     }
 
+    /// A process silent for `silent` is gone: its last report's members leave, with their
+    /// presence events here (every process does the same for its own subscribers).
+    fn declare_gone(&self, node: &str, report: &Value, silent: Duration) {
+        let mut left = 0;
+        if let Some(rooms) = report["members"].as_object() {
+            for (room, members) in rooms {
+                let Ok(members) = serde_json::from_value::<Vec<Member>>(members.clone()) else { continue };
+                let (kind, name) = super::namespace::parts(room);
+                for member in members {
+                    left += 1;
+                    let namespace = kind.to_namespace();
+                    let event = PresenceEvent {
+                        event: "leave",
+                        room: name.to_string(),
+                        namespace,
+                        id: member.id,
+                        meta: member.meta,
+                    };
+                    let _ = self.0.presence.send(event);
+                }
+            }
+        }
+        tracing::warn!(
+            node,
+            silent_ms = silent.as_millis() as u64,
+            members = left,
+            "broker: a process stopped reporting and is declared gone; its members left"
+        );
+    }
+
     /// Says goodbye on the broker (shutdown), so the others forget this process at once, and
     /// gives the publisher a moment to send what is queued.
     pub(crate) async fn leave_broker(&self) {
@@ -259,5 +289,10 @@ async fn report_loop(hub: Weak<HubInner>, every: Duration) {
         let hub = Hub(inner);
         let report = hub.report();
         hub.forward(|| Op::Node { report });
+        if let Some(link) = hub.link() {
+            for (node, report, silent) in link.expired() {
+                hub.declare_gone(&node, &report, silent);
+            }
+        }
     }
 }

@@ -71,6 +71,7 @@ pub(crate) const SETTINGS: &[Setting] = &[
     s("broker_url", "SOCKEYE_BROKER_URL", None, Url),
     s("broker_channel", "SOCKEYE_BROKER_CHANNEL", Some("sockeye"), Plain),
     s("broker_secret", "SOCKEYE_BROKER_SECRET", None, Secret),
+    s("broker_node_timeout", "SOCKEYE_BROKER_NODE_TIMEOUT", None, Plain),
     s("database_url", "DATABASE_URL", Some("sqlite://sockeye.db"), Url),
     s("jwt_secret", "SOCKEYE_JWT_SECRET", None, Secret),
     s("jwt_public_key", "SOCKEYE_JWT_PUBLIC_KEY", None, Plain),
