@@ -24,6 +24,7 @@ use super::{
     filter::Filter,
     model::Schema,
     order::Order,
+    position::{self, Sequencer},
     query::ListQuery,
     sql,
 };
@@ -63,6 +64,20 @@ pub(crate) struct Channel {
     held: Mutex<HashMap<String, Held>>,
     reading: tokio::sync::Semaphore,
     ready: tokio::sync::OnceCell<()>,
+    /// Delivers events by their cluster-wide position (see `position`).
+    sequencer: Arc<Sequencer>,
+}
+
+/// What an event is, for delivery.
+#[derive(Clone)]
+pub(crate) struct Change {
+    pub(crate) kind: String,
+    pub(crate) row: Value,
+    pub(crate) before: Option<Value>,
+    /// This process's count of the model's events.
+    pub(crate) seq: u64,
+    /// The model's position of the change, across processes (none for rows the app stores).
+    pub(crate) position: Option<u64>,
 }
 
 /// What one subscriber may see.
@@ -72,11 +87,14 @@ struct Watcher {
     viewer: Option<Viewer>,
     /// The kinds of event it asked for (`"events": ["deleted"]`); all when `None`.
     events: Option<Vec<String>>,
+    /// The position of its snapshot: changes up to it are in the snapshot, not sent again.
+    after: Option<u64>,
 }
 
 #[derive(Default)]
 struct Held {
-    messages: Vec<Message>,
+    /// Each with its position, if any.
+    messages: Vec<(Option<u64>, Message)>,
     overflowed: bool,
 }
 
@@ -93,7 +111,19 @@ impl Watcher {
         self.events.as_ref().is_none_or(|kinds| kinds.iter().any(|k| k == kind))
     }
 
-    fn sight(&self, kind: &str, row: &Row<'_>, before: Option<&Row<'_>>, json: (&Value, Option<&Value>)) -> Sight {
+    fn sight(
+        &self,
+        kind: &str,
+        position: Option<u64>,
+        row: &Row<'_>,
+        before: Option<&Row<'_>>,
+        json: (&Value, Option<&Value>),
+    ) -> Sight {
+        if let (Some(after), Some(position)) = (self.after, position)
+            && position <= after
+        {
+            return Sight::Nothing; // in its snapshot already
+        }
         match self.sight_of_row(row, before, json) {
             Sight::Event if self.wants(kind) => Sight::Event,
             Sight::Gone if self.wants("deleted") => Sight::Gone,
@@ -136,21 +166,41 @@ impl Channel {
             held: Mutex::default(),
             reading: tokio::sync::Semaphore::new(CONCURRENT_SNAPSHOTS),
             ready: tokio::sync::OnceCell::new(),
+            sequencer: Arc::default(),
         }
     }
 
-    /// Creates the table on first use, if the database is set to.
+    /// Creates the table on first use, if the database is set to, and the model's position
+    /// row; starts the sequencer after the current position.
     pub(crate) async fn ready(&self, db: &Database) -> Result<(), LiveError> {
-        self.ready.get_or_try_init(|| db.ensure_table(self.schema)).await.map(|_| ())
+        self.ready
+            .get_or_try_init(|| async {
+                db.ensure_table(self.schema).await?;
+                let current = position::prepare(db, self.schema.table).await?;
+                self.sequencer.start_after(current);
+                Ok::<(), LiveError>(())
+            })
+            .await
+            .map(|_| ())
     }
 
-    fn set_watcher(&self, id: &str, filter: Option<Filter>, viewer: Option<&Viewer>, events: Option<Vec<String>>) {
+    /// What subscriber `id` sees; `after` (a snapshot's position) stays from an earlier
+    /// call when not given.
+    fn set_watcher(
+        &self,
+        id: &str,
+        filter: Option<Filter>,
+        viewer: Option<&Viewer>,
+        events: Option<Vec<String>>,
+        after: Option<u64>,
+    ) {
         let mut watchers = self.watchers.write().unwrap_or_else(|e| e.into_inner());
         let filter = filter.unwrap_or_default();
-        if filter.is_empty() && viewer.is_none() && events.is_none() {
+        let after = after.or_else(|| watchers.get(id).and_then(|w| w.after));
+        if filter.is_empty() && viewer.is_none() && events.is_none() && after.is_none() {
             watchers.remove(id);
         } else {
-            watchers.insert(id.to_string(), Watcher { filter, viewer: viewer.cloned(), events });
+            watchers.insert(id.to_string(), Watcher { filter, viewer: viewer.cloned(), events, after });
         }
     }
 
@@ -159,42 +209,46 @@ impl Channel {
         self.held.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
     }
 
-    /// Sends event number `seq` about `row` to the subscribers that may see it (their filter
-    /// meets it, or met it `before` the change; their row rule lets them read it), in this
-    /// process and, with a broker, in the others.
-    pub(crate) async fn publish(
-        &self,
-        hub: &Hub,
-        kind: &str,
-        row: &Value,
-        before: Option<&Value>,
-        seq: u64,
-        except: Option<&Except>,
-    ) -> Delivery {
+    /// Sends `change` to the subscribers that may see it (their filter meets its row, or met
+    /// it `before` the change; their row rule lets them read it), in this process and, with a
+    /// broker, in the others. A change with a position is delivered in position order (see
+    /// `position`): what is returned then counts only what was delivered at once.
+    pub(crate) async fn publish(self: &Arc<Self>, hub: &Hub, change: Change, except: Option<&Except>) -> Delivery {
         // Built only when there is a broker: this runs for every committed write.
         hub.forward_event(
             || remote_key(self.schema),
             || {
-                json!({"kind": kind, "row": row, "before": before, "seq": seq,
+                json!({"kind": change.kind, "row": change.row, "before": change.before, "seq": change.seq,
+                    "position": change.position,
                     "except": except.map(|e| &e.name), "except_owners": except.and_then(|e| e.owners.as_ref())})
             },
         );
-        let delivery = self.deliver(hub, kind, row, before, seq, except);
+        let delivery = self.deliver_in_order(hub, change, except.cloned());
         tokio::task::coop::consume_budget().await; // see `Broadcast::send`
         delivery
     }
 
-    /// [`publish`](Channel::publish) to this process's subscribers only.
-    fn deliver(
-        &self,
-        hub: &Hub,
-        kind: &str,
-        row: &Value,
-        before: Option<&Value>,
-        seq: u64,
-        except: Option<&Except>,
-    ) -> Delivery {
-        let event = Message::text(envelope(self.schema.table, kind, &self.schema.public(row), Some(seq)).to_string());
+    /// Delivers `change` here, in position order when it has one.
+    fn deliver_in_order(self: &Arc<Self>, hub: &Hub, change: Change, except: Option<Except>) -> Delivery {
+        let Some(position) = change.position else {
+            return self.deliver(hub, &change, except.as_ref());
+        };
+        let (this, hub) = (self.clone(), hub.clone());
+        self.sequencer.submit(position, Box::new(move || {
+            this.deliver(&hub, &change, except.as_ref());
+        }));
+        Delivery::default()
+    }
+
+    /// [`publish`](Channel::publish) to this process's subscribers only, now.
+    fn deliver(&self, hub: &Hub, change: &Change, except: Option<&Except>) -> Delivery {
+        let Change { kind, row, before, seq, position } = change;
+        let (kind, before, seq, position) = (kind.as_str(), before.as_ref(), *seq, *position);
+        let mut event = envelope(self.schema.table, kind, &self.schema.public(row), Some(seq));
+        if let Some(position) = position {
+            event["position"] = position.into();
+        }
+        let event = Message::text(event.to_string());
         let excluded = self.excluded(hub, except);
         let watchers = self.watchers.read().unwrap_or_else(|e| e.into_inner());
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
@@ -207,7 +261,7 @@ impl Channel {
         let mut skip: std::collections::HashSet<&str> = std::collections::HashSet::new();
         let mut gone: Vec<&str> = Vec::new();
         for (id, watcher) in watchers.iter() {
-            match watcher.sight(kind, &row_ref, before_ref.as_ref(), (row, before)) {
+            match watcher.sight(kind, position, &row_ref, before_ref.as_ref(), (row, before)) {
                 Sight::Event => {}
                 Sight::Gone => {
                     skip.insert(id);
@@ -221,7 +275,11 @@ impl Channel {
         let removal = || {
             let key =
                 json!({ self.schema.key().name: row.get(self.schema.key().name).cloned().unwrap_or(Value::Null) });
-            Message::text(envelope(self.schema.table, "deleted", &key, Some(seq)).to_string())
+            let mut removal = envelope(self.schema.table, "deleted", &key, Some(seq));
+            if let Some(position) = position {
+                removal["position"] = position.into();
+            }
+            Message::text(removal.to_string())
         };
         // Connections reading a snapshot get theirs after it, in order.
         for (id, buffer) in held.iter_mut() {
@@ -237,7 +295,7 @@ impl Channel {
             };
             if let Some(m) = message {
                 if buffer.messages.len() < MAX_HELD {
-                    buffer.messages.push(m);
+                    buffer.messages.push((position, m));
                 } else {
                     buffer.overflowed = true;
                 }
@@ -327,8 +385,14 @@ pub(crate) fn receive_remote_events(hub: &Hub, channel: Arc<Channel>) {
                 tracing::warn!(table = schema.table, "broker: a live event without kind or seq was skipped");
                 return;
             };
-            let before = data.get("before").filter(|b| !b.is_null());
-            channel.deliver(hub, kind, &data["row"], before, seq, except.as_ref());
+            let change = Change {
+                kind: kind.to_string(),
+                row: data["row"].clone(),
+                before: data.get("before").filter(|b| !b.is_null()).cloned(),
+                seq,
+                position: data["position"].as_u64(),
+            };
+            channel.deliver_in_order(hub, change, except);
         }),
     );
 }
@@ -401,7 +465,7 @@ pub(crate) async fn serve(
         socket.send_json(&hello).await?;
     }
     // After the hello: it is the first message a client reads.
-    channel.set_watcher(&id, None, viewer.as_ref(), None);
+    channel.set_watcher(&id, None, viewer.as_ref(), None, None);
     hub.join_key(&channel.key, &id, Value::Null);
     let mut session = Session {
         socket: &socket,
@@ -479,7 +543,7 @@ impl Session<'_> {
                     Ok(events) => events,
                     Err(e) => return Some(pubsub::error(&e)),
                 };
-                self.channel.set_watcher(id, filter, self.viewer.as_ref(), events.clone());
+                self.channel.set_watcher(id, filter, self.viewer.as_ref(), events.clone(), None);
                 self.events = events;
                 self.hub.join_key(&self.channel.key, id, Value::Null);
                 None
@@ -537,7 +601,7 @@ impl Session<'_> {
             return Some(failed(&e));
         }
         let Ok(_reading) = channel.reading.acquire().await else { return None };
-        let (mut tx, seq) = {
+        let (mut tx, seq, position) = {
             // Pinned while no write is between its statement and its event: the transaction
             // sees exactly the changes numbered up to `seq`. The connection is taken under
             // the lock, like writers take theirs: a snapshot holding one while it waits for
@@ -548,13 +612,16 @@ impl Session<'_> {
                 Ok(tx) => tx,
                 Err(e) => return Some(failed(&e.into())),
             };
-            if let Err(e) = pin(&mut tx, db, channel.schema).await {
-                return Some(failed(&e));
-            }
+            let position = match pin(&mut tx, db, channel.schema).await {
+                Ok(position) => position,
+                Err(e) => return Some(failed(&e)),
+            };
             channel.held.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), Held::default());
-            channel.set_watcher(id, Some(filter.clone()), self.viewer.as_ref(), self.events.clone());
+            // Changes up to `position` are in the snapshot: never sent to it again, even
+            // when they arrive later from another process.
+            channel.set_watcher(id, Some(filter.clone()), self.viewer.as_ref(), self.events.clone(), Some(position));
             self.hub.join_key(&channel.key, id, Value::Null);
-            (tx, *seq)
+            (tx, *seq, position)
         };
         let query =
             sql::Select { filter: &filter, order: &order, after: None, limit: Some(MAX_SNAPSHOT_ROWS + 1), offset: 0 };
@@ -571,7 +638,7 @@ impl Session<'_> {
                     .filter(|r| self.viewer.as_ref().is_none_or(|v| v.can_read(&Row::new(r))))
                     .map(|r| channel.schema.public(r))
                     .collect();
-                self.send_pages(visible, seq, &filter).await.err()
+                self.send_pages(visible, (seq, position), &filter).await.err()
             }
         };
         // Then what happened meanwhile, in order, before any later event.
@@ -583,7 +650,8 @@ impl Session<'_> {
                 "snapshot out of date: more than {MAX_HELD} changes happened while it was sent; ask for a new one"
             )));
         }
-        for message in buffer.messages {
+        let after_snapshot = buffer.messages.into_iter().filter(|(p, _)| p.is_none_or(|p| p > position));
+        for (_, message) in after_snapshot {
             if sender.try_send(message).is_err() {
                 return Some(pubsub::error("snapshot out of date: the connection's queue is full; ask for a new one"));
             }
@@ -593,7 +661,7 @@ impl Session<'_> {
 
     /// Sends `rows` in messages of about [`PAGE_BYTES`], waiting for room in the
     /// connection's queue (no lock is held: a slow client slows only itself).
-    async fn send_pages(&self, rows: Vec<Value>, seq: u64, filter: &Filter) -> Result<(), Value> {
+    async fn send_pages(&self, rows: Vec<Value>, (seq, position): (u64, u64), filter: &Filter) -> Result<(), Value> {
         let table = self.channel.schema.table;
         let mut pages: Vec<Vec<Value>> = vec![Vec::new()];
         let mut size = 0;
@@ -612,6 +680,7 @@ impl Session<'_> {
         for (i, page) in pages.into_iter().enumerate() {
             let mut msg = envelope(table, "snapshot", &Value::Array(page), Some(seq));
             msg["filter"] = filter.to_json();
+            msg["position"] = position.into();
             msg["page"] = (i + 1).into();
             msg["last"] = (i + 1 == count).into();
             if self.socket.send_json(&msg).await.is_err() {
@@ -622,14 +691,14 @@ impl Session<'_> {
     }
 }
 
-/// Starts the read transaction's snapshot of the database (it is taken at the first read).
-async fn pin(tx: &mut sqlx::Transaction<'static, sqlx::Any>, db: &Database, schema: &Schema) -> Result<(), LiveError> {
+/// Starts the read transaction's snapshot of the database (taken at its first read, of the
+/// model's position): the position of the last change it holds.
+async fn pin(tx: &mut sqlx::Transaction<'static, sqlx::Any>, db: &Database, schema: &Schema) -> Result<u64, LiveError> {
     use sqlx::Executor;
     if db.backend() == sql::Backend::Postgres {
         tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
     }
-    sql::query(format!("SELECT 1 FROM \"{}\" LIMIT 1", schema.table)).fetch_optional(&mut **tx).await?;
-    Ok(())
+    position::current(tx, schema.table).await
 }
 
 /// The rows `query` asks for (every column: callers show clients [`Schema::public`] rows).

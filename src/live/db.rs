@@ -186,7 +186,7 @@ impl Database {
 
 /// The advisory lock of a table's creation: a stable hash of its name (FNV-1a), in a space
 /// of sockeye's own.
-fn lock_key(table: &str) -> i64 {
+pub(crate) fn lock_key(table: &str) -> i64 {
     let hash = format!("sockeye:create:{table}")
         .bytes()
         .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));

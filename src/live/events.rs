@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::{
     Model, Schema,
-    channel::{Channel, Except, envelope},
+    channel::{Change, Channel, Except, envelope},
     error::LiveError,
 };
 use crate::hub::{Delivery, Hub};
@@ -116,7 +116,8 @@ impl<M: Model> Events<M> {
     async fn send(&self, kind: &str, row: Value) -> Result<Delivery, LiveError> {
         let mut seq = self.channel.order.lock().await;
         *seq += 1;
-        Ok(self.channel.publish(&self.hub, kind, &row, None, *seq, self.except.as_ref()).await)
+        let change = Change { kind: kind.to_string(), row, before: None, seq: *seq, position: None };
+        Ok(self.channel.publish(&self.hub, change, self.except.as_ref()).await)
     }
 }
 

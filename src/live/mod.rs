@@ -128,6 +128,7 @@ pub(crate) mod events;
 pub(crate) mod filter;
 mod model;
 mod order;
+mod position;
 mod query;
 pub(crate) mod rest;
 mod service;

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::{
     Database, Filter, Model,
     access::{Row, Viewer},
-    channel::{Channel, Except, envelope, select},
+    channel::{Change, Channel, Except, envelope, select},
     db::{bind, row_to_json},
     error::LiveError,
     model::{Kind, Now, Schema},
@@ -236,13 +236,17 @@ impl<M: Model> Live<M> {
                 return Err(not_found(schema, id));
             }
         }
+        let refused = |e| LiveError::from_sqlx(e, Some(schema), true);
+        let mut tx = self.db.pool().begin().await?;
         let row = sql::query(sql::delete(schema, self.db.backend()))
             .bind_key(schema, id)?
-            .fetch_optional(self.db.pool())
+            .fetch_optional(&mut *tx)
             .await
-            .map_err(|e| LiveError::from_sqlx(e, Some(schema), true))?;
+            .map_err(refused)?;
         let row = row_to_json(schema, &row.ok_or_else(|| not_found(schema, id))?)?;
-        self.announce(&mut seq, "deleted", &row, None).await;
+        let position = self.position(&mut tx).await?;
+        tx.commit().await.map_err(refused)?;
+        self.announce(&mut seq, "deleted", &row, None, position).await;
         Ok(row)
     }
 
@@ -357,9 +361,13 @@ impl<M: Model> Live<M> {
             let column = schema.column(name).ok_or_else(|| LiveError::invalid(name, "unknown field"))?;
             q = bind(q, column, &object[*name])?;
         }
-        let row = q.fetch_one(self.db.pool()).await.map_err(|e| LiveError::from_sqlx(e, Some(schema), false))?;
+        let refused = |e| LiveError::from_sqlx(e, Some(schema), false);
+        let mut tx = self.db.pool().begin().await?;
+        let row = q.fetch_one(&mut *tx).await.map_err(refused)?;
         let row = row_to_json(schema, &row)?;
-        self.announce(&mut seq, "created", &row, None).await;
+        let position = self.position(&mut tx).await?;
+        tx.commit().await.map_err(refused)?;
+        self.announce(&mut seq, "created", &row, None, position).await;
         Ok(row)
     }
 
@@ -422,18 +430,30 @@ impl<M: Model> Live<M> {
         let refused = |e| LiveError::from_sqlx(e, Some(schema), false);
         let row = q.bind_key(schema, id)?.fetch_optional(&mut *tx).await.map_err(refused)?;
         let row = row_to_json(schema, &row.ok_or_else(|| not_found(schema, id))?)?;
+        let position = self.position(&mut tx).await?;
         tx.commit().await.map_err(refused)?; // a deferred constraint is checked here
-        self.announce(&mut seq, "updated", &row, Some(&before)).await;
+        self.announce(&mut seq, "updated", &row, Some(&before), position).await;
         Ok(row)
     }
 
     /// Sends the event of a committed write, numbered, unless quiet. `before`: the row as
     /// it was, for an update.
-    async fn announce(&self, seq: &mut u64, kind: &str, row: &Value, before: Option<&Value>) {
+    async fn announce(&self, seq: &mut u64, kind: &str, row: &Value, before: Option<&Value>, position: Option<u64>) {
         if self.broadcast {
             *seq += 1;
-            self.channel.publish(&self.hub, kind, row, before, *seq, self.except.as_ref()).await;
+            let change =
+                Change { kind: kind.to_string(), row: row.clone(), before: before.cloned(), seq: *seq, position };
+            self.channel.publish(&self.hub, change, self.except.as_ref()).await;
         }
+    }
+
+    /// The model's next position, taken in the write's transaction `tx` (none for a quiet
+    /// write: it sends no event).
+    async fn position(&self, tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> Result<Option<u64>, LiveError> {
+        if !self.broadcast {
+            return Ok(None);
+        }
+        Ok(Some(super::position::take(tx, M::schema().table).await?))
     }
 }
 

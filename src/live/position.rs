@@ -1,0 +1,187 @@
+//! One order of a model's changes across every process of the app.
+//!
+//! Each write that sends an event takes the model's next position in its own transaction
+//! (`UPDATE sockeye_live_positions SET position = position + 1 .. RETURNING position`). The
+//! row stays locked until the write commits, so writers of a model take turns on it,
+//! whichever process they run in, and positions follow commit order. A snapshot reads the
+//! position in its own transaction: it holds exactly the changes up to it.
+//!
+//! Events reach a process in any order (its own writes at once, the others' through the
+//! broker), so each channel passes them through a [`Sequencer`] that delivers them by
+//! position: one order for every client of every process. An event whose position never
+//! arrives (its process died between commit and publish, or the broker dropped it) holds
+//! the ones after it for at most [`GAP_WAIT`], then is skipped.
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use sqlx::Row;
+
+use super::{Database, error::LiveError, sql};
+
+/// sockeye's table of positions, one row per model table.
+pub(crate) const TABLE: &str = "sockeye_live_positions";
+
+/// How long a missing position holds the events after it.
+pub(crate) const GAP_WAIT: Duration = Duration::from_secs(1);
+
+/// Events held for missing positions, at most; beyond, the gap is skipped at once.
+const MAX_PENDING: usize = 10_000;
+
+/// Creates the positions table and the model's row when missing; the current position.
+pub(crate) async fn prepare(db: &Database, table: &str) -> Result<u64, LiveError> {
+    let create = format!("CREATE TABLE IF NOT EXISTS \"{TABLE}\" (name TEXT PRIMARY KEY, position BIGINT NOT NULL)");
+    let insert = format!("INSERT INTO \"{TABLE}\" (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING");
+    let mut tx = db.pool().begin().await?;
+    if db.backend() == sql::Backend::Postgres {
+        // Processes starting together take turns (see `Database::ensure_table`).
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(super::db::lock_key(TABLE)).execute(&mut *tx).await?;
+    }
+    sql::query(create).execute(&mut *tx).await?;
+    sql::query(insert).bind(table.to_string()).execute(&mut *tx).await?;
+    tx.commit().await?;
+    let mut conn = db.pool().acquire().await?;
+    current(&mut conn, table).await
+}
+
+/// Takes the model's next position, in the write's transaction.
+pub(crate) async fn take(conn: &mut sqlx::AnyConnection, table: &str) -> Result<u64, LiveError> {
+    let text = format!("UPDATE \"{TABLE}\" SET position = position + 1 WHERE name = $1 RETURNING position");
+    let row = sql::query(text).bind(table.to_string()).fetch_one(conn).await?;
+    Ok(row.try_get::<i64, _>(0)? as u64)
+}
+
+/// The model's current position (in a snapshot's transaction: the last change it holds).
+pub(crate) async fn current(conn: &mut sqlx::AnyConnection, table: &str) -> Result<u64, LiveError> {
+    let text = format!("SELECT position FROM \"{TABLE}\" WHERE name = $1");
+    let row = sql::query(text).bind(table.to_string()).fetch_optional(conn).await?;
+    Ok(row.map(|r| r.try_get::<i64, _>(0)).transpose()?.unwrap_or(0) as u64)
+}
+
+/// Something to run at its position.
+pub(crate) type Delivery = Box<dyn FnOnce() + Send>;
+
+/// Runs deliveries in position order (see the module documentation).
+#[derive(Default)]
+pub(crate) struct Sequencer {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// The next position to deliver; 0 before the first is known.
+    next: u64,
+    pending: BTreeMap<u64, Delivery>,
+    /// The position a gap timer waits for, if one runs.
+    waiting_for: Option<u64>,
+}
+
+impl Sequencer {
+    /// Starts after `current` (the model's position when the channel opened), unless
+    /// positions already came.
+    pub(crate) fn start_after(&self, current: u64) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.next == 0 {
+            state.next = current + 1;
+        }
+    }
+
+    /// Runs `deliver` at `position`: now if it is the next (then the held ones that follow),
+    /// later if positions before it are missing. An older position runs at once.
+    pub(crate) fn submit(self: &Arc<Self>, position: u64, deliver: Delivery) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.next == 0 {
+            state.next = position;
+        }
+        if position < state.next {
+            return deliver(); // from before this channel's start, or after its gap was skipped
+        }
+        state.pending.insert(position, deliver);
+        state.drain();
+        if state.pending.len() > MAX_PENDING {
+            state.skip_gap();
+        }
+        if !state.pending.is_empty() && state.waiting_for.is_none() {
+            state.waiting_for = Some(state.next);
+            let this = self.clone();
+            tokio::spawn(async move { this.gap_timer().await });
+        }
+    }
+
+    /// Waits for the missing position; skips it if it is still missing, and waits again for
+    /// the next gap, if any.
+    async fn gap_timer(self: Arc<Self>) {
+        loop {
+            tokio::time::sleep(GAP_WAIT).await;
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if state.waiting_for == Some(state.next) {
+                state.skip_gap();
+            }
+            if state.pending.is_empty() {
+                state.waiting_for = None;
+                return;
+            }
+            state.waiting_for = Some(state.next);
+        }
+    }
+}
+
+impl State {
+    /// Runs the held deliveries from `next` on, while they follow each other.
+    fn drain(&mut self) {
+        while let Some(deliver) = self.pending.remove(&self.next) {
+            self.next += 1;
+            deliver();
+        }
+    }
+
+    /// Gives up on the missing positions: on to the first held one.
+    fn skip_gap(&mut self) {
+        if let Some(&first) = self.pending.keys().next() {
+            tracing::warn!(from = self.next, to = first - 1, "live events missing (lost on the broker, or their process stopped): skipped");
+            self.next = first;
+            self.drain();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorder() -> (Arc<Mutex<Vec<u64>>>, impl Fn(u64) -> Delivery) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        (seen, move |p| {
+            let s = s.clone();
+            Box::new(move || s.lock().unwrap().push(p)) as Delivery
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn deliveries_run_in_position_order_and_gaps_are_skipped_after_a_wait() {
+        let sequencer = Arc::new(Sequencer::default());
+        sequencer.start_after(10);
+        let (seen, at) = recorder();
+        for p in [12, 11, 14, 9] {
+            sequencer.submit(p, at(p));
+        }
+        // 12 waits for 11, then both; 14 waits for 13; 9 is from before the start: at once.
+        assert_eq!(*seen.lock().unwrap(), vec![11, 12, 9]);
+        tokio::time::sleep(GAP_WAIT / 2).await;
+        sequencer.submit(13, at(13));
+        assert_eq!(*seen.lock().unwrap(), vec![11, 12, 9, 13, 14]);
+        // 15 never comes: 16 runs after the wait.
+        sequencer.submit(16, at(16));
+        tokio::time::sleep(GAP_WAIT / 2).await;
+        assert_eq!(seen.lock().unwrap().len(), 5);
+        tokio::time::sleep(GAP_WAIT).await;
+        assert_eq!(seen.lock().unwrap().last(), Some(&16));
+        // A late 15 still arrives.
+        sequencer.submit(15, at(15));
+        assert_eq!(seen.lock().unwrap().last(), Some(&15));
+    }
+}
