@@ -75,8 +75,10 @@ struct State {
     /// The next position to deliver; 0 before the first is known.
     next: u64,
     pending: BTreeMap<u64, Delivery>,
-    /// The position a gap timer waits for, if one runs.
+    /// The position the gap timer waits for, if one runs.
     waiting_for: Option<u64>,
+    /// The current gap timer's number: an older one that wakes does nothing.
+    timer: u64,
 }
 
 impl Sequencer {
@@ -104,19 +106,25 @@ impl Sequencer {
         if state.pending.len() > MAX_PENDING {
             state.skip_gap();
         }
-        if !state.pending.is_empty() && state.waiting_for.is_none() {
+        if state.pending.is_empty() {
+            state.waiting_for = None; // no gap: a running timer has nothing to do
+        } else if state.waiting_for.is_none() {
             state.waiting_for = Some(state.next);
-            let this = self.clone();
-            tokio::spawn(async move { this.gap_timer().await });
+            state.timer += 1;
+            let (this, timer) = (self.clone(), state.timer);
+            tokio::spawn(async move { this.gap_timer(timer).await });
         }
     }
 
     /// Waits for the missing position; skips it if it is still missing, and waits again for
     /// the next gap, if any.
-    async fn gap_timer(self: Arc<Self>) {
+    async fn gap_timer(self: Arc<Self>, timer: u64) {
         loop {
             tokio::time::sleep(GAP_WAIT).await;
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if state.timer != timer || state.waiting_for.is_none() {
+                return; // the gap was filled; a newer timer waits for any later one
+            }
             if state.waiting_for == Some(state.next) {
                 state.skip_gap();
             }
