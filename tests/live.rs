@@ -827,3 +827,45 @@ async fn a_channel_without_greeting_starts_with_the_first_event() {
     let first = event(&mut quiet).await;
     assert_eq!((first["event"].as_str(), first["data"]["name"].as_str()), (Some("created"), Some("Laptop")));
 }
+
+async fn resume(db: Database) {
+    let client = TestClient::new(app(&db));
+    let mut ws = subscribe(&client, "/ws/products").await;
+    for (name, price) in [("a", 1), ("b", 2)] {
+        client.post("/products").json(&json!({"name": name, "price": price})).send().await;
+    }
+    let _: Value = event(&mut ws).await;
+    let last: Value = event(&mut ws).await;
+    let seen = last["position"].as_u64().unwrap();
+    ws.close(1000, "away").await.unwrap();
+    // Missed while away: an update, a create, a delete.
+    client.patch("/products/1").json(&json!({"price": 10})).send().await;
+    client.post("/products").json(&json!({"name": "c", "price": 3})).send().await;
+    client.delete("/products/2").send().await;
+    let mut back = subscribe(&client, "/ws/products").await;
+    back.send_json(&json!({"action": "subscribe", "since": seen})).await.unwrap();
+    let missed: Vec<Value> = [event(&mut back).await, event(&mut back).await, event(&mut back).await].into();
+    let kinds: Vec<(&str, u64)> =
+        missed.iter().map(|e| (e["type"].as_str().unwrap(), e["position"].as_u64().unwrap())).collect();
+    assert_eq!(kinds, vec![("updated", seen + 1), ("created", seen + 2), ("deleted", seen + 3)]);
+    assert_eq!(missed[0]["data"]["price"], 10);
+    // Then the live stream, without a gap.
+    client.post("/products").json(&json!({"name": "d", "price": 4})).send().await;
+    assert_eq!(event(&mut back).await["position"].as_u64(), Some(seen + 4));
+    // With a filter, only the changes it lets through.
+    let mut filtered = subscribe(&client, "/ws/products").await;
+    filtered.send_json(&json!({"action": "subscribe", "since": seen, "filter": {"name": "c"}})).await.unwrap();
+    let only: Value = event(&mut filtered).await;
+    assert_eq!((only["data"]["name"].as_str(), only["position"].as_u64()), (Some("c"), Some(seen + 2)));
+    // A position the log no longer reaches: resync.
+    sqlx::query("DELETE FROM sockeye_live_events").execute(db.pool()).await.unwrap();
+    let mut late = subscribe(&client, "/ws/products").await;
+    late.send_json(&json!({"action": "subscribe", "since": seen})).await.unwrap();
+    let resync: Value = event(&mut late).await;
+    assert_eq!(resync["type"], "resync", "{resync}");
+    assert_eq!(resync["position"].as_u64(), Some(seen + 4));
+    late.send_json(&json!({"action": "subscribe", "since": "yesterday"})).await.unwrap();
+    assert_eq!(event(&mut late).await["type"], "error");
+}
+
+both!(sqlite_a_client_resumes_after_its_last_position, a_client_resumes_after_its_last_position_postgres, resume);

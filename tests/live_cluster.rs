@@ -91,9 +91,11 @@ impl Watcher {
     /// Reads events until the one at `last`.
     async fn until(&mut self, last: u64) {
         while self.positions.last().copied().unwrap_or(self.start) < last {
-            let event: Value = self.ws.receive_json().await.unwrap_or_else(|e| {
-                panic!("waiting for position {last} after {:?}: {e}", self.positions.last())
-            });
+            let event: Value = self
+                .ws
+                .receive_json()
+                .await
+                .unwrap_or_else(|e| panic!("waiting for position {last} after {:?}: {e}", self.positions.last()));
             self.apply(event);
         }
     }
@@ -118,7 +120,9 @@ async fn events_have_one_order_and_snapshots_no_gap_across_processes_postgres_re
             for n in 0..WRITES_PER_PROCESS {
                 let id = 1 + (n * 7 + who * 3) % ROWS;
                 match n % 25 {
-                    24 => drop(live.create(&Counter { id: 0, name: format!("extra-{who}-{n}"), value: n }).await.unwrap()),
+                    24 => {
+                        drop(live.create(&Counter { id: 0, name: format!("extra-{who}-{n}"), value: n }).await.unwrap())
+                    }
                     12 => {
                         let extras = live.list(&Default::default(), 1000, 0).await.unwrap();
                         if let Some(extra) = extras.iter().find(|c| c.id > ROWS) {
@@ -155,12 +159,18 @@ async fn events_have_one_order_and_snapshots_no_gap_across_processes_postgres_re
         .map(|c| serde_json::to_value(c).unwrap())
         .collect();
     final_rows.sort_by_key(|r| r["id"].as_i64());
-    for (name, watcher) in [("A", &mut seen_a), ("B", &mut seen_b), ("snapshot on A", &mut snap_a), ("snapshot on B", &mut snap_b)] {
+    for (name, watcher) in
+        [("A", &mut seen_a), ("B", &mut seen_b), ("snapshot on A", &mut snap_a), ("snapshot on B", &mut snap_b)]
+    {
         watcher.until(last).await;
         // One order: every position after the start once, in order, on both processes.
         let expected: Vec<u64> = (watcher.start.max(ROWS as u64) + 1..=last).collect();
         if watcher.start > 0 {
-            assert_eq!(watcher.positions, (watcher.start + 1..=last).collect::<Vec<_>>(), "{name}: gap or duplicate after its snapshot");
+            assert_eq!(
+                watcher.positions,
+                (watcher.start + 1..=last).collect::<Vec<_>>(),
+                "{name}: gap or duplicate after its snapshot"
+            );
         } else {
             assert_eq!(watcher.positions, expected, "{name}: not every position once, in order");
         }
@@ -171,5 +181,12 @@ async fn events_have_one_order_and_snapshots_no_gap_across_processes_postgres_re
     }
     assert!(snap_a.start > ROWS as u64 && snap_a.start < last, "the snapshot on A was taken during the writes");
     assert_eq!(seen_a.positions, seen_b.positions, "both processes delivered the same order");
+    // A client of A that left halfway resumes on B: exactly the rest.
+    let mid = seen_a.positions[seen_a.positions.len() / 2];
+    let mut back = Watcher::new(&b, false).await;
+    back.ws.send_json(&json!({"action": "subscribe", "since": mid})).await.unwrap();
+    back.start = mid;
+    back.until(last).await;
+    assert_eq!(back.positions, (mid + 1..=last).collect::<Vec<_>>(), "resumed on the other process");
     schema.drop().await;
 }

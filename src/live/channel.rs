@@ -234,10 +234,27 @@ impl Channel {
             return self.deliver(hub, &change, except.as_ref());
         };
         let (this, hub) = (self.clone(), hub.clone());
-        self.sequencer.submit(position, Box::new(move || {
-            this.deliver(&hub, &change, except.as_ref());
-        }));
+        self.sequencer.submit(
+            position,
+            Box::new(move || {
+                this.deliver(&hub, &change, except.as_ref());
+            }),
+        );
         Delivery::default()
+    }
+
+    /// The text of an event about `row` (as clients see it).
+    fn event_text(&self, kind: &str, row: &Value, position: u64) -> String {
+        let mut event = envelope(self.schema.table, kind, row, None);
+        event["position"] = position.into();
+        event.to_string()
+    }
+
+    /// The text of a `deleted` event with the key of `row` only (it left what the client may
+    /// read).
+    fn removal_text(&self, row: &Value, position: u64) -> String {
+        let key = json!({ self.schema.key().name: row.get(self.schema.key().name).cloned().unwrap_or(Value::Null) });
+        self.event_text("deleted", &key, position)
     }
 
     /// [`publish`](Channel::publish) to this process's subscribers only, now.
@@ -427,6 +444,16 @@ fn event_kinds(v: &Value) -> Result<Vec<String>, String> {
     kinds.iter().map(|k| k.as_str().map(|k| pubsub::truncate(k).to_string()).ok_or_else(|| WHAT.to_string())).collect()
 }
 
+/// A read consistent with the stream (see `Session::begin_read`).
+struct Read<'a> {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    /// This process's event count at the read.
+    seq: u64,
+    /// The model's position the read holds.
+    position: u64,
+    _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
 /// One client of a channel.
 struct Session<'a> {
     socket: &'a Socket,
@@ -543,10 +570,20 @@ impl Session<'_> {
                     Ok(events) => events,
                     Err(e) => return Some(pubsub::error(&e)),
                 };
-                self.channel.set_watcher(id, filter, self.viewer.as_ref(), events.clone(), None);
-                self.events = events;
-                self.hub.join_key(&self.channel.key, id, Value::Null);
-                None
+                self.events = events.clone();
+                match msg.get("since") {
+                    None | Some(Value::Null) => {
+                        self.channel.set_watcher(id, filter, self.viewer.as_ref(), events, None);
+                        self.hub.join_key(&self.channel.key, id, Value::Null);
+                        None
+                    }
+                    Some(since) => match since.as_u64() {
+                        Some(since) => self.resume(filter.unwrap_or_default(), since).await,
+                        None => {
+                            Some(pubsub::error("`since` must be a position: the `position` of the last event received"))
+                        }
+                    },
+                }
             }
             "unsubscribe" => {
                 self.hub.leave_key(&self.channel.key, id);
@@ -589,46 +626,20 @@ impl Session<'_> {
     /// change: see the module documentation. Sent as one or more messages
     /// `{"type": "snapshot", "data": [rows], "seq", "filter", "page", "last"}`.
     async fn snapshot(&self, filter: Filter, order: Order) -> Option<Value> {
-        let (channel, id) = (self.channel, self.socket.id().as_str());
-        let Some(db) = self.db else {
-            return Some(pubsub::error("no snapshot on this channel: its rows are not stored by sockeye"));
+        let Read { mut tx, seq, position, _permit } = match self.begin_read(&filter).await {
+            Ok(read) => read,
+            Err(reply) => return reply,
         };
-        let failed = |e: &LiveError| {
-            tracing::error!(table = channel.schema.table, error = %e, "live snapshot failed");
-            pubsub::error("snapshot failed: the rows could not be read")
-        };
-        if let Err(e) = channel.ready(db).await {
-            return Some(failed(&e));
-        }
-        let Ok(_reading) = channel.reading.acquire().await else { return None };
-        let (mut tx, seq, position) = {
-            // Pinned while no write is between its statement and its event: the transaction
-            // sees exactly the changes numbered up to `seq`. The connection is taken under
-            // the lock, like writers take theirs: a snapshot holding one while it waits for
-            // the lock could starve a writer holding the lock (a pool of one, SQLite's
-            // in-memory database, would deadlock).
-            let seq = channel.order.lock().await;
-            let mut tx = match db.pool().begin().await {
-                Ok(tx) => tx,
-                Err(e) => return Some(failed(&e.into())),
-            };
-            let position = match pin(&mut tx, db, channel.schema).await {
-                Ok(position) => position,
-                Err(e) => return Some(failed(&e)),
-            };
-            channel.held.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), Held::default());
-            // Changes up to `position` are in the snapshot: never sent to it again, even
-            // when they arrive later from another process.
-            channel.set_watcher(id, Some(filter.clone()), self.viewer.as_ref(), self.events.clone(), Some(position));
-            self.hub.join_key(&channel.key, id, Value::Null);
-            (tx, *seq, position)
-        };
+        let channel = self.channel;
         let query =
             sql::Select { filter: &filter, order: &order, after: None, limit: Some(MAX_SNAPSHOT_ROWS + 1), offset: 0 };
-        let rows = select_in(&mut *tx, db, channel.schema, &query).await;
+        let rows = match self.db {
+            Some(db) => select_in(&mut *tx, db, channel.schema, &query).await,
+            None => Ok(Vec::new()),
+        };
         drop(tx); // read only: rolled back
         let reply = match rows {
-            Err(e) => Some(failed(&e)),
+            Err(e) => Some(read_failed(channel, &e)),
             Ok(rows) if rows.len() as i64 > MAX_SNAPSHOT_ROWS => {
                 Some(pubsub::error(&format!("snapshot of more than {MAX_SNAPSHOT_ROWS} rows: narrow it with a filter")))
             }
@@ -641,7 +652,98 @@ impl Session<'_> {
                 self.send_pages(visible, (seq, position), &filter).await.err()
             }
         };
-        // Then what happened meanwhile, in order, before any later event.
+        self.release(position).or(reply)
+    }
+
+    /// Subscribes with the changes after position `since` first (those the client may see),
+    /// from the model's log; `{"type": "resync", ..}` when the log no longer reaches back
+    /// that far (the client then takes a snapshot).
+    async fn resume(&self, filter: Filter, since: u64) -> Option<Value> {
+        let Read { mut tx, position, _permit, .. } = match self.begin_read(&filter).await {
+            Ok(read) => read,
+            Err(reply) => return reply,
+        };
+        let (channel, table) = (self.channel, self.channel.schema.table);
+        let logged = position::since(&mut tx, table, since, position).await;
+        drop(tx);
+        let reply = match logged {
+            Err(e) => Some(read_failed(channel, &e)),
+            Ok(None) => {
+                let mut resync = envelope(table, "resync", &Value::Null, None);
+                resync["position"] = position.into();
+                resync["message"] = format!(
+                    "the changes after position {since} are no longer kept (the last {} are): take a snapshot",
+                    position::RESUME_WINDOW
+                )
+                .into();
+                Some(resync)
+            }
+            Ok(Some(changes)) => {
+                let watcher = Watcher { filter, viewer: self.viewer.clone(), events: self.events.clone(), after: None };
+                let mut failed = None;
+                for change in changes {
+                    let row = Row::new(&change.row);
+                    let before = change.before.as_ref().map(Row::new);
+                    let message = match watcher.sight(
+                        &change.kind,
+                        None,
+                        &row,
+                        before.as_ref(),
+                        (&change.row, change.before.as_ref()),
+                    ) {
+                        Sight::Event => {
+                            channel.event_text(&change.kind, &channel.schema.public(&change.row), change.position)
+                        }
+                        Sight::Gone => channel.removal_text(&change.row, change.position),
+                        Sight::Nothing => continue,
+                    };
+                    if self.socket.send(Message::text(message)).await.is_err() {
+                        failed = Some(pubsub::error("resume not sent: the connection is closing"));
+                        break;
+                    }
+                }
+                failed
+            }
+        };
+        self.release(position).or(reply)
+    }
+
+    /// Starts a read consistent with the stream (see the module documentation): under the
+    /// order lock, a transaction pinned at the model's position, from which on the client's
+    /// events are held back and it is subscribed with `filter`. The transaction, this
+    /// process's event count and the position; or the reply to send instead.
+    async fn begin_read(&self, filter: &Filter) -> Result<Read<'_>, Option<Value>> {
+        let (channel, id) = (self.channel, self.socket.id().as_str());
+        let Some(db) = self.db else {
+            return Err(Some(pubsub::error(
+                "no snapshot or history on this channel: its rows are not stored by sockeye",
+            )));
+        };
+        if let Err(e) = channel.ready(db).await {
+            return Err(Some(read_failed(channel, &e)));
+        }
+        // Held until the read is sent: at most CONCURRENT_SNAPSHOTS at once.
+        let Ok(permit) = channel.reading.acquire().await else { return Err(None) };
+        // Pinned while no write is between its statement and its event: the transaction
+        // sees exactly the changes numbered up to `seq`. The connection is taken under the
+        // lock, like writers take theirs: a snapshot holding one while it waits for the lock
+        // could starve a writer holding the lock (a pool of one, SQLite's in-memory
+        // database, would deadlock).
+        let seq = channel.order.lock().await;
+        let mut tx = db.pool().begin().await.map_err(|e| Some(read_failed(channel, &e.into())))?;
+        let position = pin(&mut tx, db, channel.schema).await.map_err(|e| Some(read_failed(channel, &e)))?;
+        channel.held.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), Held::default());
+        // Changes up to `position` are in the read: never sent to this client again, even
+        // when they arrive later from another process.
+        channel.set_watcher(id, Some(filter.clone()), self.viewer.as_ref(), self.events.clone(), Some(position));
+        self.hub.join_key(&channel.key, id, Value::Null);
+        Ok(Read { tx, seq: *seq, position, _permit: permit })
+    }
+
+    /// Sends what was held back while a read was sent: the changes after its `position`, in
+    /// order, before any later event. An error reply if they no longer fit.
+    fn release(&self, position: u64) -> Option<Value> {
+        let (channel, id) = (self.channel, self.socket.id().as_str());
         let mut held = channel.held.lock().unwrap_or_else(|e| e.into_inner());
         let buffer = held.remove(id).unwrap_or_default();
         let sender = self.socket.sender();
@@ -650,13 +752,13 @@ impl Session<'_> {
                 "snapshot out of date: more than {MAX_HELD} changes happened while it was sent; ask for a new one"
             )));
         }
-        let after_snapshot = buffer.messages.into_iter().filter(|(p, _)| p.is_none_or(|p| p > position));
-        for (_, message) in after_snapshot {
+        let after_read = buffer.messages.into_iter().filter(|(p, _)| p.is_none_or(|p| p > position));
+        for (_, message) in after_read {
             if sender.try_send(message).is_err() {
                 return Some(pubsub::error("snapshot out of date: the connection's queue is full; ask for a new one"));
             }
         }
-        reply
+        None
     }
 
     /// Sends `rows` in messages of about [`PAGE_BYTES`], waiting for room in the
@@ -689,6 +791,11 @@ impl Session<'_> {
         }
         Ok(())
     }
+}
+
+fn read_failed(channel: &Channel, e: &LiveError) -> Value {
+    tracing::error!(table = channel.schema.table, error = %e, "live snapshot failed");
+    pubsub::error("snapshot failed: the rows could not be read")
 }
 
 /// Starts the read transaction's snapshot of the database (taken at its first read, of the

@@ -54,14 +54,22 @@
 //! ```json
 //! {"type": "created", "event": "created", "model": "products", "resource": "products",
 //!  "channel": "products", "timestamp": "2025-12-04T10:00:00.000000", "seq": 7,
-//!  "data": {"id": 1, "name": "Laptop", "price": 999}}
+//!  "position": 42, "data": {"id": 1, "name": "Laptop", "price": 999}}
 //! ```
 //!
 //! `type` / `event` is `created`, `updated`, `deleted` (its `data` is the deleted row, so it
 //! carries the id and every column a filter may look at) or a custom name
 //! ([`Live::broadcast_custom`]). Clients that read `event`, `resource`, `data` and clients
 //! that read `type`, `model`, `channel`, `timestamp`, `data` both find their fields. `seq`
-//! counts the model's events since the process started.
+//! counts the model's events since the process started. `position` is the change's place in
+//! the model's history, the same on every process of the app: each write takes the next one
+//! in its own transaction (writers of a model take turns on it until they commit, so
+//! positions follow commit order), and every process delivers events in position order. A
+//! client that keeps the last `position` it saw resumes after it (below).
+//!
+//! sockeye keeps two tables of its own for this, created when missing: `sockeye_live_positions`
+//! (a row per model) and `sockeye_live_events` (the last [`RESUME_WINDOW`] changes per model).
+//! Writes the app makes with its own SQL are not in them and send no events.
 //!
 //! # The channel, `/ws/<table>`
 //!
@@ -79,8 +87,9 @@
 //! | `{"action": "subscribe", "filter": {"owner_id": 42, "price__gt": 100}}` | nothing; only events whose row meets every condition ([`Filter`]: the operators of REST lists) |
 //! | `{"action": "subscribe", "query": "owner_id=42&price__gt=100"}` | the same, in a REST list's query string |
 //! | `{"action": "subscribe", "events": ["deleted"]}` | nothing; only the events of those kinds (`created`, `updated`, `deleted`, custom names); with a `filter` too, both must let an event through |
+//! | `{"action": "subscribe", "since": 41}` (with a `filter` or `query` if wanted) | the changes after position 41 that the subscription lets through, in order, then the stream, with no gap and no repeat; `{"type": "resync", "position": n, ..}` when they are no longer all kept (take a snapshot) |
 //! | `{"action": "unsubscribe"}` | nothing; no more events |
-//! | `{"action": "snapshot", "filter": {..}}` or `"query": ".."` | `{"type": "snapshot", "data": [rows], "seq": n, "filter": {..}}` (with a query, in its `order`), then exactly the events after it (subscribed with those conditions) |
+//! | `{"action": "snapshot", "filter": {..}}` or `"query": ".."` | `{"type": "snapshot", "data": [rows], "seq": n, "position": p, "filter": {..}}` (with a query, in its `order`), then exactly the events after position `p` (subscribed with those conditions), whichever process made them |
 //! | `{"type": "ping"}` / `{"type": "get_stats"}` | `{"type": "pong", "message": "pong"}` / `{"type": "stats", "data": {..}}` |
 //! | anything else | `{"type": "error", "message": ".."}`; the connection stays open |
 //!
@@ -89,9 +98,10 @@
 //! client keeping a filtered view upserts rows that match and drops rows that do not.
 //!
 //! The snapshot closes the race of the usual client recipe (fetch the rows over REST, then
-//! listen on the channel): writes of the model wait while it is read and queued, so no
-//! change falls between the rows and the stream, and none is counted twice. Up to
-//! [`MAX_SNAPSHOT_ROWS`] rows.
+//! listen on the channel): it holds exactly the changes up to its `position`, and the client
+//! gets exactly the changes after it, from every process (those made elsewhere that arrive
+//! late are not sent twice), so no change falls between the rows and the stream and none is
+//! counted twice. Up to [`MAX_SNAPSHOT_ROWS`] rows.
 //!
 //! # Schema
 //!
@@ -142,6 +152,7 @@ pub use error::LiveError;
 pub use events::Events;
 pub use filter::{Filter, MAX_FILTER_VALUES};
 pub use model::{Column, Kind, Model, Now, Schema};
+pub use position::RESUME_WINDOW;
 pub use rest::{CLIENT_ID_HEADER, DEFAULT_LIMIT, MAX_LIMIT};
 pub use service::{Key, Live};
 /// Derives [`Model`](trait@Model): `#[model(table = "name")]` on the struct; the key is the

@@ -18,12 +18,22 @@ use std::{
     time::Duration,
 };
 
+use serde_json::{Value, json};
 use sqlx::Row;
 
 use super::{Database, error::LiveError, sql};
 
 /// sockeye's table of positions, one row per model table.
 pub(crate) const TABLE: &str = "sockeye_live_positions";
+
+/// sockeye's log of recent changes, from which a client resumes after a position.
+pub(crate) const LOG: &str = "sockeye_live_events";
+
+/// The changes the log keeps per model: older ones are deleted as new ones come.
+pub const RESUME_WINDOW: u64 = 10_000;
+
+/// The log is trimmed once every this many positions.
+const TRIM_EVERY: u64 = 100;
 
 /// How long a missing position holds the events after it.
 pub(crate) const GAP_WAIT: Duration = Duration::from_secs(1);
@@ -35,23 +45,87 @@ const MAX_PENDING: usize = 10_000;
 pub(crate) async fn prepare(db: &Database, table: &str) -> Result<u64, LiveError> {
     let create = format!("CREATE TABLE IF NOT EXISTS \"{TABLE}\" (name TEXT PRIMARY KEY, position BIGINT NOT NULL)");
     let insert = format!("INSERT INTO \"{TABLE}\" (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING");
+    let log = format!(
+        "CREATE TABLE IF NOT EXISTS \"{LOG}\" (name TEXT NOT NULL, position BIGINT NOT NULL, kind TEXT NOT NULL, \
+         body TEXT NOT NULL, PRIMARY KEY (name, position))"
+    );
     let mut tx = db.pool().begin().await?;
     if db.backend() == sql::Backend::Postgres {
         // Processes starting together take turns (see `Database::ensure_table`).
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(super::db::lock_key(TABLE)).execute(&mut *tx).await?;
     }
     sql::query(create).execute(&mut *tx).await?;
+    sql::query(log).execute(&mut *tx).await?;
     sql::query(insert).bind(table.to_string()).execute(&mut *tx).await?;
     tx.commit().await?;
     let mut conn = db.pool().acquire().await?;
     current(&mut conn, table).await
 }
 
-/// Takes the model's next position, in the write's transaction.
-pub(crate) async fn take(conn: &mut sqlx::AnyConnection, table: &str) -> Result<u64, LiveError> {
+/// A change as the log keeps it.
+pub(crate) struct Logged {
+    pub(crate) position: u64,
+    pub(crate) kind: String,
+    pub(crate) row: Value,
+    pub(crate) before: Option<Value>,
+}
+
+/// Takes the model's next position for a change, and logs the change, in the write's
+/// transaction.
+pub(crate) async fn take(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    (kind, row, before): (&str, &Value, Option<&Value>),
+) -> Result<u64, LiveError> {
     let text = format!("UPDATE \"{TABLE}\" SET position = position + 1 WHERE name = $1 RETURNING position");
-    let row = sql::query(text).bind(table.to_string()).fetch_one(conn).await?;
-    Ok(row.try_get::<i64, _>(0)? as u64)
+    let found = sql::query(text).bind(table.to_string()).fetch_one(&mut *conn).await?;
+    let position = found.try_get::<i64, _>(0)?;
+    let body = json!({"row": row, "before": before}).to_string();
+    let insert = format!("INSERT INTO \"{LOG}\" (name, position, kind, body) VALUES ($1, $2, $3, $4)");
+    sql::query(insert)
+        .bind(table.to_string())
+        .bind(position)
+        .bind(kind.to_string())
+        .bind(body)
+        .execute(&mut *conn)
+        .await?;
+    if (position as u64).is_multiple_of(TRIM_EVERY) {
+        let trim = format!("DELETE FROM \"{LOG}\" WHERE name = $1 AND position <= $2");
+        sql::query(trim).bind(table.to_string()).bind(position - RESUME_WINDOW as i64).execute(&mut *conn).await?;
+    }
+    Ok(position as u64)
+}
+
+/// The logged changes after `after` up to `upto` (a snapshot's position, in its
+/// transaction), in order; `None` when the log no longer reaches back to `after`.
+pub(crate) async fn since(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    after: u64,
+    upto: u64,
+) -> Result<Option<Vec<Logged>>, LiveError> {
+    if after >= upto {
+        return Ok(Some(Vec::new()));
+    }
+    let text = format!(
+        "SELECT position, kind, body FROM \"{LOG}\" WHERE name = $1 AND position > $2 AND position <= $3 ORDER BY position"
+    );
+    let rows = sql::query(text).bind(table.to_string()).bind(after as i64).bind(upto as i64).fetch_all(conn).await?;
+    if rows.len() as u64 != upto - after {
+        return Ok(None); // trimmed (or from before the log): not every change is there
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let body: Value = serde_json::from_str(&r.try_get::<String, _>(2)?)
+            .map_err(|e| LiveError::Database(format!("a logged change does not parse: {e}")))?;
+        out.push(Logged {
+            position: r.try_get::<i64, _>(0)? as u64,
+            kind: r.try_get::<String, _>(1)?,
+            row: body["row"].clone(),
+            before: Some(body["before"].clone()).filter(|b| !b.is_null()),
+        });
+    }
+    Ok(Some(out))
 }
 
 /// The model's current position (in a snapshot's transaction: the last change it holds).
@@ -149,7 +223,11 @@ impl State {
     /// Gives up on the missing positions: on to the first held one.
     fn skip_gap(&mut self) {
         if let Some(&first) = self.pending.keys().next() {
-            tracing::warn!(from = self.next, to = first - 1, "live events missing (lost on the broker, or their process stopped): skipped");
+            tracing::warn!(
+                from = self.next,
+                to = first - 1,
+                "live events missing (lost on the broker, or their process stopped): skipped"
+            );
             self.next = first;
             self.drain();
         }

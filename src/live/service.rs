@@ -244,7 +244,7 @@ impl<M: Model> Live<M> {
             .await
             .map_err(refused)?;
         let row = row_to_json(schema, &row.ok_or_else(|| not_found(schema, id))?)?;
-        let position = self.position(&mut tx).await?;
+        let position = self.position(&mut tx, ("deleted", &row, None)).await?;
         tx.commit().await.map_err(refused)?;
         self.announce(&mut seq, "deleted", &row, None, position).await;
         Ok(row)
@@ -365,7 +365,7 @@ impl<M: Model> Live<M> {
         let mut tx = self.db.pool().begin().await?;
         let row = q.fetch_one(&mut *tx).await.map_err(refused)?;
         let row = row_to_json(schema, &row)?;
-        let position = self.position(&mut tx).await?;
+        let position = self.position(&mut tx, ("created", &row, None)).await?;
         tx.commit().await.map_err(refused)?;
         self.announce(&mut seq, "created", &row, None, position).await;
         Ok(row)
@@ -430,7 +430,7 @@ impl<M: Model> Live<M> {
         let refused = |e| LiveError::from_sqlx(e, Some(schema), false);
         let row = q.bind_key(schema, id)?.fetch_optional(&mut *tx).await.map_err(refused)?;
         let row = row_to_json(schema, &row.ok_or_else(|| not_found(schema, id))?)?;
-        let position = self.position(&mut tx).await?;
+        let position = self.position(&mut tx, ("updated", &row, Some(&before))).await?;
         tx.commit().await.map_err(refused)?; // a deferred constraint is checked here
         self.announce(&mut seq, "updated", &row, Some(&before), position).await;
         Ok(row)
@@ -447,13 +447,17 @@ impl<M: Model> Live<M> {
         }
     }
 
-    /// The model's next position, taken in the write's transaction `tx` (none for a quiet
-    /// write: it sends no event).
-    async fn position(&self, tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> Result<Option<u64>, LiveError> {
+    /// The model's next position, taken (and the change logged) in the write's transaction
+    /// `tx`; none for a quiet write: it sends no event.
+    async fn position(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        change: (&str, &Value, Option<&Value>),
+    ) -> Result<Option<u64>, LiveError> {
         if !self.broadcast {
             return Ok(None);
         }
-        Ok(Some(super::position::take(tx, M::schema().table).await?))
+        Ok(Some(super::position::take(tx, M::schema().table, change).await?))
     }
 }
 
