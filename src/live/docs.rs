@@ -87,15 +87,17 @@ impl RouteGroup for Schema {
 
     fn channel(&self) -> Option<crate::describe::ChannelDoc> {
         let (event, snapshot) = (format!("{}_event", self.table), format!("{}_snapshot", self.table));
+        let resync = format!("{}_resync", self.table);
         let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         Some(crate::describe::ChannelDoc {
             receives: names(&["subscribe", "unsubscribe", "snapshot", "ping", "get_stats"]),
             sends: [
                 vec!["connection".to_string(), event.clone(), snapshot.clone()],
+                vec![resync.clone()],
                 names(&["pong", "stats", "error"]),
             ]
             .concat(),
-            messages: vec![(event, model_event(self)), (snapshot, model_snapshot(self))],
+            messages: vec![(event, model_event(self)), (snapshot, model_snapshot(self)), (resync, model_resync(self))],
             schemas: vec![(self.table.to_string(), sent_row_schema(self))],
         })
     }
@@ -186,7 +188,9 @@ fn envelope(kind: Value, data: Value) -> Value {
         "type": "object",
         "properties": {
             "type": kind.clone(), "event": kind, "model": {"type": "string"}, "resource": {"type": "string"},
-            "channel": {"type": "string"}, "timestamp": {"type": "string"}, "seq": {"type": "integer"}, "data": data,
+            "channel": {"type": "string"}, "timestamp": {"type": "string"}, "seq": {"type": "integer"},
+            "position": {"type": "integer", "description": "the change's place in the model's history, one order on every process (a snapshot: the last change it holds)"},
+            "data": data,
         },
         "required": ["type", "event", "data"],
     })
@@ -195,6 +199,13 @@ fn envelope(kind: Value, data: Value) -> Value {
 fn model_event(schema: &Schema) -> Value {
     let kinds = json!({"type": "string", "description": "created, updated, deleted, or a custom event's name"});
     message(&format!("{} event", schema.table), envelope(kinds, row_ref(schema)))
+}
+
+fn model_resync(schema: &Schema) -> Value {
+    let mut body = envelope(json!({"const": "resync"}), json!({"type": "null"}));
+    body["properties"]["message"] = json!({"type": "string"});
+    body["description"] = "the changes after a subscription's `since` are no longer all kept: take a snapshot".into();
+    message(&format!("{} resync", schema.table), body)
 }
 
 fn model_snapshot(schema: &Schema) -> Value {
