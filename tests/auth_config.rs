@@ -62,12 +62,21 @@ async fn pem_keys_and_api_keys_from_the_environment() {
     for api_key in ["seed-004-key", "second-key", "third-key"] {
         assert_eq!(client.get("/me").bearer(api_key).send().await.text(), "api-key");
     }
-    // `name:key` names a key: its subject is `api-key:<name>`.
-    let auth = from(&[("SOCKEYE_API_KEYS", "ci-bot:k-1, k-2"), ("SOCKEYE_API_KEY_LIFETIME", "60")]).unwrap();
+    // Named keys: the subject is `api-key:<name>`; a key of SOCKEYE_API_KEYS holding a colon
+    // is still one whole key.
+    let auth = from(&[
+        ("SOCKEYE_NAMED_API_KEYS", "ci-bot:k-1:x, ops:k-2"),
+        ("SOCKEYE_API_KEYS", "old:key"),
+        ("SOCKEYE_API_KEY_LIFETIME", "60"),
+    ])
+    .unwrap();
     let client = TestClient::new(App::new().auth(auth));
-    assert_eq!(client.get("/me").bearer("k-1").send().await.text(), "api-key:ci-bot");
-    assert_eq!(client.get("/me").bearer("k-2").send().await.text(), "api-key");
-    assert_eq!(client.get("/me").bearer("ci-bot:k-1").send().await.status(), 401, "the name is not the key");
+    assert_eq!(client.get("/me").bearer("k-1:x").send().await.text(), "api-key:ci-bot");
+    assert_eq!(client.get("/me").bearer("k-2").send().await.text(), "api-key:ops");
+    assert_eq!(client.get("/me").bearer("old:key").send().await.text(), "api-key");
+    assert_eq!(client.get("/me").bearer("key").send().await.status(), 401, "not a part of a key");
+    let e = from(&[("SOCKEYE_NAMED_API_KEYS", "ok:k, secret-without-name")]).unwrap_err().to_string();
+    assert!(e.contains("SOCKEYE_NAMED_API_KEYS") && e.contains("entry 2") && !e.contains("secret-without-name"), "{e}");
     let e = from(&[("SOCKEYE_API_KEY", "k"), ("SOCKEYE_API_KEY_LIFETIME", "soon")]).unwrap_err().to_string();
     assert!(e.contains("SOCKEYE_API_KEY_LIFETIME") && e.contains("whole number of seconds"), "{e}");
 }

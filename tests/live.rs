@@ -842,8 +842,8 @@ async fn resume(db: Database) {
     client.patch("/products/1").json(&json!({"price": 10})).send().await;
     client.post("/products").json(&json!({"name": "c", "price": 3})).send().await;
     client.delete("/products/2").send().await;
-    let mut back = subscribe(&client, "/ws/products").await;
-    back.send_json(&json!({"action": "subscribe", "since": seen})).await.unwrap();
+    // Coming back with `?since=`: nothing reaches it before what it missed.
+    let mut back = subscribe(&client, &format!("/ws/products?since={seen}")).await;
     let missed: Vec<Value> = [event(&mut back).await, event(&mut back).await, event(&mut back).await].into();
     let kinds: Vec<(&str, u64)> =
         missed.iter().map(|e| (e["type"].as_str().unwrap(), e["position"].as_u64().unwrap())).collect();
@@ -866,6 +866,38 @@ async fn resume(db: Database) {
     assert_eq!(resync["position"].as_u64(), Some(seen + 4));
     late.send_json(&json!({"action": "subscribe", "since": "yesterday"})).await.unwrap();
     assert_eq!(event(&mut late).await["type"], "error");
+    let refused = client.websocket_connect("/ws/products?since=soon").await.err().unwrap();
+    assert!(format!("{refused:?}").contains("since must be a position"), "{refused:?}");
+    // A position from another history (ahead of this one): resync.
+    let mut ahead = subscribe(&client, &format!("/ws/products?since={}", seen + 1000)).await;
+    assert_eq!(event(&mut ahead).await["type"], "resync");
 }
+
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(table = "accounts")]
+struct Account {
+    id: i64,
+    name: String,
+    #[serde(skip_serializing, default)]
+    secret: String,
+}
+
+async fn log_without_secrets(db: Database) {
+    let client = TestClient::new(App::new().database(db.clone()).register::<Account>());
+    let res = client.post("/accounts").json(&json!({"name": "ann", "secret": "hunter2"})).send().await;
+    assert_eq!(res.status(), 201);
+    client.patch("/accounts/1").json(&json!({"secret": "hunter3"})).send().await;
+    client.delete("/accounts/1").send().await;
+    let bodies: Vec<String> =
+        sqlx::query_scalar("SELECT body FROM sockeye_live_events").fetch_all(db.pool()).await.unwrap();
+    assert_eq!(bodies.len(), 3);
+    assert!(bodies.iter().all(|b| b.contains("ann") && !b.contains("hunter")), "{bodies:?}");
+}
+
+both!(
+    sqlite_the_change_log_keeps_no_write_only_value,
+    the_change_log_keeps_no_write_only_value_postgres,
+    log_without_secrets
+);
 
 both!(sqlite_a_client_resumes_after_its_last_position, a_client_resumes_after_its_last_position_postgres, resume);

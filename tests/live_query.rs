@@ -199,6 +199,29 @@ async fn counts(db: Database) {
     let mine = rows.iter().filter(|r| r["owner"] == "ann" && r["price"].as_f64().unwrap() > 50.0).count();
     assert_eq!(res.header("x-total-count"), Some(mine.to_string().as_str()));
     assert!(res.json::<Vec<Value>>().iter().all(|r| r["owner"] == "ann"));
+    // Cursor pages hold only rows the client may read, full ones, and no cursor tells of
+    // another's row (a cursor is readable: base64 of JSON).
+    let theirs: Vec<i64> = rows.iter().filter(|r| r["owner"] == "bob").map(|r| r["id"].as_i64().unwrap()).collect();
+    let (mut url, mut seen) = (Some("/products?order=-stock&limit=4".to_string()), Vec::new());
+    while let Some(u) = url.take() {
+        let res = client.get(&u).bearer(&ann).send().await;
+        let page: Vec<Value> = res.json();
+        url = res.header("link").map(|l| l.split('>').next().unwrap().trim_start_matches('<').to_string());
+        if let Some(u) = &url {
+            assert_eq!(page.len(), 4, "a page with a next link is full");
+            use base64::Engine;
+            let token = u.split("cursor=").nth(1).unwrap();
+            let cursor: Value =
+                serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).unwrap())
+                    .unwrap();
+            let id = cursor["v"].as_array().unwrap().last().unwrap().as_i64().unwrap();
+            assert!(!theirs.contains(&id), "the cursor names bob's row {id}");
+        }
+        seen.extend(ids(&page));
+    }
+    seen.sort_unstable();
+    let all_mine: Vec<i64> = rows.iter().filter(|r| r["owner"] == "ann").map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(seen, all_mine);
 }
 
 both!(sqlite_counts_are_exact_and_respect_row_rules, counts_are_exact_and_respect_row_rules_postgres, counts);

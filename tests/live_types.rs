@@ -285,3 +285,39 @@ fn the_derive_maps_each_type_to_its_kind() {
     }
     assert_eq!(Record::schema().key().name, "id");
 }
+
+#[tokio::test]
+async fn each_kind_is_documented_with_its_format() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    let client = TestClient::new(app(&db));
+    let doc: Value = client.get("/openapi.json").send().await.json();
+    let row = &doc["components"]["schemas"]["records"]["properties"];
+    for (field, format) in [
+        ("id", "uuid"),
+        ("at", "date-time"),
+        ("day", "date"),
+        ("price", "decimal"),
+        ("blob", "byte"),
+        ("created_at", "date-time"),
+    ] {
+        assert_eq!(row[field]["format"], format, "{field}: {}", row[field]);
+    }
+    assert!(row["local"]["pattern"].is_string() && row["meta"].get("type").is_none(), "{row}");
+    assert_eq!(row["updated_at"]["readOnly"], true);
+    let required = doc["components"]["schemas"]["records"]["required"].as_array().unwrap();
+    for server_made in ["id", "created_at", "updated_at"] {
+        assert!(!required.iter().any(|r| r == server_made), "{server_made} is made by the server");
+    }
+    // The list's conditions: one parameter per column and operator, `in` lists comma-separated.
+    let params = doc["paths"]["/records"]["get"]["parameters"].as_array().unwrap();
+    let param = |name: &str| params.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("no {name}"));
+    assert_eq!(param("at__gte")["schema"]["format"], "date-time");
+    assert_eq!(
+        (param("price__in")["explode"].as_bool(), param("price__in")["schema"]["items"]["format"].as_str()),
+        (Some(false), Some("decimal"))
+    );
+    assert!(params.iter().all(|p| p["name"] != "meta__gt" && p["name"] != "blob"), "no comparison on JSON or bytes");
+    let asyncapi: Value = client.get("/asyncapi.json").send().await.json();
+    let event = &asyncapi["components"]["messages"]["records_event"]["payload"]["properties"];
+    assert_eq!(event["position"]["type"], "integer", "{event}");
+}

@@ -16,14 +16,16 @@ pub(crate) struct ApiKey {
 }
 
 impl ApiKey {
-    /// `name:key` names the key; a value without `:` is an unnamed key.
-    pub(crate) fn from_setting(entry: &str) -> Self {
-        match entry.split_once(':') {
-            Some((name, key)) if !name.trim().is_empty() && !key.is_empty() => {
-                Self { name: Some(name.trim().to_string()), key: key.to_string(), roles: Vec::new() }
-            }
-            _ => Self { name: None, key: entry.to_string(), roles: Vec::new() },
-        }
+    /// A named key from `name:key` (`SOCKEYE_NAMED_API_KEYS`): the name is letters, digits,
+    /// `_`, `-` and `.`, the key everything after the first `:`.
+    pub(crate) fn named(entry: &str) -> Option<Self> {
+        let (name, key) = entry.split_once(':')?;
+        let name_ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+        (name_ok && !key.is_empty()).then(|| Self {
+            name: Some(name.to_string()),
+            key: key.to_string(),
+            roles: Vec::new(),
+        })
     }
 
     /// The subject of the claims: `api-key:<name>`, or `api-key` for an unnamed key.
@@ -56,12 +58,15 @@ mod tests {
 
     #[test]
     fn named_and_unnamed_keys() {
-        let named = ApiKey::from_setting("ci-bot:s3cr3t:with:colons");
+        let named = ApiKey::named("ci-bot:s3cr3t:with:colons").unwrap();
         assert_eq!((named.name.as_deref(), named.key.as_str()), (Some("ci-bot"), "s3cr3t:with:colons"));
         assert_eq!(named.claims(None), json!({"sub": "api-key:ci-bot", "api_key": "ci-bot", "roles": []}));
-        let plain = ApiKey::from_setting("abcdef");
+        for bad in ["no-colon", ":key", "name:", "a b:key"] {
+            assert!(ApiKey::named(bad).is_none(), "{bad}");
+        }
+        let plain = ApiKey { name: None, key: "abcdef".into(), roles: Vec::new() };
         assert_eq!((plain.name.as_deref(), plain.subject()), (None, "api-key".to_string()));
-        let expiring = ApiKey::from_setting("k").claims(Some(Duration::from_secs(60)));
+        let expiring = plain.claims(Some(Duration::from_secs(60)));
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
         assert!((now + 59..=now + 61).contains(&expiring["exp"].as_u64().unwrap()));
     }

@@ -307,7 +307,7 @@ impl Auth {
     /// A named API key with roles: its claims have `sub` `"api-key:<name>"` and `api_key`
     /// `<name>`, and [`Hub::close_api_key`](crate::Hub::close_api_key)`(name, ..)` closes the
     /// sockets opened with it (on every process, with a broker). `SOCKEYE_API_KEYS` names keys
-    /// as `name:key`.
+    /// as `SOCKEYE_NAMED_API_KEYS=name:key,..`.
     ///
     /// ```
     /// use sockeye::auth::Auth;
@@ -449,14 +449,30 @@ impl Auth {
             // Not read: a variable of that name may belong to anything else on the machine.
             tracing::warn!("API_KEY is set but not read as a credential: name the app's key SOCKEYE_API_KEY");
         }
-        if let Some(key) = lookup("SOCKEYE_API_KEY").map(|k| k.trim().to_string()).filter(|k| !k.is_empty()) {
+        let keys = lookup("SOCKEYE_API_KEY").into_iter().chain(
+            lookup("SOCKEYE_API_KEYS")
+                .map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
+                .unwrap_or_default(),
+        );
+        for key in keys.map(|k| k.trim().to_string()).filter(|k| !k.is_empty()) {
             auth = auth.api_key(key);
         }
-        // `name:key` names a key.
-        let keys = lookup("SOCKEYE_API_KEYS").map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>());
-        for entry in keys.unwrap_or_default().iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
-            let key = api_key::ApiKey::from_setting(entry);
-            auth = auth.with(|i| i.api_keys.push(key));
+        if let Some(v) = lookup("SOCKEYE_NAMED_API_KEYS") {
+            for entry in v.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+                let Some(key) = api_key::ApiKey::named(entry) else {
+                    // The value holds keys: the message names the entry by position only.
+                    let n =
+                        v.split(',').map(str::trim).filter(|k| !k.is_empty()).position(|e| e == entry).unwrap_or(0) + 1;
+                    return Err(invalid(
+                        "SOCKEYE_NAMED_API_KEYS",
+                        "(hidden)",
+                        &format!(
+                            "comma-separated name:key entries, names of letters, digits, _, - and . (entry {n} is not)"
+                        ),
+                    ));
+                };
+                auth = auth.with(|i| i.api_keys.push(key));
+            }
         }
         if let Some(v) = lookup("SOCKEYE_API_KEY_LIFETIME") {
             let secs: u64 = v

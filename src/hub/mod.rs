@@ -415,7 +415,7 @@ impl Hub {
     }
 
     /// Closes every socket opened with the API key named `name`
-    /// ([`Auth::named_api_key`](crate::auth::Auth::named_api_key), `SOCKEYE_API_KEYS=name:key`):
+    /// ([`Auth::named_api_key`](crate::auth::Auth::named_api_key), `SOCKEYE_NAMED_API_KEYS=name:key`):
     /// a leaked or retired key. [`close_user`](Hub::close_user) with the key's subject
     /// `api-key:<name>`; unnamed keys share the subject `api-key`.
     pub fn close_api_key(

@@ -211,8 +211,8 @@ impl Channel {
 
     /// Sends `change` to the subscribers that may see it (their filter meets its row, or met
     /// it `before` the change; their row rule lets them read it), in this process and, with a
-    /// broker, in the others. A change with a position is delivered in position order (see
-    /// `position`): what is returned then counts only what was delivered at once.
+    /// broker, in the others, where a change with a position is delivered in position order
+    /// (see `position`): what is returned then counts nothing, the delivery being later.
     pub(crate) async fn publish(self: &Arc<Self>, hub: &Hub, change: Change, except: Option<&Except>) -> Delivery {
         // Built only when there is a broker: this runs for every committed write.
         hub.forward_event(
@@ -228,9 +228,11 @@ impl Channel {
         delivery
     }
 
-    /// Delivers `change` here, in position order when it has one.
+    /// Delivers `change` here, in position order when it has one and changes come from other
+    /// processes too (with a broker; without one, this process's own changes are delivered in
+    /// commit order as they are made, and other processes' positions never arrive).
     fn deliver_in_order(self: &Arc<Self>, hub: &Hub, change: Change, except: Option<Except>) -> Delivery {
-        let Some(position) = change.position else {
+        let Some(position) = change.position.filter(|_| hub.link().is_some()) else {
             return self.deliver(hub, &change, except.as_ref());
         };
         let (this, hub) = (self.clone(), hub.clone());
@@ -470,13 +472,14 @@ struct Session<'a> {
 
 /// Serves `/ws/<table>` until the client leaves: `channel`'s, whose rows are in `db` (or
 /// stored by the app, without snapshots). `access` is the model's in this app and whether
-/// the channel sends the connection message, `claims` the connection's token's.
+/// the channel sends the connection message, `claims` the connection's token's; `since`
+/// (`?since=<position>`), where a client coming back resumes.
 pub(crate) async fn serve(
     ws: WebSocket,
     hub: Hub,
     channel: Arc<Channel>,
     db: Option<Database>,
-    (access, greet): (Option<Access>, bool),
+    (access, greet, since): (Option<Access>, bool, Option<u64>),
     claims: Option<Value>,
 ) -> Result<()> {
     let schema = channel.schema;
@@ -491,9 +494,6 @@ pub(crate) async fn serve(
         hello["client_id"] = socket.client_id().into();
         socket.send_json(&hello).await?;
     }
-    // After the hello: it is the first message a client reads.
-    channel.set_watcher(&id, None, viewer.as_ref(), None, None);
-    hub.join_key(&channel.key, &id, Value::Null);
     let mut session = Session {
         socket: &socket,
         hub: &hub,
@@ -503,6 +503,19 @@ pub(crate) async fn serve(
         snapshots: (SNAPSHOT_BURST, Instant::now()),
         events: None,
     };
+    // After the hello: it is the first message a client reads. A client resuming is
+    // subscribed by its resume, so that nothing reaches it before what it missed.
+    match since {
+        Some(since) => {
+            if let Some(reply) = session.resume(Filter::default(), since).await {
+                socket.send_json(&reply).await?;
+            }
+        }
+        None => {
+            channel.set_watcher(&id, None, session.viewer.as_ref(), None, None);
+            hub.join_key(&channel.key, &id, Value::Null);
+        }
+    }
     let result = async {
         loop {
             let reply = match socket.receive().await {
@@ -730,13 +743,26 @@ impl Session<'_> {
         // could starve a writer holding the lock (a pool of one, SQLite's in-memory
         // database, would deadlock).
         let seq = channel.order.lock().await;
-        let mut tx = db.pool().begin().await.map_err(|e| Some(read_failed(channel, &e.into())))?;
-        let position = pin(&mut tx, db, channel.schema).await.map_err(|e| Some(read_failed(channel, &e)))?;
+        // Held back (with the new conditions) before the read is pinned: a change another
+        // process makes meanwhile is either in the read or held, never sent before it.
         channel.held.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), Held::default());
+        channel.set_watcher(id, Some(filter.clone()), self.viewer.as_ref(), self.events.clone(), None);
+        self.hub.join_key(&channel.key, id, Value::Null);
+        let pinned = async {
+            let mut tx = db.pool().begin().await?;
+            let position = pin(&mut tx, db, channel.schema).await?;
+            Ok::<_, LiveError>((tx, position))
+        };
+        let (tx, position) = match pinned.await {
+            Ok(pinned) => pinned,
+            Err(e) => {
+                channel.held.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+                return Err(Some(read_failed(channel, &e)));
+            }
+        };
         // Changes up to `position` are in the read: never sent to this client again, even
         // when they arrive later from another process.
         channel.set_watcher(id, Some(filter.clone()), self.viewer.as_ref(), self.events.clone(), Some(position));
-        self.hub.join_key(&channel.key, id, Value::Null);
         Ok(Read { tx, seq: *seq, position, _permit: permit })
     }
 

@@ -41,7 +41,9 @@ impl RouteGroup for Schema {
             let count = json!({"type": "string", "enum": ["exact", "true", "false"], "description": "exact (or true): the total in X-Total-Count"});
             build::query(&mut op, "count", false, count);
             for c in self.columns.iter().filter(|c| !c.write_only) {
-                build::query(&mut op, c.name, false, kind_schema(c.kind));
+                if crate::live::filter::equality_applies(c.kind) {
+                    build::query(&mut op, c.name, false, kind_schema(c.kind));
+                }
                 for op_name in crate::live::filter::operators(c.kind) {
                     let name = format!("{}__{op_name}", c.name);
                     match op_name {

@@ -34,6 +34,10 @@ const MAX_TOTAL_VALUES: usize = 10_000;
 /// | `col__contains=v`, `__icontains`, `__startswith` | text containing `v` (`i`: ignoring case), or starting with it |
 /// | `col__isnull=true` | is null (`false`: is not) |
 ///
+/// Lists run the conditions in SQL and subscriptions in Rust, with the same results, but for
+/// two differences on SQLite: decimals are compared there as floating-point numbers (exact
+/// on PostgreSQL and in Rust), and `icontains` folds ASCII letters only.
+///
 /// ```
 /// use sockeye::live::{Filter, Model};
 /// # use sockeye::prelude::*;
@@ -111,6 +115,11 @@ impl Op {
             Op::Contains | Op::IContains | Op::StartsWith => kind == Kind::Text,
         }
     }
+}
+
+/// Whether a column of `kind` can be compared for equality (`?col=v`).
+pub(crate) fn equality_applies(kind: Kind) -> bool {
+    Op::Eq.applies(kind)
 }
 
 /// The names of the operators that apply to `kind` (`eq` left out: it is the bare name).

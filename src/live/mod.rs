@@ -79,7 +79,10 @@
 //! message; add `?client_id=my-id` to name the connection: a label several connections may
 //! share, shown here and matched by `X-Client-Id`, never the connection's own id).
 //! [`App::without_greeting`](crate::App::without_greeting) leaves the connection message
-//! out, for clients that read every message as an event. Then:
+//! out, for clients that read every message as an event. A client coming back connects to
+//! `/ws/products?since=41` (the `position` of the last event it received): it gets the
+//! changes it missed, in order, then the stream, with no gap and no repeat (or `resync`, as
+//! below). Then:
 //!
 //! | client sends | server answers |
 //! |---|---|
@@ -87,7 +90,7 @@
 //! | `{"action": "subscribe", "filter": {"owner_id": 42, "price__gt": 100}}` | nothing; only events whose row meets every condition ([`Filter`]: the operators of REST lists) |
 //! | `{"action": "subscribe", "query": "owner_id=42&price__gt=100"}` | the same, in a REST list's query string |
 //! | `{"action": "subscribe", "events": ["deleted"]}` | nothing; only the events of those kinds (`created`, `updated`, `deleted`, custom names); with a `filter` too, both must let an event through |
-//! | `{"action": "subscribe", "since": 41}` (with a `filter` or `query` if wanted) | the changes after position 41 that the subscription lets through, in order, then the stream, with no gap and no repeat; `{"type": "resync", "position": n, ..}` when they are no longer all kept (take a snapshot) |
+//! | `{"action": "subscribe", "since": 41}` (with a `filter` or `query` if wanted) | the changes after position 41 that the subscription lets through, in order, then the stream, with no gap; `{"type": "resync", "position": n, ..}` when they are no longer all kept (take a snapshot). Events the connection received before asking come again: a client that comes back connects with `?since=41` instead (below) |
 //! | `{"action": "unsubscribe"}` | nothing; no more events |
 //! | `{"action": "snapshot", "filter": {..}}` or `"query": ".."` | `{"type": "snapshot", "data": [rows], "seq": n, "position": p, "filter": {..}}` (with a query, in its `order`), then exactly the events after position `p` (subscribed with those conditions), whichever process made them |
 //! | `{"type": "ping"}` / `{"type": "get_stats"}` | `{"type": "pong", "message": "pong"}` / `{"type": "stats", "data": {..}}` |

@@ -70,9 +70,14 @@ impl Order {
         self.keys.iter().map(one).collect::<Vec<_>>().join(",")
     }
 
+    /// `row`'s values of the order's columns.
+    pub(crate) fn values(&self, row: &Value) -> Vec<Value> {
+        self.keys.iter().map(|(c, _)| row.get(c.name).cloned().unwrap_or(Value::Null)).collect()
+    }
+
     /// The cursor of the page after `row` (the last row of a page).
     pub(crate) fn cursor(&self, row: &Value) -> String {
-        let values: Vec<&Value> = self.keys.iter().map(|(c, _)| row.get(c.name).unwrap_or(&Value::Null)).collect();
+        let values = self.values(row);
         let token = json!({"o": self.spec(), "v": values}).to_string();
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token)
     }

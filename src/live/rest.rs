@@ -243,10 +243,23 @@ fn run<M: Model>(request: Request) -> WsRunFuture {
             (hub, channel, None)
         };
         let claims = ws.claims().cloned();
+        let since = form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+            .find(|(k, _)| k == "since")
+            .map(|(_, v)| v.parse::<u64>());
+        let since = match since {
+            Some(Err(_)) => {
+                return WsOutcome::from(invalid_query(
+                    "since",
+                    "since must be a position: the `position` of the last event received".into(),
+                ));
+            }
+            Some(Ok(p)) => Some(p),
+            None => None,
+        };
         // The request's header values are slices of hyper's read buffer: kept in this future
         // for the socket's lifetime they would keep that buffer (17 KB per idle socket).
         drop((req, body));
-        ws_outcome(channel::serve(ws, hub, channel, db, (access, greet), claims).await)
+        ws_outcome(channel::serve(ws, hub, channel, db, (access, greet, since), claims).await)
     })
 }
 

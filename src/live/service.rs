@@ -273,14 +273,35 @@ impl<M: Model> Live<M> {
     }
 
     /// A page of a REST list: the rows the viewer may read, without write-only fields, and
-    /// the last row read (visible or not), where the next page starts when this one is full.
+    /// when the page is full its last row, where the next page starts. With a row rule the
+    /// rows are read on until the page holds `limit` rows the viewer may read (or up to
+    /// [`MAX_SNAPSHOT_ROWS`](super::MAX_SNAPSHOT_ROWS) were read): a cursor never tells of
+    /// a row the viewer may not read.
     pub(crate) async fn page_json(&self, query: &sql::Select<'_>) -> Result<(Vec<Value>, Option<Value>), LiveError> {
         self.ready().await?;
-        let rows = select(&self.db, M::schema(), query).await?;
-        let full = query.limit.is_some_and(|l| rows.len() as i64 >= l && l > 0);
-        let last = if full { rows.last().cloned() } else { None };
-        let visible = rows.iter().filter(|r| self.visible(r)).map(|r| M::schema().public(r)).collect();
-        Ok((visible, last))
+        let schema = M::schema();
+        let limit = query.limit.unwrap_or(i64::MAX).max(0) as usize;
+        let (mut page, mut after, mut read) = (Vec::new(), query.after.map(<[Value]>::to_vec), 0);
+        loop {
+            let batch =
+                sql::Select { after: after.as_deref(), offset: if read == 0 { query.offset } else { 0 }, ..*query };
+            let rows = select(&self.db, schema, &batch).await?;
+            let full = limit > 0 && rows.len() >= limit;
+            read += rows.len().max(1);
+            after = rows.last().map(|r| query.order.values(r));
+            for row in rows {
+                if self.visible(&row) {
+                    page.push(row);
+                    if page.len() == limit {
+                        let last = page.last().cloned();
+                        return Ok((page.iter().map(|r| schema.public(r)).collect(), last));
+                    }
+                }
+            }
+            if !full || self.viewer.is_none() || read >= super::MAX_SNAPSHOT_ROWS as usize {
+                return Ok((page.iter().map(|r| schema.public(r)).collect(), None));
+            }
+        }
     }
 
     /// How many rows meet `filter` that the viewer may read. With a row rule the rows are
@@ -395,8 +416,13 @@ impl<M: Model> Live<M> {
         let mut tx = self.db.pool().begin().await?;
         // The row before the change: 404 if none, the base of a PATCH, and for subscribers
         // whose filter it met (the row may be leaving their filter).
-        let before =
-            sql::by_key(schema, self.db.backend(), id.canonical(schema)?).query()?.fetch_optional(&mut *tx).await?;
+        let mut read = sql::by_key(schema, self.db.backend(), id.canonical(schema)?);
+        if self.db.backend() == sql::Backend::Postgres {
+            // Locked until commit: a write of another process to the same row waits, so the
+            // PATCH merges into the row as it is and the event's `before` is true.
+            read.text.push_str(" FOR UPDATE");
+        }
+        let before = read.query()?.fetch_optional(&mut *tx).await?;
         let before = row_to_json(schema, &before.ok_or_else(|| not_found(schema, id))?)?;
         if !self.visible(&before) {
             return Err(not_found(schema, id)); // not there for this client
@@ -457,7 +483,11 @@ impl<M: Model> Live<M> {
         if !self.broadcast {
             return Ok(None);
         }
-        Ok(Some(super::position::take(tx, M::schema().table, change).await?))
+        // Logged as clients see it: write-only values stay in the model's table alone.
+        let schema = M::schema();
+        let (kind, row, before) = change;
+        let (row, before) = (schema.public(row), before.map(|b| schema.public(b)));
+        Ok(Some(super::position::take(tx, schema.table, (kind, &row, before.as_ref())).await?))
     }
 }
 

@@ -145,7 +145,8 @@ impl Moment {
 
 fn timestamp_tz(s: &str, lenient: bool) -> Option<String> {
     let utc = match OffsetDateTime::parse(s, &Rfc3339) {
-        Ok(t) => t.to_offset(UtcOffset::UTC),
+        // Near the year's ends an offset can move the time out of what `time` holds.
+        Ok(t) => t.checked_to_offset(UtcOffset::UTC)?,
         Err(_) if lenient => timestamp(s).and_then(|naive| OffsetDateTime::parse(&(naive + "Z"), &Rfc3339).ok())?,
         Err(_) => return None,
     };
@@ -204,7 +205,9 @@ pub(crate) fn decimal(s: &str) -> Option<String> {
         _ => (false, s),
     };
     let (mantissa, exponent) = match rest.find(['e', 'E']) {
-        Some(i) => (&rest[..i], rest[i + 1..].parse::<i64>().ok().filter(|e| e.abs() <= MAX_DECIMAL_DIGITS as i64)?),
+        Some(i) => {
+            (&rest[..i], rest[i + 1..].parse::<i64>().ok().filter(|e| e.unsigned_abs() <= MAX_DECIMAL_DIGITS as u64)?)
+        }
         None => (rest, 0),
     };
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
@@ -268,6 +271,9 @@ mod tests {
         assert!(n(json!("2025-02-30T09:30:00Z")).is_err(), "no such day");
         assert!(n(json!("yesterday")).is_err());
         assert!(n(json!(1_700_000_000)).is_err());
+        // UTC would be in year 10000 (or 0): refused, not a panic.
+        assert!(n(json!("9999-12-31T23:30:00-01:00")).is_err());
+        assert!(n(json!("0001-01-01T00:30:00+01:00")).is_err());
         let naive = |s: &str| normalize(Kind::Timestamp, &json!(s));
         assert_eq!(naive("2025-01-31T09:30:00"), Ok(json!("2025-01-31T09:30:00.000000")));
         assert_eq!(naive("2025-01-31 09:30:00.5"), Ok(json!("2025-01-31T09:30:00.500000")));
@@ -296,7 +302,9 @@ mod tests {
         ] {
             assert_eq!(decimal(input).as_deref(), Some(out), "{input}");
         }
-        for bad in ["", "-", "1.2.3", "1e", "abc", "1e5000", "NaN", "1_000"] {
+        for bad in
+            ["", "-", "1.2.3", "1e", "abc", "1e5000", "NaN", "1_000", "1e-9223372036854775808", "1e9223372036854775807"]
+        {
             assert_eq!(decimal(bad), None, "{bad}");
         }
         assert_eq!(decimal(&"9".repeat(1001)), None);

@@ -81,6 +81,7 @@ pub(crate) const SETTINGS: &[Setting] = &[
     s("jwt_leeway", "SOCKEYE_JWT_LEEWAY", Some("5"), Plain),
     s("api_key", "SOCKEYE_API_KEY", None, Secret),
     s("api_keys", "SOCKEYE_API_KEYS", None, Secret),
+    s("named_api_keys", "SOCKEYE_NAMED_API_KEYS", None, Secret),
     s("api_key_lifetime", "SOCKEYE_API_KEY_LIFETIME", None, Plain),
     s("auth_query_token", "SOCKEYE_AUTH_QUERY_TOKEN", Some("websocket"), Plain),
     s("auth_first_message", "SOCKEYE_AUTH_FIRST_MESSAGE", Some("on"), Plain),
