@@ -544,7 +544,9 @@ async fn a_cancelled_recovery_leaves_a_working_member_redis() {
 
 async fn broker_history_has_an_age_limit(broker: impl Fn() -> Broker) {
     use sockeye::hub::history::History;
-    let keep = History::last(10).max_age(Duration::from_millis(300));
+    // Long enough that the first subscription below comes well within it on a loaded
+    // machine (publish, connect, subscribe: it once took more than 300 ms in CI).
+    let keep = History::last(10).max_age(Duration::from_secs(2));
     let app = || App::new().pubsub("/ws/chat").history("news", keep).broker(broker());
     let (a, b) = (TestClient::new(app()), TestClient::new(app()));
     assert!(a.hub().wait_for_broker(WAIT).await && b.hub().wait_for_broker(WAIT).await);
@@ -553,7 +555,7 @@ async fn broker_history_has_an_age_limit(broker: impl Fn() -> Broker) {
     let mut fresh = chat(&b).await;
     let got = subscribe_since(&mut fresh, Some(json!({"epoch": "", "offset": 0}))).await;
     assert_eq!(got[0]["data"], 1, "{got:?}");
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     // Too old now: a resync.
     let mut late = chat(&b).await;
     let got = subscribe_since(&mut late, Some(json!({"epoch": "", "offset": 0}))).await;
