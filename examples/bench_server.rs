@@ -1,6 +1,9 @@
 //! The benchmark server of BENCHMARKS.md's side-by-side cases, written with the public API only, the
 //! way a user would: `GET /health`, `/ws/echo` (every message straight back) and
-//! `/ws/room/{name}` (every text message to every other member of the room, unchanged).
+//! `/ws/room/{name}` (every text message to every other member of the room, unchanged), and the
+//! HTTP cases the peer frameworks in `bench/peers/` answer alike: `GET /plaintext`,
+//! `GET /users/{id}?verbose=..` (JSON from a path and a query parameter) and `POST /users` (a
+//! JSON body, validated, answered as JSON).
 //!
 //! `cargo run --release --example bench_server` (port from `PORT`, default 8000).
 //!
@@ -12,6 +15,38 @@ use sockeye::prelude::*;
 #[get("/health")]
 async fn health() -> &'static str {
     "ok"
+}
+
+/// Plain text.
+#[get("/plaintext")]
+async fn plaintext() -> &'static str {
+    "Hello, World!"
+}
+
+#[derive(Serialize)]
+struct User {
+    id: u64,
+    name: String,
+    age: u32,
+}
+
+/// JSON from a path parameter and an optional query parameter.
+#[get("/users/{id}")]
+async fn read_user(id: u64, verbose: Option<bool>) -> Json<User> {
+    let age = if verbose.unwrap_or(false) { 42 } else { 0 };
+    Json(User { id, name: format!("user {id}"), age })
+}
+
+#[derive(Deserialize)]
+struct NewUser {
+    name: String,
+    age: u32,
+}
+
+/// A JSON body in, JSON out (a body that does not fit `NewUser` is a 422).
+#[post("/users")]
+async fn create_user(Json(user): Json<NewUser>) -> Json<User> {
+    Json(User { id: 1, name: user.name, age: user.age })
 }
 
 #[websocket("/ws/echo", rate_limit = 0)]

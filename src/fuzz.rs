@@ -19,6 +19,7 @@ use crate::{
     hub::pubsub::{self, Command, MAX_TOPIC_BYTES},
     live::{Column, Filter, Kind, Schema},
     route::path,
+    ws::reader::{Incoming, ReadError, Reader},
 };
 
 /// The longest error message a decoder may send back: errors name what was wrong, and never
@@ -527,6 +528,77 @@ fn verify(token: &str) -> Option<Value> {
     }
 }
 
+/// WebSocket frames as a client sends them (`ws::reader`, what every connection's driver
+/// runs on its input).
+///
+/// Byte 0 picks the size limit (64 bytes to 16 KiB) and byte 1 the size of each read (1 to
+/// 256 bytes); the rest is the byte stream. The messages read and how reading ends must not
+/// depend on how the stream is cut into reads; no message exceeds the limit; a text message
+/// is UTF-8 (the type promises it); control payloads are at most 125 bytes; and the bytes
+/// held between reads stay within one frame's worth.
+pub fn ws_frames(input: &[u8]) {
+    let [a, b, stream @ ..] = input else { return };
+    let max = 64usize << (a % 9);
+    let chunk = usize::from(*b) + 1;
+    let cut = read_frames(stream, chunk, max);
+    let whole = read_frames(stream, stream.len().max(1), max);
+    assert_eq!(cut, whole, "reading in chunks of {chunk} differs from reading at once");
+    for m in &cut.0 {
+        match m {
+            Incoming::Text(t) => assert!(t.len() <= max),
+            Incoming::Binary(b) => assert!(b.len() <= max),
+            Incoming::Ping(p) => assert!(p.len() <= 125),
+            Incoming::Pong | Incoming::Close(_) => {}
+        }
+    }
+}
+
+/// Everything a reader gives from `stream` read `chunk` bytes at a time: the messages and
+/// how it ended (`None` at the end of the stream, else the kind of error).
+fn read_frames(stream: &[u8], chunk: usize, max: usize) -> (Vec<Incoming>, Option<&'static str>) {
+    struct Chunks<'a>(&'a [u8], usize);
+    impl tokio::io::AsyncRead for Chunks<'_> {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            let n = self.1.min(self.0.len()).min(buf.remaining());
+            buf.put_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+    let mut io = Chunks(stream, chunk);
+    let mut reader = Reader::new(&[], max);
+    let mut cx = std::task::Context::from_waker(futures_util::task::noop_waker_ref());
+    let mut out = Vec::new();
+    loop {
+        let next = reader.poll_next(&mut cx, &mut io);
+        assert!(reader.buffered() <= 3 * (max + 14 + 4096), "{} bytes held", reader.buffered());
+        match next {
+            std::task::Poll::Ready(Ok(Some(m))) => out.push(m),
+            std::task::Poll::Ready(Ok(None)) => return (out, None),
+            std::task::Poll::Ready(Err(e)) => {
+                let kind = match e {
+                    ReadError::TooBig { size, max: limit } => {
+                        assert!(size > limit as u64 && limit == max, "{size} refused under {limit}");
+                        "too big"
+                    }
+                    ReadError::Utf8 => "utf-8",
+                    ReadError::Protocol(what) => {
+                        assert!(what.len() <= MAX_ERROR_BYTES);
+                        "protocol"
+                    }
+                    ReadError::Io(_) => "io",
+                };
+                return (out, Some(kind));
+            }
+            std::task::Poll::Pending => unreachable!("the input stream is always ready"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -535,11 +607,12 @@ mod tests {
     #[test]
     fn the_fuzz_corpus_runs_clean() {
         type Target = fn(&[u8]);
-        let targets: [(&str, Target); 4] = [
+        let targets: [(&str, Target); 5] = [
             ("route_path", route_path),
             ("pubsub_decode", pubsub_decode),
             ("live_filter", live_filter),
             ("jwt_extract", jwt_extract),
+            ("ws_frames", ws_frames),
         ];
         for (name, target) in targets {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(name);

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::{Hub, HubInner, Member, PresenceEvent, Stats};
 use crate::{
     broker::{Broker, BrokerError, BrokerStatus, Envelope, Link, Op, Opened, Payload},
-    ws::{CloseCode, CloseFrame, Message},
+    ws::{CloseCode, CloseFrame, Message, frame::Frame},
 };
 
 /// The most room members a process lists in its report; beyond, `members()` shows this
@@ -168,7 +168,7 @@ impl Hub {
             }
             Op::To { id, msg } => {
                 if let (Some(conn), Some(msg)) = (self.0.registry.get(&id), msg.into_message()) {
-                    self.offer(&conn, msg.into_tungstenite());
+                    self.offer(&conn, Frame::from(msg));
                 }
             }
             Op::Close { id, code, reason } => {

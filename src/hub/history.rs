@@ -33,7 +33,7 @@ use super::{
     namespace::{Kind, RoomKey},
 };
 pub use crate::broker::history::values::{History, Position};
-use crate::ws::{Message, conn::Conn};
+use crate::ws::{Message, conn::Conn, frame::Frame};
 
 /// How a join with [`Hub::join_since`] went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,7 +162,7 @@ impl Drop for HoldBack<'_> {
         let mut rooms = self.hub.0.logs.rooms();
         let held = rooms.get_mut(self.room.as_str()).and_then(|log| log.recovering.remove(self.conn.id.as_str()));
         for (_, message) in held.unwrap_or_default() {
-            self.hub.offer(self.conn, message.into_tungstenite());
+            self.hub.offer(self.conn, Frame::from(message));
         }
     }
 }
@@ -249,7 +249,7 @@ impl Hub {
             Err(e) => {
                 tracing::warn!(error = %e, room = room.name(), "broker: reading the history failed; the client resyncs");
                 for (_, m) in held {
-                    self.offer(&conn, m.into_tungstenite());
+                    self.offer(&conn, Frame::from(m));
                 }
                 drop(rooms);
                 let position = Position { epoch: String::new(), offset: 0 };
@@ -268,7 +268,7 @@ impl Hub {
                 None => {
                     for (offset, data) in &backlog.entries {
                         let position = Position { epoch: backlog.head.epoch.clone(), offset: *offset };
-                        self.offer(&conn, render(room, &position, data).into_tungstenite());
+                        self.offer(&conn, Frame::from(render(room, &position, data)));
                     }
                     last = backlog.entries.last().map_or(last, |e| e.0);
                     Recovery::Recovered { replayed: backlog.entries.len(), position: backlog.head.clone() }
@@ -278,7 +278,7 @@ impl Hub {
         for (position, message) in held {
             // Another epoch (the broker's history was reset meanwhile): nothing to compare.
             if position.epoch != epoch || position.offset > last {
-                self.offer(&conn, message.into_tungstenite());
+                self.offer(&conn, Frame::from(message));
                 last = position.offset;
             }
         }
@@ -312,7 +312,7 @@ impl Hub {
                     Some(reason) => Recovery::Resync { reason, position },
                     None => {
                         for e in &missed {
-                            self.offer(conn, e.message.clone().into_tungstenite());
+                            self.offer(conn, Frame::message(&e.message));
                         }
                         Recovery::Recovered { replayed: missed.len(), position }
                     }

@@ -68,6 +68,7 @@ use crate::{
     ws::{
         CloseFrame, ConnectionId, IntoCloseCode, Message, Receiver, Sender, Socket, WebSocket, WsError,
         conn::{Conn, Offer},
+        frame::Frame,
         registry::Registry,
     },
 };
@@ -365,7 +366,7 @@ impl Hub {
                 return Ok(());
             }
         };
-        match self.offer(&conn, msg.into_tungstenite()) {
+        match self.offer(&conn, Frame::from(msg)) {
             Offer::Queued | Offer::DroppedOldest => Ok(()),
             Offer::Gone => Err(HubError::NotConnected(id.to_string())),
             Offer::DroppedNewest | Offer::ClosedSlow => Err(HubError::SlowConsumer(id.to_string())),
@@ -621,12 +622,12 @@ impl Hub {
     #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by live models
     pub(crate) fn offer_local(&self, id: &str, msg: Message) -> bool {
         match self.0.registry.get(id) {
-            Some(conn) => matches!(self.offer(&conn, msg.into_tungstenite()), Offer::Queued | Offer::DroppedOldest),
+            Some(conn) => matches!(self.offer(&conn, Frame::from(msg)), Offer::Queued | Offer::DroppedOldest),
             None => false,
         }
     }
 
-    fn offer(&self, conn: &Conn, msg: tokio_tungstenite::tungstenite::Message) -> Offer {
+    fn offer(&self, conn: &Conn, msg: Frame) -> Offer {
         let outcome = conn.offer(msg);
         match outcome {
             Offer::ClosedSlow => {
@@ -661,7 +662,7 @@ impl Hub {
         only: Option<&(dyn Fn(&str) -> bool + Sync)>,
         msg: Message,
     ) -> Delivery {
-        let msg = msg.into_tungstenite();
+        let msg = Frame::from(msg);
         let mut delivery = Delivery::default();
         let mut count = |offer: Offer| match offer {
             Offer::Queued => delivery.delivered += 1,

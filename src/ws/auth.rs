@@ -17,6 +17,7 @@ use super::{
     CloseCode, CloseFrame, Message,
     caps::Caps,
     conn::{Conn, Phase},
+    frame::Frame,
     route::{WsOutcome, WsRun},
 };
 use crate::auth::{Auth, AuthError, Principal, Secured};
@@ -128,7 +129,7 @@ pub(crate) async fn first_message(
         },
         _ => None,
     };
-    let _ = conn.try_push(Message::text(auth_ok(principal.expires())).into_tungstenite());
+    let _ = conn.try_push(Frame::text(&auth_ok(principal.expires())));
     if let Some(watch) = AuthWatch::new(auth, &principal) {
         conn.watch(watch);
     }

@@ -165,13 +165,6 @@ impl CloseFrame {
         Self { code, reason: truncate_reason(reason.into()) }
     }
 
-    pub(crate) fn to_tungstenite(&self) -> tokio_tungstenite::tungstenite::protocol::CloseFrame {
-        tokio_tungstenite::tungstenite::protocol::CloseFrame {
-            code: self.code.0.into(),
-            reason: self.reason.clone().into(),
-        }
-    }
-
     pub(crate) fn from_tungstenite(frame: tokio_tungstenite::tungstenite::protocol::CloseFrame) -> Self {
         Self { code: Self::code_from(frame.code), reason: frame.reason.as_str().to_owned() }
     }

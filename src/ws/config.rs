@@ -1,7 +1,5 @@
 use std::time::Duration;
 
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-
 use super::RateLimit;
 
 /// What happens when a connection's outgoing queue is full and a broadcast (or
@@ -204,20 +202,6 @@ impl WsConfig {
             c.rate_limit = (v > 0).then(|| RateLimit::per_second(v));
         }
         c
-    }
-
-    pub(crate) fn tungstenite(&self) -> WebSocketConfig {
-        // A 4 KiB read buffer instead of 128 KiB: 5.8 KB per idle connection instead of 137 KB,
-        // and twice the echo throughput (measured, BENCHMARKS.md).
-        WebSocketConfig::default()
-            .read_buffer_size(4096)
-            .write_buffer_size(16 * 1024)
-            // No cap here: the outbox is bounded, and the driver only feeds tungstenite once the
-            // previous batch is flushed, so at most 16 KiB plus one message are buffered. (A cap
-            // would refuse any single message larger than itself.)
-            .max_write_buffer_size(usize::MAX)
-            .max_message_size(Some(self.max_message_size))
-            .max_frame_size(Some(self.max_message_size))
     }
 
     pub(crate) fn from_lookup(

@@ -1,34 +1,35 @@
-//! The driver: owns the tungstenite stream of one connection and runs its read loop until the
-//! closing handshake is complete. It reads frames into the handler's slot, writes everything
-//! queued in one batch with one flush, answers pings, pings quiet clients, enforces the
-//! limits, and sends the close frames tungstenite does not send itself (1009 for an oversized
-//! message, 1007 for bad UTF-8, 1002 for a protocol error).
+//! The driver: owns the socket of one connection and runs its loop until the closing
+//! handshake is complete. It reads frames ([`Reader`]) into the handler's slot, writes
+//! everything queued (frames encoded once, [`Frame`]) in vectored writes, answers pings and
+//! closes, pings quiet clients, enforces the limits, and closes on bad input (1009 for an
+//! oversized message, 1007 for bad UTF-8, 1002 for a protocol error).
 
 use std::{
     collections::VecDeque,
     future::{Future, poll_fn},
+    io::IoSlice,
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
 };
 
-use futures_util::{Sink, Stream};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{Instant, Sleep};
-use tokio_tungstenite::{
-    WebSocketStream,
-    tungstenite::{self, error::CapacityError, protocol::Role},
-};
 
 use super::{
     CloseCode, CloseFrame, Message, WsConfig, auth,
     caps::Caps,
     conn::{Conn, Phase},
+    frame::{Frame, Kind},
     io::{Upgrade, WsIo},
     rate::Meter,
+    reader::{Incoming, ReadError, Reader},
     traffic::{Counts, Ended, Totals},
     wake::{Flag, StableWaker},
 };
+
+/// Most frames handed to one vectored write.
+const MAX_SLICES: usize = 64;
 
 /// Runs a connection from the handler's decision to the end of the TCP stream.
 /// Returns how the connection went: whether it opened, how long, what it sent and received.
@@ -52,12 +53,12 @@ pub(crate) async fn run(
     if phase == Phase::Closed {
         return Default::default(); // refused with a plain HTTP answer: no upgrade
     }
-    let Some(stream) = open(upgrade, &config).await else {
+    let Some((io, reader)) = open(upgrade, &config).await else {
         conn.finish(Some(CloseFrame::new(CloseCode::ABNORMAL, "handshake did not complete")));
         return Default::default();
     };
     let opened = Instant::now();
-    let mut driver = Driver::new(conn.clone(), stream, config);
+    let mut driver = Driver::new(conn.clone(), io, reader, config);
     driver.caps = driver.meter.is_some().then_some(caps);
     if totals.counting() {
         totals.opened();
@@ -80,24 +81,22 @@ pub(crate) async fn run(
 /// The socket after the `101`, as a WebSocket. A function of its own so that nothing of the
 /// upgrade outlives it: the read-ahead bytes are a slice of hyper's 8 KiB read buffer, which a
 /// local of `run` would keep allocated for the connection's lifetime.
-async fn open(upgrade: Upgrade, config: &WsConfig) -> Option<WebSocketStream<WsIo>> {
+async fn open(upgrade: Upgrade, config: &WsConfig) -> Option<(WsIo, Reader)> {
     let (io, read_ahead) = upgrade.open().await.ok()?;
-    let config = Some(config.tungstenite());
-    Some(if read_ahead.is_empty() {
-        WebSocketStream::from_raw_socket(io, Role::Server, config).await
-    } else {
-        // The client's first frames arrived with its request, before our `101`.
-        WebSocketStream::from_partially_read(io, read_ahead.to_vec(), Role::Server, config).await
-    })
+    // The client's first frames may have arrived with its request, before our `101`.
+    Some((io, Reader::new(&read_ahead, config.max_message_size)))
 }
 
 /// Generic over the byte stream so that tests can script it; the server uses `WsIo`.
 struct Driver<S = WsIo> {
     conn: Arc<Conn>,
-    ws: WebSocketStream<S>,
+    io: S,
+    reader: Reader,
     config: Arc<WsConfig>,
-    /// Messages taken from the shared queue, not yet accepted by the sink.
-    pending: VecDeque<tungstenite::Message>,
+    /// Frames taken from the shared queue (and the driver's own: pongs, pings, closes), not
+    /// yet written; `written` bytes of the first one are out.
+    pending: VecDeque<Frame>,
+    written: usize,
     needs_flush: bool,
     timer: Pin<Box<Sleep>>,
     next_ping: Option<Instant>,
@@ -107,17 +106,19 @@ struct Driver<S = WsIo> {
     auth_expiry: Option<Instant>,
     write_blocked_since: Option<Instant>,
     /// Set once we decided to close: the deadline for the peer's answer, which runs from the
-    /// moment our close frame is handed to tungstenite (`close_sent`), not while queued
-    /// messages ahead of it are still being written to a slow client.
+    /// moment our close frame is written (`close_sent`), not while queued messages ahead of
+    /// it are still being written to a slow client.
     closing: Option<Instant>,
+    /// Our close frame is queued: nothing may follow it.
+    close_queued: bool,
     close_sent: bool,
     /// A message was handed to the handler since our last ping (it proves the peer alive).
     delivered_since_ping: bool,
     /// How the connection ended (or is ending), for the handler.
     outcome: Option<CloseFrame>,
     read_done: bool,
-    /// Set when the socket may have data: read attempts are skipped otherwise, because each
-    /// one costs tungstenite a zero-fill of its read buffer.
+    /// Set when the socket may have data: read attempts are skipped otherwise (each one is a
+    /// system call).
     readable: Arc<Flag>,
     /// The driver's own waker, which the `readable` flag wakes (registered every poll).
     read_parent: Arc<StableWaker>,
@@ -141,7 +142,7 @@ struct Driver<S = WsIo> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
-    fn new(conn: Arc<Conn>, ws: WebSocketStream<S>, config: Arc<WsConfig>) -> Self {
+    fn new(conn: Arc<Conn>, io: S, reader: Reader, config: Arc<WsConfig>) -> Self {
         let now = Instant::now();
         let read_parent = StableWaker::new();
         Self {
@@ -149,13 +150,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             idle_deadline: config.idle_timeout.map(|i| now + i),
             auth_expiry: conn.auth_watch().map(|w| auth::deadline(w.expires)),
             conn,
-            ws,
+            io,
+            reader,
             pending: VecDeque::new(),
+            written: 0,
             needs_flush: false,
             timer: Box::pin(tokio::time::sleep_until(now)),
             pong_deadline: None,
             write_blocked_since: None,
             closing: None,
+            close_queued: false,
             close_sent: false,
             delivered_since_ping: false,
             outcome: None,
@@ -196,15 +200,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if graceful {
             self.pending.extend(queued);
         } else {
-            self.pending.clear();
+            self.drop_unwritten();
         }
-        self.pending.push_back(tungstenite::Message::Close(Some(frame.to_tungstenite())));
+        self.queue_close(Frame::close(&frame));
         self.closing = Some(Instant::now() + self.config.close_timeout);
         // Only the close deadline matters from now on.
         (self.next_ping, self.pong_deadline, self.idle_deadline) = (None, None, None);
         self.outcome.get_or_insert(frame);
         // Nothing more will be sent: release senders waiting for room.
         self.conn.notify_space();
+    }
+
+    /// Drops every pending frame not yet started (one partly written must be finished).
+    fn drop_unwritten(&mut self) {
+        self.pending.truncate(usize::from(self.written > 0));
+    }
+
+    /// Queues our close frame, the last frame of the connection.
+    fn queue_close(&mut self, frame: Frame) {
+        if !self.close_queued {
+            self.close_queued = true;
+            self.pending.push_back(frame);
+        }
     }
 
     /// One round: handler requests, writes, reads, timers. Ready when the connection is over.
@@ -263,34 +280,50 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
     }
 
-    /// Feeds everything pending into the sink, then flushes once. Ready(()) means the
-    /// connection is unusable.
+    /// Writes everything pending, several frames per vectored write, then flushes. Ready(())
+    /// means the connection is unusable.
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut ws = Pin::new(&mut self.ws);
         while !self.pending.is_empty() {
-            match ws.as_mut().poll_ready(cx) {
-                Poll::Ready(Ok(())) => {}
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let mut count = 0;
+            for (slot, frame) in slices.iter_mut().zip(&self.pending) {
+                let bytes = frame.bytes();
+                *slot = IoSlice::new(if count == 0 { &bytes[self.written..] } else { bytes });
+                count += 1;
+            }
+            let mut n = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]) {
+                Poll::Ready(Ok(0)) => return self.write_failed(std::io::ErrorKind::WriteZero.into()),
+                Poll::Ready(Ok(n)) => n,
                 Poll::Ready(Err(e)) => return self.write_failed(e),
                 Poll::Pending => return self.write_blocked(),
-            }
-            self.write_blocked_since = None; // the sink took more: progress
-            let Some(msg) = self.pending.pop_front() else { break };
-            let is_close = matches!(msg, tungstenite::Message::Close(_));
-            if let tungstenite::Message::Text(_) | tungstenite::Message::Binary(_) = &msg {
-                self.counts.messages_out += 1;
-                self.counts.bytes_out += msg.len() as u64;
-            }
-            if let Err(e) = ws.as_mut().start_send(msg) {
-                return self.write_failed(e);
-            }
-            if is_close {
-                self.close_sent = true;
-                self.closing = Some(Instant::now() + self.config.close_timeout);
-            }
+            };
+            self.write_blocked_since = None; // the socket took more: progress
             self.needs_flush = true;
+            while let Some(front) = self.pending.front() {
+                let rest = front.bytes().len() - self.written;
+                if n < rest {
+                    self.written += n;
+                    break;
+                }
+                n -= rest;
+                self.written = 0;
+                let (kind, len) = (front.kind(), front.len());
+                self.pending.pop_front();
+                match kind {
+                    Kind::Data => {
+                        self.counts.messages_out += 1;
+                        self.counts.bytes_out += len as u64;
+                    }
+                    Kind::Close => {
+                        self.close_sent = true;
+                        self.closing = Some(Instant::now() + self.config.close_timeout);
+                    }
+                    Kind::Ping | Kind::Pong => {}
+                }
+            }
         }
         if self.needs_flush {
-            match ws.as_mut().poll_flush(cx) {
+            match Pin::new(&mut self.io).poll_flush(cx) {
                 Poll::Ready(Ok(())) => self.needs_flush = false,
                 Poll::Ready(Err(e)) => return self.write_failed(e),
                 Poll::Pending => return self.write_blocked(),
@@ -305,15 +338,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         Poll::Pending
     }
 
-    fn write_failed(&mut self, e: tungstenite::Error) -> Poll<()> {
-        match e {
-            // The closing handshake is complete (tungstenite reports it as an error).
-            tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {}
-            e => {
-                tracing::debug!(id = %self.conn.id, error = %e, "websocket write failed");
-                self.outcome.get_or_insert_with(|| CloseFrame::new(CloseCode::ABNORMAL, "connection lost"));
-            }
-        }
+    fn write_failed(&mut self, e: std::io::Error) -> Poll<()> {
+        tracing::debug!(id = %self.conn.id, error = %e, "websocket write failed");
+        self.outcome.get_or_insert_with(|| CloseFrame::new(CloseCode::ABNORMAL, "connection lost"));
         Poll::Ready(())
     }
 
@@ -334,8 +361,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             self.readable.set(); // still readable: read once the handler took the message
             return Poll::Pending;
         }
-        let ws = &mut self.ws;
-        let item = match self.readable.poll_with(|cx| Pin::new(ws).poll_next(cx)) {
+        let (reader, io) = (&mut self.reader, &mut self.io);
+        let item = match self.readable.poll_with(|cx| reader.poll_next(cx, io)) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(item) => {
                 self.readable.set(); // more may be buffered
@@ -343,30 +370,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             }
         };
         match item {
-            None => {
+            Ok(None) => {
                 self.read_done = true;
                 self.outcome.get_or_insert_with(|| CloseFrame::new(CloseCode::ABNORMAL, "connection lost"));
-                // After the peer's close, tungstenite may still hold our answer: stay to flush it.
+                // When closing, stay until our close is written (the peer may still read).
                 Poll::Ready(self.closing.is_some())
             }
-            Some(Ok(msg)) => {
+            Ok(Some(msg)) => {
                 self.on_message(msg);
                 Poll::Ready(true)
             }
-            Some(Err(e)) => self.on_read_error(e),
+            Err(e) => self.on_read_error(e),
         }
     }
 
-    fn on_message(&mut self, msg: tungstenite::Message) {
+    fn on_message(&mut self, msg: Incoming) {
         self.pong_deadline = None; // any frame proves the peer is alive
-        if let tungstenite::Message::Text(_) | tungstenite::Message::Binary(_) = &msg {
+        if let Incoming::Text(t) = &msg {
             self.counts.messages_in += 1;
-            self.counts.bytes_in += msg.len() as u64;
+            self.counts.bytes_in += t.len() as u64;
+        } else if let Incoming::Binary(b) = &msg {
+            self.counts.messages_in += 1;
+            self.counts.bytes_in += b.len() as u64;
         }
-        if matches!(
-            msg,
-            tungstenite::Message::Text(_) | tungstenite::Message::Binary(_) | tungstenite::Message::Ping(_)
-        ) && self.closing.is_none()
+        if matches!(msg, Incoming::Text(_) | Incoming::Binary(_) | Incoming::Ping(_))
+            && self.closing.is_none()
             && let Some(meter) = &mut self.meter
             && meter.over()
         {
@@ -381,26 +409,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             return;
         }
         match msg {
-            tungstenite::Message::Text(t) => self.deliver(Message::Text(t)),
-            tungstenite::Message::Binary(b) => self.deliver(Message::Binary(b)),
-            // tungstenite queued the pong (or the close echo); it goes out with the next flush.
-            tungstenite::Message::Ping(_) => self.needs_flush = true,
-            tungstenite::Message::Pong(_) | tungstenite::Message::Frame(_) => {}
-            tungstenite::Message::Close(frame) => {
-                self.needs_flush = true;
-                let frame = frame
-                    .map(CloseFrame::from_tungstenite)
-                    .unwrap_or_else(|| CloseFrame { code: CloseCode::NO_STATUS, reason: String::new() });
+            Incoming::Text(t) => self.deliver(Message::Text(t)),
+            Incoming::Binary(b) => self.deliver(Message::Binary(b)),
+            Incoming::Ping(payload) => {
+                if !self.close_queued {
+                    self.pending.push_back(Frame::pong(&payload));
+                }
+            }
+            Incoming::Pong => {}
+            Incoming::Close(frame) => {
+                // Nothing can be read after the peer's close: the connection ends once our
+                // answer (or our own close, if we closed first) is written.
+                self.read_done = true;
                 self.peer_chose |= self.outcome.is_none();
-                self.outcome.get_or_insert(frame);
+                let frame = frame.unwrap_or(CloseFrame { code: CloseCode::NO_STATUS, reason: String::new() });
                 if self.closing.is_none() {
-                    // tungstenite answers the peer's close itself; senders are told it is over.
+                    // The answer carries the peer's code; senders are told it is over.
                     self.closing = Some(Instant::now() + self.config.close_timeout);
-                    self.close_sent = true;
                     self.conn.lock().closing = true;
                     self.conn.stop_accepting(false);
+                    self.drop_unwritten();
+                    self.queue_close(Frame::close(&CloseFrame { code: frame.code, reason: String::new() }));
                     (self.next_ping, self.pong_deadline, self.idle_deadline) = (None, None, None);
+                    self.conn.notify_space();
                 }
+                self.outcome.get_or_insert(frame);
             }
         }
     }
@@ -422,7 +455,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     serde_json::json!({ "type": "error", "message": format!("token refresh refused: {e}") }).to_string()
                 }
             };
-            self.pending.push_back(tungstenite::Message::text(answer));
+            self.pending.push_back(Frame::text(&answer));
             return;
         }
         // No clock read per message unless an idle timeout is set (it costs as much as a
@@ -434,25 +467,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         self.conn.hand_over(msg);
     }
 
-    fn on_read_error(&mut self, e: tungstenite::Error) -> Poll<bool> {
-        use tungstenite::Error as E;
-        let frame = match &e {
-            E::Capacity(CapacityError::MessageTooLong { size, max_size }) => CloseFrame::new(
+    fn on_read_error(&mut self, e: ReadError) -> Poll<bool> {
+        let frame = match e {
+            ReadError::TooBig { size, max } => CloseFrame::new(
                 CloseCode::MESSAGE_TOO_BIG,
-                format!("message too big: {size} bytes, the limit is {max_size}"),
+                format!("message too big: {size} bytes, the limit is {max}"),
             ),
-            E::Capacity(c) => CloseFrame::new(CloseCode::MESSAGE_TOO_BIG, c.to_string()),
-            E::Utf8(_) => CloseFrame::new(CloseCode::INVALID_PAYLOAD, "invalid UTF-8 in a text message"),
-            E::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake)
-            | E::ConnectionClosed
-            | E::AlreadyClosed
-            | E::Io(_) => {
+            ReadError::Utf8 => CloseFrame::new(CloseCode::INVALID_PAYLOAD, "invalid UTF-8 in a text message"),
+            ReadError::Protocol(what) => CloseFrame::new(CloseCode::PROTOCOL_ERROR, format!("protocol error: {what}")),
+            ReadError::Io(e) => {
+                tracing::debug!(id = %self.conn.id, error = %e, "websocket read failed");
                 self.read_done = true;
                 self.outcome.get_or_insert_with(|| CloseFrame::new(CloseCode::ABNORMAL, "connection lost"));
                 return Poll::Ready(false);
             }
-            E::Protocol(p) => CloseFrame::new(CloseCode::PROTOCOL_ERROR, format!("protocol error: {p}")),
-            other => CloseFrame::new(CloseCode::PROTOCOL_ERROR, other.to_string()),
         };
         tracing::debug!(id = %self.conn.id, code = frame.code.as_u16(), reason = %frame.reason, "closing on bad input");
         // The stream is not readable past a bad frame: send our close, then drop raw input.
@@ -465,7 +493,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         let mut scratch = [0u8; 2048];
         loop {
             let mut buf = tokio::io::ReadBuf::new(&mut scratch);
-            match Pin::new(self.ws.get_mut()).poll_read(cx, &mut buf) {
+            match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
                 Poll::Ready(Ok(())) if !buf.filled().is_empty() => continue,
                 Poll::Ready(_) => {
                     self.discard = false;
@@ -537,7 +565,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             if let (Some(at), Some(interval)) = (self.next_ping, self.config.ping_interval)
                 && now >= at
             {
-                self.pending.push_back(tungstenite::Message::Ping(Default::default()));
+                self.pending.push_back(Frame::ping());
                 self.delivered_since_ping = false;
                 self.next_ping = Some(now + interval);
                 if self.pong_deadline.is_none() {
@@ -648,19 +676,19 @@ mod tests {
         conn.outbox().accepting = true;
         let stream = Scripted::default();
         let config = Arc::new(WsConfig::default());
-        let ws = WebSocketStream::from_raw_socket(stream.clone(), Role::Server, Some(config.tungstenite())).await;
-        let mut driver = Driver::new(conn.clone(), ws, config);
+        let reader = Reader::new(&[], config.max_message_size);
+        let mut driver = Driver::new(conn.clone(), stream.clone(), reader, config);
         let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
 
         // A message larger than the write buffer makes the sink busy while the socket blocks.
         stream.blocked.store(true, Ordering::SeqCst);
-        assert_eq!(conn.offer(tungstenite::Message::text("x".repeat(20 * 1024))), super::super::conn::Offer::Queued);
-        assert_eq!(conn.offer(tungstenite::Message::text("first")), super::super::conn::Offer::Queued);
+        assert_eq!(conn.offer(Frame::text(&"x".repeat(20 * 1024))), super::super::conn::Offer::Queued);
+        assert_eq!(conn.offer(Frame::text("first")), super::super::conn::Offer::Queued);
         assert!(driver.poll(&mut cx).is_pending());
         assert!(!driver.pending.is_empty(), "the sink should have been busy");
 
         // Queued now; its wake-up is spent on the next poll, which finds the sink free again.
-        assert_eq!(conn.offer(tungstenite::Message::text("second")), super::super::conn::Offer::Queued);
+        assert_eq!(conn.offer(Frame::text("second")), super::super::conn::Offer::Queued);
         stream.blocked.store(false, Ordering::SeqCst);
         assert!(driver.poll(&mut cx).is_pending());
 
@@ -668,5 +696,77 @@ mod tests {
         assert!(contains(&written, "first"), "the pending message was not written");
         assert!(contains(&written, "second"), "the message queued meanwhile was left in the queue");
         assert!(conn.outbox().queue.is_empty());
+    }
+
+    /// A socket that takes at most 7 bytes per write, across slices.
+    #[derive(Clone, Default)]
+    struct Trickle(Arc<Mutex<Vec<u8>>>);
+
+    impl AsyncRead for Trickle {
+        fn poll_read(self: Pin<&mut Self>, _: &mut Context<'_>, _: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+            Poll::Pending
+        }
+    }
+
+    impl AsyncWrite for Trickle {
+        fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+            let n = buf.len().min(7);
+            self.0.lock().unwrap().extend_from_slice(&buf[..n]);
+            Poll::Ready(Ok(n))
+        }
+        fn poll_write_vectored(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            bufs: &[io::IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            let mut taken = 0;
+            let mut out = self.0.lock().unwrap();
+            for b in bufs {
+                let n = b.len().min(7 - taken);
+                out.extend_from_slice(&b[..n]);
+                taken += n;
+                if taken == 7 {
+                    break;
+                }
+            }
+            Poll::Ready(Ok(taken))
+        }
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Frames written several at a time and cut anywhere by short writes reach the socket
+    /// whole and in order, each counted once.
+    #[tokio::test]
+    async fn frames_cut_by_short_vectored_writes_arrive_whole_and_in_order() {
+        let (decision, _) = tokio::sync::oneshot::channel();
+        let conn = Arc::new(Conn::new(
+            ConnectionId::generate(),
+            None,
+            &WsConfig { max_queue: 1000, ..WsConfig::default() },
+            decision,
+        ));
+        conn.outbox().accepting = true;
+        let stream = Trickle::default();
+        let config = Arc::new(WsConfig::default());
+        let reader = Reader::new(&[], config.max_message_size);
+        let mut driver = Driver::new(conn.clone(), stream.clone(), reader, config);
+        let frames: Vec<Frame> = (0..200).map(|i| Frame::text(&"m".repeat(i % 150))).collect();
+        for f in &frames {
+            assert_eq!(conn.offer(f.clone()), super::super::conn::Offer::Queued);
+        }
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        assert!(driver.poll(&mut cx).is_pending());
+        let expected: Vec<u8> = frames.iter().flat_map(|f| f.bytes().to_vec()).collect();
+        assert_eq!(*stream.0.lock().unwrap(), expected);
+        assert_eq!(driver.counts.messages_out, 200);
+        assert!(driver.pending.is_empty() && driver.written == 0);
     }
 }

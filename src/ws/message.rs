@@ -1,6 +1,6 @@
 use bytes::Bytes;
 use serde::Serialize;
-use tokio_tungstenite::tungstenite::{self, Utf8Bytes};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::CloseFrame;
 
@@ -67,14 +67,6 @@ impl Message {
     /// Whether this is the end of the connection.
     pub fn is_close(&self) -> bool {
         matches!(self, Message::Close(_))
-    }
-
-    pub(crate) fn into_tungstenite(self) -> tungstenite::Message {
-        match self {
-            Message::Text(t) => tungstenite::Message::Text(t),
-            Message::Binary(b) => tungstenite::Message::Binary(b),
-            Message::Close(frame) => tungstenite::Message::Close(frame.map(|f| f.to_tungstenite())),
-        }
     }
 }
 

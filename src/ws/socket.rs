@@ -13,6 +13,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use super::{
     CloseCode, CloseFrame, Message, WsError,
     conn::{Conn, ConnectionId, Decision, Phase, PushError},
+    frame::Frame,
 };
 use crate::{Error, auth::Principal, describe::JsonSchema, error::detail_response};
 
@@ -484,7 +485,7 @@ impl<In: DeserializeOwned + JsonSchema> Receiver<In> {
             match self.conn.invalid_message {
                 super::InvalidMessage::Reply => {
                     let reply = serde_json::json!({"type": "error", "message": problem});
-                    if self.conn.push(Message::text(reply.to_string()).into_tungstenite()).await.is_err() {
+                    if self.conn.push(Frame::text(&reply.to_string())).await.is_err() {
                         return Ok(None);
                     }
                 }
@@ -539,12 +540,12 @@ impl<Out> Sender<Out> {
                 let frame = frame.unwrap_or_else(|| CloseFrame::new(CloseCode::NORMAL, ""));
                 self.close(frame.code, frame.reason)
             }
-            msg => self.conn.push(msg.into_tungstenite()).await,
+            msg => self.conn.push(Frame::from(msg)).await,
         }
     }
 
     fn try_push(&self, msg: Message) -> Result<(), WsError> {
-        match self.conn.try_push(msg.into_tungstenite()) {
+        match self.conn.try_push(Frame::from(msg)) {
             Ok(()) => Ok(()),
             Err(PushError::Closed) => Err(WsError::Closed),
             Err(PushError::Full(_)) => Err(WsError::QueueFull),
