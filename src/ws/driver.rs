@@ -28,8 +28,15 @@ use super::{
     wake::{Flag, StableWaker},
 };
 
-/// Most frames handed to one vectored write.
+/// Most frames handed to one write.
 const MAX_SLICES: usize = 64;
+/// Frames of at most this many bytes on average are copied into one buffer for a write.
+const COALESCE_BELOW: usize = 1024;
+
+thread_local! {
+    /// The buffer small frames are copied into for one write (one per thread, reused).
+    static COALESCED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 /// Runs a connection from the handler's decision to the end of the TCP stream.
 /// Returns how the connection went: whether it opened, how long, what it sent and received.
@@ -280,18 +287,38 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
     }
 
-    /// Writes everything pending, several frames per vectored write, then flushes. Ready(())
-    /// means the connection is unusable.
+    /// Writes everything pending, then flushes. Ready(()) means the connection is unusable.
+    ///
+    /// Several small frames are copied into one buffer and go out in one plain write: for
+    /// frames of tens of bytes the kernel spends more per buffer of a `writev` than the copy
+    /// costs (measured on fanout to 1,000: BENCHMARKS.md, Session 7). Large frames go as
+    /// they are, in one vectored write.
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        while !self.pending.is_empty() {
-            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-            let mut count = 0;
-            for (slot, frame) in slices.iter_mut().zip(&self.pending) {
-                let bytes = frame.bytes();
-                *slot = IoSlice::new(if count == 0 { &bytes[self.written..] } else { bytes });
-                count += 1;
-            }
-            let mut n = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]) {
+        while let Some(front) = self.pending.front() {
+            let first = &front.bytes()[self.written..];
+            let io = Pin::new(&mut self.io);
+            let frames = self.pending.len().min(MAX_SLICES);
+            let wrote = if frames == 1 {
+                io.poll_write(cx, first)
+            } else {
+                let rest = || self.pending.iter().skip(1).take(frames - 1).map(|f| &f.bytes()[..]);
+                if first.len() + rest().map(<[u8]>::len).sum::<usize>() <= frames * COALESCE_BELOW {
+                    COALESCED.with_borrow_mut(|batch| {
+                        batch.clear();
+                        batch.extend_from_slice(first);
+                        rest().for_each(|b| batch.extend_from_slice(b));
+                        io.poll_write(cx, batch)
+                    })
+                } else {
+                    let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+                    slices[0] = IoSlice::new(first);
+                    for (slot, bytes) in slices[1..].iter_mut().zip(rest()) {
+                        *slot = IoSlice::new(bytes);
+                    }
+                    io.poll_write_vectored(cx, &slices[..frames])
+                }
+            };
+            let mut n = match wrote {
                 Poll::Ready(Ok(0)) => return self.write_failed(std::io::ErrorKind::WriteZero.into()),
                 Poll::Ready(Ok(n)) => n,
                 Poll::Ready(Err(e)) => return self.write_failed(e),

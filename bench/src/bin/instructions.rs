@@ -207,7 +207,7 @@ fn run(server: &Server, op: Op, n: u64) -> u64 {
     let _ = std::fs::remove_file(&out);
     text.lines()
         .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
-        .and_then(|v| v.trim().split_whitespace().next()?.parse().ok())
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or_else(|| panic!("no totals in {}", out.display()))
 }
 
