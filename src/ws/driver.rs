@@ -1,6 +1,6 @@
 //! The driver: owns the socket of one connection and runs its loop until the closing
 //! handshake is complete. It reads frames ([`Reader`]) into the handler's slot, writes
-//! everything queued (frames encoded once, [`Frame`]) in vectored writes, answers pings and
+//! everything queued (frames encoded once, [`Frame`]) several at a time, answers pings and
 //! closes, pings quiet clients, enforces the limits, and closes on bad input (1009 for an
 //! oversized message, 1007 for bad UTF-8, 1002 for a protocol error).
 

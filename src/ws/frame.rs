@@ -1,7 +1,7 @@
 //! Outgoing frames, encoded once: a server frame is never masked, so the bytes of a message
 //! (header and payload) are the same for every client it goes to. A room broadcast encodes
 //! its message once and every member's queue holds a reference-counted share of the same
-//! bytes, which its driver writes as they are (several queued frames in one vectored write).
+//! bytes, which its driver writes without encoding them again.
 
 use bytes::{BufMut, Bytes, BytesMut};
 

@@ -148,8 +148,11 @@ fn part(args: &Args) {
                 tokio::spawn(async move {
                     let (mut got, mut out_of_order) = (0u64, 0u64);
                     while got < messages {
-                        let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout_at(deadline, ws.next()).await else {
-                            break;
+                        // The server's pings (answered by tungstenite) are not messages: skip them.
+                        let t = match tokio::time::timeout_at(deadline, ws.next()).await {
+                            Ok(Some(Ok(Message::Text(t)))) => t,
+                            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+                            _ => break,
                         };
                         got += 1;
                         if t.parse::<u64>().ok() != Some(got) {
