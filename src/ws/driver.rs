@@ -30,8 +30,11 @@ use super::{
 
 /// Most frames handed to one write.
 const MAX_SLICES: usize = 64;
-/// Frames of at most this many bytes on average are copied into one buffer for a write.
-const COALESCE_BELOW: usize = 1024;
+/// Frames adding up to at most this many bytes are copied into one buffer for a write.
+const COALESCE_UP_TO: usize = 16 * 1024;
+/// Frames of the driver's own (pongs, token refresh answers) allowed beyond the outbox's bound
+/// before reading pauses.
+const PENDING_SLACK: usize = 16;
 
 thread_local! {
     /// The buffer small frames are copied into for one write (one per thread, reused).
@@ -236,7 +239,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         self.conn.register_driver(cx);
         self.read_parent.register(cx);
         loop {
-            // With messages still pending (the sink was busy) the outbox is left alone, so
+            // With messages still pending (the socket was busy) the outbox is left alone, so
             // the queue stays bounded; once they are written, it must be looked at again in
             // this same poll: its wake-up may already have been spent on this poll.
             let deferred = self.closing.is_none() && !self.pending.is_empty();
@@ -268,6 +271,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         let took = self.closing.is_none() && self.pending.is_empty() && self.conn.take_queued(&mut self.pending);
         if took {
             self.conn.notify_space();
+            // A close sent as a message (`Message::Close` through a sender or a broadcast) is
+            // our close: what was queued before it goes first, nothing after it.
+            if let Some(at) = self.pending.iter().position(|f| f.kind() == Kind::Close) {
+                let frame = self.pending[at].close_frame();
+                self.pending.truncate(at);
+                self.conn.stop_accepting(false);
+                self.start_close(frame, true);
+            }
         }
         // The state lock only when a close or the handler's end was signalled.
         if !self.conn.take_requested() {
@@ -289,10 +300,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
 
     /// Writes everything pending, then flushes. Ready(()) means the connection is unusable.
     ///
-    /// Several small frames are copied into one buffer and go out in one plain write: for
-    /// frames of tens of bytes the kernel spends more per buffer of a `writev` than the copy
-    /// costs (measured on fanout to 1,000: BENCHMARKS.md, Session 7). Large frames go as
-    /// they are, in one vectored write.
+    /// Several frames adding up to at most 16 KiB are copied into one buffer and go out in
+    /// one plain write: for frames of tens of bytes the kernel spends more per buffer of a
+    /// `writev` than the copy costs (measured on fanout to 1,000: BENCHMARKS.md, Session 7).
+    /// More go as they are, in one vectored write.
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         while let Some(front) = self.pending.front() {
             let first = &front.bytes()[self.written..];
@@ -302,7 +313,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 io.poll_write(cx, first)
             } else {
                 let rest = || self.pending.iter().skip(1).take(frames - 1).map(|f| &f.bytes()[..]);
-                if first.len() + rest().map(<[u8]>::len).sum::<usize>() <= frames * COALESCE_BELOW {
+                if first.len() + rest().map(<[u8]>::len).sum::<usize>() <= COALESCE_UP_TO {
                     COALESCED.with_borrow_mut(|batch| {
                         batch.clear();
                         batch.extend_from_slice(first);
@@ -388,6 +399,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             self.readable.set(); // still readable: read once the handler took the message
             return Poll::Pending;
         }
+        if self.pending.len() > self.conn.max_queue + PENDING_SLACK {
+            // Answers of our own (to token refreshes) pile up while the client does not read:
+            // read no more until they are written.
+            self.readable.set();
+            return Poll::Pending;
+        }
         let (reader, io) = (&mut self.reader, &mut self.io);
         let item = match self.readable.poll_with(|cx| reader.poll_next(cx, io)) {
             Poll::Pending => return Poll::Pending,
@@ -440,7 +457,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             Incoming::Binary(b) => self.deliver(Message::Binary(b)),
             Incoming::Ping(payload) => {
                 if !self.close_queued {
-                    self.pending.push_back(Frame::pong(&payload));
+                    // At most one pong waits: a newer ping's answer replaces it (RFC 6455
+                    // allows answering only the latest), so pings cannot pile up frames.
+                    let pong = Frame::pong(&payload);
+                    let start = usize::from(self.written > 0);
+                    match self.pending.iter().skip(start).position(|f| f.kind() == Kind::Pong) {
+                        Some(i) => self.pending[start + i] = pong,
+                        None => self.pending.push_back(pong),
+                    }
                 }
             }
             Incoming::Pong => {}
@@ -456,7 +480,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     self.conn.lock().closing = true;
                     self.conn.stop_accepting(false);
                     self.drop_unwritten();
-                    self.queue_close(Frame::close(&CloseFrame { code: frame.code, reason: String::new() }));
+                    self.queue_close(Frame::close(&frame)); // the peer's code and reason, echoed
                     (self.next_ping, self.pong_deadline, self.idle_deadline) = (None, None, None);
                     self.conn.notify_space();
                 }
@@ -650,6 +674,7 @@ mod tests {
         },
     };
 
+    use bytes::Bytes;
     use tokio::io::ReadBuf;
 
     use super::*;
@@ -707,14 +732,14 @@ mod tests {
         let mut driver = Driver::new(conn.clone(), stream.clone(), reader, config);
         let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
 
-        // A message larger than the write buffer makes the sink busy while the socket blocks.
+        // A large message keeps the driver busy while the socket blocks.
         stream.blocked.store(true, Ordering::SeqCst);
         assert_eq!(conn.offer(Frame::text(&"x".repeat(20 * 1024))), super::super::conn::Offer::Queued);
         assert_eq!(conn.offer(Frame::text("first")), super::super::conn::Offer::Queued);
         assert!(driver.poll(&mut cx).is_pending());
-        assert!(!driver.pending.is_empty(), "the sink should have been busy");
+        assert!(!driver.pending.is_empty(), "the socket should have been busy");
 
-        // Queued now; its wake-up is spent on the next poll, which finds the sink free again.
+        // Queued now; its wake-up is spent on the next poll, which finds the socket free again.
         assert_eq!(conn.offer(Frame::text("second")), super::super::conn::Offer::Queued);
         stream.blocked.store(false, Ordering::SeqCst);
         assert!(driver.poll(&mut cx).is_pending());
@@ -785,7 +810,9 @@ mod tests {
         let config = Arc::new(WsConfig::default());
         let reader = Reader::new(&[], config.max_message_size);
         let mut driver = Driver::new(conn.clone(), stream.clone(), reader, config);
-        let frames: Vec<Frame> = (0..200).map(|i| Frame::text(&"m".repeat(i % 150))).collect();
+        // Small frames (copied into one buffer) and, every 50th, one of 20 KB (vectored writes).
+        let frames: Vec<Frame> =
+            (0..200).map(|i| Frame::text(&"m".repeat(if i % 50 == 49 { 20_000 } else { i % 150 }))).collect();
         for f in &frames {
             assert_eq!(conn.offer(f.clone()), super::super::conn::Offer::Queued);
         }
@@ -795,5 +822,57 @@ mod tests {
         assert_eq!(*stream.0.lock().unwrap(), expected);
         assert_eq!(driver.counts.messages_out, 200);
         assert!(driver.pending.is_empty() && driver.written == 0);
+    }
+
+    fn driver_on(stream: Scripted, max_queue: usize) -> (Arc<Conn>, Driver<Scripted>) {
+        let (decision, _) = tokio::sync::oneshot::channel();
+        let conn = Arc::new(Conn::new(
+            ConnectionId::generate(),
+            None,
+            &WsConfig { max_queue, ..WsConfig::default() },
+            decision,
+        ));
+        conn.outbox().accepting = true;
+        let config = Arc::new(WsConfig::default());
+        let reader = Reader::new(&[], config.max_message_size);
+        (conn.clone(), Driver::new(conn, stream, reader, config))
+    }
+
+    /// A client that pings without reading gets one pong waiting, the latest, not one per ping.
+    #[tokio::test]
+    async fn pings_from_a_client_that_does_not_read_leave_one_pong_waiting() {
+        let stream = Scripted::default();
+        stream.blocked.store(true, Ordering::SeqCst);
+        let (_conn, mut driver) = driver_on(stream.clone(), 16);
+        for i in 0..1000u32 {
+            driver.on_message(Incoming::Ping(Bytes::from(i.to_be_bytes().to_vec())));
+        }
+        assert_eq!(driver.pending.len(), 1);
+        assert_eq!(&driver.pending[0].bytes()[2..], &999u32.to_be_bytes());
+        stream.blocked.store(false, Ordering::SeqCst);
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        assert!(driver.poll(&mut cx).is_pending());
+        assert_eq!(*stream.written.lock().unwrap(), [&[0x8a, 4][..], &999u32.to_be_bytes()].concat());
+    }
+
+    /// A `Message::Close` queued like any message (a sender's, a broadcast's) is the driver's
+    /// close: what came before it is written, nothing after it, and no second close follows.
+    #[tokio::test]
+    async fn a_close_sent_as_a_message_is_the_last_frame() {
+        let stream = Scripted::default();
+        let (conn, mut driver) = driver_on(stream.clone(), 16);
+        let bye = CloseFrame::new(CloseCode::from_u16(4000), "bye");
+        conn.offer(Frame::text("before"));
+        conn.offer(Frame::message(&Message::Close(Some(bye.clone()))));
+        conn.offer(Frame::text("after"));
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        assert!(driver.poll(&mut cx).is_pending());
+        conn.request_close(CloseFrame::new(CloseCode::NORMAL, "again"));
+        driver.on_message(Incoming::Ping(Bytes::new()));
+        assert!(driver.poll(&mut cx).is_pending());
+        let expected = [Frame::text("before").bytes().to_vec(), Frame::close(&bye).bytes().to_vec()].concat();
+        assert_eq!(*stream.written.lock().unwrap(), expected);
+        assert!(driver.close_sent);
+        assert_eq!(driver.outcome, Some(bye));
     }
 }

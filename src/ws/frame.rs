@@ -5,7 +5,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{CloseFrame, Message, close::MAX_REASON_BYTES};
+use super::{CloseCode, CloseFrame, Message, close::MAX_REASON_BYTES};
 
 const OP_TEXT: u8 = 0x1;
 const OP_BINARY: u8 = 0x2;
@@ -106,6 +106,18 @@ impl Frame {
         }
     }
 
+    /// What a close frame says (read back from its bytes); `None` code reads as 1005.
+    pub(crate) fn close_frame(&self) -> CloseFrame {
+        let payload = self.bytes.get(2..).unwrap_or_default();
+        match payload {
+            [hi, lo, reason @ ..] => CloseFrame {
+                code: CloseCode::from_u16(u16::from_be_bytes([*hi, *lo])),
+                reason: String::from_utf8_lossy(reason).into_owned(),
+            },
+            _ => CloseFrame { code: CloseCode::NO_STATUS, reason: String::new() },
+        }
+    }
+
     /// The bytes on the wire.
     pub(crate) fn bytes(&self) -> &Bytes {
         &self.bytes
@@ -130,7 +142,6 @@ impl From<Message> for Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ws::CloseCode;
 
     #[test]
     fn headers_follow_rfc_6455_for_each_length_class() {
@@ -149,12 +160,15 @@ mod tests {
     fn close_frames_carry_the_code_and_a_reason_cut_on_a_character_boundary() {
         let f = Frame::close(&CloseFrame::new(CloseCode::NORMAL, "bye"));
         assert_eq!(&f.bytes()[..], b"\x88\x05\x03\xe8bye");
-        let long = Frame::close(&CloseFrame::new(CloseCode::POLICY_VIOLATION, "é".repeat(100)));
+        // Built directly: `CloseFrame::new` would already have cut the reason.
+        let long = Frame::close(&CloseFrame { code: CloseCode::POLICY_VIOLATION, reason: "é".repeat(100) });
         assert_eq!(long.bytes()[1] as usize, long.bytes().len() - 2);
         assert!(long.bytes().len() - 2 <= 125);
         assert!(std::str::from_utf8(&long.bytes()[4..]).is_ok());
         let never_sent = Frame::close(&CloseFrame::new(CloseCode::NO_STATUS, ""));
         assert_eq!(&never_sent.bytes()[..], &[0x88, 0]);
+        assert_eq!(f.close_frame(), CloseFrame::new(CloseCode::NORMAL, "bye"));
+        assert_eq!(never_sent.close_frame().code, CloseCode::NO_STATUS);
     }
 
     #[test]

@@ -22,6 +22,9 @@ use super::{CloseCode, CloseFrame, Utf8Bytes};
 
 /// How much one read takes from the socket.
 const READ_SIZE: usize = 4096;
+/// The most room made ahead of bytes not yet arrived: a header announcing a large frame does
+/// not pin its whole size before the payload comes (the buffer grows as it arrives).
+const RESERVE_AHEAD: usize = 16 * 1024;
 
 /// A message or control frame, as read.
 #[derive(Debug, PartialEq)]
@@ -145,7 +148,7 @@ impl Reader {
                 continue;
             }
             // A frame is partly here: read the rest next to it.
-            self.buf.reserve(need.saturating_sub(self.buf.len()).max(READ_SIZE));
+            self.buf.reserve(need.saturating_sub(self.buf.len()).clamp(READ_SIZE, RESERVE_AHEAD));
             match tokio_util::io::poll_read_buf(Pin::new(&mut *io), cx, &mut self.buf) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(ReadError::Io(e))),
@@ -168,7 +171,7 @@ impl Reader {
                     }
                 }
                 Parsed::Need(n) => {
-                    self.buf.reserve(n);
+                    self.buf.reserve(n.min(RESERVE_AHEAD));
                     self.buf.extend_from_slice(data);
                     return Ok(None);
                 }
@@ -191,6 +194,13 @@ fn parse(message: &mut Option<Partial>, max: usize, d: &[u8]) -> Result<Parsed, 
     }
     if b1 & 0x80 == 0 {
         return protocol("an unmasked frame from a client");
+    }
+    // The opcode and the message it belongs to are checked before any payload is waited for.
+    match opcode {
+        0x0 if message.is_none() => return protocol("a continuation frame with nothing to continue"),
+        0x1 | 0x2 if message.is_some() => return protocol("a new message before the fragmented one ended"),
+        0x0..=0x2 | 0x8..=0xA => {}
+        other => return protocol(&format!("reserved opcode {other:#x}")),
     }
     let extra = match b1 & 0x7F {
         126 => 2,
@@ -224,7 +234,7 @@ fn parse(message: &mut Option<Partial>, max: usize, d: &[u8]) -> Result<Parsed, 
         }
     }
     // Within `max` (or 125 bytes) from here on.
-    let total = header + len as usize;
+    let total = header.saturating_add(len as usize);
     if d.len() < total {
         return Ok(Parsed::Need(total));
     }
@@ -467,5 +477,17 @@ mod tests {
             let slow: Vec<u8> = data.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]).collect();
             assert_eq!(fast, slow, "length {len}");
         }
+    }
+
+    /// A header announcing a large frame does not make the reader set its whole size aside
+    /// before the payload arrives.
+    #[test]
+    fn a_header_alone_reserves_little() {
+        let header = &frame(0x82, &[0; 60_000])[..14];
+        let mut io = header;
+        let mut reader = Reader::new(&[], 1 << 20);
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        assert!(matches!(reader.poll_next(&mut cx, &mut io), Poll::Ready(Ok(None))));
+        assert!(reader.buf.capacity() <= 2 * RESERVE_AHEAD, "{} bytes reserved", reader.buf.capacity());
     }
 }
