@@ -217,8 +217,13 @@ pub(crate) fn detail_response(status: StatusCode, detail: impl Serialize) -> Res
 }
 
 pub(crate) fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => Response::builder().status(status).content_type("application/json").body(bytes),
+    // Most answers fit: one allocation instead of the doublings from an empty one.
+    let mut bytes = Vec::with_capacity(128);
+    match serde_json::to_writer(&mut bytes, body) {
+        Ok(()) => Response::builder()
+            .status(status)
+            .header(poem::http::header::CONTENT_TYPE, poem::http::HeaderValue::from_static("application/json"))
+            .body(bytes),
         Err(e) => {
             tracing::error!(error = %e, "could not serialize a JSON response");
             Response::builder()

@@ -10,15 +10,15 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use futures_util::FutureExt;
-use poem::{Endpoint, http::Uri};
+use poem::http::Uri;
 use serde_json::Value;
 
 use crate::{
     auth::{Auth, Secured},
     hub::pubsub::{self, Command, MAX_TOPIC_BYTES},
     live::{Column, Filter, Kind, Schema},
-    route::path,
+    route::{PathParams, path},
+    router::Matcher,
     ws::reader::{Incoming, ReadError, Reader},
 };
 
@@ -29,10 +29,10 @@ const MAX_ERROR_BYTES: usize = 512;
 /// Route path templates (`route::path`, which the route macros also run at compile time).
 ///
 /// `input` is UTF-8 lines: a template (`/items/<id>`), then optionally a request path to
-/// route, then parameter values. A template that parses must render back to itself, give a
-/// pattern poem's router accepts, and be matched by a path built from the values, which
-/// the router must hand back unchanged; a request path it routes must be the template with
-/// the bound values put in.
+/// route, then parameter values. A template that parses must render back to itself, be taken
+/// by the app's router (`router::Matcher`), and be matched by a path built from the values,
+/// which the router must hand back unchanged; a request path it routes must be the template
+/// with the bound values put in.
 pub fn route_path(input: &[u8]) {
     let Ok(text) = std::str::from_utf8(input) else { return };
     let mut lines = text.split('\n');
@@ -56,14 +56,13 @@ pub fn route_path(input: &[u8]) {
         assert_eq!(path::parse(&path::join(template, "/")).as_ref(), Ok(&segments), "{template:?} joined to /");
     }
 
-    let pattern = path::poem_pattern(&segments);
-    let route = match poem::Route::new().try_at(&pattern, BoundParams(path::params(&segments).len())) {
-        Ok(route) => route,
-        Err(e) => panic!("{template:?} parses, but poem refuses its pattern {pattern:?}: {e}"),
-    };
+    let mut route = Matcher::default();
+    if route.insert(&segments, (), false).is_err() {
+        panic!("{template:?} parses, but the router refuses it");
+    }
 
     // A path built from the template is routed to it, with the values it was built from
-    // (poem decodes them, and drops one that is not UTF-8 once decoded).
+    // (decoded; one that is not UTF-8 once decoded is bound as `None`).
     let mut values = values.into_iter();
     let mut built = String::new();
     let mut expected = Vec::new();
@@ -74,7 +73,7 @@ pub fn route_path(input: &[u8]) {
             Segment::Param(_) | Segment::Rest(_) => {
                 let rest = matches!(segment, Segment::Rest(_));
                 let mut value = percent_encode(values.next().unwrap_or_default(), rest);
-                if value.is_empty() && !rest {
+                if value.is_empty() {
                     value.push('_');
                 }
                 built.push_str(&value);
@@ -87,8 +86,8 @@ pub fn route_path(input: &[u8]) {
     }
     if let Ok(uri) = built.parse::<Uri>() {
         match route_request(&route, uri, expected.len()) {
-            Some(bound) => assert_eq!(bound, expected, "{built:?} routed to {template:?} ({pattern:?})"),
-            None => panic!("{built:?}, built from {template:?}, is not routed to it ({pattern:?})"),
+            Some(bound) => assert_eq!(bound, expected, "{built:?} routed to {template:?}"),
+            None => panic!("{built:?}, built from {template:?}, is not routed to it"),
         }
     }
 
@@ -203,28 +202,11 @@ fn percent_decode(raw: &str) -> Option<String> {
 
 /// Routes a request for `uri`: the values bound to the route's `count` parameters, or `None`
 /// for a 404.
-fn route_request(route: &poem::Route, uri: Uri, count: usize) -> Option<Vec<Option<String>>> {
-    let request = poem::Request::builder().uri(uri).finish();
-    let answer = route.call(request).now_or_never().expect("routing does not wait");
-    let response = answer.ok()?;
-    let bound: &Vec<Option<String>> = response.data().expect("the route's endpoint answered");
-    assert_eq!(bound.len(), count, "one value for each parameter");
-    Some(bound.clone())
-}
-
-/// An endpoint answering with the values of the route's parameters (`p0`, `p1`, ..).
-struct BoundParams(usize);
-
-impl Endpoint for BoundParams {
-    type Output = poem::Response;
-
-    async fn call(&self, req: poem::Request) -> poem::Result<poem::Response> {
-        let values: Vec<Option<String>> =
-            (0..self.0).map(|i| req.raw_path_param(&path::poem_param_name(i)).map(str::to_string)).collect();
-        let mut response = poem::Response::default();
-        response.set_data(values);
-        Ok(response)
-    }
+fn route_request(route: &Matcher<()>, uri: Uri, count: usize) -> Option<Vec<Option<String>>> {
+    let mut params = PathParams::default();
+    route.find(uri.path(), &mut params)?;
+    assert_eq!(params.len(), count, "one value for each parameter");
+    Some((0..count).map(|i| params.get(uri.path(), i).map(str::to_string)).collect())
 }
 
 /// The pub/sub protocol (`hub::pubsub`): `input` is one text message from a client.

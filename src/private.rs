@@ -16,7 +16,7 @@ pub use crate::{
     auth::Secured,
     extract::{
         Extractor,
-        arg::{ArgProbe, ByExtractor, ByParam, Neither},
+        arg::{ArgProbe, ArgValue, ByExtractor, ByParam, Neither},
         extract,
         param::{
             header_param, header_param_opt, param_errors, path_param, query_param, query_param_list, query_param_opt,

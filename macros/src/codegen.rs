@@ -40,10 +40,14 @@ fn extraction(i: usize, arg: &Arg, p: &TokenStream) -> TokenStream {
         ArgKind::Auto { name, .. } => {
             let helper = format_ident!("{}", helper, span = arg.span);
             let p = crate::respan(p, arg.span);
+            // A parameter is there at once; only an extractor's (boxed) future is awaited.
             quote_spanned! {arg.span=> {
                 #[allow(unused_imports)]
                 use #p::{ByExtractor as _, ByParam as _, Neither as _};
-                (&&&#p::ArgProbe::<#ty>::new()).#helper(&__req, &mut __body, #name).await
+                match (&&&#p::ArgProbe::<#ty>::new()).#helper(&__req, &mut __body, #name) {
+                    #p::ArgValue::Ready(value) => value,
+                    #p::ArgValue::Pending(future) => future.await,
+                }
             }}
         }
     };
@@ -116,9 +120,10 @@ fn extract_then(route: &Route, call: TokenStream, p: &TokenStream) -> TokenStrea
     // argument can borrow from it (no reference or lifetime in any argument type), drop it.
     let release =
         if route.args.iter().any(|a| borrows(&a.ty)) { quote!() } else { quote!(::core::mem::drop((__req, __body));) };
+    // Split before the future is made: it then holds the request once, not twice.
     quote! {
+        let (__req, mut __body) = __request.split();
         ::std::boxed::Box::pin(async move {
-            let (__req, mut __body) = __request.split();
             let _ = &mut __body;
             #(#extractions)*
             #release

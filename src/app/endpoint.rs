@@ -1,23 +1,28 @@
-//! The poem endpoint an [`App`](super::App) becomes: a poem route tree with one method
-//! dispatcher per path shape, wrapped so that every answer (404, 405, a panic) is JSON, inside
-//! the user's middlewares ([`App::with`](super::App::with)).
+//! What an [`App`](super::App) serves: its routes, found by sockeye's own matcher (one
+//! method dispatcher per path shape) and the endpoints mounted beside them, wrapped so that
+//! every answer (404, 405, a panic) is JSON, inside the user's middlewares
+//! ([`App::with`](super::App::with)). Without middlewares a request goes from the server's
+//! connection loop to its handler through plain function calls: [`AppEndpoint::handle`].
 
-use std::{collections::BTreeMap, panic::AssertUnwindSafe, sync::Arc};
+use std::{collections::BTreeMap, future::Future, panic::AssertUnwindSafe, pin::Pin, sync::Arc};
 
 use futures_util::FutureExt;
 use poem::{
     Endpoint, EndpointExt, IntoResponse, Request, Response, Route,
     endpoint::BoxEndpoint,
-    http::{Extensions, HeaderValue, Method, StatusCode, Uri, header, uri::PathAndQuery},
+    http::{Extensions, HeaderName, HeaderValue, Method, StatusCode, Uri, header, uri::PathAndQuery},
 };
 
 use crate::{
     auth::{Auth, AuthPending},
     error::{detail_response, error_to_json, panic_message},
-    route::{AppData, RouteDef, path},
-    router::{Mounted, RouteError},
+    route::{AppData, PathParams, RequestData, RouteDef, path},
+    router::{Matcher, Mounted, RouteError},
     ws::registry::Registry,
 };
+
+/// The answer's header naming the request.
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub(crate) struct AppEndpoint {
     /// The routes, behind the user's middlewares when there are any.
@@ -40,10 +45,25 @@ enum Served {
 
 /// The app's own routes and the endpoints mounted beside them, under the body limit.
 struct Routes {
-    route: Route,
+    matcher: Matcher<Target>,
+    /// One dispatcher per path shape.
+    methods: Vec<Methods>,
+    /// The mounted endpoints, each nested at its prefix (poem strips the prefix for them).
+    mounts: Route,
     body_limit: usize,
     /// Whether user middlewares run before: then the body may not be the one the client sent.
     behind_layers: bool,
+    /// Put into a request that arrives without it (a middleware made a new one).
+    data: AppData,
+}
+
+/// What a path leads to.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// `Routes::methods[i]`.
+    Methods(usize),
+    /// One of the mounted endpoints.
+    Mounted,
 }
 
 /// How the served endpoint is put together besides its routes.
@@ -68,8 +88,8 @@ impl AppEndpoint {
                 registry
             }
         };
-        // One poem route per path shape; the methods on it are dispatched by `Methods`.
-        let mut by_pattern: BTreeMap<String, Vec<&Mounted>> = BTreeMap::new();
+        // One dispatcher per path shape; the methods on it are dispatched by `Methods`.
+        let mut by_shape: BTreeMap<String, (Vec<path::Segment<'_>>, Vec<&Mounted>)> = BTreeMap::new();
         for m in mounted {
             if m.secured.is_some() && !configured {
                 return Err(RouteError::NoAuth { handler: m.def.qualified_name(), location: m.def.location() });
@@ -79,34 +99,49 @@ impl AppEndpoint {
                 path: m.path.clone(),
                 reason: e.message,
             })?;
-            by_pattern.entry(path::poem_pattern(&segments)).or_default().push(m);
+            by_shape.entry(path::shape(&segments)).or_insert_with(|| (segments, Vec::new())).1.push(m);
         }
-        let mut route = Route::new();
-        for (pattern, group) in by_pattern {
+        let mut matcher = Matcher::default();
+        let mut methods = Vec::with_capacity(by_shape.len());
+        for (segments, group) in by_shape.into_values() {
             let observed = parts.access_log || !parts.answered.is_empty();
-            let matched = observed.then(|| super::access_log::MatchedRoute(path::display(&group[0].path).into()));
-            let mut methods = Methods::new(group.iter().map(|m| (m.def, m.secured)), matched);
-            methods.log_websockets = parts.access_log;
-            route = route.try_at(&pattern, methods).map_err(|e| RouteError::BadPath {
+            let shown = path::display(&group[0].path);
+            let matched = observed.then(|| super::access_log::MatchedRoute(shown.as_str().into()));
+            let mut dispatcher = Methods::new(group.iter().map(|m| (m.def, m.secured)), shown, matched);
+            dispatcher.log_websockets = parts.access_log;
+            // A shape is inserted once, and a `<rest..>` never has a following segment: no
+            // two routes meet in the tree.
+            matcher.insert(&segments, Target::Methods(methods.len()), false).map_err(|_| RouteError::BadPath {
                 handler: group[0].def.qualified_name(),
                 path: group[0].path.clone(),
-                reason: e.to_string(),
+                reason: "it answers the same paths as another route".to_string(),
             })?;
+            methods.push(dispatcher);
         }
-        for (path, endpoint) in parts.mounts {
-            route = route
-                .try_nest(&path, endpoint)
-                .map_err(|e| RouteError::Mount { path: path.clone(), reason: e.to_string() })?;
+        let mut mounts = Route::new();
+        for (prefix, endpoint) in parts.mounts {
+            let mount_error = |reason: String| RouteError::Mount { path: prefix.clone(), reason };
+            let segments = path::parse(&prefix).map_err(|e| mount_error(e.message))?;
+            if !path::params(&segments).is_empty() {
+                return Err(mount_error("a mount prefix is literal segments only".to_string()));
+            }
+            matcher.insert(&segments, Target::Mounted, true).map_err(|taken| {
+                mount_error(match taken.0 {
+                    Target::Mounted => "another endpoint is mounted there".to_string(),
+                    Target::Methods(i) => format!("the route {} answers the same paths", methods[*i].shown),
+                })
+            })?;
+            mounts = mounts.try_nest(&prefix, endpoint).map_err(|e| mount_error(e.to_string()))?;
         }
         let body_limit = data.get::<crate::extract::BodyLimit>().map_or(crate::extract::DEFAULT_BODY_LIMIT, |l| l.0);
         let behind_layers = !parts.layers.is_empty();
-        let routes = Arc::new(Routes { route, body_limit, behind_layers });
+        let data = AppData(Arc::new(data));
+        let routes = Arc::new(Routes { matcher, methods, mounts, body_limit, behind_layers, data: data.clone() });
         let served = match parts.layers.is_empty() {
             true => Served::Routes(routes),
             // The first middleware added is the innermost, as with poem's `EndpointExt::with`.
             false => Served::Wrapped(parts.layers.into_iter().fold(routes.boxed(), |inner, layer| layer(inner))),
         };
-        let data = AppData(Arc::new(data));
         Ok(Self {
             served,
             cors: parts.cors,
@@ -138,18 +173,75 @@ impl AppEndpoint {
 impl Endpoint for AppEndpoint {
     type Output = Response;
 
-    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        Ok(self.handle(req).await)
+    }
+}
+
+/// What is done to an answer once it is there.
+struct After<'a> {
+    request_id: super::RequestId,
+    request_id_header: HeaderValue,
+    pending: Option<super::access_log::Pending>,
+    cors: Option<(&'a super::cors::CorsPolicy, String)>,
+}
+
+impl AppEndpoint {
+    /// Answers one request: what the server's connection loop calls for each.
+    ///
+    /// Not an `async fn`: the request is consumed before the returned future exists, which
+    /// holds only what the answer needs (see [`Started`]).
+    pub(crate) fn handle(&self, req: Request) -> impl Future<Output = Response> + Send + '_ {
+        let (started, after) = self.start(req);
+        async move {
+            let resp = started.finish(self.body_limit).await;
+            self.after(resp, after)
+        }
+    }
+
+    /// Everything up to the handler: the request's id and data, CORS, the body limit, then
+    /// the routes (or the middlewares around them).
+    fn start(&self, mut req: Request) -> (Started<'_>, After<'_>) {
         normalize_path(req.uri_mut());
-        req.extensions_mut().insert(self.data.clone());
+        req.extensions_mut().insert(RequestData::new(self.data.clone()));
         let (request_id, request_id_header) = super::request_id::assign(&mut req);
         let pending = (self.access_log || !self.answered.is_empty()).then(|| super::access_log::Pending {
             started: std::time::Instant::now(),
             method: req.method().clone(),
             client: self.access_log.then(|| crate::extract::client_ip(&req)).flatten(),
         });
-        let mut resp = self.answer(req).await;
-        resp.headers_mut().insert("x-request-id", request_id_header);
-        if let Some(pending) = pending {
+        let mut after = After { request_id, request_id_header, pending, cors: None };
+        // CORS first: a preflight is answered before any middleware could refuse it, and
+        // every answer, a middleware's included, is marked for an allowed page.
+        if let Some(cors) = &self.cors
+            && let Some(origin) = req.header(header::ORIGIN)
+        {
+            if let Some(preflight) = cors.preflight(&req, origin) {
+                return (Started::Answered(preflight), after);
+            }
+            after.cors = Some((cors, origin.to_string()));
+        }
+        // Middlewares see the app's data too (`State<T>`, the Hub): set above.
+        let started = match &self.served {
+            Served::Routes(routes) => routes.start(req),
+            // The bytes the client sent are limited too: a middleware may read them.
+            Served::Wrapped(endpoint) => match super::body_limit::limit(&mut req, self.body_limit, true) {
+                Err(too_large) => Started::Answered(too_large),
+                Ok(exceeded) => {
+                    let future = async move { endpoint.call(req).await.unwrap_or_else(error_to_json) };
+                    Started::Running { future: Box::pin(future), runs: Runs::Middlewares, exceeded, route: None }
+                }
+            },
+        };
+        (started, after)
+    }
+
+    fn after(&self, mut resp: Response, after: After<'_>) -> Response {
+        if let Some((cors, origin)) = &after.cors {
+            cors.decorate(origin, &mut resp);
+        }
+        resp.headers_mut().insert(X_REQUEST_ID.clone(), after.request_id_header);
+        if let Some(pending) = after.pending {
             if !self.answered.is_empty() {
                 let route = resp.extensions().get::<super::access_log::MatchedRoute>().map(|r| r.0.clone());
                 let answered = super::extension::Answered {
@@ -163,40 +255,8 @@ impl Endpoint for AppEndpoint {
                 }
             }
             if self.access_log {
-                super::access_log::write(pending, &mut resp, request_id.as_str());
+                super::access_log::write(pending, &mut resp, after.request_id.as_str());
             }
-        }
-        Ok(resp)
-    }
-}
-
-impl AppEndpoint {
-    async fn answer(&self, mut req: Request) -> Response {
-        // CORS first: a preflight is answered before any middleware could refuse it, and
-        // every answer, a middleware's included, is marked for an allowed page.
-        let cors = self.cors.as_ref().and_then(|c| Some((c, req.header(header::ORIGIN)?.to_string())));
-        if let Some((cors, origin)) = &cors
-            && let Some(preflight) = cors.preflight(&req, origin)
-        {
-            return preflight;
-        }
-        // Middlewares see the app's data too (`State<T>`, the Hub): set above.
-        let mut resp = match &self.served {
-            Served::Routes(routes) => routes.call(req).await.unwrap_or_else(error_to_json),
-            // The bytes the client sent are limited too: a middleware may read them.
-            Served::Wrapped(endpoint) => match super::body_limit::limit(&mut req, self.body_limit, true) {
-                Err(too_large) => too_large,
-                Ok(exceeded) => {
-                    let resp = endpoint.call(req).await.unwrap_or_else(error_to_json);
-                    match exceeded {
-                        Some(exceeded) if exceeded.happened() => super::body_limit::too_large(self.body_limit),
-                        _ => resp,
-                    }
-                }
-            },
-        };
-        if let Some((cors, origin)) = &cors {
-            cors.decorate(origin, &mut resp);
         }
         resp
     }
@@ -205,19 +265,96 @@ impl AppEndpoint {
 impl Endpoint for Routes {
     type Output = Response;
 
-    async fn call(&self, mut req: Request) -> poem::Result<Response> {
-        let exceeded = match super::body_limit::limit(&mut req, self.body_limit, !self.behind_layers) {
-            Ok(exceeded) => exceeded,
-            Err(too_large) => return Ok(too_large),
-        };
-        let resp = self.route.call(req).await.map_or_else(error_to_json, IntoResponse::into_response);
-        match exceeded {
-            Some(exceeded) if exceeded.happened() => Ok(super::body_limit::too_large(self.body_limit)),
-            _ => Ok(resp),
-        }
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        Ok(self.start(req).finish(self.body_limit).await)
     }
 }
 
+/// A request on its way: answered at once, or waiting for what runs it.
+///
+/// Everything before the handler runs in plain function calls that take the request by
+/// value, and the one future awaited is boxed: the future of a request stays small, where a
+/// chain of `async fn`s would each hold (and move) a copy of the request.
+enum Started<'a> {
+    Answered(Response),
+    Running {
+        future: Pin<Box<dyn Future<Output = Response> + Send + 'a>>,
+        runs: Runs,
+        exceeded: Option<super::body_limit::Exceeded>,
+        /// Set on the answer for the access log and metrics.
+        route: Option<&'a super::access_log::MatchedRoute>,
+    },
+}
+
+/// What a running future is, named in the log if it panics.
+#[derive(Clone, Copy)]
+enum Runs {
+    Handler(&'static RouteDef),
+    Mount,
+    Middlewares,
+}
+
+impl Started<'_> {
+    /// The answer: the future's, a 500 if it panics, a 413 if the body went over `body_limit`.
+    async fn finish(self, body_limit: usize) -> Response {
+        let (future, runs, exceeded, route) = match self {
+            Started::Answered(resp) => return resp,
+            Started::Running { future, runs, exceeded, route } => (future, runs, exceeded, route),
+        };
+        // A panic answers 500 and is logged; the server and other requests go on.
+        let mut resp = match AssertUnwindSafe(future).catch_unwind().await {
+            Ok(resp) => resp,
+            Err(panic) => panicked(runs, panic.as_ref()),
+        };
+        if exceeded.is_some_and(|e| e.happened()) {
+            resp = super::body_limit::too_large(body_limit);
+        }
+        if let Some(route) = route {
+            resp.extensions_mut().insert(route.clone());
+        }
+        resp
+    }
+}
+
+impl Routes {
+    /// Limits the body, finds the route and starts its handler.
+    fn start(&self, mut req: Request) -> Started<'_> {
+        let exceeded = match super::body_limit::limit(&mut req, self.body_limit, !self.behind_layers) {
+            Ok(exceeded) => exceeded,
+            Err(too_large) => return Started::Answered(too_large),
+        };
+        let mut params = PathParams::default();
+        match self.matcher.find(req.uri().path(), &mut params) {
+            Some(Target::Methods(i)) => {
+                match req.extensions_mut().get_mut::<RequestData>() {
+                    Some(data) => data.params = params,
+                    None => {
+                        let data = RequestData { app: self.data.clone(), params };
+                        req.extensions_mut().insert(data);
+                    }
+                }
+                let methods = &self.methods[*i];
+                match methods.dispatch(req) {
+                    Ok((def, future)) => {
+                        Started::Running { future, runs: Runs::Handler(def), exceeded, route: methods.route.as_ref() }
+                    }
+                    Err(mut resp) => {
+                        if let Some(route) = &methods.route {
+                            resp.extensions_mut().insert(route.clone());
+                        }
+                        Started::Answered(resp)
+                    }
+                }
+            }
+            Some(Target::Mounted) => {
+                let future =
+                    async move { self.mounts.call(req).await.map_or_else(error_to_json, IntoResponse::into_response) };
+                Started::Running { future: Box::pin(future), runs: Runs::Mount, exceeded, route: None }
+            }
+            None => Started::Answered(detail_response(StatusCode::NOT_FOUND, "Not Found")),
+        }
+    }
+}
 /// The request path as routes are registered: without a trailing slash (`/items/` is served
 /// by the route `/items`) and with upper-case percent escapes (`%c3%b3` and `%C3%B3` are the
 /// same text, RFC 3986 §6.2.2.1; literal segments are registered upper-case).
@@ -272,6 +409,8 @@ fn upper_case_escapes(path: &str) -> String {
 struct Methods {
     handlers: Vec<(Method, &'static RouteDef, Option<&'static crate::auth::Secured>)>,
     allow: HeaderValue,
+    /// The full path of (one of) its routes, as written in route attributes.
+    shown: String,
     /// Its pattern, set on every answer for the access log (when it is on).
     route: Option<super::access_log::MatchedRoute>,
     /// Whether a WebSocket of this path gets an access log line when it ends.
@@ -281,6 +420,7 @@ struct Methods {
 impl Methods {
     fn new(
         defs: impl Iterator<Item = (&'static RouteDef, Option<&'static crate::auth::Secured>)>,
+        shown: String,
         route: Option<super::access_log::MatchedRoute>,
     ) -> Self {
         let handlers: Vec<_> =
@@ -291,7 +431,7 @@ impl Methods {
         }
         names.sort_unstable();
         let allow = HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static(""));
-        Self { handlers, allow, route, log_websockets: false }
+        Self { handlers, allow, shown, route, log_websockets: false }
     }
 
     fn find(&self, method: &Method) -> Option<(&'static RouteDef, Option<&'static crate::auth::Secured>)> {
@@ -304,24 +444,13 @@ impl Methods {
     }
 }
 
-impl Endpoint for Methods {
-    type Output = Response;
-
-    async fn call(&self, req: Request) -> poem::Result<Response> {
-        let mut resp = self.dispatch(req).await;
-        if let Some(route) = &self.route {
-            resp.extensions_mut().insert(route.clone());
-        }
-        Ok(resp)
-    }
-}
-
 impl Methods {
-    async fn dispatch(&self, mut req: Request) -> Response {
+    /// Finds the handler of the request's method, checks what it requires and starts it.
+    fn dispatch(&self, mut req: Request) -> Result<(&'static RouteDef, crate::route::HandlerFuture), Response> {
         let Some((def, secured)) = self.find(req.method()) else {
             let mut resp = detail_response(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
             resp.headers_mut().insert(header::ALLOW, self.allow.clone());
-            return resp;
+            return Err(resp);
         };
         if let Some(secured) = secured {
             match crate::auth::authenticate(&req, secured, def.websocket) {
@@ -332,7 +461,7 @@ impl Methods {
                 Err(error) if def.websocket => {
                     req.extensions_mut().insert(AuthPending { error, secured });
                 }
-                Err(error) => return error.into_response(),
+                Err(error) => return Err(error.into_response()),
             }
         }
         if def.websocket
@@ -342,14 +471,23 @@ impl Methods {
             let logged = crate::ws::traffic::Logged { route: route.0.clone(), request_id: id.shared() };
             req.extensions_mut().insert(logged);
         }
-        // A panicking handler answers 500 and is logged; the server and other requests go on.
-        match AssertUnwindSafe((def.handler)(req)).catch_unwind().await {
-            Ok(resp) => resp,
-            Err(panic) => {
-                let message = panic_message(panic.as_ref());
-                tracing::error!(handler = %def.qualified_name(), panic = %message, "handler panicked");
-                detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
-            }
+        // A generated handler only boxes its future, but a handler written by hand may run
+        // code before: a panic there is answered like one in the future.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| (def.handler)(req))) {
+            Ok(future) => Ok((def, future)),
+            Err(panic) => Err(panicked(Runs::Handler(def), panic.as_ref())),
         }
     }
+}
+
+/// The answer when what runs a request panics, logged.
+fn panicked(runs: Runs, panic: &(dyn std::any::Any + Send)) -> Response {
+    let message = panic_message(panic);
+    let handler = match runs {
+        Runs::Handler(def) => def.qualified_name(),
+        Runs::Mount => "a mounted endpoint".to_string(),
+        Runs::Middlewares => "a middleware".to_string(),
+    };
+    tracing::error!(%handler, panic = %message, "handler panicked");
+    detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
 }

@@ -33,29 +33,45 @@ use poem::{FromRequest, Request, RequestBody, http::HeaderValue};
 /// # }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(Arc<str>);
+pub struct RequestId(Id);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Id {
+    /// Sent by the client (checked to be visible ASCII).
+    Sent(HeaderValue),
+    /// Made up by the app, kept inline: `text[..len]`.
+    Made { text: [u8; MADE_UP_MAX], len: u8 },
+}
+
+/// 12 hexadecimal digits, `-`, and at most 16 more.
+const MADE_UP_MAX: usize = 32;
 
 impl RequestId {
     /// The id's text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        let bytes = match &self.0 {
+            Id::Sent(value) => value.as_bytes(),
+            Id::Made { text, len } => &text[..usize::from(*len)],
+        };
+        // Both are visible ASCII (checked when taken, or written so).
+        std::str::from_utf8(bytes).unwrap_or("-")
     }
 
     pub(crate) fn shared(&self) -> Arc<str> {
-        self.0.clone()
+        self.as_str().into()
     }
 }
 
 impl fmt::Display for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl<'a> FromRequest<'a> for RequestId {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         // Outside an app (a bare poem endpoint) there is none yet: one is made.
-        Ok(req.extensions().get::<RequestId>().cloned().unwrap_or_else(|| RequestId(made_up().into())))
+        Ok(req.extensions().get::<RequestId>().cloned().unwrap_or_else(made_up))
     }
 }
 
@@ -63,11 +79,11 @@ impl<'a> FromRequest<'a> for RequestId {
 pub(crate) fn assign(req: &mut Request) -> (RequestId, HeaderValue) {
     let sent = req.headers().get("x-request-id").filter(|v| usable(v.as_bytes()));
     let (id, value) = match sent {
-        Some(value) => (RequestId(String::from_utf8_lossy(value.as_bytes()).into()), value.clone()),
+        Some(value) => (RequestId(Id::Sent(value.clone())), value.clone()),
         None => {
-            let text = made_up();
-            let value = HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("-"));
-            (RequestId(text.into()), value)
+            let id = made_up();
+            let value = HeaderValue::from_str(id.as_str()).unwrap_or(HeaderValue::from_static("-"));
+            (id, value)
         }
     };
     req.extensions_mut().insert(id.clone());
@@ -80,12 +96,26 @@ fn usable(id: &[u8]) -> bool {
     (1..=128).contains(&id.len()) && id.iter().all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\\'))
 }
 
-/// `<process>-<counter>`: the process part random, the counter increasing.
-fn made_up() -> String {
-    static PROCESS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+/// `<process>-<counter>`: the process part random (12 hexadecimal digits), the counter
+/// increasing (hexadecimal).
+fn made_up() -> RequestId {
+    static PROCESS: std::sync::OnceLock<[u8; 12]> = std::sync::OnceLock::new();
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    let process = PROCESS.get_or_init(|| uuid::Uuid::new_v4().simple().to_string()[..12].to_string());
-    format!("{process}-{:x}", NEXT.fetch_add(1, Ordering::Relaxed))
+    let process = PROCESS.get_or_init(|| {
+        let mut part = [b'0'; 12];
+        part.copy_from_slice(&uuid::Uuid::new_v4().simple().to_string().as_bytes()[..12]);
+        part
+    });
+    let mut text = [0u8; MADE_UP_MAX];
+    text[..12].copy_from_slice(process);
+    text[12] = b'-';
+    let count = NEXT.fetch_add(1, Ordering::Relaxed);
+    let digits = (16 - count.leading_zeros() as usize / 4).max(1);
+    for i in 0..digits {
+        let nibble = (count >> (4 * (digits - 1 - i))) & 0xf;
+        text[13 + i] = b"0123456789abcdef"[nibble as usize];
+    }
+    RequestId(Id::Made { text, len: (13 + digits) as u8 })
 }
 
 #[cfg(test)]
@@ -104,6 +134,10 @@ mod tests {
         }
         let (a, b) = (made_up(), made_up());
         assert_ne!(a, b);
+        let (a, b) = (a.as_str(), b.as_str());
         assert_eq!(a.split('-').next(), b.split('-').next(), "one process part");
+        assert_eq!(a.split('-').next().map(str::len), Some(12));
+        let counter = |id: &str| u64::from_str_radix(id.split('-').nth(1).unwrap(), 16).unwrap();
+        assert_eq!(counter(b), counter(a) + 1, "{a} then {b}");
     }
 }

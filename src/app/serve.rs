@@ -18,7 +18,6 @@ use hyper_util::{
     server::conn::auto,
 };
 use poem::{
-    Endpoint,
     http::{self, uri::Scheme},
     web::{LocalAddr, RemoteAddr},
 };
@@ -127,7 +126,7 @@ async fn connection<IO>(
             if let Some(on_upgrade) = on_upgrade {
                 req.extensions_mut().insert(Upgrade::new::<IO>(on_upgrade));
             }
-            let resp = endpoint.get_response(req).await;
+            let resp = endpoint.handle(req).await;
             Ok::<_, Infallible>(hyper::Response::<BoxBody<Bytes, io::Error>>::from(resp))
         }
     });

@@ -18,7 +18,16 @@ use super::{
     param::{FromParam, query_param, query_param_opt},
 };
 
-type ArgFuture<'b, T> = Pin<Box<dyn Future<Output = Result<T, Response>> + Send + 'b>>;
+type ArgFuture<'b, T> = ArgValue<'b, T>;
+
+/// An argument as the generated code gets it: a parameter is there at once (no allocation, no
+/// suspension point), an extractor's future is boxed (see [`extract`]) and awaited.
+pub enum ArgValue<'b, T> {
+    /// Read already.
+    Ready(Result<T, Response>),
+    /// To await.
+    Pending(Pin<Box<dyn Future<Output = Result<T, Response>> + Send + 'b>>),
+}
 
 /// Stands for an argument's type while the generated code picks how to read it.
 pub struct ArgProbe<T: ?Sized>(PhantomData<T>);
@@ -57,14 +66,14 @@ impl<'a, T: poem::FromRequest<'a> + Send> ByExtractor<'a, T> for &&ArgProbe<T> {
     where
         'a: 'b,
     {
-        extract::<T>(req, body)
+        ArgValue::Pending(extract::<T>(req, body))
     }
 
     fn arg_opt<'b>(&self, req: &'a Request, body: &'b mut RequestBody, _: &'static str) -> ArgFuture<'b, Option<T>>
     where
         'a: 'b,
     {
-        extract::<Option<T>>(req, body)
+        ArgValue::Pending(extract::<Option<T>>(req, body))
     }
 }
 
@@ -89,16 +98,14 @@ impl<'a, T: FromParam + Send + 'static> ByParam<'a, T> for &ArgProbe<T> {
     where
         'a: 'b,
     {
-        let value = query_param::<T>(req, name);
-        Box::pin(std::future::ready(value))
+        ArgValue::Ready(query_param::<T>(req, name))
     }
 
     fn arg_opt<'b>(&self, req: &'a Request, _: &'b mut RequestBody, name: &'static str) -> ArgFuture<'b, Option<T>>
     where
         'a: 'b,
     {
-        let value = query_param_opt::<T>(req, name);
-        Box::pin(std::future::ready(value))
+        ArgValue::Ready(query_param_opt::<T>(req, name))
     }
 }
 
@@ -137,7 +144,7 @@ impl<'a, T> Neither<'a, T> for ArgProbe<T> {
         'a: 'b,
         T: Argument,
     {
-        Box::pin(std::future::pending())
+        ArgValue::Pending(Box::pin(std::future::pending()))
     }
 
     fn arg_opt<'b>(&self, _: &'a Request, _: &'b mut RequestBody, _: &'static str) -> ArgFuture<'b, Option<T>>
@@ -145,6 +152,6 @@ impl<'a, T> Neither<'a, T> for ArgProbe<T> {
         'a: 'b,
         T: Argument,
     {
-        Box::pin(std::future::pending())
+        ArgValue::Pending(Box::pin(std::future::pending()))
     }
 }

@@ -7,7 +7,7 @@ use poem::{Request, Response};
 use serde_json::Value;
 
 use super::serde_error::param_words;
-use crate::{Error, error::ValidationError, route::path::poem_param_name};
+use crate::{Error, error::ValidationError};
 
 pub(crate) fn invalid(location: &str, name: &str, raw: &str, err: impl Display) -> Response {
     let msg = format!("Value error, {err}");
@@ -55,7 +55,7 @@ fn convert<T: FromParam>(location: &str, name: &str, raw: &str) -> Result<T, Res
 
 /// Path parameter number `index` of the route, named `name` in the route's path.
 pub fn path_param<T: FromParam>(req: &Request, index: usize, name: &str) -> Result<T, Response> {
-    match req.raw_path_param(&poem_param_name(index)) {
+    match crate::route::path_param(req, index) {
         Some(raw) => convert("path", name, raw),
         None => Err(missing("path", name)),
     }
@@ -66,9 +66,10 @@ pub fn tail_param<T: super::tail::FromTail>(req: &Request, index: usize, name: &
     super::tail::tail_param(req, index, name)
 }
 
-fn query_value(req: &Request, name: &str) -> Option<String> {
+/// The first value of the query parameter `name`, decoded (borrowed when it holds no escape).
+fn query_value<'r>(req: &'r Request, name: &str) -> Option<std::borrow::Cow<'r, str>> {
     let query = req.uri().query()?;
-    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 /// A repeated query parameter (`?tag=a&tag=b`), as a `Vec<T>` argument: empty when absent.
@@ -96,7 +97,7 @@ pub fn param_errors(
         return Ok(());
     }
     let raw = match location {
-        "query" => query_value(req, name),
+        "query" => query_value(req, name).map(std::borrow::Cow::into_owned),
         "header" => req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string),
         _ => None,
     };

@@ -14,7 +14,7 @@ use std::{
 use poem::{Request, Response, http::StatusCode};
 
 use super::param::{FromParam, invalid};
-use crate::{error::detail_response, route::path::poem_param_name};
+use crate::error::detail_response;
 
 /// A type the `<name..>` parameter (the rest of the path) can be bound to.
 ///
@@ -102,7 +102,7 @@ impl<T> std::ops::Deref for AllowHidden<T> {
 /// Why the rest of a path was refused (logged at debug level; the client gets 404).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Refusal {
-    /// poem could not decode it (not UTF-8), or it is not a suffix of the request path.
+    /// It does not decode to UTF-8, or it is not a suffix of the request path.
     Undecodable,
     /// An empty segment: a leading `/` or `//`.
     EmptySegment,
@@ -134,7 +134,7 @@ impl fmt::Display for Refusal {
 
 /// The rest of the path as the route's parameter `index`: `(decoded, raw)`, both checked.
 pub(crate) fn checked_tail(req: &Request, index: usize, allow_hidden: bool) -> Result<(&str, &str), Refusal> {
-    let decoded = req.raw_path_param(&poem_param_name(index)).ok_or(Refusal::Undecodable)?;
+    let decoded = crate::route::path_param(req, index).ok_or(Refusal::Undecodable)?;
     let raw = raw_suffix(req.uri().path(), decoded).ok_or(Refusal::Undecodable)?;
     check(decoded, raw, allow_hidden)?;
     Ok((decoded, raw))

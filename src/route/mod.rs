@@ -3,9 +3,11 @@
 
 mod data;
 mod def;
+mod params;
 pub(crate) mod path;
 mod secured;
 
-pub(crate) use data::{AppData, data};
+pub(crate) use data::{AppData, RequestData, data, path_param};
 pub use def::{Handler, HandlerFuture, RouteDef, RouterDef};
+pub(crate) use params::PathParams;
 pub use secured::Secured;

@@ -1,10 +1,12 @@
 //! [`Router`]: a group of routes under a prefix, nested with [`Router::include`].
 
 mod error;
+mod matcher;
 mod mount;
 
 pub use error::RouteError;
 
+pub(crate) use matcher::Matcher;
 pub(crate) use mount::{Mounted, mount};
 
 use crate::{
