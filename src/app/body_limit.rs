@@ -45,7 +45,7 @@ pub(crate) fn too_large(limit: usize) -> Response {
 /// limit needs no counting; a middleware may have replaced it (a decompressed body under the
 /// compressed length), so behind middlewares every body is counted.
 pub(crate) fn limit(req: &mut Request, limit: usize, trust_declared: bool) -> Result<Option<Exceeded>, Response> {
-    let declared = req.header(header::CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = crate::extract::header(req, header::CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }

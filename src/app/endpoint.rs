@@ -214,7 +214,7 @@ impl AppEndpoint {
         // CORS first: a preflight is answered before any middleware could refuse it, and
         // every answer, a middleware's included, is marked for an allowed page.
         if let Some(cors) = &self.cors
-            && let Some(origin) = req.header(header::ORIGIN)
+            && let Some(origin) = crate::extract::header(&req, header::ORIGIN)
         {
             if let Some(preflight) = cors.preflight(&req, origin) {
                 return (Started::Answered(preflight), after);

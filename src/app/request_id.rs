@@ -9,7 +9,10 @@ use std::{
     },
 };
 
-use poem::{FromRequest, Request, RequestBody, http::HeaderValue};
+use poem::{
+    FromRequest, Request, RequestBody,
+    http::{HeaderName, HeaderValue},
+};
 
 /// The id of the request being answered: the `X-Request-Id` the client or a proxy in front
 /// sent (1 to 128 visible ASCII characters; anything else is replaced), or one made up by
@@ -77,7 +80,8 @@ impl<'a> FromRequest<'a> for RequestId {
 
 /// The id of `req`, set on it for the handlers, with its header value for the answer.
 pub(crate) fn assign(req: &mut Request) -> (RequestId, HeaderValue) {
-    let sent = req.headers().get("x-request-id").filter(|v| usable(v.as_bytes()));
+    static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+    let sent = req.headers().get(&X_REQUEST_ID).filter(|v| usable(v.as_bytes()));
     let (id, value) = match sent {
         Some(value) => (RequestId(Id::Sent(value.clone())), value.clone()),
         None => {

@@ -44,7 +44,7 @@ impl<T> std::ops::Deref for Form<T> {
 
 impl<'a, T: DeserializeOwned> FromRequest<'a> for Form<T> {
     async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let ct = req.header(header::CONTENT_TYPE).unwrap_or("");
+        let ct = super::header(req, header::CONTENT_TYPE).unwrap_or("");
         let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         let encoded = match essence.as_str() {
             "application/x-www-form-urlencoded" => read_limited(req, body).await?.to_vec(),

@@ -81,6 +81,13 @@ pub trait Extractor<'a>: poem::FromRequest<'a> {}
 
 impl<'a, T: poem::FromRequest<'a>> Extractor<'a> for T {}
 
+/// A header's value as text (`None`: absent or not visible ASCII). Unlike poem's
+/// `Request::header`, which takes the name as text and parses it on every call, this looks a
+/// known name up directly.
+pub(crate) fn header(req: &Request, name: poem::http::HeaderName) -> Option<&str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
 #[doc(hidden)]
 /// Runs an extractor, turning its error into the JSON answer.
 ///
