@@ -203,8 +203,8 @@ impl AppEndpoint {
     /// the routes (or the middlewares around them).
     fn start(&self, mut req: Request) -> (Started<'_>, After<'_>) {
         normalize_path(req.uri_mut());
-        req.extensions_mut().insert(RequestData::new(self.data.clone()));
-        let (request_id, request_id_header) = super::request_id::assign(&mut req);
+        let (request_id, request_id_header) = crate::route::request_id::assign(req.headers());
+        req.extensions_mut().insert(RequestData::new(self.data.clone(), request_id.clone()));
         let pending = (self.access_log || !self.answered.is_empty()).then(|| super::access_log::Pending {
             started: std::time::Instant::now(),
             method: req.method().clone(),
@@ -329,7 +329,7 @@ impl Routes {
                 match req.extensions_mut().get_mut::<RequestData>() {
                     Some(data) => data.params = params,
                     None => {
-                        let data = RequestData { app: self.data.clone(), params };
+                        let data = RequestData { app: self.data.clone(), id: None, params };
                         req.extensions_mut().insert(data);
                     }
                 }
@@ -351,7 +351,7 @@ impl Routes {
                     async move { self.mounts.call(req).await.map_or_else(error_to_json, IntoResponse::into_response) };
                 Started::Running { future: Box::pin(future), runs: Runs::Mount, exceeded, route: None }
             }
-            None => Started::Answered(detail_response(StatusCode::NOT_FOUND, "Not Found")),
+            None => Started::Answered(crate::error::not_found()),
         }
     }
 }
@@ -466,7 +466,7 @@ impl Methods {
         }
         if def.websocket
             && self.log_websockets
-            && let (Some(route), Some(id)) = (&self.route, req.extensions().get::<super::RequestId>())
+            && let (Some(route), Some(id)) = (&self.route, crate::route::request_id::of(&req))
         {
             let logged = crate::ws::traffic::Logged { route: route.0.clone(), request_id: id.shared() };
             req.extensions_mut().insert(logged);

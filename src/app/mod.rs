@@ -10,7 +10,6 @@ pub(crate) mod endpoint;
 pub(crate) mod extension;
 mod health;
 mod middleware;
-mod request_id;
 mod route_table;
 pub(crate) mod serve;
 mod server;
@@ -22,6 +21,7 @@ use poem::http::Extensions;
 use tokio::net::ToSocketAddrs;
 
 pub use crate::extract::TrustedProxies;
+pub use crate::route::RequestId;
 pub use crate::settings::ConfigError;
 #[cfg(feature = "compression")]
 pub use compression::{Compression, CompressionEndpoint};
@@ -29,7 +29,6 @@ pub use config::{ApiInfo, BrokerSettings, Config, TlsSettings};
 pub use cors::Cors;
 pub use extension::{Answered, CheckFuture, Extension, Start};
 pub use middleware::Next;
-pub use request_id::RequestId;
 pub use server::{Server, shutdown_signal};
 
 use crate::{

@@ -1,13 +1,13 @@
 //! What an app puts into each request: its data (the user's state and what the framework's
 //! parts provide: the Hub, the auth settings, an extension's data, one value per type, shared
-//! by every request) and, once the request is routed, the route's path parameters. Handlers
-//! and extractors read the part they need.
+//! by every request), the request's id and, once the request is routed, the route's path
+//! parameters. Handlers and extractors read the part they need.
 
 use std::sync::Arc;
 
 use poem::{Request, http::Extensions};
 
-use super::params::PathParams;
+use super::{params::PathParams, request_id::RequestId};
 
 /// The app's data, shared by every request.
 #[derive(Clone)]
@@ -17,12 +17,14 @@ pub(crate) struct AppData(pub(crate) Arc<Extensions>);
 #[derive(Clone)]
 pub(crate) struct RequestData {
     pub(crate) app: AppData,
+    /// The request's id (`None` only for a request made up inside the app, e.g. by a middleware).
+    pub(crate) id: Option<RequestId>,
     pub(crate) params: PathParams,
 }
 
 impl RequestData {
-    pub(crate) fn new(app: AppData) -> Self {
-        Self { app, params: PathParams::default() }
+    pub(crate) fn new(app: AppData, id: RequestId) -> Self {
+        Self { app, id: Some(id), params: PathParams::default() }
     }
 }
 

@@ -5,9 +5,11 @@ mod data;
 mod def;
 mod params;
 pub(crate) mod path;
+pub(crate) mod request_id;
 mod secured;
 
 pub(crate) use data::{AppData, RequestData, data, path_param};
 pub use def::{Handler, HandlerFuture, RouteDef, RouterDef};
 pub(crate) use params::PathParams;
+pub use request_id::RequestId;
 pub use secured::Secured;

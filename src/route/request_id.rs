@@ -11,7 +11,7 @@ use std::{
 
 use poem::{
     FromRequest, Request, RequestBody,
-    http::{HeaderName, HeaderValue},
+    http::{HeaderMap, HeaderName, HeaderValue},
 };
 
 /// The id of the request being answered: the `X-Request-Id` the client or a proxy in front
@@ -74,24 +74,26 @@ impl fmt::Display for RequestId {
 impl<'a> FromRequest<'a> for RequestId {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         // Outside an app (a bare poem endpoint) there is none yet: one is made.
-        Ok(req.extensions().get::<RequestId>().cloned().unwrap_or_else(made_up))
+        Ok(of(req).cloned().unwrap_or_else(made_up))
     }
 }
 
-/// The id of `req`, set on it for the handlers, with its header value for the answer.
-pub(crate) fn assign(req: &mut Request) -> (RequestId, HeaderValue) {
+/// The id the app gave `req` (kept in its [`RequestData`](super::RequestData)).
+pub(crate) fn of(req: &Request) -> Option<&RequestId> {
+    req.extensions().get::<super::RequestData>()?.id.as_ref()
+}
+
+/// The id of a request with these headers, with its header value for the answer.
+pub(crate) fn assign(headers: &HeaderMap) -> (RequestId, HeaderValue) {
     static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-    let sent = req.headers().get(&X_REQUEST_ID).filter(|v| usable(v.as_bytes()));
-    let (id, value) = match sent {
+    match headers.get(&X_REQUEST_ID).filter(|v| usable(v.as_bytes())) {
         Some(value) => (RequestId(Id::Sent(value.clone())), value.clone()),
         None => {
             let id = made_up();
             let value = HeaderValue::from_str(id.as_str()).unwrap_or(HeaderValue::from_static("-"));
             (id, value)
         }
-    };
-    req.extensions_mut().insert(id.clone());
-    (id, value)
+    }
 }
 
 /// Short enough for a log line, and nothing a terminal or a log parser would read as
@@ -128,11 +130,11 @@ mod tests {
 
     #[test]
     fn a_usable_id_is_kept_and_anything_else_replaced() {
-        let mut req = Request::builder().header("x-request-id", "req-42").finish();
-        assert_eq!(assign(&mut req).0.as_str(), "req-42");
+        let req = Request::builder().header("x-request-id", "req-42").finish();
+        assert_eq!(assign(req.headers()).0.as_str(), "req-42");
         for bad in ["", "with space", "quote\"d", &"x".repeat(129)] {
-            let mut req = Request::builder().header("x-request-id", bad).finish();
-            let (id, _) = assign(&mut req);
+            let req = Request::builder().header("x-request-id", bad).finish();
+            let (id, _) = assign(req.headers());
             assert_ne!(id.as_str(), bad);
             assert!(usable(id.as_str().as_bytes()));
         }
