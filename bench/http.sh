@@ -2,7 +2,9 @@
 # HTTP side by side: sockeye's examples/bench_server against the same routes on axum, poem and
 # actix-web (bench/peers/, written as their users would), each server pinned to core 0 and
 # driven by wrk on core 1, cases and servers alternating. Per run and server: requests/s,
-# requests per server CPU-second (CPU time from /proc over the run) and wrk's p50/p99.
+# requests per server CPU-second (CPU time from /proc over the run), the server's user-space
+# CPU time per request (what a framework's own code costs; the kernel's share is most of the
+# total and varies from run to run) and wrk's p50/p99.
 # Prints the medians and ratios against sockeye (bench/http_report.py).
 #
 #   bash bench/http.sh [RUNS] [SECONDS]      # needs wrk (apt-get install wrk)
@@ -47,7 +49,7 @@ PORT=8461
 PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null || true; rm -rf "$LUA_DIR"; }
 trap cleanup EXIT
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu() { awk '{print $14, $15}' "/proc/$1/stat"; } # user and system clock ticks
 
 for run in $(seq 1 "$RUNS"); do
     for s in $SERVERS; do
@@ -60,10 +62,11 @@ for run in $(seq 1 "$RUNS"); do
             read -r name path script <<< "$case"
             args=(-t1 -c64 "-d${SECS}s" --latency)
             [ "$script" != - ] && args+=(-s "$script")
-            before=$(cpu "$PID")
+            read -r user_before sys_before < <(cpu "$PID")
             report=$(taskset -c 1 wrk "${args[@]}" "http://127.0.0.1:$PORT$path")
-            after=$(cpu "$PID")
-            python3 bench/http_report.py line "$s" "$name" "$run" "$before" "$after" <<< "$report" >> "$OUT"
+            read -r user_after sys_after < <(cpu "$PID")
+            python3 bench/http_report.py line "$s" "$name" "$run" "$user_before" "$sys_before" "$user_after" "$sys_after" \
+                <<< "$report" >> "$OUT"
         done
         kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
     done

@@ -244,3 +244,39 @@ async fn the_body_limit_holds_behind_a_middleware_that_replaces_or_reads_the_bod
     stream.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
 }
+
+#[tokio::test]
+async fn middlewares_and_mounts_read_the_request_id_and_the_route_pattern_real_server() {
+    // What a middleware saw: the request's id, its route pattern, and the answer's pattern.
+    let seen: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let log = seen.clone();
+    let app = App::new().around(move |req: Request, next: sockeye::Next| {
+        let log = log.clone();
+        async move {
+            let id = req.data::<sockeye::RequestId>().map(|id| id.to_string());
+            let before = req.data::<poem::PathPattern>().map(|p| p.0.to_string());
+            let resp = next.run(req).await;
+            let after = resp.data::<poem::PathPattern>().map(|p| p.0.to_string());
+            log.lock().unwrap().push(format!("{id:?} {before:?} {after:?}"));
+            Ok(resp)
+        }
+    });
+    let legacy = poem::Route::new().at(
+        "/id",
+        poem::endpoint::make_sync(|req: Request| {
+            req.data::<sockeye::RequestId>().map_or("none".into(), |id| id.to_string())
+        }),
+    );
+    let (addr, _stop) = serve(app.mount("/café", legacy)).await;
+    let (head, _) =
+        send(addr, get(addr, "/mw/hello").header("x-request-id", "abc").body(Full::default()).unwrap()).await;
+    assert_eq!(head.status.as_u16(), 200);
+    // The handler's pattern is put on the request before the routes run (the middleware is
+    // outside them), and on the answer it gets back.
+    assert_eq!(seen.lock().unwrap().as_slice(), [r#"Some("abc") None Some("/mw/hello")"#]);
+    seen.lock().unwrap().clear();
+    // A mounted endpoint is reached at its prefix as clients spell it, and reads the id too.
+    let (head, body) =
+        send(addr, get(addr, "/caf%C3%A9/id").header("x-request-id", "xyz").body(Full::default()).unwrap()).await;
+    assert_eq!((head.status.as_u16(), &body[..]), (200, &b"xyz"[..]));
+}

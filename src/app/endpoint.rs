@@ -10,11 +10,15 @@ use futures_util::FutureExt;
 use poem::{
     Endpoint, EndpointExt, IntoResponse, Request, Response, Route,
     endpoint::BoxEndpoint,
-    http::{Extensions, HeaderName, HeaderValue, Method, StatusCode, Uri, header, uri::PathAndQuery},
+    http::{Extensions, HeaderName, HeaderValue, StatusCode, header},
 };
 
+use super::{
+    methods::{Dispatched, Methods, Observed},
+    normalize::normalize_path,
+};
 use crate::{
-    auth::{Auth, AuthPending},
+    auth::Auth,
     error::{detail_response, error_to_json, panic_message},
     route::{AppData, PathParams, RequestData, RouteDef, path},
     router::{Matcher, Mounted, RouteError},
@@ -103,12 +107,14 @@ impl AppEndpoint {
         }
         let mut matcher = Matcher::default();
         let mut methods = Vec::with_capacity(by_shape.len());
+        let observed = Observed {
+            answers: parts.access_log || !parts.answered.is_empty(),
+            websockets: parts.access_log,
+            behind_layers: !parts.layers.is_empty(),
+        };
         for (segments, group) in by_shape.into_values() {
-            let observed = parts.access_log || !parts.answered.is_empty();
             let shown = path::display(&group[0].path);
-            let matched = observed.then(|| super::access_log::MatchedRoute(shown.as_str().into()));
-            let mut dispatcher = Methods::new(group.iter().map(|m| (m.def, m.secured)), shown, matched);
-            dispatcher.log_websockets = parts.access_log;
+            let dispatcher = Methods::new(group.iter().map(|m| (m.def, m.secured)), shown, &observed);
             // A shape is inserted once, and a `<rest..>` never has a following segment: no
             // two routes meet in the tree.
             matcher.insert(&segments, Target::Methods(methods.len()), false).map_err(|_| RouteError::BadPath {
@@ -128,10 +134,12 @@ impl AppEndpoint {
             matcher.insert(&segments, Target::Mounted, true).map_err(|taken| {
                 mount_error(match taken.0 {
                     Target::Mounted => "another endpoint is mounted there".to_string(),
-                    Target::Methods(i) => format!("the route {} answers the same paths", methods[*i].shown),
+                    Target::Methods(i) => format!("the route {} answers the same paths", methods[*i].shown()),
                 })
             })?;
-            mounts = mounts.try_nest(&prefix, endpoint).map_err(|e| mount_error(e.to_string()))?;
+            // Nested at the prefix as requests spell it (percent-encoded), as the matcher has it.
+            let nested = path::poem_pattern(&segments);
+            mounts = mounts.try_nest(&nested, endpoint).map_err(|e| mount_error(e.to_string()))?;
         }
         let body_limit = data.get::<crate::extract::BodyLimit>().map_or(crate::extract::DEFAULT_BODY_LIMIT, |l| l.0);
         let behind_layers = !parts.layers.is_empty();
@@ -210,6 +218,9 @@ impl AppEndpoint {
             method: req.method().clone(),
             client: self.access_log.then(|| crate::extract::client_ip(&req)).flatten(),
         });
+        if matches!(self.served, Served::Wrapped(_)) {
+            req.extensions_mut().insert(request_id.clone());
+        }
         let mut after = After { request_id, request_id_header, pending, cors: None };
         // CORS first: a preflight is answered before any middleware could refuse it, and
         // every answer, a middleware's included, is marked for an allowed page.
@@ -281,8 +292,8 @@ enum Started<'a> {
         future: Pin<Box<dyn Future<Output = Response> + Send + 'a>>,
         runs: Runs,
         exceeded: Option<super::body_limit::Exceeded>,
-        /// Set on the answer for the access log and metrics.
-        route: Option<&'a super::access_log::MatchedRoute>,
+        /// The handlers of the route, which name it on the answer.
+        route: Option<&'a Methods>,
     },
 }
 
@@ -310,7 +321,7 @@ impl Started<'_> {
             resp = super::body_limit::too_large(body_limit);
         }
         if let Some(route) = route {
-            resp.extensions_mut().insert(route.clone());
+            route.mark(&mut resp);
         }
         resp
     }
@@ -335,18 +346,22 @@ impl Routes {
                 }
                 let methods = &self.methods[*i];
                 match methods.dispatch(req) {
-                    Ok((def, future)) => {
-                        Started::Running { future, runs: Runs::Handler(def), exceeded, route: methods.route.as_ref() }
+                    Dispatched::Started(def, future) => {
+                        Started::Running { future, runs: Runs::Handler(def), exceeded, route: Some(methods) }
                     }
-                    Err(mut resp) => {
-                        if let Some(route) = &methods.route {
-                            resp.extensions_mut().insert(route.clone());
-                        }
+                    Dispatched::Answered(resp) => Started::Answered(resp),
+                    Dispatched::Panicked(def, panic) => {
+                        let mut resp = panicked(Runs::Handler(def), panic.as_ref());
+                        methods.mark(&mut resp);
                         Started::Answered(resp)
                     }
                 }
             }
             Some(Target::Mounted) => {
+                // A mounted poem endpoint reads the request's id as an extension of its own.
+                if let Some(id) = crate::route::request_id::of(&req).cloned() {
+                    req.extensions_mut().insert(id);
+                }
                 let future =
                     async move { self.mounts.call(req).await.map_or_else(error_to_json, IntoResponse::into_response) };
                 Started::Running { future: Box::pin(future), runs: Runs::Mount, exceeded, route: None }
@@ -355,131 +370,6 @@ impl Routes {
         }
     }
 }
-/// The request path as routes are registered: without a trailing slash (`/items/` is served
-/// by the route `/items`) and with upper-case percent escapes (`%c3%b3` and `%C3%B3` are the
-/// same text, RFC 3986 §6.2.2.1; literal segments are registered upper-case).
-fn normalize_path(uri: &mut Uri) {
-    let path = uri.path();
-    let trimmed = match path.trim_end_matches('/') {
-        "" => "/",
-        t => t,
-    };
-    let lower = has_lower_case_escape(trimmed.as_bytes());
-    if trimmed.len() == path.len() && !lower {
-        return;
-    }
-    let mut new = if lower { upper_case_escapes(trimmed) } else { trimmed.to_string() };
-    if let Some(q) = uri.query() {
-        new.push('?');
-        new.push_str(q);
-    }
-    let Ok(path_and_query) = PathAndQuery::try_from(new) else { return };
-    let mut parts = uri.clone().into_parts();
-    parts.path_and_query = Some(path_and_query);
-    if let Ok(new) = Uri::from_parts(parts) {
-        *uri = new;
-    }
-}
-
-fn is_escape(b: &[u8]) -> bool {
-    b.len() >= 3 && b[0] == b'%' && b[1].is_ascii_hexdigit() && b[2].is_ascii_hexdigit()
-}
-
-fn has_lower_case_escape(path: &[u8]) -> bool {
-    path.windows(3).any(|w| is_escape(w) && (w[1].is_ascii_lowercase() || w[2].is_ascii_lowercase()))
-}
-
-fn upper_case_escapes(path: &str) -> String {
-    let mut bytes = path.as_bytes().to_vec();
-    let mut i = 0;
-    while i < bytes.len() {
-        if is_escape(&bytes[i..]) {
-            bytes[i + 1].make_ascii_uppercase();
-            bytes[i + 2].make_ascii_uppercase();
-            i += 3;
-        } else {
-            i += 1;
-        }
-    }
-    // Only ASCII letters changed case: still UTF-8.
-    String::from_utf8(bytes).unwrap_or_else(|_| path.to_string())
-}
-
-/// Dispatches one path to the handler of the request's method.
-struct Methods {
-    handlers: Vec<(Method, &'static RouteDef, Option<&'static crate::auth::Secured>)>,
-    allow: HeaderValue,
-    /// The full path of (one of) its routes, as written in route attributes.
-    shown: String,
-    /// Its pattern, set on every answer for the access log (when it is on).
-    route: Option<super::access_log::MatchedRoute>,
-    /// Whether a WebSocket of this path gets an access log line when it ends.
-    log_websockets: bool,
-}
-
-impl Methods {
-    fn new(
-        defs: impl Iterator<Item = (&'static RouteDef, Option<&'static crate::auth::Secured>)>,
-        shown: String,
-        route: Option<super::access_log::MatchedRoute>,
-    ) -> Self {
-        let handlers: Vec<_> =
-            defs.filter_map(|(d, s)| Method::from_bytes(d.method.as_bytes()).ok().map(|m| (m, d, s))).collect();
-        let mut names: Vec<&str> = handlers.iter().map(|(m, _, _)| m.as_str()).collect();
-        if names.contains(&"GET") && !names.contains(&"HEAD") {
-            names.push("HEAD");
-        }
-        names.sort_unstable();
-        let allow = HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static(""));
-        Self { handlers, allow, shown, route, log_websockets: false }
-    }
-
-    fn find(&self, method: &Method) -> Option<(&'static RouteDef, Option<&'static crate::auth::Secured>)> {
-        let found = self.handlers.iter().find(|(m, _, _)| m == method);
-        let found = found.or_else(|| {
-            // HEAD is answered by the GET handler; hyper sends the headers without the body.
-            (method == Method::HEAD).then(|| self.handlers.iter().find(|(m, _, _)| m == Method::GET))?
-        });
-        found.map(|(_, d, s)| (*d, *s))
-    }
-}
-
-impl Methods {
-    /// Finds the handler of the request's method, checks what it requires and starts it.
-    fn dispatch(&self, mut req: Request) -> Result<(&'static RouteDef, crate::route::HandlerFuture), Response> {
-        let Some((def, secured)) = self.find(req.method()) else {
-            let mut resp = detail_response(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
-            resp.headers_mut().insert(header::ALLOW, self.allow.clone());
-            return Err(resp);
-        };
-        if let Some(secured) = secured {
-            match crate::auth::authenticate(&req, secured, def.websocket) {
-                Ok(principal) => {
-                    req.extensions_mut().insert(principal);
-                }
-                // The WebSocket route refuses with a close code, or waits for an auth message.
-                Err(error) if def.websocket => {
-                    req.extensions_mut().insert(AuthPending { error, secured });
-                }
-                Err(error) => return Err(error.into_response()),
-            }
-        }
-        if def.websocket
-            && self.log_websockets
-            && let (Some(route), Some(id)) = (&self.route, crate::route::request_id::of(&req))
-        {
-            let logged = crate::ws::traffic::Logged { route: route.0.clone(), request_id: id.shared() };
-            req.extensions_mut().insert(logged);
-        }
-        // A generated handler only boxes its future, but a handler written by hand may run
-        // code before: a panic there is answered like one in the future.
-        match std::panic::catch_unwind(AssertUnwindSafe(|| (def.handler)(req))) {
-            Ok(future) => Ok((def, future)),
-            Err(panic) => Err(panicked(Runs::Handler(def), panic.as_ref())),
-        }
-    }
-}
-
 /// The answer when what runs a request panics, logged.
 fn panicked(runs: Runs, panic: &(dyn std::any::Any + Send)) -> Response {
     let message = panic_message(panic);

@@ -18,8 +18,6 @@ use super::{
     param::{FromParam, query_param, query_param_opt},
 };
 
-type ArgFuture<'b, T> = ArgValue<'b, T>;
-
 /// An argument as the generated code gets it: a parameter is there at once (no allocation, no
 /// suspension point), an extractor's future is boxed (see [`extract`]) and awaited.
 pub enum ArgValue<'b, T> {
@@ -48,11 +46,11 @@ impl<T: ?Sized> Default for ArgProbe<T> {
 /// The argument is an extractor.
 pub trait ByExtractor<'a, T> {
     /// Extracts it.
-    fn arg<'b>(&self, req: &'a Request, body: &'b mut RequestBody, name: &'static str) -> ArgFuture<'b, T>
+    fn arg<'b>(&self, req: &'a Request, body: &'b mut RequestBody, name: &'static str) -> ArgValue<'b, T>
     where
         'a: 'b;
     /// Extracts `Option<T>` (poem's rule: `None` when `T` fails).
-    fn arg_opt<'b>(&self, req: &'a Request, body: &'b mut RequestBody, name: &'static str) -> ArgFuture<'b, Option<T>>
+    fn arg_opt<'b>(&self, req: &'a Request, body: &'b mut RequestBody, name: &'static str) -> ArgValue<'b, Option<T>>
     where
         'a: 'b;
     /// For the docs: not a query parameter.
@@ -62,14 +60,14 @@ pub trait ByExtractor<'a, T> {
 }
 
 impl<'a, T: poem::FromRequest<'a> + Send> ByExtractor<'a, T> for &&ArgProbe<T> {
-    fn arg<'b>(&self, req: &'a Request, body: &'b mut RequestBody, _: &'static str) -> ArgFuture<'b, T>
+    fn arg<'b>(&self, req: &'a Request, body: &'b mut RequestBody, _: &'static str) -> ArgValue<'b, T>
     where
         'a: 'b,
     {
         ArgValue::Pending(extract::<T>(req, body))
     }
 
-    fn arg_opt<'b>(&self, req: &'a Request, body: &'b mut RequestBody, _: &'static str) -> ArgFuture<'b, Option<T>>
+    fn arg_opt<'b>(&self, req: &'a Request, body: &'b mut RequestBody, _: &'static str) -> ArgValue<'b, Option<T>>
     where
         'a: 'b,
     {
@@ -80,11 +78,11 @@ impl<'a, T: poem::FromRequest<'a> + Send> ByExtractor<'a, T> for &&ArgProbe<T> {
 /// The argument is a query parameter of its name.
 pub trait ByParam<'a, T> {
     /// Reads the required parameter.
-    fn arg<'b>(&self, req: &'a Request, body: &'b mut RequestBody, name: &'static str) -> ArgFuture<'b, T>
+    fn arg<'b>(&self, req: &'a Request, body: &'b mut RequestBody, name: &'static str) -> ArgValue<'b, T>
     where
         'a: 'b;
     /// Reads the optional parameter.
-    fn arg_opt<'b>(&self, req: &'a Request, body: &'b mut RequestBody, name: &'static str) -> ArgFuture<'b, Option<T>>
+    fn arg_opt<'b>(&self, req: &'a Request, body: &'b mut RequestBody, name: &'static str) -> ArgValue<'b, Option<T>>
     where
         'a: 'b;
     /// For the docs: a query parameter.
@@ -94,14 +92,14 @@ pub trait ByParam<'a, T> {
 }
 
 impl<'a, T: FromParam + Send + 'static> ByParam<'a, T> for &ArgProbe<T> {
-    fn arg<'b>(&self, req: &'a Request, _: &'b mut RequestBody, name: &'static str) -> ArgFuture<'b, T>
+    fn arg<'b>(&self, req: &'a Request, _: &'b mut RequestBody, name: &'static str) -> ArgValue<'b, T>
     where
         'a: 'b,
     {
         ArgValue::Ready(query_param::<T>(req, name))
     }
 
-    fn arg_opt<'b>(&self, req: &'a Request, _: &'b mut RequestBody, name: &'static str) -> ArgFuture<'b, Option<T>>
+    fn arg_opt<'b>(&self, req: &'a Request, _: &'b mut RequestBody, name: &'static str) -> ArgValue<'b, Option<T>>
     where
         'a: 'b,
     {
@@ -123,12 +121,12 @@ pub trait Argument: Send + 'static {}
 /// Neither: calling it is the compile error above.
 pub trait Neither<'a, T> {
     /// Never callable: `T: Argument` holds for no type.
-    fn arg<'b>(&self, req: &'a Request, body: &'b mut RequestBody, name: &'static str) -> ArgFuture<'b, T>
+    fn arg<'b>(&self, req: &'a Request, body: &'b mut RequestBody, name: &'static str) -> ArgValue<'b, T>
     where
         'a: 'b,
         T: Argument;
     /// Never callable either.
-    fn arg_opt<'b>(&self, req: &'a Request, body: &'b mut RequestBody, name: &'static str) -> ArgFuture<'b, Option<T>>
+    fn arg_opt<'b>(&self, req: &'a Request, body: &'b mut RequestBody, name: &'static str) -> ArgValue<'b, Option<T>>
     where
         'a: 'b,
         T: Argument;
@@ -139,7 +137,7 @@ pub trait Neither<'a, T> {
 }
 
 impl<'a, T> Neither<'a, T> for ArgProbe<T> {
-    fn arg<'b>(&self, _: &'a Request, _: &'b mut RequestBody, _: &'static str) -> ArgFuture<'b, T>
+    fn arg<'b>(&self, _: &'a Request, _: &'b mut RequestBody, _: &'static str) -> ArgValue<'b, T>
     where
         'a: 'b,
         T: Argument,
@@ -147,7 +145,7 @@ impl<'a, T> Neither<'a, T> for ArgProbe<T> {
         ArgValue::Pending(Box::pin(std::future::pending()))
     }
 
-    fn arg_opt<'b>(&self, _: &'a Request, _: &'b mut RequestBody, _: &'static str) -> ArgFuture<'b, Option<T>>
+    fn arg_opt<'b>(&self, _: &'a Request, _: &'b mut RequestBody, _: &'static str) -> ArgValue<'b, Option<T>>
     where
         'a: 'b,
         T: Argument,
