@@ -40,6 +40,6 @@ def table(path):
 
 if __name__ == "__main__":
     if sys.argv[1] == "line":
-        line(*sys.argv[2:7])
+        line(*sys.argv[2:9])
     else:
         table(sys.argv[2])

@@ -8,6 +8,7 @@ mod config;
 mod cors;
 pub(crate) mod endpoint;
 pub(crate) mod extension;
+mod head_timer;
 mod health;
 mod methods;
 mod middleware;

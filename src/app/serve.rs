@@ -14,7 +14,7 @@ use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use hyper::{body::Incoming, service::service_fn, upgrade::OnUpgrade};
 use hyper_util::{
-    rt::{TokioExecutor, TokioIo, TokioTimer},
+    rt::{TokioExecutor, TokioIo},
     server::conn::auto,
 };
 use poem::{
@@ -134,7 +134,7 @@ async fn connection<IO>(
     // Every request head of a keep-alive connection gets the deadline the first one gets from
     // `HeadDeadline` (which also covers the HTTP/2 preface); it also closes idle keep-alive
     // connections after that long.
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(handshake_timeout);
+    builder.http1().timer(super::head_timer::HeadTimer::new(handshake_timeout)).header_read_timeout(handshake_timeout);
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(conn);
     tokio::select! {
