@@ -8,6 +8,7 @@
 # Prints the medians and ratios against sockeye (bench/http_report.py).
 #
 #   bash bench/http.sh [RUNS] [SECONDS]      # needs wrk (apt-get install wrk)
+#   EXTRA_SERVERS="before=/tmp/bench_server.old" bash bench/http.sh 5 3   # and another build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-5}"
@@ -37,6 +38,11 @@ declare -A BIN=(
     [actix]="$PEERS_TARGET/release/actix_server"
 )
 SERVERS="${SERVERS:-sockeye axum poem actix}"
+# More servers to run beside them, as NAME=BINARY (an earlier build of sockeye, say).
+for extra in ${EXTRA_SERVERS:-}; do
+    BIN[${extra%%=*}]="${extra#*=}"
+    SERVERS="$SERVERS ${extra%%=*}"
+done
 # case name, path, wrk script (or -)
 CASES=(
     "plaintext /plaintext -"

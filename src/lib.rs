@@ -37,7 +37,7 @@
 //!   [`router!`] for a module's prefix; [`Router`] to nest and move routers.
 //! - Arguments: path parameters by name, query parameters by name (any `FromStr` type),
 //!   [`Query`], [`Json`], [`Form`], [`State`], `#[header]` arguments, and any poem
-//!   `FromRequest` type; constraints ([`validation`], [`Validate`]) checked before the handler.
+//!   `FromRequest` type (but poem's `Path`: path parameters come by name); constraints ([`validation`], [`Validate`]) checked before the handler.
 //! - Answers: anything poem's `IntoResponse` accepts, [`Json`], [`Created`], [`NoContent`],
 //!   and `Result<_, `[`Error`]`>`; every error is JSON in FastAPI's shape.
 //! - Serving: [`App`] ([`App::run`], [`App::serve`], [`Config`] from `.env` / environment).
