@@ -180,8 +180,8 @@ fn percent_encode(value: &str, keep_slash: bool) -> String {
     out
 }
 
-/// The percent-decoded text of `raw`, as poem binds a path parameter (`None`: not UTF-8,
-/// which poem leaves unbound).
+/// The percent-decoded text of `raw`, as the router binds a path parameter (`None`: not
+/// UTF-8 once decoded).
 fn percent_decode(raw: &str) -> Option<String> {
     let (bytes, mut out, mut i) = (raw.as_bytes(), Vec::new(), 0);
     while i < bytes.len() {

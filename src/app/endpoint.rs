@@ -178,14 +178,6 @@ impl AppEndpoint {
     }
 }
 
-impl Endpoint for AppEndpoint {
-    type Output = Response;
-
-    async fn call(&self, req: Request) -> poem::Result<Response> {
-        Ok(self.handle(req).await)
-    }
-}
-
 /// What is done to an answer once it is there.
 struct After<'a> {
     request_id: super::RequestId,
