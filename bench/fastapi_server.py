@@ -4,6 +4,8 @@ import os
 
 import uvicorn
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
 
 app = FastAPI()
 rooms: dict[str, set[WebSocket]] = {}
@@ -12,6 +14,32 @@ rooms: dict[str, set[WebSocket]] = {}
 @app.get("/health")
 async def health():
     return "ok"
+
+
+@app.get("/plaintext", response_class=PlainTextResponse)
+async def plaintext():
+    return "Hello, World!"
+
+
+class User(BaseModel):
+    id: int
+    name: str
+    age: int
+
+
+class NewUser(BaseModel):
+    name: str
+    age: int
+
+
+@app.get("/users/{id}")
+async def read_user(id: int, verbose: bool = False) -> User:
+    return User(id=id, name=f"user {id}", age=42 if verbose else 0)
+
+
+@app.post("/users")
+async def create_user(user: NewUser) -> User:
+    return User(id=1, name=user.name, age=user.age)
 
 
 @app.websocket("/ws/echo")

@@ -9,6 +9,7 @@
 #
 #   bash bench/http.sh [RUNS] [SECONDS]      # needs wrk (apt-get install wrk)
 #   EXTRA_SERVERS="before=/tmp/bench_server.old" bash bench/http.sh 5 3   # and another build
+#   BENCH_FASTAPI=1 bash bench/http.sh 5 3   # and FastAPI on uvicorn (bench/fastapi_server.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-5}"
@@ -38,6 +39,13 @@ declare -A BIN=(
     [actix]="$PEERS_TARGET/release/actix_server"
 )
 SERVERS="${SERVERS:-sockeye axum poem actix}"
+if [ "${BENCH_FASTAPI:-0}" = 1 ]; then
+    # One uvicorn worker: one process on the one server core, as the Rust servers get.
+    VENV="$CARGO_TARGET_DIR/bench-pyenv"
+    [ -x "$VENV/bin/python" ] || { python3 -m venv "$VENV"; "$VENV/bin/pip" install -q fastapi uvicorn websockets; }
+    BIN[fastapi]="$VENV/bin/python bench/fastapi_server.py"
+    SERVERS="$SERVERS fastapi"
+fi
 # More servers to run beside them, as NAME=BINARY (an earlier build of sockeye, say).
 for extra in ${EXTRA_SERVERS:-}; do
     BIN[${extra%%=*}]="${extra#*=}"
@@ -59,7 +67,8 @@ cpu() { awk '{print $14, $15}' "/proc/$1/stat"; } # user and system clock ticks
 
 for run in $(seq 1 "$RUNS"); do
     for s in $SERVERS; do
-        PORT=$PORT RUST_LOG=warn taskset -c 0 "${BIN[$s]}" > "/tmp/http-$s.log" 2>&1 &
+        # shellcheck disable=SC2086 # fastapi's entry is an interpreter and a script
+        PORT=$PORT RUST_LOG=warn taskset -c 0 ${BIN[$s]} > "/tmp/http-$s.log" 2>&1 &
         PID=$!
         for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.05; done
         # Warm-up: connections, allocator, caches.

@@ -181,6 +181,14 @@ async fn json_body_errors_name_the_field() {
         assert_eq!(detail["loc"], loc, "{body}");
         assert_eq!(detail["type"], kind, "{body}");
     }
+    // Two fields wrong: the one named is the first in the document, whatever its name.
+    for (body, first) in [
+        (r#"{"tags": [{"label": 5}], "price": "cheap", "name": "Pen"}"#, json!(["body", "tags", 0, "label"])),
+        (r#"{"price": "cheap", "tags": [{"label": 5}], "name": "Pen"}"#, json!(["body", "price"])),
+    ] {
+        let res = c.post("/items").header("content-type", "application/json").body(body).send().await;
+        assert_eq!(res.json::<Value>()["detail"][0]["loc"], first, "{body}");
+    }
     let res = c.post("/items").header("content-type", "application/json").body("{\"name\": ").send().await;
     assert_eq!(res.status(), 422);
     assert_eq!(res.json::<Value>()["detail"][0]["type"], "json_invalid");

@@ -14,7 +14,7 @@ use poem::{
 };
 
 use super::{
-    methods::{Dispatched, Methods, Observed},
+    methods::{Dispatched, Mark, Methods, Observed},
     normalize::normalize_path,
 };
 use crate::{
@@ -44,7 +44,7 @@ pub(crate) struct AppEndpoint {
 
 enum Served {
     Routes(Arc<Routes>),
-    Wrapped(BoxEndpoint<'static, Response>),
+    Wrapped(Arc<BoxEndpoint<'static, Response>>),
 }
 
 /// The app's own routes and the endpoints mounted beside them, under the body limit.
@@ -148,7 +148,9 @@ impl AppEndpoint {
         let served = match parts.layers.is_empty() {
             true => Served::Routes(routes),
             // The first middleware added is the innermost, as with poem's `EndpointExt::with`.
-            false => Served::Wrapped(parts.layers.into_iter().fold(routes.boxed(), |inner, layer| layer(inner))),
+            false => Served::Wrapped(Arc::new(
+                parts.layers.into_iter().fold(RoutesEndpoint(routes).boxed(), |inner, layer| layer(inner)),
+            )),
         };
         Ok(Self {
             served,
@@ -179,19 +181,21 @@ impl AppEndpoint {
 }
 
 /// What is done to an answer once it is there.
-struct After<'a> {
+struct After {
     request_id: super::RequestId,
     request_id_header: HeaderValue,
     pending: Option<super::access_log::Pending>,
-    cors: Option<(&'a super::cors::CorsPolicy, String)>,
+    /// The page's origin, when the app's CORS policy allows it.
+    cors_origin: Option<String>,
 }
 
 impl AppEndpoint {
     /// Answers one request: what the server's connection loop calls for each.
     ///
     /// Not an `async fn`: the request is consumed before the returned future exists, which
-    /// holds only what the answer needs (see [`Started`]).
-    pub(crate) fn handle(&self, req: Request) -> impl Future<Output = Response> + Send + '_ {
+    /// holds only what the answer needs (see [`Started`]) and borrows nothing: the server
+    /// keeps it in the connection's state, written for every request, so it is kept small.
+    pub(crate) fn handle(self: Arc<Self>, req: Request) -> impl Future<Output = Response> + Send + 'static {
         let (started, after) = self.start(req);
         async move {
             let resp = started.finish(self.body_limit).await;
@@ -201,7 +205,7 @@ impl AppEndpoint {
 
     /// Everything up to the handler: the request's id and data, CORS, the body limit, then
     /// the routes (or the middlewares around them).
-    fn start(&self, mut req: Request) -> (Started<'_>, After<'_>) {
+    fn start(&self, mut req: Request) -> (Started, After) {
         normalize_path(req.uri_mut());
         let (request_id, request_id_header) = crate::route::request_id::assign(req.headers());
         req.extensions_mut().insert(RequestData::new(self.data.clone(), request_id.clone()));
@@ -213,7 +217,7 @@ impl AppEndpoint {
         if matches!(self.served, Served::Wrapped(_)) {
             req.extensions_mut().insert(request_id.clone());
         }
-        let mut after = After { request_id, request_id_header, pending, cors: None };
+        let mut after = After { request_id, request_id_header, pending, cors_origin: None };
         // CORS first: a preflight is answered before any middleware could refuse it, and
         // every answer, a middleware's included, is marked for an allowed page.
         if let Some(cors) = &self.cors
@@ -222,7 +226,7 @@ impl AppEndpoint {
             if let Some(preflight) = cors.preflight(&req, origin) {
                 return (Started::Answered(preflight), after);
             }
-            after.cors = Some((cors, origin.to_string()));
+            after.cors_origin = Some(origin.to_string());
         }
         // Middlewares see the app's data too (`State<T>`, the Hub): set above.
         let started = match &self.served {
@@ -231,16 +235,17 @@ impl AppEndpoint {
             Served::Wrapped(endpoint) => match super::body_limit::limit(&mut req, self.body_limit, true) {
                 Err(too_large) => Started::Answered(too_large),
                 Ok(exceeded) => {
+                    let endpoint = endpoint.clone();
                     let future = async move { endpoint.call(req).await.unwrap_or_else(error_to_json) };
-                    Started::Running { future: Box::pin(future), runs: Runs::Middlewares, exceeded, route: None }
+                    Started::Running { future: Box::pin(future), runs: Runs::Middlewares, exceeded, mark: None }
                 }
             },
         };
         (started, after)
     }
 
-    fn after(&self, mut resp: Response, after: After<'_>) -> Response {
-        if let Some((cors, origin)) = &after.cors {
+    fn after(&self, mut resp: Response, after: After) -> Response {
+        if let (Some(cors), Some(origin)) = (&self.cors, &after.cors_origin) {
             cors.decorate(origin, &mut resp);
         }
         resp.headers_mut().insert(X_REQUEST_ID.clone(), after.request_id_header);
@@ -265,11 +270,14 @@ impl AppEndpoint {
     }
 }
 
-impl Endpoint for Routes {
+/// The routes as the innermost endpoint of the user's middlewares.
+struct RoutesEndpoint(Arc<Routes>);
+
+impl Endpoint for RoutesEndpoint {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        Ok(self.start(req).finish(self.body_limit).await)
+        Ok(Routes::start(&self.0, req).finish(self.0.body_limit).await)
     }
 }
 
@@ -278,14 +286,14 @@ impl Endpoint for Routes {
 /// Everything before the handler runs in plain function calls that take the request by
 /// value, and the one future awaited is boxed: the future of a request stays small, where a
 /// chain of `async fn`s would each hold (and move) a copy of the request.
-enum Started<'a> {
+enum Started {
     Answered(Response),
     Running {
-        future: Pin<Box<dyn Future<Output = Response> + Send + 'a>>,
+        future: Pin<Box<dyn Future<Output = Response> + Send>>,
         runs: Runs,
         exceeded: Option<super::body_limit::Exceeded>,
-        /// The handlers of the route, which name it on the answer.
-        route: Option<&'a Methods>,
+        /// What names the route on the answer, when something reads it.
+        mark: Option<Mark>,
     },
 }
 
@@ -297,12 +305,12 @@ enum Runs {
     Middlewares,
 }
 
-impl Started<'_> {
+impl Started {
     /// The answer: the future's, a 500 if it panics, a 413 if the body went over `body_limit`.
     async fn finish(self, body_limit: usize) -> Response {
-        let (future, runs, exceeded, route) = match self {
+        let (future, runs, exceeded, mark) = match self {
             Started::Answered(resp) => return resp,
-            Started::Running { future, runs, exceeded, route } => (future, runs, exceeded, route),
+            Started::Running { future, runs, exceeded, mark } => (future, runs, exceeded, mark),
         };
         // A panic answers 500 and is logged; the server and other requests go on.
         let mut resp = match AssertUnwindSafe(future).catch_unwind().await {
@@ -312,8 +320,8 @@ impl Started<'_> {
         if exceeded.is_some_and(|e| e.happened()) {
             resp = super::body_limit::too_large(body_limit);
         }
-        if let Some(route) = route {
-            route.mark(&mut resp);
+        if let Some(mark) = mark {
+            mark.apply(&mut resp);
         }
         resp
     }
@@ -321,7 +329,7 @@ impl Started<'_> {
 
 impl Routes {
     /// Limits the body, finds the route and starts its handler.
-    fn start(&self, mut req: Request) -> Started<'_> {
+    fn start(self: &Arc<Self>, mut req: Request) -> Started {
         let exceeded = match super::body_limit::limit(&mut req, self.body_limit, !self.behind_layers) {
             Ok(exceeded) => exceeded,
             Err(too_large) => return Started::Answered(too_large),
@@ -339,12 +347,14 @@ impl Routes {
                 let methods = &self.methods[*i];
                 match methods.dispatch(req) {
                     Dispatched::Started(def, future) => {
-                        Started::Running { future, runs: Runs::Handler(def), exceeded, route: Some(methods) }
+                        Started::Running { future, runs: Runs::Handler(def), exceeded, mark: methods.mark() }
                     }
                     Dispatched::Answered(resp) => Started::Answered(resp),
                     Dispatched::Panicked(def, panic) => {
                         let mut resp = panicked(Runs::Handler(def), panic.as_ref());
-                        methods.mark(&mut resp);
+                        if let Some(mark) = methods.mark() {
+                            mark.apply(&mut resp);
+                        }
                         Started::Answered(resp)
                     }
                 }
@@ -354,9 +364,11 @@ impl Routes {
                 if let Some(id) = crate::route::request_id::of(&req).cloned() {
                     req.extensions_mut().insert(id);
                 }
-                let future =
-                    async move { self.mounts.call(req).await.map_or_else(error_to_json, IntoResponse::into_response) };
-                Started::Running { future: Box::pin(future), runs: Runs::Mount, exceeded, route: None }
+                let routes = self.clone();
+                let future = async move {
+                    routes.mounts.call(req).await.map_or_else(error_to_json, IntoResponse::into_response)
+                };
+                Started::Running { future: Box::pin(future), runs: Runs::Mount, exceeded, mark: None }
             }
             None => Started::Answered(crate::error::not_found()),
         }

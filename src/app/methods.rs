@@ -35,6 +35,25 @@ pub(super) struct Observed {
     pub(super) behind_layers: bool,
 }
 
+/// The route's name for its answer, taken when the handler starts (the answer's future
+/// borrows nothing from the app).
+pub(super) struct Mark {
+    route: Option<super::access_log::MatchedRoute>,
+    pattern: Option<PathPattern>,
+}
+
+impl Mark {
+    /// Names the route on `resp`.
+    pub(super) fn apply(self, resp: &mut Response) {
+        if let Some(route) = self.route {
+            resp.extensions_mut().insert(route);
+        }
+        if let Some(pattern) = self.pattern {
+            resp.set_data(pattern);
+        }
+    }
+}
+
 /// How a request's handler was started.
 pub(super) enum Dispatched {
     Started(&'static RouteDef, crate::route::HandlerFuture),
@@ -76,14 +95,11 @@ impl Methods {
         found.map(|(_, d, s)| (*d, *s))
     }
 
-    /// Names the route on an answer (when something reads it).
-    pub(super) fn mark(&self, resp: &mut Response) {
-        if let Some(route) = &self.route {
-            resp.extensions_mut().insert(route.clone());
-        }
-        if let Some(pattern) = &self.pattern {
-            resp.set_data(pattern.clone());
-        }
+    /// What names the route on an answer, when something reads it (the access log, an answer
+    /// hook, a middleware); `None` otherwise.
+    pub(super) fn mark(&self) -> Option<Mark> {
+        (self.route.is_some() || self.pattern.is_some())
+            .then(|| Mark { route: self.route.clone(), pattern: self.pattern.clone() })
     }
 
     /// Finds the handler of the request's method, checks what it requires and starts it.
@@ -91,7 +107,9 @@ impl Methods {
         let Some((def, secured)) = self.find(req.method()) else {
             let mut resp = detail_response(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
             resp.headers_mut().insert(header::ALLOW, self.allow.clone());
-            self.mark(&mut resp);
+            if let Some(mark) = self.mark() {
+                mark.apply(&mut resp);
+            }
             return Dispatched::Answered(resp);
         };
         if let Some(secured) = secured {
@@ -105,7 +123,9 @@ impl Methods {
                 }
                 Err(error) => {
                     let mut resp = error.into_response();
-                    self.mark(&mut resp);
+                    if let Some(mark) = self.mark() {
+                        mark.apply(&mut resp);
+                    }
                     return Dispatched::Answered(resp);
                 }
             }

@@ -11,6 +11,7 @@
 use std::{convert::Infallible, future::Future, io, sync::Arc, time::Duration};
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use http_body_util::combinators::BoxBody;
 use hyper::{body::Incoming, service::service_fn, upgrade::OnUpgrade};
 use hyper_util::{
@@ -116,19 +117,21 @@ async fn connection<IO>(
 ) where
     IO: Into<WsIo> + AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
+    // The request is handed on before the future exists, and the future is the endpoint's
+    // own: hyper keeps it in the connection's state, written for every request (an `async`
+    // block holding the request and the endpoint's future was three times its size).
     let service = service_fn(move |mut req: http::Request<Incoming>| {
-        let (endpoint, local, remote, scheme) = (endpoint.clone(), local.clone(), remote.clone(), scheme.clone());
-        async move {
-            // Taken before poem sees it (poem would keep hyper's boxed stream): WebSocket
-            // routes open it as the connection's own socket.
-            let on_upgrade = req.extensions_mut().remove::<OnUpgrade>();
-            let mut req = poem::Request::from((req, local, remote, scheme));
-            if let Some(on_upgrade) = on_upgrade {
-                req.extensions_mut().insert(Upgrade::new::<IO>(on_upgrade));
-            }
-            let resp = endpoint.handle(req).await;
-            Ok::<_, Infallible>(hyper::Response::<BoxBody<Bytes, io::Error>>::from(resp))
+        // Taken before poem sees it (poem would keep hyper's boxed stream): WebSocket routes
+        // open it as the connection's own socket.
+        let on_upgrade = req.extensions_mut().remove::<OnUpgrade>();
+        let mut req = poem::Request::from((req, local.clone(), remote.clone(), scheme.clone()));
+        if let Some(on_upgrade) = on_upgrade {
+            req.extensions_mut().insert(Upgrade::new::<IO>(on_upgrade));
         }
+        endpoint
+            .clone()
+            .handle(req)
+            .map(|resp| Ok::<_, Infallible>(hyper::Response::<BoxBody<Bytes, io::Error>>::from(resp)))
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // Every request head of a keep-alive connection gets the deadline the first one gets from

@@ -99,6 +99,8 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ValidationEr
         Err(e) if e.classify() == serde_json::error::Category::Data => {
             // The error path only: parsed again with the path to the failing field tracked
             // (which costs every parse a third more), and as JSON to show the failing input.
+            // The text, not the values, is read for the path: the first field that fails is
+            // the first in the document (JSON values keep their keys sorted).
             let mut de = serde_json::Deserializer::from_slice(bytes);
             let Err(e) = serde_path_to_error::deserialize::<_, T>(&mut de) else { return Err(json_invalid(&e)) };
             let body: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
@@ -109,7 +111,7 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ValidationEr
 }
 
 fn json_invalid(e: &serde_json::Error) -> ValidationError {
-    let error = strip_position(&e.to_string());
+    let error = strip_position(e.to_string());
     ValidationError::new("json_invalid", vec![Value::from("body"), Value::from(e.column())], "JSON decode error")
         .with_input(Value::Object(Default::default()))
         .with_ctx(serde_json::json!({ "error": error }))

@@ -51,23 +51,23 @@ pub(crate) fn to_validation<E: std::fmt::Display>(
     err: &serde_path_to_error::Error<E>,
     input: &Input<'_>,
 ) -> ValidationError {
-    let mut path = Vec::new();
+    // `loc` is the location, then the path below it.
+    let mut loc = Vec::with_capacity(err.path().iter().len() + 2);
+    loc.push(Value::from(location));
     for segment in err.path().iter() {
         match segment {
-            serde_path_to_error::Segment::Seq { index } => path.push(Value::from(*index)),
-            serde_path_to_error::Segment::Map { key } => path.push(Value::from(key.as_str())),
-            serde_path_to_error::Segment::Enum { variant } => path.push(Value::from(variant.as_str())),
+            serde_path_to_error::Segment::Seq { index } => loc.push(Value::from(*index)),
+            serde_path_to_error::Segment::Map { key } => loc.push(Value::from(key.as_str())),
+            serde_path_to_error::Segment::Enum { variant } => loc.push(Value::from(variant.as_str())),
             serde_path_to_error::Segment::Unknown => {}
         }
     }
-    let msg = strip_position(&err.inner().to_string());
+    let msg = strip_position(err.inner().to_string());
     let missing = quoted_after(&msg, "missing field `");
     if let Some(field) = missing {
-        path.push(Value::from(field));
+        loc.push(Value::from(field));
     }
-    let mut loc = vec![Value::from(location)];
-    loc.extend(path.iter().cloned());
-    let input = input.at(&path, missing.is_some());
+    let input = input.at(&loc[1..], missing.is_some());
     if missing.is_some() {
         return ValidationError::new("missing", loc, "Field required").with_input(input);
     }
@@ -207,11 +207,11 @@ fn quoted_after<'m>(msg: &'m str, prefix: &str) -> Option<&'m str> {
 
 /// "invalid type: string \"x\", expected u32 at line 1 column 12": the position is noise once
 /// `loc` names the field.
-pub(crate) fn strip_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
+pub(crate) fn strip_position(mut msg: String) -> String {
+    if let Some(i) = msg.rfind(" at line ") {
+        msg.truncate(i);
     }
+    msg
 }
 
 #[cfg(test)]
@@ -221,7 +221,7 @@ mod tests {
     #[test]
     fn serde_messages_become_pydantic_words() {
         assert_eq!(quoted_after("missing field `price` at line 1 column 2", "missing field `"), Some("price"));
-        assert_eq!(strip_position("bad at line 1 column 12"), "bad");
+        assert_eq!(strip_position("bad at line 1 column 12".into()), "bad");
         let words = |m: &str, input: Value| serde_words(m, &input);
         assert_eq!(words("invalid type: string \"x\", expected u32", json!("x")).1, "Input should be a valid integer");
         assert_eq!(words("invalid type: integer `1`, expected a string", json!(1)).0, "string_type");
