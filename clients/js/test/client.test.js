@@ -181,3 +181,38 @@ test("the token goes as a subprotocol and is refreshed in-band before it expires
   sockets[0].push({ type: "auth", status: "ok", exp: 1200 });
   client.close();
 });
+
+test("a refused subscription is reported to its onError and not tried again", async () => {
+  const { sockets, FakeWebSocket } = fakeSockets();
+  const timers = manualTimers();
+  const client = connect("/ws/chat", { WebSocket: FakeWebSocket, timers, base: "http://h/" });
+  await flush();
+  sockets[0].accept();
+  const refusals = [];
+  client.subscribe("user.bob", () => {}, { onError: (e) => refusals.push(e.message) });
+  const sub = sockets[0].sent.find((m) => m.action === "subscribe");
+  const message = "not allowed to subscribe to `user.bob`: another user's topic";
+  sockets[0].push({ type: "error", id: sub.id, topic: "user.bob", message });
+  await flush();
+  assert.deepEqual(refusals, [message]);
+  sockets[0].serverClose(1006);
+  await timers.advance(1000);
+  sockets[1].accept();
+  assert.equal(sockets[1].sent.filter((m) => m.action === "subscribe").length, 0, "the refused topic is not asked for again");
+  client.close();
+});
+
+test("an expired token (4401) is replaced by a fresh one on the next connection", async () => {
+  const { sockets, FakeWebSocket } = fakeSockets();
+  const timers = manualTimers();
+  let issued = 0;
+  const token = async () => `opaque-${++issued}`;
+  const client = connect("/ws/chat", { WebSocket: FakeWebSocket, timers, base: "http://h/", token });
+  await flush();
+  sockets[0].accept();
+  sockets[0].serverClose(4401, "token expired");
+  assert.equal(client.state, "reconnecting");
+  await timers.advance(1000);
+  assert.deepEqual(sockets[1].protocols, ["sockeye", "bearer.opaque-2"]);
+  client.close();
+});
