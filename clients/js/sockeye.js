@@ -35,8 +35,8 @@ export function tokenExpiry(token) {
 
 function atobUrl(s) {
   const b64 = s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4);
-  if (typeof atob === "function") return decodeURIComponent(escape(atob(b64)));
-  return Buffer.from(b64, "base64").toString("utf8");
+  const binary = atob(b64);
+  return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
 }
 
 /**
@@ -151,7 +151,9 @@ export class Client extends Emitter {
       this.pending.delete(msg.id);
       if (msg.type === "error") reject(new ServerError(msg.message, msg));
       else resolve(msg);
-      if (msg.type === "ack") return;
+      // An ack or an error is the request's answer alone; `subscribed` and `resync` go on
+      // to move the subscription's position.
+      if (msg.type === "ack" || msg.type === "error") return;
     }
     if (isObject && msg.type === "auth") {
       if (msg.status === "ok") this.scheduleRefresh(msg.exp);

@@ -347,14 +347,12 @@ impl Routes {
                 let methods = &self.methods[*i];
                 match methods.dispatch(req) {
                     Dispatched::Started(def, future) => {
-                        Started::Running { future, runs: Runs::Handler(def), exceeded, mark: methods.mark() }
+                        Started::Running { future, runs: Runs::Handler(def), exceeded, mark: methods.take_mark() }
                     }
                     Dispatched::Answered(resp) => Started::Answered(resp),
                     Dispatched::Panicked(def, panic) => {
                         let mut resp = panicked(Runs::Handler(def), panic.as_ref());
-                        if let Some(mark) = methods.mark() {
-                            mark.apply(&mut resp);
-                        }
+                        methods.mark(&mut resp);
                         Started::Answered(resp)
                     }
                 }

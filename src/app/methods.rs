@@ -96,10 +96,17 @@ impl Methods {
     }
 
     /// What names the route on an answer, when something reads it (the access log, an answer
-    /// hook, a middleware); `None` otherwise.
-    pub(super) fn mark(&self) -> Option<Mark> {
+    /// hook, a middleware); `None` otherwise. Taken for an answer still to come.
+    pub(super) fn take_mark(&self) -> Option<Mark> {
         (self.route.is_some() || self.pattern.is_some())
             .then(|| Mark { route: self.route.clone(), pattern: self.pattern.clone() })
+    }
+
+    /// Names the route on an answer already made.
+    pub(super) fn mark(&self, resp: &mut Response) {
+        if let Some(mark) = self.take_mark() {
+            mark.apply(resp);
+        }
     }
 
     /// Finds the handler of the request's method, checks what it requires and starts it.
@@ -107,9 +114,7 @@ impl Methods {
         let Some((def, secured)) = self.find(req.method()) else {
             let mut resp = detail_response(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
             resp.headers_mut().insert(header::ALLOW, self.allow.clone());
-            if let Some(mark) = self.mark() {
-                mark.apply(&mut resp);
-            }
+            self.mark(&mut resp);
             return Dispatched::Answered(resp);
         };
         if let Some(secured) = secured {
@@ -123,9 +128,7 @@ impl Methods {
                 }
                 Err(error) => {
                     let mut resp = error.into_response();
-                    if let Some(mark) = self.mark() {
-                        mark.apply(&mut resp);
-                    }
+                    self.mark(&mut resp);
                     return Dispatched::Answered(resp);
                 }
             }

@@ -119,7 +119,7 @@ async fn connection<IO>(
 {
     // The request is handed on before the future exists, and the future is the endpoint's
     // own: hyper keeps it in the connection's state, written for every request (an `async`
-    // block holding the request and the endpoint's future was three times its size).
+    // block here would hold the request beside the endpoint's future).
     let service = service_fn(move |mut req: http::Request<Incoming>| {
         // Taken before poem sees it (poem would keep hyper's boxed stream): WebSocket routes
         // open it as the connection's own socket.
