@@ -267,3 +267,72 @@ async fn endpoints_share_topics_only_when_they_say_so_and_presence_names_the_nam
     assert_eq!(join.namespace, sockeye::hub::Namespace::Topics("shared".into()));
     assert_eq!(join.namespace.to_string(), "topics:shared");
 }
+
+#[tokio::test]
+async fn requests_with_an_id_are_always_answered_with_it() {
+    let client = client();
+    let (mut a, _) = connect(&client, "/ws/chat").await;
+    a.send_json(&json!({"action": "subscribe", "topic": "t", "id": "s1"})).await.unwrap();
+    assert_eq!(a.receive_json::<Value>().await.unwrap(), json!({"type": "ack", "id": "s1"}));
+    // The ack comes after the subscription took effect: no waiting for members.
+    a.send_json(&json!({"action": "publish", "topic": "t", "data": {"n": 1}, "id": 7})).await.unwrap();
+    let (first, second): (Value, Value) = (a.receive_json().await.unwrap(), a.receive_json().await.unwrap());
+    assert_eq!((first, second), (json!({"n": 1}), json!({"type": "ack", "id": 7})));
+    a.send_json(&json!({"type": "ping", "id": 1.5})).await.unwrap();
+    assert_eq!(a.receive_json::<Value>().await.unwrap(), json!({"type": "pong", "message": "pong", "id": 1.5}));
+    a.send_json(&json!({"action": "unsubscribe", "topic": "t", "id": "u"})).await.unwrap();
+    assert_eq!(a.receive_json::<Value>().await.unwrap(), json!({"type": "ack", "id": "u"}));
+    // An error names the request and its topic.
+    a.send_json(&json!({"action": "dance", "topic": "t", "id": "d"})).await.unwrap();
+    let e: Value = a.receive_json().await.unwrap();
+    assert_eq!((&e["type"], &e["id"], &e["topic"]), (&json!("error"), &json!("d"), &json!("t")), "{e}");
+    // An id that is neither a number nor a short string is refused, and nothing is done.
+    for bad in [json!({"x": 1}), json!("i".repeat(65)), json!(true)] {
+        a.send_json(&json!({"action": "subscribe", "topic": "t", "id": bad})).await.unwrap();
+        let e: Value = a.receive_json().await.unwrap();
+        assert_eq!(e["message"], "`id` must be a number or a string of at most 64 bytes", "{e}");
+        assert!(e.get("id").is_none());
+    }
+    assert!(client.hub().topics("/ws/chat").members("t").is_empty());
+
+    let (mut g, _) = connect(&client, "/ws/guarded").await;
+    g.send_json(&json!({"action": "subscribe", "topic": "secret.plans", "id": 3})).await.unwrap();
+    let e: Value = g.receive_json().await.unwrap();
+    assert_eq!(
+        e,
+        json!({"type": "error", "id": 3, "topic": "secret.plans",
+               "message": "not allowed to subscribe to `secret.plans`: secret topics are closed"})
+    );
+}
+
+#[tokio::test]
+async fn the_sockeye_subprotocol_gets_topic_messages_in_envelopes() {
+    let client = TestClient::new(app().pubsub("/ws/chat").history("logged", sockeye::hub::history::History::last(10)));
+    let mut env = client.websocket_connect("/ws/chat").subprotocols(["sockeye"]).await.unwrap();
+    assert_eq!(env.protocol(), Some("sockeye"));
+    let _hello: Value = env.receive_json().await.unwrap();
+    let (mut plain, _) = connect(&client, "/ws/chat").await;
+    assert_eq!(plain.protocol(), None);
+    for topic in ["a", "b", "logged"] {
+        env.send_json(&json!({"action": "subscribe", "topic": topic, "id": topic})).await.unwrap();
+        let answer: Value = env.receive_json().await.unwrap();
+        assert_eq!(answer["id"], topic, "{answer}");
+    }
+    plain.send_json(&json!({"action": "subscribe", "topic": "a"})).await.unwrap();
+    until_members(&client, "a", 2).await;
+
+    plain.send_json(&json!({"action": "publish", "topic": "a", "data": {"n": 1}})).await.unwrap();
+    assert_eq!(plain.receive_json::<Value>().await.unwrap(), json!({"n": 1}));
+    assert_eq!(env.receive_json::<Value>().await.unwrap(), json!({"type": "message", "topic": "a", "data": {"n": 1}}));
+    // From server code, text that is not JSON: a JSON string in `data`.
+    let hub = client.hub();
+    let topics = hub.topics("/ws/chat");
+    topics.topic("b").send_text("plain words").await;
+    assert_eq!(env.receive_json::<Value>().await.unwrap(), json!({"type": "message", "topic": "b", "data": "plain words"}));
+    // A history topic's messages are in that shape already: not wrapped twice.
+    topics.topic("logged").send_logged(&json!({"n": 2})).await.unwrap();
+    let logged: Value = env.receive_json().await.unwrap();
+    assert_eq!((&logged["type"], &logged["topic"], &logged["data"]), (&json!("message"), &json!("logged"), &json!({"n": 2})));
+    assert_eq!(logged["offset"], 1);
+    plain.assert_no_message(Duration::from_millis(50)).await;
+}

@@ -30,6 +30,7 @@ use serde_json::{Value, json};
 
 use super::{
     HasConnectionId, Hub, HubError,
+    envelope::Shape,
     namespace::{Kind, RoomKey},
 };
 pub use crate::broker::history::values::{History, Position};
@@ -344,7 +345,7 @@ impl Hub {
         let message = render(room, &position, &data);
         log.entries.push_back(Entry { offset: log.last, at: Instant::now(), message: message.clone() });
         log.trim();
-        self.deliver(Some(room.as_str()), except, None, message);
+        self.deliver_shaped(Some(room.as_str()), except, None, message, Shape::Envelope);
         Ok(position)
     }
 
@@ -372,7 +373,7 @@ impl Hub {
             });
         }
         let keep = |id: &str| !held.iter().any(|h| h == id);
-        self.deliver(Some(room.as_str()), except, Some(&keep), message);
+        self.deliver_shaped(Some(room.as_str()), except, Some(&keep), message, Shape::Envelope);
     }
 }
 

@@ -36,6 +36,7 @@
 
 mod app;
 mod cluster;
+pub(crate) mod envelope;
 pub mod history;
 mod namespace;
 pub mod pubsub;
@@ -72,6 +73,7 @@ use crate::{
         registry::Registry,
     },
 };
+use envelope::{Frames, Shape};
 use rooms::Rooms;
 
 /// Why a Hub operation did not reach its connection.
@@ -651,8 +653,20 @@ impl Hub {
         only: Option<&(dyn Fn(&str) -> bool + Sync)>,
         msg: Message,
     ) -> Delivery {
+        self.deliver_shaped(room, except, only, msg, Shape::Data)
+    }
+
+    /// [`deliver`](Self::deliver), saying whether `msg` is data or already an envelope.
+    pub(crate) fn deliver_shaped(
+        &self,
+        room: Option<&str>,
+        except: Option<&str>,
+        only: Option<&(dyn Fn(&str) -> bool + Sync)>,
+        msg: Message,
+        shape: Shape,
+    ) -> Delivery {
         let except = except.and_then(|id| self.0.registry.get(id));
-        self.deliver_to(room, except.as_ref(), only, msg)
+        self.deliver_to(room, except.as_ref(), only, msg, shape)
     }
 
     fn deliver_to(
@@ -661,8 +675,9 @@ impl Hub {
         except: Option<&Arc<Conn>>,
         only: Option<&(dyn Fn(&str) -> bool + Sync)>,
         msg: Message,
+        shape: Shape,
     ) -> Delivery {
-        let msg = Frame::from(msg);
+        let frame = Frame::message(&msg);
         let mut delivery = Delivery::default();
         let mut count = |offer: Offer| match offer {
             Offer::Queued => delivery.delivered += 1,
@@ -680,17 +695,19 @@ impl Hub {
             Some(room) => {
                 let rooms = self.0.rooms.read();
                 if let Some(members) = rooms.get(room) {
+                    let mut frames = Frames::new(room, &msg, &frame, shape);
                     for member in members.values().filter(|m| !skip(&m.conn)) {
-                        count(self.offer(&member.conn, msg.clone()));
+                        count(self.offer(&member.conn, frames.for_conn(&member.conn)));
                     }
                 }
                 if self.0.has_links.load(Ordering::Acquire) {
                     let links = self.0.links.read().unwrap_or_else(|e| e.into_inner());
                     for to in links.get(room).into_iter().flatten() {
                         let skip_except = |conn: &Arc<Conn>| except.is_some_and(|e| Arc::ptr_eq(e, conn));
+                        let mut frames = Frames::new(to.as_str(), &msg, &frame, shape);
                         for member in rooms.get(to.as_str()).into_iter().flat_map(|m| m.values()) {
                             if !skip_except(&member.conn) {
-                                count(self.offer(&member.conn, msg.clone()));
+                                count(self.offer(&member.conn, frames.for_conn(&member.conn)));
                             }
                         }
                     }
@@ -699,7 +716,7 @@ impl Hub {
             None => {
                 for conn in self.0.registry.all() {
                     if !skip(&conn) {
-                        count(self.offer(&conn, msg.clone()));
+                        count(self.offer(&conn, frame.clone()));
                     }
                 }
             }
@@ -779,7 +796,7 @@ impl<'h> Broadcast<'h> {
         if self.only.is_none() {
             self.hub.forward_broadcast(room, self.except_id.as_deref(), &msg);
         }
-        let delivery = self.hub.deliver_to(room, self.except.as_ref(), self.only, msg);
+        let delivery = self.hub.deliver_to(room, self.except.as_ref(), self.only, msg, Shape::Data);
         // A long burst from one task would otherwise starve the connections it fills: give
         // them a turn once the task's cooperative budget runs out (no cost before that).
         tokio::task::coop::consume_budget().await;

@@ -50,6 +50,24 @@
 //! | `{"type": "get_stats"}` | `{"type": "stats", "data": {"total_channels": .., "channels": {topic: subscribers}, "total_connections": ..}}`: this endpoint's topics the client may subscribe to |
 //! | anything else (bad JSON, unknown action, a refused topic, binary) | `{"type": "error", "message": ".."}` to that client alone; the connection stays open |
 //!
+//! # Requests with an id
+//!
+//! Any message may carry an `"id"` (a number, or a string of at most 64 bytes). Such a
+//! request is always answered, and its answer carries the same `id`: `{"type": "ack", "id"}`
+//! where the table above says "nothing", the reply itself (`subscribed`, `pong`, ..)
+//! otherwise, and `{"type": "error", "id", "topic", "message"}` when it was refused. A client
+//! can then wait for each request's outcome, as the browser client's `publish` does.
+//!
+//! # The `sockeye` subprotocol
+//!
+//! A client that offers the [`PROTOCOL`] subprotocol (`new WebSocket(url, ["sockeye"])`)
+//! gets it selected, and receives what is published to a topic it subscribed to as
+//! `{"type": "message", "topic": "t", "data": <what was published>}`, so that one connection
+//! can follow several topics (a text that is not JSON arrives as a JSON string in `data`;
+//! binary messages arrive as they are). Other clients receive the published data alone. A
+//! topic that keeps history sends every subscriber that shape, with the message's `epoch` and
+//! `offset` (see [`history`](super::history)).
+//!
 //! # Isolation
 //!
 //! An endpoint's topics are its own [namespace](super::Namespace), named after its path
@@ -80,8 +98,13 @@ use crate::{
     ws::{Message, Socket, WebSocket},
 };
 
+pub use super::envelope::PROTOCOL;
+
 /// The longest topic name accepted, in bytes.
 pub const MAX_TOPIC_BYTES: usize = 256;
+
+/// The longest request `id` accepted (a string; any JSON number is accepted), in bytes.
+pub const MAX_ID_BYTES: usize = 64;
 
 /// What a client asks to do with a topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,7 +226,13 @@ impl PubSub {
         let max_subscriptions = self.max_subscriptions.unwrap_or(ws.max_subscriptions());
         let claims_value = ws.claims().cloned();
         let claims = claims_value.as_ref().and_then(|v| serde_json::from_value::<StandardClaims>(v.clone()).ok());
-        let socket = ws.accept().await?;
+        let socket = if ws.subprotocols().contains(&PROTOCOL) {
+            let socket = ws.accept_subprotocol(PROTOCOL).await?;
+            socket.conn().use_envelopes();
+            socket
+        } else {
+            ws.accept().await?
+        };
         if !self.no_greeting {
             socket
                 .send_json(&json!({
@@ -249,12 +278,21 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
+    /// The answer to one client message, if it gets one.
     async fn handle(&self, text: &str) -> Option<Value> {
         let msg = match parse(text) {
             Ok(msg) => msg,
             Err(e) => return Some(e),
         };
-        match decode(&msg) {
+        let id = match request_id(&msg) {
+            Ok(id) => id,
+            Err(e) => return Some(e),
+        };
+        answer(self.run(&msg).await, id, &msg)
+    }
+
+    async fn run(&self, msg: &serde_json::Map<String, Value>) -> Option<Value> {
+        match decode(msg) {
             Err(e) => Some(e),
             Ok(Command::Subscribe { topic, since }) => {
                 if let Err(e) = self.allowed(Action::Subscribe, topic) {
@@ -291,7 +329,7 @@ impl Session<'_> {
                 };
                 sent.err().map(|e| error(&for_client(&e)))
             }
-            Ok(Command::Common) => common_reply(&msg, || self.stats()),
+            Ok(Command::Common) => common_reply(msg, || self.stats()),
         }
     }
 
@@ -396,6 +434,36 @@ pub(crate) fn decode(msg: &serde_json::Map<String, Value>) -> std::result::Resul
         "publish" => Ok(Command::Publish { topic, data: msg.get("data") }),
         other => Err(error(&format!("unknown action `{}`: use subscribe, unsubscribe or publish", truncate(other)))),
     }
+}
+
+/// The `id` a client gave its request (a string of at most 64 bytes, or a number), or the
+/// error to send back.
+pub(crate) fn request_id(msg: &serde_json::Map<String, Value>) -> std::result::Result<Option<Value>, Value> {
+    match msg.get("id") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.len() <= MAX_ID_BYTES => Ok(Some(Value::String(s.clone()))),
+        Some(n @ Value::Number(_)) => Ok(Some(n.clone())),
+        Some(_) => Err(error(&format!("`id` must be a number or a string of at most {MAX_ID_BYTES} bytes"))),
+    }
+}
+
+/// The answer to a request: with an `id`, every request is answered (`{"type": "ack"}` when
+/// there is nothing else to say), the answer carries the `id`, and an error names the topic
+/// the request was about.
+pub(crate) fn answer(reply: Option<Value>, id: Option<Value>, msg: &serde_json::Map<String, Value>) -> Option<Value> {
+    let Some(id) = id else { return reply };
+    let mut reply = reply.unwrap_or_else(|| json!({"type": "ack"}));
+    if let Value::Object(m) = &mut reply {
+        if m.get("type").and_then(Value::as_str) == Some("error")
+            && !m.contains_key("topic")
+            && let Some(topic) = msg.get("topic").or_else(|| msg.get("resource")).and_then(Value::as_str)
+        {
+            let topic = if topic.len() <= MAX_TOPIC_BYTES { topic } else { truncate(topic) };
+            m.insert("topic".into(), topic.into());
+        }
+        m.insert("id".into(), id);
+    }
+    Some(reply)
 }
 
 /// The position a subscription's `since` names (`None`: absent or `null`), or the error to

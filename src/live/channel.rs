@@ -534,15 +534,24 @@ pub(crate) async fn serve(
 }
 
 impl Session<'_> {
+    /// The answer to one client message, if it gets one (every message with an `id` gets one).
     async fn handle(&mut self, text: &str) -> Option<Value> {
-        let schema = self.channel.schema;
-        let table = schema.table;
         let msg = match pubsub::parse(text) {
             Ok(m) => m,
             Err(e) => return Some(e),
         };
+        let id = match pubsub::request_id(&msg) {
+            Ok(id) => id,
+            Err(e) => return Some(e),
+        };
+        pubsub::answer(self.run(&msg).await, id, &msg)
+    }
+
+    async fn run(&mut self, msg: &serde_json::Map<String, Value>) -> Option<Value> {
+        let schema = self.channel.schema;
+        let table = schema.table;
         let Some(action) = msg.get("action") else {
-            return pubsub::common_reply(&msg, || {
+            return pubsub::common_reply(msg, || {
                 // What this client may see: its own channel.
                 let stats = self.hub.stats();
                 let n = stats.channels.get(table).copied().unwrap_or(0);

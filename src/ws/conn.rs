@@ -150,6 +150,8 @@ pub(crate) struct Conn {
     /// message's user-space work).
     queued: AtomicBool,
     inbound_full: AtomicBool,
+    /// Speaks the `sockeye` protocol: topic deliveries come in envelopes (`hub::envelope`).
+    envelopes: AtomicBool,
     pub(crate) id: ConnectionId,
     /// The name the client gave itself (`?client_id=`, where the route allows it).
     pub(crate) label: Option<Arc<str>>,
@@ -223,6 +225,7 @@ impl Conn {
             requested: AtomicBool::new(false),
             queued: AtomicBool::new(false),
             inbound_full: AtomicBool::new(false),
+            envelopes: AtomicBool::new(false),
             id,
             label: None,
             remote,
@@ -270,6 +273,16 @@ impl Conn {
     pub(crate) fn answers_to(&self, name: &str, owners: Option<&[String]>) -> bool {
         (*self.id == *name || self.label.as_deref() == Some(name))
             && owners.is_none_or(|o| self.owner().is_some_and(|mine| o.iter().any(|o| *o == mine)))
+    }
+
+    /// From now on, topic deliveries come to this connection in envelopes.
+    pub(crate) fn use_envelopes(&self) {
+        self.envelopes.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether topic deliveries come to this connection in envelopes.
+    pub(crate) fn wants_envelopes(&self) -> bool {
+        self.envelopes.load(Ordering::Relaxed)
     }
 
     /// Watches this connection's token: the driver closes it at expiry (see `ws::auth`).

@@ -322,6 +322,10 @@ impl<In, Out> Socket<In, Out> {
         self.tx.conn.remote
     }
 
+    pub(crate) fn conn(&self) -> &Arc<Conn> {
+        &self.tx.conn
+    }
+
     /// A sending handle for other tasks.
     pub fn sender(&self) -> Sender<Out> {
         self.tx.clone()
