@@ -220,6 +220,18 @@ pub fn pubsub_decode(input: &[u8]) {
         Ok(msg) => msg,
         Err(e) => return check_error(&e),
     };
+    // A request id is echoed as given (short), and turns no answer into an ack.
+    match pubsub::request_id(&msg) {
+        Err(e) => check_error(&e),
+        Ok(None) => assert_eq!(pubsub::answer(None, None, &msg), None),
+        Ok(Some(id)) => {
+            assert!(id.is_number() || id.as_str().is_some_and(|s| s.len() <= pubsub::MAX_ID_BYTES), "{text:?}");
+            let ack = pubsub::answer(None, Some(id.clone()), &msg).expect("a request with an id is answered");
+            assert_eq!((&ack["type"], &ack["id"]), (&Value::from("ack"), &id));
+            let refused = pubsub::answer(Some(pubsub::error("no")), Some(id.clone()), &msg).expect("answered");
+            assert!(refused["topic"].as_str().is_none_or(|t| t.len() <= MAX_TOPIC_BYTES), "{text:?}");
+        }
+    }
     let topic_ok = |topic: &str| !topic.is_empty() && topic.len() <= MAX_TOPIC_BYTES;
     let action = msg.get("action").and_then(Value::as_str);
     match pubsub::decode(&msg) {

@@ -328,11 +328,17 @@ async fn the_sockeye_subprotocol_gets_topic_messages_in_envelopes() {
     let hub = client.hub();
     let topics = hub.topics("/ws/chat");
     topics.topic("b").send_text("plain words").await;
-    assert_eq!(env.receive_json::<Value>().await.unwrap(), json!({"type": "message", "topic": "b", "data": "plain words"}));
+    assert_eq!(
+        env.receive_json::<Value>().await.unwrap(),
+        json!({"type": "message", "topic": "b", "data": "plain words"})
+    );
     // A history topic's messages are in that shape already: not wrapped twice.
     topics.topic("logged").send_logged(&json!({"n": 2})).await.unwrap();
     let logged: Value = env.receive_json().await.unwrap();
-    assert_eq!((&logged["type"], &logged["topic"], &logged["data"]), (&json!("message"), &json!("logged"), &json!({"n": 2})));
+    assert_eq!(
+        (&logged["type"], &logged["topic"], &logged["data"]),
+        (&json!("message"), &json!("logged"), &json!({"n": 2}))
+    );
     assert_eq!(logged["offset"], 1);
     plain.assert_no_message(Duration::from_millis(50)).await;
 }

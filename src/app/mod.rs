@@ -13,6 +13,7 @@ mod health;
 mod methods;
 mod middleware;
 mod normalize;
+mod prepared;
 mod route_table;
 pub(crate) mod serve;
 mod server;
@@ -32,6 +33,7 @@ pub use config::{ApiInfo, BrokerSettings, Config, TlsSettings};
 pub use cors::Cors;
 pub use extension::{Answered, CheckFuture, Extension, Start};
 pub use middleware::Next;
+pub(crate) use prepared::Prepared;
 pub use server::{Server, shutdown_signal};
 
 use crate::{

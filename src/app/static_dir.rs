@@ -134,9 +134,8 @@ fn etag(len: u64, modified: Option<SystemTime>) -> String {
 /// Whether the client's cached copy is current (RFC 9110 §13.1.2-3): `If-None-Match` when
 /// sent (weak comparison, `*` matches), else `If-Modified-Since` to the second.
 fn not_modified(req: &Request, etag: &str, modified: Option<SystemTime>) -> bool {
-    if let Some(tags) = req.header(header::IF_NONE_MATCH) {
-        let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
-        return tags.split(',').any(|t| t.trim() == "*" || bare(t) == etag);
+    if let Some(matches) = super::prepared::if_none_match(req, etag) {
+        return matches;
     }
     let since = req.header(header::IF_MODIFIED_SINCE).and_then(|v| httpdate::parse_http_date(v).ok());
     match (since, modified) {

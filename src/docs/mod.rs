@@ -44,12 +44,12 @@ pub(crate) mod openapi;
 
 use std::sync::{Arc, OnceLock};
 
-use poem::{Request, Response, http::header};
+use poem::{Request, Response};
 
 use crate::describe::{Operation, ParamIn};
 use crate::{
     Config, Router, State,
-    app::{Extension, Start},
+    app::{Extension, Prepared, Start},
     router::RouteError,
 };
 
@@ -89,34 +89,6 @@ struct DocumentsInner {
     index: Prepared,
     /// The Swagger UI page, rendered on first request.
     page: OnceLock<Prepared>,
-}
-
-/// A document and its validator: clients revalidate (`no-cache`) and get 304 while it is
-/// unchanged, which it is until the app is redeployed.
-struct Prepared {
-    body: String,
-    etag: String,
-}
-
-impl Prepared {
-    fn new(body: String) -> Self {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(body.as_bytes());
-        let etag = format!("\"{}\"", digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
-        Self { body, etag }
-    }
-
-    /// The document as `media`, or 304 when the client's copy is this one.
-    fn answer(&self, req: &Request, media: &'static str) -> Response {
-        let builder = Response::builder().header(header::ETAG, &self.etag).header(header::CACHE_CONTROL, "no-cache");
-        let cached = req.header(header::IF_NONE_MATCH).is_some_and(|tags| {
-            tags.split(',').any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == self.etag)
-        });
-        match cached {
-            true => builder.status(poem::http::StatusCode::NOT_MODIFIED).finish(),
-            false => builder.header(header::CONTENT_TYPE, media).body(self.body.clone()),
-        }
-    }
 }
 
 impl Extension for Docs {

@@ -14,9 +14,9 @@ pub(crate) fn document(mounted: &[Mounted], info: &crate::ApiInfo) -> Value {
     let mut paths = Map::new();
     let mut tags: Vec<String> = Vec::new();
     // The docs' own routes are not part of the API.
-    for m in
-        mounted.iter().filter(|m| !m.def.is_websocket() && !matches!(m.def.module(), "sockeye::docs" | "sockeye::app"))
-    {
+    for m in mounted.iter().filter(|m| {
+        !m.def.is_websocket() && !matches!(m.def.module(), "sockeye::docs" | "sockeye::app" | "sockeye::hub::client")
+    }) {
         let Ok(segments) = path::parse(&m.path) else { continue };
         let tag = m.def.group().map_or_else(|| m.def.module().to_string(), |g| g.tag().to_string());
         let op = m.def.operation();

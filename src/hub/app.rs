@@ -17,9 +17,18 @@ pub(crate) struct HubExtension {
     hub: Hub,
     /// Set by [`App::broker`]; wins over the settings' `SOCKEYE_BROKER_URL`.
     broker: Option<Broker>,
+    /// Set by [`App::without_client_script`].
+    no_client_script: bool,
 }
 
 impl Extension for HubExtension {
+    fn routes(&self, _config: &crate::Config) -> Router {
+        match self.no_client_script {
+            true => Router::new(),
+            false => Router::new().route(super::client::SCRIPT_PATH, &super::client::ROUTE),
+        }
+    }
+
     fn start(self: Box<Self>, start: &mut Start<'_>) -> Result<(), RouteError> {
         let broker = match (self.broker, &start.config().broker) {
             (Some(broker), _) => Some(broker),
@@ -79,6 +88,13 @@ impl App {
     /// it when it ends with `*`, for clients that reconnect: see [`crate::hub::history`].
     pub fn history(mut self, pattern: &str, keep: History) -> Self {
         self.hub_extension().hub.keep_history(pattern, keep);
+        self
+    }
+
+    /// Stops serving the browser client at `/_sockeye/sockeye.js` (see
+    /// [`hub::client`](crate::hub::client)).
+    pub fn without_client_script(mut self) -> Self {
+        self.hub_extension().no_client_script = true;
         self
     }
 

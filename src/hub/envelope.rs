@@ -80,9 +80,15 @@ mod tests {
     fn json_is_embedded_and_other_text_quoted() {
         let parsed = |s: String| serde_json::from_str::<Value>(&s).unwrap();
         let msg = Message::text(r#"{"n": 1}"#);
-        assert_eq!(parsed(wrap("a\"b", &msg)), serde_json::json!({"type": "message", "topic": "a\"b", "data": {"n": 1}}));
+        assert_eq!(
+            parsed(wrap("a\"b", &msg)),
+            serde_json::json!({"type": "message", "topic": "a\"b", "data": {"n": 1}})
+        );
         let msg = Message::text("hello \"you\"");
-        assert_eq!(parsed(wrap("t", &msg)), serde_json::json!({"type": "message", "topic": "t", "data": "hello \"you\""}));
+        assert_eq!(
+            parsed(wrap("t", &msg)),
+            serde_json::json!({"type": "message", "topic": "t", "data": "hello \"you\""})
+        );
         // Two JSON values in a row are not one JSON document: quoted.
         assert_eq!(parsed(wrap("t", &Message::text("1 2")))["data"], "1 2");
     }

@@ -35,6 +35,7 @@
 //! ```
 
 mod app;
+pub mod client;
 mod cluster;
 pub(crate) mod envelope;
 pub mod history;
