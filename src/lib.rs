@@ -78,6 +78,7 @@
 // The macros name this crate `::sockeye` when they expand inside it (its own tests too).
 extern crate self as sockeye;
 
+pub mod admin;
 mod app;
 pub mod auth;
 pub mod broker;

@@ -44,8 +44,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("hub", &["hub", "broker"]),
     // The in-process test client.
     ("testing", &["testing"]),
-    // Extensions, each behind a cargo feature: they plug into the app, never into each other.
-    ("extensions", &["live", "docs", "metrics"]),
+    // Extensions (all but the admin view behind a cargo feature): they plug into the app,
+    // never into each other.
+    ("extensions", &["live", "docs", "metrics", "admin"]),
     // The composition root: may use anything.
     ("top", &["crate", "__private", "__fuzz", "builtin"]),
 ];

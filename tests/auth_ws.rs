@@ -443,3 +443,13 @@ async fn without_first_message_auth_a_missing_or_bad_query_token_is_refused_at_o
 fn auth_default_with_reason() -> Auth {
     auth().close_reason("Invalid authentication")
 }
+
+/// The browser client offers `sockeye` to every route it connects to (a browser fails a
+/// handshake that selects none of the protocols offered): any route selects it.
+#[tokio::test]
+async fn the_browser_clients_protocol_is_selected_by_any_route() {
+    let client = client_with(auth());
+    let mut ws = client.websocket_connect("/ws/optional").subprotocols(["sockeye"]).await.unwrap();
+    assert_eq!(ws.protocol(), Some(sockeye::ws::SOCKEYE_PROTOCOL));
+    assert_eq!(ws.receive_text().await.unwrap(), "anonymous");
+}

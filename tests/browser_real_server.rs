@@ -154,41 +154,15 @@ async fn the_console_creates_a_row_and_shows_its_event_without_reloading_in_chro
     page.wait_for(r#"document.getElementById('log').textContent.includes('"total_connections":1')"#, WAIT).await;
 }
 
-/// Seed 001's JavaScript client ("Conectar al WebSocket"), as the document writes it, run in
-/// the app's page (its React and Vue recipes run in their own test, from another origin).
-/// One change: `ws://localhost:8000` becomes the test server's address.
-const SEED_001_JS: &str = r#"
-window.__logs = [];
-const console = { log: (...args) => window.__logs.push(args.map(a => typeof a === 'string' ? a : JSON.stringify(a)).join(' ')) };
-
-const ws = new WebSocket('ws://localhost:8000/ws/users');
-
-ws.onopen = () => {
-    console.log('Connected to users channel');
-};
-
-ws.onmessage = (event) => {
-    const data = JSON.parse(event.data);
-    console.log('Received:', data);
-
-    // Handle different event types
-    switch(data.type) {
-        case 'created':
-            console.log('New user:', data.data);
-            break;
-        case 'updated':
-            console.log('Updated user:', data.data);
-            break;
-        case 'deleted':
-            console.log('Deleted user ID:', data.data.id);
-            break;
-    }
-};
-
-ws.onclose = () => {
-    console.log('Disconnected');
-};
-"#;
+/// Seed 001's JavaScript client ("Conectar al WebSocket"), as the document writes it
+/// (tests/js/seed001_client.js), run in the app's page with its `console.log` collected (its
+/// React and Vue recipes run in their own test, from another origin). One change:
+/// `ws://localhost:8000` becomes the test server's address.
+const SEED_001_JS: &str = concat!(
+    "window.__logs = [];\n",
+    "const console = { log: (...args) => window.__logs.push(args.map(a => typeof a === 'string' ? a : JSON.stringify(a)).join(' ')) };\n",
+    include_str!("js/seed001_client.js"),
+);
 
 async fn seed_001_javascript_client_unchanged_in_chromium_real_server() {
     let (example, _dir) = example();
@@ -302,11 +276,6 @@ async fn seed_000_javascript_client_in_chromium_real_server() {
     assert_eq!((seen[2].0.as_str(), seen[2].1.as_str(), &seen[2].2["id"]), ("deleted", "products", &id));
 }
 
-/// Collects what the page's `console.log` prints into `window.__logs` (the harness's only
-/// addition around a seed's code).
-const CAPTURE_LOGS: &str = "window.__logs = []; { const log = console.log.bind(console); \
-    console.log = (...a) => { window.__logs.push(a.map(x => typeof x === 'string' ? x : JSON.stringify(x)).join(' ')); log(...a); }; }";
-
 /// Seed 003's JavaScript clients against examples/echo.rs, from a page of the app's origin.
 /// The echo snippet is typed into the page's console statement by statement, as its
 /// `// Output:` comment shows it was meant (run as one script its `ws.send` would run before
@@ -324,7 +293,7 @@ async fn seed_003_javascript_clients_in_chromium_real_server() {
 
     // Echo: `console.log("Received:", event.data)` prints "Received: Echo: Hello!".
     page.goto(&fresh_page()).await;
-    page.eval(CAPTURE_LOGS).await;
+    page.eval(browser::CAPTURE_LOGS).await;
     page.eval(&r#"const ws = new WebSocket("ws://localhost:8000/ws");"#.replace("localhost:8000", &addr)).await;
     page.eval(
         r#"ws.onmessage = (event) => {
@@ -387,7 +356,7 @@ async fn seed_002_javascript_client_in_chromium_real_server() {
     let addr = example.addr.to_string();
     let mut page = Browser::launch().await;
     page.goto(&format!("http://{addr}/books/connections")).await;
-    page.eval(CAPTURE_LOGS).await;
+    page.eval(browser::CAPTURE_LOGS).await;
     let seed = r#"
 const ws = new WebSocket('ws://localhost:8000/ws/book/');
 ws.onopen = () => {

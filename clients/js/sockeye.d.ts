@@ -56,10 +56,13 @@ export class Client {
   readonly state: State;
   on(event: "state", fn: (state: State) => void): () => void;
   on(event: "error", fn: (error: ClientError) => void): () => void;
-  on(event: "resync", fn: (answer: { topic: string; reason: string }) => void): () => void;
+  /** A topic's (`topic` set) or a model channel's (`position` set) missed messages cannot be replayed. */
+  on(event: "resync", fn: (answer: { topic?: string; position?: number; reason: string }) => void): () => void;
   on(event: "message", fn: (message: unknown) => void): () => void;
   subscribe<T = unknown>(topic: string, onData: (data: T, message: TopicMessage<T>) => void, options?: SubscribeOptions): () => void;
   publish(topic: string, data: unknown): Promise<unknown>;
+  /** Sends `message` with a request id: resolves with the server's answer, rejects with its error. */
+  request(message: Record<string, unknown>): Promise<unknown>;
   send(message: unknown): void;
   close(): void;
 }

@@ -7,14 +7,18 @@
 //
 // It reconnects with exponential backoff and jitter, subscribes again to every topic, and
 // asks for what it missed (`since`: the last epoch and offset it saw) where the topic keeps
-// history; where the server cannot tell, the subscription's `onResync` is called.
+// history; where the server cannot tell, the subscription's `onResync` is called. On a
+// model's channel (`/ws/<table>`) it comes back with `?since=` the last event's position.
 
 const OPEN = 1;
 
 /** Close codes after which reconnecting cannot help. */
 const FINAL_CODES = new Set([1008, 4403]);
 
-/** Seconds before a token's expiry it is refreshed, at most (and at 80% of its life). */
+/**
+ * A token is refreshed 30 s before it expires, or at 80% of its life if that comes first,
+ * and never before half of its life: a short-lived token is not fetched again and again.
+ */
 const REFRESH_MARGIN_S = 30;
 
 /**
@@ -119,13 +123,24 @@ export class Client extends Emitter {
     }
     if (this.closedByUser) return;
     const protocols = token ? ["sockeye", `bearer.${token}`] : ["sockeye"];
-    const ws = new this.WebSocket(this.url, protocols);
+    const ws = new this.WebSocket(this.resumeUrl(), protocols);
     this.ws = ws;
     this.token = token;
     ws.onopen = () => this.opened(ws);
     ws.onmessage = (event) => this.received(event.data);
     ws.onclose = (event) => this.lost(ws, event.code, event.reason);
     ws.onerror = () => {};
+  }
+
+  /**
+   * The URL to connect to: on a model's channel that delivered events, with `?since=` the
+   * last event's position, so that the server sends what was missed first.
+   */
+  resumeUrl() {
+    if (this.position === undefined) return this.url;
+    const url = new URL(this.url);
+    url.searchParams.set("since", String(this.position));
+    return url.toString();
   }
 
   opened(ws) {
@@ -180,6 +195,11 @@ export class Client extends Emitter {
       }
       return;
     }
+    if (isObject && msg.topic === undefined && typeof msg.position === "number") {
+      // A model channel's event, snapshot or resync: where to resume from.
+      this.position = msg.position;
+      if (msg.type === "resync") this.emit("resync", msg);
+    }
     if (isObject && msg.type === "error") this.emit("error", { code: 0, reason: "", message: msg.message, detail: msg });
     this.emit("message", msg);
   }
@@ -217,7 +237,7 @@ export class Client extends Emitter {
     if (expires === undefined) return;
     const now = (this.options.now ?? Date.now)() / 1000;
     const life = expires - now;
-    const inSeconds = Math.max(0, Math.min(life * 0.8, life - REFRESH_MARGIN_S));
+    const inSeconds = Math.max(0, life * 0.5, Math.min(life * 0.8, life - REFRESH_MARGIN_S));
     this.refreshTimer = this.timers.setTimeout(async () => {
       try {
         const token = await this.options.token();

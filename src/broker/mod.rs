@@ -693,6 +693,19 @@ impl Link {
         reports.values().filter(|(at, _)| at.elapsed() <= self.timeout).map(|(_, r)| r.clone()).collect()
     }
 
+    /// The other processes that reported within the node timeout: each one's id, how long
+    /// ago it last reported, and that report.
+    pub(crate) fn peers(&self) -> Vec<(String, Duration, Value)> {
+        let reports = self.reports.lock().unwrap_or_else(|e| e.into_inner());
+        let mut peers: Vec<_> = reports
+            .iter()
+            .filter(|(_, (at, _))| at.elapsed() <= self.timeout)
+            .map(|(node, (at, report))| (node.clone(), at.elapsed(), report.clone()))
+            .collect();
+        peers.sort_by(|a, b| a.0.cmp(&b.0));
+        peers
+    }
+
     /// Forgets the processes silent for longer than the node timeout: each one's id, last
     /// report and how long it has been silent (each is returned once).
     pub(crate) fn expired(&self) -> Vec<(String, Value, Duration)> {

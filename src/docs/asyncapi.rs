@@ -50,7 +50,7 @@ pub(crate) fn document(mounted: &[Mounted], info: &crate::ApiInfo) -> Value {
             }
             (None, "sockeye::hub::pubsub") => (
                 names(&["subscribe", "unsubscribe", "publish", "ping", "get_stats"]),
-                names(&["connection", "published", "pong", "stats", "error"]),
+                names(&["connection", "published", "message", "ack", "pong", "stats", "error"]),
             ),
             // Typed (or plain text) messages, from the handler's `WebSocket<In, Out>`.
             (None, _) if !op.receives.is_empty() || !op.sends.is_empty() => {
@@ -168,13 +168,17 @@ fn common_messages() -> Vec<(&'static str, Value)> {
     let topic = json!({"type": "string", "maxLength": crate::hub::pubsub::MAX_TOPIC_BYTES});
     let filter =
         json!({"type": "object", "description": "column: value, all must match", "additionalProperties": true});
+    let id = json!({
+        "oneOf": [{"type": "string", "maxLength": crate::hub::pubsub::MAX_ID_BYTES}, {"type": "number"}],
+        "description": "the request's id: the request is answered, with this id",
+    });
     vec![
         (
             "subscribe",
             message(
                 "subscribe",
                 object(
-                    json!({"action": {"const": "subscribe"}, "topic": topic, "resource": topic, "filter": filter}),
+                    json!({"action": {"const": "subscribe"}, "topic": topic, "resource": topic, "filter": filter, "id": id}),
                     &["action"],
                 ),
             ),
@@ -183,27 +187,47 @@ fn common_messages() -> Vec<(&'static str, Value)> {
             "unsubscribe",
             message(
                 "unsubscribe",
-                object(json!({"action": {"const": "unsubscribe"}, "topic": topic, "resource": topic}), &["action"]),
+                object(
+                    json!({"action": {"const": "unsubscribe"}, "topic": topic, "resource": topic, "id": id}),
+                    &["action"],
+                ),
             ),
         ),
         (
             "publish",
             message(
                 "publish",
-                object(json!({"action": {"const": "publish"}, "topic": topic, "data": {}}), &["action", "topic"]),
+                object(
+                    json!({"action": {"const": "publish"}, "topic": topic, "data": {}, "id": id}),
+                    &["action", "topic"],
+                ),
             ),
         ),
         (
             "snapshot",
             message(
                 "snapshot request",
-                object(json!({"action": {"const": "snapshot"}, "filter": filter}), &["action"]),
+                object(json!({"action": {"const": "snapshot"}, "filter": filter, "id": id}), &["action"]),
             ),
         ),
-        ("ping", message("ping", object(json!({"type": {"const": "ping"}}), &["type"]))),
-        ("get_stats", message("get_stats", object(json!({"type": {"const": "get_stats"}}), &["type"]))),
+        ("ping", message("ping", object(json!({"type": {"const": "ping"}, "id": id}), &["type"]))),
+        ("get_stats", message("get_stats", object(json!({"type": {"const": "get_stats"}, "id": id}), &["type"]))),
         ("text", message("text", json!({"type": "string"}))),
         ("published", message("published", json!({"description": "the `data` of a publish to a subscribed topic"}))),
+        (
+            "message",
+            message(
+                "topic message",
+                object(
+                    json!({
+                        "type": {"const": "message"}, "topic": topic, "data": {},
+                        "epoch": {"type": "string"}, "offset": {"type": "integer", "minimum": 1},
+                    }),
+                    &["type", "topic", "data"],
+                ),
+            ),
+        ),
+        ("ack", message("ack", object(json!({"type": {"const": "ack"}, "id": id}), &["type", "id"]))),
         (
             "connection",
             message(

@@ -17,7 +17,7 @@ use super::namespace::{Kind, parts};
 use crate::ws::{Message, conn::Conn, frame::Frame};
 
 /// The subprotocol whose connections receive topic deliveries in envelopes.
-pub const PROTOCOL: &str = "sockeye";
+pub const PROTOCOL: &str = crate::ws::SOCKEYE_PROTOCOL;
 
 /// What a delivery carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

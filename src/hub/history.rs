@@ -116,6 +116,8 @@ pub(crate) struct Logs {
     /// Room name (or prefix ending in `*`) and what to keep.
     rules: Mutex<Vec<(String, History)>>,
     rooms: Mutex<HashMap<String, Log>>,
+    /// With a broker, where each room's history stands: the last position delivered here.
+    delivered: Mutex<HashMap<String, Position>>,
 }
 
 impl Logs {
@@ -132,6 +134,10 @@ impl Logs {
 
     fn rooms(&self) -> std::sync::MutexGuard<'_, HashMap<String, Log>> {
         self.rooms.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn delivered(&self) -> std::sync::MutexGuard<'_, HashMap<String, Position>> {
+        self.delivered.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -372,8 +378,21 @@ impl Hub {
                 replayed
             });
         }
+        // Under the history lock, as the delivery below (a join_since must see both or
+        // neither); `history_positions` never holds the two locks at once.
+        self.0.logs.delivered().insert(room.as_str().to_string(), position.clone());
         let keep = |id: &str| !held.iter().any(|h| h == id);
         self.deliver_shaped(Some(room.as_str()), except, Some(&keep), message, Shape::Envelope);
+    }
+
+    /// Where each room that keeps history stands (by room key): its latest position, in this
+    /// process's log, or as last delivered here from the broker.
+    pub(crate) fn history_positions(&self) -> HashMap<String, Position> {
+        let mut positions = self.0.logs.delivered().clone();
+        for (room, log) in self.0.logs.rooms().iter() {
+            positions.insert(room.clone(), log.position());
+        }
+        positions
     }
 }
 

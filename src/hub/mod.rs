@@ -39,6 +39,7 @@ pub mod client;
 mod cluster;
 pub(crate) mod envelope;
 pub mod history;
+pub(crate) mod inspect;
 mod namespace;
 pub mod pubsub;
 mod rooms;
@@ -240,6 +241,8 @@ pub(crate) struct HubInner {
     /// [`Hub::extension`]).
     #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))] // used by live models
     extensions: std::sync::Mutex<HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
+    /// The connections that ended last, for the admin view.
+    closes: inspect::Closes,
 }
 
 /// The app's connections, rooms and presence: an extractor in every handler, and a cheap,
@@ -307,6 +310,7 @@ impl Default for Hub {
                 links: RwLock::default(),
                 has_links: std::sync::atomic::AtomicBool::new(false),
                 extensions: std::sync::Mutex::default(),
+                closes: inspect::Closes::default(),
             }
         }))
     }
@@ -727,6 +731,7 @@ impl Hub {
 
     /// A connection ended (the registry tells, then removes it): out of every room.
     fn left(&self, conn: &Conn) {
+        self.0.closes.record(conn);
         for (room, meta) in self.0.rooms.leave_all(conn) {
             self.presence_event(&room, "leave", conn.id.to_string(), meta);
         }

@@ -96,7 +96,7 @@ impl RouteGroup for Schema {
             sends: [
                 vec!["connection".to_string(), event.clone(), snapshot.clone()],
                 vec![resync.clone()],
-                names(&["pong", "stats", "error"]),
+                names(&["ack", "pong", "stats", "error"]),
             ]
             .concat(),
             messages: vec![(event, model_event(self)), (snapshot, model_snapshot(self)), (resync, model_resync(self))],

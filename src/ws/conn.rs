@@ -275,6 +275,11 @@ impl Conn {
             && owners.is_none_or(|o| self.owner().is_some_and(|mine| o.iter().any(|o| *o == mine)))
     }
 
+    /// Messages waiting in the outgoing queue.
+    pub(crate) fn queue_len(&self) -> usize {
+        self.outbox().queue.len()
+    }
+
     /// From now on, topic deliveries come to this connection in envelopes.
     pub(crate) fn use_envelopes(&self) {
         self.envelopes.store(true, Ordering::Relaxed);

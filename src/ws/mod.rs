@@ -58,5 +58,5 @@ pub use handshake::REFUSED_HEADER;
 pub(crate) use head_deadline::HeadDeadline;
 pub use message::Message;
 pub use rate::{BadRateLimit, RateLimit};
-pub use socket::{IntoCloseCode, Receiver, Sender, Socket, WebSocket};
+pub use socket::{IntoCloseCode, Receiver, SOCKEYE_PROTOCOL, Sender, Socket, WebSocket};
 pub use tokio_tungstenite::tungstenite::Utf8Bytes;

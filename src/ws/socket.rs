@@ -17,6 +17,11 @@ use super::{
 };
 use crate::{Error, auth::Principal, describe::JsonSchema, error::detail_response};
 
+/// The subprotocol of sockeye's browser client, `sockeye`: every route selects it when a
+/// client offers it, and on the pub/sub endpoint it asks for topic messages in envelopes (see
+/// [`hub::pubsub`](crate::hub::pubsub#the-sockeye-subprotocol)).
+pub const SOCKEYE_PROTOCOL: &str = "sockeye";
+
 fn is_token(protocol: &str) -> bool {
     crate::auth::is_token_protocol(protocol)
 }
@@ -126,13 +131,13 @@ impl<'a, In, Out> FromRequest<'a> for WebSocket<In, Out> {
             Some(ctx) => {
                 // A client that sent its token as a subprotocol also offered the protocol to
                 // select (the handshake refuses one that did not), whoever reads the token.
+                // The browser client offers `sockeye` to every route: selected where offered.
                 let offered = super::handshake::offered_protocols(req.headers());
-                let protocol = offered
-                    .iter()
-                    .any(|p| is_token(p))
-                    .then(|| offered.iter().find(|p| !is_token(p)))
-                    .flatten()
-                    .map(|p| p.to_string());
+                let protocol = match offered.iter().any(|p| is_token(p)) {
+                    true => offered.iter().find(|p| !is_token(p)),
+                    false => offered.iter().find(|p| **p == SOCKEYE_PROTOCOL),
+                }
+                .map(|p| p.to_string());
                 let claims = req.extensions().get::<Principal>().map(|p| p.claims.clone());
                 let head = Head { uri: req.uri().clone(), headers: req.headers().clone(), protocol, claims };
                 Ok(WebSocket { conn: ctx.0.clone(), head: Box::new(head), types: PhantomData })
@@ -206,8 +211,9 @@ impl<In, Out> WebSocket<In, Out> {
     /// Selects no subprotocol, except when the client sent its token as a `bearer.<token>`
     /// subprotocol: then the first other protocol it offered (from a browser,
     /// `new WebSocket(url, ["sockeye", "bearer." + token])` gets `sockeye`), since a browser
-    /// fails a handshake that selects none of the protocols it offered. To choose another,
-    /// use [`accept_subprotocol`](WebSocket::accept_subprotocol).
+    /// fails a handshake that selects none of the protocols it offered; and
+    /// [`SOCKEYE_PROTOCOL`] when it was offered (the browser client offers it to every
+    /// route). To choose another, use [`accept_subprotocol`](WebSocket::accept_subprotocol).
     pub async fn accept(mut self) -> Result<Socket<In, Out>, WsError> {
         let protocol = self.head.protocol.take();
         self.accept_with(protocol).await

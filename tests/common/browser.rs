@@ -305,6 +305,11 @@ fn library_dirs(root: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Collects what the page's `console.log` prints into `window.__logs` (the harness's only
+/// addition around a seed's code).
+pub(crate) const CAPTURE_LOGS: &str = "window.__logs = []; { const log = console.log.bind(console); \
+    console.log = (...a) => { window.__logs.push(a.map(x => typeof x === 'string' ? x : JSON.stringify(x)).join(' ')); log(...a); }; }";
+
 /// A test's async body.
 pub(crate) type TestFn = fn() -> Pin<Box<dyn Future<Output = ()>>>;
 

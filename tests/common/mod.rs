@@ -128,6 +128,12 @@ impl Example {
         self.child.id()
     }
 
+    /// Kills the process at once (SIGKILL), as a crash would, and reaps it.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and waits (at most 10 s) for the exit status.
     pub(crate) fn terminate(&mut self) -> ExitStatus {
         let killed = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();

@@ -182,6 +182,28 @@ test("the token goes as a subprotocol and is refreshed in-band before it expires
   client.close();
 });
 
+test("a short-lived token is refreshed at half its life, once per token", async () => {
+  const { sockets, FakeWebSocket } = fakeSockets();
+  const timers = manualTimers();
+  let issued = 0;
+  // Each token lives 4 s from the (fixed) clock's 1000 s, then 8, 12, ..
+  const token = async () => jwt({ sub: "ann", exp: 1000 + 4 * ++issued });
+  const client = connect("/ws/chat", { WebSocket: FakeWebSocket, timers, base: "http://h/", token, now: () => 1_000_000 });
+  await flush();
+  sockets[0].accept();
+  await timers.advance(1_999);
+  assert.equal(sockets[0].sent.length, 0);
+  await timers.advance(1);
+  assert.deepEqual(sockets[0].sent, [{ type: "auth", token: jwt({ sub: "ann", exp: 1008 }) }]);
+  // The server's answer schedules the next refresh at half of the new token's life, not now.
+  sockets[0].push({ type: "auth", status: "ok", exp: 1008 });
+  await timers.advance(3_999);
+  assert.equal(sockets[0].sent.length, 1);
+  await timers.advance(1);
+  assert.equal(sockets[0].sent.length, 2);
+  client.close();
+});
+
 test("a refused subscription is reported to its onError and not tried again", async () => {
   const { sockets, FakeWebSocket } = fakeSockets();
   const timers = manualTimers();
@@ -214,5 +236,32 @@ test("an expired token (4401) is replaced by a fresh one on the next connection"
   assert.equal(client.state, "reconnecting");
   await timers.advance(1000);
   assert.deepEqual(sockets[1].protocols, ["sockeye", "bearer.opaque-2"]);
+  client.close();
+});
+
+test("on a model's channel it comes back with ?since= the last event's position", async () => {
+  const { sockets, FakeWebSocket } = fakeSockets();
+  const timers = manualTimers();
+  const client = connect("/ws/products?client_id=me", { WebSocket: FakeWebSocket, timers, base: "http://h/" });
+  const events = [];
+  const resyncs = [];
+  client.on("message", (m) => events.push(m.type));
+  client.on("resync", (m) => resyncs.push(m.position));
+  await flush();
+  assert.equal(sockets[0].url, "ws://h/ws/products?client_id=me");
+  sockets[0].accept();
+  sockets[0].push({ type: "connection", channel: "products" });
+  sockets[0].push({ type: "created", channel: "products", position: 41, data: { id: 1 } });
+  sockets[0].push({ type: "updated", channel: "products", position: 42, data: { id: 1 } });
+  sockets[0].serverClose(1006);
+  await timers.advance(1000);
+  assert.equal(sockets[1].url, "ws://h/ws/products?client_id=me&since=42");
+  sockets[1].accept();
+  sockets[1].push({ type: "resync", position: 90, reason: "history no longer reaches 42" });
+  sockets[1].serverClose(1006);
+  await timers.advance(2000);
+  assert.equal(sockets[2].url, "ws://h/ws/products?client_id=me&since=90");
+  assert.deepEqual(events, ["connection", "created", "updated", "resync"]);
+  assert.deepEqual(resyncs, [90]);
   client.close();
 });
