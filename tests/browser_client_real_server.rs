@@ -1,7 +1,7 @@
 //! The browser client `sockeye.js` in a real headless Chromium against real servers on
 //! loopback: recovery across crashed processes of an app on Redis, a token refreshed on the
 //! open socket, a refused topic reported to the page, and seed 000's and seed 001's clients
-//! rewritten on it (clients/js/examples/).
+//! rewritten on it (clients/js/examples/). And the admin view (`App::admin`), which runs on it.
 
 #[allow(dead_code)] // not every helper is used here
 #[path = "common/browser.rs"]
@@ -34,6 +34,7 @@ fn main() {
         chromium seed_001_client_on_sockeye_js_in_chromium_real_server,
         chromium seed_000_client_on_sockeye_js_in_chromium_real_server,
         plain the_seeds_clients_on_sockeye_js_are_shorter_than_the_seeds_own,
+        chromium the_admin_view_shows_the_hub_live_and_acts_on_it_in_chromium_real_server,
     ])
 }
 
@@ -158,6 +159,15 @@ async fn guarded(ws: WebSocket, hub: Hub) -> Result<()> {
     PubSub::new().require("admin.*", &ADMINS).serve(ws, &hub).await
 }
 
+/// A room with presence: the member's name as its metadata.
+#[websocket("/ws/lobby/<name>")]
+async fn lobby(ws: WebSocket, name: String, hub: Hub) -> Result<()> {
+    let ws = ws.accept().await?;
+    hub.join_with("lobby", &ws, json!({"name": name}));
+    while ws.receive_text().await?.is_some() {}
+    Ok(())
+}
+
 /// A page of the app's own origin, to import the client from.
 #[get("/blank")]
 async fn blank() -> Html<&'static str> {
@@ -169,15 +179,20 @@ const SECRET: &str = "a browser client test secret, 32 bytes or more";
 /// An app serving `guarded` on an ephemeral port, its Hub, and a page open on it with
 /// `sockeye.js` imported as `window.sockeye`.
 async fn guarded_app() -> (Hub, Browser) {
-    let app = App::new().auth(Auth::hs256(SECRET));
-    let hub = app.hub();
-    let server = app.bind("127.0.0.1:0").await.unwrap();
-    let addr = server.local_addr();
-    tokio::spawn(server.run());
+    let (hub, addr) = serve(App::new().auth(Auth::hs256(SECRET))).await;
     let mut page = Browser::launch().await;
     page.goto(&format!("http://{addr}/blank")).await;
     page.eval("import('/_sockeye/sockeye.js').then((m) => { window.sockeye = m; return true; })").await;
     (hub, page)
+}
+
+/// Serves `app` on an ephemeral loopback port: its Hub and address.
+async fn serve(app: App) -> (Hub, SocketAddr) {
+    let hub = app.hub();
+    let server = app.bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr();
+    tokio::spawn(server.run());
+    (hub, addr)
 }
 
 /// The page's token callback hands out tokens living 4, 8, 12, .. seconds from now. The first
@@ -411,4 +426,104 @@ async fn the_seeds_clients_on_sockeye_js_are_shorter_than_the_seeds_own() {
     assert!(ours_001 < theirs_001, "seed 001: {ours_001} lines on sockeye.js, {theirs_001} in the seed");
     assert!(ours_000 < theirs_000, "seed 000: {ours_000} lines on sockeye.js, {theirs_000} in the seed");
     eprintln!("seed 001: {ours_001} lines against {theirs_001}; seed 000: {ours_000} against {theirs_000}");
+}
+
+/// A WebSocket client over TCP, with a bearer token when given.
+async fn ws_client(
+    addr: SocketAddr,
+    path: &str,
+    token: Option<&str>,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}{path}").into_client_request().unwrap();
+    if let Some(token) = token {
+        request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
+/// The next text message of `ws` as JSON.
+async fn next_json(
+    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+) -> Value {
+    match tokio::time::timeout(WAIT, ws.next()).await {
+        Ok(Some(Ok(WsMessage::Text(text)))) => serde_json::from_str(&text).unwrap(),
+        other => panic!("expected a text message, got {other:?}"),
+    }
+}
+
+/// The admin view in Chromium: an operator signs in with a token, sees the connections
+/// (with their user), the topics with their history position and the room with its
+/// presence, disconnects one connection (it is closed with 1008 and shows in the recent
+/// closes) and publishes to a topic from the page (its subscriber gets it). The screenshot is
+/// written to `<target>/admin-view.png`.
+async fn the_admin_view_shows_the_hub_live_and_acts_on_it_in_chromium_real_server() {
+    let app = App::new().auth(Auth::hs256(SECRET)).history("news", sockeye::hub::history::History::last(100));
+    let (hub, addr) = serve(app.admin("/admin")).await;
+    let auth = Auth::hs256(SECRET);
+    let mut ann = ws_client(addr, "/ws/guarded", Some(&auth.token_for("ann").issue().unwrap())).await;
+    let _hello = next_json(&mut ann).await;
+    ann.send(WsMessage::text(r#"{"action": "subscribe", "topic": "news", "id": 1}"#)).await.unwrap();
+    assert_eq!(next_json(&mut ann).await["type"], "subscribed");
+    for n in 1..=3 {
+        hub.topics("/ws/guarded").topic("news").send_logged(&json!({"n": n})).await.unwrap();
+        assert_eq!(next_json(&mut ann).await["offset"], n);
+    }
+    let mut bob = ws_client(addr, "/ws/lobby/bob", None).await;
+    let _carol = ws_client(addr, "/ws/lobby/carol", None).await;
+    for _ in 0..200 {
+        if hub.members("lobby").len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let bob_id = hub.members("lobby").into_iter().find(|m| m.meta["name"] == "bob").unwrap().id;
+
+    let mut page = Browser::launch().await;
+    page.goto(&format!("http://{addr}/admin")).await;
+    let operator = auth.token_for("olga").roles(["admin"]).issue().unwrap();
+    page.eval(&format!(
+        "document.querySelector('#token').value = {}; document.querySelector('#login-form').requestSubmit(); true",
+        json!(operator)
+    ))
+    .await;
+    let table = |id: &str| format!("document.querySelector('#{id} tbody').innerText");
+    page.wait_for(&format!("{}.includes('ann')", table("connections")), WAIT).await;
+    page.wait_for(&format!("{}.includes('3 (epoch')", table("rooms")), WAIT).await;
+    page.wait_for(&format!(r#"{}.includes('{{"name":"carol"}}')"#, table("rooms")), WAIT).await;
+    assert_eq!(page.eval("document.querySelector('#status').textContent").await, "open");
+
+    // Disconnect bob from the page.
+    page.eval(&format!("document.querySelector('button[data-connection={}]').click(); true", json!(bob_id))).await;
+    match tokio::time::timeout(WAIT, bob.next()).await {
+        Ok(Some(Ok(WsMessage::Close(Some(frame))))) => {
+            assert_eq!((u16::from(frame.code), frame.reason.as_str()), (1008, "disconnected by an administrator"));
+        }
+        other => panic!("bob was not closed: {other:?}"),
+    }
+    page.wait_for(&format!("{}.includes('1008')", table("closes")), WAIT).await;
+    page.wait_for(&format!("!{}.includes({})", table("connections"), json!(bob_id)), WAIT).await;
+
+    // Publish to the news topic from the page.
+    let news_key = "document.querySelector('#publish-room').querySelectorAll('option')";
+    page.wait_for(&format!("[...{news_key}].some((o) => o.text.endsWith('/ news'))"), WAIT).await;
+    page.eval(&format!(
+        "const s = document.querySelector('#publish-room'); s.value = [...{news_key}].find((o) => o.text.endsWith('/ news')).value; \
+         document.querySelector('#publish-form').requestSubmit(); true"
+    ))
+    .await;
+    let got = next_json(&mut ann).await;
+    assert_eq!(
+        (&got["topic"], &got["offset"], &got["data"]),
+        (&json!("news"), &json!(4), &json!({"text": "hello from the admin"}))
+    );
+    page.wait_for("document.querySelector('#notice').textContent.startsWith('published to')", WAIT).await;
+    page.wait_for(&format!("{}.includes('4 (epoch')", table("rooms")), WAIT).await;
+
+    let png = page.screenshot(1280).await;
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "a screenshot of {} bytes", png.len());
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("admin-view.png");
+    std::fs::write(&file, &png).unwrap();
+    eprintln!("the admin view: {}", file.display());
+    assert!(page.errors().is_empty(), "{:?}", page.errors());
 }

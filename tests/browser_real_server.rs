@@ -1,6 +1,7 @@
 //! In a real headless Chromium against examples/realtime.rs (a real server on loopback, on a
 //! fresh SQLite file): the test console served by the app, and seed 001's JavaScript client.
 
+#[allow(dead_code)] // not every helper is used here
 #[path = "common/browser.rs"]
 #[macro_use]
 mod browser;

@@ -140,6 +140,17 @@ impl Browser {
         r["result"]["value"].clone()
     }
 
+    /// A PNG of the whole page as a `width`-pixel-wide window shows it.
+    pub(crate) async fn screenshot(&mut self, width: u32) -> Vec<u8> {
+        use base64::Engine;
+        let metrics = json!({"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": false});
+        self.call(Some(()), "Emulation.setDeviceMetricsOverride", metrics).await;
+        let shot = self
+            .call(Some(()), "Page.captureScreenshot", json!({"format": "png", "captureBeyondViewport": true}))
+            .await;
+        base64::engine::general_purpose::STANDARD.decode(shot["data"].as_str().unwrap()).expect("a base64 PNG")
+    }
+
     /// Waits until `expression` is truthy; its value.
     pub(crate) async fn wait_for(&mut self, expression: &str, timeout: Duration) -> Value {
         let deadline = Instant::now() + timeout;
