@@ -206,3 +206,23 @@ async fn the_view_lists_the_processes_of_a_cluster_and_acts_across_them_redis() 
     let close = far.receive_close().await.unwrap();
     assert_eq!((close.code.as_u16(), close.reason.as_str()), (4000, "bye"));
 }
+
+/// A state is sent every second: a busy process shows its first connections and members and
+/// counts the rest, rather than sending every one of them each time.
+#[tokio::test]
+async fn a_busy_process_is_listed_in_part_and_counted_in_full() {
+    let client = TestClient::new(app());
+    let mut sockets = Vec::new();
+    for n in 0..510 {
+        sockets.push(client.websocket_connect(&format!("/ws/lobby/user{n}")).await.unwrap());
+    }
+    let mut view = client.websocket_connect("/admin/ws").bearer(&token("olga", &["admin"])).await.unwrap();
+    let state = state_where(&mut view, |s| room(s, "room", "lobby").is_some_and(|r| r["members_total"] == 510)).await;
+    assert_eq!(state["connections"].as_array().unwrap().len(), 500);
+    assert_eq!(state["connections_total"], 511);
+    assert_eq!(state["processes"][0]["connections"], 511);
+    let lobby = room(&state, "room", "lobby").unwrap();
+    assert_eq!(lobby["members"].as_array().unwrap().len(), 100);
+    let ids: Vec<&str> = state["connections"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "listed by id");
+}

@@ -22,15 +22,27 @@ use crate::ws::{CloseCode, conn::Conn};
 /// How many ended connections the Hub remembers.
 pub(crate) const RECENT_CLOSES: usize = 50;
 
+/// The most connections and rooms listed (by id and key): a state is sent every second, so a
+/// process with 100,000 connections shows the first ones and counts the rest.
+pub(crate) const MAX_LISTED: usize = 500;
+
+/// The most members listed per room.
+pub(crate) const MAX_MEMBERS_LISTED: usize = 100;
+
 /// Everything the admin view shows, at one moment.
 #[derive(Debug, Serialize)]
 pub(crate) struct Inspection {
     /// This process first, then the others that reported through the broker.
     pub(crate) processes: Vec<Process>,
-    /// This process's connections, by id.
+    /// This process's connections, by id (the first [`MAX_LISTED`]).
     pub(crate) connections: Vec<Connection>,
-    /// Rooms, topics and model channels with members (here or elsewhere), by namespace and name.
+    /// How many connections this process has.
+    pub(crate) connections_total: usize,
+    /// Rooms, topics and model channels with members (here or elsewhere) or history, by key
+    /// (the first [`MAX_LISTED`]).
     pub(crate) rooms: Vec<Room>,
+    /// How many there are.
+    pub(crate) rooms_total: usize,
     /// The connections that ended last, newest first.
     pub(crate) closes: Vec<Closed>,
 }
@@ -66,8 +78,11 @@ pub(crate) struct Room {
     /// `room`, `model` or `topics:<endpoint>`.
     pub(crate) namespace: String,
     pub(crate) name: String,
-    /// Members in this process, with their presence metadata.
+    /// Members in this process, with their presence metadata (the first
+    /// [`MAX_MEMBERS_LISTED`] by id).
     pub(crate) members: Vec<Member>,
+    /// How many members it has in this process.
+    pub(crate) members_total: usize,
     /// Members in the other processes (from their last reports).
     pub(crate) elsewhere: usize,
     /// Where its history stands, for a room that keeps one.
@@ -139,11 +154,12 @@ fn display(key: &str) -> String {
 impl Hub {
     /// What the Hub holds now (see the module's documentation).
     pub(crate) fn inspect(&self) -> Inspection {
-        let mut connections: Vec<Connection> = self
-            .0
-            .registry
-            .all()
+        let mut all = self.0.registry.all();
+        let connections_total = all.len();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        let connections: Vec<Connection> = all
             .iter()
+            .take(MAX_LISTED)
             .map(|conn| {
                 let mut rooms: Vec<String> = {
                     let of = conn.rooms.lock().unwrap_or_else(|e| e.into_inner());
@@ -160,7 +176,6 @@ impl Hub {
                 }
             })
             .collect();
-        connections.sort_by(|a, b| a.id.cmp(&b.id));
 
         let peers = self.link().map(|link| link.peers()).unwrap_or_default();
         let mut elsewhere: BTreeMap<String, usize> = BTreeMap::new();
@@ -182,10 +197,16 @@ impl Hub {
         let mut history = self.history_positions();
         let mut rooms: BTreeMap<String, Room> = BTreeMap::new();
         for (key, members) in self.0.rooms.read().iter() {
-            let mut members: Vec<Member> =
-                members.values().map(|m| Member { id: m.conn.id.to_string(), meta: m.meta.clone() }).collect();
-            members.sort_by(|a, b| a.id.cmp(&b.id));
-            rooms.insert(key.to_string(), room(key, members));
+            let mut listed: Vec<&super::rooms::Member> = members.values().collect();
+            listed.sort_by(|a, b| a.conn.id.cmp(&b.conn.id));
+            let listed = listed
+                .into_iter()
+                .take(MAX_MEMBERS_LISTED)
+                .map(|m| Member { id: m.conn.id.to_string(), meta: m.meta.clone() })
+                .collect();
+            let mut entry = room(key, listed);
+            entry.members_total = members.len();
+            rooms.insert(key.to_string(), entry);
         }
         for (key, n) in elsewhere {
             rooms.entry(key.clone()).or_insert_with(|| room(&key, Vec::new())).elsewhere = n;
@@ -197,9 +218,10 @@ impl Hub {
         let this = Process {
             node: self.link().map_or_else(|| "local".to_string(), |l| l.status().node),
             this: true,
-            connections: connections.len(),
+            connections: connections_total,
             reported_ms: 0,
         };
+        let rooms_total = rooms.len();
         let others = peers.into_iter().map(|(node, age, report)| Process {
             node,
             this: false,
@@ -209,7 +231,9 @@ impl Hub {
         Inspection {
             processes: std::iter::once(this).chain(others).collect(),
             connections,
-            rooms: rooms.into_values().collect(),
+            connections_total,
+            rooms: rooms.into_values().take(MAX_LISTED).collect(),
+            rooms_total,
             closes: self.0.closes.list(),
         }
     }
@@ -221,6 +245,7 @@ fn room(key: &str, members: Vec<Member>) -> Room {
         key: key.to_string(),
         namespace: kind.to_namespace().to_string(),
         name: name.to_string(),
+        members_total: members.len(),
         members,
         elsewhere: 0,
         history: None,
