@@ -444,12 +444,12 @@ fn auth_default_with_reason() -> Auth {
     auth().close_reason("Invalid authentication")
 }
 
-/// The browser client offers `sockeye` to every route it connects to (a browser fails a
+/// The browser client offers `sockeye.v1` to every route it connects to (a browser fails a
 /// handshake that selects none of the protocols offered): any route selects it.
 #[tokio::test]
 async fn the_browser_clients_protocol_is_selected_by_any_route() {
     let client = client_with(auth());
-    let mut ws = client.websocket_connect("/ws/optional").subprotocols(["sockeye"]).await.unwrap();
+    let mut ws = client.websocket_connect("/ws/optional").subprotocols(["sockeye.v1"]).await.unwrap();
     assert_eq!(ws.protocol(), Some(sockeye::ws::SOCKEYE_PROTOCOL));
     assert_eq!(ws.receive_text().await.unwrap(), "anonymous");
 }

@@ -308,8 +308,8 @@ async fn requests_with_an_id_are_always_answered_with_it() {
 #[tokio::test]
 async fn the_sockeye_subprotocol_gets_topic_messages_in_envelopes() {
     let client = TestClient::new(app().pubsub("/ws/chat").history("logged", sockeye::hub::history::History::last(10)));
-    let mut env = client.websocket_connect("/ws/chat").subprotocols(["sockeye"]).await.unwrap();
-    assert_eq!(env.protocol(), Some("sockeye"));
+    let mut env = client.websocket_connect("/ws/chat").subprotocols(["sockeye.v1"]).await.unwrap();
+    assert_eq!(env.protocol(), Some("sockeye.v1"));
     let _hello: Value = env.receive_json().await.unwrap();
     let (mut plain, _) = connect(&client, "/ws/chat").await;
     assert_eq!(plain.protocol(), None);
@@ -341,4 +341,20 @@ async fn the_sockeye_subprotocol_gets_topic_messages_in_envelopes() {
     );
     assert_eq!(logged["offset"], 1);
     plain.assert_no_message(Duration::from_millis(50)).await;
+}
+
+/// A page written by hand offers `sockeye` beside its `bearer.<token>` protocol, as the
+/// authentication docs show: that carries the token and changes no message (the envelopes
+/// are for `sockeye.v1`, the browser client's protocol).
+#[tokio::test]
+async fn the_token_carriers_sockeye_protocol_keeps_the_published_data_alone() {
+    let (client, staff, _) = staff_client();
+    let offered = ["sockeye".to_string(), format!("bearer.{staff}")];
+    let mut ws = client.websocket_connect("/ws/staff").subprotocols(offered).await.unwrap();
+    assert_eq!(ws.protocol(), Some("sockeye"));
+    let _hello: Value = ws.receive_json().await.unwrap();
+    ws.send_json(&json!({"action": "subscribe", "topic": "t"})).await.unwrap();
+    until_members_in(&client, "/ws/staff", "t", 1).await;
+    client.hub().topics("/ws/staff").topic("t").send_json(&json!({"n": 1})).await.unwrap();
+    assert_eq!(ws.receive_json::<Value>().await.unwrap(), json!({"n": 1}));
 }

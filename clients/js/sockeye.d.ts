@@ -68,6 +68,8 @@ export class Client {
 }
 
 export function connect(path: string, options?: Options): Client;
+/** The subprotocol the client offers, `sockeye.v1`. */
+export const PROTOCOL: string;
 export function backoffDelay(attempt: number, backoff?: { min?: number; max?: number }, random?: () => number): number;
 export function tokenExpiry(token: string): number | undefined;
 export function wsUrl(path: string, base?: string): string;

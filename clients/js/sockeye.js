@@ -12,6 +12,9 @@
 
 const OPEN = 1;
 
+/** The subprotocol the client speaks: topic messages in envelopes, requests with ids. */
+export const PROTOCOL = "sockeye.v1";
+
 /** Close codes after which reconnecting cannot help. */
 const FINAL_CODES = new Set([1008, 4403]);
 
@@ -122,7 +125,7 @@ export class Client extends Emitter {
       }
     }
     if (this.closedByUser) return;
-    const protocols = token ? ["sockeye", `bearer.${token}`] : ["sockeye"];
+    const protocols = token ? [PROTOCOL, `bearer.${token}`] : [PROTOCOL];
     const ws = new this.WebSocket(this.resumeUrl(), protocols);
     this.ws = ws;
     this.token = token;

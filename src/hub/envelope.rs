@@ -1,8 +1,8 @@
-//! Topic envelopes: what a connection speaking the `sockeye` protocol receives from a topic.
+//! Topic envelopes: what a connection speaking the `sockeye.v1` protocol receives from a topic.
 //!
 //! A plain pub/sub client receives what is published to a topic as it was published: the
 //! data alone. A client with several subscriptions cannot tell which topic a message came
-//! from, so a connection that negotiated the `sockeye` subprotocol (the browser client does,
+//! from, so a connection that negotiated the `sockeye.v1` subprotocol (the browser client does,
 //! see [`PubSub`](super::pubsub::PubSub)) receives every delivery of a topic as
 //! `{"type": "message", "topic": "<topic>", "data": <what was published>}`. Messages of a
 //! history topic are sent in that shape to everyone already (with their `epoch` and

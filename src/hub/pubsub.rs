@@ -58,10 +58,10 @@
 //! otherwise, and `{"type": "error", "id", "topic", "message"}` when it was refused. A client
 //! can then wait for each request's outcome, as the browser client's `publish` does.
 //!
-//! # The `sockeye` subprotocol
+//! # The `sockeye.v1` subprotocol
 //!
-//! A client that offers the [`PROTOCOL`] subprotocol (`new WebSocket(url, ["sockeye"])`)
-//! gets it selected, and receives what is published to a topic it subscribed to as
+//! A client that offers the [`PROTOCOL`] subprotocol (`new WebSocket(url, ["sockeye.v1"])`,
+//! as the browser client does) gets it selected, and receives what is published to a topic it subscribed to as
 //! `{"type": "message", "topic": "t", "data": <what was published>}`, so that one connection
 //! can follow several topics (a text that is not JSON arrives as a JSON string in `data`;
 //! binary messages arrive as they are). Other clients receive the published data alone. A

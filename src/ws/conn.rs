@@ -150,7 +150,7 @@ pub(crate) struct Conn {
     /// message's user-space work).
     queued: AtomicBool,
     inbound_full: AtomicBool,
-    /// Speaks the `sockeye` protocol: topic deliveries come in envelopes (`hub::envelope`).
+    /// Speaks the `sockeye.v1` protocol: topic deliveries come in envelopes (`hub::envelope`).
     envelopes: AtomicBool,
     pub(crate) id: ConnectionId,
     /// The name the client gave itself (`?client_id=`, where the route allows it).

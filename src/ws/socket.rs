@@ -17,10 +17,12 @@ use super::{
 };
 use crate::{Error, auth::Principal, describe::JsonSchema, error::detail_response};
 
-/// The subprotocol of sockeye's browser client, `sockeye`: every route selects it when a
+/// The subprotocol of sockeye's browser client, `sockeye.v1`: every route selects it when a
 /// client offers it, and on the pub/sub endpoint it asks for topic messages in envelopes (see
-/// [`hub::pubsub`](crate::hub::pubsub#the-sockeye-subprotocol)).
-pub const SOCKEYE_PROTOCOL: &str = "sockeye";
+/// [`hub::pubsub`](crate::hub::pubsub#the-sockeyev1-subprotocol)). (`sockeye`, offered beside
+/// a `bearer.<token>` protocol by hand-written browser code, is only a carrier for the token:
+/// it changes no message.)
+pub const SOCKEYE_PROTOCOL: &str = "sockeye.v1";
 
 fn is_token(protocol: &str) -> bool {
     crate::auth::is_token_protocol(protocol)
@@ -131,7 +133,7 @@ impl<'a, In, Out> FromRequest<'a> for WebSocket<In, Out> {
             Some(ctx) => {
                 // A client that sent its token as a subprotocol also offered the protocol to
                 // select (the handshake refuses one that did not), whoever reads the token.
-                // The browser client offers `sockeye` to every route: selected where offered.
+                // The browser client offers `sockeye.v1` to every route: selected where offered.
                 let offered = super::handshake::offered_protocols(req.headers());
                 let protocol = match offered.iter().any(|p| is_token(p)) {
                     true => offered.iter().find(|p| !is_token(p)),

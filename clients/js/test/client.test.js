@@ -171,7 +171,7 @@ test("the token goes as a subprotocol and is refreshed in-band before it expires
   const client = connect("/ws/chat", { WebSocket: FakeWebSocket, timers, base: "http://h/", token, now: () => 1_000_000 });
   await flush();
   assert.equal(tokenExpiry(jwt({ exp: 5 })), 5);
-  assert.deepEqual(sockets[0].protocols, ["sockeye", `bearer.${jwt({ sub: "ann", exp: 1100 })}`]);
+  assert.deepEqual(sockets[0].protocols, ["sockeye.v1", `bearer.${jwt({ sub: "ann", exp: 1100 })}`]);
   sockets[0].accept();
   // Expires at 1100 s, now is 1000 s: refreshed at 70 s (30 s before), not later.
   await timers.advance(69_000);
@@ -235,7 +235,7 @@ test("an expired token (4401) is replaced by a fresh one on the next connection"
   sockets[0].serverClose(4401, "token expired");
   assert.equal(client.state, "reconnecting");
   await timers.advance(1000);
-  assert.deepEqual(sockets[1].protocols, ["sockeye", "bearer.opaque-2"]);
+  assert.deepEqual(sockets[1].protocols, ["sockeye.v1", "bearer.opaque-2"]);
   client.close();
 });
 
