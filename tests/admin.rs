@@ -79,6 +79,8 @@ async fn the_admin_view_is_off_by_default_and_needs_the_admin_role() {
     // The page is public and holds nothing of the Hub's.
     let page = client.get("/admin").send().await;
     assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    assert_eq!(page.header("content-security-policy"), Some("frame-ancestors 'none'"));
     let html = page.text();
     assert!(html.contains("\"ws\":\"/admin/ws\"") && !html.contains("ann-laptop"), "{html}");
     // Its WebSocket: no token (and a first message that is not one), 4401 before anything
@@ -190,12 +192,28 @@ async fn the_view_lists_the_processes_of_a_cluster_and_acts_across_them_redis() 
     let _ack: Value = far.receive_json().await.unwrap();
     let far_id = b.hub().topics("/ws/chat").members("plain")[0].id.clone();
 
+    // A subscriber of a history topic here; its messages are published over there.
+    let mut near = a.websocket_connect("/ws/chat").await.unwrap();
+    let _hello: Value = near.receive_json().await.unwrap();
+    near.send_json(&json!({"action": "subscribe", "topic": "news", "id": 1})).await.unwrap();
+    assert_eq!(near.receive_json::<Value>().await.unwrap()["type"], "subscribed");
+    let mut epoch = Value::Null;
+    for n in 1..=2 {
+        b.hub().topics("/ws/chat").topic("news").send_logged(&json!({"n": n})).await.unwrap();
+        let got: Value = near.receive_json().await.unwrap();
+        assert_eq!(got["offset"], n);
+        epoch = got["epoch"].clone();
+    }
+
     let mut view = a.websocket_connect("/admin/ws").bearer(&token("olga", &["admin"])).await.unwrap();
     let state = state_where(&mut view, |s| {
         s["processes"].as_array().unwrap().len() == 2
             && room(s, "topics:/ws/chat", "plain").is_some_and(|r| r["elsewhere"] == 1)
     })
     .await;
+    // The history's position is the broker's, as delivered here.
+    let news = room(&state, "topics:/ws/chat", "news").unwrap();
+    assert_eq!(news["history"], json!({"epoch": epoch, "offset": 2}));
     let other = &state["processes"][1];
     assert_eq!((&other["this"], &other["node"]), (&json!(false), &json!(b.hub().broker().unwrap().node)));
     assert!(connection(&state, &far_id).is_none(), "only this process's connections are listed");

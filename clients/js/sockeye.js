@@ -24,6 +24,12 @@ const FINAL_CODES = new Set([1008, 4403]);
  */
 const REFRESH_MARGIN_S = 30;
 
+/** Seconds between two refreshes at least, whatever the clocks say. */
+const MIN_REFRESH_S = 1;
+
+/** How long a request waits for the server's answer by default, in milliseconds. */
+const REQUEST_TIMEOUT_MS = 30000;
+
 /**
  * The `exp` claim of a JWT, in seconds, or `undefined` when the token is not a JWT.
  * @param {string} token
@@ -106,8 +112,9 @@ export class Client extends Emitter {
     this.nextId = 1;
     /** @type {Map<string, {handlers: Set<Function>, onResync?: Function, position?: {epoch: string, offset: number}}>} */
     this.topics = new Map();
-    /** Requests waiting for the server's answer, by id. */
+    /** Requests waiting for the server's answer, by id: {resolve, reject, timer, ws (the socket it went out on)}. */
     this.pending = new Map();
+    /** Messages waiting for the connection: {text, id} (`id` for a request). */
     this.outbox = [];
     this.closedByUser = false;
     this.open();
@@ -152,8 +159,10 @@ export class Client extends Emitter {
     this.stableTimer = this.timers.setTimeout(() => (this.attempt = 0), this.options.stableAfter ?? 10000);
     this.scheduleRefresh();
     for (const [topic, sub] of this.topics) this.sendSubscribe(topic, sub);
-    const queued = this.outbox.splice(0);
-    for (const text of queued) ws.send(text);
+    for (const { text, id } of this.outbox.splice(0)) {
+      ws.send(text);
+      if (this.pending.has(id)) this.pending.get(id).ws = ws;
+    }
   }
 
   received(text) {
@@ -165,7 +174,8 @@ export class Client extends Emitter {
     }
     const isObject = msg !== null && typeof msg === "object" && !Array.isArray(msg);
     if (isObject && msg.id !== undefined && this.pending.has(msg.id)) {
-      const { resolve, reject } = this.pending.get(msg.id);
+      const { resolve, reject, timer } = this.pending.get(msg.id);
+      this.timers.clearTimeout(timer);
       this.pending.delete(msg.id);
       if (msg.type === "error") reject(new ServerError(msg.message, msg));
       else resolve(msg);
@@ -174,7 +184,9 @@ export class Client extends Emitter {
       if (msg.type === "ack" || msg.type === "error") return;
     }
     if (isObject && msg.type === "auth") {
-      if (msg.status === "ok") this.scheduleRefresh(msg.exp);
+      // A refresh that did not move the expiry forward (the same token again) is not
+      // rescheduled: the next connection asks for a new one.
+      if (msg.status === "ok" && !(msg.exp <= this.expires)) this.scheduleRefresh(msg.exp);
       return;
     }
     if (isObject && msg.type === "message" && typeof msg.topic === "string" && this.topics.has(msg.topic)) {
@@ -191,7 +203,9 @@ export class Client extends Emitter {
     if (isObject && (msg.type === "subscribed" || msg.type === "resync") && this.topics.has(msg.topic)) {
       const sub = this.topics.get(msg.topic);
       const had = sub.position;
-      sub.position = { epoch: msg.epoch, offset: msg.offset };
+      // A live message may come before the answer: the position never goes back.
+      const behind = had && had.epoch === msg.epoch && had.offset >= msg.offset;
+      if (!behind) sub.position = { epoch: msg.epoch, offset: msg.offset };
       if (msg.type === "resync" && had) {
         sub.onResync?.(msg);
         this.emit("resync", msg);
@@ -212,8 +226,13 @@ export class Client extends Emitter {
     this.ws = undefined;
     this.timers.clearTimeout(this.stableTimer);
     this.timers.clearTimeout(this.refreshTimer);
-    for (const { reject } of this.pending.values()) reject(new ServerError(`connection closed (${code})`, { code, reason }));
-    this.pending.clear();
+    // Requests sent on this socket get no answer now; those still queued go on the next one.
+    for (const [id, request] of this.pending) {
+      if (request.ws !== ws) continue;
+      this.timers.clearTimeout(request.timer);
+      this.pending.delete(id);
+      request.reject(new ServerError(`connection closed (${code})`, { code, reason }));
+    }
     if (code !== 1000 || !this.closedByUser) this.emit("error", { code, reason, message: reason || `closed with ${code}` });
     if (this.closedByUser || FINAL_CODES.has(code)) return this.setState("closed");
     this.retry();
@@ -238,9 +257,11 @@ export class Client extends Emitter {
     if (!this.options.token || !this.token) return;
     const expires = exp ?? tokenExpiry(this.token);
     if (expires === undefined) return;
+    this.expires = expires;
     const now = (this.options.now ?? Date.now)() / 1000;
     const life = expires - now;
-    const inSeconds = Math.max(0, life * 0.5, Math.min(life * 0.8, life - REFRESH_MARGIN_S));
+    // At least a second apart: a clock far ahead of the server's does not make it a loop.
+    const inSeconds = Math.max(MIN_REFRESH_S, life * 0.5, Math.min(life * 0.8, life - REFRESH_MARGIN_S));
     this.refreshTimer = this.timers.setTimeout(async () => {
       try {
         const token = await this.options.token();
@@ -252,18 +273,29 @@ export class Client extends Emitter {
     }, inSeconds * 1000);
   }
 
-  sendNow(msg) {
+  sendNow(msg, id) {
     const text = JSON.stringify(msg);
-    if (this.ws && this.ws.readyState === OPEN) this.ws.send(text);
-    else this.outbox.push(text);
+    if (this.ws && this.ws.readyState === OPEN) {
+      this.ws.send(text);
+      if (this.pending.has(id)) this.pending.get(id).ws = this.ws;
+    } else this.outbox.push({ text, id });
   }
 
-  /** Sends `msg` with a request id; resolves with the server's answer, rejects on its error. */
-  request(msg) {
+  /**
+   * Sends `msg` with a request id; resolves with the server's answer, rejects with its error,
+   * or when no answer comes in `timeoutMs` (30 s by default: a route that does not answer
+   * requests), or when the connection it went out on closes first.
+   */
+  request(msg, { timeoutMs = this.options.requestTimeout ?? REQUEST_TIMEOUT_MS } = {}) {
+    if (this.closedByUser) return Promise.reject(new ServerError("the client is closed", {}));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.sendNow({ ...msg, id });
+      const timer = this.timers.setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ServerError(`no answer within ${timeoutMs} ms`, { id }));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer, ws: undefined });
+      this.sendNow({ ...msg, id }, id);
     });
   }
 
@@ -314,6 +346,12 @@ export class Client extends Emitter {
   /** Closes for good: no reconnect. */
   close() {
     this.closedByUser = true;
+    this.outbox = [];
+    for (const [id, request] of this.pending) {
+      this.timers.clearTimeout(request.timer);
+      this.pending.delete(id);
+      request.reject(new ServerError("the client is closed", {}));
+    }
     this.timers.clearTimeout(this.retryTimer);
     this.timers.clearTimeout(this.refreshTimer);
     this.timers.clearTimeout(this.stableTimer);

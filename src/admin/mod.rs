@@ -113,7 +113,15 @@ impl App {
 /// The admin page (it holds no data).
 #[crate::get("/admin", def = PAGE_ROUTE)]
 async fn page(crate::State(page): crate::State<Page>, req: &poem::Request) -> poem::Response {
-    page.0.answer(req, "text/html; charset=utf-8")
+    let mut page = page.0.answer(req, "text/html; charset=utf-8");
+    // Not to be framed by another site's page (clickjacking the action buttons).
+    let headers = page.headers_mut();
+    headers.insert(poem::http::header::X_FRAME_OPTIONS, poem::http::HeaderValue::from_static("DENY"));
+    headers.insert(
+        poem::http::header::CONTENT_SECURITY_POLICY,
+        poem::http::HeaderValue::from_static("frame-ancestors 'none'"),
+    );
+    page
 }
 
 /// The admin view's WebSocket: the Hub's state, live, and actions on it.

@@ -378,21 +378,26 @@ impl Hub {
                 replayed
             });
         }
-        // Under the history lock, as the delivery below (a join_since must see both or
-        // neither); `history_positions` never holds the two locks at once.
-        self.0.logs.delivered().insert(room.as_str().to_string(), position.clone());
         let keep = |id: &str| !held.iter().any(|h| h == id);
-        self.deliver_shaped(Some(room.as_str()), except, Some(&keep), message, Shape::Envelope);
+        let delivery = self.deliver_shaped(Some(room.as_str()), except, Some(&keep), message, Shape::Envelope);
+        // Where the room stands, for rooms with members here only (a publisher cannot fill
+        // every process with names); `history_positions` never holds both locks at once.
+        let mut delivered = self.0.logs.delivered();
+        match delivery.delivered > 0 || !held.is_empty() {
+            true => delivered.insert(room.as_str().to_string(), position.clone()),
+            false => delivered.remove(room.as_str()),
+        };
     }
 
     /// Where each room that keeps history stands (by room key): its latest position, in this
-    /// process's log, or as last delivered here from the broker.
+    /// process's log or, with a broker (where the history lives), as last delivered here to
+    /// the room's members.
     pub(crate) fn history_positions(&self) -> HashMap<String, Position> {
-        let mut positions = self.0.logs.delivered().clone();
-        for (room, log) in self.0.logs.rooms().iter() {
-            positions.insert(room.clone(), log.position());
+        if self.link().is_some() {
+            // The local logs of a broker's rooms only hold catch-ups: not a position.
+            return self.0.logs.delivered().clone();
         }
-        positions
+        self.0.logs.rooms().iter().map(|(room, log)| (room.clone(), log.position())).collect()
     }
 }
 

@@ -41,25 +41,79 @@ function comment(text, indent) {
   return `${indent}/** ${lines.join(`\n${indent} * `)} */\n`;
 }
 
-/** What a `$ref` names, as a TypeScript type name. */
-function refName(ref) {
-  const m = /^#\/components\/(schemas|messages)\/(.+)$/.exec(ref);
-  if (!m) return "unknown";
-  return m[1] === "schemas" ? pascal(m[2]) : `${pascal(m[2])}Message`;
+/** A JSON Pointer token decoded (`~1` is `/`, `~0` is `~`). */
+function unescapePointer(token) {
+  return token.replace(/~1/g, "/").replace(/~0/g, "~");
 }
 
-/** A JSON Schema as a TypeScript type. */
-export function tsType(schema, indent = "") {
+/** What a `$ref` names when no document's names are known: the component's name. */
+function defaultRef(ref) {
+  const m = /^#\/components\/(schemas|messages)\/(.+)$/.exec(ref);
+  if (!m) return "unknown";
+  const name = pascal(unescapePointer(m[2]));
+  return m[1] === "schemas" ? name : `${name}Message`;
+}
+
+/**
+ * Names the generated module declares, each unique: TypeScript's and JavaScript's own names,
+ * and the module's helpers, are never taken by a schema, message or channel.
+ */
+const RESERVED = new Set(
+  (
+    "Channel Client Options Array Record Promise String Number Boolean Object Date Error Map Set Symbol " +
+    "Function Partial Readonly unknown never channel connect encodeURIComponent params options " +
+    "break case catch class const continue debugger default delete do else enum export extends false " +
+    "finally for function if import in instanceof new null return super switch this throw true try " +
+    "typeof var void while with yield let static implements interface package private protected public await"
+  ).split(" "),
+);
+
+class Names {
+  constructor() {
+    this.taken = new Set(RESERVED);
+    this.refs = new Map();
+  }
+  /** `base`, or `base2`, `base3`, .. when it is taken. */
+  claim(base) {
+    let name = base;
+    for (let n = 2; this.taken.has(name); n++) name = `${base}${n}`;
+    this.taken.add(name);
+    return name;
+  }
+  /** Claims a name for the thing `ref` points to. */
+  declare(ref, base) {
+    const name = this.claim(base);
+    this.refs.set(ref, name);
+    return name;
+  }
+  ref(ref) {
+    return this.refs.get(ref) ?? this.refs.get(unescapeRef(ref)) ?? "unknown";
+  }
+}
+
+/** A `$ref` with its pointer tokens decoded, for a document that did not encode them. */
+function unescapeRef(ref) {
+  return ref.split("/").map(unescapePointer).join("/");
+}
+
+/** `#/components/<kind>/<name>` with the name encoded as a JSON Pointer token. */
+function pointer(kind, name) {
+  return `#/components/${kind}/${String(name).replace(/~/g, "~0").replace(/\//g, "~1")}`;
+}
+
+/** A JSON Schema as a TypeScript type; `ref` names what a `$ref` points to. */
+export function tsType(schema, indent = "", ref = defaultRef) {
+  const inner = (s) => tsType(s, indent, ref);
   if (schema === true || schema === undefined || schema === null) return "unknown";
   if (schema === false) return "never";
-  if (schema.$ref) return refName(schema.$ref);
+  if (schema.$ref) return ref(schema.$ref);
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   if (Array.isArray(schema.enum)) return schema.enum.map((v) => JSON.stringify(v)).join(" | ") || "never";
   const union = schema.oneOf ?? schema.anyOf;
-  if (Array.isArray(union)) return union.map((s) => tsType(s, indent)).join(" | ") || "never";
-  if (Array.isArray(schema.allOf)) return schema.allOf.map((s) => tsType(s, indent)).join(" & ") || "unknown";
+  if (Array.isArray(union)) return union.map(inner).join(" | ") || "never";
+  if (Array.isArray(schema.allOf)) return schema.allOf.map((s) => `(${inner(s)})`).join(" & ") || "unknown";
   const types = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
-  if (types.length === 0) return schema.properties ? objectType(schema, indent) : "unknown";
+  if (types.length === 0) return schema.properties ? objectType(schema, indent, ref) : "unknown";
   const one = (t) => {
     switch (t) {
       case "string":
@@ -72,9 +126,9 @@ export function tsType(schema, indent = "") {
       case "null":
         return "null";
       case "array":
-        return schema.items ? `Array<${tsType(schema.items, indent)}>` : "unknown[]";
+        return schema.items ? `Array<${inner(schema.items)}>` : "unknown[]";
       case "object":
-        return objectType(schema, indent);
+        return objectType(schema, indent, ref);
       default:
         return "unknown";
     }
@@ -84,25 +138,19 @@ export function tsType(schema, indent = "") {
   return parts.join(" | ");
 }
 
-function objectType(schema, indent) {
+function objectType(schema, indent, ref) {
   const props = schema.properties ?? {};
   const required = new Set(schema.required ?? []);
   const inner = `${indent}  `;
   const lines = Object.entries(props).map(([name, prop]) => {
     const optional = required.has(name) ? "" : "?";
-    return `${comment(prop?.description, inner)}${inner}${key(name)}${optional}: ${tsType(prop, inner)};`;
+    return `${comment(prop?.description, inner)}${inner}${key(name)}${optional}: ${tsType(prop, inner, ref)};`;
   });
   const extra = schema.additionalProperties;
   // Other properties may be of any type: an index signature must admit the named ones too.
   if (extra && extra !== false) lines.push(`${inner}[key: string]: unknown;`);
   if (lines.length === 0) return extra === false ? "Record<string, never>" : "Record<string, unknown>";
   return `{\n${lines.join("\n")}\n${indent}}`;
-}
-
-/** The type of a channel's own message `name` (not `<Channel>Send` or `<Channel>Receive`). */
-function localName(prefix, name) {
-  const own = pascal(name);
-  return own === "Send" || own === "Receive" ? `${prefix}${own}Message` : `${prefix}${own}`;
 }
 
 /** Resolves `#/channels/x/messages/y` (or a component) inside the document. */
@@ -137,14 +185,33 @@ export function generate(doc, { from = "sockeye-client", source = "" } = {}) {
   out.push("  };");
   out.push("}");
 
+  // Every name first, so that a reference finds its type wherever it is declared.
+  const names = new Names();
   const components = doc.components ?? {};
-  for (const [name, schema] of Object.entries(components.schemas ?? {})) {
+  const schemas = Object.entries(components.schemas ?? {}).map(([name, schema]) => [names.declare(pointer("schemas", name), pascal(name)), schema]);
+  const messages = Object.entries(components.messages ?? {}).map(([name, message]) => [
+    names.declare(pointer("messages", name), `${pascal(name)}Message`),
+    message,
+  ]);
+  const channels = Object.entries(doc.channels ?? {}).map(([id, ch]) => {
+    const prefix = pascal(id);
+    const local = Object.entries(ch.messages ?? {})
+      .filter(([, message]) => !message?.$ref) // a component message: declared with them
+      .map(([name, message]) => {
+        const own = pascal(name);
+        const base = own === "Send" || own === "Receive" ? `${prefix}${own}Message` : `${prefix}${own}`;
+        return [names.declare(`#/channels/${id}/messages/${name}`, base), message];
+      });
+    return { id, ch, local, send: names.claim(`${prefix}Send`), receive: names.claim(`${prefix}Receive`), fn: names.claim(camel(id)) };
+  });
+  const ts = (schema) => tsType(schema, "", (ref) => names.ref(ref));
+  for (const [name, schema] of schemas) {
     out.push("");
-    out.push(`${comment(schema?.description, "")}export type ${pascal(name)} = ${tsType(schema)};`);
+    out.push(`${comment(schema?.description, "")}export type ${name} = ${ts(schema)};`);
   }
-  for (const [name, message] of Object.entries(components.messages ?? {})) {
+  for (const [name, message] of messages) {
     out.push("");
-    out.push(`${comment(message?.summary ?? message?.title, "")}export type ${pascal(name)}Message = ${tsType(message?.payload)};`);
+    out.push(`${comment(message?.summary ?? message?.title, "")}export type ${name} = ${ts(message?.payload)};`);
   }
 
   // Which of a channel's messages go which way, from the operations.
@@ -160,31 +227,28 @@ export function generate(doc, { from = "sockeye-client", source = "" } = {}) {
     directions.set(id, entry);
   }
 
-  for (const [id, ch] of Object.entries(doc.channels ?? {})) {
-    const prefix = pascal(id);
+  for (const { id, ch, local, send, receive, fn } of channels) {
+    // A channel's message is its own, or a component's it points to.
     const typeOf = (ref) => {
-      const local = /^#\/channels\/[^/]+\/messages\/(.+)$/.exec(ref);
       const message = resolve(doc, ref);
-      if (message?.$ref) return refName(message.$ref);
-      return local ? localName(prefix, local[1]) : "unknown";
+      return message?.$ref ? names.ref(message.$ref) : names.ref(ref);
     };
     out.push("");
-    out.push(`// ${ch.address}`);
-    for (const [name, message] of Object.entries(ch.messages ?? {})) {
-      if (message?.$ref) continue; // a component message: declared above
-      out.push(`${comment(message?.summary ?? message?.title, "")}export type ${localName(prefix, name)} = ${tsType(message?.payload)};`);
+    out.push(comment(`${ch.address}`, "").trimEnd());
+    for (const [name, message] of local) {
+      out.push(`${comment(message?.summary ?? message?.title, "")}export type ${name} = ${ts(message?.payload)};`);
     }
     const dir = directions.get(id) ?? { send: [], receive: [] };
     const union = (refs) => [...new Set(refs.map(typeOf))].join(" | ") || "never";
-    out.push(`/** What the client sends on ${ch.address}. */`);
-    out.push(`export type ${prefix}Send = ${union(dir.send)};`);
-    out.push(`/** What the client receives on ${ch.address}. */`);
-    out.push(`export type ${prefix}Receive = ${union(dir.receive)};`);
+    out.push(comment(`What the client sends on ${ch.address}.`, "").trimEnd());
+    out.push(`export type ${send} = ${union(dir.send)};`);
+    out.push(comment(`What the client receives on ${ch.address}.`, "").trimEnd());
+    out.push(`export type ${receive} = ${union(dir.receive)};`);
     const params = Object.keys(ch.parameters ?? {});
     const path = JSON.stringify(ch.address).replace(/\{([^}]+)\}/g, (_, p) => `" + encodeURIComponent(params[${JSON.stringify(p)}]) + "`);
     const paramType = params.length ? `params: { ${params.map((p) => `${key(p)}: string`).join("; ")} }, ` : "";
     out.push(comment(`Connects to ${ch.address}${ch.description ? `: ${ch.description}` : ""}`, "").trimEnd());
-    out.push(`export function ${camel(id)}(${paramType}options?: Options): Channel<${prefix}Send, ${prefix}Receive> {`);
+    out.push(`export function ${fn}(${paramType}options?: Options): Channel<${send}, ${receive}> {`);
     out.push(`  return channel(${path.replace(/ \+ ""$/, "")}, options);`);
     out.push("}");
   }

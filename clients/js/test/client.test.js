@@ -265,3 +265,80 @@ test("on a model's channel it comes back with ?since= the last event's position"
   assert.deepEqual(resyncs, [90]);
   client.close();
 });
+
+test("a request queued before a connection that failed goes out on the next one", async () => {
+  const { sockets, FakeWebSocket } = fakeSockets();
+  const timers = manualTimers();
+  const client = connect("/ws/chat", { WebSocket: FakeWebSocket, timers, base: "http://h/" });
+  await flush();
+  let settled = false;
+  const done = client.publish("room", "once").finally(() => (settled = true));
+  sockets[0].serverClose(1006); // never opened: the publish was not sent
+  await flush();
+  assert.equal(settled, false, "not reported as failed: it was never sent");
+  await timers.advance(250);
+  sockets[1].accept();
+  const sent = sockets[1].sent.filter((m) => m.action === "publish");
+  assert.equal(sent.length, 1, "sent once, on the connection that opened");
+  sockets[1].push({ type: "ack", id: sent[0].id });
+  assert.deepEqual(await done, { type: "ack", id: sent[0].id });
+  // One sent and lost with its connection is rejected: the application decides.
+  const lost = client.publish("room", "maybe");
+  sockets[1].serverClose(1006);
+  await assert.rejects(lost, /connection closed \(1006\)/);
+  client.close();
+});
+
+test("close() settles every request, and an unanswered one times out", async () => {
+  const { sockets, FakeWebSocket } = fakeSockets();
+  const timers = manualTimers();
+  const client = connect("/ws/plain", { WebSocket: FakeWebSocket, timers, base: "http://h/", requestTimeout: 5000 });
+  await flush();
+  sockets[0].accept();
+  const unanswered = assert.rejects(client.request({ type: "hello" }), /no answer within 5000 ms/);
+  await timers.advance(5000);
+  await unanswered;
+  const pending = client.publish("room", 1);
+  client.close();
+  await assert.rejects(pending, /the client is closed/);
+  await assert.rejects(client.publish("room", 2), /the client is closed/);
+});
+
+test("an answer that comes after a live message does not move the position back", async () => {
+  const { sockets, FakeWebSocket } = fakeSockets();
+  const timers = manualTimers();
+  const client = connect("/ws/chat", { WebSocket: FakeWebSocket, timers, base: "http://h/" });
+  const got = [];
+  client.subscribe("room", (data) => got.push(data));
+  await flush();
+  sockets[0].accept();
+  const sub = sockets[0].sent.find((m) => m.action === "subscribe");
+  // Joined at 5; message 6 is delivered before the answer naming 5.
+  sockets[0].push({ type: "message", topic: "room", epoch: "e", offset: 6, data: 6 });
+  sockets[0].push({ type: "subscribed", id: sub.id, topic: "room", epoch: "e", offset: 5, replayed: 0 });
+  sockets[0].serverClose(1006);
+  await timers.advance(250);
+  sockets[1].accept();
+  const again = sockets[1].sent.find((m) => m.action === "subscribe");
+  assert.deepEqual(again.since, { epoch: "e", offset: 6 });
+  sockets[1].push({ type: "message", topic: "room", epoch: "e", offset: 6, data: 6 });
+  assert.deepEqual(got, [6], "6 once");
+  client.close();
+});
+
+test("the same token again is not refreshed in a loop", async () => {
+  const { sockets, FakeWebSocket } = fakeSockets();
+  const timers = manualTimers();
+  let asked = 0;
+  const same = jwt({ sub: "ann", exp: 1004 });
+  const client = connect("/ws/chat", { WebSocket: FakeWebSocket, timers, base: "http://h/", token: async () => (asked++, same), now: () => 1_000_000 });
+  await flush();
+  sockets[0].accept();
+  await timers.advance(2000);
+  assert.equal(sockets[0].sent.length, 1);
+  sockets[0].push({ type: "auth", status: "ok", exp: 1004 });
+  await timers.advance(60_000);
+  assert.equal(sockets[0].sent.length, 1, "no refresh after a refresh that did not move the expiry");
+  assert.equal(asked, 2);
+  client.close();
+});

@@ -33,7 +33,10 @@ const DOC = {
   },
   components: {
     messages: { error: { title: "error", payload: { type: "object", properties: { type: { const: "error" }, message: { type: "string" } }, required: ["type", "message"] } } },
-    schemas: { product: { type: "object", properties: { id: { $ref: "#/components/schemas/id" }, tags: { type: "array", items: { type: "string" } } }, additionalProperties: true } },
+    schemas: {
+      product: { type: "object", properties: { id: { $ref: "#/components/schemas/id" }, tags: { type: "array", items: { type: "string" } } }, additionalProperties: true },
+      id: { type: "integer" },
+    },
   },
 };
 
@@ -88,4 +91,34 @@ test("the command reads a file and refuses what is not an AsyncAPI 3 document", 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("names never collide with each other, the module's own or the language's", () => {
+  const doc = {
+    asyncapi: "3.0.0",
+    channels: {
+      delete: { address: "/ws/delete", messages: { m: { payload: { $ref: "#/components/schemas/a~1b" } } } },
+      channel: { address: "/ws/*/x", messages: {} },
+    },
+    operations: { d: { action: "send", channel: { $ref: "#/channels/delete" }, messages: [{ $ref: "#/channels/delete/messages/m" }] } },
+    components: {
+      schemas: {
+        user_profile: { type: "string" },
+        UserProfile: { type: "number" },
+        Channel: { type: "boolean" },
+        array: { allOf: [{ oneOf: [{ type: "string" }, { type: "number" }] }, { type: "string" }] },
+        "a/b": { $ref: "#/components/schemas/UserProfile" },
+      },
+    },
+  };
+  const ts = generate(doc);
+  assert.match(ts, /export type UserProfile = string;/);
+  assert.match(ts, /export type UserProfile2 = number;/);
+  assert.match(ts, /export type Channel2 = boolean;/, "the module's Channel interface keeps its name");
+  assert.match(ts, /export type Array2 = \(string \| number\) & \(string\);/, "the global Array is not shadowed");
+  assert.match(ts, /export type AB = UserProfile2;/, "a `~1` in a reference names the declared type");
+  assert.match(ts, /export type DeleteM = AB;/);
+  assert.match(ts, /export function delete2\(options\?: Options\)/, "no function named after a keyword");
+  assert.match(ts, /export function channel2\(options\?: Options\)/, "the module's channel() keeps its name");
+  assert.match(ts, /\/\*\* \/ws\/\*\\\/x \*\//, "an address cannot end a comment");
 });
