@@ -101,6 +101,8 @@ fn dev_rebuilds_and_restarts_the_app_on_the_same_port_real_server() {
             .current_dir(&dir)
             .env("CARGO", env!("CARGO"))
             .env("CARGO_TARGET_DIR", target.join("sockeye-templates"))
+            // Line tables only, as the workspace builds: full debug info made this directory 9 GB.
+            .env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only")
             .env("CARGO_TERM_COLOR", "never")
             .env("PORT", port.to_string())
             .env("SOCKEYE_HOST", "127.0.0.1")
