@@ -32,6 +32,8 @@ export interface Options {
   backoff?: { min?: number; max?: number };
   /** Milliseconds open after which the backoff starts again from `min` (default 10000). */
   stableAfter?: number;
+  /** Milliseconds a request (`publish`, `request`) waits for its answer (default 30000). */
+  requestTimeout?: number;
   /** The page URL relative paths are resolved against (default: `location.href`). */
   base?: string;
   /** For tests: the WebSocket constructor, timers and clock to use. */
@@ -62,7 +64,7 @@ export class Client {
   subscribe<T = unknown>(topic: string, onData: (data: T, message: TopicMessage<T>) => void, options?: SubscribeOptions): () => void;
   publish(topic: string, data: unknown): Promise<unknown>;
   /** Sends `message` with a request id: resolves with the server's answer, rejects with its error. */
-  request(message: Record<string, unknown>): Promise<unknown>;
+  request(message: Record<string, unknown>, options?: { timeoutMs?: number }): Promise<unknown>;
   send(message: unknown): void;
   close(): void;
 }
