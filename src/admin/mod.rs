@@ -48,7 +48,7 @@ use crate::{
     App, Result, Router,
     app::{Extension, Prepared, Start},
     auth::Secured,
-    hub::{Hub, HubError, RoomKey, pubsub},
+    hub::{Hub, RoomKey, pubsub},
     router::RouteError,
     ws::{CloseCode, Message, WebSocket},
 };
@@ -202,7 +202,7 @@ fn send(hub: &Hub, msg: &serde_json::Map<String, Value>) -> std::result::Result<
     let sent = match msg.get("data") {
         Some(Value::String(text)) => hub.send_to(id, Message::text(text.clone())),
         Some(data) => hub.send_json_to(id, data),
-        None => Err(HubError::Serialize("`data` is missing".into())),
+        None => return Err("`data` is missing".to_string()),
     };
     sent.map_err(|e| e.to_string())
 }

@@ -4,8 +4,8 @@
 //! An ES module with no dependency: it reconnects with backoff, subscribes again where it
 //! left off (topics with history resume from the last message it saw), refreshes its token
 //! on the open connection, and answers each `publish` with the server's verdict. Its
-//! reference is `clients/js/README.md` in the repository; the same file is published to npm
-//! as `sockeye-client`.
+//! reference is `clients/js/README.md` in the repository, where the same file is laid out as
+//! the npm package `sockeye-client`.
 //!
 //! ```html
 //! <script type="module">

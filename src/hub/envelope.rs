@@ -32,27 +32,29 @@ pub(crate) enum Shape {
 /// envelope for enveloped subscribers when the room is a topic.
 pub(crate) struct Frames<'a> {
     plain: &'a Frame,
-    msg: &'a Message,
-    /// The topic's name, when the room is a topic and the message is data.
-    topic: Option<&'a str>,
+    /// The topic's name and the text published, when the room is a topic and the message is
+    /// text data (binary goes as it is).
+    topic: Option<(&'a str, &'a str)>,
     envelope: Option<Frame>,
 }
 
 impl<'a> Frames<'a> {
     pub(crate) fn new(room: &'a str, msg: &'a Message, plain: &'a Frame, shape: Shape) -> Self {
-        let topic = match (shape, parts(room)) {
-            (Shape::Data, (Kind::Topics(_), name)) if matches!(msg, Message::Text(_)) => Some(name),
+        let topic = match (shape, msg) {
+            (Shape::Data, Message::Text(text)) => match parts(room) {
+                (Kind::Topics(_), name) => Some((name, text.as_str())),
+                _ => None,
+            },
             _ => None,
         };
-        Self { plain, msg, topic, envelope: None }
+        Self { plain, topic, envelope: None }
     }
 
     /// The frame for `conn`.
     pub(crate) fn for_conn(&mut self, conn: &Conn) -> Frame {
         match self.topic {
-            Some(topic) if conn.wants_envelopes() => {
-                let msg = self.msg;
-                self.envelope.get_or_insert_with(|| Frame::text(&wrap(topic, msg))).clone()
+            Some((topic, text)) if conn.wants_envelopes() => {
+                self.envelope.get_or_insert_with(|| Frame::text(&wrap(topic, text))).clone()
             }
             _ => self.plain.clone(),
         }
@@ -61,9 +63,7 @@ impl<'a> Frames<'a> {
 
 /// `{"type": "message", "topic", "data"}`: a text that is JSON is the data as it is; any other
 /// text is the data as a JSON string.
-fn wrap(topic: &str, msg: &Message) -> String {
-    let Message::Text(text) = msg else { return String::new() };
-    let text = text.as_str();
+fn wrap(topic: &str, text: &str) -> String {
     let topic = Value::from(topic).to_string();
     if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
         format!(r#"{{"type":"message","topic":{topic},"data":{text}}}"#)
@@ -79,17 +79,15 @@ mod tests {
     #[test]
     fn json_is_embedded_and_other_text_quoted() {
         let parsed = |s: String| serde_json::from_str::<Value>(&s).unwrap();
-        let msg = Message::text(r#"{"n": 1}"#);
         assert_eq!(
-            parsed(wrap("a\"b", &msg)),
+            parsed(wrap("a\"b", r#"{"n": 1}"#)),
             serde_json::json!({"type": "message", "topic": "a\"b", "data": {"n": 1}})
         );
-        let msg = Message::text("hello \"you\"");
         assert_eq!(
-            parsed(wrap("t", &msg)),
+            parsed(wrap("t", "hello \"you\"")),
             serde_json::json!({"type": "message", "topic": "t", "data": "hello \"you\""})
         );
         // Two JSON values in a row are not one JSON document: quoted.
-        assert_eq!(parsed(wrap("t", &Message::text("1 2")))["data"], "1 2");
+        assert_eq!(parsed(wrap("t", "1 2"))["data"], "1 2");
     }
 }

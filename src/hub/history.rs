@@ -383,10 +383,12 @@ impl Hub {
         // Where the room stands, for rooms with members here only (a publisher cannot fill
         // every process with names); `history_positions` never holds both locks at once.
         let mut delivered = self.0.logs.delivered();
-        match delivery.delivered > 0 || !held.is_empty() {
-            true => delivered.insert(room.as_str().to_string(), position.clone()),
-            false => delivered.remove(room.as_str()),
-        };
+        match (delivery.delivered > 0 || !held.is_empty(), delivered.get_mut(room.as_str())) {
+            // The usual case, a message after another of the same epoch: nothing allocated.
+            (true, Some(seen)) if seen.epoch == position.epoch => seen.offset = position.offset,
+            (true, _) => drop(delivered.insert(room.as_str().to_string(), position.clone())),
+            (false, _) => drop(delivered.remove(room.as_str())),
+        }
     }
 
     /// Where each room that keeps history stands (by room key): its latest position, in this
